@@ -1,0 +1,38 @@
+# Thin wrapper around meson/ninja. See README.md.
+BUILD ?= build
+DATA ?= ./data
+PY := /usr/bin/python3
+MESON_OPTS ?=
+
+.PHONY: all deps build run test unit e2e bench asan clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/gatehouse --data $(DATA) serve
+
+unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+e2e: build
+	GATEHOUSE_BIN=$(abspath $(BUILD))/gatehouse $(PY) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+test: unit e2e
+
+bench: build
+	./bench/run.sh $(BUILD)
+
+asan:
+	$(MAKE) test BUILD=build-asan MESON_OPTS="-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug"
+
+clean:
+	rm -rf $(BUILD) build-asan

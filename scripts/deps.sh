@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install every build and test dependency of Gatehouse from Debian 12 packages.
+# Idempotent: does nothing when everything is already present.
+set -eu
+
+PKGS="build-essential pkg-config meson ninja-build
+libssh-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libpcre2-dev
+libvterm-dev liboath-dev libqrencode-dev zlib1g-dev libjansson-dev
+libcmocka-dev openssh-server openssh-client
+python3-pytest python3-pexpect python3-paramiko asciinema procps iproute2 hyperfine"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || true
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

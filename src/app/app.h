@@ -1,0 +1,35 @@
+/* The application context handed down to every command and worker:
+ * effective configuration, the open store and the vault. No globals:
+ * pass struct gh_app * down. */
+#pragma once
+#include "core/config.h"
+
+struct gh_store;
+struct gh_vault;
+
+struct gh_app {
+	struct gh_config cfg;     /* owned */
+	char *data_dir;           /* owned */
+	struct gh_store *store;   /* owned */
+	struct gh_vault *vault;   /* owned */
+};
+
+enum {
+	GH_APP_CREATE = 1 << 0,   /* create the data dir and master key when absent */
+	GH_APP_NO_VAULT = 1 << 1, /* do not load the master key */
+};
+
+#define GH_APP_ERRLEN 512
+
+/* DATA_DIR: --data (NULL: $GATEHOUSE_DATA or ./data). CONFIG: --config or
+ * NULL (DATA/gatehouse.conf when present). On error writes a message a
+ * person can act on into ERR. */
+int gh_app_open(const char *data_dir, const char *config, int flags,
+		struct gh_app **ret, char *err);
+struct gh_app *gh_app_close(struct gh_app *app);
+
+/* First start: when no user exists, create "admin" (role admin) with a
+ * random password, save it to DATA/initial-admin-password (0600) and
+ * return it in *ret_password (sodium memory, gh_secret_free). Returns 0
+ * with *ret_password NULL when users already exist. */
+int gh_app_first_start(struct gh_app *app, char **ret_password);

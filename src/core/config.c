@@ -1,0 +1,312 @@
+#include "core/config.h"
+#include "core/error.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define UNSET_INT INT_MIN
+
+enum opt_type { T_STR, T_INT, T_BOOL, T_ENUM, T_LISTEN, T_PATH };
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t off;
+	const char *def;          /* default, as it would be written in the file */
+	long min, max;            /* T_INT */
+	const char *const *choices; /* T_ENUM (index stored), NULL-terminated */
+};
+
+static const char *const db_choices[] = { "sqlite", NULL };
+static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
+static const char *const strength_choices[] = { "interactive", "moderate", "sensitive", NULL };
+
+#define O(f) offsetof(struct gh_config, f)
+/* "@" in a default stands for the data directory. */
+static const struct opt options[] = {
+	{ "database", T_STR, O(database), "sqlite", 0, 0, db_choices },
+	{ "database_path", T_PATH, O(database_path), "@/gatehouse.db", 0, 0, NULL },
+	{ "store_busy_timeout_ms", T_INT, O(store_busy_timeout_ms), "10000", 10, 600000, NULL },
+	{ "recordings_dir", T_PATH, O(recordings_dir), "@/recordings", 0, 0, NULL },
+	{ "log_level", T_STR, O(log_level), "info", 0, 0, level_choices },
+	{ "log_file", T_PATH, O(log_file), "", 0, 0, NULL },
+	{ "ssh_listen", T_LISTEN, O(ssh_listen), "0.0.0.0:2222", 0, 0, NULL },
+	{ "max_startups", T_INT, O(max_startups), "64", 1, 100000, NULL },
+	{ "per_source_max_startups", T_INT, O(per_source_max_startups), "10", 1, 100000, NULL },
+	{ "login_grace_time", T_INT, O(login_grace_time), "60", 1, 3600, NULL },
+	{ "max_auth_tries", T_INT, O(max_auth_tries), "6", 1, 100, NULL },
+	{ "auth_failure_delay_ms", T_INT, O(auth_failure_delay_ms), "1000", 0, 60000, NULL },
+	{ "max_sessions", T_INT, O(max_sessions), "1000", 1, 1000000, NULL },
+	{ "shutdown_grace", T_INT, O(shutdown_grace), "30", 0, 86400, NULL },
+	{ "idle_timeout", T_INT, O(idle_timeout), "0", 0, 604800, NULL },
+	{ "target_connect_timeout", T_INT, O(target_connect_timeout), "10", 1, 600, NULL },
+	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
+	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
+	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+};
+#undef O
+
+static char **str_field(struct gh_config *cfg, const struct opt *o)
+{
+	return (char **)((char *)cfg + o->off);
+}
+
+static int *int_field(struct gh_config *cfg, const struct opt *o)
+{
+	return (int *)((char *)cfg + o->off);
+}
+
+void gh_config_init(struct gh_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		const struct opt *o = &options[i];
+		if (o->type == T_INT || o->type == T_BOOL || o->type == T_ENUM)
+			*int_field(cfg, o) = UNSET_INT;
+	}
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = 0;
+	else
+		return GH_EINVAL;
+	return 0;
+}
+
+/* Validate "host:port" or "[v6]:port". */
+static int check_listen(const char *v)
+{
+	char *host = NULL;
+	int port = 0;
+	int r = gh_parse_hostport(v, &host, &port);
+	free(host);
+	return r;
+}
+
+/* Set one option from its textual value; on error writes a message (no location). */
+static int set_option(struct gh_config *cfg, const struct opt *o, const char *val,
+		      const char *data_dir, char *msg, size_t msglen)
+{
+	switch (o->type) {
+	case T_STR:
+	case T_PATH:
+	case T_LISTEN: {
+		if (o->choices) {
+			int found = 0;
+			for (int i = 0; o->choices[i]; i++)
+				found |= !strcmp(o->choices[i], val);
+			if (!found) {
+				snprintf(msg, msglen, "bad value '%s' for %s", val, o->name);
+				return GH_EINVAL;
+			}
+		}
+		if (o->type == T_LISTEN && check_listen(val) < 0) {
+			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
+			return GH_EINVAL;
+		}
+		char *s = NULL;
+		if (o->type == T_PATH && val[0] == '@' && data_dir) {
+			if (asprintf(&s, "%s%s", data_dir, val + 1) < 0)
+				s = NULL;
+		} else {
+			s = strdup(val);
+		}
+		if (!s)
+			return GH_ENOMEM;
+		free(*str_field(cfg, o));
+		*str_field(cfg, o) = s;
+		return 0;
+	}
+	case T_INT: {
+		long long n;
+		if (gh_parse_ll(val, &n) < 0 || n < o->min || n > o->max) {
+			snprintf(msg, msglen, "bad value '%s' for %s (expected an integer from %ld to %ld)",
+				 val, o->name, o->min, o->max);
+			return GH_EINVAL;
+		}
+		*int_field(cfg, o) = (int)n;
+		return 0;
+	}
+	case T_BOOL: {
+		int b;
+		if (parse_bool(val, &b) < 0) {
+			snprintf(msg, msglen, "bad value '%s' for %s (expected yes or no)", val, o->name);
+			return GH_EINVAL;
+		}
+		*int_field(cfg, o) = b;
+		return 0;
+	}
+	case T_ENUM:
+		for (int i = 0; o->choices[i]; i++) {
+			if (!strcmp(o->choices[i], val)) {
+				*int_field(cfg, o) = i;
+				return 0;
+			}
+		}
+		snprintf(msg, msglen, "bad value '%s' for %s", val, o->name);
+		return GH_EINVAL;
+	}
+	return GH_EINVAL;
+}
+
+int gh_config_parse_buffer(struct gh_config *cfg, const char *name, const char *buf, char *err)
+{
+	int lineno = 0;
+	const char *p = buf;
+
+	err[0] = '\0';
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char *line = strndup(p, len);
+		char msg[400];
+		int r = 0;
+
+		if (!line)
+			return GH_ENOMEM;
+		lineno++;
+		p = eol ? eol + 1 : p + len;
+
+		char *s = gh_strstrip(line);
+		if (*s == '\0' || *s == '#') {
+			free(line);
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, GH_CONFIG_ERRLEN, "%s:%d: expected 'key = value'", name, lineno);
+			free(line);
+			return GH_EINVAL;
+		}
+		*eq = '\0';
+		char *key = gh_strstrip(s);
+		char *val = gh_strstrip(eq + 1);
+		const struct opt *o = NULL;
+		for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+			if (!strcmp(options[i].name, key))
+				o = &options[i];
+		if (!o) {
+			char esc[128];
+			snprintf(err, GH_CONFIG_ERRLEN, "%s:%d: unknown key '%s'", name, lineno,
+				 gh_escape(esc, sizeof esc, key));
+			free(line);
+			return GH_EINVAL;
+		}
+		if (o->type == T_PATH && val[0] == '@') {
+			/* '@' is only special in defaults */
+		}
+		r = set_option(cfg, o, val, NULL, msg, sizeof msg);
+		if (r < 0) {
+			snprintf(err, GH_CONFIG_ERRLEN, "%s:%d: %s", name, lineno, msg);
+			free(line);
+			return r;
+		}
+		free(line);
+	}
+	return 0;
+}
+
+int gh_config_parse_file(struct gh_config *cfg, const char *path, char *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = gh_read_file(path, 1 << 20, &buf, &len);
+	if (r < 0) {
+		snprintf(err, GH_CONFIG_ERRLEN, "%s: cannot read: %s", path, strerror(errno));
+		return r;
+	}
+	if (memchr(buf, '\0', len)) {
+		snprintf(err, GH_CONFIG_ERRLEN, "%s: contains a NUL byte", path);
+		free(buf);
+		return GH_EINVAL;
+	}
+	r = gh_config_parse_buffer(cfg, path, buf, err);
+	free(buf);
+	return r;
+}
+
+int gh_config_fill_defaults(struct gh_config *cfg, const char *data_dir)
+{
+	char msg[400];
+	if (!cfg->data_dir && !(cfg->data_dir = strdup(data_dir)))
+		return GH_ENOMEM;
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		const struct opt *o = &options[i];
+		int unset = (o->type == T_INT || o->type == T_BOOL || o->type == T_ENUM)
+				    ? *int_field(cfg, o) == UNSET_INT
+				    : *str_field(cfg, o) == NULL;
+		if (unset) {
+			int r = set_option(cfg, o, o->def, cfg->data_dir, msg, sizeof msg);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+void gh_config_free(struct gh_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->data_dir);
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		const struct opt *o = &options[i];
+		if (o->type == T_STR || o->type == T_PATH || o->type == T_LISTEN)
+			free(*str_field(cfg, o));
+	}
+	memset(cfg, 0, sizeof *cfg);
+}
+
+int gh_config_load(struct gh_config *cfg, const char *data_dir, const char *path, char *err)
+{
+	char *def = NULL;
+	int r = 0;
+
+	err[0] = '\0';
+	gh_config_init(cfg);
+	if (!path) {
+		if (asprintf(&def, "%s/gatehouse.conf", data_dir) < 0)
+			return GH_ENOMEM;
+		if (access(def, F_OK) == 0)
+			path = def;
+	}
+	if (path)
+		r = gh_config_parse_file(cfg, path, err);
+	if (r == 0)
+		r = gh_config_fill_defaults(cfg, data_dir);
+	free(def);
+	return r;
+}
+
+void gh_config_dump(const struct gh_config *cfg, void *file)
+{
+	FILE *f = file;
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		const struct opt *o = &options[i];
+		struct gh_config *c = (struct gh_config *)cfg;
+		switch (o->type) {
+		case T_INT:
+			fprintf(f, "%s = %d\n", o->name, *int_field(c, o));
+			break;
+		case T_BOOL:
+			fprintf(f, "%s = %s\n", o->name, *int_field(c, o) ? "yes" : "no");
+			break;
+		case T_ENUM:
+			fprintf(f, "%s = %s\n", o->name, o->choices[*int_field(c, o)]);
+			break;
+		default:
+			fprintf(f, "%s = %s\n", o->name, *str_field(c, o) ? *str_field(c, o) : "");
+		}
+	}
+}

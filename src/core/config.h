@@ -1,0 +1,54 @@
+/* gatehouse.conf: "key = value" lines, '#' comments, blank lines ignored.
+ *
+ * Parsed in three phases (as OpenSSH's servconf.c): gh_config_init() sets
+ * every field to "unset", gh_config_parse_file() fills what the file says,
+ * gh_config_fill_defaults() gives every unset field its default. Every key
+ * is listed in docs/CONFIG.md with its default. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gh_config {
+	/* paths */
+	char *data_dir;           /* --data, default ./data (not a file key) */
+	char *database;           /* "sqlite" */
+	char *database_path;      /* default DATA/gatehouse.db */
+	char *recordings_dir;     /* default DATA/recordings */
+	char *log_level;          /* error|warn|info|debug */
+	char *log_file;           /* empty: stderr */
+	int store_busy_timeout_ms;
+
+	/* SSH front door */
+	char *ssh_listen;         /* host:port, default 0.0.0.0:2222 */
+	int max_startups;         /* unauthenticated connections at once */
+	int per_source_max_startups; /* unauthenticated connections per source address */
+	int login_grace_time;     /* seconds from accept to successful auth */
+	int max_auth_tries;
+	int auth_failure_delay_ms;
+	int max_sessions;         /* authenticated workers at once */
+	int shutdown_grace;       /* seconds SIGTERM waits for live sessions */
+	int idle_timeout;         /* seconds without input; 0 = never */
+	int target_connect_timeout; /* seconds */
+	int record_input;         /* bool: record what users type ("i" events) */
+	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
+	int menu_page_size;       /* 0 = fit the terminal */
+};
+
+#define GH_CONFIG_ERRLEN 512
+
+void gh_config_init(struct gh_config *cfg);
+/* Parse PATH into CFG. On error returns GH_EINVAL (or GH_EIO) and writes
+ * "FILE:LINE: message" into ERR (size GH_CONFIG_ERRLEN). */
+int gh_config_parse_file(struct gh_config *cfg, const char *path, char *err);
+/* Parse one string buffer as if it were file NAME (used by tests). */
+int gh_config_parse_buffer(struct gh_config *cfg, const char *name, const char *buf, char *err);
+/* Fill defaults; DATA_DIR is the effective data directory (not NULL). */
+int gh_config_fill_defaults(struct gh_config *cfg, const char *data_dir);
+void gh_config_free(struct gh_config *cfg);
+
+/* Convenience: init, parse PATH when not NULL (or DATA/gatehouse.conf when
+ * it exists), fill defaults. */
+int gh_config_load(struct gh_config *cfg, const char *data_dir, const char *path, char *err);
+
+/* Print every key with its effective value as "key = value" lines. */
+void gh_config_dump(const struct gh_config *cfg, void *file /* FILE* */);

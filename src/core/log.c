@@ -1,0 +1,81 @@
+#include "core/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_level = GH_LOG_INFO;
+static int log_fd = STDERR_FILENO;
+static const char *log_tag = "gatehouse";
+
+int gh_log_level_parse(const char *name)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void gh_log_set_level(int level) { log_level = level; }
+int gh_log_get_level(void) { return log_level; }
+void gh_log_set_tag(const char *tag) { log_tag = tag; }
+
+int gh_log_set_file(const char *path)
+{
+	if (path == NULL) {
+		if (log_fd != STDERR_FILENO)
+			close(log_fd);
+		log_fd = STDERR_FILENO;
+		return 0;
+	}
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
+void gh_log(int level, const char *file, int line, const char *func, const char *fmt, ...)
+{
+	static const char *const lv[] = { "error", "warn", "info", "debug" };
+	char buf[2048];
+	struct timeval tv;
+	struct tm tm;
+	int saved = errno;
+
+	if (level > log_level)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	int n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long)(tv.tv_usec / 1000), log_tag, (int)getpid(), lv[level]);
+	if (level == GH_LOG_DEBUG && n > 0 && (size_t)n < sizeof buf)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s:%d %s: ", base, line, func);
+	if (n > 0 && (size_t)n < sizeof buf) {
+		va_list ap;
+		va_start(ap, fmt);
+		int m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+		va_end(ap);
+		if (m > 0)
+			n += m;
+	}
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof buf - 1)
+		n = (int)sizeof buf - 2;
+	buf[n++] = '\n';
+	ssize_t w = write(log_fd, buf, (size_t)n);
+	(void)w;
+	errno = saved;
+}
+
