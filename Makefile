@@ -4,7 +4,7 @@ DATA ?= ./data
 PY := /usr/bin/python3
 MESON_OPTS ?=
 
-.PHONY: all deps build run test unit e2e bench asan clean
+.PHONY: all deps build run test unit e2e bench asan fuzz clean
 
 all: build
 
@@ -34,5 +34,12 @@ bench: build
 asan:
 	$(MAKE) test BUILD=build-asan MESON_OPTS="-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug"
 
+# Build the libFuzzer targets with clang and run each for FUZZ_SECONDS on its corpus.
+FUZZ_SECONDS ?= 20
+fuzz: deps
+	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dc_args=-fsanitize=fuzzer-no-link
+	ninja -C build-fuzz
+	./scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
