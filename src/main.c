@@ -1,8 +1,91 @@
-/* Placeholder entry point; subcommand dispatch lives in src/cli/. */
-#include <stdio.h>
+/* gatehouse: subcommand dispatch. Each noun lives in src/cli/<noun>.c. */
+#include "app/app.h"
+#include "cli/cli.h"
+#include "cli/version.h"
+#include "core/error.h"
+#include "core/util.h"
 
-int main(void)
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: gatehouse [--data DIR] [--config FILE] COMMAND ...\n"
+	"\n"
+	"Commands:\n"
+	"  user      users, their passwords and SSH keys\n"
+	"  group     groups of users\n"
+	"  node      the asset tree (/prod/web)\n"
+	"  asset     hosts users reach through Gatehouse\n"
+	"  account   accounts on assets and their stored secrets\n"
+	"  perm      permissions: who may reach what, how and when\n"
+	"  session   recorded sessions\n"
+	"  event     the audit log and its hash chain\n"
+	"  replay    play a session recording in the terminal\n"
+	"  config    check or show the configuration\n"
+	"  serve     run the SSH front door\n"
+	"  version   print the version\n"
+	"  help      this text\n"
+	"\n"
+	"--data DIR and --config FILE may appear anywhere; the data directory\n"
+	"defaults to $GATEHOUSE_DATA or ./data. 'gatehouse COMMAND --help' shows a\n"
+	"command's options. Exit status: 0 ok, 1 refused or failed, 2 usage error.\n";
+
+static const struct {
+	const char *name;
+	gh_cmd_fn fn;
+} nouns[] = {
+	{ "user", gh_cmd_user },       { "group", gh_cmd_group },     { "node", gh_cmd_node },
+	{ "asset", gh_cmd_asset },     { "account", gh_cmd_account }, { "perm", gh_cmd_perm },
+	{ "session", gh_cmd_session }, { "event", gh_cmd_event },     { "replay", gh_cmd_replay },
+	{ "config", gh_cmd_config },
+};
+
+static int run_serve(struct gh_cli *cli, int argc, char **argv)
 {
-	fprintf(stderr, "gatehouse: no command\n");
-	return 2;
+	struct gh_app *app = NULL;
+	int r = gh_cli_open(cli, GH_APP_CREATE, &app);
+	if (r < 0)
+		return GH_EXIT_FAIL;
+	r = gh_cmd_serve(app, argc, argv);
+	if (r < 0) {
+		gh_cli_error("serve: %s", gh_strerror(r));
+		r = GH_EXIT_FAIL;
+	}
+	gh_app_close(app);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct gh_cli cli = { 0 };
+	char esc[64];
+
+	if (gh_cli_take_global_options(&cli, &argc, argv) < 0)
+		return GH_EXIT_USAGE;
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return GH_EXIT_USAGE;
+	}
+	const char *noun = argv[1];
+	if (!strcmp(noun, "help") || !strcmp(noun, "--help") || !strcmp(noun, "-h")) {
+		if (argc > 2 && strcmp(argv[2], "help")) {
+			/* gatehouse help NOUN == gatehouse NOUN --help */
+			char *hargv[] = { argv[2], (char *)"--help", NULL };
+			for (size_t i = 0; i < sizeof nouns / sizeof nouns[0]; i++)
+				if (!strcmp(nouns[i].name, argv[2]))
+					return nouns[i].fn(&cli, 2, hargv);
+		}
+		fputs(usage, stdout);
+		return GH_EXIT_OK;
+	}
+	if (!strcmp(noun, "version") || !strcmp(noun, "--version")) {
+		printf("gatehouse %s\n", GH_VERSION);
+		return GH_EXIT_OK;
+	}
+	if (!strcmp(noun, "serve"))
+		return run_serve(&cli, argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof nouns / sizeof nouns[0]; i++)
+		if (!strcmp(nouns[i].name, noun))
+			return nouns[i].fn(&cli, argc - 1, argv + 1);
+	return gh_cli_usage_error(NULL, "unknown command '%s'", gh_escape(esc, sizeof esc, noun));
 }

@@ -1,0 +1,148 @@
+/* The admin CLI: one file per noun (user.c, group.c, ...), shared helpers
+ * here (errors, option parsing, tables, JSON, key files).
+ *
+ * Command handlers (gh_cmd_*) are the process boundary: they return an
+ * exit status, not a GH_E* code: 0 success, 1 refused or failed operation,
+ * 2 usage error. Every message goes to stderr prefixed "gatehouse: ".
+ * Helpers below that are not handlers return 0 or a negative GH_E*. */
+#pragma once
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct gh_app;
+
+enum { GH_EXIT_OK = 0, GH_EXIT_FAIL = 1, GH_EXIT_USAGE = 2 };
+
+/* Options shared by every command. Strings are borrowed from argv. */
+struct gh_cli {
+	const char *data_dir;  /* --data DIR; NULL: $GATEHOUSE_DATA or ./data */
+	const char *config;    /* --config FILE; NULL: DATA/gatehouse.conf when present */
+	char cmd[96];          /* "user add", for messages */
+	const char *usage;     /* usage text of the current noun */
+};
+
+typedef int (*gh_cmd_fn)(struct gh_cli *cli, int argc, char **argv);
+
+struct gh_cli_verb {
+	const char *name;
+	gh_cmd_fn fn;
+};
+
+/* Noun handlers: ARGV[0] is the noun. */
+int gh_cmd_user(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_group(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_node(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_asset(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_account(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_perm(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_session(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
+/* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
+ * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
+ * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */
+int gh_cmd_serve(struct gh_app *app, int argc, char **argv);
+
+/* Take --data/--config (also --data=DIR, --config=FILE) out of ARGV
+ * wherever they appear before a "--", compacting ARGV in place and
+ * updating *ARGC. Returns 0 or GH_EINVAL (message printed). */
+int gh_cli_take_global_options(struct gh_cli *cli, int *argc, char **argv);
+
+/* Find ARGV[1] in VERBS and run it with ARGV+1 (so the verb sees itself as
+ * ARGV[0]). Handles "help", "-h", "--help" and unknown verbs. NOUN is the
+ * full noun ("user" or "user key") and USAGE its help text. */
+int gh_cli_dispatch(struct gh_cli *cli, const char *noun, const char *usage,
+		    const struct gh_cli_verb *verbs, int argc, char **argv);
+
+/* Messages. gh_cli_error prints "gatehouse: MSG"; gh_cli_usage_error adds a
+ * hint to run --help and returns GH_EXIT_USAGE. */
+void gh_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int gh_cli_usage_error(const struct gh_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print the current noun's usage to stdout; returns GH_EXIT_OK. */
+int gh_cli_help(const struct gh_cli *cli);
+
+/* getopt_long helpers. Call gh_cli_getopt_reset() before each loop; use an
+ * optstring starting with ':' and pass '?'/':' results to gh_cli_bad_option
+ * (prints a message, returns GH_EXIT_USAGE). */
+void gh_cli_getopt_reset(void);
+int gh_cli_bad_option(const struct gh_cli *cli, int c, char **argv);
+/* Option loop for verbs whose only options are --help and (when JSON is
+ * not NULL) --json. Returns 0, GH_EXIT_USAGE (message printed), or -1 when
+ * --help was given. */
+int gh_cli_simple_opts(const struct gh_cli *cli, int argc, char **argv, bool *json);
+/* Check the count of positional arguments left after getopt (ARGV[optind..]).
+ * Returns 0 or GH_EXIT_USAGE (message printed naming SYNOPSIS). */
+int gh_cli_positional(const struct gh_cli *cli, int argc, int min, int max, const char *synopsis);
+
+/* Open the application; prints gh_app_open's message on failure.
+ * Returns 0 or a negative GH_E*. */
+int gh_cli_open(const struct gh_cli *cli, int flags, struct gh_app **ret);
+
+/* Map a GH_E* from a store call to an exit status, printing
+ * "gatehouse: WHAT: <reason>" (with the store's message for GH_ESTORE). */
+int gh_cli_fail(struct gh_app *app, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Strict number parse within [MIN, MAX]; prints "bad value 'X' for OPT"
+ * and returns GH_EXIT_USAGE, or 0. */
+int gh_cli_parse_int(const struct gh_cli *cli, const char *opt, const char *s, long long min,
+		     long long max, long long *ret);
+/* ISO 8601 parse with a message naming OPT; 0 or GH_EXIT_USAGE. */
+int gh_cli_parse_time(const struct gh_cli *cli, const char *opt, const char *s, int64_t *ret);
+/* Parse a comma list of actions / protocols, naming the first unknown word. */
+int gh_cli_parse_actions(const struct gh_cli *cli, const char *opt, const char *s, uint32_t *ret);
+int gh_cli_parse_protocols(const struct gh_cli *cli, const char *opt, const char *s, uint32_t *ret);
+
+/* Read a password from stdin (no echo on a terminal) into sodium memory;
+ * refuses an empty one. Returns 0 or GH_EXIT_FAIL (message printed).
+ * Free with gh_secret_free(). */
+int gh_cli_read_password(const char *what, char **ret);
+
+/* A public key parsed from an authorized_keys-style line. */
+struct gh_pubkey {
+	char *type;         /* canonical type name, "ssh-ed25519" */
+	char *base64;       /* key blob */
+	char *comment;      /* may be "" */
+	char *fingerprint;  /* "SHA256:..." as OpenSSH prints it */
+};
+void gh_pubkey_clear(struct gh_pubkey *k);
+/* Parse "TYPE BASE64 [COMMENT]". Returns 0 or GH_EINVAL with a message in
+ * ERR (size ERRLEN). */
+int gh_pubkey_parse_line(const char *line, struct gh_pubkey *ret, char *err, size_t errlen);
+/* Read a public key file (one key). Messages name the file and say when it
+ * is a private key. */
+int gh_pubkey_read_file(const char *path, struct gh_pubkey *ret, char *err, size_t errlen);
+/* Read a private key file into sodium memory (*ret, gh_secret_free) and check
+ * that libssh can load it without a passphrase. */
+int gh_privkey_read_file(const char *path, char **ret, size_t *ret_len, char *err, size_t errlen);
+
+/* Output. */
+/* Dump J (stolen) to stdout, indented, with a trailing newline. */
+int gh_cli_json_print(json_t *j);
+/* ISO time string, or JSON null for 0. */
+json_t *gh_cli_json_time(int64_t t);
+/* String or JSON null. */
+json_t *gh_cli_json_str(const char *s);
+/* Array of the names of bits set in MASK ("connect", ...). */
+json_t *gh_cli_json_actions(uint32_t mask);
+json_t *gh_cli_json_protocols(uint32_t mask);
+/* "2026-01-02T03:04:05Z" or "-" for 0, into BUF (>= 24). */
+const char *gh_cli_time_text(int64_t t, char *buf, size_t len);
+
+/* A text table with aligned columns; cells are copied with control
+ * characters escaped. */
+struct gh_table;
+struct gh_table *gh_table_new(size_t ncols, ...);
+struct gh_table *gh_table_free(struct gh_table *t);
+/* Add one row of NCOLS strings (NULL prints as "-"). */
+int gh_table_add(struct gh_table *t, ...);
+void gh_table_print(const struct gh_table *t, FILE *f);
+
+/* Print "key: value" for show commands, escaping control characters. */
+void gh_cli_field(const char *key, const char *value);

@@ -1,0 +1,183 @@
+/* gatehouse node: the asset tree. */
+#include "app/app.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage:\n"
+	"  gatehouse node add /PATH     (creates missing parents: /a/b adds /a too)\n"
+	"  gatehouse node list [--json]\n"
+	"  gatehouse node del /PATH     (refused while it has child nodes or assets)\n"
+	"\n"
+	"Each path segment is 1-64 of A-Z a-z 0-9 . _ -. Assets added without --node\n"
+	"sit at the top of the tree (listed as \"/\") and belong to no node.\n";
+
+/* Check and normalise a node path given on the command line. */
+static int node_path(const struct gh_cli *cli, const char *in, char **ret)
+{
+	char *norm = NULL, *dup = NULL, *save = NULL;
+	char esc[128];
+	int r = 0;
+
+	if (gh_node_path_normalize(in, &norm) < 0) {
+		r = gh_cli_usage_error(cli, "bad node path '%s': expected /NAME[/NAME...]",
+				       gh_escape(esc, sizeof esc, in));
+		goto out;
+	}
+	if (!strcmp(norm, "/")) {
+		r = gh_cli_usage_error(cli, "'/' is the root of the tree; name a node under it, like /prod");
+		goto out;
+	}
+	dup = strdup(norm);
+	if (!dup) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	for (char *s = strtok_r(dup, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (!gh_valid_name(s)) {
+			r = gh_cli_usage_error(cli, "bad node path '%s': segment '%s' must be 1-64 of "
+						    "A-Z a-z 0-9 . _ - (not starting with -)",
+					       gh_escape(esc, sizeof esc, in), s);
+			goto out;
+		}
+	}
+	*ret = norm;
+	norm = NULL;
+out:
+	free(dup);
+	free(norm);
+	return r;
+}
+
+static int node_add(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	char *path = NULL;
+	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "/PATH")) ||
+	    (r = node_path(cli, argv[optind], &path)))
+		return r;
+	if (gh_cli_open(cli, GH_APP_CREATE | GH_APP_NO_VAULT, &app) < 0) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	r = gh_store_node_add(app->store, path, NULL);
+	if (r == GH_EEXIST) {
+		gh_cli_error("node '%s' already exists", path);
+		r = GH_EXIT_FAIL;
+	} else if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot add node '%s'", path);
+	} else {
+		printf("added node '%s'\n", path);
+	}
+out:
+	free(path);
+	gh_app_close(app);
+	return r;
+}
+
+static int node_list(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	struct gh_node *v = NULL;
+	int64_t *pa = NULL, *pn = NULL;
+	size_t n = 0, np = 0;
+	struct gh_table *t = NULL;
+	bool json = false;
+	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "[--json]")))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	r = gh_store_node_list(app->store, &v, &n);
+	if (r == 0)
+		r = gh_store_asset_node_pairs(app->store, &pa, &pn, &np);
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot list nodes");
+		goto out;
+	}
+	json_t *a = json_array();
+	t = gh_table_new(2, "PATH", "ASSETS");
+	for (size_t i = 0; a && i < n; i++) {
+		size_t count = 0;
+		char num[32];
+		for (size_t k = 0; k < np; k++)
+			count += pn[k] == v[i].id;
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_integer(v[i].id));
+		json_object_set_new(o, "path", json_string(v[i].path));
+		json_object_set_new(o, "assets", json_integer((json_int_t)count));
+		json_array_append_new(a, o);
+		snprintf(num, sizeof num, "%zu", count);
+		if (t)
+			gh_table_add(t, v[i].path, num);
+	}
+	if (json) {
+		r = gh_cli_json_print(a) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
+		goto out;
+	}
+	json_decref(a);
+	if (t)
+		gh_table_print(t, stdout);
+	r = GH_EXIT_OK;
+out:
+	gh_table_free(t);
+	free(pa);
+	free(pn);
+	gh_nodes_free(v, n);
+	gh_app_close(app);
+	return r;
+}
+
+static int node_del(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	char *path = NULL;
+	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "/PATH")) ||
+	    (r = node_path(cli, argv[optind], &path)))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	r = gh_store_node_del(app->store, path);
+	if (r == GH_ENOENT) {
+		gh_cli_error("unknown node '%s'", path);
+		r = GH_EXIT_FAIL;
+	} else if (r == GH_EBUSY) {
+		gh_cli_error("node '%s' is not empty: delete its child nodes and move or delete its "
+			     "assets first", path);
+		r = GH_EXIT_FAIL;
+	} else if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot delete node '%s'", path);
+	} else {
+		printf("deleted node '%s'\n", path);
+	}
+out:
+	free(path);
+	gh_app_close(app);
+	return r;
+}
+
+int gh_cmd_node(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct gh_cli_verb verbs[] = {
+		{ "add", node_add }, { "list", node_list }, { "del", node_del }, { NULL, NULL },
+	};
+	return gh_cli_dispatch(cli, "node", usage, verbs, argc, argv);
+}

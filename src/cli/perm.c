@@ -1,0 +1,723 @@
+/* gatehouse perm: permissions (who may reach what, how and when). */
+#include "app/app.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/util.h"
+#include "store/store.h"
+#if __has_include("policy/policy.h")
+#include "policy/policy.h"
+#define HAVE_POLICY 1
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage:\n"
+	"  gatehouse perm add NAME (--user U | --group G)... (--asset A | --node /P)...\n"
+	"                     [--account ACC]... [--actions connect,upload,...|all]\n"
+	"                     [--protocols ssh,sftp,...|all] [--from ISO8601] [--until ISO8601]\n"
+	"                     [--inactive]\n"
+	"  gatehouse perm list [--json]\n"
+	"  gatehouse perm show NAME [--json]\n"
+	"  gatehouse perm del NAME | perm enable NAME | perm disable NAME\n"
+	"  gatehouse perm check USER ASSET ACCOUNT [--action A] [--protocol P] [--at ISO8601]\n"
+	"\n"
+	"A permission grants its users and groups the named accounts (all accounts when\n"
+	"no --account is given) on its assets and on every asset in its nodes' subtrees.\n"
+	"Defaults: actions connect,upload,download,delete,copy,paste (share and forward\n"
+	"only when asked), protocols ssh,sftp, no time limit, active.\n"
+	"Actions: connect upload download delete copy paste share forward.\n"
+	"Protocols: ssh sftp scp telnet rdp vnc mysql postgresql k8s tcp.\n"
+	"Dates: 2026-12-01, 2026-12-01T08:00Z, 2026-12-01T08:00+02:00 (UTC when no zone).\n"
+	"'perm check' prints allow/deny with the reason; exit 0 allow, 1 deny.\n";
+
+enum { OPT_USER = 1000, OPT_GROUP, OPT_ASSET, OPT_NODE, OPT_ACCOUNT, OPT_ACTIONS, OPT_PROTOCOLS,
+       OPT_FROM, OPT_UNTIL, OPT_INACTIVE, OPT_ACTION, OPT_PROTOCOL, OPT_AT, OPT_JSON };
+
+#define DEFAULT_ACTIONS \
+	(GH_ACT_CONNECT | GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE | GH_ACT_COPY | GH_ACT_PASTE)
+
+/* Append ID to V (capacity CAP, fixed by the caller) unless present. */
+static void push_unique(int64_t *v, size_t *n, int64_t id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (v[i] == id)
+			return;
+	v[(*n)++] = id;
+}
+
+static int perm_add(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "asset", required_argument, NULL, OPT_ASSET },
+		{ "node", required_argument, NULL, OPT_NODE },
+		{ "account", required_argument, NULL, OPT_ACCOUNT },
+		{ "actions", required_argument, NULL, OPT_ACTIONS },
+		{ "protocols", required_argument, NULL, OPT_PROTOCOLS },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "inactive", no_argument, NULL, OPT_INACTIVE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gh_app *app = NULL;
+	struct gh_perm p = { 0 };
+	/* names as given, by kind: 0 users, 1 groups, 2 assets, 3 nodes */
+	const char **names[4] = { NULL };
+	size_t counts[4] = { 0 };
+	const char **accounts = NULL;
+	size_t n_accounts = 0;
+	int64_t *ids[4] = { NULL };
+	struct gh_group *groups = NULL;
+	size_t n_groups = 0;
+	char esc[128], ut[32], ft[32];
+	int c, r = 0;
+
+	for (int k = 0; k < 4; k++) {
+		names[k] = calloc((size_t)argc, sizeof *names[k]);
+		ids[k] = calloc((size_t)argc, sizeof *ids[k]);
+	}
+	accounts = calloc((size_t)argc, sizeof *accounts);
+	if (!names[0] || !names[1] || !names[2] || !names[3] || !ids[0] || !ids[1] || !ids[2] ||
+	    !ids[3] || !accounts) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	p.actions = DEFAULT_ACTIONS;
+	p.protocols = GH_PROTO_SSH | GH_PROTO_SFTP;
+	p.active = true;
+	gh_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_USER:
+		case OPT_GROUP:
+		case OPT_ASSET:
+		case OPT_NODE:
+			names[c - OPT_USER][counts[c - OPT_USER]++] = optarg;
+			break;
+		case OPT_ACCOUNT:
+			if (!gh_valid_name(optarg)) {
+				r = gh_cli_usage_error(cli, "bad account name '%s' for --account",
+						       gh_escape(esc, sizeof esc, optarg));
+				goto out;
+			}
+			accounts[n_accounts++] = optarg;
+			break;
+		case OPT_ACTIONS:
+			if ((r = gh_cli_parse_actions(cli, "--actions", optarg, &p.actions)))
+				goto out;
+			break;
+		case OPT_PROTOCOLS:
+			if ((r = gh_cli_parse_protocols(cli, "--protocols", optarg, &p.protocols)))
+				goto out;
+			break;
+		case OPT_FROM:
+			if ((r = gh_cli_parse_time(cli, "--from", optarg, &p.valid_from)))
+				goto out;
+			break;
+		case OPT_UNTIL:
+			if ((r = gh_cli_parse_time(cli, "--until", optarg, &p.valid_until)))
+				goto out;
+			break;
+		case OPT_INACTIVE:
+			p.active = false;
+			break;
+		case 'h':
+			r = gh_cli_help(cli);
+			goto out;
+		default:
+			r = gh_cli_bad_option(cli, c, argv);
+			goto out;
+		}
+	}
+	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME (--user U | --group G)... (--asset A | "
+						    "--node /P)... [options]")))
+		goto out;
+	const char *name = argv[optind];
+	if (!gh_valid_name(name)) {
+		r = gh_cli_usage_error(cli, "bad permission name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
+					    "(not starting with -)",
+				       gh_escape(esc, sizeof esc, name));
+		goto out;
+	}
+	if (!counts[0] && !counts[1]) {
+		r = gh_cli_usage_error(cli, "say who it is for with --user USER or --group GROUP");
+		goto out;
+	}
+	if (!counts[2] && !counts[3]) {
+		r = gh_cli_usage_error(cli, "say what it grants with --asset ASSET or --node /PATH");
+		goto out;
+	}
+	if (p.valid_from && p.valid_until && p.valid_until <= p.valid_from) {
+		r = gh_cli_usage_error(cli, "--until %s is not after --from %s",
+				       gh_format_time(p.valid_until, ut, sizeof ut),
+				       gh_format_time(p.valid_from, ft, sizeof ft));
+		goto out;
+	}
+	if (gh_cli_open(cli, GH_APP_CREATE | GH_APP_NO_VAULT, &app) < 0) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	/* resolve every name before writing anything */
+	size_t n_ids[4] = { 0 };
+	if (counts[1] && (r = gh_store_group_list(app->store, &groups, &n_groups)) < 0) {
+		r = gh_cli_fail(app, r, "cannot list groups");
+		goto out;
+	}
+	for (int k = 0; k < 4; k++) {
+		static const char *const kind[] = { "user", "group", "asset", "node" };
+		for (size_t i = 0; i < counts[k]; i++) {
+			const char *nm = names[k][i];
+			int64_t id = 0;
+			r = GH_ENOENT;
+			if (k == 0) {
+				struct gh_user u = { 0 };
+				r = gh_store_user_get(app->store, nm, &u);
+				id = u.id;
+				gh_user_free(&u);
+			} else if (k == 1) {
+				for (size_t g = 0; g < n_groups && r; g++)
+					if (!strcmp(groups[g].name, nm)) {
+						id = groups[g].id;
+						r = 0;
+					}
+			} else if (k == 2) {
+				struct gh_asset a = { 0 };
+				r = gh_store_asset_get(app->store, nm, &a);
+				id = a.id;
+				gh_asset_free(&a);
+			} else {
+				struct gh_node nd = { 0 };
+				r = gh_store_node_get(app->store, nm, &nd);
+				id = nd.id;
+				gh_node_free(&nd);
+			}
+			if (r == GH_ENOENT || (k == 3 && r == GH_EINVAL)) {
+				gh_cli_error("unknown %s '%s'", kind[k], gh_escape(esc, sizeof esc, nm));
+				r = GH_EXIT_FAIL;
+				goto out;
+			}
+			if (r < 0) {
+				r = gh_cli_fail(app, r, "cannot read %s '%s'", kind[k], nm);
+				goto out;
+			}
+			push_unique(ids[k], &n_ids[k], id);
+		}
+	}
+	/* accounts: dedupe */
+	size_t na = 0;
+	for (size_t i = 0; i < n_accounts; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < na; k++)
+			dup = dup || !strcmp(accounts[k], accounts[i]);
+		if (!dup)
+			accounts[na++] = accounts[i];
+	}
+	p.name = (char *)name;
+	p.user_ids = ids[0];
+	p.n_users = n_ids[0];
+	p.group_ids = ids[1];
+	p.n_groups = n_ids[1];
+	p.asset_ids = ids[2];
+	p.n_assets = n_ids[2];
+	p.node_ids = ids[3];
+	p.n_nodes = n_ids[3];
+	p.accounts = (char **)accounts;
+	p.n_accounts = na;
+	r = gh_store_perm_add(app->store, &p, NULL);
+	if (r == GH_EEXIST) {
+		gh_cli_error("permission '%s' already exists", name);
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot add permission '%s'", name);
+		goto out;
+	}
+	printf("added permission '%s'%s\n", name, p.active ? "" : " (inactive)");
+	r = GH_EXIT_OK;
+out:
+	for (int k = 0; k < 4; k++) {
+		free(names[k]);
+		free(ids[k]);
+	}
+	free(accounts);
+	gh_groups_free(groups, n_groups);
+	gh_app_close(app);
+	return r;
+}
+
+/* Id -> name tables for printing permissions. */
+struct names {
+	struct gh_user *users;
+	size_t n_users;
+	struct gh_group *groups;
+	size_t n_groups;
+	struct gh_asset *assets;
+	size_t n_assets;
+	struct gh_node *nodes;
+	size_t n_nodes;
+};
+
+static void names_free(struct names *nm)
+{
+	gh_users_free(nm->users, nm->n_users);
+	gh_groups_free(nm->groups, nm->n_groups);
+	gh_assets_free(nm->assets, nm->n_assets);
+	gh_nodes_free(nm->nodes, nm->n_nodes);
+	memset(nm, 0, sizeof *nm);
+}
+
+static int names_load(struct gh_app *app, struct names *nm)
+{
+	int r = gh_store_user_list(app->store, &nm->users, &nm->n_users);
+	if (r == 0)
+		r = gh_store_group_list(app->store, &nm->groups, &nm->n_groups);
+	if (r == 0)
+		r = gh_store_asset_list(app->store, &nm->assets, &nm->n_assets);
+	if (r == 0)
+		r = gh_store_node_list(app->store, &nm->nodes, &nm->n_nodes);
+	return r;
+}
+
+static const char *name_of(const struct names *nm, int kind, int64_t id)
+{
+	switch (kind) {
+	case 0:
+		for (size_t i = 0; i < nm->n_users; i++)
+			if (nm->users[i].id == id)
+				return nm->users[i].name;
+		break;
+	case 1:
+		for (size_t i = 0; i < nm->n_groups; i++)
+			if (nm->groups[i].id == id)
+				return nm->groups[i].name;
+		break;
+	case 2:
+		for (size_t i = 0; i < nm->n_assets; i++)
+			if (nm->assets[i].id == id)
+				return nm->assets[i].name;
+		break;
+	default:
+		for (size_t i = 0; i < nm->n_nodes; i++)
+			if (nm->nodes[i].id == id)
+				return nm->nodes[i].path;
+	}
+	return "?";
+}
+
+static json_t *ids_json(const struct names *nm, int kind, const int64_t *ids, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(name_of(nm, kind, ids[i])));
+	return a;
+}
+
+static json_t *perm_json(const struct names *nm, const struct gh_perm *p)
+{
+	json_t *j = json_object(), *acc = json_array();
+	if (!j || !acc) {
+		json_decref(j);
+		json_decref(acc);
+		return NULL;
+	}
+	for (size_t i = 0; i < p->n_accounts; i++)
+		json_array_append_new(acc, json_string(p->accounts[i]));
+	json_object_set_new(j, "id", json_integer(p->id));
+	json_object_set_new(j, "name", json_string(p->name));
+	json_object_set_new(j, "active", json_boolean(p->active));
+	json_object_set_new(j, "users", ids_json(nm, 0, p->user_ids, p->n_users));
+	json_object_set_new(j, "groups", ids_json(nm, 1, p->group_ids, p->n_groups));
+	json_object_set_new(j, "assets", ids_json(nm, 2, p->asset_ids, p->n_assets));
+	json_object_set_new(j, "nodes", ids_json(nm, 3, p->node_ids, p->n_nodes));
+	json_object_set_new(j, "accounts", acc);
+	json_object_set_new(j, "actions", gh_cli_json_actions(p->actions));
+	json_object_set_new(j, "protocols", gh_cli_json_protocols(p->protocols));
+	json_object_set_new(j, "valid_from", gh_cli_json_time(p->valid_from));
+	json_object_set_new(j, "valid_until", gh_cli_json_time(p->valid_until));
+	json_object_set_new(j, "created_at", gh_cli_json_time(p->created_at));
+	return j;
+}
+
+/* Join a JSON array of strings with PREFIX before each; "" when empty.
+ * Caller frees. */
+static char *join(json_t *a, const char *prefix, const char *sep)
+{
+	char *out = NULL;
+	size_t len = 0, i;
+	json_t *v;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	json_array_foreach(a, i, v)
+		fprintf(f, "%s%s%s", i ? sep : "", prefix, json_string_value(v));
+	fclose(f);
+	return out;
+}
+
+static char *subjects_text(json_t *j, const char *k1, const char *p1, const char *k2,
+			   const char *p2)
+{
+	char *a = join(json_object_get(j, k1), p1, ","), *b = join(json_object_get(j, k2), p2, ",");
+	char *out = NULL;
+	if (a && b && asprintf(&out, "%s%s%s", a, *a && *b ? "," : "", b) < 0)
+		out = NULL;
+	free(a);
+	free(b);
+	return out;
+}
+
+static int perm_list(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	struct gh_perm *v = NULL;
+	struct names nm = { 0 };
+	struct gh_table *t = NULL;
+	size_t n = 0;
+	bool json = false;
+	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "[--json]")))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	r = gh_store_perm_list(app->store, &v, &n);
+	if (r == 0)
+		r = names_load(app, &nm);
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot list permissions");
+		goto out;
+	}
+	json_t *arr = json_array();
+	t = gh_table_new(7, "NAME", "STATE", "WHO", "WHAT", "ACCOUNTS", "ACTIONS", "VALID");
+	for (size_t i = 0; arr && i < n; i++) {
+		json_t *j = perm_json(&nm, &v[i]);
+		if (t && j) {
+			char *who = subjects_text(j, "users", "", "groups", "@");
+			char *what = subjects_text(j, "assets", "", "nodes", "");
+			char *acc = join(json_object_get(j, "accounts"), "", ",");
+			char acts[128], f[32], u[32], valid[80];
+			snprintf(valid, sizeof valid, "%s..%s",
+				 v[i].valid_from ? gh_format_time(v[i].valid_from, f, sizeof f) : "",
+				 v[i].valid_until ? gh_format_time(v[i].valid_until, u, sizeof u) : "");
+			gh_table_add(t, v[i].name, v[i].active ? "active" : "inactive", who, what,
+				     acc && *acc ? acc : "all",
+				     v[i].actions == GH_ACT_ALL
+					     ? "all"
+					     : gh_actions_format(v[i].actions, acts, sizeof acts),
+				     v[i].valid_from || v[i].valid_until ? valid : "always");
+			free(who);
+			free(what);
+			free(acc);
+		}
+		json_array_append_new(arr, j);
+	}
+	if (json) {
+		r = gh_cli_json_print(arr) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
+		goto out;
+	}
+	json_decref(arr);
+	if (t)
+		gh_table_print(t, stdout);
+	r = GH_EXIT_OK;
+out:
+	gh_table_free(t);
+	names_free(&nm);
+	gh_perms_free(v, n);
+	gh_app_close(app);
+	return r;
+}
+
+static int get_perm(struct gh_app *app, const char *name, struct gh_perm *ret)
+{
+	char esc[80];
+	int r = gh_store_perm_get(app->store, name, ret);
+	if (r == GH_ENOENT) {
+		gh_cli_error("unknown permission '%s'", gh_escape(esc, sizeof esc, name));
+		return GH_EXIT_FAIL;
+	}
+	if (r < 0)
+		return gh_cli_fail(app, r, "cannot read permission '%s'", gh_escape(esc, sizeof esc, name));
+	return 0;
+}
+
+static int perm_show(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	struct gh_perm p = { 0 };
+	struct names nm = { 0 };
+	json_t *j = NULL;
+	bool json = false;
+	char tb[32];
+	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME [--json]")))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	if ((r = get_perm(app, argv[optind], &p)))
+		goto out;
+	if ((r = names_load(app, &nm)) < 0) {
+		r = gh_cli_fail(app, r, "cannot read permission '%s'", p.name);
+		goto out;
+	}
+	j = perm_json(&nm, &p);
+	if (json) {
+		r = gh_cli_json_print(j) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
+		j = NULL;
+		goto out;
+	}
+	static const char *const lists[] = { "users", "groups", "assets", "nodes" };
+	char acts[128], protos[128];
+	gh_cli_field("name:", p.name);
+	gh_cli_field("state:", p.active ? "active" : "inactive");
+	for (int k = 0; k < 4; k++) {
+		char key[16];
+		char *s = join(json_object_get(j, lists[k]), "", " ");
+		snprintf(key, sizeof key, "%s:", lists[k]);
+		gh_cli_field(key, s);
+		free(s);
+	}
+	char *acc = join(json_object_get(j, "accounts"), "", " ");
+	gh_cli_field("accounts:", acc && *acc ? acc : "all");
+	free(acc);
+	gh_cli_field("actions:", gh_actions_format(p.actions, acts, sizeof acts));
+	gh_cli_field("protocols:", gh_protocols_format(p.protocols, protos, sizeof protos));
+	gh_cli_field("from:", gh_cli_time_text(p.valid_from, tb, sizeof tb));
+	gh_cli_field("until:", gh_cli_time_text(p.valid_until, tb, sizeof tb));
+	gh_cli_field("created:", gh_cli_time_text(p.created_at, tb, sizeof tb));
+	r = GH_EXIT_OK;
+out:
+	json_decref(j);
+	names_free(&nm);
+	gh_perm_free(&p);
+	gh_app_close(app);
+	return r;
+}
+
+static int perm_del(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	char esc[80];
+	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME")))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	const char *name = argv[optind];
+	r = gh_store_perm_del(app->store, name);
+	if (r == GH_ENOENT) {
+		gh_cli_error("unknown permission '%s'", gh_escape(esc, sizeof esc, name));
+		r = GH_EXIT_FAIL;
+	} else if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot delete permission '%s'", name);
+	} else {
+		printf("deleted permission '%s'\n", name);
+	}
+	gh_app_close(app);
+	return r;
+}
+
+static int set_active(struct gh_cli *cli, int argc, char **argv, bool active)
+{
+	struct gh_app *app = NULL;
+	struct gh_perm p = { 0 };
+	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME")))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	if ((r = get_perm(app, argv[optind], &p)))
+		goto out;
+	r = gh_store_perm_set_active(app->store, p.id, active);
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot update permission '%s'", p.name);
+		goto out;
+	}
+	printf("permission '%s' %s\n", p.name, active ? "enabled" : "disabled");
+	r = GH_EXIT_OK;
+out:
+	gh_perm_free(&p);
+	gh_app_close(app);
+	return r;
+}
+
+static int perm_enable(struct gh_cli *cli, int argc, char **argv)
+{
+	return set_active(cli, argc, argv, true);
+}
+
+static int perm_disable(struct gh_cli *cli, int argc, char **argv)
+{
+	return set_active(cli, argc, argv, false);
+}
+
+/* One action / protocol bit from a single word. */
+static int one_bit(const struct gh_cli *cli, const char *opt, const char *s, bool action,
+		   uint32_t *ret)
+{
+	uint32_t m = 0;
+	char esc[64];
+	int r = action ? gh_cli_parse_actions(cli, opt, s, &m) : gh_cli_parse_protocols(cli, opt, s, &m);
+	if (r)
+		return r;
+	if (m & (m - 1))
+		return gh_cli_usage_error(cli, "%s takes one %s, not '%s'", opt,
+					  action ? "action" : "protocol", gh_escape(esc, sizeof esc, s));
+	*ret = m;
+	return 0;
+}
+
+#ifdef HAVE_POLICY
+static int perm_check(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+		{ "at", required_argument, NULL, OPT_AT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gh_app *app = NULL;
+	struct gh_user u = { 0 };
+	struct gh_asset a = { 0 };
+	struct gh_account acc = { 0 };
+	struct gh_policy *pol = NULL;
+	int64_t *gids = NULL;
+	size_t ng = 0;
+	uint32_t action = GH_ACT_CONNECT, proto = GH_PROTO_SSH;
+	int64_t at = 0;
+	bool json = false;
+	char esc[80];
+	int c, r = 0;
+
+	gh_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ACTION:
+			if ((r = one_bit(cli, "--action", optarg, true, &action)))
+				return r;
+			break;
+		case OPT_PROTOCOL:
+			if ((r = one_bit(cli, "--protocol", optarg, false, &proto)))
+				return r;
+			break;
+		case OPT_AT:
+			if ((r = gh_cli_parse_time(cli, "--at", optarg, &at)))
+				return r;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'h':
+			return gh_cli_help(cli);
+		default:
+			return gh_cli_bad_option(cli, c, argv);
+		}
+	}
+	if ((r = gh_cli_positional(cli, argc, 3, 3, "USER ASSET ACCOUNT [options]")))
+		return r;
+	const char *user = argv[optind], *asset = argv[optind + 1], *account = argv[optind + 2];
+	if (!at)
+		at = gh_now();
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	r = gh_store_user_get(app->store, user, &u);
+	if (r == GH_ENOENT) {
+		gh_cli_error("unknown user '%s'", gh_escape(esc, sizeof esc, user));
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	if (r == 0) {
+		r = gh_store_asset_get(app->store, asset, &a);
+		if (r == GH_ENOENT) {
+			gh_cli_error("unknown asset '%s'", gh_escape(esc, sizeof esc, asset));
+			r = GH_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (r == 0) {
+		r = gh_store_account_get(app->store, a.id, account, &acc);
+		if (r == GH_ENOENT) {
+			gh_cli_error("unknown account '%s' on asset '%s'", gh_escape(esc, sizeof esc, account),
+				     a.name);
+			r = GH_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (r == 0)
+		r = gh_store_user_groups(app->store, u.id, &gids, &ng);
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot read the model");
+		goto out;
+	}
+	r = gh_policy_load(app->store, &pol);
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot load the permissions");
+		goto out;
+	}
+	struct gh_subject s = { .user_id = u.id, .group_ids = gids, .n_groups = ng };
+	struct gh_decision d = { 0 };
+	r = gh_policy_check(pol, &s, a.id, account, proto, action, at, &d);
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot check the permission");
+		goto out;
+	}
+	if (u.disabled) {
+		d.allow = false;
+		snprintf(d.reason, sizeof d.reason, "user '%s' is disabled", u.name);
+	}
+	if (json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "allow", json_boolean(d.allow));
+		json_object_set_new(j, "permission", d.allow && d.perm_name[0]
+							     ? json_string(d.perm_name) : json_null());
+		json_object_set_new(j, "reason", json_string(d.reason));
+		gh_cli_json_print(j);
+	} else {
+		printf("%s: %s\n", d.allow ? "allow" : "deny", d.reason);
+	}
+	r = d.allow ? GH_EXIT_OK : GH_EXIT_FAIL;
+out:
+	gh_policy_free(pol);
+	free(gids);
+	gh_account_free(&acc);
+	gh_asset_free(&a);
+	gh_user_free(&u);
+	gh_app_close(app);
+	return r;
+}
+#else
+static int perm_check(struct gh_cli *cli, int argc, char **argv)
+{
+	uint32_t m = 0;
+	(void)one_bit(cli, "--action", "connect", true, &m);
+	gh_cli_error("perm check is not available in this build (no policy module)");
+	return GH_EXIT_FAIL;
+}
+#endif
+
+int gh_cmd_perm(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct gh_cli_verb verbs[] = {
+		{ "add", perm_add },	   { "list", perm_list },	{ "show", perm_show },
+		{ "del", perm_del },	   { "enable", perm_enable },	{ "disable", perm_disable },
+		{ "check", perm_check },   { NULL, NULL },
+	};
+	return gh_cli_dispatch(cli, "perm", usage, verbs, argc, argv);
+}
