@@ -1,0 +1,57 @@
+"""Shared fixtures for end-to-end tests: the gatehouse binary, a temporary
+data directory and a helper that runs the CLI against it. Kept generic:
+feature-specific fixtures live in their own modules (e.g. sshenv.py)."""
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+@pytest.fixture(scope="session")
+def gh_bin():
+    path = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build", "gatehouse"))
+    path = os.path.abspath(path)
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"gatehouse binary not found at {path} (set GATEHOUSE_BIN)")
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    return str(d)
+
+
+@pytest.fixture
+def gh_env():
+    """Environment for CLI runs: no inherited GATEHOUSE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    return env
+
+
+@pytest.fixture
+def gh(gh_bin, data_dir, gh_env):
+    """gh(*args, stdin=None, env=None, data=True, check=None) -> CompletedProcess.
+
+    Runs `gatehouse --data DATA_DIR ARGS...` (no --data when data=False) with
+    text output. stdin is a str fed to the process (or None for /dev/null).
+    env adds or overrides variables. check=N asserts the exit status is N and
+    shows stdout/stderr when it is not."""
+
+    def run(*args, stdin=None, env=None, data=True, check=None, timeout=60):
+        cmd = [gh_bin] + (["--data", data_dir] if data else []) + [str(a) for a in args]
+        e = dict(gh_env)
+        if env:
+            e.update(env)
+        p = subprocess.run(cmd, input=stdin if stdin is not None else "", capture_output=True,
+                           text=True, env=e, timeout=timeout)
+        if check is not None:
+            assert p.returncode == check, (
+                f"{' '.join(cmd)} -> {p.returncode} (wanted {check})\n"
+                f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+        return p
+
+    return run
