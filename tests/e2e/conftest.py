@@ -1,6 +1,7 @@
 """Shared fixtures for end-to-end tests: the gatehouse binary, a temporary
 data directory and a helper that runs the CLI against it. Kept generic:
 feature-specific fixtures live in their own modules (e.g. sshenv.py)."""
+import json
 import os
 import subprocess
 
@@ -55,3 +56,42 @@ def gh(gh_bin, data_dir, gh_env):
         return p
 
     return run
+
+
+@pytest.fixture
+def gh_json(gh):
+    """gh_json(*args, **kw) runs gh(...) and returns its stdout parsed as JSON,
+    asserting exit status 0 first."""
+
+    def run(*args, **kw):
+        p = gh(*args, **kw)
+        assert p.returncode == 0, f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+        return json.loads(p.stdout)
+
+    return run
+
+
+@pytest.fixture
+def keygen(tmp_path):
+    """keygen(name, kind="ed25519", passphrase="", comment="test@gh", extra=())
+    -> (private_path, public_path), made by ssh-keygen in the test's tmp dir."""
+
+    def make(name="id_ed25519", kind="ed25519", passphrase="", comment="test@gh", extra=()):
+        path = tmp_path / name
+        subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", passphrase, "-C", comment, "-f",
+                        str(path), *extra], check=True, capture_output=True)
+        return str(path), str(path) + ".pub"
+
+    return make
+
+
+@pytest.fixture
+def ssh_fingerprint():
+    """ssh_fingerprint(pub_path) -> "SHA256:..." as ssh-keygen -l prints it."""
+
+    def fp(pub_path):
+        out = subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", pub_path], check=True,
+                             capture_output=True, text=True).stdout
+        return out.split()[1]
+
+    return fp

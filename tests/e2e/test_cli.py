@@ -3,13 +3,12 @@ groups, nodes, assets, accounts and permissions, then list/show in text and
 JSON."""
 import os
 
-from cli_helpers import fingerprint, js, keygen
 
 
-def setup_world(gh, tmp_path):
+def setup_world(gh, keygen):
     """A small installation; returns the user key's public path."""
-    _, pub = keygen(tmp_path, "alice_key", comment="alice@laptop")
-    target_key, _ = keygen(tmp_path, "deploy_key", comment="deploy")
+    _, pub = keygen("alice_key", comment="alice@laptop")
+    target_key, _ = keygen("deploy_key", comment="deploy")
     gh("user", "add", "alice", "--role", "admin", "--password-stdin", "--key-file", pub,
        stdin="alice-pass-1\n", check=0)
     gh("user", "add", "bob", check=0)
@@ -52,10 +51,10 @@ def test_version_and_help(gh):
     assert "Usage:" in p.stderr
 
 
-def test_full_setup_lists_and_shows(gh, tmp_path):
-    pub = setup_world(gh, tmp_path)
+def test_full_setup_lists_and_shows(gh, gh_json, keygen, ssh_fingerprint):
+    pub = setup_world(gh, keygen)
 
-    users = js(gh("user", "list", "--json"))
+    users = gh_json("user", "list", "--json")
     assert [u["name"] for u in users] == ["alice", "bob", "carol"]
     by = {u["name"]: u for u in users}
     assert by["alice"]["role"] == "admin" and by["alice"]["password"] is True
@@ -64,22 +63,22 @@ def test_full_setup_lists_and_shows(gh, tmp_path):
     assert all(set(u) == {"id", "name", "role", "disabled", "password", "totp", "created_at"}
                for u in users)
 
-    alice = js(gh("user", "show", "alice", "--json"))
-    assert alice["keys"][0]["fingerprint"] == fingerprint(pub)
+    alice = gh_json("user", "show", "alice", "--json")
+    assert alice["keys"][0]["fingerprint"] == ssh_fingerprint(pub)
     assert alice["keys"][0]["type"] == "ssh-ed25519"
     assert alice["keys"][0]["comment"] == "alice@laptop"
-    assert js(gh("user", "show", "bob", "--json"))["groups"] == ["ops"]
+    assert gh_json("user", "show", "bob", "--json")["groups"] == ["ops"]
     text = gh("user", "show", "alice", check=0).stdout
-    assert "password:    set" in text and fingerprint(pub) in text
+    assert "password:    set" in text and ssh_fingerprint(pub) in text
 
-    groups = js(gh("group", "list", "--json"))
+    groups = gh_json("group", "list", "--json")
     assert groups[0]["name"] == "ops" and groups[0]["members"] == ["bob"]
-    assert js(gh("group", "show", "ops", "--json"))["members"] == ["bob"]
+    assert gh_json("group", "show", "ops", "--json")["members"] == ["bob"]
 
-    nodes = {n["path"]: n["assets"] for n in js(gh("node", "list", "--json"))}
+    nodes = {n["path"]: n["assets"] for n in gh_json("node", "list", "--json")}
     assert nodes == {"/prod": 0, "/prod/web": 2, "/staging": 1}
 
-    assets = {a["name"]: a for a in js(gh("asset", "list", "--json"))}
+    assets = {a["name"]: a for a in gh_json("asset", "list", "--json")}
     assert assets["web01"]["port"] == 22 and assets["web01"]["platform"] == "linux"
     assert assets["web01"]["protocols"] == ["ssh", "sftp"]
     assert assets["web01"]["nodes"] == ["/prod/web"]
@@ -93,20 +92,20 @@ def test_full_setup_lists_and_shows(gh, tmp_path):
     line = [l for l in gh("asset", "list", check=0).stdout.splitlines() if l.startswith("db01")][0]
     assert line.split()[-1] == "/"
 
-    web01 = js(gh("asset", "show", "web01", "--json"))
+    web01 = gh_json("asset", "show", "web01", "--json")
     assert {a["username"]: a["secret"] for a in web01["accounts"]} == {"root": "password",
                                                                       "deploy": "key"}
-    accts = js(gh("account", "list", "web01", "--json"))
+    accts = gh_json("account", "list", "web01", "--json")
     assert sorted(a["username"] for a in accts) == ["deploy", "root"]
     assert all(set(a) == {"id", "asset", "username", "secret", "created_at"} for a in accts)
 
-    perms = {p["name"]: p for p in js(gh("perm", "list", "--json"))}
+    perms = {p["name"]: p for p in gh_json("perm", "list", "--json")}
     ow = perms["ops-web"]
     assert ow["groups"] == ["ops"] and ow["nodes"] == ["/prod"] and ow["accounts"] == ["deploy"]
     assert ow["actions"] == ["connect", "upload", "download", "delete", "copy", "paste"]
     assert ow["protocols"] == ["ssh", "sftp"]
     assert ow["active"] is True and ow["valid_from"] is None and ow["valid_until"] is None
-    aa = js(gh("perm", "show", "alice-all", "--json"))
+    aa = gh_json("perm", "show", "alice-all", "--json")
     assert aa["users"] == ["alice"] and sorted(aa["assets"]) == ["db01", "web01"]
     assert aa["accounts"] == [] and len(aa["actions"]) == 8 and len(aa["protocols"]) == 10
     assert aa["valid_from"] == "2026-01-01T08:00:00Z"
@@ -115,44 +114,44 @@ def test_full_setup_lists_and_shows(gh, tmp_path):
     assert "@ops" in text and "ops-web" in text
 
 
-def test_modify_and_delete(gh, tmp_path):
-    pub = setup_world(gh, tmp_path)
-    fp = fingerprint(pub)
+def test_modify_and_delete(gh, gh_json, keygen, ssh_fingerprint):
+    pub = setup_world(gh, keygen)
+    fp = ssh_fingerprint(pub)
 
     gh("user", "disable", "bob", check=0)
-    assert js(gh("user", "show", "bob", "--json"))["disabled"] is True
+    assert gh_json("user", "show", "bob", "--json")["disabled"] is True
     gh("user", "enable", "bob", check=0)
-    assert js(gh("user", "show", "bob", "--json"))["disabled"] is False
+    assert gh_json("user", "show", "bob", "--json")["disabled"] is False
 
     gh("user", "passwd", "bob", "--password-stdin", stdin="new-bob-pass\n", check=0)
-    assert js(gh("user", "show", "bob", "--json"))["password"] is True
+    assert gh_json("user", "show", "bob", "--json")["password"] is True
 
-    _, pub2 = keygen(tmp_path, "alice_rsa", kind="rsa", extra=("-b", "2048"))
+    _, pub2 = keygen("alice_rsa", kind="rsa", extra=("-b", "2048"))
     gh("user", "key", "add", "alice", "--key-file", pub2, check=0)
-    keys = js(gh("user", "key", "list", "alice", "--json"))
-    assert [k["fingerprint"] for k in keys] == [fp, fingerprint(pub2)]
+    keys = gh_json("user", "key", "list", "alice", "--json")
+    assert [k["fingerprint"] for k in keys] == [fp, ssh_fingerprint(pub2)]
     assert keys[1]["type"] == "ssh-rsa"
     gh("user", "key", "del", "alice", fp, check=0)
-    assert [k["fingerprint"] for k in js(gh("user", "key", "list", "alice", "--json"))] == [
-        fingerprint(pub2)]
+    assert [k["fingerprint"] for k in gh_json("user", "key", "list", "alice", "--json")] == [
+        ssh_fingerprint(pub2)]
 
     gh("group", "member", "del", "ops", "bob", check=0)
-    assert js(gh("group", "show", "ops", "--json"))["members"] == []
+    assert gh_json("group", "show", "ops", "--json")["members"] == []
 
     gh("perm", "disable", "ops-web", check=0)
-    assert js(gh("perm", "show", "ops-web", "--json"))["active"] is False
+    assert gh_json("perm", "show", "ops-web", "--json")["active"] is False
     gh("perm", "enable", "ops-web", check=0)
-    assert js(gh("perm", "show", "ops-web", "--json"))["active"] is True
+    assert gh_json("perm", "show", "ops-web", "--json")["active"] is True
     gh("perm", "add", "later", "--user", "bob", "--asset", "web01", "--inactive", check=0)
-    assert js(gh("perm", "show", "later", "--json"))["active"] is False
+    assert gh_json("perm", "show", "later", "--json")["active"] is False
 
     gh("account", "set", "web01", "root", "--password-stdin", stdin="Changed-1\n", check=0)
-    k, _ = keygen(tmp_path, "rootkey")
+    k, _ = keygen("rootkey")
     gh("account", "set", "web01", "root", "--key-file", k, check=0)
-    acc = {a["username"]: a["secret"] for a in js(gh("account", "list", "web01", "--json"))}
+    acc = {a["username"]: a["secret"] for a in gh_json("account", "list", "web01", "--json")}
     assert acc["root"] == "key"
     gh("account", "del", "web01", "root", check=0)
-    assert [a["username"] for a in js(gh("account", "list", "web01", "--json"))] == ["deploy"]
+    assert [a["username"] for a in gh_json("account", "list", "web01", "--json")] == ["deploy"]
 
     p = gh("node", "del", "/prod", check=1)
     assert "not empty" in p.stderr
@@ -162,11 +161,11 @@ def test_modify_and_delete(gh, tmp_path):
     gh("perm", "del", "later", check=0)
     gh("user", "del", "carol", check=0)
     gh("group", "del", "ops", check=0)
-    assert [u["name"] for u in js(gh("user", "list", "--json"))] == ["alice", "bob"]
-    assert js(gh("group", "list", "--json")) == []
-    assert [n["path"] for n in js(gh("node", "list", "--json"))] == ["/prod", "/prod/web"]
+    assert [u["name"] for u in gh_json("user", "list", "--json")] == ["alice", "bob"]
+    assert gh_json("group", "list", "--json") == []
+    assert [n["path"] for n in gh_json("node", "list", "--json")] == ["/prod", "/prod/web"]
     # deleting a group drops it from permissions
-    assert js(gh("perm", "show", "ops-web", "--json"))["groups"] == []
+    assert gh_json("perm", "show", "ops-web", "--json")["groups"] == []
 
 
 def test_global_options_anywhere(gh, gh_bin, data_dir, tmp_path):
@@ -196,12 +195,12 @@ def test_read_commands_need_an_existing_data_dir(gh, data_dir):
     assert not os.path.exists(data_dir)
 
 
-def test_sessions_and_events_empty(gh):
+def test_sessions_and_events_empty(gh, gh_json):
     gh("group", "add", "g", check=0)  # creates the store
-    assert js(gh("session", "list", "--json")) == []
-    assert js(gh("session", "list", "--active", "--limit", "5", "--json")) == []
-    assert js(gh("event", "list", "--json")) == []
-    assert js(gh("event", "list", "--kind", "login", "--limit", "3", "--json")) == []
+    assert gh_json("session", "list", "--json") == []
+    assert gh_json("session", "list", "--active", "--limit", "5", "--json") == []
+    assert gh_json("event", "list", "--json") == []
+    assert gh_json("event", "list", "--kind", "login", "--limit", "3", "--json") == []
     assert gh("event", "verify", check=0).stdout.strip() == "event chain intact"
     p = gh("session", "show", "0123456789abcdef0123456789abcdef", check=1)
     assert "unknown session" in p.stderr
