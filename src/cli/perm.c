@@ -191,6 +191,14 @@ static int perm_add(struct gh_cli *cli, int argc, char **argv)
 				gh_asset_free(&a);
 			} else {
 				struct gh_node nd = { 0 };
+				char *norm = NULL;
+				bool root = gh_node_path_normalize(nm, &norm) == 0 && !strcmp(norm, "/");
+				free(norm);
+				if (root) {
+					r = gh_cli_usage_error(cli, "'/' is the root of the tree, not a node: "
+								    "name nodes under it or assets");
+					goto out;
+				}
 				r = gh_store_node_get(app->store, nm, &nd);
 				id = nd.id;
 				gh_node_free(&nd);
