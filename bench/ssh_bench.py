@@ -141,6 +141,16 @@ class Bench:
         self.procs.append((name, p))
         return p
 
+    def stop(self, p):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+        self.procs = [(nm, q) for nm, q in self.procs if q is not p]
+
     def stop_all(self):
         for name, p in reversed(self.procs):
             if p.poll() is None:
@@ -339,7 +349,8 @@ Host target
         p = self.spawn("gatehouse", [gh, "--data", data, "serve"], logpath, env=env)
         if not wait_port(self.ports["gatehouse"], p, 15):
             state = f"exited {p.returncode}" if p.poll() is not None else "not listening after 15 s"
-            self.gh_reason = f"serve {state}: {tail(logpath, 3)}"
+            self.gh_reason = f"serve {state}" + (f": {tail(logpath, 3)}" if tail(logpath) else "")
+            self.stop(p)   # no idle process competing with the OpenSSH figures
 
     # --------------------------------------------------------------------- legs
     def ssh(self, leg, remote, tty=False, verbose=False):
@@ -467,20 +478,12 @@ Host target
             return (time.perf_counter_ns() - t0) / 1e6
 
         def close(self):
-            p = self.p
             try:
-                p.stdin.close()
+                self.p.stdin.close()
             except OSError:
                 pass
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=10)
-            p.stdout.close()
-            self.bench.procs = [(nm, q) for nm, q in self.bench.procs if q is not p]
+            self.bench.stop(self.p)
+            self.p.stdout.close()
 
     def echo(self, legs):
         """All legs' sessions are open at once and keystrokes alternate between
@@ -577,8 +580,11 @@ Host target
                 if leg != "gatehouse":
                     raise RuntimeError(f"OpenSSH leg {leg} does not work: {e}")
                 self.gh_reason = str(e)
-                if "gatehouse" in self.logs:
+                if tail(self.logs.get("gatehouse", "")):
                     self.gh_reason += f" [log: {tail(self.logs['gatehouse'], 2)}]"
+                for name, q in list(self.procs):
+                    if name == "gatehouse":
+                        self.stop(q)
         res["ciphers"] = ciphers
         res["gatehouse_available"] = self.gh_reason is None
         if self.gh_reason:
