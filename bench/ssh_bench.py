@@ -266,6 +266,8 @@ LogLevel {loglevel}
         self.ports["gatehouse"] = free_port()
 
         cipher = f"  Ciphers {a.cipher}\n" if a.cipher else ""
+        if a.kex:
+            cipher += f"  KexAlgorithms {a.kex}\n"
         common = f"""\
   User {BENCH_USER}
   IdentitiesOnly yes
@@ -389,12 +391,18 @@ Host target
                    if not x.startswith("debug") and x.strip()]
             why = err[-1] if err else f"{len(p.stdout)} bytes received, content differs"
             raise Unavailable(f"probe failed (exit {p.returncode}): {why}")
-        client = re.findall(r"kex: server->client cipher: (\S+)", p.stderr.decode("utf-8", "replace"))
+        err = p.stderr.decode("utf-8", "replace")
+        client = re.findall(r"kex: server->client cipher: (\S+)", err)
+        client_kex = re.findall(r"kex: algorithm: (\S+)", err)
         time.sleep(0.2)  # let sshd flush its log
         with open(self.logs["target"], "rb") as f:
             f.seek(mark)
-            srv = re.findall(r"kex: server->client cipher: (\S+)", f.read().decode("utf-8", "replace"))
-        info = {"client_hops": client, "target_sshd": srv[-1] if srv else None}
+            text = f.read().decode("utf-8", "replace")
+        srv = re.findall(r"kex: server->client cipher: (\S+)", text)
+        srv_kex = re.findall(r"kex: algorithm: (\S+)", text)
+        info = {"client_hops": client, "client_hops_kex": client_kex,
+                "target_sshd": srv[-1] if srv else None,
+                "target_sshd_kex": srv_kex[-1] if srv_kex else None}
         if leg == "gatehouse":
             info["note"] = "client_hops: client->gatehouse; target_sshd: gatehouse->target (libssh)"
         return info
@@ -567,7 +575,7 @@ Host target
         res["versions"] = versions(a.gatehouse)
         res["params"] = {"size_bytes": a.size, "runs": a.runs, "keystrokes": a.keystrokes,
                          "key_gap_ms": a.key_gap, "logins": a.logins,
-                         "cipher": a.cipher or "default"}
+                         "cipher": a.cipher or "default", "kex": a.kex or "default"}
         res["targets"] = TARGETS
 
         ciphers = {}
@@ -687,12 +695,15 @@ def print_report(res, gh_reason):
     print(f"Gatehouse vs OpenSSH, loopback — {res['machine']['cpus']} CPUs ({res['machine']['cpu']}), "
           f"{res['date']}")
     print(f"payload {p['size_bytes'] / (1 << 20):.0f} MiB x {p['runs']} runs, "
-          f"{p['keystrokes']} keystrokes, {p['logins']} logins, cipher: {p['cipher']}")
+          f"{p['keystrokes']} keystrokes, {p['logins']} logins, cipher: {p['cipher']}, "
+          f"kex: {p['kex']}")
     print()
-    print("ciphers negotiated (server->client):")
+    print("negotiated per hop, from the client (cipher server->client / key exchange):")
     for leg, c in res.get("ciphers", {}).items():
-        extra = f", gatehouse->target: {c['target_sshd']}" if leg == "gatehouse" else ""
-        print(f"  {LEG_TITLES[leg]:11s} client hops: {', '.join(c['client_hops']) or '?'}{extra}")
+        hops = [f"{ci} / {kx}" for ci, kx in zip(c["client_hops"], c["client_hops_kex"])]
+        extra = (f"; gatehouse->target: {c['target_sshd']} / {c['target_sshd_kex']}"
+                 if leg == "gatehouse" else "")
+        print(f"  {LEG_TITLES[leg]:11s} {', '.join(hops) or '?'}{extra}")
     print()
     w = 12
     print(f"{'':26s}" + "".join(f"{LEG_TITLES[x]:>{w}s}" for x in LEGS))
@@ -766,6 +777,8 @@ def main():
     ap.add_argument("--logins", type=int, default=10, help="logins per leg (default 10)")
     ap.add_argument("--cipher", default=None,
                     help="force this cipher on every OpenSSH client hop (default: OpenSSH's choice)")
+    ap.add_argument("--kex", default=None,
+                    help="force this key exchange on every OpenSSH client hop (default: OpenSSH's choice)")
     ap.add_argument("--skip", action="append", default=[], choices=["throughput", "echo", "login"],
                     help="skip one measurement (repeatable)")
     ap.add_argument("--json", default=None, help="write the results as JSON to this file")
