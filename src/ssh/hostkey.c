@@ -1,0 +1,71 @@
+#include "ssh/hostkey.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <libssh/libssh.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void log_fingerprint(const char *path, ssh_key key, const char *what)
+{
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0)
+		return;
+	char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	gh_info("%s host key %s (%s) %s", what, path, ssh_key_type_to_char(ssh_key_type(key)),
+		fp ? fp : "");
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+}
+
+static int ensure_one(const char *data_dir, const char *name, enum ssh_keytypes_e type, int bits)
+{
+	char path[4096];
+	ssh_key key = NULL;
+	int r = 0;
+
+	if (snprintf(path, sizeof path, "%s/%s", data_dir, name) >= (int)sizeof path)
+		return GH_EINVAL;
+	if (access(path, F_OK) == 0) {
+		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
+			gh_error("cannot load host key %s", path);
+			return GH_EKEY;
+		}
+		struct stat sb;
+		if (stat(path, &sb) == 0 && (sb.st_mode & 077))
+			gh_warn("host key %s is readable by others (mode %03o)", path,
+				(unsigned)(sb.st_mode & 0777));
+		ssh_key_free(key);
+		return 0;
+	}
+	if (ssh_pki_generate(type, bits, &key) != SSH_OK) {
+		gh_error("cannot generate host key %s", path);
+		return GH_ECRYPTO;
+	}
+	mode_t old = umask(077);
+	if (ssh_pki_export_privkey_file(key, NULL, NULL, NULL, path) != SSH_OK) {
+		gh_error("cannot write host key %s", path);
+		r = GH_EIO;
+	} else if (chmod(path, 0600) < 0) {
+		gh_error("cannot chmod %s: %s", path, strerror(errno));
+		r = GH_EIO;
+	} else {
+		log_fingerprint(path, key, "created");
+	}
+	umask(old);
+	ssh_key_free(key);
+	return r;
+}
+
+int gh_ssh_hostkeys_ensure(const char *data_dir)
+{
+	int r = ensure_one(data_dir, GH_HOSTKEY_ED25519, SSH_KEYTYPE_ED25519, 0);
+	if (r == 0)
+		r = ensure_one(data_dir, GH_HOSTKEY_RSA, SSH_KEYTYPE_RSA, 3072);
+	return r;
+}
