@@ -698,7 +698,10 @@ static int perm_check(struct gh_cli *cli, int argc, char **argv)
 		json_object_set_new(j, "reason", json_string(d.reason));
 		gh_cli_json_print(j);
 	} else {
-		printf("%s: %s\n", d.allow ? "allow" : "deny", d.reason);
+		const char *why = d.reason;
+		if (!strncmp(why, "denied: ", 8)) /* "deny: denied: ..." says it twice */
+			why += 8;
+		printf("%s: %s\n", d.allow ? "allow" : "deny", why);
 	}
 	r = d.allow ? GH_EXIT_OK : GH_EXIT_FAIL;
 out:

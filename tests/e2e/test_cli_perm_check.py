@@ -5,7 +5,6 @@ import pytest
 
 @pytest.fixture
 def world(gh):
-    p = gh("perm", "check", "--help")
     for args in (
         ["user", "add", "alice"], ["user", "add", "bob"], ["user", "add", "carol"],
         ["group", "add", "ops"], ["group", "member", "add", "ops", "alice"],
@@ -35,6 +34,7 @@ def check(gh, *args, want):
     assert p.returncode == (0 if want == "allow" else 1), f"{args}: {p.returncode}\n{p.stdout}{p.stderr}"
     line = p.stdout.strip()
     assert line.startswith(want + ": ") and len(line) > len(want) + 3, line
+    assert "deny: denied:" not in line
     return line
 
 
