@@ -34,6 +34,7 @@ import re
 import select
 import shlex
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -788,13 +789,26 @@ def main():
         if not 1 <= getattr(args, name) <= 100000:
             ap.error(f"--{name} must be between 1 and 100000")
 
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    # Ctrl-C and kill both end in the cleanup below (every process stopped by PID).
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
     bench = Bench(args)
     try:
         res = bench.run()
     except RuntimeError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)   # a second Ctrl-C must not cut the cleanup short
         bench.cleanup()
     print_report(res, bench.gh_reason)
     if args.json:
