@@ -1,7 +1,7 @@
 /* gatehouse: subcommand dispatch. Each noun lives in src/cli/<noun>.c. */
 #include "app/app.h"
 #include "cli/cli.h"
-#include "cli/version.h"
+#include "cli/buildinfo.h"
 #include "core/error.h"
 #include "core/util.h"
 

@@ -4,9 +4,9 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/store.h"
-#if __has_include("policy/policy.h")
+#include "cli/buildinfo.h"
+#if GH_HAVE_POLICY
 #include "policy/policy.h"
-#define HAVE_POLICY 1
 #endif
 
 #include <stdlib.h>
@@ -590,7 +590,7 @@ static int one_bit(const struct gh_cli *cli, const char *opt, const char *s, boo
 	return 0;
 }
 
-#ifdef HAVE_POLICY
+#if GH_HAVE_POLICY
 static int perm_check(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -4,9 +4,9 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/store.h"
-#if __has_include("record/record.h")
+#include "cli/buildinfo.h"
+#if GH_HAVE_RECORD
 #include "record/record.h"
-#define HAVE_RECORD 1
 #endif
 
 #include <stdlib.h>
@@ -85,7 +85,7 @@ int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv)
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-#ifdef HAVE_RECORD
+#if GH_HAVE_RECORD
 	r = gh_replay(s.recording_path, speed, (int)(max_idle * 1000), STDOUT_FILENO);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot replay %s", s.recording_path);
