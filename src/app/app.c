@@ -6,6 +6,7 @@
 #include "vault/vault.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,28 +77,36 @@ int gh_app_open(const char *data_dir, const char *config, int flags, struct gh_a
 
 	if (flags & GH_APP_NO_VAULT)
 		goto out;
-	r = gh_vault_open(data_dir, (flags & GH_APP_CREATE) != 0, &app->vault, verr);
-	if (r < 0) {
-		snprintf(err, GH_APP_ERRLEN, "%s", verr);
+	/* The key check tells a wrong master key apart from a damaged secret.
+	 * A key is only ever created for a store that has no key check yet: a
+	 * lost master.key must be reported, not silently replaced. */
+	r = gh_store_meta_get(app->store, META_KEYCHECK, &check);
+	if (r < 0 && r != GH_ENOENT) {
+		snprintf(err, GH_APP_ERRLEN, "cannot read the database: %s", gh_strerror(r));
 		goto out;
 	}
-	/* The key check tells a wrong master key apart from a damaged secret. */
-	r = gh_store_meta_get(app->store, META_KEYCHECK, &check);
-	if (r == GH_ENOENT) {
+	bool may_create = (flags & GH_APP_CREATE) && r == GH_ENOENT;
+	r = gh_vault_open(data_dir, may_create, &app->vault, verr);
+	if (r < 0) {
+		snprintf(err, GH_APP_ERRLEN, "%s%s", verr,
+			 check ? " (the database holds secrets sealed with a master key: restore "
+				 "master.key or set GATEHOUSE_MASTER_KEY)"
+			       : "");
+		goto out;
+	}
+	if (!check) {
 		r = gh_vault_keycheck_make(app->vault, &check);
 		if (r == 0)
 			r = gh_store_meta_set(app->store, META_KEYCHECK, check);
 		if (r < 0)
 			snprintf(err, GH_APP_ERRLEN, "cannot record the master key check: %s", gh_strerror(r));
-	} else if (r == 0) {
+	} else {
 		r = gh_vault_keycheck_verify(app->vault, check);
 		if (r < 0)
 			snprintf(err, GH_APP_ERRLEN,
 				 "wrong master key: it does not open the secrets in %s (check "
 				 "GATEHOUSE_MASTER_KEY or %s/master.key)",
 				 app->cfg.database_path, data_dir);
-	} else {
-		snprintf(err, GH_APP_ERRLEN, "cannot read the database: %s", gh_strerror(r));
 	}
 out:
 	free(check);

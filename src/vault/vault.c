@@ -81,6 +81,7 @@ int gh_vault_open(const char *data_dir, bool create, struct gh_vault **ret, char
 	char *path = NULL;
 	char *text = NULL;
 	size_t len = 0;
+	bool retried = false;
 	int r;
 
 	err[0] = '\0';
@@ -109,7 +110,15 @@ int gh_vault_open(const char *data_dir, bool create, struct gh_vault **ret, char
 		r = GH_ENOMEM;
 		goto out;
 	}
+again:
 	r = gh_read_file(path, 4096, &text, &len);
+	if (r == 0 && len == 0 && create) {
+		/* another process is writing it right now */
+		free(text);
+		text = NULL;
+		usleep(20000);
+		r = gh_read_file(path, 4096, &text, &len);
+	}
 	if (r == 0) {
 		struct stat stbuf;
 		if (stat(path, &stbuf) == 0 && (stbuf.st_mode & 077)) {
@@ -141,6 +150,13 @@ int gh_vault_open(const char *data_dir, bool create, struct gh_vault **ret, char
 	sodium_bin2hex(hex, sizeof hex - 1, v->key, KEY_LEN);
 	strcat(hex, "\n");
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST && !retried) {
+		/* lost the race to another first start: use its key */
+		retried = true;
+		sodium_memzero(hex, sizeof hex);
+		usleep(20000);
+		goto again;
+	}
 	if (fd < 0) {
 		snprintf(err, 256, "cannot create %s: %s", path, strerror(errno));
 		sodium_memzero(hex, sizeof hex);

@@ -135,3 +135,24 @@ def test_every_config_key_is_documented(tmp_path):
     doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "CONFIG.md")).read()
     missing = [k for k in keys if f"`{k}`" not in doc]
     assert not missing, f"undocumented keys: {missing}"
+
+
+def test_lost_master_key_is_reported_not_replaced(tmp_path):
+    data = str(tmp_path / "data")
+    proc = start_serve(data)
+    try:
+        assert wait_for(lambda: os.path.exists(os.path.join(data, "initial-admin-password")))
+    finally:
+        stop(proc)
+    run = lambda *a, **kw: subprocess.run([GH, "--data", data, *a], capture_output=True, text=True,
+                                          timeout=20, **kw)
+    assert run("asset", "add", "web01", "--address", "127.0.0.1").returncode == 0
+    assert run("account", "add", "web01", "deploy", "--password-stdin", input="pw-1\n").returncode == 0
+    os.rename(os.path.join(data, "master.key"), os.path.join(data, "master.key.bak"))
+    p = run("account", "add", "web01", "ops", "--password-stdin", input="pw-2\n")
+    assert p.returncode != 0
+    assert "master.key" in p.stderr and "restore" in p.stderr
+    assert not os.path.exists(os.path.join(data, "master.key"))
+    p = subprocess.run([GH, "--data", data, "serve"], capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0 and "restore master.key" in p.stderr
+    assert not os.path.exists(os.path.join(data, "master.key"))
