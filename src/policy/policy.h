@@ -1,0 +1,109 @@
+/* Policy: who may use which account on which asset, over which protocol,
+ * for which actions, and when.
+ *
+ * A struct gh_policy is an immutable snapshot of the permissions and the
+ * asset tree, built once (from the store or from in-memory data) and then
+ * queried many times. Queries never allocate except where they return
+ * arrays, never touch the store and never log, so a snapshot may be shared
+ * by concurrent readers. Rebuild it to see changes.
+ *
+ * A permission matches a query when all of these hold:
+ *   - it is active;
+ *   - NOW lies in [valid_from, valid_until] (0 = unbounded on that side);
+ *   - its subjects name the user or one of the user's groups;
+ *   - its targets name the asset, or a node whose subtree holds one of the
+ *     asset's nodes (path prefix on '/' boundaries: /Beijing covers
+ *     /Beijing/Haidian but not /Beijingx; "/" covers every node);
+ *   - its account list is empty (all accounts) or names the account;
+ *   - its protocol and action masks hold the asked bits.
+ * Anything no permission matches is denied.
+ *
+ * The policy knows only permissions and node placement: whether the asset
+ * exists, speaks the protocol or has the account is the caller's business.
+ *
+ * Ownership: inputs are borrowed and copied as needed; arrays returned
+ * through ret_* are allocated here and freed by the caller as stated. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct gh_policy;
+
+/* Build from in-memory data (tests, bench). Copies what it needs; inputs
+ * are borrowed. pair_asset[i] sits in node pair_node[i]. Node ids named by
+ * permissions or pairs but absent from NODES cover nothing. GH_EINVAL on
+ * inconsistent input (NULL arrays with a non-zero count, NULL or relative
+ * node paths, duplicate node ids); GH_ENOMEM. Free *ret with gh_policy_free. */
+int gh_policy_build(const struct gh_perm *perms, size_t n_perms,
+		    const struct gh_node *nodes, size_t n_nodes,
+		    const int64_t *pair_asset, const int64_t *pair_node, size_t n_pairs,
+		    struct gh_policy **ret);
+
+/* Load everything from the store (gh_store_perm_list, gh_store_node_list,
+ * gh_store_asset_node_pairs) and build. ST is borrowed. */
+int gh_policy_load(struct gh_store *st, struct gh_policy **ret);
+
+/* Accepts NULL, returns NULL. */
+struct gh_policy *gh_policy_free(struct gh_policy *p);
+
+/* The one asking. group_ids is borrowed (any order, duplicates allowed). */
+struct gh_subject {
+	int64_t user_id;
+	const int64_t *group_ids;
+	size_t n_groups;
+};
+
+struct gh_decision {
+	bool allow;
+	int64_t perm_id;          /* the permission that allowed it, 0 when denied */
+	char perm_name[128];      /* its name, "" when denied */
+	/* Why, for logs and admins (never for the end user). Allowed:
+	 * "allowed by permission 'ops-web'". Denied: the closest near miss,
+	 * e.g. "denied: permission 'ops' expired at 2026-01-01T00:00:00Z",
+	 * "denied: permission 'ops' does not grant action upload", or
+	 * "denied: no permission covers asset 12 for user 3". The account
+	 * name in it is escaped (gh_escape). */
+	char reason[256];
+};
+
+/* May S use ACCOUNT on ASSET_ID over PROTOCOL (exactly one GH_PROTO_* bit)
+ * for ACTION (exactly one GH_ACT_* bit) at time NOW? Deny by default.
+ * When several permissions allow, the one with the lowest id is reported.
+ * Returns 0 with *ret filled (allowed or not), GH_EINVAL on bad arguments
+ * (NULL, empty account, not exactly one bit). */
+int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
+		    struct gh_decision *ret);
+
+/* Assets S may CONNECT to (with some account) over PROTOCOL (one bit) at
+ * NOW: sorted unique ids, malloc'd, caller frees *ret_ids (NULL when
+ * *ret_n is 0). */
+int gh_policy_allowed_assets(const struct gh_policy *p, const struct gh_subject *s, uint32_t protocol,
+			     int64_t now, int64_t **ret_ids, size_t *ret_n);
+
+/* Accounts S may CONNECT as on ASSET_ID over PROTOCOL (one bit) at NOW.
+ * *ret_all is true when some permission allows every account (then no
+ * names are returned); otherwise *ret_names is the union of the accounts
+ * named by the matching permissions: sorted, unique, a malloc'd array of
+ * malloc'd strings (NULL when *ret_n is 0) that the caller frees with
+ * gh_policy_names_free. Nothing matching: false, NULL, 0. */
+int gh_policy_allowed_accounts(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+			       uint32_t protocol, int64_t now, bool *ret_all, char ***ret_names,
+			       size_t *ret_n);
+/* Accepts NULL. */
+void gh_policy_names_free(char **names, size_t n);
+
+/* Actions (GH_ACT_* mask) granted to S for ACCOUNT on ASSET_ID over
+ * PROTOCOL (one bit) at NOW: the union over matching permissions. 0 when
+ * nothing matches or the arguments are bad. */
+uint32_t gh_policy_allowed_actions(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+				   const char *account, uint32_t protocol, int64_t now);
+
+/* Sizes of the snapshot (for logs and the benchmark). */
+struct gh_policy_stats {
+	size_t n_perms, n_nodes, n_assets, n_accounts;
+};
+void gh_policy_stats(const struct gh_policy *p, struct gh_policy_stats *ret);
