@@ -1,30 +1,44 @@
-/* gatehouse serve: first-start initialisation, then serve until SIGTERM. */
+/* gatehouse serve: first-start initialisation, then the SSH front door
+ * until SIGTERM (see ssh/ssh.h). */
 #include "app/app.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "ssh/sshinfo.h"
+#if GH_HAVE_SSH_SERVER
+#include "ssh/ssh.h"
+#else
+#include <signal.h>
+#include <unistd.h>
+#endif
 #include "vault/vault.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
+static const char serve_usage[] =
+	"Usage: gatehouse [--data DIR] [--config FILE] serve\n"
+	"\n"
+	"Run the SSH front door (ssh_listen, default 0.0.0.0:2222). On first start it\n"
+	"creates the data directory, the master key, the host keys and the user\n"
+	"'admin', whose password it prints once. SIGHUP re-reads the configuration,\n"
+	"SIGTERM stops accepting and lets sessions finish (shutdown_grace).\n";
 
 int gh_cmd_serve(struct gh_app *app, int argc, char **argv)
 {
 	char *pw = NULL;
+	if (argc > 1) {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+			fputs(serve_usage, stdout);
+			return GH_EXIT_OK;
+		}
+		fprintf(stderr, "gatehouse: serve: unexpected argument '%s'\n%s", argv[1], serve_usage);
+		return GH_EXIT_USAGE;
+	}
 	int r = gh_app_first_start(app, &pw);
 	if (r < 0) {
 		gh_error("first start failed: %s", gh_strerror(r));
-		return 1;
+		return GH_EXIT_FAIL;
 	}
 	if (pw) {
 		printf("Created user 'admin' with password: %s\n"
@@ -34,14 +48,24 @@ int gh_cmd_serve(struct gh_app *app, int argc, char **argv)
 		fflush(stdout);
 		gh_secret_free(pw);
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	gh_log_set_tag("master");
 	gh_info("gatehouse serving from %s", app->data_dir);
-	while (!stop_requested)
-		pause();
-	gh_info("stopping");
-	return 0;
+#if GH_HAVE_SSH_SERVER
+	r = gh_ssh_serve(app);
+#else
+	/* tree without the recorder or the menu yet: initialise, then idle */
+	sigset_t set;
+	int sig = 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigwait(&set, &sig);
+	r = 0;
+#endif
+	if (r < 0) {
+		gh_error("cannot serve: %s", gh_strerror(r));
+		return GH_EXIT_FAIL;
+	}
+	return GH_EXIT_OK;
 }

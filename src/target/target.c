@@ -308,6 +308,8 @@ int gh_target_open(ssh_session s, const struct gh_target_req *req, ssh_channel *
 		set_err(err, "out of memory", NULL);
 		return GH_ENOMEM;
 	}
+	if (req->on_channel)
+		req->on_channel(ch, req->userdata);
 	if (ssh_channel_open_session(ch) != SSH_OK) {
 		set_err(err, "cannot open a session", ssh_get_error(s));
 		goto fail;
@@ -339,6 +341,8 @@ int gh_target_open(ssh_session s, const struct gh_target_req *req, ssh_channel *
 lost:
 	set_err(err, "connection lost", NULL);
 fail:
+	if (req->on_channel)
+		req->on_channel(NULL, req->userdata);
 	ssh_channel_free(ch);
 	return GH_ECONN;
 }

@@ -1,0 +1,369 @@
+#include "relay/relay.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "record/record.h"
+
+#include <libssh/callbacks.h>
+#include <libssh/server.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_BUFFER (1u << 20)
+#define CLOSE_WAIT_MS 3000
+
+struct rbuf {
+	char *p;
+	size_t cap, off, len;
+};
+
+struct gh_relay {
+	struct gh_relay_opts o;
+	struct ssh_channel_callbacks_struct tcb;
+	struct rbuf up;          /* user -> target */
+	struct rbuf down;        /* target stdout -> user */
+	struct rbuf down_err;    /* target stderr -> user */
+	bool client_held;        /* libssh holds user data we could not take */
+	bool target_held;        /* ... target data */
+	bool client_eof, client_closed;
+	bool target_eof, target_closed;
+	bool eof_to_target, eof_to_client, closed_target, finished_client;
+	bool done;
+	int64_t close_deadline;  /* waiting for a peer's CLOSE until then */
+	int exit_status;
+	char exit_signal[32];
+	int64_t bytes_in, bytes_out;
+	const char *reason;
+	bool in_pull;            /* re-entrancy guard for ssh_channel_read_nonblocking */
+};
+
+static size_t rb_room(const struct rbuf *b) { return b->cap - b->len; }
+
+/* Append up to LEN bytes; returns how many were taken. */
+static size_t rb_put(struct rbuf *b, const void *data, size_t len)
+{
+	size_t n = len < rb_room(b) ? len : rb_room(b);
+	if (n == 0)
+		return 0;
+	if (b->off + b->len + n > b->cap) {
+		memmove(b->p, b->p + b->off, b->len);
+		b->off = 0;
+	}
+	memcpy(b->p + b->off + b->len, data, n);
+	b->len += n;
+	return n;
+}
+
+static void rb_drop(struct rbuf *b, size_t n)
+{
+	b->off += n;
+	b->len -= n;
+	if (b->len == 0)
+		b->off = 0;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- target channel callbacks ----------------------------------------- */
+
+static int target_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+		       int is_stderr, void *userdata)
+{
+	struct gh_relay *r = userdata;
+	struct rbuf *b = is_stderr ? &r->down_err : &r->down;
+	size_t n = rb_put(b, data, len);
+	if (n > 0 && r->o.rec)
+		gh_rec_output(r->o.rec, wall_ms(), data, n);
+	if (n < len)
+		r->target_held = true;
+	return (int)n;
+}
+
+static void target_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct gh_relay *r = userdata;
+	r->target_eof = true;
+}
+
+static void target_close(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct gh_relay *r = userdata;
+	r->target_closed = true;
+	r->target_eof = true;
+}
+
+static void target_exit_status(ssh_session session, ssh_channel channel, int status,
+			       void *userdata)
+{
+	struct gh_relay *r = userdata;
+	r->exit_status = status;
+}
+
+static void target_exit_signal(ssh_session session, ssh_channel channel, const char *signal,
+			       int core, const char *errmsg, const char *lang, void *userdata)
+{
+	struct gh_relay *r = userdata;
+	snprintf(r->exit_signal, sizeof r->exit_signal, "%s", signal ? signal : "");
+}
+
+int gh_relay_new(const struct gh_relay_opts *o, struct gh_relay **ret)
+{
+	struct gh_relay *r = calloc(1, sizeof *r);
+	if (!r)
+		return GH_ENOMEM;
+	r->o = *o;
+	size_t cap = o->buffer_size ? o->buffer_size : DEFAULT_BUFFER;
+	r->up.cap = cap;
+	r->down.cap = cap;
+	r->down_err.cap = cap / 4 > 4096 ? cap / 4 : 4096;
+	r->up.p = malloc(r->up.cap);
+	r->down.p = malloc(r->down.cap);
+	r->down_err.p = malloc(r->down_err.cap);
+	if (!r->up.p || !r->down.p || !r->down_err.p) {
+		free(r->up.p);
+		free(r->down.p);
+		free(r->down_err.p);
+		free(r);
+		return GH_ENOMEM;
+	}
+	r->exit_status = -1;
+	r->tcb.userdata = r;
+	r->tcb.channel_data_function = target_data;
+	r->tcb.channel_eof_function = target_eof;
+	r->tcb.channel_close_function = target_close;
+	r->tcb.channel_exit_status_function = target_exit_status;
+	r->tcb.channel_exit_signal_function = target_exit_signal;
+	ssh_callbacks_init(&r->tcb);
+	r->o.target = NULL;
+	if (o->target)
+		gh_relay_set_target(r, o->target);
+	/* user data that arrived while the target was being reached */
+	r->client_held = true;
+	*ret = r;
+	return 0;
+}
+
+void gh_relay_set_target(struct gh_relay *r, ssh_channel target)
+{
+	if (r->o.target)
+		ssh_remove_channel_callbacks(r->o.target, &r->tcb);
+	r->o.target = target;
+	if (target)
+		ssh_set_channel_callbacks(target, &r->tcb);
+}
+
+struct gh_relay *gh_relay_free(struct gh_relay *r)
+{
+	if (!r)
+		return NULL;
+	if (r->o.target)
+		ssh_remove_channel_callbacks(r->o.target, &r->tcb);
+	free(r->up.p);
+	free(r->down.p);
+	free(r->down_err.p);
+	free(r);
+	return NULL;
+}
+
+/* ---- user side hooks --------------------------------------------------- */
+
+int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len)
+{
+	if (r->eof_to_target || r->closed_target) /* nowhere to go: drop */
+		return (int)len;
+	size_t n = rb_put(&r->up, data, len);
+	if (n > 0 && r->o.rec && r->o.record_input)
+		gh_rec_input(r->o.rec, wall_ms(), data, n);
+	if (n < len)
+		r->client_held = true;
+	return (int)n;
+}
+
+void gh_relay_client_eof(struct gh_relay *r) { r->client_eof = true; }
+
+void gh_relay_client_close(struct gh_relay *r)
+{
+	r->client_closed = true;
+	r->client_eof = true;
+}
+
+void gh_relay_client_window(struct gh_relay *r, int width, int height)
+{
+	if (!r->closed_target && !r->target_closed)
+		ssh_channel_change_pty_size(r->o.target, width, height);
+	if (r->o.rec)
+		gh_rec_resize(r->o.rec, wall_ms(), width, height);
+}
+
+/* ---- pump -------------------------------------------------------------- */
+
+/* Write as much of B to CH as its window allows. */
+static void flush(struct gh_relay *r, struct rbuf *b, ssh_channel ch, bool is_stderr,
+		  int64_t *counter)
+{
+	while (b->len > 0) {
+		uint32_t win = ssh_channel_window_size(ch);
+		if (win == 0)
+			return;
+		size_t n = b->len < win ? b->len : win;
+		int w = is_stderr ? ssh_channel_write_stderr(ch, b->p + b->off, (uint32_t)n)
+				  : ssh_channel_write(ch, b->p + b->off, (uint32_t)n);
+		if (w <= 0)
+			return;
+		rb_drop(b, (size_t)w);
+		*counter += w;
+	}
+}
+
+/* Pull what libssh kept back on CH into B (our callbacks returned short). */
+static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stderr, bool *held,
+		 bool from_target)
+{
+	char tmp[65536];
+	if (r->in_pull)
+		return;
+	r->in_pull = true;
+	while (rb_room(b) > 0) {
+		size_t want = rb_room(b) < sizeof tmp ? rb_room(b) : sizeof tmp;
+		/* May dispatch callbacks (which append to B in order) first. */
+		int n = ssh_channel_read_nonblocking(ch, tmp, (uint32_t)want, is_stderr);
+		if (n <= 0) {
+			*held = false;
+			break;
+		}
+		size_t put = rb_put(b, tmp, (size_t)n); /* == n: want <= room checked below */
+		if (from_target && r->o.rec)
+			gh_rec_output(r->o.rec, wall_ms(), tmp, put);
+		else if (!from_target && r->o.rec && r->o.record_input)
+			gh_rec_input(r->o.rec, wall_ms(), tmp, put);
+		if (put < (size_t)n) { /* callbacks filled the buffer meanwhile: keep order */
+			gh_warn("relay buffer overrun; %zu bytes dropped", (size_t)n - put);
+			break;
+		}
+	}
+	r->in_pull = false;
+}
+
+bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
+{
+	if (r->done)
+		return true;
+
+	/* user -> target */
+	if (!r->closed_target && !r->target_closed) {
+		flush(r, &r->up, r->o.target, false, &r->bytes_in);
+		if (r->client_held && !r->client_closed && rb_room(&r->up) > 0) {
+			pull(r, r->o.client, &r->up, 0, &r->client_held, false);
+			flush(r, &r->up, r->o.target, false, &r->bytes_in);
+		}
+		if (r->client_eof && !r->client_held && r->up.len == 0 && !r->eof_to_target) {
+			ssh_channel_send_eof(r->o.target);
+			r->eof_to_target = true;
+		}
+	}
+
+	/* target -> user */
+	if (!r->finished_client && !r->client_closed) {
+		flush(r, &r->down, r->o.client, false, &r->bytes_out);
+		flush(r, &r->down_err, r->o.client, true, &r->bytes_out);
+		if (r->target_held) {
+			if (rb_room(&r->down) > 0)
+				pull(r, r->o.target, &r->down, 0, &r->target_held, true);
+			if (rb_room(&r->down_err) > 0)
+				pull(r, r->o.target, &r->down_err, 1, &r->target_held, true);
+			flush(r, &r->down, r->o.client, false, &r->bytes_out);
+			flush(r, &r->down_err, r->o.client, true, &r->bytes_out);
+		}
+	} else {
+		/* nobody to deliver to: discard so the target is not stalled */
+		r->down.len = r->down.off = 0;
+		r->down_err.len = r->down_err.off = 0;
+	}
+	bool down_drained = r->down.len == 0 && r->down_err.len == 0 && !r->target_held;
+
+	/* the user went away: close the target and wait (bounded) for its CLOSE */
+	if (r->client_closed) {
+		if (!r->closed_target) {
+			ssh_channel_close(r->o.target);
+			r->closed_target = true;
+			r->close_deadline = now_ms + CLOSE_WAIT_MS;
+			if (!r->reason)
+				r->reason = "user closed the channel";
+		}
+		if (r->target_closed || now_ms >= r->close_deadline)
+			r->done = true;
+		return r->done;
+	}
+
+	/* the target ended: pass the tail, status, EOF and close to the user */
+	if (r->target_eof && down_drained && !r->eof_to_client && r->o.finish_client) {
+		/* EOF now; exit status and close follow the target's CLOSE */
+		ssh_channel_send_eof(r->o.client);
+		r->eof_to_client = true;
+	}
+	if (r->target_closed && down_drained) {
+		if (!r->reason)
+			r->reason = "target closed the channel";
+		if (!r->closed_target) {
+			ssh_channel_close(r->o.target);
+			r->closed_target = true;
+		}
+		if (!r->o.finish_client) {
+			r->done = true;
+			return true;
+		}
+		if (!r->finished_client) {
+			if (r->exit_signal[0])
+				ssh_channel_request_send_exit_signal(r->o.client, r->exit_signal, 0,
+								     "", "");
+			else if (r->exit_status >= 0)
+				ssh_channel_request_send_exit_status(r->o.client, r->exit_status);
+			if (!r->eof_to_client) {
+				ssh_channel_send_eof(r->o.client);
+				r->eof_to_client = true;
+			}
+			ssh_channel_close(r->o.client);
+			r->finished_client = true;
+			r->close_deadline = now_ms + CLOSE_WAIT_MS;
+		}
+		/* the user's CLOSE arrives through gh_relay_client_close */
+		if (now_ms >= r->close_deadline)
+			r->done = true;
+	}
+	if (r->closed_target && !r->target_closed && r->close_deadline &&
+	    now_ms >= r->close_deadline)
+		r->done = true;
+	return r->done;
+}
+
+void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms)
+{
+	if (!r->reason)
+		r->reason = reason;
+	r->client_closed = true; /* nothing more goes to the user */
+	if (!r->closed_target) {
+		ssh_channel_close(r->o.target);
+		r->closed_target = true;
+		r->close_deadline = now_ms + CLOSE_WAIT_MS;
+	}
+}
+
+bool gh_relay_busy(const struct gh_relay *r)
+{
+	return r->up.len > 0 || r->down.len > 0 || r->down_err.len > 0;
+}
+
+void gh_relay_get_result(const struct gh_relay *r, struct gh_relay_result *ret)
+{
+	ret->bytes_in = r->bytes_in;
+	ret->bytes_out = r->bytes_out;
+	ret->exit_status = r->exit_status;
+	snprintf(ret->exit_signal, sizeof ret->exit_signal, "%s", r->exit_signal);
+	ret->reason = r->reason ? r->reason : "ended";
+}

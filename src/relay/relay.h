@@ -1,0 +1,69 @@
+/* Relay: a manual pump between the user's channel and the target's channel
+ * of one worker (both sessions in the worker's one ssh_event).
+ *
+ * ssh_connector is not used: channel<->channel connectors stall in libssh
+ * 0.10.6. Instead data callbacks copy into bounded buffers and return less
+ * than offered when full (libssh then keeps the rest and stops growing the
+ * window: backpressure); gh_relay_pump(), called after every
+ * ssh_event_dopoll, writes up to the peer's window and pulls what libssh
+ * held back. EOF, close and exit-status/exit-signal travel both ways, and
+ * the relay waits for the peer's CLOSE before it reports done, so the tail
+ * of the output is never lost.
+ *
+ * The relay installs its own callbacks on the target channel. The user's
+ * channel callbacks belong to the worker, which forwards to the
+ * gh_relay_client_* hooks. Target output is teed into the recorder (and the
+ * input too when record_input). */
+#pragma once
+#include <libssh/libssh.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gh_rec;
+struct gh_relay;
+
+struct gh_relay_opts {
+	ssh_channel client;     /* borrowed */
+	ssh_channel target;     /* borrowed, or NULL and set later with gh_relay_set_target;
+				 * callbacks removed by gh_relay_free */
+	struct gh_rec *rec;     /* borrowed, may be NULL */
+	bool record_input;
+	/* Pass exit status, EOF and close on to the user's channel when the
+	 * target ends (false in the menu: the user's channel lives on). */
+	bool finish_client;
+	size_t buffer_size;     /* per direction; 0 = default (1 MiB) */
+};
+
+struct gh_relay_result {
+	int64_t bytes_in;       /* user -> target */
+	int64_t bytes_out;      /* target -> user */
+	int exit_status;        /* -1 when none */
+	char exit_signal[32];   /* "" when none */
+	const char *reason;     /* static text: why it ended */
+};
+
+int gh_relay_new(const struct gh_relay_opts *o, struct gh_relay **ret);
+/* Attach the target channel right after ssh_channel_new(), before any
+ * request is sent, so no data, EOF, exit status or close can arrive before
+ * the relay's callbacks are in place. */
+void gh_relay_set_target(struct gh_relay *r, ssh_channel target);
+/* Removes the target channel callbacks; frees nothing else. Returns NULL. */
+struct gh_relay *gh_relay_free(struct gh_relay *r);
+
+/* Hooks for the worker's user-channel callbacks. client_data returns the
+ * number of bytes taken (less than LEN when the buffer is full). */
+int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len);
+void gh_relay_client_eof(struct gh_relay *r);
+void gh_relay_client_close(struct gh_relay *r);
+void gh_relay_client_window(struct gh_relay *r, int width, int height);
+
+/* Move data after a poll. NOW_MS: monotonic milliseconds. Returns true
+ * when the relay is finished (see gh_relay_get_result). */
+bool gh_relay_pump(struct gh_relay *r, int64_t now_ms);
+/* End now (client gone, shutdown, idle): close the target channel and stop
+ * waiting for anything but its CLOSE (bounded). REASON: static text. */
+void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms);
+/* True while it waits for data to be written (the worker may poll sooner). */
+bool gh_relay_busy(const struct gh_relay *r);
+void gh_relay_get_result(const struct gh_relay *r, struct gh_relay_result *ret);

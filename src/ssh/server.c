@@ -1,0 +1,441 @@
+/* The master: accept loop, pre-auth limits, workers, signals (see ssh.h). */
+#include "ssh/ssh.h"
+#include "app/app.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "ssh/hostkey.h"
+#include "ssh/worker.h"
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_LISTENERS 8
+#define KILL_WAIT_MS 3000
+
+struct child {
+	pid_t pid;
+	int status_fd;          /* read end; -1 once closed */
+	bool authed;
+	char ip[INET6_ADDRSTRLEN];
+};
+
+struct master {
+	struct gh_app *app;
+	int listeners[MAX_LISTENERS];
+	size_t n_listeners;
+	struct child *children;
+	size_t n_children, cap_children;
+	char ed_path[4096], rsa_path[4096];
+	int64_t refused_logged_ms; /* rate limit for "limit reached" lines */
+};
+
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	(void)!write(sig_pipe[1], &b, 1);
+	errno = saved;
+}
+
+static int set_signals(void)
+{
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return GH_EIO;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+static int open_listeners(struct master *m)
+{
+	char *host = NULL;
+	int port = 2222;
+	char portstr[16];
+	struct addrinfo hints, *res = NULL;
+
+	int r = gh_parse_hostport(m->app->cfg.ssh_listen, &host, &port);
+	if (r < 0) {
+		gh_error("bad ssh_listen '%s'", m->app->cfg.ssh_listen);
+		return r;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof portstr, "%d", port);
+	int gr = getaddrinfo(*host ? host : NULL, portstr, &hints, &res);
+	if (gr != 0) {
+		gh_error("cannot resolve ssh_listen %s: %s", m->app->cfg.ssh_listen, gai_strerror(gr));
+		free(host);
+		return GH_EINVAL;
+	}
+	for (struct addrinfo *ai = res; ai && m->n_listeners < MAX_LISTENERS; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+			gh_error("cannot listen on %s: %s", m->app->cfg.ssh_listen, strerror(errno));
+			close(fd);
+			continue;
+		}
+		m->listeners[m->n_listeners++] = fd;
+	}
+	freeaddrinfo(res);
+	free(host);
+	if (m->n_listeners == 0)
+		return GH_EIO;
+	gh_info("listening for SSH on %s", m->app->cfg.ssh_listen);
+	return 0;
+}
+
+static void close_listeners(struct master *m)
+{
+	for (size_t i = 0; i < m->n_listeners; i++)
+		close(m->listeners[i]);
+	m->n_listeners = 0;
+}
+
+static size_t count_unauth(const struct master *m, const char *ip)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_children; i++)
+		if (!m->children[i].authed && (!ip || !strcmp(ip, m->children[i].ip)))
+			n++;
+	return n;
+}
+
+static size_t count_authed(const struct master *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_children; i++)
+		if (m->children[i].authed)
+			n++;
+	return n;
+}
+
+static void refuse_log(struct master *m, const char *what, const char *ip)
+{
+	int64_t now = gh_mono_ms();
+	if (now - m->refused_logged_ms < 1000)
+		return; /* rate-limited: a flood must not flood the log */
+	m->refused_logged_ms = now;
+	gh_warn("%s reached; refusing connection from %s", what, ip);
+}
+
+static void accept_one(struct master *m, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			gh_warn("accept: %s", strerror(errno));
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
+		port = ntohs(sin->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
+		port = ntohs(sin6->sin6_port);
+	}
+	const struct gh_config *cfg = &m->app->cfg;
+	if (count_unauth(m, NULL) >= (size_t)cfg->max_startups) {
+		refuse_log(m, "max_startups", ip);
+		close(fd);
+		return;
+	}
+	if (count_unauth(m, ip) >= (size_t)cfg->per_source_max_startups) {
+		refuse_log(m, "per_source_max_startups", ip);
+		close(fd);
+		return;
+	}
+	if (count_authed(m) >= (size_t)cfg->max_sessions) {
+		refuse_log(m, "max_sessions", ip);
+		close(fd);
+		return;
+	}
+	if (m->n_children == m->cap_children) {
+		size_t cap = m->cap_children ? m->cap_children * 2 : 16;
+		struct child *c = realloc(m->children, cap * sizeof *c);
+		if (!c) {
+			close(fd);
+			return;
+		}
+		m->children = c;
+		m->cap_children = cap;
+	}
+	int sp[2];
+	if (pipe2(sp, O_CLOEXEC) < 0) {
+		gh_warn("pipe: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		gh_warn("fork: %s", strerror(errno));
+		close(fd);
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	if (pid == 0) {
+		/* the worker: drop everything of the master's */
+		close_listeners(m);
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		close(sp[0]);
+		for (size_t i = 0; i < m->n_children; i++)
+			if (m->children[i].status_fd >= 0)
+				close(m->children[i].status_fd);
+		struct gh_worker_args a = { .fd = fd,
+					    .peer_ip = ip,
+					    .peer_port = port,
+					    .status_fd = sp[1],
+					    .ed25519_path = m->ed_path,
+					    .rsa_path = m->rsa_path };
+		_exit(gh_ssh_worker_run(m->app, &a));
+	}
+	close(fd);
+	close(sp[1]);
+	fcntl(sp[0], F_SETFL, O_NONBLOCK);
+	struct child *c = &m->children[m->n_children++];
+	memset(c, 0, sizeof *c);
+	c->pid = pid;
+	c->status_fd = sp[0];
+	snprintf(c->ip, sizeof c->ip, "%s", ip);
+	gh_debug("worker %d for %s:%d", (int)pid, ip, port);
+}
+
+static void read_status(struct child *c)
+{
+	char buf[64];
+	ssize_t n = read(c->status_fd, buf, sizeof buf);
+	if (n > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == GH_WORKER_AUTHENTICATED)
+				c->authed = true;
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		close(c->status_fd);
+		c->status_fd = -1;
+	}
+}
+
+static void reap(struct master *m)
+{
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		char reason[64];
+		if (WIFSIGNALED(st))
+			snprintf(reason, sizeof reason, "worker killed by signal %d", WTERMSIG(st));
+		else
+			snprintf(reason, sizeof reason, "worker exited with status %d",
+				 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		int n = gh_store_session_close_worker(m->app->store, (int)pid, reason);
+		if (n > 0 || WIFSIGNALED(st))
+			gh_warn("worker %d: %s (%d open session%s closed)", (int)pid, reason, n > 0 ? n : 0,
+				n == 1 ? "" : "s");
+		for (size_t i = 0; i < m->n_children; i++) {
+			if (m->children[i].pid != pid)
+				continue;
+			if (m->children[i].status_fd >= 0)
+				close(m->children[i].status_fd);
+			m->children[i] = m->children[--m->n_children];
+			break;
+		}
+	}
+}
+
+#define CHANGED_INT(f)                                                                \
+	do {                                                                          \
+		if (old->f != nw->f)                                                  \
+			gh_info("config: " #f " %d -> %d", old->f, nw->f);            \
+	} while (0)
+
+static void reload(struct master *m)
+{
+	struct gh_config nc;
+	char err[GH_CONFIG_ERRLEN];
+	memset(&nc, 0, sizeof nc);
+	int r = gh_config_load(&nc, m->app->data_dir, NULL, err);
+	if (r < 0) {
+		gh_error("SIGHUP: configuration not reloaded, keeping the old one: %s", err);
+		gh_config_free(&nc);
+		return;
+	}
+	const struct gh_config *old = &m->app->cfg, *nw = &nc;
+	CHANGED_INT(max_startups);
+	CHANGED_INT(per_source_max_startups);
+	CHANGED_INT(login_grace_time);
+	CHANGED_INT(max_auth_tries);
+	CHANGED_INT(auth_failure_delay_ms);
+	CHANGED_INT(max_sessions);
+	CHANGED_INT(shutdown_grace);
+	CHANGED_INT(idle_timeout);
+	CHANGED_INT(target_connect_timeout);
+	CHANGED_INT(record_input);
+	if (strcmp(old->log_level, nw->log_level))
+		gh_info("config: log_level %s -> %s", old->log_level, nw->log_level);
+	if (strcmp(old->ssh_listen, nw->ssh_listen))
+		gh_warn("config: ssh_listen %s -> %s takes effect at the next start", old->ssh_listen,
+			nw->ssh_listen);
+	if (strcmp(old->database_path, nw->database_path))
+		gh_warn("config: database_path change takes effect at the next start");
+	/* keep what only a restart can change */
+	char *keep_listen = nc.ssh_listen, *keep_db = nc.database_path;
+	nc.ssh_listen = m->app->cfg.ssh_listen;
+	nc.database_path = m->app->cfg.database_path;
+	m->app->cfg.ssh_listen = keep_listen;
+	m->app->cfg.database_path = keep_db;
+	gh_config_free(&m->app->cfg);
+	m->app->cfg = nc;
+	int lvl = gh_log_level_parse(nc.log_level);
+	if (lvl >= 0)
+		gh_log_set_level(lvl);
+	gh_info("configuration reloaded");
+}
+
+static void signal_children(struct master *m, int sig)
+{
+	for (size_t i = 0; i < m->n_children; i++)
+		kill(m->children[i].pid, sig);
+}
+
+int gh_ssh_serve(struct gh_app *app)
+{
+	struct master m;
+	int r;
+	bool stopping = false;
+	int64_t deadline = 0;
+	int kill_stage = 0;
+
+	memset(&m, 0, sizeof m);
+	m.app = app;
+	r = gh_ssh_hostkeys_ensure(app->data_dir);
+	if (r < 0)
+		return r;
+	snprintf(m.ed_path, sizeof m.ed_path, "%s/%s", app->data_dir, GH_HOSTKEY_ED25519);
+	snprintf(m.rsa_path, sizeof m.rsa_path, "%s/%s", app->data_dir, GH_HOSTKEY_RSA);
+	r = set_signals();
+	if (r < 0)
+		return r;
+	r = open_listeners(&m);
+	if (r < 0)
+		return r;
+
+	struct pollfd *pfds = NULL;
+	size_t cap_pfds = 0;
+	for (;;) {
+		if (stopping && m.n_children == 0)
+			break;
+		size_t need = 1 + m.n_listeners + m.n_children;
+		if (need > cap_pfds) {
+			struct pollfd *p = realloc(pfds, need * 2 * sizeof *p);
+			if (p) {
+				pfds = p;
+				cap_pfds = need * 2;
+			} else if (!pfds) {
+				sleep(1);
+				continue;
+			}
+		}
+		size_t np = 0;
+		pfds[np++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+		for (size_t i = 0; i < m.n_listeners && np < cap_pfds; i++)
+			pfds[np++] = (struct pollfd){ .fd = m.listeners[i], .events = POLLIN };
+		size_t first_child = np;
+		for (size_t i = 0; i < m.n_children && np < cap_pfds; i++)
+			pfds[np++] = (struct pollfd){ .fd = m.children[i].status_fd, .events = POLLIN };
+		int timeout = stopping ? 200 : 5000;
+		int pr = poll(pfds, np, timeout);
+		if (pr < 0 && errno != EINTR) {
+			gh_error("poll: %s", strerror(errno));
+			sleep(1);
+			continue;
+		}
+		if (pr > 0 && (pfds[0].revents & POLLIN)) {
+			unsigned char sigs[64];
+			ssize_t k = read(sig_pipe[0], sigs, sizeof sigs);
+			for (ssize_t i = 0; i < k; i++) {
+				if (sigs[i] == SIGCHLD)
+					reap(&m);
+				else if (sigs[i] == SIGHUP && !stopping)
+					reload(&m);
+				else if ((sigs[i] == SIGTERM || sigs[i] == SIGINT) && !stopping) {
+					stopping = true;
+					close_listeners(&m);
+					deadline = gh_mono_ms() + (int64_t)app->cfg.shutdown_grace * 1000;
+					gh_info("stopping: %zu worker%s, waiting up to %d s", m.n_children,
+						m.n_children == 1 ? "" : "s", app->cfg.shutdown_grace);
+				}
+			}
+		}
+		if (pr > 0) {
+			for (size_t i = first_child; i < np; i++)
+				if (pfds[i].revents && pfds[i].fd >= 0)
+					for (size_t j = 0; j < m.n_children; j++)
+						if (m.children[j].status_fd == pfds[i].fd) {
+							read_status(&m.children[j]);
+							break;
+						}
+			for (size_t i = 1; i < first_child; i++)
+				if (pfds[i].revents & POLLIN)
+					accept_one(&m, pfds[i].fd);
+		}
+		reap(&m);
+		if (stopping && m.n_children > 0) {
+			int64_t now = gh_mono_ms();
+			if (kill_stage == 0 && now >= deadline) {
+				gh_info("shutdown grace over: ending %zu session%s", m.n_children,
+					m.n_children == 1 ? "" : "s");
+				signal_children(&m, SIGTERM);
+				kill_stage = 1;
+				deadline = now + KILL_WAIT_MS;
+			} else if (kill_stage == 1 && now >= deadline) {
+				signal_children(&m, SIGKILL);
+				kill_stage = 2;
+				deadline = now + KILL_WAIT_MS;
+			}
+		}
+	}
+	free(pfds);
+	free(m.children);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	gh_info("stopped");
+	return 0;
+}

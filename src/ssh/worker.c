@@ -1,0 +1,1310 @@
+/* The per-connection worker (see worker.h). */
+#include "ssh/worker.h"
+#include "app/app.h"
+#include "audit/audit.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "policy/policy.h"
+#include "record/record.h"
+#include "relay/relay.h"
+#include "ssh/login.h"
+#include "ssh/menu.h"
+#include "store/store.h"
+#include "target/target.h"
+#include "vault/vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Front-door algorithms: curve25519 only (libssh adds the strict-KEX
+ * marker kex-strict-s-v00@openssh.com itself), AEAD ciphers first, CTR
+ * only with encrypt-then-MAC, no ECDSA or SHA-1 host key signatures. */
+#define FRONT_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
+#define FRONT_CIPHERS                                                        \
+	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com," \
+	"aes256-ctr,aes128-ctr"
+#define FRONT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
+#define FRONT_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
+#define FRONT_USER_KEY_TYPES                                                 \
+	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
+
+#define MAX_ENV 16
+#define MAX_ENV_VALUE 256
+#define MAX_COMMAND 65536
+#define POLL_MS 500
+#define CLIENT_CLOSE_WAIT_MS 3000
+#define NOT_PERMITTED "not permitted"
+
+static volatile sig_atomic_t stop_requested;
+
+enum req_kind { REQ_NONE = 0, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM };
+
+struct env_var {
+	char *name, *value;
+};
+
+struct worker {
+	struct gh_app *app;
+	struct gh_store *st;
+	const struct gh_worker_args *args;
+	char source[96];
+	ssh_session s;
+	ssh_event ev;
+	ssh_channel ch;
+	struct ssh_server_callbacks_struct scb;
+	struct ssh_channel_callbacks_struct ccb;
+
+	/* authentication */
+	char presented[GH_LOGIN_MAX * 4 + 1]; /* escaped, for audit and logs */
+	char first_name[GH_LOGIN_MAX + 1];
+	struct gh_login login;
+	struct gh_user user;
+	bool have_user;
+	bool authed;
+	int auth_failures;
+	bool too_many;
+
+	/* the user's channel */
+	bool pty;
+	char term[64];
+	int width, height;
+	struct env_var env[MAX_ENV];
+	size_t n_env;
+	enum req_kind req;
+	char *command;
+	char *subsystem;
+	bool client_eof, client_closed;
+	bool client_finished;    /* exit status, EOF and close already sent */
+	int64_t last_input_ms;
+
+	/* what currently consumes the user's input */
+	struct gh_relay *relay;
+	struct gh_menu *menu;
+	int menu_state;          /* GH_MENU_CONTINUE / PICKED / QUIT */
+	size_t menu_pick;
+
+	/* the current session row */
+	char sid[33];
+	bool row_open;
+};
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "login grace time exceeded\n";
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(2);
+}
+
+static const char *nl(const struct worker *w)
+{
+	return w->pty ? "\r\n" : "\n";
+}
+
+/* A line for the user on stderr (stdout on a terminal, where it is the same). */
+static void say(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct worker *w, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf - 3, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof buf - 3)
+		n = (int)sizeof buf - 3;
+	memcpy(buf + n, nl(w), strlen(nl(w)) + 1);
+	if (!w->ch || w->client_closed)
+		return;
+	if (w->pty)
+		ssh_channel_write(w->ch, buf, (uint32_t)strlen(buf));
+	else
+		ssh_channel_write_stderr(w->ch, buf, (uint32_t)strlen(buf));
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void notify_master(struct worker *w, char what)
+{
+	if (w->args->status_fd >= 0)
+		(void)!write(w->args->status_fd, &what, 1);
+}
+
+static struct gh_audit_who who(const struct worker *w)
+{
+	struct gh_audit_who a = { .user = w->authed ? w->user.name : w->presented,
+				  .source = w->source,
+				  .session_id = w->row_open ? w->sid : NULL };
+	return a;
+}
+
+/* ---- session rows ------------------------------------------------------- */
+
+static void row_open(struct worker *w, const char *kind, const char *asset, const char *account)
+{
+	struct gh_session s;
+	memset(&s, 0, sizeof s);
+	gh_session_id_new(w->sid);
+	s.id = w->sid;
+	s.user_id = w->user.id;
+	s.user_name = w->user.name;
+	s.source_addr = (char *)w->args->peer_ip;
+	s.source_port = w->args->peer_port;
+	s.asset_name = (char *)asset;
+	s.account = (char *)account;
+	s.protocol = (char *)(w->req == REQ_SUBSYSTEM ? "sftp" : "ssh");
+	s.kind = (char *)kind;
+	s.started_at = gh_now();
+	s.worker_pid = (int)getpid();
+	int r = gh_store_session_open(w->st, &s);
+	if (r < 0) {
+		gh_error("cannot record session: %s (%s)", gh_strerror(r), gh_store_errmsg(w->st));
+		return;
+	}
+	w->row_open = true;
+}
+
+static void row_update(struct worker *w, int64_t asset_id, const char *asset,
+		       const char *account, const char *kind, const char *recording)
+{
+	if (!w->row_open)
+		return;
+	struct gh_session s;
+	memset(&s, 0, sizeof s);
+	s.id = w->sid;
+	s.asset_id = asset_id;
+	s.asset_name = (char *)asset;
+	s.account = (char *)account;
+	s.protocol = (char *)(w->req == REQ_SUBSYSTEM ? "sftp" : "ssh");
+	s.kind = (char *)kind;
+	s.recording_path = (char *)recording;
+	int r = gh_store_session_update_target(w->st, &s);
+	if (r < 0)
+		gh_error("cannot update session %s: %s", w->sid, gh_strerror(r));
+}
+
+static void row_close(struct worker *w, int exit_status, const char *exit_signal,
+		      int64_t bytes_in, int64_t bytes_out, const char *reason)
+{
+	if (!w->row_open)
+		return;
+	int r = gh_store_session_close(w->st, w->sid, exit_status,
+				       exit_signal && *exit_signal ? exit_signal : NULL, bytes_in,
+				       bytes_out, reason);
+	if (r < 0)
+		gh_error("cannot close session %s: %s", w->sid, gh_strerror(r));
+	w->row_open = false;
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+static void auth_reset_user(struct worker *w)
+{
+	if (w->have_user) {
+		gh_user_free(&w->user);
+		memset(&w->user, 0, sizeof w->user);
+		w->have_user = false;
+	}
+}
+
+static int auth_fail(struct worker *w, const char *method, const char *reason)
+{
+	w->auth_failures++;
+	struct gh_audit_who a = who(w);
+	gh_audit_login(w->st, &a, method, false, reason);
+	gh_info("login failure for %s from %s (%s): %s", w->presented, w->source, method, reason);
+	auth_reset_user(w);
+	if (w->app->cfg.auth_failure_delay_ms > 0)
+		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
+	if (w->auth_failures >= w->app->cfg.max_auth_tries)
+		w->too_many = true;
+	return SSH_AUTH_DENIED;
+}
+
+/* Common checks for every method: the login name parses, does not change
+ * between attempts, names an existing, enabled user. Returns NULL when the
+ * user may try, else the audit reason (w->user filled when it exists). */
+static const char *auth_prepare(struct worker *w, const char *name)
+{
+	size_t len = strnlen(name, GH_LOGIN_MAX + 1);
+	gh_escape(w->presented, sizeof w->presented, name);
+	auth_reset_user(w);
+	if (w->too_many)
+		return "too many attempts";
+	if (w->first_name[0] == '\0' && len <= GH_LOGIN_MAX)
+		memcpy(w->first_name, name, len + 1);
+	else if (len > GH_LOGIN_MAX || strcmp(w->first_name, name) != 0)
+		return "login name changed";
+	if (gh_login_parse(name, len, &w->login) < 0)
+		return "malformed login name";
+	int r = gh_store_user_get(w->st, w->login.user, &w->user);
+	if (r == GH_ENOENT)
+		return "unknown user";
+	if (r < 0)
+		return "store error";
+	w->have_user = true;
+	if (w->user.disabled)
+		return "disabled";
+	return NULL;
+}
+
+static void auth_success(struct worker *w, const char *method)
+{
+	w->authed = true;
+	struct gh_audit_who a = who(w);
+	gh_audit_login(w->st, &a, method, true, NULL);
+	gh_info("login of %s from %s (%s)", w->presented, w->source, method);
+	notify_master(w, GH_WORKER_AUTHENTICATED);
+}
+
+static int cb_auth_password(ssh_session session, const char *user, const char *password,
+			    void *userdata)
+{
+	struct worker *w = userdata;
+	const char *why = auth_prepare(w, user);
+	if (why) {
+		/* spend about the time a real check takes */
+		char *dummy = NULL;
+		if (gh_password_hash(password, w->app->cfg.password_hash_strength, &dummy) == 0)
+			free(dummy);
+		return auth_fail(w, "password", why);
+	}
+	if (!w->user.password_hash)
+		return auth_fail(w, "password", "no password set");
+	if (gh_password_verify(w->user.password_hash, password) != 0)
+		return auth_fail(w, "password", "bad password");
+	auth_success(w, "password");
+	return SSH_AUTH_SUCCESS;
+}
+
+/* True when PUBKEY is one of the user's registered keys. */
+static bool key_registered(struct worker *w, ssh_key pubkey)
+{
+	struct gh_user_key *keys = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (gh_store_key_list(w->st, w->user.id, &keys, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++) {
+		ssh_key k = NULL;
+		enum ssh_keytypes_e t = ssh_key_type_from_name(keys[i].type);
+		if (t == SSH_KEYTYPE_UNKNOWN ||
+		    ssh_pki_import_pubkey_base64(keys[i].base64, t, &k) != SSH_OK)
+			continue;
+		found = ssh_key_cmp(k, pubkey, SSH_KEY_CMP_PUBLIC) == 0;
+		ssh_key_free(k);
+	}
+	gh_user_keys_free(keys, n);
+	return found;
+}
+
+static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
+			  char signature_state, void *userdata)
+{
+	struct worker *w = userdata;
+	const char *why = auth_prepare(w, user);
+	if (why)
+		return auth_fail(w, "publickey", why);
+	if (signature_state == SSH_PUBLICKEY_STATE_WRONG)
+		return auth_fail(w, "publickey", "bad signature");
+	if (!key_registered(w, pubkey))
+		return auth_fail(w, "publickey", "key not registered");
+	if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
+		auth_reset_user(w);
+		return SSH_AUTH_SUCCESS; /* the probe: "this key would do" */
+	}
+	if (signature_state != SSH_PUBLICKEY_STATE_VALID)
+		return auth_fail(w, "publickey", "bad signature");
+	auth_success(w, "publickey");
+	return SSH_AUTH_SUCCESS;
+}
+
+/* ---- the user's channel ---------------------------------------------------- */
+
+static void menu_flush(struct worker *w)
+{
+	size_t len = 0;
+	const char *out = gh_menu_output(w->menu, &len);
+	if (len > 0 && w->ch && !w->client_closed)
+		ssh_channel_write(w->ch, out, (uint32_t)len);
+	gh_menu_output_clear(w->menu);
+}
+
+static int cb_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+		   int is_stderr, void *userdata)
+{
+	struct worker *w = userdata;
+	w->last_input_ms = gh_mono_ms();
+	if (w->relay)
+		return gh_relay_client_data(w->relay, data, len);
+	if (w->menu) {
+		if (w->menu_state == GH_MENU_CONTINUE) {
+			size_t idx = 0;
+			int r = gh_menu_feed(w->menu, data, len, &idx);
+			menu_flush(w);
+			if (r == GH_MENU_PICKED) {
+				w->menu_state = GH_MENU_PICKED;
+				w->menu_pick = idx;
+			} else if (r == GH_MENU_QUIT) {
+				w->menu_state = GH_MENU_QUIT;
+			}
+		}
+		return (int)len;
+	}
+	return 0; /* nobody reads yet: libssh keeps it (and stops the window) */
+}
+
+static void cb_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct worker *w = userdata;
+	w->client_eof = true;
+	if (w->relay)
+		gh_relay_client_eof(w->relay);
+}
+
+static void cb_close(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct worker *w = userdata;
+	w->client_closed = true;
+	w->client_eof = true;
+	if (w->relay)
+		gh_relay_client_close(w->relay);
+}
+
+static int cb_pty(ssh_session session, ssh_channel channel, const char *term, int width,
+		  int height, int pxwidth, int pxheight, void *userdata)
+{
+	struct worker *w = userdata;
+	if (w->req != REQ_NONE || w->pty)
+		return -1;
+	w->pty = true;
+	snprintf(w->term, sizeof w->term, "%s", term && *term ? term : "xterm");
+	w->width = width > 0 && width < 10000 ? width : 80;
+	w->height = height > 0 && height < 10000 ? height : 24;
+	return 0;
+}
+
+static int cb_shell(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct worker *w = userdata;
+	if (w->req != REQ_NONE)
+		return -1;
+	w->req = REQ_SHELL;
+	return 0;
+}
+
+static int cb_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
+{
+	struct worker *w = userdata;
+	if (w->req != REQ_NONE || !command || strlen(command) > MAX_COMMAND)
+		return -1;
+	w->command = strdup(command);
+	if (!w->command)
+		return -1;
+	w->req = REQ_EXEC;
+	return 0;
+}
+
+static int cb_subsystem(ssh_session session, ssh_channel channel, const char *subsystem,
+			void *userdata)
+{
+	struct worker *w = userdata;
+	if (w->req != REQ_NONE || !subsystem || strcmp(subsystem, "sftp") != 0)
+		return -1;
+	w->subsystem = strdup(subsystem);
+	if (!w->subsystem)
+		return -1;
+	w->req = REQ_SUBSYSTEM;
+	return 0;
+}
+
+static bool env_allowed(const char *name)
+{
+	return !strcmp(name, "LANG") || !strncmp(name, "LC_", 3);
+}
+
+static int cb_env(ssh_session session, ssh_channel channel, const char *name, const char *value,
+		  void *userdata)
+{
+	struct worker *w = userdata;
+	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name) ||
+	    strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+		return -1;
+	struct env_var *e = &w->env[w->n_env];
+	e->name = strdup(name);
+	e->value = strdup(value);
+	if (!e->name || !e->value) {
+		free(e->name);
+		free(e->value);
+		return -1;
+	}
+	w->n_env++;
+	return 0;
+}
+
+static int cb_window(ssh_session session, ssh_channel channel, int width, int height,
+		     int pxwidth, int pxheight, void *userdata)
+{
+	struct worker *w = userdata;
+	if (width <= 0 || height <= 0 || width >= 10000 || height >= 10000)
+		return -1;
+	w->width = width;
+	w->height = height;
+	if (w->relay) {
+		gh_relay_client_window(w->relay, width, height);
+	} else if (w->menu) {
+		gh_menu_resize(w->menu, width, height);
+		menu_flush(w);
+	}
+	return 0;
+}
+
+static ssh_channel cb_channel_open(ssh_session session, void *userdata)
+{
+	struct worker *w = userdata;
+	if (!w->authed || w->ch)
+		return NULL; /* one session channel per connection */
+	w->ch = ssh_channel_new(session);
+	if (!w->ch)
+		return NULL;
+	memset(&w->ccb, 0, sizeof w->ccb);
+	w->ccb.userdata = w;
+	w->ccb.channel_data_function = cb_data;
+	w->ccb.channel_eof_function = cb_eof;
+	w->ccb.channel_close_function = cb_close;
+	w->ccb.channel_pty_request_function = cb_pty;
+	w->ccb.channel_shell_request_function = cb_shell;
+	w->ccb.channel_exec_request_function = cb_exec;
+	w->ccb.channel_subsystem_request_function = cb_subsystem;
+	w->ccb.channel_env_request_function = cb_env;
+	w->ccb.channel_pty_window_change_function = cb_window;
+	ssh_callbacks_init(&w->ccb);
+	ssh_set_channel_callbacks(w->ch, &w->ccb);
+	return w->ch;
+}
+
+static bool client_alive(const struct worker *w)
+{
+	return ssh_is_connected(w->s) && !w->client_closed;
+}
+
+/* End the user's channel: exit status, EOF, close, then wait (bounded)
+ * for the user's CLOSE so nothing in flight is lost. */
+static void finish_client(struct worker *w, int exit_status)
+{
+	if (!w->ch || !ssh_is_connected(w->s) || w->client_finished)
+		return;
+	w->client_finished = true;
+	if (!w->client_closed) {
+		if (exit_status >= 0)
+			ssh_channel_request_send_exit_status(w->ch, exit_status);
+		ssh_channel_send_eof(w->ch);
+		ssh_channel_close(w->ch);
+	}
+	int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
+	while (!w->client_closed && ssh_is_connected(w->s) && gh_mono_ms() < end)
+		ssh_event_dopoll(w->ev, 100);
+}
+
+/* ---- reaching a target ------------------------------------------------------ */
+
+struct policy_ctx {
+	struct gh_policy *p;
+	struct gh_subject subj;
+	int64_t *groups;
+};
+
+static void policy_ctx_free(struct policy_ctx *pc)
+{
+	gh_policy_free(pc->p);
+	free(pc->groups);
+	memset(pc, 0, sizeof *pc);
+}
+
+static int policy_ctx_load(struct worker *w, struct policy_ctx *pc)
+{
+	size_t ng = 0;
+	memset(pc, 0, sizeof *pc);
+	int r = gh_store_user_groups(w->st, w->user.id, &pc->groups, &ng);
+	if (r < 0)
+		return r;
+	r = gh_policy_load(w->st, &pc->p);
+	if (r < 0) {
+		free(pc->groups);
+		pc->groups = NULL;
+		return r;
+	}
+	pc->subj.user_id = w->user.id;
+	pc->subj.group_ids = pc->groups;
+	pc->subj.n_groups = ng;
+	return 0;
+}
+
+static uint32_t req_protocol(const struct worker *w)
+{
+	return w->req == REQ_SUBSYSTEM ? GH_PROTO_SFTP : GH_PROTO_SSH;
+}
+
+static const char *req_kind_name(const struct worker *w)
+{
+	switch (w->req) {
+	case REQ_EXEC: return "exec";
+	case REQ_SUBSYSTEM: return "sftp";
+	default: return "shell";
+	}
+}
+
+/* Accounts of ASSET the user may use and that exist. Caller frees with
+ * gh_policy_names_free. */
+static int allowed_accounts(struct worker *w, struct policy_ctx *pc, const struct gh_asset *a,
+			    char ***ret, size_t *ret_n)
+{
+	bool all = false;
+	char **names = NULL;
+	size_t n = 0;
+	struct gh_account *accts = NULL;
+	size_t na = 0;
+	char **out = NULL;
+	size_t nout = 0;
+
+	int r = gh_policy_allowed_accounts(pc->p, &pc->subj, a->id, req_protocol(w), gh_now(), &all,
+					   &names, &n);
+	if (r < 0)
+		return r;
+	r = gh_store_account_list(w->st, a->id, &accts, &na);
+	if (r < 0)
+		goto out;
+	out = calloc(na + 1, sizeof *out);
+	if (!out) {
+		r = GH_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < na; i++) {
+		bool ok = all;
+		for (size_t j = 0; j < n && !ok; j++)
+			ok = strcmp(names[j], accts[i].username) == 0;
+		if (!ok)
+			continue;
+		if (!(out[nout] = strdup(accts[i].username))) {
+			r = GH_ENOMEM;
+			goto out;
+		}
+		nout++;
+	}
+	*ret = out;
+	*ret_n = nout;
+	out = NULL;
+	r = 0;
+out:
+	if (out)
+		gh_policy_names_free(out, nout);
+	gh_policy_names_free(names, n);
+	gh_accounts_free(accts, na);
+	return r;
+}
+
+static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx);
+
+/* Pick the account for ASSET when the login did not name one: the only
+ * allowed one, or a choice on a terminal. Writes the name into BUF.
+ * Returns 0, GH_EPERM (none), GH_EINVAL (several, no terminal) or
+ * GH_ECONN (the user went away / quit). */
+static int choose_account(struct worker *w, struct policy_ctx *pc, const struct gh_asset *a,
+			  char *buf, size_t buflen)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = allowed_accounts(w, pc, a, &names, &n);
+	if (r < 0)
+		return r;
+	if (n == 0) {
+		r = GH_EPERM;
+	} else if (n == 1) {
+		snprintf(buf, buflen, "%s", names[0]);
+	} else if (!w->pty || w->req != REQ_SHELL) {
+		r = GH_EINVAL;
+	} else {
+		struct gh_menu_item *items = calloc(n, sizeof *items);
+		char title[160];
+		if (!items) {
+			r = GH_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			items[i].id = (int64_t)i;
+			items[i].name = names[i];
+			items[i].address = "";
+			items[i].nodes = "";
+			items[i].comment = "";
+		}
+		snprintf(title, sizeof title, "%s: choose an account", a->name);
+		struct gh_menu *m = gh_menu_new(items, n, w->width, w->height, title);
+		size_t idx = 0;
+		if (!m) {
+			r = GH_ENOMEM;
+		} else {
+			int c = menu_choose(w, m, &idx);
+			gh_menu_free(m);
+			if (c == 1 && idx < n)
+				snprintf(buf, buflen, "%s", names[idx]);
+			else
+				r = GH_ECONN;
+		}
+		free(items);
+	}
+out:
+	gh_policy_names_free(names, n);
+	return r;
+}
+
+struct target_result {
+	int exit_status;
+	char exit_signal[32];
+	bool ended_by_client;
+};
+
+/* The user-facing one-liner and the session close reason for a refusal. */
+static void refuse(struct worker *w, const char *asset, const char *account, const char *why)
+{
+	struct gh_audit_who a = who(w);
+	gh_audit_policy(w->st, &a, asset, account, false, why);
+	gh_info("%s from %s refused %s@%s: %s", w->user.name, w->source, account ? account : "-",
+		asset ? asset : "-", why);
+	say(w, "%s", NOT_PERMITTED);
+}
+
+/* Relay between the user's channel and the target (R, its target channel
+ * attached) until one side ends. */
+static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
+		       bool from_menu, struct gh_relay_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->exit_status = -1;
+	ssh_event_add_session(w->ev, ts);
+	w->relay = r;
+	if (w->client_eof)
+		gh_relay_client_eof(r);
+	if (w->client_closed)
+		gh_relay_client_close(r);
+	w->last_input_ms = gh_mono_ms();
+	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
+	bool aborted = false;
+	for (;;) {
+		int64_t now = gh_mono_ms();
+		if (gh_relay_pump(r, now))
+			break;
+		ssh_event_dopoll(w->ev, POLL_MS);
+		now = gh_mono_ms();
+		if (rec)
+			gh_rec_tick(rec, wall_ms());
+		if (aborted)
+			continue;
+		if (!ssh_is_connected(w->s)) {
+			gh_relay_abort(r, "user disconnected", now);
+			aborted = true;
+		} else if (!ssh_is_connected(ts)) {
+			gh_relay_abort(r, "target disconnected", now);
+			aborted = true;
+		} else if (stop_requested) {
+			gh_relay_abort(r, "server shutdown", now);
+			aborted = true;
+		} else if (idle_ms > 0 && now - w->last_input_ms > idle_ms) {
+			gh_relay_abort(r, "idle timeout", now);
+			aborted = true;
+		}
+	}
+	gh_relay_get_result(r, res);
+	if (!from_menu)
+		w->client_finished = true;
+	w->relay = NULL;
+	ssh_event_remove_session(w->ev, ts);
+	if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
+		if (stop_requested)
+			say(w, "gatehouse is shutting down");
+		else if (idle_ms > 0 && !strcmp(res->reason, "idle timeout"))
+			say(w, "idle timeout");
+	}
+}
+
+static void attach_target(ssh_channel ch, void *userdata)
+{
+	gh_relay_set_target(userdata, ch);
+}
+
+/* Connect to ASSET as ACCOUNT (policy already allowed it), relay, record,
+ * and close the session row. Returns the exit status for the user. */
+static int run_target(struct worker *w, const struct gh_asset *a, const char *account,
+		      bool from_menu)
+{
+	struct gh_account acct;
+	ssh_session ts = NULL;
+	ssh_channel tch = NULL;
+	struct gh_rec *rec = NULL;
+	char err[GH_TARGET_ERRLEN];
+	char *hk = NULL, *fp = NULL, *rec_path = NULL, *secret = NULL;
+	size_t secret_len = 0;
+	char ad[160];
+	const char *close_reason = NULL;
+	int exit_status = 1;
+	bool have_acct = false;
+	struct gh_relay_result res;
+	struct gh_relay *relay = NULL;
+	struct gh_audit_who aw;
+
+	memset(&acct, 0, sizeof acct);
+	memset(&res, 0, sizeof res);
+	res.exit_status = -1;
+	int r = gh_store_account_get(w->st, a->id, account, &acct);
+	if (r < 0) {
+		refuse(w, a->name, account, r == GH_ENOENT ? "no such account" : "store error");
+		close_reason = NOT_PERMITTED;
+		goto out;
+	}
+	have_acct = true;
+	row_update(w, a->id, a->name, account, req_kind_name(w), NULL);
+
+	struct gh_target_conn c = { .address = a->address,
+				    .port = a->port,
+				    .username = account,
+				    .pinned_host_key = a->host_key,
+				    .timeout = w->app->cfg.target_connect_timeout };
+	r = gh_target_connect(&c, &ts, err);
+	if (r < 0) {
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		aw = who(w);
+		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
+		goto out;
+	}
+	r = gh_target_host_key(ts, &hk, &fp);
+	if (r < 0) {
+		snprintf(err, sizeof err, "cannot read the host key");
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		goto out;
+	}
+	aw = who(w);
+	if (a->host_key && *a->host_key) {
+		if (!gh_target_host_key_equal(a->host_key, hk)) {
+			char detail[512];
+			snprintf(detail, sizeof detail, "presented %s (%.40s...)", fp, hk);
+			gh_audit_hostkey(w->st, &aw, a->name, "mismatch", detail);
+			gh_warn("host key of asset %s changed: now %s; refused", a->name, fp);
+			say(w, "host key of %s changed; connection refused, an administrator must verify it",
+			    a->name);
+			close_reason = "host key changed";
+			goto out;
+		}
+	} else {
+		r = gh_store_asset_set_host_key(w->st, a->id, hk);
+		if (r < 0)
+			gh_error("cannot pin host key of %s: %s", a->name, gh_strerror(r));
+		gh_audit_hostkey(w->st, &aw, a->name, "pinned", fp);
+		gh_info("pinned host key of %s: %s", a->name, fp);
+	}
+
+	/* the secret exists in clear only between these lines */
+	gh_vault_ad_account(ad, sizeof ad, a->id, account);
+	r = gh_vault_unseal(w->app->vault, acct.sealed, acct.sealed_len, ad, &secret, &secret_len);
+	if (r < 0) {
+		gh_error("cannot unseal the secret of %s@%s: %s", account, a->name, gh_strerror(r));
+		snprintf(err, sizeof err, "the stored credentials cannot be used");
+	} else {
+		r = gh_target_auth(ts, acct.secret_kind, secret, err);
+		gh_secret_free(secret);
+		secret = NULL;
+	}
+	if (r < 0) {
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
+		goto out;
+	}
+
+	/* recording */
+	int64_t start_ms = wall_ms();
+	r = gh_rec_path(w->app->cfg.recordings_dir, w->sid, start_ms / 1000, &rec_path);
+	if (r == 0) {
+		char title[256];
+		snprintf(title, sizeof title, "%s \xe2\x86\x92 %s@%s", w->user.name, account, a->name);
+		struct gh_rec_opts ro = { .width = w->pty ? w->width : 80,
+					  .height = w->pty ? w->height : 24,
+					  .term = w->pty ? w->term : NULL,
+					  .title = title,
+					  .start_ms = start_ms,
+					  .record_input = w->app->cfg.record_input != 0 };
+		r = gh_rec_open(rec_path, &ro, &rec);
+	}
+	if (r < 0) {
+		gh_error("cannot open the recording for session %s: %s", w->sid, gh_strerror(r));
+		snprintf(err, sizeof err, "recording unavailable");
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		goto out;
+	}
+	row_update(w, a->id, a->name, account, req_kind_name(w), rec_path);
+	struct gh_target_env env[MAX_ENV];
+	for (size_t i = 0; i < w->n_env; i++) {
+		env[i].name = w->env[i].name;
+		env[i].value = w->env[i].value;
+	}
+	struct gh_relay_opts ro_relay = { .client = w->ch,
+					  .rec = rec,
+					  .record_input = w->app->cfg.record_input != 0,
+					  .finish_client = !from_menu };
+	if (gh_relay_new(&ro_relay, &relay) < 0) {
+		snprintf(err, sizeof err, "out of memory");
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		goto out;
+	}
+	struct gh_target_req tr = { .pty = w->pty,
+				    .term = w->term,
+				    .width = w->width,
+				    .height = w->height,
+				    .env = env,
+				    .n_env = w->n_env,
+				    .command = w->req == REQ_EXEC ? w->command : NULL,
+				    .subsystem = w->req == REQ_SUBSYSTEM ? w->subsystem : NULL,
+				    .on_channel = attach_target,
+				    .userdata = relay };
+	r = gh_target_open(ts, &tr, &tch, err);
+	if (r < 0) {
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
+		goto out;
+	}
+
+	gh_audit_session(w->st, &aw, a->name, account, "start", NULL,
+			 w->req == REQ_EXEC ? w->command : req_kind_name(w));
+	gh_info("session %s: %s from %s -> %s@%s (%s)", w->sid, w->user.name, w->source, account,
+		a->name, req_kind_name(w));
+
+	relay_loop(w, ts, relay, rec, from_menu, &res);
+	close_reason = res.reason;
+	exit_status = res.exit_signal[0] || res.exit_status < 0 ? 255 : res.exit_status;
+	char detail[160];
+	snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out", res.exit_status,
+		 res.exit_signal[0] ? " signal " : "", res.exit_signal, (long long)res.bytes_in,
+		 (long long)res.bytes_out);
+	gh_audit_session(w->st, &aw, a->name, account, "end", res.reason, detail);
+	gh_info("session %s ended: %s (%s)", w->sid, res.reason, detail);
+out:
+	gh_relay_free(relay);
+	if (rec)
+		gh_rec_close(rec);
+	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
+		  close_reason ? close_reason : "ended");
+	if (tch) {
+		ssh_channel_free(tch);
+	}
+	gh_target_free(ts);
+	free(rec_path);
+	free(hk);
+	free(fp);
+	if (have_acct)
+		gh_account_free(&acct);
+	return exit_status;
+}
+
+/* user@account@asset / user@asset: straight to the target. */
+static int run_direct(struct worker *w)
+{
+	struct policy_ctx pc;
+	struct gh_asset a;
+	struct gh_decision dec;
+	char account[GH_LOGIN_PART_MAX + 1];
+	int status = 1;
+	bool have_asset = false;
+
+	memset(&a, 0, sizeof a);
+	row_open(w, req_kind_name(w), w->login.asset, w->login.account[0] ? w->login.account : NULL);
+	if (policy_ctx_load(w, &pc) < 0) {
+		say(w, "internal error");
+		row_close(w, -1, NULL, 0, 0, "policy unavailable");
+		return 1;
+	}
+	int r = gh_store_asset_get(w->st, w->login.asset, &a);
+	if (r < 0) {
+		refuse(w, w->login.asset, w->login.account, r == GH_ENOENT ? "no such asset" : "store error");
+		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+		goto out;
+	}
+	have_asset = true;
+	if (w->login.account[0]) {
+		snprintf(account, sizeof account, "%s", w->login.account);
+	} else {
+		r = choose_account(w, &pc, &a, account, sizeof account);
+		if (r == GH_EINVAL) {
+			say(w, "%s: several accounts are allowed; log in as %s@ACCOUNT@%s", a.name,
+			    w->user.name, a.name);
+			row_close(w, -1, NULL, 0, 0, "account not chosen");
+			goto out;
+		}
+		if (r == GH_ECONN) {
+			row_close(w, -1, NULL, 0, 0, "user quit");
+			status = 0;
+			goto out;
+		}
+		if (r < 0) {
+			refuse(w, a.name, NULL, r == GH_EPERM ? "no allowed account" : "store error");
+			row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+			goto out;
+		}
+	}
+	memset(&dec, 0, sizeof dec);
+	r = gh_policy_check(pc.p, &pc.subj, a.id, account, req_protocol(w), GH_ACT_CONNECT, gh_now(),
+			    &dec);
+	if (r < 0 || !dec.allow) {
+		refuse(w, a.name, account, r < 0 ? "policy error" : dec.reason);
+		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+		goto out;
+	}
+	struct gh_audit_who aw = who(w);
+	gh_audit_policy(w->st, &aw, a.name, account, true, dec.perm_name);
+	policy_ctx_free(&pc);
+	status = run_target(w, &a, account, false);
+	gh_asset_free(&a);
+	return status;
+out:
+	policy_ctx_free(&pc);
+	if (have_asset)
+		gh_asset_free(&a);
+	return status;
+}
+
+/* ---- the menu ----------------------------------------------------------------- */
+
+/* Run menu M until a pick (1, *ret_idx), quit (0) or the user leaves (-1). */
+static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
+{
+	struct gh_menu *saved = w->menu;
+	int rc = -1;
+	w->menu = m;
+	w->menu_state = GH_MENU_CONTINUE;
+	gh_menu_render(m);
+	menu_flush(w);
+	/* keystrokes that arrived before the menu existed */
+	char tmp[4096];
+	int n;
+	while (w->menu_state == GH_MENU_CONTINUE &&
+	       (n = ssh_channel_read_nonblocking(w->ch, tmp, sizeof tmp, 0)) > 0)
+		cb_data(w->s, w->ch, tmp, (uint32_t)n, 0, w);
+	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
+	while (w->menu_state == GH_MENU_CONTINUE && client_alive(w) && !stop_requested &&
+	       !w->client_eof) {
+		ssh_event_dopoll(w->ev, POLL_MS);
+		if (idle_ms > 0 && gh_mono_ms() - w->last_input_ms > idle_ms) {
+			say(w, "idle timeout");
+			break;
+		}
+	}
+	if (w->menu_state == GH_MENU_PICKED) {
+		*ret_idx = w->menu_pick;
+		rc = 1;
+	} else if (w->menu_state == GH_MENU_QUIT) {
+		rc = 0;
+	}
+	w->menu = saved;
+	w->menu_state = GH_MENU_CONTINUE;
+	return rc;
+}
+
+static int run_menu(struct worker *w)
+{
+	char title[160];
+	snprintf(title, sizeof title, "Gatehouse \xe2\x80\x94 %s", w->user.name);
+	for (;;) {
+		struct policy_ctx pc;
+		int64_t *ids = NULL;
+		size_t n = 0;
+		struct gh_asset *assets = NULL;
+		struct gh_menu_item *items = NULL;
+		char **nodes = NULL;
+		size_t na = 0;
+		int rc = -1;
+
+		row_open(w, "menu", NULL, NULL);
+		if (policy_ctx_load(w, &pc) < 0 ||
+		    gh_policy_allowed_assets(pc.p, &pc.subj, GH_PROTO_SSH, gh_now(), &ids, &n) < 0) {
+			say(w, "internal error");
+			policy_ctx_free(&pc);
+			row_close(w, -1, NULL, 0, 0, "policy unavailable");
+			return 1;
+		}
+		assets = calloc(n + 1, sizeof *assets);
+		items = calloc(n + 1, sizeof *items);
+		nodes = calloc(n + 1, sizeof *nodes);
+		if (!assets || !items || !nodes)
+			goto next;
+		for (size_t i = 0; i < n; i++) {
+			if (gh_store_asset_get_by_id(w->st, ids[i], &assets[na]) < 0)
+				continue;
+			struct gh_asset *a = &assets[na];
+			size_t len = 1;
+			for (size_t j = 0; j < a->n_nodes; j++)
+				len += strlen(a->nodes[j]) + 1;
+			nodes[na] = calloc(1, len);
+			if (!nodes[na]) {
+				gh_asset_free(a);
+				continue;
+			}
+			for (size_t j = 0; j < a->n_nodes; j++) {
+				if (j)
+					strcat(nodes[na], ",");
+				strcat(nodes[na], a->nodes[j]);
+			}
+			items[na].id = a->id;
+			items[na].name = a->name;
+			items[na].address = a->address;
+			items[na].nodes = nodes[na];
+			items[na].comment = a->comment ? a->comment : "";
+			na++;
+		}
+		struct gh_menu *m = gh_menu_new(items, na, w->width, w->height, title);
+		size_t idx = 0;
+		rc = m ? menu_choose(w, m, &idx) : -1;
+		gh_menu_free(m);
+		if (rc == 1 && idx < na) {
+			struct gh_asset *a = &assets[idx];
+			char account[GH_LOGIN_PART_MAX + 1];
+			int r = choose_account(w, &pc, a, account, sizeof account);
+			struct gh_decision dec;
+			memset(&dec, 0, sizeof dec);
+			if (r == 0)
+				r = gh_policy_check(pc.p, &pc.subj, a->id, account, GH_PROTO_SSH,
+						    GH_ACT_CONNECT, gh_now(), &dec);
+			if (r == GH_ECONN) {
+				row_close(w, -1, NULL, 0, 0, "user left the menu");
+				rc = -1;
+			} else if (r < 0 || !dec.allow) {
+				refuse(w, a->name, r == 0 ? account : NULL,
+				       r == GH_EPERM ? "no allowed account"
+				       : r < 0	     ? "policy error"
+						     : dec.reason);
+				row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+				say(w, "(press a key)");
+			} else {
+				struct gh_audit_who aw = who(w);
+				gh_audit_policy(w->st, &aw, a->name, account, true, dec.perm_name);
+				run_target(w, a, account, true);
+				/* leave the target's screen state behind */
+				static const char reset[] = "\x1b[0m\x1b[?1049l\x1b[?25h\r\n";
+				if (client_alive(w))
+					ssh_channel_write(w->ch, reset, sizeof reset - 1);
+			}
+		} else {
+			row_close(w, 0, NULL, 0, 0, rc == 0 ? "user quit the menu" : "user left");
+		}
+	next:
+		policy_ctx_free(&pc);
+		for (size_t i = 0; i < na; i++) {
+			gh_asset_free(&assets[i]);
+			free(nodes[i]);
+		}
+		free(assets);
+		free(items);
+		free(nodes);
+		free(ids);
+		if (rc != 1 || !client_alive(w) || stop_requested)
+			return rc == 0 ? 0 : 1;
+		if (w->row_open)
+			row_close(w, -1, NULL, 0, 0, "ended");
+	}
+}
+
+/* ---- the connection ------------------------------------------------------------ */
+
+static void log_cb(int priority, const char *function, const char *buffer, void *userdata)
+{
+	char esc[512];
+	gh_escape(esc, sizeof esc, buffer);
+	if (priority <= SSH_LOG_WARN)
+		gh_debug("libssh %s: %s", function, esc);
+	else
+		gh_debug("libssh: %s", esc);
+}
+
+static ssh_bind make_bind(const struct gh_worker_args *a)
+{
+	ssh_bind b = ssh_bind_new();
+	int zero = 0;
+	if (!b)
+		return NULL;
+	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->ed25519_path) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->rsa_path) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE, FRONT_KEX) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, FRONT_CIPHERS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, FRONT_CIPHERS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, FRONT_HOSTKEY_ALGS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
+				 FRONT_USER_KEY_TYPES) < 0) {
+		gh_error("cannot configure the SSH server: %s", ssh_get_error(b));
+		ssh_bind_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
+{
+	struct worker *w = calloc(1, sizeof *w);
+	ssh_bind bind = NULL;
+	int status = 1, r;
+
+	if (!w) {
+		close(args->fd);
+		return 1;
+	}
+	w->app = app;
+	w->args = args;
+	w->width = 80;
+	w->height = 24;
+	snprintf(w->term, sizeof w->term, "xterm");
+	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
+	gh_log_set_tag("worker");
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	alarm((unsigned)app->cfg.login_grace_time);
+
+	/* A connection inherited over fork() must not be used: open our own. */
+	r = gh_store_open(&app->cfg, &w->st);
+	if (r < 0) {
+		gh_error("cannot open the store: %s", gh_strerror(r));
+		close(args->fd);
+		goto out;
+	}
+	app->store = w->st; /* the inherited handle is left alone, never closed */
+
+	ssh_set_log_callback(log_cb);
+	ssh_set_log_level(gh_log_get_level() >= GH_LOG_DEBUG ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);
+	fcntl(args->fd, F_SETFL, fcntl(args->fd, F_GETFL) | O_NONBLOCK);
+	bind = make_bind(args);
+	w->s = ssh_new();
+	if (!bind || !w->s) {
+		close(args->fd);
+		goto out;
+	}
+	if (ssh_bind_accept_fd(bind, w->s, args->fd) != SSH_OK) {
+		gh_error("accept failed: %s", ssh_get_error(bind));
+		close(args->fd);
+		goto out;
+	}
+	w->scb.userdata = w;
+	w->scb.auth_password_function = cb_auth_password;
+	w->scb.auth_pubkey_function = cb_auth_pubkey;
+	w->scb.channel_open_request_session_function = cb_channel_open;
+	ssh_callbacks_init(&w->scb);
+	ssh_set_server_callbacks(w->s, &w->scb);
+	if (ssh_handle_key_exchange(w->s) != SSH_OK) {
+		char esc[256];
+		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
+		gh_info("key exchange with %s failed: %s", w->source, esc);
+		goto out;
+	}
+	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+	w->ev = ssh_event_new();
+	if (!w->ev || ssh_event_add_session(w->ev, w->s) != SSH_OK)
+		goto out;
+
+	/* authentication, then the channel and its request */
+	while (!(w->authed && w->ch && w->req != REQ_NONE)) {
+		if (ssh_event_dopoll(w->ev, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+			break;
+		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+			break;
+		if (w->too_many) {
+			gh_info("too many authentication failures for %s from %s", w->presented,
+				w->source);
+			ssh_disconnect(w->s);
+			goto out;
+		}
+	}
+	if (!(w->authed && w->ch && w->req != REQ_NONE))
+		goto out;
+	alarm(0);
+	ssh_set_blocking(w->s, 0);
+
+	if (w->login.asset[0]) {
+		status = run_direct(w);
+		if (status < 0)
+			status = 255;
+		finish_client(w, status);
+	} else if (w->req == REQ_SHELL && w->pty) {
+		status = run_menu(w);
+		finish_client(w, status);
+	} else {
+		say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
+		    w->user.name);
+		status = 1;
+		finish_client(w, status);
+	}
+	status = 0;
+out:
+	if (w->row_open)
+		row_close(w, -1, NULL, 0, 0, "worker ended");
+	if (w->ch) {
+		ssh_remove_channel_callbacks(w->ch, &w->ccb);
+		ssh_channel_free(w->ch);
+	}
+	if (w->s && ssh_is_connected(w->s))
+		ssh_disconnect(w->s);
+	if (w->ev) {
+		if (w->s)
+			ssh_event_remove_session(w->ev, w->s);
+		ssh_event_free(w->ev);
+	}
+	ssh_free(w->s);
+	ssh_bind_free(bind);
+	auth_reset_user(w);
+	for (size_t i = 0; i < w->n_env; i++) {
+		free(w->env[i].name);
+		free(w->env[i].value);
+	}
+	free(w->command);
+	free(w->subsystem);
+	if (args->status_fd >= 0)
+		close(args->status_fd);
+	free(w);
+	return status;
+}

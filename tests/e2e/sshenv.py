@@ -1,0 +1,367 @@
+"""SSH end-to-end environment: a real OpenSSH target (`/usr/sbin/sshd -D -e`)
+on a free loopback port with its own Unix test accounts, the real
+`gatehouse serve` on a free port with a temporary data directory, and the
+real `ssh` client with its own known_hosts.
+
+Use from a test module:  from sshenv import *  (fixtures and helpers).
+
+The tests create Unix accounts (ghtest-deploy, ghtest-ops) once, so they run
+as root on a throwaway machine. Every process started here is tracked by PID
+and stopped by PID. Every wait has a timeout."""
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+__all__ = [
+    "target", "gatehouse", "ghenv", "Gatehouse", "Target", "free_port", "wait_for",
+    "UNIX_DEPLOY", "UNIX_OPS", "ssh_args", "ssh_run", "ssh_spawn", "PROMPT", "PROMPT_RE",
+]
+
+UNIX_DEPLOY = "ghtest-deploy"
+UNIX_OPS = "ghtest-ops"
+# A prompt that cannot be confused with echoed input.
+PROMPT = "GHPROMPT$ "
+PROMPT_RE = r"GHPROMPT\$ "
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=15, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _need_root():
+    if os.geteuid() != 0:
+        pytest.skip("SSH end-to-end tests need root (test Unix accounts, sshd)")
+    for b in ("/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen"):
+        if not os.access(b, os.X_OK):
+            pytest.skip(f"{b} missing")
+
+
+def _ensure_unix_user(name, password, shell_rc):
+    if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True,
+                       capture_output=True)
+    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True,
+                   capture_output=True)
+    home = os.path.expanduser(f"~{name}")
+    # a recognisable prompt and no surprises from the distribution's rc files
+    with open(os.path.join(home, ".bashrc"), "w") as f:
+        f.write(shell_rc)
+    shutil.chown(os.path.join(home, ".bashrc"), name, name)
+    return home
+
+
+class Target:
+    """A running OpenSSH server with accounts ghtest-deploy (password) and
+    ghtest-ops (password and key)."""
+
+    def __init__(self, tmp):
+        self.dir = tmp
+        self.port = None
+        self.proc = None
+        self.passwords = {UNIX_DEPLOY: "Dp-" + secrets.token_hex(12),
+                          UNIX_OPS: "Op-" + secrets.token_hex(12)}
+        rc = f"PS1='{PROMPT}'\nunset PROMPT_COMMAND\n"
+        for name, pw in self.passwords.items():
+            _ensure_unix_user(name, pw, rc)
+        # key for ghtest-ops
+        self.ops_key = os.path.join(tmp, "ops_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ops@target", "-f",
+                        self.ops_key], check=True, capture_output=True)
+        # sshd reads authorized_keys as the user: keep it in the user's home
+        sshdir = os.path.join(os.path.expanduser(f"~{UNIX_OPS}"), ".ssh")
+        os.makedirs(sshdir, exist_ok=True)
+        shutil.copy(self.ops_key + ".pub", os.path.join(sshdir, "authorized_keys"))
+        for p in (sshdir, os.path.join(sshdir, "authorized_keys")):
+            shutil.chown(p, UNIX_OPS, UNIX_OPS)
+        self.host_keys = []
+        self.regen_host_key()
+
+    def regen_host_key(self):
+        """New host key (the next start presents a changed key)."""
+        path = os.path.join(self.dir, "ssh_host_ed25519_key")
+        for p in (path, path + ".pub"):
+            if os.path.exists(p):
+                os.unlink(p)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path], check=True,
+                       capture_output=True)
+        self.host_keys = [path]
+
+    def host_key_line(self):
+        with open(self.host_keys[0] + ".pub") as f:
+            t, b64 = f.read().split()[:2]
+        return f"{t} {b64}"
+
+    def start(self, port=None):
+        os.makedirs("/run/sshd", exist_ok=True)
+        self.port = port or self.port or free_port()
+        cfg = os.path.join(self.dir, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write("\n".join([
+                f"Port {self.port}",
+                "ListenAddress 127.0.0.1",
+                *[f"HostKey {k}" for k in self.host_keys],
+                f"PidFile {self.dir}/sshd.pid",
+                "PasswordAuthentication yes",
+                "KbdInteractiveAuthentication no",
+                "PubkeyAuthentication yes",
+                "UsePAM no",
+                "PermitRootLogin no",
+                "StrictModes no",
+                "AuthorizedKeysFile .ssh/authorized_keys",
+                "AcceptEnv LANG LC_*",
+                "Subsystem sftp internal-sftp",
+                "LogLevel VERBOSE",
+                "MaxStartups 100",
+                "",
+            ]))
+        self.log = open(os.path.join(self.dir, "sshd.log"), "a")
+        self.proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", cfg],
+                                     stdout=self.log, stderr=self.log)
+        if not wait_for(lambda: port_open(self.port), timeout=10):
+            self.stop()
+            pytest.fail("target sshd did not start; see " + self.log.name)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+
+class Gatehouse:
+    """A running `gatehouse serve` with its data directory and CLI."""
+
+    def __init__(self, gh_bin, tmp, target, extra_conf=""):
+        self.bin = gh_bin
+        self.tmp = tmp
+        self.data = os.path.join(tmp, "data")
+        self.target = target
+        self.port = free_port()
+        self.proc = None
+        self.known_hosts = os.path.join(tmp, "known_hosts")
+        self.log_path = os.path.join(tmp, "serve.log")
+        self.askpass = os.path.join(tmp, "askpass.sh")
+        with open(self.askpass, "w") as f:
+            f.write("#!/bin/sh\nprintf '%s\\n' \"$GH_TEST_PASSWORD\"\n")
+        os.chmod(self.askpass, 0o700)
+        os.makedirs(self.data, exist_ok=True)
+        self.write_conf(extra_conf)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+
+    def write_conf(self, extra=""):
+        with open(os.path.join(self.data, "gatehouse.conf"), "w") as f:
+            f.write(f"ssh_listen = 127.0.0.1:{self.port}\n"
+                    "log_level = info\n"
+                    "auth_failure_delay_ms = 50\n"
+                    "target_connect_timeout = 3\n"
+                    "shutdown_grace = 5\n" + extra)
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([self.bin, "--data", self.data, "serve"],
+                                     stdout=self.log, stderr=self.log, env=self.env)
+        if not wait_for(lambda: port_open(self.port), timeout=30):
+            self.stop()
+            pytest.fail("gatehouse serve did not start:\n" + self.read_log())
+
+    def stop(self, timeout=30):
+        rc = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+                rc = "killed"
+        elif self.proc:
+            rc = self.proc.returncode
+        self.proc = None
+        return rc
+
+    def read_log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def cli(self, *args, stdin=None, check=0):
+        p = subprocess.run([self.bin, "--data", self.data, *map(str, args)],
+                           input=stdin if stdin is not None else "", capture_output=True,
+                           text=True, env=self.env, timeout=60)
+        if check is not None:
+            assert p.returncode == check, (
+                f"gatehouse {' '.join(map(str, args))} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
+        return p
+
+    # -- set-up helpers -----------------------------------------------------
+    def add_user(self, name, password=None, key_pub=None):
+        args = ["user", "add", name]
+        if password is not None:
+            args.append("--password-stdin")
+        if key_pub:
+            args += ["--key-file", key_pub]
+        self.cli(*args, stdin=(password + "\n") if password is not None else None)
+
+    def add_asset(self, name, port=None, host_key=None, nodes=()):
+        args = ["asset", "add", name, "--address", "127.0.0.1", "--port",
+                port or self.target.port]
+        for n in nodes:
+            self.cli("node", "add", n, check=None)
+            args += ["--node", n]
+        if host_key:
+            args += ["--host-key", host_key]
+        self.cli(*args)
+
+    def add_account(self, asset, unix_name, key_file=None):
+        if key_file:
+            self.cli("account", "add", asset, unix_name, "--key-file", key_file)
+        else:
+            self.cli("account", "add", asset, unix_name, "--password-stdin",
+                     stdin=self.target.passwords[unix_name] + "\n")
+
+    def add_perm(self, name, user, asset, account=None, valid_from=None, until=None):
+        args = ["perm", "add", name, "--user", user, "--asset", asset]
+        if account:
+            args += ["--account", account]
+        if valid_from:
+            args += ["--from", valid_from]
+        if until:
+            args += ["--until", until]
+        self.cli(*args)
+
+    # -- the store, read directly (what an auditor would check) -------------
+    def db(self):
+        c = sqlite3.connect(os.path.join(self.data, "gatehouse.db"), timeout=10)
+        c.row_factory = sqlite3.Row
+        return c
+
+    def sessions(self):
+        with self.db() as c:
+            return [dict(r) for r in c.execute("SELECT * FROM sessions ORDER BY started_at, rowid")]
+
+    def events(self, kind=None):
+        with self.db() as c:
+            q = "SELECT * FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+            return [dict(r) for r in c.execute(q, (kind,) if kind else ())]
+
+    def worker_pids(self):
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
+                             capture_output=True, text=True).stdout
+        return [int(x) for x in out.split()]
+
+
+def ssh_args(gh, login, *command, key=None, tty=False, extra=()):
+    a = ["ssh", "-F", "/dev/null", "-p", str(gh.port),
+         "-o", f"UserKnownHostsFile={gh.known_hosts}",
+         "-o", "StrictHostKeyChecking=accept-new",
+         "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+         "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=0",
+         "-o", "LogLevel=ERROR"]
+    if key:
+        a += ["-i", key, "-o", "PreferredAuthentications=publickey",
+              "-o", "PasswordAuthentication=no"]
+    else:
+        a += ["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no"]
+    if tty:
+        a.append("-tt")
+    a += [*extra, f"{login}@127.0.0.1", *command]
+    return a
+
+
+def ssh_run(gh, login, *command, password=None, key=None, input=None, timeout=60, extra=(),
+            text=True):
+    """Run ssh non-interactively (password through SSH_ASKPASS). Returns
+    CompletedProcess."""
+    env = dict(os.environ)
+    env.pop("SSH_AUTH_SOCK", None)
+    if password is not None:
+        env.update(SSH_ASKPASS=gh.askpass, SSH_ASKPASS_REQUIRE="force",
+                   GH_TEST_PASSWORD=password, DISPLAY=env.get("DISPLAY", ":0"))
+    return subprocess.run(ssh_args(gh, login, *command, key=key, extra=extra),
+                          input=input if input is not None else ("" if text else b""),
+                          capture_output=True, text=text, env=env, timeout=timeout,
+                          start_new_session=True)
+
+
+def ssh_spawn(gh, login, *command, password=None, key=None, dims=(24, 80), timeout=20):
+    """An interactive ssh under pexpect with a terminal (-tt)."""
+    import pexpect
+    env = dict(os.environ)
+    env.pop("SSH_AUTH_SOCK", None)
+    env["TERM"] = "xterm"
+    a = ssh_args(gh, login, *command, key=key, tty=True)
+    child = pexpect.spawn(a[0], a[1:], env=env, timeout=timeout, dimensions=dims,
+                          encoding="utf-8", codec_errors="replace")
+    if password is not None:
+        child.expect("[Pp]assword:")
+        child.sendline(password)
+    return child
+
+
+@pytest.fixture(scope="session")
+def target(tmp_path_factory):
+    _need_root()
+    t = Target(str(tmp_path_factory.mktemp("target")))
+    t.start()
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def gatehouse(gh_bin, tmp_path, target):
+    g = Gatehouse(gh_bin, str(tmp_path), target)
+    g.start()
+    yield g
+    rc = g.stop()
+    assert rc == 0, f"serve exited {rc}\n{g.read_log()}"
+
+
+ALICE_PW = "alice-" + "pw-7Qm2"
+
+
+@pytest.fixture
+def ghenv(gatehouse, target):
+    """gatehouse with alice (password), asset web01 -> the target, account
+    ghtest-deploy (password) and ghtest-ops (key), a permission for both."""
+    g = gatehouse
+    g.alice_pw = ALICE_PW
+    g.add_user("alice", password=ALICE_PW)
+    g.add_asset("web01", nodes=("/prod/web",))
+    g.add_account("web01", UNIX_DEPLOY)
+    g.add_account("web01", UNIX_OPS, key_file=target.ops_key)
+    g.add_perm("p-alice-web01", "alice", "web01")
+    return g

@@ -1,0 +1,330 @@
+"""The SSH front door end to end: authentication, direct login, exec, the
+relay's flow control, host key pinning, refusals, session rows, recordings
+and audit events. Real OpenSSH client -> gatehouse serve -> real sshd."""
+import hashlib
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from sshenv import *  # noqa: F401,F403 (fixtures)
+from sshenv import UNIX_DEPLOY, UNIX_OPS, PROMPT_RE, ssh_run, ssh_spawn, wait_for
+
+DIRECT = f"alice@{UNIX_DEPLOY}@web01"
+
+
+def closed_sessions(g):
+    return [s for s in g.sessions() if s["ended_at"]]
+
+
+def wait_closed(g, n=1, timeout=15):
+    assert wait_for(lambda: len(closed_sessions(g)) >= n, timeout=timeout), g.sessions()
+    return closed_sessions(g)
+
+
+def recording_text(path):
+    """Concatenated "o" events of an asciicast v2 file (gzip or plain)."""
+    import gzip
+    import json
+    raw = open(path, "rb").read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    out, events = [], []
+    for i, line in enumerate(raw.decode("utf-8", "replace").splitlines()):
+        if i == 0 or not line.strip():
+            continue
+        ev = json.loads(line)
+        events.append(ev)
+        if ev[1] == "o":
+            out.append(ev[2])
+    return "".join(out), events
+
+
+# -- exec -------------------------------------------------------------------
+
+def test_exec_exit_status_and_output(ghenv):
+    g = ghenv
+    p = ssh_run(g, DIRECT, "echo out-$((40+2)); echo err-1 >&2; exit 0", password=g.alice_pw)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "out-42\n"
+    assert "err-1" in p.stderr
+    p = ssh_run(g, DIRECT, "exit 3", password=g.alice_pw)
+    assert p.returncode == 3, p.stderr
+    # a signal: OpenSSH's client exits 255 on exit-signal
+    p = ssh_run(g, DIRECT, "kill -TERM $$", password=g.alice_pw)
+    assert p.returncode == 255, (p.returncode, p.stderr)
+    rows = wait_closed(g, 3)
+    by_status = sorted((r["exit_status"], r["exit_signal"]) for r in rows)
+    assert (0, None) in by_status and (3, None) in by_status
+    assert any(sig == "TERM" for _, sig in by_status), by_status
+    for r in rows:
+        assert r["user_name"] == "alice" and r["asset_name"] == "web01"
+        assert r["account"] == UNIX_DEPLOY and r["kind"] == "exec"
+        assert r["worker_pid"] > 0 and r["close_reason"]
+
+
+def test_exec_stdin_eof_and_integrity(ghenv):
+    """16 MiB up and down through the relay, byte exact, EOF passed on."""
+    g = ghenv
+    blob = os.urandom(16 << 20)
+    p = ssh_run(g, DIRECT, "sha256sum", password=g.alice_pw, input=blob, text=False, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[0].decode() == hashlib.sha256(blob).hexdigest()
+    p = ssh_run(g, DIRECT, "head -c 33554432 /dev/zero", password=g.alice_pw, text=False,
+                timeout=120)
+    assert p.returncode == 0 and len(p.stdout) == 32 << 20 and p.stdout.count(0) == 32 << 20
+    rows = wait_closed(g, 2)
+    assert max(r["bytes_in"] for r in rows) == 16 << 20
+    assert max(r["bytes_out"] for r in rows) == 32 << 20
+
+
+# -- authentication ---------------------------------------------------------
+
+def test_key_auth(ghenv, keygen):
+    g = ghenv
+    priv, pub = keygen("alice_key")
+    other, _ = keygen("other_key")
+    g.cli("user", "key", "add", "alice", "--key-file", pub)
+    p = ssh_run(g, DIRECT, "id -un", key=priv)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == UNIX_DEPLOY
+    p = ssh_run(g, DIRECT, "id -un", key=other)
+    assert p.returncode == 255 and "Permission denied" in p.stderr
+    ev = g.events("login")
+    assert any(e["method"] == "publickey" and e["result"] == "success" for e in ev)
+    assert any(e["method"] == "publickey" and e["result"] == "failure"
+               and e["reason"] == "key not registered" for e in ev)
+
+
+def test_key_auth_to_target_with_stored_private_key(ghenv):
+    g = ghenv
+    p = ssh_run(g, f"alice@{UNIX_OPS}@web01", "id -un", password=g.alice_pw)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == UNIX_OPS
+
+
+def test_wrong_password_unknown_user_disabled_user(ghenv):
+    g = ghenv
+    g.add_user("bob", password="bob-pw-1234")
+    g.add_perm("p-bob", "bob", "web01")
+    g.cli("user", "disable", "bob")
+    outs = []
+    for login, pw in ((DIRECT, "wrong"), ("nobody@web01", "x"), (f"bob@{UNIX_DEPLOY}@web01",
+                                                                  "bob-pw-1234")):
+        p = ssh_run(g, login, "true", password=pw, extra=("-o", "NumberOfPasswordPrompts=1"))
+        assert p.returncode == 255
+        outs.append(p.stderr.replace(login, "LOGIN"))
+    # the same generic refusal whatever the cause
+    assert all("Permission denied" in o for o in outs), outs
+    assert len(set(outs)) == 1, outs
+    assert outs[0].strip() == "LOGIN@127.0.0.1: Permission denied (publickey,password)."
+    reasons = {(e["user_name"], e["reason"]) for e in g.events("login") if e["result"] == "failure"}
+    assert (DIRECT, "bad password") in reasons or ("alice", "bad password") in reasons, reasons
+    assert any(r == "unknown user" for _, r in reasons)
+    assert any(r == "disabled" for _, r in reasons)
+    assert not g.sessions()
+
+
+def test_max_auth_tries_disconnects(ghenv):
+    g = ghenv
+    g.write_conf("max_auth_tries = 2\n")
+    g.proc.send_signal(__import__("signal").SIGHUP)
+    assert wait_for(lambda: "configuration reloaded" in g.read_log(), timeout=10)
+    p = ssh_run(g, DIRECT, "true", password="wrong",
+                extra=("-o", "NumberOfPasswordPrompts=5"))
+    assert p.returncode == 255
+    fails = [e for e in g.events("login") if e["result"] == "failure"]
+    assert len(fails) == 2, fails
+
+
+# -- direct login with a terminal ----------------------------------------------
+
+def test_direct_login_with_terminal_and_resize(ghenv):
+    g = ghenv
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw, dims=(24, 80))
+    c.expect(PROMPT_RE)
+    c.sendline("stty size; echo MARK-$((6*7))")
+    c.expect("24 80")
+    c.expect("MARK-42")
+    c.expect(PROMPT_RE)
+    c.setwinsize(40, 132)
+    time.sleep(0.3)
+    c.sendline("stty size")
+    c.expect("40 132")
+    c.expect(PROMPT_RE)
+    c.sendline("exit 7")
+    c.expect(__import__("pexpect").EOF)
+    c.close()
+    assert c.exitstatus == 7
+    rows = wait_closed(g)
+    r = rows[0]
+    assert r["kind"] == "shell" and r["exit_status"] == 7
+    text, events = recording_text(r["recording_path"])
+    assert "MARK-42" in text and "40 132" in text
+    assert any(e[1] == "r" for e in events), "no resize event in the recording"
+
+
+def test_paste_1mib_through_terminal(ghenv):
+    """A 1 MiB paste into `cat > file` arrives intact (flow control both ways:
+    the target echoes it all back)."""
+    import base64
+    g = ghenv
+    data = base64.encodebytes(os.urandom(768 * 1024)).decode()  # ~1 MiB of 77-byte lines
+    assert len(data) >= 1 << 20
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw, timeout=60)
+    c.expect(PROMPT_RE)
+    c.sendline("stty -echo; cat > /tmp/gh-paste.txt; stty echo")
+    time.sleep(0.5)
+    for i in range(0, len(data), 16384):
+        c.send(data[i:i + 16384])
+    c.sendcontrol("d")
+    c.expect(PROMPT_RE)
+    c.sendline("sha256sum < /tmp/gh-paste.txt; rm -f /tmp/gh-paste.txt")
+    c.expect(r"([0-9a-f]{64})")
+    assert c.match.group(1) == hashlib.sha256(data.encode()).hexdigest()
+    c.expect(PROMPT_RE)
+    c.sendline("exit")
+    c.expect(__import__("pexpect").EOF)
+    c.close()
+
+
+def test_recording_replays_what_the_user_saw(ghenv):
+    g = ghenv
+    p = ssh_run(g, DIRECT, "printf 'line-one\\nline-two %s\\n' $((7*6))", password=g.alice_pw)
+    assert p.returncode == 0
+    r = wait_closed(g)[0]
+    assert r["recording_path"] and os.path.exists(r["recording_path"])
+    text, _ = recording_text(r["recording_path"])
+    assert text.replace("\r\n", "\n") == p.stdout == "line-one\nline-two 42\n"
+
+
+# -- refusals ----------------------------------------------------------------
+
+def test_not_permitted_same_as_nonexistent(ghenv):
+    g = ghenv
+    g.add_asset("db01")
+    g.add_account("db01", UNIX_DEPLOY)
+    p1 = ssh_run(g, f"alice@{UNIX_DEPLOY}@db01", "true", password=g.alice_pw)
+    p2 = ssh_run(g, f"alice@{UNIX_DEPLOY}@nosuch", "true", password=g.alice_pw)
+    p3 = ssh_run(g, "alice@root@web01", "true", password=g.alice_pw)
+    for p in (p1, p2, p3):
+        assert p.returncode != 0
+        assert p.stderr.strip() == "not permitted", p.stderr
+    pol = [e for e in g.events("policy") if e["result"] == "deny"]
+    assert {e["asset_name"] for e in pol} >= {"db01", "nosuch", "web01"}
+    assert any(e["reason"] == "no such asset" for e in pol)
+
+
+def test_permission_outside_validity_window(ghenv):
+    g = ghenv
+    g.add_user("carol", password="carol-pw-1234")
+    g.add_perm("p-carol-old", "carol", "web01", until="2001-01-01")
+    g.add_perm("p-carol-future", "carol", "web01", valid_from="2099-01-01")
+    p = ssh_run(g, f"carol@{UNIX_DEPLOY}@web01", "true", password="carol-pw-1234")
+    assert p.returncode != 0 and p.stderr.strip() == "not permitted"
+    g.add_perm("p-carol-now", "carol", "web01", valid_from="2001-01-01", until="2099-01-01")
+    p = ssh_run(g, f"carol@{UNIX_DEPLOY}@web01", "echo ok", password="carol-pw-1234")
+    assert p.returncode == 0 and p.stdout == "ok\n", p.stderr
+
+
+def test_user_at_asset_needs_a_choice_without_terminal(ghenv):
+    g = ghenv
+    p = ssh_run(g, "alice@web01", "true", password=g.alice_pw)
+    assert p.returncode != 0 and "several accounts" in p.stderr
+    g.add_user("dave", password="dave-pw-1234")
+    g.add_perm("p-dave", "dave", "web01", account=UNIX_OPS)
+    p = ssh_run(g, "dave@web01", "id -un", password="dave-pw-1234")
+    assert p.returncode == 0 and p.stdout.strip() == UNIX_OPS, p.stderr
+
+
+def test_target_down(ghenv):
+    from sshenv import free_port
+    g = ghenv
+    g.add_asset("dead01", port=free_port())
+    g.add_account("dead01", UNIX_DEPLOY)
+    g.add_perm("p-dead", "alice", "dead01")
+    t0 = time.time()
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@dead01", "true", password=g.alice_pw)
+    assert time.time() - t0 < 10
+    assert p.returncode != 0
+    assert p.stderr.strip() == "dead01: connection refused", p.stderr
+    r = wait_closed(g)[0]
+    assert r["close_reason"] == "connection refused"
+
+
+def test_host_key_pinned_then_changed(ghenv, target):
+    g = ghenv
+    p = ssh_run(g, DIRECT, "true", password=g.alice_pw)
+    assert p.returncode == 0, p.stderr
+    shown = g.cli("asset", "show", "web01", "--json").stdout
+    assert target.host_key_line().split()[1] in shown
+    # a second asset preset with a key the target does not have
+    other = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                            os.path.join(g.tmp, "fake_hk")], check=True)
+    fake = " ".join(open(os.path.join(g.tmp, "fake_hk.pub")).read().split()[:2])
+    g.add_asset("web02", host_key=fake)
+    g.add_account("web02", UNIX_DEPLOY)
+    g.add_perm("p-web02", "alice", "web02")
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@web02", "true", password=g.alice_pw)
+    assert p.returncode != 0
+    assert p.stderr.strip() == ("host key of web02 changed; connection refused, "
+                                "an administrator must verify it")
+    ev = g.events("hostkey")
+    assert any(e["asset_name"] == "web01" and e["result"] == "pinned" for e in ev)
+    assert any(e["asset_name"] == "web02" and e["result"] == "mismatch" for e in ev)
+
+
+def test_no_target_given_without_terminal(ghenv):
+    g = ghenv
+    p = ssh_run(g, "alice", "true", password=g.alice_pw)
+    assert p.returncode == 1 and "no target given" in p.stderr
+
+
+# -- worker death, secrets -------------------------------------------------------
+
+def test_worker_killed_mid_session(ghenv):
+    g = ghenv
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    c.expect(PROMPT_RE)
+    c.sendline("echo BEFORE-KILL-$((1+1))")
+    c.expect("BEFORE-KILL-2")
+    c.expect(PROMPT_RE)
+    time.sleep(1.2)  # let the recorder flush
+    pids = g.worker_pids()
+    assert len(pids) == 1, pids
+    os.kill(pids[0], 9)
+    c.expect(__import__("pexpect").EOF, timeout=15)
+    c.close()
+    rows = wait_closed(g)
+    r = rows[0]
+    assert r["close_reason"] == "worker killed by signal 9"
+    text, _ = recording_text(r["recording_path"])
+    assert "BEFORE-KILL-2" in text
+    # the master lives on
+    p = ssh_run(g, DIRECT, "echo still-here", password=g.alice_pw)
+    assert p.returncode == 0 and p.stdout == "still-here\n"
+
+
+def test_no_secret_anywhere(ghenv, target):
+    g = ghenv
+    secret = target.passwords[UNIX_DEPLOY]
+    p = ssh_run(g, DIRECT, "echo done", password=g.alice_pw)
+    assert p.returncode == 0
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    c.expect(PROMPT_RE)
+    c.sendline("exit")
+    c.expect(__import__("pexpect").EOF)
+    seen = c.before or ""
+    c.close()
+    ssh_run(g, f"alice@{UNIX_DEPLOY}@nosuch", "true", password=g.alice_pw)
+    wait_closed(g, 2)
+    assert secret not in p.stdout + p.stderr + seen
+    for root, _, files in os.walk(g.tmp):
+        for f in files:
+            path = os.path.join(root, f)
+            with open(path, "rb") as fh:
+                blob = fh.read()
+            assert secret.encode() not in blob, f"account password found in {path}"
+            assert g.alice_pw.encode() not in blob or f == "askpass.sh", path
