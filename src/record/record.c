@@ -383,7 +383,9 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
 		return GH_EINVAL;
 	if (r->err)
 		return r->err;
-	if (r->member_open && now_ms - r->member_first_ms >= r->member_ms)
+	/* a wall clock stepped back finishes the member rather than holding it */
+	if (r->member_open && (now_ms - r->member_first_ms >= r->member_ms ||
+			       now_ms < r->member_first_ms))
 		return member_finish(r);
 	return 0;
 }
