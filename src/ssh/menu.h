@@ -22,7 +22,8 @@
  * the visible page; a burst of input is drawn once per gh_menu_feed.
  *
  * Every item string is escaped for the terminal before it is drawn
- * (control characters, ESC, DEL, C1 controls and invalid UTF-8 become '?')
+ * (control characters, ESC, DEL, C1 controls, bidi overrides/isolates and
+ * invalid UTF-8 become '?'; typed OSC/DCS strings are swallowed)
  * and cut to the width of its column, so no row is wider than the screen.
  *
  * Ownership: ITEMS and their strings are borrowed and must outlive the menu;
