@@ -310,10 +310,15 @@ Host target
 {common}""")
 
         self.payload = os.path.join(self.tmp, "payload.bin")
-        log(f"writing {a.size} byte payload")
+        log(f"writing {a.size} byte {a.payload} payload")
+        # random: incompressible binary, the worst case for a recorder;
+        # text: base64 lines (printable, like logs), which a recorder stores as is.
+        gen = (f"head -c {a.size} /dev/urandom" if a.payload == "random"
+               else f"base64 -w 99 < /dev/urandom | head -c {a.size}")
         with open(self.payload, "wb") as out:
-            subprocess.run(["head", "-c", str(a.size), "/dev/urandom"], stdout=out, check=True,
-                           timeout=600)
+            subprocess.run(["sh", "-c", gen], stdout=out, check=True, timeout=600)
+        if os.path.getsize(self.payload) != a.size:
+            raise RuntimeError("could not write the payload")
         os.chmod(self.payload, 0o644)
         self.small = os.path.join(self.tmp, "small.bin")
         with open(self.small, "wb") as out:
@@ -574,7 +579,7 @@ Host target
         res["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         res["machine"] = {"cpus": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release()}
         res["versions"] = versions(a.gatehouse)
-        res["params"] = {"size_bytes": a.size, "runs": a.runs, "keystrokes": a.keystrokes,
+        res["params"] = {"size_bytes": a.size, "payload": a.payload, "runs": a.runs, "keystrokes": a.keystrokes,
                          "key_gap_ms": a.key_gap, "logins": a.logins,
                          "cipher": a.cipher or "default", "kex": a.kex or "default"}
         res["targets"] = TARGETS
@@ -695,7 +700,7 @@ def print_report(res, gh_reason):
     print()
     print(f"Gatehouse vs OpenSSH, loopback — {res['machine']['cpus']} CPUs ({res['machine']['cpu']}), "
           f"{res['date']}")
-    print(f"payload {p['size_bytes'] / (1 << 20):.0f} MiB x {p['runs']} runs, "
+    print(f"payload {p['size_bytes'] / (1 << 20):.0f} MiB ({p['payload']}) x {p['runs']} runs, "
           f"{p['keystrokes']} keystrokes, {p['logins']} logins, cipher: {p['cipher']}, "
           f"kex: {p['kex']}")
     print()
@@ -771,6 +776,8 @@ def main():
     ap.add_argument("--gatehouse", default="build/gatehouse", help="gatehouse binary")
     ap.add_argument("--size", type=parse_size, default=1 << 30,
                     help="payload size for the throughput test (default 1G; e.g. 256M)")
+    ap.add_argument("--payload", choices=["random", "text"], default="random",
+                    help="random bytes (default) or base64 text lines")
     ap.add_argument("--runs", type=int, default=3, help="throughput runs per leg (default 3)")
     ap.add_argument("--keystrokes", type=int, default=300, help="echo round trips per leg (default 300)")
     ap.add_argument("--key-gap", type=float, default=2.0,
