@@ -20,12 +20,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def start_serve(data):
+    """Start serve and wait until it listens (first start includes host key generation)."""
     os.makedirs(data, exist_ok=True)
+    port = free_port()
     with open(os.path.join(data, "gatehouse.conf"), "w") as f:
-        f.write(f"ssh_listen = 127.0.0.1:{free_port()}\nlog_level = info\n")
-    return subprocess.Popen([GH, "--data", data, "serve"], stdout=subprocess.PIPE,
+        f.write(f"ssh_listen = 127.0.0.1:{port}\nlog_level = info\n")
+    proc = subprocess.Popen([GH, "--data", data, "serve"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+    if not wait_for(lambda: listening(port) or proc.poll() is not None, timeout=60):
+        proc.kill()
+        pytest.fail("serve did not start listening")
+    return proc
 
 
 def wait_for(pred, timeout=15):
