@@ -4,10 +4,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/store.h"
-#include "cli/buildinfo.h"
-#if GH_HAVE_POLICY
 #include "policy/policy.h"
-#endif
 
 #include <stdlib.h>
 #include <string.h>
@@ -590,7 +587,6 @@ static int one_bit(const struct gh_cli *cli, const char *opt, const char *s, boo
 	return 0;
 }
 
-#if GH_HAVE_POLICY
 static int perm_check(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -713,15 +709,6 @@ out:
 	gh_app_close(app);
 	return r;
 }
-#else
-static int perm_check(struct gh_cli *cli, int argc, char **argv)
-{
-	uint32_t m = 0;
-	(void)one_bit(cli, "--action", "connect", true, &m);
-	gh_cli_error("perm check is not available in this build (no policy module)");
-	return GH_EXIT_FAIL;
-}
-#endif
 
 int gh_cmd_perm(struct gh_cli *cli, int argc, char **argv)
 {

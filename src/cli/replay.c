@@ -4,10 +4,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/store.h"
-#include "cli/buildinfo.h"
-#if GH_HAVE_RECORD
 #include "record/record.h"
-#endif
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,17 +82,12 @@ int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv)
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-#if GH_HAVE_RECORD
 	r = gh_replay(s.recording_path, speed, (int)(max_idle * 1000), STDOUT_FILENO);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot replay %s", s.recording_path);
 		goto out;
 	}
 	r = GH_EXIT_OK;
-#else
-	gh_cli_error("replay is not available in this build (no record module)");
-	r = GH_EXIT_FAIL;
-#endif
 out:
 	gh_session_free(&s);
 	gh_app_close(app);
