@@ -71,21 +71,6 @@ struct gh_policy {
 
 /* ---- small helpers ---- */
 
-static const char *const action_names[] = {
-	"connect", "upload", "download", "delete", "copy", "paste", "share", "forward",
-};
-static const char *const proto_names[] = {
-	"ssh", "sftp", "scp", "telnet", "rdp", "vnc", "mysql", "postgresql", "k8s", "tcp",
-};
-
-static const char *bit_name(uint32_t bit, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (bit == 1u << i)
-			return names[i];
-	return "?";
-}
-
 static bool one_bit(uint32_t bit, uint32_t all)
 {
 	return bit && !(bit & (bit - 1)) && !(bit & ~all);
@@ -841,7 +826,7 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 	}
 	if (c->near_f & F_PROTOCOL) {
 		append(d->reason, sizeof d->reason, &pos, "%sdoes not grant protocol %s", sep,
-		       bit_name(c->protocol, proto_names, 10));
+		       gh_protocol_name(c->protocol));
 		sep = ", ";
 	}
 	if (c->near_f & F_ACCOUNT) {
@@ -851,7 +836,7 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 	}
 	if (c->near_f & F_ACTION)
 		append(d->reason, sizeof d->reason, &pos, "%sdoes not grant action %s", sep,
-		       bit_name(c->action, action_names, 8));
+		       gh_action_name(c->action));
 	if (c->n_cover > 1)
 		append(d->reason, sizeof d->reason, &pos, " (closest of %zu covering permissions)",
 		       c->n_cover);

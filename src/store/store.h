@@ -45,8 +45,8 @@ enum {
 	GH_PROTO_TCP = 1 << 9,
 	GH_PROTO_ALL = 0x3ff,
 };
-/* Parse "connect,upload" / "ssh,sftp" (or "all"); GH_EINVAL naming nothing.
- * On error *ret_bad (if not NULL) points into a static copy of the bad word. */
+/* Parse "connect,upload" / "ssh,sftp" (or "all"); GH_EINVAL on an unknown
+ * or empty word (callers name the bad word themselves). */
 int gh_actions_parse(const char *s, uint32_t *ret);
 int gh_protocols_parse(const char *s, uint32_t *ret);
 /* Format a mask as "connect,upload" into BUF. */
