@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
 	"Usage: gatehouse [--data DIR] [--config FILE] COMMAND ...\n"
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
 	struct gh_cli cli = { 0 };
 	char esc[64];
 
+	/* Everything Gatehouse creates (database, keys, recordings) is private. */
+	umask(077);
 	if (gh_cli_take_global_options(&cli, &argc, argv) < 0)
 		return GH_EXIT_USAGE;
 	if (argc < 2) {

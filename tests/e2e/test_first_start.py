@@ -170,3 +170,17 @@ def test_lost_master_key_is_reported_not_replaced(tmp_path):
     p = subprocess.run([GH, "--data", data, "serve"], capture_output=True, text=True, timeout=20)
     assert p.returncode != 0 and "restore master.key" in p.stderr
     assert not os.path.exists(os.path.join(data, "master.key"))
+
+
+def test_data_files_are_private(tmp_path):
+    data = str(tmp_path / "data")
+    proc = start_serve(data)
+    try:
+        assert wait_for(lambda: os.path.exists(os.path.join(data, "initial-admin-password")))
+    finally:
+        stop(proc)
+    for name in os.listdir(data):
+        if name == "gatehouse.conf":  # written by the test
+            continue
+        mode = stat.S_IMODE(os.stat(os.path.join(data, name)).st_mode)
+        assert mode & 0o077 == 0, (name, oct(mode))
