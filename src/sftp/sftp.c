@@ -1000,7 +1000,7 @@ static int target_packet(struct gh_sftp *s, const uint8_t *p, size_t avail, size
 		break;
 	}
 	case GH_FXP_NAME:
-		if (q.home) {
+		if (q.home && !s->home) {
 			const uint8_t *x = NULL;
 			uint32_t count = 0, n = 0;
 			if (rd_u32(&rd, &count) == 0 && count == 1 && rd_str(&rd, &x, &n) == 0 &&

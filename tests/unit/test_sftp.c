@@ -963,6 +963,19 @@ static void test_home_and_limits(void **state)
 	pass_t(f, &p);
 	p_free(&p);
 	assert_string_equal(gh_sftp_home(f->s), "/home/deploy");
+	/* a later REALPATH "." does not replace it */
+	b_path1(&p, GH_FXP_REALPATH, 3, ".");
+	pass_c(f, &p);
+	p_free(&p);
+	p_begin(&p, GH_FXP_NAME, 3);
+	p_u32(&p, 1);
+	p_str(&p, "/elsewhere");
+	p_str(&p, "/elsewhere");
+	p_u32(&p, 0);
+	p_end(&p);
+	pass_t(f, &p);
+	p_free(&p);
+	assert_string_equal(gh_sftp_home(f->s), "/home/deploy");
 
 	p_begin(&p, GH_FXP_EXTENDED, 2);
 	p_str(&p, "limits@openssh.com");
