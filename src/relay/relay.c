@@ -221,7 +221,11 @@ static void flush(struct gh_relay *r, struct rbuf *b, ssh_channel ch, bool is_st
 	}
 }
 
-/* Pull what libssh kept back on CH into B (our callbacks returned short). */
+/* Pull what libssh kept back on CH into B (our callbacks returned short).
+ * The caller clears *HELD first; it is set again when B fills up before
+ * libssh is drained, either here or by a callback that libssh runs from
+ * inside ssh_channel_read_nonblocking (clearing it after that call would
+ * lose the mark and stall the channel: its window never reopens). */
 static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stderr, bool *held,
 		 bool from_target)
 {
@@ -229,21 +233,25 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 	if (r->in_pull)
 		return;
 	r->in_pull = true;
-	while (rb_room(b) > 0) {
-		size_t want = rb_room(b) < sizeof tmp ? rb_room(b) : sizeof tmp;
-		/* May dispatch callbacks (which append to B in order) first. */
-		int n = ssh_channel_read_nonblocking(ch, tmp, (uint32_t)want, is_stderr);
-		if (n <= 0) {
-			*held = false;
+	for (;;) {
+		if (rb_room(b) == 0) {
+			*held = true;
 			break;
 		}
-		size_t put = rb_put(b, tmp, (size_t)n); /* == n: want <= room checked below */
+		size_t want = rb_room(b) < sizeof tmp ? rb_room(b) : sizeof tmp;
+		int n = ssh_channel_read_nonblocking(ch, tmp, (uint32_t)want, is_stderr);
+		if (n <= 0)
+			break;
+		size_t put = rb_put(b, tmp, (size_t)n);
 		if (from_target && r->o.rec)
 			gh_rec_output(r->o.rec, wall_ms(), tmp, put);
 		else if (!from_target && r->o.rec && r->o.record_input)
 			gh_rec_input(r->o.rec, wall_ms(), tmp, put);
-		if (put < (size_t)n) { /* callbacks filled the buffer meanwhile: keep order */
+		if (put < (size_t)n) {
+			/* a callback filled B meanwhile; cannot happen as B had room
+			 * for WANT before the call and callbacks only ran inside it */
 			gh_warn("relay buffer overrun; %zu bytes dropped", (size_t)n - put);
+			*held = true;
 			break;
 		}
 	}
@@ -259,6 +267,7 @@ bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
 	if (!r->closed_target && !r->target_closed) {
 		flush(r, &r->up, r->o.target, false, &r->bytes_in);
 		if (r->client_held && !r->client_closed && rb_room(&r->up) > 0) {
+			r->client_held = false;
 			pull(r, r->o.client, &r->up, 0, &r->client_held, false);
 			flush(r, &r->up, r->o.target, false, &r->bytes_in);
 		}
@@ -272,11 +281,10 @@ bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
 	if (!r->finished_client && !r->client_closed) {
 		flush(r, &r->down, r->o.client, false, &r->bytes_out);
 		flush(r, &r->down_err, r->o.client, true, &r->bytes_out);
-		if (r->target_held) {
-			if (rb_room(&r->down) > 0)
-				pull(r, r->o.target, &r->down, 0, &r->target_held, true);
-			if (rb_room(&r->down_err) > 0)
-				pull(r, r->o.target, &r->down_err, 1, &r->target_held, true);
+		if (r->target_held && rb_room(&r->down) > 0 && rb_room(&r->down_err) > 0) {
+			r->target_held = false;
+			pull(r, r->o.target, &r->down, 0, &r->target_held, true);
+			pull(r, r->o.target, &r->down_err, 1, &r->target_held, true);
 			flush(r, &r->down, r->o.client, false, &r->bytes_out);
 			flush(r, &r->down_err, r->o.client, true, &r->bytes_out);
 		}
