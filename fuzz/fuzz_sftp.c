@@ -97,9 +97,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t split = 0;
 	size_t client_in = 0, target_out = 0;
 	int dead = 0;
+	size_t max_packet = GH_SFTP_DEFAULT_PACKET;
 
+	gh_sftp_buf_init(&tt, 0);
+	gh_sftp_buf_init(&tc, 0);
 	if (size < 4)
-		return 0;
+		goto out;
 	f.allow = data[0];
 	f.rng = 0x9e3779b9u ^ data[1];
 	if (data[2] & 1)
@@ -111,10 +114,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct gh_sftp_hooks hooks = { .authorize = authorize, .event = on_event, .ud = &f };
 	if (gh_sftp_new(&hooks, &lim, &s) < 0)
-		return 0;
-	size_t max_packet = lim.max_packet ? lim.max_packet : GH_SFTP_DEFAULT_PACKET;
-	gh_sftp_buf_init(&tt, 0);
-	gh_sftp_buf_init(&tc, 0);
+		goto out;
+	if (lim.max_packet)
+		max_packet = lim.max_packet;
 
 	while (size >= 3) {
 		bool to_target = !(data[0] & 1);
@@ -160,9 +162,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n -= chunk;
 		}
 	}
-	gh_sftp_finish(s);
 	struct gh_sftp_stats st;
 	gh_sftp_get_stats(s, &st);
+	if (st.bytes_written > client_in)
+		__builtin_trap();
+	gh_sftp_finish(s);
+	gh_sftp_finish(s);
+out:
 	s = gh_sftp_free(s);
 	gh_sftp_buf_release(&tt);
 	gh_sftp_buf_release(&tc);

@@ -165,31 +165,40 @@ struct rd {
 
 static int rd_u32(struct rd *r, uint32_t *v)
 {
-	if (r->len - r->off < 4)
-		return GH_EINVAL;
-	*v = be32(r->p + r->off);
-	r->off += 4;
-	return 0;
+	int ret = GH_EINVAL;
+	if (r->len - r->off >= 4) {
+		*v = be32(r->p + r->off);
+		r->off += 4;
+		ret = 0;
+	}
+	return ret;
 }
 
 static int rd_u64(struct rd *r, uint64_t *v)
 {
-	if (r->len - r->off < 8)
-		return GH_EINVAL;
-	*v = be64(r->p + r->off);
-	r->off += 8;
-	return 0;
+	int ret = GH_EINVAL;
+	if (r->len - r->off >= 8) {
+		*v = be64(r->p + r->off);
+		r->off += 8;
+		ret = 0;
+	}
+	return ret;
 }
 
 static int rd_str(struct rd *r, const uint8_t **s, uint32_t *n)
 {
 	uint32_t len = 0;
-	if (rd_u32(r, &len) < 0 || r->len - r->off < len)
-		return GH_EINVAL;
-	*s = r->p + r->off;
-	*n = len;
-	r->off += len;
-	return 0;
+	int ret = GH_EINVAL;
+	size_t start = r->off;
+	if (rd_u32(r, &len) == 0 && r->len - r->off >= len) {
+		*s = r->p + r->off;
+		*n = len;
+		r->off += len;
+		ret = 0;
+	} else {
+		r->off = start;
+	}
+	return ret;
 }
 
 static int fail(struct gh_sftp *s, const char *why)
@@ -205,11 +214,13 @@ static int fail(struct gh_sftp *s, const char *why)
  * not fit or holds a NUL (the request is refused locally), 0 when done. */
 static int cstr(char *dst, size_t dstlen, const uint8_t *p, uint32_t n)
 {
-	if (n >= dstlen || memchr(p, 0, n))
-		return 1;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	return 0;
+	int ret = 1;
+	if (n < dstlen && !memchr(p, 0, n)) {
+		memcpy(dst, p, n);
+		dst[n] = '\0';
+		ret = 0;
+	}
+	return ret;
 }
 
 /* ---- request table ------------------------------------------------------- */
@@ -296,9 +307,10 @@ static size_t h_slot(struct gh_sftp *s, const uint8_t *p, uint32_t n, uint32_t h
 
 static struct handle *h_find(struct gh_sftp *s, const uint8_t *p, uint32_t n)
 {
-	if (n == 0 || n > GH_SFTP_MAX_HANDLE)
-		return NULL;
-	return s->hslots[h_slot(s, p, n, hash_bytes(p, n))];
+	struct handle *h = NULL;
+	if (n > 0 && n <= GH_SFTP_MAX_HANDLE)
+		h = s->hslots[h_slot(s, p, n, hash_bytes(p, n))];
+	return h;
 }
 
 static void h_unref(struct handle *h)
@@ -1258,10 +1270,7 @@ int gh_sftp_from_target(struct gh_sftp *s, const void *in, size_t len,
 
 void gh_sftp_finish(struct gh_sftp *s)
 {
-	if (!s || s->finished)
-		return;
-	s->finished = true;
-	for (size_t i = 0; i <= s->h_mask; i++) {
+	for (size_t i = 0; s && !s->finished && i <= s->h_mask; i++) {
 		struct handle *h = s->hslots[i];
 		if (h && !h->dir) {
 			struct gh_sftp_op op = { .op = GH_FXP_CLOSE, .action = h->action,
@@ -1269,6 +1278,8 @@ void gh_sftp_finish(struct gh_sftp *s)
 			emit(s, &op, false, -1, h->rd, h->wr);
 		}
 	}
+	if (s)
+		s->finished = true;
 }
 
 const char *gh_sftp_error(const struct gh_sftp *s)
@@ -1294,7 +1305,7 @@ void gh_sftp_get_stats(const struct gh_sftp *s, struct gh_sftp_stats *ret)
 struct gh_sftp *gh_sftp_free(struct gh_sftp *s)
 {
 	if (!s)
-		return NULL;
+		goto out;
 	if (s->reqs) {
 		for (size_t i = 0; i <= s->req_mask; i++)
 			if (s->reqs[i].used)
@@ -1311,5 +1322,6 @@ struct gh_sftp *gh_sftp_free(struct gh_sftp *s)
 	gh_sftp_buf_release(&s->pending);
 	free(s->home);
 	free(s);
+out:
 	return NULL;
 }
