@@ -81,8 +81,7 @@ struct req {
 	uint32_t action;
 	uint32_t pflags;
 	uint32_t wlen;     /* WRITE: payload bytes */
-	struct handle *h;  /* ref held */
-	struct handle *h2; /* ref held */
+	struct handle *h;  /* ref held: READ, WRITE, CLOSE */
 	char *path;        /* owned: OPEN/OPENDIR and requests that make events */
 	char *path2;       /* owned */
 	char *ext_name;    /* owned: unknown extensions */
@@ -380,7 +379,6 @@ static int reply_status(struct gh_sftp *s, uint32_t id, uint32_t code, const cha
 static void req_release(struct req *r)
 {
 	h_unref(r->h);
-	h_unref(r->h2);
 	free(r->path);
 	free(r->path2);
 	free(r->ext_name);
@@ -392,7 +390,7 @@ static void req_release(struct req *r)
 struct decision {
 	struct gh_sftp_op op;
 	enum ext ext;
-	struct handle *h, *h2;
+	struct handle *h;
 	bool keep_paths;   /* copy the paths into the request (events, handles) */
 	bool ask;          /* call the authorize hook */
 	bool home;
@@ -467,10 +465,6 @@ static int decide(struct gh_sftp *s, uint32_t id, struct decision *d, enum disp 
 	if (d->h) {
 		q->h = d->h;
 		d->h->refs++;
-	}
-	if (d->h2) {
-		q->h2 = d->h2;
-		d->h2->refs++;
 	}
 	if (d->op.op == GH_FXP_OPEN || d->op.op == GH_FXP_OPENDIR)
 		s->nopening++;
