@@ -40,24 +40,28 @@ struct gh_relay {
 
 static size_t rb_room(const struct rbuf *b) { return b->cap - b->len; }
 
-/* Append up to LEN bytes; returns how many were taken. */
+/* Ring buffer: OFF is the head, LEN bytes wrap around CAP. No copying
+ * inside the buffer, ever. */
 static size_t rb_put(struct rbuf *b, const void *data, size_t len)
 {
 	size_t n = len < rb_room(b) ? len : rb_room(b);
-	if (n == 0)
-		return 0;
-	if (b->off + b->len + n > b->cap) {
-		memmove(b->p, b->p + b->off, b->len);
-		b->off = 0;
-	}
-	memcpy(b->p + b->off + b->len, data, n);
+	size_t tail = (b->off + b->len) % b->cap;
+	size_t first = n < b->cap - tail ? n : b->cap - tail;
+	memcpy(b->p + tail, data, first);
+	memcpy(b->p, (const char *)data + first, n - first);
 	b->len += n;
 	return n;
 }
 
+/* Contiguous bytes at the head. */
+static size_t rb_head_len(const struct rbuf *b)
+{
+	return b->len < b->cap - b->off ? b->len : b->cap - b->off;
+}
+
 static void rb_drop(struct rbuf *b, size_t n)
 {
-	b->off += n;
+	b->off = (b->off + n) % b->cap;
 	b->len -= n;
 	if (b->len == 0)
 		b->off = 0;
@@ -211,7 +215,8 @@ static void flush(struct gh_relay *r, struct rbuf *b, ssh_channel ch, bool is_st
 		uint32_t win = ssh_channel_window_size(ch);
 		if (win == 0)
 			return;
-		size_t n = b->len < win ? b->len : win;
+		size_t head = rb_head_len(b);
+		size_t n = head < win ? head : win;
 		int w = is_stderr ? ssh_channel_write_stderr(ch, b->p + b->off, (uint32_t)n)
 				  : ssh_channel_write(ch, b->p + b->off, (uint32_t)n);
 		if (w <= 0)
