@@ -858,6 +858,8 @@ struct wrap_spec {
 	const char *stop;             /* short options after which nothing runs */
 	bool assigns;                 /* VAR=value operands before the command */
 	unsigned operands;            /* operands before the command (timeout DURATION) */
+	const char *shell;            /* short options that start a shell when no
+	                               * command follows (sudo -s, sudo -i) */
 };
 
 static const char *const sudo_long[] = { "user", "group", "host", "prompt", "close-from",
@@ -873,39 +875,39 @@ static const char *const watch_long[] = { "interval", NULL };
 static const char *const shell_long[] = { "rcfile", "init-file", NULL };
 
 static const struct wrap_spec wrappers[] = {
-	{ "sudo", W_PLAIN, "CDghpRrtTUu", sudo_long, "lvKV", true, 0 },
-	{ "doas", W_PLAIN, "uC", NULL, NULL, false, 0 },
-	{ "nohup", W_PLAIN, "", NULL, NULL, false, 0 },
-	{ "exec", W_PLAIN, "a", NULL, NULL, false, 0 },
-	{ "command", W_PLAIN, "", NULL, "vV", false, 0 },
-	{ "builtin", W_PLAIN, "", NULL, NULL, false, 0 },
-	{ "nice", W_PLAIN, "n", nice_long, NULL, false, 0 },
-	{ "ionice", W_PLAIN, "cn", NULL, "pPu", false, 0 },
-	{ "timeout", W_PLAIN, "sk", timeout_long, NULL, false, 1 },
-	{ "stdbuf", W_PLAIN, "ioe", stdbuf_long, NULL, false, 0 },
-	{ "setsid", W_PLAIN, "", NULL, NULL, false, 0 },
-	{ "time", W_PLAIN, "of", time_long, NULL, false, 0 },
-	{ "xargs", W_PLAIN, "adEILnPs", xargs_long, NULL, false, 0 },
-	{ "busybox", W_PLAIN, "", NULL, NULL, false, 0 },
-	{ "env", W_ENV, "uCS", env_long, NULL, true, 0 },
-	{ "su", W_SU, NULL, NULL, NULL, false, 0 },
-	{ "eval", W_EVAL, NULL, NULL, NULL, false, 0 },
-	{ "find", W_FIND, NULL, NULL, NULL, false, 0 },
-	{ "watch", W_WATCH, "n", watch_long, NULL, false, 0 },
-	{ "trap", W_TRAP, NULL, NULL, NULL, false, 0 },
-	{ "alias", W_ALIAS, NULL, NULL, NULL, false, 0 },
-	{ "sh", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "bash", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "rbash", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "dash", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "ash", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "zsh", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "ksh", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "mksh", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "yash", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "fish", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "csh", W_SHELL, "oO", shell_long, NULL, false, 0 },
-	{ "tcsh", W_SHELL, "oO", shell_long, NULL, false, 0 },
+	{ "sudo", W_PLAIN, "CDghpRrtTUu", sudo_long, "lvKV", true, 0, "si" },
+	{ "doas", W_PLAIN, "uC", NULL, NULL, false, 0, "s" },
+	{ "nohup", W_PLAIN, "", NULL, NULL, false, 0, NULL },
+	{ "exec", W_PLAIN, "a", NULL, NULL, false, 0, NULL },
+	{ "command", W_PLAIN, "", NULL, "vV", false, 0, NULL },
+	{ "builtin", W_PLAIN, "", NULL, NULL, false, 0, NULL },
+	{ "nice", W_PLAIN, "n", nice_long, NULL, false, 0, NULL },
+	{ "ionice", W_PLAIN, "cn", NULL, "pPu", false, 0, NULL },
+	{ "timeout", W_PLAIN, "sk", timeout_long, NULL, false, 1, NULL },
+	{ "stdbuf", W_PLAIN, "ioe", stdbuf_long, NULL, false, 0, NULL },
+	{ "setsid", W_PLAIN, "", NULL, NULL, false, 0, NULL },
+	{ "time", W_PLAIN, "of", time_long, NULL, false, 0, NULL },
+	{ "xargs", W_PLAIN, "adEILnPs", xargs_long, NULL, false, 0, NULL },
+	{ "busybox", W_PLAIN, "", NULL, NULL, false, 0, NULL },
+	{ "env", W_ENV, "uCS", env_long, NULL, true, 0, NULL },
+	{ "su", W_SU, NULL, NULL, NULL, false, 0, NULL },
+	{ "eval", W_EVAL, NULL, NULL, NULL, false, 0, NULL },
+	{ "find", W_FIND, NULL, NULL, NULL, false, 0, NULL },
+	{ "watch", W_WATCH, "n", watch_long, NULL, false, 0, NULL },
+	{ "trap", W_TRAP, NULL, NULL, NULL, false, 0, NULL },
+	{ "alias", W_ALIAS, NULL, NULL, NULL, false, 0, NULL },
+	{ "sh", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "bash", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "rbash", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "dash", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "ash", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "zsh", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "ksh", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "mksh", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "yash", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "fish", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "csh", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
+	{ "tcsh", W_SHELL, "oO", shell_long, NULL, false, 0, NULL },
 };
 
 static const char *base_name(const char *s)
@@ -1036,8 +1038,14 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 			while (spec->assigns && j < n && is_assignment_str(av[j]))
 				j++;
 			j += spec->operands;
-			if (j >= n)
+			if (j >= n) {
+				/* sudo -s / -i with no command: a shell reading stdin */
+				for (size_t k = i + 1; spec->shell && k < n; k++)
+					if (av[k][0] == '-' && av[k][1] != '-' &&
+					    strpbrk(av[k] + 1, spec->shell))
+						shell_stdin = true;
 				goto out;
+			}
 			if ((r = emit(p, av + j, n - j, dyn[j], GH_CMD_WRAPPED, off, len)) < 0)
 				goto out;
 			i = j;
@@ -1089,6 +1097,8 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 			}
 			if (cap)
 				r = parse_nested(p, cap, strlen(cap), off, len, GH_CMD_NESTED);
+			else
+				shell_stdin = true; /* su without -c starts a shell */
 			goto out;
 		case W_EVAL:
 			j = i + 1;
@@ -1484,7 +1494,7 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 	enum stdin_kind in = piped ? IN_PIPE : IN_TTY;
 	size_t start = p->pos, hd_mark = p->n_hd, off, len, end;
 	char **av = NULL;
-	bool *dyn = NULL, shell_stdin = false, esac = false, assigned = false;
+	bool *dyn = NULL, shell_stdin = false, esac = false, assigned = false, started = false;
 	int r = 0;
 
 	for (;;) {
@@ -1582,6 +1592,10 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 				continue;
 			}
 		}
+		if (!started) {
+			start = p->pos; /* the span starts after keywords like "then" */
+			started = true;
+		}
 		if (c == '(') {
 			if (wv.n == 1 && !assigned && !wv.v[0].quoted && !wv.v[0].expand) {
 				/* NAME () BODY: a function definition; the body follows */
@@ -1640,8 +1654,15 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 
 	/* the span ends at the last token, not at the blanks after it */
 	end = p->pos;
-	while (end > start && is_blank(p->s[end - 1]) && !(end - start >= 2 && p->s[end - 2] == '\\'))
-		end--;
+	for (;;) {
+		if (end > start && is_blank(p->s[end - 1]) &&
+		    !(end - start >= 2 && p->s[end - 2] == '\\'))
+			end--;
+		else if (end - start >= 2 && p->s[end - 1] == '\n' && p->s[end - 2] == '\\')
+			end -= 2;
+		else
+			break;
+	}
 	if (wv.n > 0) {
 		av = calloc(wv.n + 1, sizeof *av);
 		dyn = calloc(wv.n, sizeof *dyn);

@@ -241,6 +241,12 @@ static void test_multi_command_lines(void **state)
 		"eval 'rm x'", "(rm x)", "{ rm x; }", "if true; then rm x; fi",
 		"cat <<EOF | sh\nrm x\nEOF", "sh <<EOF\nrm x\nEOF", "$(echo rm) -rf /",
 		"echo rm x | sh", "find / -exec rm {} +", "$'\\x72m' x", "r\"\"m x",
+		"c=rm; $c x", "\"$CMD\" x", "doas rm x", "su -c 'rm x'", "/bin/r? x", "{rm,x}",
+		"./rm x", "bash <<< 'rm x'", "cat f | sudo -s", "f() { rm x; }; f",
+		"for i in 1; do rm x; done", "case a in a) rm x;; esac", "cat <<EOF\n$(rm x)\nEOF",
+		"alias ll='rm -rf'", "ls 'x", "sh -xc \"rm x\"", "`echo rm` x", "ls & rm x",
+		"nice -n 5 rm x", "exec rm x", "command rm x", "busybox rm x", "watch rm x",
+		"ls > $(rm x)", "echo ${a:-$(rm x)}", "(( $(rm x) ))", "[[ -n $(rm x) ]]",
 	};
 	for (size_t i = 0; i < sizeof bypass / sizeof bypass[0]; i++) {
 		res = check(s, bypass[i]);
