@@ -5,6 +5,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +22,13 @@
 #define LINE_CAP (GH_JSON_ESCAPE_BOUND(EVENT_CHUNK) + 128)
 #define ZOUT_CAP 65536
 
+/* A queue of commands for the background writer: records of
+ * [type u8][now_ms i64][len u32][payload], packed. */
+struct cmdbuf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
 struct gh_rec {
 	int fd;
 	z_stream zs;
@@ -28,6 +36,10 @@ struct gh_rec {
 	bool member_open;        /* a member has a gzip header but no trailer yet */
 	int64_t member_first_ms; /* wall time of the first event in the open member */
 	size_t member_in;        /* JSON bytes deflated into the open member */
+	uint64_t member_written0; /* r->written when the open member began */
+	size_t member_raw;       /* session bytes (before escaping) in the open member */
+	int tier;                /* TIER_*: how hard the current member compresses */
+	unsigned tier_members;   /* members written since stepping down */
 	size_t member_bytes;
 	int member_ms;
 	int64_t start_ms;
@@ -37,8 +49,20 @@ struct gh_rec {
 	int err;           /* sticky first error */
 	uint64_t written;  /* gzip bytes written */
 	char *line;        /* LINE_CAP */
+	/* background writer (opts.background): the caller's thread only queues
+	 * commands; a writer thread escapes, compresses and writes them */
+	bool bg;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_space;
+	struct cmdbuf fill, work; /* caller appends to fill; the writer drains work */
+	bool stop, writer_busy;
+	int bg_err;              /* the writer's sticky error, seen by the caller */
+	int64_t bg_last_tick;    /* caller side: last tick queued */
 	unsigned char *zout; /* ZOUT_CAP */
 };
+
+static int rec_tick_sync(struct gh_rec *r, int64_t now_ms);
 
 /* ---- escaper ------------------------------------------------------------ */
 
@@ -161,8 +185,20 @@ long gh_json_escape(struct gh_utf8_state *st, const void *in, size_t len, bool f
 		return GH_ELIMIT;
 	if (st->have > 3 || st->need > 3 || st->have + st->need > 4)
 		st_reset(st); /* a corrupted state is dropped, never trusted */
-	for (size_t i = 0; i < len; i++)
-		feed_byte(&s, st, p[i]);
+	for (size_t i = 0; i < len;) {
+		/* fast path: a run of printable ASCII is copied as it is */
+		if (st->need == 0) {
+			size_t j = i;
+			while (j < len && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\')
+				j++;
+			if (j > i) {
+				put(&s, (const char *)p + i, j - i);
+				i = j;
+				continue;
+			}
+		}
+		feed_byte(&s, st, p[i++]);
+	}
 	if (final && st->need > 0) {
 		put_fffd(&s);
 		st_reset(st);
@@ -259,6 +295,41 @@ static int fail(struct gh_rec *r, int err)
 	return err;
 }
 
+/* Compression adapts to what the session prints, so recording never
+ * throttles a session. Terminal output compresses well and gets fast LZ77
+ * (level 1). Output that does not (a binary or base64 file cat'ed to the
+ * terminal, compressed data) would only burn the worker's CPU on the relay's
+ * path, so it steps down to entropy coding only (Z_HUFFMAN_ONLY) and, when
+ * even that saves little, to stored blocks (a gzip member that is a framed
+ * copy). Every few members LZ77 is tried again in case the output turned
+ * back to text. Ratios compare gzip bytes with what the session printed
+ * (before JSON escaping). */
+#define ADAPT_MIN_BYTES 16384 /* members smaller than this say little */
+#define ADAPT_PROBE_EVERY 16  /* members between LZ77 probes once stepped down */
+
+enum { TIER_LZ = 0, TIER_HUFFMAN = 1, TIER_STORED = 2 };
+static const unsigned tier_step_down_pct[] = { 50, 70 }; /* out/raw above this: next tier */
+
+static void adapt(struct gh_rec *r, uint64_t out, size_t raw)
+{
+	int want = r->tier;
+	if (raw < ADAPT_MIN_BYTES)
+		return;
+	if (r->tier > TIER_LZ && ++r->tier_members >= ADAPT_PROBE_EVERY)
+		want = TIER_LZ;
+	else if (r->tier < TIER_STORED && out * 100 > (uint64_t)raw * tier_step_down_pct[r->tier])
+		want = r->tier + 1;
+	if (want == r->tier)
+		return;
+	/* between members: no pending input, so deflateParams only switches */
+	int level = want == TIER_STORED ? Z_NO_COMPRESSION : Z_BEST_SPEED;
+	int strategy = want == TIER_HUFFMAN ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY;
+	if (deflateParams(&r->zs, level, strategy) == Z_OK) {
+		r->tier = want;
+		r->tier_members = 0;
+	}
+}
+
 static int member_finish(struct gh_rec *r)
 {
 	int e;
@@ -270,8 +341,10 @@ static int member_finish(struct gh_rec *r)
 		return fail(r, e);
 	if (deflateReset(&r->zs) != Z_OK)
 		return fail(r, GH_EIO);
+	adapt(r, r->written - r->member_written0, r->member_raw);
 	r->member_open = false;
 	r->member_in = 0;
+	r->member_raw = 0;
 	return 0;
 }
 
@@ -285,6 +358,7 @@ static int put_line(struct gh_rec *r, int64_t now_ms, const char *line, size_t l
 		r->member_open = true;
 		r->member_first_ms = now_ms;
 		r->member_in = 0;
+		r->member_written0 = r->written;
 	}
 	r->zs.next_in = (Bytef *)(uintptr_t)line;
 	r->zs.avail_in = (uInt)len;
@@ -322,7 +396,7 @@ static int data_event(struct gh_rec *r, struct gh_utf8_state *st, const char *co
 	if (r->err)
 		return r->err;
 	if (len == 0 && !final)
-		return gh_rec_tick(r, now_ms);
+		return rec_tick_sync(r, now_ms);
 	int64_t t = rel_ms(r, now_ms);
 	do {
 		size_t n = len > EVENT_CHUNK ? EVENT_CHUNK : len;
@@ -335,23 +409,24 @@ static int data_event(struct gh_rec *r, struct gh_utf8_state *st, const char *co
 			o += (size_t)w;
 			memcpy(r->line + o, "\"]\n", 3);
 			o += 3;
+			r->member_raw += n;
 			if ((e = put_line(r, now_ms, r->line, o)) < 0)
 				return e;
 		}
 		p += n;
 		len -= n;
 	} while (len > 0);
-	return gh_rec_tick(r, now_ms);
+	return rec_tick_sync(r, now_ms);
 }
 
-int gh_rec_output(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
+static int rec_output_sync(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
 {
 	if (!r || (!data && len))
 		return GH_EINVAL;
 	return data_event(r, &r->out_st, "o", now_ms, data, len, false);
 }
 
-int gh_rec_input(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
+static int rec_input_sync(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
 {
 	if (!r || (!data && len))
 		return GH_EINVAL;
@@ -360,7 +435,7 @@ int gh_rec_input(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
 	return data_event(r, &r->in_st, "i", now_ms, data, len, false);
 }
 
-int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height)
+static int rec_resize_sync(struct gh_rec *r, int64_t now_ms, int width, int height)
 {
 	char buf[96];
 	if (!r || width <= 0 || height <= 0)
@@ -374,10 +449,10 @@ int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height)
 	int e = put_line(r, now_ms, buf, o + (size_t)n);
 	if (e < 0)
 		return e;
-	return gh_rec_tick(r, now_ms);
+	return rec_tick_sync(r, now_ms);
 }
 
-int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
+static int rec_tick_sync(struct gh_rec *r, int64_t now_ms)
 {
 	if (!r)
 		return GH_EINVAL;
@@ -390,6 +465,204 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
 	return 0;
 }
 
+/* ---- background writer ---------------------------------------------------- */
+
+/* With opts.background the caller's thread (the relay) only copies what the
+ * session printed into a bounded command buffer; a writer thread escapes,
+ * compresses and writes it, on the other CPU. When the writer falls behind
+ * by a full buffer the caller waits: recording slows the session down rather
+ * than dropping audit data. Commands keep their order and carry the caller's
+ * clock, so the file is the same as in synchronous mode. */
+enum { CMD_OUT = 1, CMD_IN = 2, CMD_RESIZE = 3, CMD_TICK = 4 };
+#define CMD_HDR 13                 /* type u8, now i64, len u32 */
+#define CMDBUF_CAP (1024 * 1024) /* each of the two buffers; touched only as used */
+#define CMD_CHUNK (64 * 1024)     /* largest payload of one command */
+#define BG_TICK_EVERY_MS 100       /* the caller queues ticks at most this often */
+
+static int run_cmds(struct gh_rec *r, const unsigned char *p, size_t len)
+{
+	int e = 0;
+	size_t off = 0;
+	while (off + CMD_HDR <= len) {
+		int type = p[off];
+		int64_t now;
+		uint32_t n;
+		memcpy(&now, p + off + 1, sizeof now);
+		memcpy(&n, p + off + 9, sizeof n);
+		const unsigned char *d = p + off + CMD_HDR;
+		off += CMD_HDR + n;
+		switch (type) {
+		case CMD_OUT:
+			e = rec_output_sync(r, now, d, n);
+			break;
+		case CMD_IN:
+			e = rec_input_sync(r, now, d, n);
+			break;
+		case CMD_RESIZE: {
+			int32_t wh[2];
+			memcpy(wh, d, sizeof wh);
+			e = rec_resize_sync(r, now, wh[0], wh[1]);
+			break;
+		}
+		default:
+			e = rec_tick_sync(r, now);
+		}
+	}
+	return e < 0 ? e : r->err;
+}
+
+static void *writer_main(void *arg)
+{
+	struct gh_rec *r = arg;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (r->fill.len == 0 && !r->stop) {
+			r->writer_busy = false;
+			pthread_cond_wait(&r->cv_work, &r->mu);
+		}
+		if (r->fill.len == 0 && r->stop)
+			break;
+		struct cmdbuf t = r->work;
+		r->work = r->fill;
+		r->fill = t;
+		r->writer_busy = true;
+		pthread_cond_broadcast(&r->cv_space);
+		pthread_mutex_unlock(&r->mu);
+		int e = run_cmds(r, r->work.p, r->work.len);
+		r->work.len = 0;
+		pthread_mutex_lock(&r->mu);
+		if (e < 0 && !r->bg_err) {
+			r->bg_err = e;
+			pthread_cond_broadcast(&r->cv_space);
+		}
+	}
+	r->writer_busy = false;
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *data, size_t len)
+{
+	const unsigned char *d = data;
+	int e = 0;
+	do {
+		uint32_t n = (uint32_t)(len > CMD_CHUNK ? CMD_CHUNK : len);
+		pthread_mutex_lock(&r->mu);
+		while (!r->bg_err && r->fill.len + CMD_HDR + n > r->fill.cap)
+			pthread_cond_wait(&r->cv_space, &r->mu);
+		e = r->bg_err;
+		if (!e) {
+			unsigned char *o = r->fill.p + r->fill.len;
+			o[0] = (unsigned char)type;
+			memcpy(o + 1, &now, sizeof now);
+			memcpy(o + 9, &n, sizeof n);
+			if (n)
+				memcpy(o + CMD_HDR, d, n);
+			r->fill.len += CMD_HDR + n;
+			if (!r->writer_busy)
+				pthread_cond_signal(&r->cv_work);
+		}
+		pthread_mutex_unlock(&r->mu);
+		d += n;
+		len -= n;
+	} while (!e && len > 0);
+	return e;
+}
+
+/* Start the writer; on failure the recording simply stays synchronous. */
+static void bg_start(struct gh_rec *r)
+{
+	r->fill.p = malloc(CMDBUF_CAP);
+	r->work.p = malloc(CMDBUF_CAP);
+	if (!r->fill.p || !r->work.p)
+		goto fail;
+	r->fill.cap = r->work.cap = CMDBUF_CAP;
+	if (pthread_mutex_init(&r->mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&r->cv_work, NULL) != 0) {
+		pthread_mutex_destroy(&r->mu);
+		goto fail;
+	}
+	if (pthread_cond_init(&r->cv_space, NULL) != 0) {
+		pthread_cond_destroy(&r->cv_work);
+		pthread_mutex_destroy(&r->mu);
+		goto fail;
+	}
+	if (pthread_create(&r->th, NULL, writer_main, r) != 0) {
+		pthread_cond_destroy(&r->cv_space);
+		pthread_cond_destroy(&r->cv_work);
+		pthread_mutex_destroy(&r->mu);
+		goto fail;
+	}
+	r->bg = true;
+	return;
+fail:
+	free(r->fill.p);
+	free(r->work.p);
+	r->fill.p = r->work.p = NULL;
+}
+
+/* Stop the writer after it has run every queued command. */
+static void bg_stop(struct gh_rec *r)
+{
+	if (!r->bg)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_signal(&r->cv_work);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->th, NULL);
+	pthread_cond_destroy(&r->cv_space);
+	pthread_cond_destroy(&r->cv_work);
+	pthread_mutex_destroy(&r->mu);
+	free(r->fill.p);
+	free(r->work.p);
+	r->fill.p = r->work.p = NULL;
+	if (r->bg_err && !r->err)
+		r->err = r->bg_err;
+	r->bg = false;
+}
+
+int gh_rec_output(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
+{
+	if (!r || (!data && len))
+		return GH_EINVAL;
+	return r->bg ? cmd_push(r, CMD_OUT, now_ms, data, len) : rec_output_sync(r, now_ms, data, len);
+}
+
+int gh_rec_input(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
+{
+	if (!r || (!data && len))
+		return GH_EINVAL;
+	if (!r->record_input)
+		return 0;
+	return r->bg ? cmd_push(r, CMD_IN, now_ms, data, len) : rec_input_sync(r, now_ms, data, len);
+}
+
+int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height)
+{
+	if (!r || width <= 0 || height <= 0)
+		return GH_EINVAL;
+	if (!r->bg)
+		return rec_resize_sync(r, now_ms, width, height);
+	int32_t wh[2] = { width, height };
+	return cmd_push(r, CMD_RESIZE, now_ms, wh, sizeof wh);
+}
+
+int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
+{
+	if (!r)
+		return GH_EINVAL;
+	if (!r->bg)
+		return rec_tick_sync(r, now_ms);
+	if (now_ms >= r->bg_last_tick && now_ms - r->bg_last_tick < BG_TICK_EVERY_MS)
+		return 0;
+	r->bg_last_tick = now_ms;
+	return cmd_push(r, CMD_TICK, now_ms, NULL, 0);
+}
+
+/* Exact when no writer thread is running (synchronous mode, or after the
+ * last call returned in tests); with a writer thread, a recent value. */
 uint64_t gh_rec_bytes_written(const struct gh_rec *r)
 {
 	return r ? r->written : 0;
@@ -481,7 +754,7 @@ int gh_rec_open(const char *path, const struct gh_rec_opts *o, struct gh_rec **r
 	r->member_ms = o->member_ms > 0 ? o->member_ms : GH_REC_MEMBER_MS_DEFAULT;
 	r->start_ms = o->start_ms;
 	r->record_input = o->record_input;
-	if (deflateInit2(&r->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	if (deflateInit2(&r->zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK) {
 		e = GH_ENOMEM;
 		goto fail;
@@ -494,6 +767,8 @@ int gh_rec_open(const char *path, const struct gh_rec_opts *o, struct gh_rec **r
 	}
 	if ((e = write_header(r, o)) < 0)
 		goto fail;
+	if (o->background)
+		bg_start(r);
 	*ret = r;
 	return 0;
 fail:
@@ -506,6 +781,7 @@ int gh_rec_close(struct gh_rec *r)
 	int e = 0;
 	if (!r)
 		return 0;
+	bg_stop(r);
 	if (!r->err) {
 		int64_t t = r->start_ms + r->last_rel_ms;
 		if (r->out_st.need)

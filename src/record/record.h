@@ -23,7 +23,8 @@
  *
  * Ownership: struct gh_rec is owned by the caller of gh_rec_open and freed
  * by gh_rec_close. Strings in gh_rec_opts are borrowed during gh_rec_open
- * only. Not thread-safe: one recording is driven by one thread. */
+ * only. Not thread-safe: one recording is driven by one thread (with
+ * opts.background it owns a writer thread of its own, joined by close). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,6 +43,8 @@ struct gh_rec_opts {
 	bool record_input;   /* record "i" events */
 	size_t member_bytes; /* 0: GH_REC_MEMBER_BYTES_DEFAULT */
 	int member_ms;       /* <= 0: GH_REC_MEMBER_MS_DEFAULT */
+	bool background;     /* escape, compress and write on a writer thread; the
+			      * calls only queue (bounded: they wait when it is full) */
 };
 
 /* RECORDINGS_DIR/YYYY/MM/DD/SESSION_ID.cast.gz for the UTC date of

@@ -857,7 +857,9 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 					  .term = w->pty ? w->term : NULL,
 					  .title = title,
 					  .start_ms = start_ms,
-					  .record_input = w->app->cfg.record_input != 0 };
+					  .record_input = w->app->cfg.record_input != 0,
+					  /* compression off the relay's CPU */
+					  .background = true };
 		r = gh_rec_open(rec_path, &ro, &rec);
 	}
 	if (r < 0) {

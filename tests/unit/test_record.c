@@ -474,6 +474,60 @@ static void test_tick_finishes_member_on_time(void **state)
 	free(d);
 }
 
+/* The background writer produces exactly the file the synchronous one does,
+ * including member boundaries chosen by ticks and sizes, and stays bounded
+ * while being fed faster than it writes. */
+static void write_session(const char *path, bool background)
+{
+	struct gh_rec *r = NULL;
+	struct gh_rec_opts o = { .width = 80, .height = 24, .term = "xterm", .title = "t",
+				 .start_ms = 1700000000000, .record_input = true,
+				 .member_bytes = 4096, .member_ms = 500, .background = background };
+	unsigned char chunk[5000];
+	int64_t t = o.start_ms;
+	assert_int_equal(gh_rec_open(path, &o, &r), 0);
+	for (int i = 0; i < 600; i++) {
+		for (size_t k = 0; k < sizeof chunk; k++) /* text, controls, UTF-8, junk */
+			chunk[k] = (unsigned char)((k * 31 + (size_t)i * 7) % (i % 3 ? 96 : 256) + (i % 3 ? 32 : 0));
+		t += i % 5;
+		assert_int_equal(gh_rec_output(r, t, chunk, (size_t)(i % 7) * 700 + 1), 0);
+		if (i % 11 == 0)
+			assert_int_equal(gh_rec_input(r, t, "ls\r", 3), 0);
+		if (i % 37 == 0)
+			assert_int_equal(gh_rec_resize(r, t, 80 + i % 40, 24 + i % 10), 0);
+		if (i % 3 == 0) {
+			t += 150; /* ticks at least BG_TICK_EVERY_MS apart behave the same */
+			assert_int_equal(gh_rec_tick(r, t), 0);
+		}
+	}
+	assert_int_equal(gh_rec_close(r), 0);
+}
+
+static void test_background_writer_same_file(void **state)
+{
+	char *d = tmpdir_new(), a[512], b[512];
+	snprintf(a, sizeof a, "%s/sync.cast.gz", d);
+	snprintf(b, sizeof b, "%s/bg.cast.gz", d);
+	write_session(a, false);
+	write_session(b, true);
+	char *x = NULL, *y = NULL;
+	size_t xn = 0, yn = 0;
+	assert_int_equal(gh_read_file(a, 64 << 20, &x, &xn), 0);
+	assert_int_equal(gh_read_file(b, 64 << 20, &y, &yn), 0);
+	assert_int_equal(xn, yn);
+	assert_memory_equal(x, y, xn); /* byte for byte: same events, same members */
+	size_t zl = 0;
+	char *z = gunzip_file(b, &zl);
+	assert_true(zl > 600 * 1000);
+	free(z);
+	free(x);
+	free(y);
+	unlink(a);
+	unlink(b);
+	rmdir(d);
+	free(d);
+}
+
 static void test_replay_speed0_exact(void **state)
 {
 	char *d = tmpdir_new(), path[512], outp[512], *back = NULL;
@@ -677,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_large_chunk_and_hostile_bytes),
 		cmocka_unit_test(test_cut_file_reads_up_to_last_member),
 		cmocka_unit_test(test_tick_finishes_member_on_time),
+		cmocka_unit_test(test_background_writer_same_file),
 		cmocka_unit_test(test_replay_speed0_exact),
 		cmocka_unit_test(test_replay_timing),
 		cmocka_unit_test(test_path_and_open_safety),
