@@ -10,7 +10,6 @@ as root on a throwaway machine. Every process started here is tracked by PID
 and stopped by PID. Every wait has a timeout."""
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -85,8 +84,10 @@ class Target:
         self.dir = tmp
         self.port = None
         self.proc = None
-        self.passwords = {UNIX_DEPLOY: "Dp-" + secrets.token_hex(12),
-                          UNIX_OPS: "Op-" + secrets.token_hex(12)}
+        # Fixed per account (throwaway test accounts): runs that overlap on one
+        # machine must not change each other's target passwords under them.
+        self.passwords = {UNIX_DEPLOY: "Dp-5f0c9e2a7b41d8c3e6f1a2b9",
+                          UNIX_OPS: "Op-8d2e4c6a1f3b5e7d9c0a2b4f"}
         rc = f"PS1='{PROMPT}'\nunset PROMPT_COMMAND\n"
         for name, pw in self.passwords.items():
             _ensure_unix_user(name, pw, rc)
