@@ -31,7 +31,10 @@ int gh_app_open(const char *data_dir, const char *config, int flags, struct gh_a
 	if (!data_dir || !*data_dir)
 		data_dir = "./data";
 	app = calloc(1, sizeof *app);
-	if (!app || !(app->data_dir = strdup(data_dir))) {
+	if (!app || !(app->data_dir = strdup(data_dir)) ||
+	    (config && !(app->config_path = strdup(config)))) {
+		if (app)
+			free(app->data_dir);
 		free(app);
 		return GH_ENOMEM;
 	}
@@ -126,6 +129,7 @@ struct gh_app *gh_app_close(struct gh_app *app)
 	gh_vault_free(app->vault);
 	gh_config_free(&app->cfg);
 	free(app->data_dir);
+	free(app->config_path);
 	free(app);
 	return NULL;
 }

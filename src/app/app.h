@@ -10,6 +10,7 @@ struct gh_vault;
 struct gh_app {
 	struct gh_config cfg;     /* owned */
 	char *data_dir;           /* owned */
+	char *config_path;        /* owned: --config, or NULL (DATA/gatehouse.conf when present) */
 	struct gh_store *store;   /* owned */
 	struct gh_vault *vault;   /* owned */
 };

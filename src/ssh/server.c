@@ -291,7 +291,7 @@ static void reload(struct master *m)
 	struct gh_config nc;
 	char err[GH_CONFIG_ERRLEN];
 	memset(&nc, 0, sizeof nc);
-	int r = gh_config_load(&nc, m->app->data_dir, NULL, err);
+	int r = gh_config_load(&nc, m->app->data_dir, m->app->config_path, err);
 	if (r < 0) {
 		gh_error("SIGHUP: configuration not reloaded, keeping the old one: %s", err);
 		gh_config_free(&nc);

@@ -9,7 +9,7 @@ import time
 import pexpect
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_run, ssh_spawn, wait_for
+from sshenv import UNIX_DEPLOY, PROMPT_RE, port_open, ssh_run, ssh_spawn, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
@@ -152,3 +152,23 @@ def test_sigterm_lets_sessions_finish_then_ends_them(ghenv):
     rows = g.sessions()
     assert rows and all(r["ended_at"] for r in rows)
     assert rows[-1]["close_reason"] == "server shutdown"
+
+
+def test_sighup_rereads_the_config_named_by_option(gh_bin, tmp_path, target):
+    """serve --config FILE: SIGHUP re-reads FILE (not DATA/gatehouse.conf)."""
+    from sshenv import Gatehouse
+    g = Gatehouse(gh_bin, str(tmp_path), target)
+    conf = tmp_path / "elsewhere.conf"
+    os.rename(os.path.join(g.data, "gatehouse.conf"), conf)
+    g.log = open(g.log_path, "a")
+    g.proc = subprocess.Popen([g.bin, "--data", g.data, "--config", str(conf), "serve"],
+                              stdout=g.log, stderr=g.log, env=g.env)
+    try:
+        assert wait_for(lambda: port_open(g.port), timeout=30), g.read_log()
+        with open(conf, "a") as f:
+            f.write("max_auth_tries = banana\n")
+        g.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "configuration not reloaded" in g.read_log(), timeout=10)
+        assert f"{conf}:" in g.read_log()
+    finally:
+        assert g.stop() == 0
