@@ -4,13 +4,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "ssh/sshinfo.h"
-#if GH_HAVE_SSH_SERVER
 #include "ssh/ssh.h"
-#else
-#include <signal.h>
-#include <unistd.h>
-#endif
 #include "vault/vault.h"
 
 #include <stdio.h>
@@ -50,19 +44,7 @@ int gh_cmd_serve(struct gh_app *app, int argc, char **argv)
 	}
 	gh_log_set_tag("master");
 	gh_info("gatehouse serving from %s", app->data_dir);
-#if GH_HAVE_SSH_SERVER
 	r = gh_ssh_serve(app);
-#else
-	/* tree without the recorder or the menu yet: initialise, then idle */
-	sigset_t set;
-	int sig = 0;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sigwait(&set, &sig);
-	r = 0;
-#endif
 	if (r < 0) {
 		gh_error("cannot serve: %s", gh_strerror(r));
 		return GH_EXIT_FAIL;

@@ -536,7 +536,7 @@ static void test_replay_speed0_exact(void **state)
 	snprintf(outp, sizeof outp, "%s/out", d);
 	struct gh_rec *r = open_rec(path, true, 200, 0);
 	static const char *parts[] = { "\x1b[?1049h\x1b[H", "caf\xc3", "\xa9\r\n", "\ttab \\ \"q\"",
-				       "\x00nul\x7f", "\xc2\x9b" "c1", "\xf0\x9f\x98\x80\r\n" };
+				       "\x00nul\x7f", "\xc2\x9b\x63\x31", "\xf0\x9f\x98\x80\r\n" };
 	static const size_t lens[] = { 12, 4, 3, 11, 5, 4, 6 };
 	char want[256];
 	size_t wl = 0;
