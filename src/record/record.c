@@ -58,6 +58,7 @@ struct gh_rec {
 	struct cmdbuf fill, work; /* caller appends to fill; the writer drains work */
 	bool stop, writer_busy;
 	int bg_err;              /* the writer's sticky error, seen by the caller */
+	char *api_line;          /* the caller's line buffer (LINE_CAP) */
 	int64_t bg_last_tick;    /* caller side: last tick queued */
 	unsigned char *zout; /* ZOUT_CAP */
 };
@@ -175,6 +176,77 @@ again:
 	goto again;
 }
 
+/* Byte classes for the fast path of gh_json_escape. */
+enum { C_PLAIN = 0, C_ASCII, C_BAD, C_LEAD2, C_LEAD3, C_LEAD4 };
+static const unsigned char byte_class[256] = {
+	[0x00 ... 0x1f] = C_ASCII, /* controls: escaped by put_ascii */
+	[0x20 ... 0x21] = C_PLAIN,
+	[0x22] = C_ASCII, /* " */
+	[0x23 ... 0x5b] = C_PLAIN,
+	[0x5c] = C_ASCII, /* \ */
+	[0x5d ... 0x7e] = C_PLAIN,
+	[0x7f] = C_ASCII,
+	[0x80 ... 0xc1] = C_BAD, /* continuation bytes alone, overlong leads */
+	[0xc2 ... 0xdf] = C_LEAD2,
+	[0xe0 ... 0xef] = C_LEAD3,
+	[0xf0 ... 0xf4] = C_LEAD4,
+	[0xf5 ... 0xff] = C_BAD,
+};
+
+static inline bool cont(unsigned char b)
+{
+	return (b & 0xc0) == 0x80;
+}
+
+/* Length of the complete, valid UTF-8 sequence starting at P (at most N
+ * bytes available), or 0 when it is not complete and valid here (the byte
+ * state machine then decides, exactly as it always does). */
+static inline size_t valid_seq(const unsigned char *p, size_t n)
+{
+	unsigned char b = p[0];
+	switch (byte_class[b]) {
+	case C_LEAD2:
+		return n >= 2 && cont(p[1]) ? 2 : 0;
+	case C_LEAD3: {
+		unsigned char lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+		return n >= 3 && p[1] >= lo && p[1] <= hi && cont(p[2]) ? 3 : 0;
+	}
+	case C_LEAD4: {
+		unsigned char lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+		return n >= 4 && p[1] >= lo && p[1] <= hi && cont(p[2]) && cont(p[3]) ? 4 : 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* What each single byte becomes (ASCII escapes, U+FFFD for bytes that can
+ * never start a sequence), built once from put_ascii/put_fffd themselves. */
+struct esc_entry {
+	char out[8];
+	unsigned char len;
+};
+static struct esc_entry esc_entries[256];
+static pthread_once_t esc_once = PTHREAD_ONCE_INIT;
+
+static void esc_build(void)
+{
+	for (int b = 0; b < 256; b++) {
+		struct sink k = { .p = esc_entries[b].out, .len = 0, .cap = sizeof esc_entries[b].out };
+		if (byte_class[b] == C_BAD)
+			put_fffd(&k);
+		else if (b < 0x80)
+			put_ascii(&k, (unsigned char)b);
+		esc_entries[b].len = (unsigned char)k.len;
+	}
+}
+
+static const struct esc_entry *esc_table(void)
+{
+	pthread_once(&esc_once, esc_build);
+	return esc_entries;
+}
+
 long gh_json_escape(struct gh_utf8_state *st, const void *in, size_t len, bool final, char *out,
 		    size_t outlen)
 {
@@ -185,19 +257,42 @@ long gh_json_escape(struct gh_utf8_state *st, const void *in, size_t len, bool f
 		return GH_ELIMIT;
 	if (st->have > 3 || st->need > 3 || st->have + st->need > 4)
 		st_reset(st); /* a corrupted state is dropped, never trusted */
+	/* The bound above leaves room for 6 bytes per input byte, the most any
+	 * byte produces, so the fast paths write without further checks. */
 	for (size_t i = 0; i < len;) {
-		/* fast path: a run of printable ASCII is copied as it is */
-		if (st->need == 0) {
-			size_t j = i;
-			while (j < len && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\')
+		if (st->need > 0) { /* finishing a sequence split across chunks */
+			feed_byte(&s, st, p[i++]);
+			continue;
+		}
+		unsigned char b = p[i];
+		unsigned char c = byte_class[b];
+		if (c == C_PLAIN) {
+			size_t j = i + 1;
+			while (j < len && byte_class[p[j]] == C_PLAIN)
 				j++;
-			if (j > i) {
-				put(&s, (const char *)p + i, j - i);
-				i = j;
-				continue;
+			memcpy(s.p + s.len, p + i, j - i);
+			s.len += j - i;
+			i = j;
+		} else if (c <= C_BAD) {
+			/* one byte in, a fixed sequence out: copy a whole table entry
+			 * (8 bytes; the bound leaves room) and advance by its length */
+			const struct esc_entry *x = &esc_table()[b];
+			memcpy(s.p + s.len, x->out, sizeof x->out);
+			s.len += x->len;
+			i++;
+		} else {
+			size_t n = valid_seq(p + i, len - i);
+			if (n == 2 && b == 0xc2 && p[i + 1] < 0xa0) {
+				put_u00(&s, p[i + 1]); /* C1 control */
+				i += 2;
+			} else if (n > 0) {
+				memcpy(s.p + s.len, p + i, n);
+				s.len += n;
+				i += n;
+			} else {
+				feed_byte(&s, st, p[i++]);
 			}
 		}
-		feed_byte(&s, st, p[i++]);
 	}
 	if (final && st->need > 0) {
 		put_fffd(&s);
@@ -387,46 +482,54 @@ static size_t put_time(char *buf, size_t cap, int64_t t)
 
 /* One or more "o"/"i" events for DATA; a chunk that only completes part of
  * a sequence produces no event. */
+/* The caller's side of an event: escape into a line and hand it on (to the
+ * compressor here, or to the writer thread's queue). */
+static int emit_line(struct gh_rec *r, int64_t now_ms, const char *line, size_t len, size_t raw);
+static int emit_tick(struct gh_rec *r, int64_t now_ms);
+static int caller_err(struct gh_rec *r);
+
+/* One or more "o"/"i" events for DATA; a chunk that only completes part of
+ * a sequence produces no event. */
 static int data_event(struct gh_rec *r, struct gh_utf8_state *st, const char *code,
 		      int64_t now_ms, const void *data, size_t len, bool final)
 {
 	const unsigned char *p = data;
-	int e = 0;
+	char *line = r->bg ? r->api_line : r->line;
+	int e = caller_err(r);
 
-	if (r->err)
-		return r->err;
+	if (e < 0)
+		return e;
 	if (len == 0 && !final)
-		return rec_tick_sync(r, now_ms);
+		return emit_tick(r, now_ms);
 	int64_t t = rel_ms(r, now_ms);
 	do {
 		size_t n = len > EVENT_CHUNK ? EVENT_CHUNK : len;
-		size_t o = put_time(r->line, LINE_CAP, t);
-		o += (size_t)snprintf(r->line + o, LINE_CAP - o, "\"%s\", \"", code);
-		long w = gh_json_escape(st, p, n, final && n == len, r->line + o, LINE_CAP - o - 4);
+		size_t o = put_time(line, LINE_CAP, t);
+		o += (size_t)snprintf(line + o, LINE_CAP - o, "\"%s\", \"", code);
+		long w = gh_json_escape(st, p, n, final && n == len, line + o, LINE_CAP - o - 4);
 		if (w < 0)
-			return fail(r, (int)w);
+			return (int)w; /* cannot happen: LINE_CAP bounds EVENT_CHUNK */
 		if (w > 0) {
 			o += (size_t)w;
-			memcpy(r->line + o, "\"]\n", 3);
+			memcpy(line + o, "\"]\n", 3);
 			o += 3;
-			r->member_raw += n;
-			if ((e = put_line(r, now_ms, r->line, o)) < 0)
+			if ((e = emit_line(r, now_ms, line, o, n)) < 0)
 				return e;
 		}
 		p += n;
 		len -= n;
 	} while (len > 0);
-	return rec_tick_sync(r, now_ms);
+	return emit_tick(r, now_ms);
 }
 
-static int rec_output_sync(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
+int gh_rec_output(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
 {
 	if (!r || (!data && len))
 		return GH_EINVAL;
 	return data_event(r, &r->out_st, "o", now_ms, data, len, false);
 }
 
-static int rec_input_sync(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
+int gh_rec_input(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
 {
 	if (!r || (!data && len))
 		return GH_EINVAL;
@@ -435,21 +538,21 @@ static int rec_input_sync(struct gh_rec *r, int64_t now_ms, const void *data, si
 	return data_event(r, &r->in_st, "i", now_ms, data, len, false);
 }
 
-static int rec_resize_sync(struct gh_rec *r, int64_t now_ms, int width, int height)
+int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height)
 {
 	char buf[96];
 	if (!r || width <= 0 || height <= 0)
 		return GH_EINVAL;
-	if (r->err)
-		return r->err;
+	int e = caller_err(r);
+	if (e < 0)
+		return e;
 	size_t o = put_time(buf, sizeof buf, rel_ms(r, now_ms));
 	int n = snprintf(buf + o, sizeof buf - o, "\"r\", \"%dx%d\"]\n", width, height);
 	if (n <= 0 || (size_t)n >= sizeof buf - o)
 		return GH_EINVAL;
-	int e = put_line(r, now_ms, buf, o + (size_t)n);
-	if (e < 0)
+	if ((e = emit_line(r, now_ms, buf, o + (size_t)n, 0)) < 0)
 		return e;
-	return rec_tick_sync(r, now_ms);
+	return emit_tick(r, now_ms);
 }
 
 static int rec_tick_sync(struct gh_rec *r, int64_t now_ms)
@@ -467,46 +570,36 @@ static int rec_tick_sync(struct gh_rec *r, int64_t now_ms)
 
 /* ---- background writer ---------------------------------------------------- */
 
-/* With opts.background the caller's thread (the relay) only copies what the
- * session printed into a bounded command buffer; a writer thread escapes,
- * compresses and writes it, on the other CPU. When the writer falls behind
- * by a full buffer the caller waits: recording slows the session down rather
- * than dropping audit data. Commands keep their order and carry the caller's
- * clock, so the file is the same as in synchronous mode. */
-enum { CMD_OUT = 1, CMD_IN = 2, CMD_RESIZE = 3, CMD_TICK = 4 };
-#define CMD_HDR 13                 /* type u8, now i64, len u32 */
-#define CMDBUF_CAP (1024 * 1024) /* each of the two buffers; touched only as used */
-#define CMD_CHUNK (64 * 1024)     /* largest payload of one command */
-#define BG_TICK_EVERY_MS 100       /* the caller queues ticks at most this often */
+/* With opts.background the caller's thread (the relay) escapes what the
+ * session printed into JSON lines and queues them in a bounded command
+ * buffer; a writer thread compresses and writes them, on the other CPU.
+ * When the writer falls behind by a full buffer the caller waits: recording
+ * slows the session down rather than dropping audit data. Commands keep
+ * their order and carry the caller's clock, so the file is the same as in
+ * synchronous mode. The caller owns the escaper state and the event clock;
+ * the writer owns zlib, the member state and the file. */
+enum { CMD_LINE = 1, CMD_TICK = 2 };
+#define CMD_HDR 17                 /* type u8, now i64, len u32, raw u32 */
+#define CMDBUF_CAP (1024 * 1024)   /* each of the two buffers; touched only as used */
+#define BG_TICK_EVERY_MS 100       /* gh_rec_tick queues a tick at most this often */
 
 static int run_cmds(struct gh_rec *r, const unsigned char *p, size_t len)
 {
 	int e = 0;
 	size_t off = 0;
 	while (off + CMD_HDR <= len) {
-		int type = p[off];
 		int64_t now;
-		uint32_t n;
+		uint32_t n, raw;
 		memcpy(&now, p + off + 1, sizeof now);
 		memcpy(&n, p + off + 9, sizeof n);
-		const unsigned char *d = p + off + CMD_HDR;
-		off += CMD_HDR + n;
-		switch (type) {
-		case CMD_OUT:
-			e = rec_output_sync(r, now, d, n);
-			break;
-		case CMD_IN:
-			e = rec_input_sync(r, now, d, n);
-			break;
-		case CMD_RESIZE: {
-			int32_t wh[2];
-			memcpy(wh, d, sizeof wh);
-			e = rec_resize_sync(r, now, wh[0], wh[1]);
-			break;
-		}
-		default:
+		memcpy(&raw, p + off + 13, sizeof raw);
+		if (p[off] == CMD_LINE) {
+			r->member_raw += raw;
+			e = put_line(r, now, (const char *)p + off + CMD_HDR, n);
+		} else {
 			e = rec_tick_sync(r, now);
 		}
+		off += CMD_HDR + n;
 	}
 	return e < 0 ? e : r->err;
 }
@@ -541,31 +634,54 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *data, size_t len)
+static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *data, size_t len,
+		    size_t raw)
 {
-	const unsigned char *d = data;
-	int e = 0;
-	do {
-		uint32_t n = (uint32_t)(len > CMD_CHUNK ? CMD_CHUNK : len);
-		pthread_mutex_lock(&r->mu);
-		while (!r->bg_err && r->fill.len + CMD_HDR + n > r->fill.cap)
-			pthread_cond_wait(&r->cv_space, &r->mu);
-		e = r->bg_err;
-		if (!e) {
-			unsigned char *o = r->fill.p + r->fill.len;
-			o[0] = (unsigned char)type;
-			memcpy(o + 1, &now, sizeof now);
-			memcpy(o + 9, &n, sizeof n);
-			if (n)
-				memcpy(o + CMD_HDR, d, n);
-			r->fill.len += CMD_HDR + n;
-			if (!r->writer_busy)
-				pthread_cond_signal(&r->cv_work);
-		}
-		pthread_mutex_unlock(&r->mu);
-		d += n;
-		len -= n;
-	} while (!e && len > 0);
+	uint32_t n = (uint32_t)len, rw = (uint32_t)raw;
+	int e;
+	if (len > CMDBUF_CAP - CMD_HDR)
+		return GH_EINVAL; /* lines are at most LINE_CAP */
+	pthread_mutex_lock(&r->mu);
+	while (!r->bg_err && r->fill.len + CMD_HDR + len > r->fill.cap)
+		pthread_cond_wait(&r->cv_space, &r->mu);
+	e = r->bg_err;
+	if (!e) {
+		unsigned char *o = r->fill.p + r->fill.len;
+		o[0] = (unsigned char)type;
+		memcpy(o + 1, &now, sizeof now);
+		memcpy(o + 9, &n, sizeof n);
+		memcpy(o + 13, &rw, sizeof rw);
+		if (len)
+			memcpy(o + CMD_HDR, data, len);
+		r->fill.len += CMD_HDR + len;
+		if (!r->writer_busy)
+			pthread_cond_signal(&r->cv_work);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return e;
+}
+
+static int emit_line(struct gh_rec *r, int64_t now_ms, const char *line, size_t len, size_t raw)
+{
+	if (r->bg)
+		return cmd_push(r, CMD_LINE, now_ms, line, len, raw);
+	r->member_raw += raw;
+	return put_line(r, now_ms, line, len);
+}
+
+static int emit_tick(struct gh_rec *r, int64_t now_ms)
+{
+	return r->bg ? cmd_push(r, CMD_TICK, now_ms, NULL, 0, 0) : rec_tick_sync(r, now_ms);
+}
+
+/* The caller's view of the sticky error (the writer's, with a writer). */
+static int caller_err(struct gh_rec *r)
+{
+	if (!r->bg)
+		return r->err;
+	pthread_mutex_lock(&r->mu);
+	int e = r->bg_err;
+	pthread_mutex_unlock(&r->mu);
 	return e;
 }
 
@@ -574,7 +690,8 @@ static void bg_start(struct gh_rec *r)
 {
 	r->fill.p = malloc(CMDBUF_CAP);
 	r->work.p = malloc(CMDBUF_CAP);
-	if (!r->fill.p || !r->work.p)
+	r->api_line = malloc(LINE_CAP);
+	if (!r->fill.p || !r->work.p || !r->api_line)
 		goto fail;
 	r->fill.cap = r->work.cap = CMDBUF_CAP;
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
@@ -599,7 +716,9 @@ static void bg_start(struct gh_rec *r)
 fail:
 	free(r->fill.p);
 	free(r->work.p);
+	free(r->api_line);
 	r->fill.p = r->work.p = NULL;
+	r->api_line = NULL;
 }
 
 /* Stop the writer after it has run every queued command. */
@@ -617,36 +736,12 @@ static void bg_stop(struct gh_rec *r)
 	pthread_mutex_destroy(&r->mu);
 	free(r->fill.p);
 	free(r->work.p);
+	free(r->api_line);
 	r->fill.p = r->work.p = NULL;
+	r->api_line = NULL;
 	if (r->bg_err && !r->err)
 		r->err = r->bg_err;
 	r->bg = false;
-}
-
-int gh_rec_output(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
-{
-	if (!r || (!data && len))
-		return GH_EINVAL;
-	return r->bg ? cmd_push(r, CMD_OUT, now_ms, data, len) : rec_output_sync(r, now_ms, data, len);
-}
-
-int gh_rec_input(struct gh_rec *r, int64_t now_ms, const void *data, size_t len)
-{
-	if (!r || (!data && len))
-		return GH_EINVAL;
-	if (!r->record_input)
-		return 0;
-	return r->bg ? cmd_push(r, CMD_IN, now_ms, data, len) : rec_input_sync(r, now_ms, data, len);
-}
-
-int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height)
-{
-	if (!r || width <= 0 || height <= 0)
-		return GH_EINVAL;
-	if (!r->bg)
-		return rec_resize_sync(r, now_ms, width, height);
-	int32_t wh[2] = { width, height };
-	return cmd_push(r, CMD_RESIZE, now_ms, wh, sizeof wh);
 }
 
 int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
@@ -658,7 +753,7 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
 	if (now_ms >= r->bg_last_tick && now_ms - r->bg_last_tick < BG_TICK_EVERY_MS)
 		return 0;
 	r->bg_last_tick = now_ms;
-	return cmd_push(r, CMD_TICK, now_ms, NULL, 0);
+	return cmd_push(r, CMD_TICK, now_ms, NULL, 0, 0);
 }
 
 /* Exact when no writer thread is running (synchronous mode, or after the
