@@ -40,6 +40,8 @@ struct gh_rec {
 	size_t member_raw;       /* session bytes (before escaping) in the open member */
 	int tier;                /* TIER_*: how hard the current member compresses */
 	unsigned tier_members;   /* members written since stepping down */
+	unsigned probe_every;    /* members in a lower tier between LZ77 probes */
+	bool probed;             /* the open member is an LZ77 probe */
 	size_t member_bytes;
 	int member_ms;
 	int64_t start_ms;
@@ -396,24 +398,42 @@ static int fail(struct gh_rec *r, int err)
  * terminal, compressed data) would only burn the worker's CPU on the relay's
  * path, so it steps down to entropy coding only (Z_HUFFMAN_ONLY) and, when
  * even that saves little, to stored blocks (a gzip member that is a framed
- * copy). Every few members LZ77 is tried again in case the output turned
- * back to text. Ratios compare gzip bytes with what the session printed
- * (before JSON escaping). */
-#define ADAPT_MIN_BYTES 16384 /* members smaller than this say little */
-#define ADAPT_PROBE_EVERY 16  /* members between LZ77 probes once stepped down */
+ * copy). LZ77 is tried again after 16 members in case the output turned
+ * back to text, and after twice as many each time that probe fails (an LZ77
+ * member of incompressible output costs more than the stored ones between
+ * probes). Ratios compare gzip bytes with what the session printed (before
+ * JSON escaping). */
+#define ADAPT_MIN_BYTES 16384   /* members smaller than this say little */
+#define ADAPT_PROBE_FIRST 16    /* members in a lower tier before LZ77 is tried again */
+#define ADAPT_PROBE_MAX 1024    /* the wait doubles after every probe that failed */
+#define ADAPT_HUFFMAN_PCT 50    /* gzip over this % of what was printed: Huffman only */
+#define ADAPT_STORED_PCT 70     /* over this %: stored */
 
 enum { TIER_LZ = 0, TIER_HUFFMAN = 1, TIER_STORED = 2 };
-static const unsigned tier_step_down_pct[] = { 50, 70 }; /* out/raw above this: next tier */
 
 static void adapt(struct gh_rec *r, uint64_t out, size_t raw)
 {
 	int want = r->tier;
 	if (raw < ADAPT_MIN_BYTES)
 		return;
-	if (r->tier > TIER_LZ && ++r->tier_members >= ADAPT_PROBE_EVERY)
-		want = TIER_LZ;
-	else if (r->tier < TIER_STORED && out * 100 > (uint64_t)raw * tier_step_down_pct[r->tier])
-		want = r->tier + 1;
+	if (r->tier > TIER_LZ) {
+		if (++r->tier_members >= r->probe_every)
+			want = TIER_LZ; /* probe: has the output turned back to text? */
+		else if (r->tier == TIER_HUFFMAN && out * 100 > (uint64_t)raw * ADAPT_STORED_PCT)
+			want = TIER_STORED;
+	} else if (out * 100 > (uint64_t)raw * ADAPT_STORED_PCT) {
+		want = TIER_STORED; /* Huffman would not save much where LZ77 did not */
+	} else if (out * 100 > (uint64_t)raw * ADAPT_HUFFMAN_PCT) {
+		want = TIER_HUFFMAN;
+	} else {
+		r->probe_every = ADAPT_PROBE_FIRST; /* text: probe soon after the next step down */
+	}
+	if (r->tier == TIER_LZ && want > TIER_LZ && r->probed) {
+		/* a probe that failed: wait twice as long before the next one */
+		r->probe_every = r->probe_every * 2 > ADAPT_PROBE_MAX ? ADAPT_PROBE_MAX
+								  : r->probe_every * 2;
+	}
+	r->probed = want == TIER_LZ && r->tier > TIER_LZ;
 	if (want == r->tier)
 		return;
 	/* between members: no pending input, so deflateParams only switches */
@@ -846,6 +866,7 @@ int gh_rec_open(const char *path, const struct gh_rec_opts *o, struct gh_rec **r
 		goto fail;
 	}
 	r->member_bytes = o->member_bytes ? o->member_bytes : GH_REC_MEMBER_BYTES_DEFAULT;
+	r->probe_every = ADAPT_PROBE_FIRST;
 	r->member_ms = o->member_ms > 0 ? o->member_ms : GH_REC_MEMBER_MS_DEFAULT;
 	r->start_ms = o->start_ms;
 	r->record_input = o->record_input;
