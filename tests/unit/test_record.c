@@ -528,6 +528,58 @@ static void test_background_writer_same_file(void **state)
 	free(d);
 }
 
+/* Output that switches between text and incompressible bytes moves the
+ * compressor between its tiers; every tier must still decode to exactly
+ * what was printed, and text must end up compressed again. */
+static void test_compression_tiers_round_trip(void **state)
+{
+	char *d = tmpdir_new(), path[512];
+	snprintf(path, sizeof path, "%s/tiers.cast.gz", d);
+	struct gh_rec *r = NULL;
+	struct gh_rec_opts o = { .start_ms = 1700000000000, .member_bytes = 64 * 1024 };
+	assert_int_equal(gh_rec_open(path, &o, &r), 0);
+	size_t total = 0, cap = 64 << 20;
+	char *want = malloc(cap);
+	unsigned char chunk[8192];
+	uint32_t x = 12345;
+	uint64_t before_text = 0;
+	assert_non_null(want);
+	for (int phase = 0; phase < 3; phase++) {
+		if (phase == 1)
+			before_text = gh_rec_bytes_written(r);
+		int chunks = phase == 1 ? 3000 : 200; /* text long enough for probes to succeed */
+		for (int i = 0; i < chunks; i++) {
+			for (size_t k = 0; k < sizeof chunk; k++) {
+				x = x * 1103515245u + 12345u;
+				/* printable random bytes never need escaping: exact round trip */
+				chunk[k] = phase == 1 ? (unsigned char)("hello world, all is fine\n"[k % 25])
+						      : (unsigned char)(0x20 + (x >> 16) % 95);
+			}
+			if (phase == 1 && chunk[0] == '\n')
+				chunk[0] = 'x';
+			assert_int_equal(gh_rec_output(r, o.start_ms + total / 1000, chunk, sizeof chunk), 0);
+			memcpy(want + total, chunk, sizeof chunk);
+			total += sizeof chunk;
+		}
+		if (phase == 1) {
+			/* 24 MiB of repetitive text: LZ77 came back (stored throughout
+			 * would be over 24 MiB) */
+			uint64_t text_gz = gh_rec_bytes_written(r) - before_text;
+			assert_true(text_gz < (uint64_t)chunks * sizeof chunk / 5);
+		}
+	}
+	assert_int_equal(gh_rec_close(r), 0);
+	char *got = NULL;
+	size_t gl = 0;
+	assert_int_equal(gh_rec_read_output(path, &got, &gl), 0);
+	assert_int_equal(gl, total);
+	assert_memory_equal(got, want, total);
+	free(got);
+	free(want);
+	rm_rf(d);
+	free(d);
+}
+
 static void test_replay_speed0_exact(void **state)
 {
 	char *d = tmpdir_new(), path[512], outp[512], *back = NULL;
@@ -732,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_cut_file_reads_up_to_last_member),
 		cmocka_unit_test(test_tick_finishes_member_on_time),
 		cmocka_unit_test(test_background_writer_same_file),
+		cmocka_unit_test(test_compression_tiers_round_trip),
 		cmocka_unit_test(test_replay_speed0_exact),
 		cmocka_unit_test(test_replay_timing),
 		cmocka_unit_test(test_path_and_open_safety),
