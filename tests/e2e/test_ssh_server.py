@@ -172,3 +172,37 @@ def test_sighup_rereads_the_config_named_by_option(gh_bin, tmp_path, target):
         assert f"{conf}:" in g.read_log()
     finally:
         assert g.stop() == 0
+
+
+def test_max_sessions(ghenv):
+    g = ghenv
+    g.write_conf("max_sessions = 1\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "max_sessions 1000 -> 1" in g.read_log(), timeout=10)
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    c.expect(PROMPT_RE)
+    try:
+        assert wait_for(lambda: _closed_at_once(g), timeout=10)
+        assert "max_sessions reached" in g.read_log()
+    finally:
+        c.sendline("exit")
+        c.expect(pexpect.EOF)
+        c.close()
+    # the slot is free again
+    assert wait_for(lambda: not _closed_at_once(g), timeout=10)
+
+
+def test_idle_timeout_ends_the_session(ghenv):
+    g = ghenv
+    g.write_conf("idle_timeout = 2\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "idle_timeout 0 -> 2" in g.read_log(), timeout=10)
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    c.expect(PROMPT_RE)
+    t0 = time.time()
+    c.expect("idle timeout", timeout=15)
+    c.expect(pexpect.EOF, timeout=10)
+    c.close()
+    assert 1.5 < time.time() - t0 < 12
+    assert wait_for(lambda: any(r["close_reason"] == "idle timeout" and r["ended_at"]
+                                for r in g.sessions()), timeout=10), g.sessions()
