@@ -988,6 +988,16 @@ static int run_direct(struct worker *w)
 		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
 		goto out;
 	}
+	/* The sftp subsystem is relayed whole (no per-file checks yet), so it
+	 * needs every file action a session of it can perform. */
+	const uint32_t sftp_needs = GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE;
+	if (w->req == REQ_SUBSYSTEM &&
+	    (gh_policy_allowed_actions(pc.p, &pc.subj, a.id, account, GH_PROTO_SFTP, gh_now()) &
+	     sftp_needs) != sftp_needs) {
+		refuse(w, a.name, account, "sftp needs the upload, download and delete actions");
+		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+		goto out;
+	}
 	struct gh_audit_who aw = who(w);
 	gh_audit_policy(w->st, &aw, a.name, account, true, dec.perm_name);
 	policy_ctx_free(&pc);

@@ -328,3 +328,41 @@ def test_no_secret_anywhere(ghenv, target):
                 blob = fh.read()
             assert secret.encode() not in blob, f"account password found in {path}"
             assert g.alice_pw.encode() not in blob or f == "askpass.sh", path
+
+
+# -- sftp ---------------------------------------------------------------------
+
+def _sftp(g, key, login, batch):
+    return subprocess.run(
+        ["sftp", "-F", "/dev/null", "-P", str(g.port), "-i", key,
+         "-o", f"UserKnownHostsFile={g.known_hosts}", "-o", "StrictHostKeyChecking=accept-new",
+         "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+         "-b", "-", f"{login}@127.0.0.1"],
+        input=batch, capture_output=True, text=True, timeout=60, start_new_session=True)
+
+
+def test_sftp_needs_file_actions(ghenv, keygen, tmp_path):
+    """The sftp subsystem is relayed whole, so it takes upload, download and
+    delete; a permission with fewer file actions is refused like any target."""
+    g = ghenv
+    priv, pub = keygen("alice_key")
+    g.cli("user", "key", "add", "alice", "--key-file", pub)
+    src = tmp_path / "up.txt"
+    src.write_text("through gatehouse\n")
+    name = f"gh-sftp-{os.getpid()}.txt"
+    p = _sftp(g, priv, DIRECT, f"put {src} /tmp/{name}\nget /tmp/{name} {tmp_path}/down.txt\n"
+              f"rm /tmp/{name}\n")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "down.txt").read_text() == "through gatehouse\n"
+    # bob may connect and download only: no sftp
+    bpriv, bpub = keygen("bob_key")
+    g.add_user("bob", key_pub=bpub)
+    g.cli("perm", "add", "p-bob", "--user", "bob", "--asset", "web01", "--actions",
+          "connect,download")
+    p = _sftp(g, bpriv, f"bob@{UNIX_DEPLOY}@web01", "ls /tmp\n")
+    assert p.returncode != 0
+    assert wait_for(lambda: any(e["result"] == "deny" and "sftp needs" in (e["reason"] or "")
+                                for e in g.events()), timeout=10), g.events()
+    # the same permission still allows a shell command
+    p = ssh_run(g, f"bob@{UNIX_DEPLOY}@web01", "echo ok", key=bpriv)
+    assert p.returncode == 0 and p.stdout == "ok\n", p.stderr
