@@ -400,28 +400,7 @@ out:
 
 static int asset_del(struct gh_cli *cli, int argc, char **argv)
 {
-	struct gh_app *app = NULL;
-	char esc[80];
-	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
-
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME")))
-		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
-	const char *name = argv[optind];
-	r = gh_store_asset_del(app->store, name);
-	if (r == GH_ENOENT) {
-		gh_cli_error("unknown asset '%s'", gh_escape(esc, sizeof esc, name));
-		r = GH_EXIT_FAIL;
-	} else if (r < 0) {
-		r = gh_cli_fail(app, r, "cannot delete asset '%s'", name);
-	} else {
-		printf("deleted asset '%s'\n", name);
-	}
-	gh_app_close(app);
-	return r;
+	return gh_cli_delete_named(cli, argc, argv, "asset", gh_store_asset_del);
 }
 
 int gh_cmd_asset(struct gh_cli *cli, int argc, char **argv)

@@ -689,3 +689,32 @@ void gh_cli_field(const char *key, const char *value)
 	printf("%-12s %s\n", key, v ? v : "-");
 	free(v);
 }
+
+int gh_cli_delete_named(struct gh_cli *cli, int argc, char **argv, const char *noun,
+			int (*del)(struct gh_store *st, const char *name))
+{
+	struct gh_app *app = NULL;
+	char esc[80];
+	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+
+	if (r < 0)
+		return gh_cli_help(cli);
+	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME")))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	const char *name = argv[optind];
+	gh_escape(esc, sizeof esc, name);
+	r = del(app->store, name);
+	if (r == GH_ENOENT) {
+		gh_cli_error("unknown %s '%s'", noun, esc);
+		r = GH_EXIT_FAIL;
+	} else if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot delete %s '%s'", noun, esc);
+	} else {
+		printf("deleted %s '%s'\n", noun, esc);
+		r = GH_EXIT_OK;
+	}
+	gh_app_close(app);
+	return r;
+}

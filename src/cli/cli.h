@@ -84,6 +84,12 @@ int gh_cli_positional(const struct gh_cli *cli, int argc, int min, int max, cons
  * Returns 0 or a negative GH_E*. */
 int gh_cli_open(const struct gh_cli *cli, int flags, struct gh_app **ret);
 
+struct gh_store;
+/* "NOUN del NAME": one positional NAME removed with DEL (GH_ENOENT ->
+ * "unknown NOUN 'NAME'"). Returns an exit status. */
+int gh_cli_delete_named(struct gh_cli *cli, int argc, char **argv, const char *noun,
+			int (*del)(struct gh_store *st, const char *name));
+
 /* Map a GH_E* from a store call to an exit status, printing
  * "gatehouse: WHAT: <reason>" (with the store's message for GH_ESTORE). */
 int gh_cli_fail(struct gh_app *app, int err, const char *fmt, ...)
