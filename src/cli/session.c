@@ -31,6 +31,9 @@ static json_t *session_json(const struct gh_session *s)
 	json_object_set_new(j, "active", json_boolean(s->ended_at == 0));
 	json_object_set_new(j, "started_at", gh_cli_json_time(s->started_at));
 	json_object_set_new(j, "ended_at", gh_cli_json_time(s->ended_at));
+	/* short names scripts use (same values; "end" is null while open) */
+	json_object_set_new(j, "start", gh_cli_json_time(s->started_at));
+	json_object_set_new(j, "end", gh_cli_json_time(s->ended_at));
 	json_object_set_new(j, "exit_status", s->exit_status >= 0 ? json_integer(s->exit_status)
 								   : json_null());
 	json_object_set_new(j, "exit_signal", gh_cli_json_str(s->exit_signal));

@@ -42,6 +42,27 @@ def recording_text(path):
     return "".join(out), events
 
 
+def finished_members_text(path):
+    """Output text of the gzip members already finished (a live recording)."""
+    import json
+    import zlib
+    data = open(path, "rb").read()
+    raw = b""
+    while data:
+        d = zlib.decompressobj(31)
+        chunk = d.decompress(data)
+        if not d.eof:
+            break  # the member being written
+        raw += chunk
+        data = d.unused_data
+    out = []
+    for line in raw.decode("utf-8", "replace").splitlines()[1:]:
+        ev = json.loads(line)
+        if ev[1] == "o":
+            out.append(ev[2])
+    return "".join(out)
+
+
 # -- exec -------------------------------------------------------------------
 
 def test_exec_exit_status_and_output(ghenv):
@@ -291,7 +312,9 @@ def test_worker_killed_mid_session(ghenv):
     c.sendline("echo BEFORE-KILL-$((1+1))")
     c.expect("BEFORE-KILL-2")
     c.expect(PROMPT_RE)
-    time.sleep(1.2)  # let the recorder flush
+    # wait until the recorder has finished the gzip member holding the output
+    path = next(r["recording_path"] for r in g.sessions() if r["recording_path"])
+    assert wait_for(lambda: "BEFORE-KILL-2" in finished_members_text(path), timeout=10)
     pids = g.worker_pids()
     assert len(pids) == 1, pids
     os.kill(pids[0], 9)
