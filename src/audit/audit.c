@@ -1,8 +1,12 @@
 #include "audit/audit.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "store/store.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int add(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
@@ -52,4 +56,48 @@ int gh_audit_hostkey(struct gh_store *st, const struct gh_audit_who *who, const 
 		     const char *result, const char *detail)
 {
 	return add(st, who, "hostkey", asset, NULL, NULL, result, NULL, detail);
+}
+
+/* gh_escape into a new buffer big enough for all of SRC. */
+static char *escape_dup(const char *src)
+{
+	size_t n = strlen(src) * 4 + 1;
+	char *d = malloc(n);
+	if (d)
+		gh_escape(d, n, src);
+	return d;
+}
+
+int gh_audit_file(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const struct gh_audit_file_op *op)
+{
+	char *oper = NULL, *path = NULL, *path2 = NULL, *detail = NULL;
+	int r = GH_ENOMEM;
+
+	oper = escape_dup(op->operation ? op->operation : "");
+	path = escape_dup(op->path ? op->path : "");
+	path2 = op->path2 ? escape_dup(op->path2) : NULL;
+	if (!oper || !path || (op->path2 && !path2))
+		goto out;
+	size_t len = strlen(path) + (path2 ? strlen(path2) : 0) +
+		     (op->actions ? strlen(op->actions) : 0) + 160;
+	detail = malloc(len);
+	if (!detail)
+		goto out;
+	snprintf(detail, len,
+		 "path=\"%s\"%s%s%s%s%s bytes_read=%" PRIu64 " bytes_written=%" PRIu64 " status=%d",
+		 path, path2 ? " path2=\"" : "", path2 ? path2 : "", path2 ? "\"" : "",
+		 op->actions && *op->actions ? " actions=" : "",
+		 op->actions && *op->actions ? op->actions : "", op->bytes_read, op->bytes_written,
+		 op->status);
+	r = add(st, who, "file", asset, account, oper, op->allow ? "allow" : "deny", op->reason,
+		detail);
+out:
+	if (!detail) /* never reached the store */
+		gh_error("cannot record file event: %s", gh_strerror(r));
+	free(oper);
+	free(path);
+	free(path2);
+	free(detail);
+	return r;
 }

@@ -38,3 +38,22 @@ int gh_audit_policy(struct gh_store *st, const struct gh_audit_who *who, const c
  * DETAIL names the fingerprints. */
 int gh_audit_hostkey(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		     const char *result, const char *detail);
+
+/* One file operation of a file-transfer session (sftp). */
+struct gh_audit_file_op {
+	const char *operation;  /* "open", "close", "remove", "rename", ... */
+	const char *path;       /* as the client named it; NULL when none */
+	const char *path2;      /* second path (rename target, link, ...) or NULL */
+	const char *actions;    /* GH_ACT_* names it needed ("upload"), or NULL */
+	uint64_t bytes_read;    /* file contents read through it (downloads) */
+	uint64_t bytes_written; /* file contents written through it (uploads) */
+	int status;             /* the protocol's status code of the reply; -1: none */
+	bool allow;             /* false: refused by Gatehouse */
+	const char *reason;     /* why refused, or what went wrong; NULL */
+};
+
+/* kind "file": METHOD the operation, RESULT "allow"/"deny", DETAIL
+ * `path="..." [path2="..."] [actions=...] bytes_read=N bytes_written=N
+ * status=N` with the operation and paths escaped (gh_escape). */
+int gh_audit_file(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const struct gh_audit_file_op *op);

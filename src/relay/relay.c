@@ -12,6 +12,12 @@
 
 #define DEFAULT_BUFFER (1u << 20)
 #define CLOSE_WAIT_MS 3000
+/* sftp: most bytes handed to the engine at once; its output may exceed the
+ * high-water mark (the buffer size) by a few chunks plus the engine's held
+ * back local replies (4 x max packet), hence the caps. */
+#define SFTP_CHUNK 65536u
+#define SFTP_UP_CAP(hwm) ((hwm) + 4 * SFTP_CHUNK)
+#define SFTP_DOWN_CAP(hwm) ((hwm) + 16 * SFTP_CHUNK + 4 * GH_SFTP_DEFAULT_PACKET)
 
 struct rbuf {
 	char *p;
@@ -36,6 +42,15 @@ struct gh_relay {
 	int64_t bytes_in, bytes_out;
 	const char *reason;
 	bool in_pull;            /* re-entrancy guard for ssh_channel_read_nonblocking */
+
+	/* sftp mode: the engine and its output; up/down stay unused */
+	struct gh_sftp *sftp;
+	struct gh_sftp_buf s_up;   /* engine -> target */
+	struct gh_sftp_buf s_down; /* engine -> user (replies and local refusals) */
+	size_t hwm;                /* take no input while an output is above this */
+	int sftp_err;              /* first engine error (the stream is dead), or 0 */
+	bool sftp_failed;          /* sftp_err acted on */
+	bool sftp_finished;        /* gh_sftp_finish called */
 };
 
 static size_t rb_room(const struct rbuf *b) { return b->cap - b->len; }
@@ -74,6 +89,46 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- sftp ---------------------------------------------------------------- */
+
+/* No more input for the engine from the user (FROM_TARGET false) or the
+ * target until the output drains. */
+static bool sftp_full(const struct gh_relay *r, bool from_target)
+{
+	if (r->s_down.len >= r->hwm)
+		return true;
+	return !from_target && r->s_up.len >= r->hwm;
+}
+
+/* Feed LEN (<= SFTP_CHUNK) bytes to the engine. On error the stream is
+ * dead: the pump closes it; later input is dropped. */
+static void sftp_feed(struct gh_relay *r, bool from_target, const void *data, size_t len)
+{
+	int e = 0;
+	if (r->sftp_err)
+		return;
+	if (from_target)
+		e = gh_sftp_from_target(r->sftp, data, len, &r->s_down);
+	else
+		e = gh_sftp_from_client(r->sftp, data, len, &r->s_up, &r->s_down);
+	if (e < 0)
+		r->sftp_err = e;
+}
+
+/* A data callback's share: how many of LEN bytes the engine took (all of
+ * them once the stream is dead: they are dropped). */
+static size_t sftp_take(struct gh_relay *r, bool from_target, const void *data, size_t len)
+{
+	size_t n = 0;
+	if (r->sftp_err)
+		n = len;
+	else if (!sftp_full(r, from_target)) {
+		n = len < SFTP_CHUNK ? len : SFTP_CHUNK;
+		sftp_feed(r, from_target, data, n);
+	}
+	return n;
+}
+
 /* ---- target channel callbacks ----------------------------------------- */
 
 static int target_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
@@ -81,7 +136,7 @@ static int target_data(ssh_session session, ssh_channel channel, void *data, uin
 {
 	struct gh_relay *r = userdata;
 	struct rbuf *b = is_stderr ? &r->down_err : &r->down;
-	size_t n = rb_put(b, data, len);
+	size_t n = r->sftp && !is_stderr ? sftp_take(r, true, data, len) : rb_put(b, data, len);
 	if (n > 0 && r->o.rec)
 		gh_rec_output(r->o.rec, wall_ms(), data, n);
 	if (n < len)
@@ -106,7 +161,8 @@ static void target_exit_status(ssh_session session, ssh_channel channel, int sta
 			       void *userdata)
 {
 	struct gh_relay *r = userdata;
-	r->exit_status = status;
+	if (!r->sftp_failed) /* we ended it: the target's word does not count */
+		r->exit_status = status;
 }
 
 static void target_exit_signal(ssh_session session, ssh_channel channel, const char *signal,
@@ -135,6 +191,19 @@ int gh_relay_new(const struct gh_relay_opts *o, struct gh_relay **ret)
 		free(r->down_err.p);
 		free(r);
 		return GH_ENOMEM;
+	}
+	r->hwm = cap;
+	gh_sftp_buf_init(&r->s_up, SFTP_UP_CAP(cap));
+	gh_sftp_buf_init(&r->s_down, SFTP_DOWN_CAP(cap));
+	if (o->sftp) {
+		int e = gh_sftp_new(&o->sftp_hooks, NULL, &r->sftp);
+		if (e < 0) {
+			free(r->up.p);
+			free(r->down.p);
+			free(r->down_err.p);
+			free(r);
+			return e;
+		}
 	}
 	r->exit_status = -1;
 	r->tcb.userdata = r;
@@ -168,6 +237,11 @@ struct gh_relay *gh_relay_free(struct gh_relay *r)
 		return NULL;
 	if (r->o.target)
 		ssh_remove_channel_callbacks(r->o.target, &r->tcb);
+	if (r->sftp && !r->sftp_finished)
+		gh_sftp_finish(r->sftp);
+	gh_sftp_free(r->sftp);
+	gh_sftp_buf_release(&r->s_up);
+	gh_sftp_buf_release(&r->s_down);
 	free(r->up.p);
 	free(r->down.p);
 	free(r->down_err.p);
@@ -181,7 +255,7 @@ int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len)
 {
 	if (r->eof_to_target || r->closed_target) /* nowhere to go: drop */
 		return (int)len;
-	size_t n = rb_put(&r->up, data, len);
+	size_t n = r->sftp ? sftp_take(r, false, data, len) : rb_put(&r->up, data, len);
 	if (n > 0 && r->o.rec && r->o.record_input)
 		gh_rec_input(r->o.rec, wall_ms(), data, n);
 	if (n < len)
@@ -226,6 +300,75 @@ static void flush(struct gh_relay *r, struct rbuf *b, ssh_channel ch, bool is_st
 	}
 }
 
+/* sftp: write as much of B to CH as its window allows. */
+static void flush_sftp(struct gh_sftp_buf *b, ssh_channel ch, int64_t *counter)
+{
+	while (b->len > 0) {
+		uint32_t win = ssh_channel_window_size(ch);
+		if (win == 0)
+			return;
+		size_t n = b->len < win ? b->len : win;
+		int w = ssh_channel_write(ch, gh_sftp_buf_data(b), (uint32_t)n);
+		if (w <= 0)
+			return;
+		gh_sftp_buf_consume(b, (size_t)w);
+		*counter += w;
+	}
+}
+
+/* sftp: pull what libssh kept back on CH (stdout) through the engine, as
+ * pull() below does for the plain buffers. */
+static void pull_sftp(struct gh_relay *r, ssh_channel ch, bool *held, bool from_target)
+{
+	char tmp[SFTP_CHUNK];
+	if (r->in_pull)
+		return;
+	r->in_pull = true;
+	while (!r->sftp_err) {
+		if (sftp_full(r, from_target)) {
+			*held = true;
+			break;
+		}
+		int n = ssh_channel_read_nonblocking(ch, tmp, sizeof tmp, 0);
+		if (n <= 0)
+			break;
+		if (from_target && r->o.rec)
+			gh_rec_output(r->o.rec, wall_ms(), tmp, (size_t)n);
+		else if (!from_target && r->o.rec && r->o.record_input)
+			gh_rec_input(r->o.rec, wall_ms(), tmp, (size_t)n);
+		/* taken whatever a callback queued meanwhile: the caps leave room */
+		sftp_feed(r, from_target, tmp, (size_t)n);
+	}
+	r->in_pull = false;
+}
+
+static void flush_up(struct gh_relay *r)
+{
+	if (r->sftp)
+		flush_sftp(&r->s_up, r->o.target, &r->bytes_in);
+	else
+		flush(r, &r->up, r->o.target, false, &r->bytes_in);
+}
+
+static void flush_down(struct gh_relay *r)
+{
+	if (r->sftp)
+		flush_sftp(&r->s_down, r->o.client, &r->bytes_out);
+	else
+		flush(r, &r->down, r->o.client, false, &r->bytes_out);
+	flush(r, &r->down_err, r->o.client, true, &r->bytes_out);
+}
+
+static bool up_room(const struct gh_relay *r)
+{
+	return r->sftp ? !sftp_full(r, false) : rb_room(&r->up) > 0;
+}
+
+static bool down_room(const struct gh_relay *r)
+{
+	return (r->sftp ? !sftp_full(r, true) : rb_room(&r->down) > 0) && rb_room(&r->down_err) > 0;
+}
+
 /* Pull what libssh kept back on CH into B (our callbacks returned short).
  * The caller clears *HELD first; it is set again when B fills up before
  * libssh is drained, either here or by a callback that libssh runs from
@@ -263,20 +406,33 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 	r->in_pull = false;
 }
 
-bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
+static bool pump(struct gh_relay *r, int64_t now_ms)
 {
 	if (r->done)
 		return true;
 
+	if (r->sftp_err && !r->sftp_failed) {
+		r->sftp_failed = true;
+		r->exit_status = -1;
+		gh_warn("sftp stream closed: %s",
+			r->sftp_err == GH_EINVAL ? gh_sftp_error(r->sftp) : gh_strerror(r->sftp_err));
+		gh_relay_abort(r, r->sftp_err == GH_EINVAL ? "malformed sftp stream" : "sftp relay error",
+			       now_ms);
+	}
+
 	/* user -> target */
 	if (!r->closed_target && !r->target_closed) {
-		flush(r, &r->up, r->o.target, false, &r->bytes_in);
-		if (r->client_held && !r->client_closed && rb_room(&r->up) > 0) {
+		flush_up(r);
+		if (r->client_held && !r->client_closed && up_room(r)) {
 			r->client_held = false;
-			pull(r, r->o.client, &r->up, 0, &r->client_held, false);
-			flush(r, &r->up, r->o.target, false, &r->bytes_in);
+			if (r->sftp)
+				pull_sftp(r, r->o.client, &r->client_held, false);
+			else
+				pull(r, r->o.client, &r->up, 0, &r->client_held, false);
+			flush_up(r);
 		}
-		if (r->client_eof && !r->client_held && r->up.len == 0 && !r->eof_to_target) {
+		if (r->client_eof && !r->client_held && r->up.len == 0 && r->s_up.len == 0 &&
+		    !r->eof_to_target) {
 			ssh_channel_send_eof(r->o.target);
 			r->eof_to_target = true;
 		}
@@ -284,21 +440,24 @@ bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
 
 	/* target -> user */
 	if (!r->finished_client && !r->client_closed) {
-		flush(r, &r->down, r->o.client, false, &r->bytes_out);
-		flush(r, &r->down_err, r->o.client, true, &r->bytes_out);
-		if (r->target_held && rb_room(&r->down) > 0 && rb_room(&r->down_err) > 0) {
+		flush_down(r);
+		if (r->target_held && down_room(r)) {
 			r->target_held = false;
-			pull(r, r->o.target, &r->down, 0, &r->target_held, true);
+			if (r->sftp)
+				pull_sftp(r, r->o.target, &r->target_held, true);
+			else
+				pull(r, r->o.target, &r->down, 0, &r->target_held, true);
 			pull(r, r->o.target, &r->down_err, 1, &r->target_held, true);
-			flush(r, &r->down, r->o.client, false, &r->bytes_out);
-			flush(r, &r->down_err, r->o.client, true, &r->bytes_out);
+			flush_down(r);
 		}
 	} else {
 		/* nobody to deliver to: discard so the target is not stalled */
 		r->down.len = r->down.off = 0;
 		r->down_err.len = r->down_err.off = 0;
+		gh_sftp_buf_consume(&r->s_down, r->s_down.len);
 	}
-	bool down_drained = r->down.len == 0 && r->down_err.len == 0 && !r->target_held;
+	bool down_drained = r->down.len == 0 && r->down_err.len == 0 && r->s_down.len == 0 &&
+			    !r->target_held;
 
 	/* the user went away: close the target and wait (bounded) for its CLOSE */
 	if (r->client_closed) {
@@ -355,6 +514,17 @@ bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
 	return r->done;
 }
 
+bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
+{
+	bool done = pump(r, now_ms);
+	if (done && r->sftp && !r->sftp_finished) {
+		/* files still open become events while the caller still listens */
+		r->sftp_finished = true;
+		gh_sftp_finish(r->sftp);
+	}
+	return done;
+}
+
 void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms)
 {
 	if (!r->reason)
@@ -369,7 +539,8 @@ void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms)
 
 bool gh_relay_busy(const struct gh_relay *r)
 {
-	return r->up.len > 0 || r->down.len > 0 || r->down_err.len > 0;
+	return r->up.len > 0 || r->down.len > 0 || r->down_err.len > 0 || r->s_up.len > 0 ||
+	       r->s_down.len > 0;
 }
 
 void gh_relay_get_result(const struct gh_relay *r, struct gh_relay_result *ret)

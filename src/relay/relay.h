@@ -13,12 +13,25 @@
  * The relay installs its own callbacks on the target channel. The user's
  * channel callbacks belong to the worker, which forwards to the
  * gh_relay_client_* hooks. Target output is teed into the recorder (and the
- * input too when record_input). */
+ * input too when record_input).
+ *
+ * With opts.sftp the channel carries the sftp subsystem: both directions go
+ * through the SFTP engine (src/sftp/sftp.h), which asks sftp_hooks.authorize
+ * about every file operation, answers refused requests itself and reports
+ * finished operations to sftp_hooks.event. The hooks run inside libssh
+ * callbacks: they must not block (queue events, write them later). The
+ * engine's output buffers are bounded the same way: above a high-water mark
+ * the data callbacks take nothing and the pump pulls later. A malformed
+ * stream ends the relay (reason "malformed sftp stream", the engine's
+ * explanation logged). When the relay is done, files still open are reported
+ * (gh_sftp_finish) before gh_relay_pump returns true. */
 #pragma once
 #include <libssh/libssh.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sftp/sftp.h"
 
 struct gh_rec;
 struct gh_relay;
@@ -33,6 +46,8 @@ struct gh_relay_opts {
 	 * target ends (false in the menu: the user's channel lives on). */
 	bool finish_client;
 	size_t buffer_size;     /* per direction; 0 = default (1 MiB) */
+	bool sftp;              /* the sftp subsystem: relay through the SFTP engine */
+	struct gh_sftp_hooks sftp_hooks; /* copied; authorize and event, see above */
 };
 
 struct gh_relay_result {

@@ -8,6 +8,7 @@
 #include "policy/policy.h"
 #include "record/record.h"
 #include "relay/relay.h"
+#include "sftp/sftp.h"
 #include "ssh/login.h"
 #include "ssh/menu.h"
 #include "store/store.h"
@@ -45,6 +46,8 @@
 #define POLL_MS 500
 #define CLIENT_CLOSE_WAIT_MS 3000
 #define NOT_PERMITTED "not permitted"
+/* sftp file events waiting to be written (per poll iteration) */
+#define MAX_FILE_EVENTS 1024
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,6 +55,17 @@ enum req_kind { REQ_NONE = 0, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM };
 
 struct env_var {
 	char *name, *value;
+};
+
+/* An sftp file event copied out of the engine's hook. */
+struct file_event {
+	int op;                  /* GH_FXP_* */
+	char *ext;               /* GH_FXP_EXTENDED: its name */
+	char *path, *path2;
+	uint32_t action;         /* GH_ACT_* it needed */
+	bool denied;
+	int status;
+	uint64_t bytes_read, bytes_written;
 };
 
 struct worker {
@@ -97,6 +111,14 @@ struct worker {
 	/* the current session row */
 	char sid[33];
 	bool row_open;
+
+	/* sftp: actions granted on protocol sftp, and the file events the
+	 * engine reported inside libssh callbacks, written after each poll */
+	uint32_t sftp_allowed;
+	struct file_event *fev;  /* MAX_FILE_EVENTS slots */
+	size_t n_fev;
+	uint64_t fev_dropped;
+	const char *fev_asset, *fev_account; /* borrowed for the session */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -698,6 +720,121 @@ static void refuse(struct worker *w, const char *asset, const char *account, con
 	say(w, "%s", NOT_PERMITTED);
 }
 
+/* ---- sftp file operations ------------------------------------------------------- */
+
+/* The engine's authorize hook: the actions the permission grants on sftp. */
+static int sftp_authorize(void *ud, const struct gh_sftp_op *op)
+{
+	const struct worker *w = ud;
+	return (op->action & ~w->sftp_allowed) ? GH_EPERM : 0;
+}
+
+static void file_event_clear(struct file_event *f)
+{
+	free(f->ext);
+	free(f->path);
+	free(f->path2);
+	memset(f, 0, sizeof *f);
+}
+
+/* The engine's event hook (inside libssh callbacks): copy and queue. */
+static void sftp_event(void *ud, const struct gh_sftp_event *ev)
+{
+	struct worker *w = ud;
+	if (!w->fev || w->n_fev >= MAX_FILE_EVENTS) {
+		w->fev_dropped++;
+		return;
+	}
+	struct file_event *f = &w->fev[w->n_fev];
+	memset(f, 0, sizeof *f);
+	f->op = ev->op.op;
+	f->ext = ev->op.ext ? strdup(ev->op.ext) : NULL;
+	f->path = ev->op.path ? strdup(ev->op.path) : NULL;
+	f->path2 = ev->op.path2 ? strdup(ev->op.path2) : NULL;
+	if ((ev->op.ext && !f->ext) || (ev->op.path && !f->path) || (ev->op.path2 && !f->path2)) {
+		file_event_clear(f);
+		w->fev_dropped++;
+		return;
+	}
+	f->action = ev->op.action;
+	f->denied = ev->denied;
+	f->status = ev->status;
+	f->bytes_read = ev->bytes_read;
+	f->bytes_written = ev->bytes_written;
+	w->n_fev++;
+}
+
+static const char *sftp_op_name(const struct file_event *f)
+{
+	switch (f->op) {
+	case GH_FXP_OPEN: return "open";
+	case GH_FXP_CLOSE: return "close";
+	case GH_FXP_SETSTAT: return "setstat";
+	case GH_FXP_FSETSTAT: return "fsetstat";
+	case GH_FXP_OPENDIR: return "opendir";
+	case GH_FXP_REMOVE: return "remove";
+	case GH_FXP_MKDIR: return "mkdir";
+	case GH_FXP_RMDIR: return "rmdir";
+	case GH_FXP_REALPATH: return "realpath";
+	case GH_FXP_STAT: return "stat";
+	case GH_FXP_LSTAT: return "lstat";
+	case GH_FXP_RENAME: return "rename";
+	case GH_FXP_READLINK: return "readlink";
+	case GH_FXP_SYMLINK: return "symlink";
+	case GH_FXP_EXTENDED: return f->ext ? f->ext : "extended";
+	default: return "other";
+	}
+}
+
+static const char *sftp_status_name(int status)
+{
+	switch (status) {
+	case GH_FX_OK: return NULL;
+	case -1: return "no status";
+	case GH_FX_EOF: return "end of file";
+	case GH_FX_NO_SUCH_FILE: return "no such file";
+	case GH_FX_PERMISSION_DENIED: return "target: permission denied";
+	case GH_FX_FAILURE: return "failure";
+	case GH_FX_BAD_MESSAGE: return "bad message";
+	case GH_FX_OP_UNSUPPORTED: return "unsupported";
+	default: return "error";
+	}
+}
+
+/* Write the queued file events to the store (outside libssh callbacks). */
+static void file_events_flush(struct worker *w)
+{
+	struct gh_audit_who aw = who(w);
+	for (size_t i = 0; i < w->n_fev; i++) {
+		struct file_event *f = &w->fev[i];
+		char acts[128], missing[128], reason[160];
+		const char *why = NULL;
+		gh_actions_format(f->action, acts, sizeof acts);
+		if (f->denied) {
+			gh_actions_format(f->action & ~w->sftp_allowed, missing, sizeof missing);
+			snprintf(reason, sizeof reason, "not permitted: needs %s",
+				 missing[0] ? missing : "a path rule");
+			why = reason;
+		} else if (f->op == GH_FXP_CLOSE && f->status == -1) {
+			why = "channel ended";
+		} else {
+			why = sftp_status_name(f->status);
+		}
+		struct gh_audit_file_op op = { .operation = sftp_op_name(f),
+					       .path = f->path,
+					       .path2 = f->path2,
+					       .actions = f->action ? acts : NULL,
+					       .bytes_read = f->bytes_read,
+					       .bytes_written = f->bytes_written,
+					       .status = f->status,
+					       .allow = !f->denied,
+					       .reason = why };
+		gh_audit_file(w->st, &aw, w->fev_asset, w->fev_account, &op);
+		file_event_clear(f);
+	}
+	w->n_fev = 0;
+}
+
 /* Relay between the user's channel and the target (R, its target channel
  * attached) until one side ends. */
 static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
@@ -720,6 +857,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 			break;
 		ssh_event_dopoll(w->ev, POLL_MS);
 		now = gh_mono_ms();
+		if (w->n_fev)
+			file_events_flush(w);
 		if (rec)
 			gh_rec_tick(rec, wall_ms());
 		if (aborted)
@@ -738,6 +877,7 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 			aborted = true;
 		}
 	}
+	file_events_flush(w); /* the last ones come from the pump's end */
 	gh_relay_get_result(r, res);
 	if (!from_menu)
 		w->client_finished = true;
@@ -878,7 +1018,24 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	struct gh_relay_opts ro_relay = { .client = w->ch,
 					  .rec = rec,
 					  .record_input = w->app->cfg.record_input != 0,
-					  .finish_client = !from_menu };
+					  .finish_client = !from_menu,
+					  .sftp = w->req == REQ_SUBSYSTEM,
+					  .sftp_hooks = { .authorize = sftp_authorize,
+							  .event = sftp_event,
+							  .ud = w } };
+	if (ro_relay.sftp) {
+		w->fev = calloc(MAX_FILE_EVENTS, sizeof *w->fev);
+		w->n_fev = 0;
+		w->fev_dropped = 0;
+		w->fev_asset = a->name;
+		w->fev_account = account;
+		if (!w->fev) {
+			snprintf(err, sizeof err, "out of memory");
+			say(w, "%s: %s", a->name, err);
+			close_reason = err;
+			goto out;
+		}
+	}
 	if (gh_relay_new(&ro_relay, &relay) < 0) {
 		snprintf(err, sizeof err, "out of memory");
 		say(w, "%s: %s", a->name, err);
@@ -911,14 +1068,27 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	relay_loop(w, ts, relay, rec, from_menu, &res);
 	close_reason = res.reason;
 	exit_status = res.exit_signal[0] || res.exit_status < 0 ? 255 : res.exit_status;
-	char detail[160];
-	snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out", res.exit_status,
-		 res.exit_signal[0] ? " signal " : "", res.exit_signal, (long long)res.bytes_in,
-		 (long long)res.bytes_out);
+	char detail[200];
+	int dn = snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out",
+			  res.exit_status, res.exit_signal[0] ? " signal " : "", res.exit_signal,
+			  (long long)res.bytes_in, (long long)res.bytes_out);
+	if (w->fev_dropped && dn > 0 && (size_t)dn < sizeof detail) {
+		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
+			 (unsigned long long)w->fev_dropped);
+		gh_warn("session %s: %llu file events not recorded (queue full)", w->sid,
+			(unsigned long long)w->fev_dropped);
+	}
 	gh_audit_session(w->st, &aw, a->name, account, "end", res.reason, detail);
 	gh_info("session %s ended: %s (%s)", w->sid, res.reason, detail);
 out:
 	gh_relay_free(relay);
+	if (w->fev) {
+		/* files still open if the relay ended early */
+		file_events_flush(w);
+		free(w->fev);
+		w->fev = NULL;
+		w->fev_asset = w->fev_account = NULL;
+	}
 	if (rec)
 		gh_rec_close(rec);
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
@@ -988,16 +1158,11 @@ static int run_direct(struct worker *w)
 		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
 		goto out;
 	}
-	/* The sftp subsystem is relayed whole (no per-file checks yet), so it
-	 * needs every file action a session of it can perform. */
-	const uint32_t sftp_needs = GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE;
-	if (w->req == REQ_SUBSYSTEM &&
-	    (gh_policy_allowed_actions(pc.p, &pc.subj, a.id, account, GH_PROTO_SFTP, gh_now()) &
-	     sftp_needs) != sftp_needs) {
-		refuse(w, a.name, account, "sftp needs the upload, download and delete actions");
-		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
-		goto out;
-	}
+	/* sftp needs connect only; every file operation is then checked
+	 * against the actions granted on sftp (computed once, here) */
+	if (w->req == REQ_SUBSYSTEM)
+		w->sftp_allowed = gh_policy_allowed_actions(pc.p, &pc.subj, a.id, account,
+							    GH_PROTO_SFTP, gh_now());
 	struct gh_audit_who aw = who(w);
 	gh_audit_policy(w->st, &aw, a.name, account, true, dec.perm_name);
 	policy_ctx_free(&pc);

@@ -364,28 +364,145 @@ def _sftp(g, key, login, batch):
         input=batch, capture_output=True, text=True, timeout=60, start_new_session=True)
 
 
-def test_sftp_needs_file_actions(ghenv, keygen, tmp_path):
-    """The sftp subsystem is relayed whole, so it takes upload, download and
-    delete; a permission with fewer file actions is refused like any target."""
+def _target_dir(tag):
+    """A fresh directory on the target (this machine) owned by the deploy account."""
+    import pwd
+    import shutil
+    d = f"/tmp/gh-sftp-{tag}-{os.getpid()}"
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    pw = pwd.getpwnam(UNIX_DEPLOY)
+    os.chown(d, pw.pw_uid, pw.pw_gid)
+    return d
+
+
+def _detail(e):
+    return e["detail"] or ""
+
+
+def test_sftp_per_file_actions(ghenv, keygen, tmp_path):
+    """sftp needs only connect; each file operation is then checked against
+    the actions of the permission: with connect,download a get works, a put
+    and an rm are refused with a permission error while the session goes on,
+    and every decision is a "file" event."""
+    import shutil
     g = ghenv
-    priv, pub = keygen("alice_key")
-    g.cli("user", "key", "add", "alice", "--key-file", pub)
-    src = tmp_path / "up.txt"
-    src.write_text("through gatehouse\n")
-    name = f"gh-sftp-{os.getpid()}.txt"
-    p = _sftp(g, priv, DIRECT, f"put {src} /tmp/{name}\nget /tmp/{name} {tmp_path}/down.txt\n"
-              f"rm /tmp/{name}\n")
-    assert p.returncode == 0, p.stderr
-    assert (tmp_path / "down.txt").read_text() == "through gatehouse\n"
-    # bob may connect and download only: no sftp
-    bpriv, bpub = keygen("bob_key")
-    g.add_user("bob", key_pub=bpub)
-    g.cli("perm", "add", "p-bob", "--user", "bob", "--asset", "web01", "--actions",
-          "connect,download")
-    p = _sftp(g, bpriv, f"bob@{UNIX_DEPLOY}@web01", "ls /tmp\n")
-    assert p.returncode != 0
-    assert wait_for(lambda: any(e["result"] == "deny" and "sftp needs" in (e["reason"] or "")
-                                for e in g.events()), timeout=10), g.events()
-    # the same permission still allows a shell command
-    p = ssh_run(g, f"bob@{UNIX_DEPLOY}@web01", "echo ok", key=bpriv)
-    assert p.returncode == 0 and p.stdout == "ok\n", p.stderr
+    d = _target_dir("perm")
+    try:
+        with open(f"{d}/src.txt", "w") as f:
+            f.write("from the target\n")
+        src = tmp_path / "up.txt"
+        src.write_text("must not arrive\n")
+        bpriv, bpub = keygen("bob_key")
+        g.add_user("bob", key_pub=bpub)
+        g.cli("perm", "add", "p-bob", "--user", "bob", "--asset", "web01", "--actions",
+              "connect,download")
+        p = _sftp(g, bpriv, f"bob@{UNIX_DEPLOY}@web01",
+                  f"get {d}/src.txt {tmp_path}/a.txt\n"
+                  f"-put {src} {d}/up.txt\n"
+                  f"get {d}/src.txt {tmp_path}/b.txt\n"
+                  f"-rm {d}/src.txt\n"
+                  f"ls {d}\n")
+        assert p.returncode == 0, p.stderr
+        assert "Permission denied" in p.stderr, p.stderr
+        assert (tmp_path / "a.txt").read_text() == "from the target\n"
+        assert (tmp_path / "b.txt").read_text() == "from the target\n"
+        assert not os.path.exists(f"{d}/up.txt")
+        assert os.path.exists(f"{d}/src.txt")
+        rows = wait_closed(g)
+        assert rows[0]["kind"] == "sftp" and rows[0]["protocol"] == "sftp"
+        sid = rows[0]["id"]
+
+        def file_events():
+            return [e for e in g.events("file") if e["session_id"] == sid]
+
+        assert wait_for(lambda: len(file_events()) >= 4, timeout=10), g.events("file")
+        ev = file_events()
+        for e in ev:
+            assert e["user_name"] == "bob" and e["asset_name"] == "web01"
+            assert e["account"] == UNIX_DEPLOY
+        gets = [e for e in ev if e["method"] == "close" and f'path="{d}/src.txt"' in _detail(e)]
+        assert len(gets) == 2, ev
+        for e in gets:
+            assert e["result"] == "allow"
+            assert "bytes_read=16 " in _detail(e) and "bytes_written=0 " in _detail(e), e
+            assert "actions=download" in _detail(e), e
+        puts = [e for e in ev if e["method"] == "open" and f'path="{d}/up.txt"' in _detail(e)]
+        assert len(puts) == 1 and puts[0]["result"] == "deny", ev
+        assert "upload" in puts[0]["reason"] and "status=3" in _detail(puts[0]), puts
+        rms = [e for e in ev if e["method"] == "remove"]
+        assert len(rms) == 1 and rms[0]["result"] == "deny", ev
+        assert f'path="{d}/src.txt"' in _detail(rms[0]) and "delete" in rms[0]["reason"]
+        # no policy refusal of the session itself
+        assert not [e for e in g.events("policy") if e["result"] == "deny"], g.events("policy")
+        # the same permission still allows a shell command
+        p = ssh_run(g, f"bob@{UNIX_DEPLOY}@web01", "echo ok", key=bpriv)
+        assert p.returncode == 0 and p.stdout == "ok\n", p.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_sftp_default_actions_all_logged(ghenv, keygen, tmp_path):
+    """With the default actions put, get, rename, mkdir, rm and rmdir work
+    and each is a "file" event with its path and bytes."""
+    import shutil
+    g = ghenv
+    d = _target_dir("all")
+    try:
+        priv, pub = keygen("alice_key")
+        g.cli("user", "key", "add", "alice", "--key-file", pub)
+        blob = os.urandom(4 << 20)
+        (tmp_path / "up.bin").write_bytes(blob)
+        p = _sftp(g, priv, DIRECT,
+                  f"put {tmp_path}/up.bin {d}/up.bin\n"
+                  f"get {d}/up.bin {tmp_path}/down.bin\n"
+                  f"rename {d}/up.bin {d}/moved.bin\n"
+                  f"mkdir {d}/sub\n"
+                  f"rm {d}/moved.bin\n"
+                  f"rmdir {d}/sub\n")
+        assert p.returncode == 0, p.stderr
+        assert (tmp_path / "down.bin").read_bytes() == blob
+        assert os.listdir(d) == []
+        sid = wait_closed(g)[0]["id"]
+
+        def file_events():
+            return [e for e in g.events("file") if e["session_id"] == sid]
+
+        assert wait_for(lambda: len(file_events()) >= 6, timeout=10), g.events("file")
+        ev = file_events()
+        assert all(e["result"] == "allow" for e in ev), ev
+        closes = [e for e in ev if e["method"] == "close" and f'path="{d}/up.bin"' in _detail(e)]
+        assert any(f"bytes_written={len(blob)} " in _detail(e) and "actions=upload" in _detail(e)
+                   for e in closes), closes
+        assert any(f"bytes_read={len(blob)} " in _detail(e) and "actions=download" in _detail(e)
+                   for e in closes), closes
+        by = {e["method"]: e for e in ev}
+        # OpenSSH renames with posix-rename@openssh.com when the server has it
+        by["rename"] = by.get("rename") or by.get("posix-rename@openssh.com")
+        assert by["rename"], by
+        assert f'path="{d}/up.bin" path2="{d}/moved.bin"' in _detail(by["rename"]), by
+        assert "actions=upload,delete" in _detail(by["rename"]), by
+        assert f'path="{d}/sub"' in _detail(by["mkdir"]), by
+        assert f'path="{d}/moved.bin"' in _detail(by["remove"]), by
+        assert f'path="{d}/sub"' in _detail(by["rmdir"]), by
+        for m in ("rename", "mkdir", "remove", "rmdir"):
+            assert "status=0" in _detail(by[m]) and by[m]["reason"] is None, by[m]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_sftp_malformed_stream_closed(ghenv):
+    """A stream that is not SFTP ends the session with a logged reason; the
+    service goes on."""
+    g = ghenv
+    # a packet shorter than its type and id: malformed at the first header
+    p = ssh_run(g, DIRECT, "sftp", password=g.alice_pw, extra=("-s",),
+                input=b"\x00\x00\x00\x01\x01", text=False, timeout=30)
+    assert p.returncode == 255, p.stderr
+    rows = wait_closed(g)
+    assert rows[0]["close_reason"] == "malformed sftp stream", rows
+    assert wait_for(lambda: "sftp stream closed" in g.read_log(), timeout=10), g.read_log()
+    ev = g.events("session")
+    assert any(e["result"] == "end" and e["reason"] == "malformed sftp stream" for e in ev), ev
+    p = ssh_run(g, DIRECT, "echo still-here", password=g.alice_pw)
+    assert p.returncode == 0 and p.stdout == "still-here\n", p.stderr
