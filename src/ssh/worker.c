@@ -988,8 +988,12 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 
 	/* recording */
 	int64_t start_ms = wall_ms();
-	r = gh_rec_path(w->app->cfg.recordings_dir, w->sid, start_ms / 1000, &rec_path);
-	if (r == 0) {
+	/* An sftp session is audited per file (kind "file" events); its binary
+	 * packets would make a useless terminal recording. */
+	r = w->req == REQ_SUBSYSTEM
+		    ? 0
+		    : gh_rec_path(w->app->cfg.recordings_dir, w->sid, start_ms / 1000, &rec_path);
+	if (r == 0 && rec_path) {
 		char title[256];
 		snprintf(title, sizeof title, "%s \xe2\x86\x92 %s@%s", w->user.name, account, a->name);
 		struct gh_rec_opts ro = { .width = w->pty ? w->width : 80,

@@ -487,6 +487,9 @@ def test_sftp_default_actions_all_logged(ghenv, keygen, tmp_path):
         assert f'path="{d}/sub"' in _detail(by["rmdir"]), by
         for m in ("rename", "mkdir", "remove", "rmdir"):
             assert "status=0" in _detail(by[m]) and by[m]["reason"] is None, by[m]
+        # audited per file, not as a terminal recording
+        sftp_rows = [r for r in g.sessions() if r["protocol"] == "sftp"]
+        assert sftp_rows and all(not r["recording_path"] for r in sftp_rows), sftp_rows
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
