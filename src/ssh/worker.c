@@ -9,6 +9,7 @@
 #include "record/record.h"
 #include "relay/relay.h"
 #include "sftp/sftp.h"
+#include "ssh/execclass.h"
 #include "ssh/login.h"
 #include "ssh/menu.h"
 #include "store/store.h"
@@ -1109,12 +1110,65 @@ out:
 	return exit_status;
 }
 
+/* ---- scp, rsync and git execs ------------------------------------------------- */
+
+/* The "file" event of a classified exec. */
+static void exec_event(struct worker *w, const char *asset, const char *account,
+		       const struct gh_exec_class *ec, bool allow, const char *reason)
+{
+	char acts[64];
+	struct gh_audit_who aw = who(w);
+	gh_actions_format(ec->action, acts, sizeof acts);
+	struct gh_audit_file_op op = { .operation = gh_exec_method(ec),
+				       .path = ec->path,
+				       .actions = acts,
+				       .status = -1,
+				       .allow = allow,
+				       .reason = reason };
+	gh_audit_file(w->st, &aw, asset, account, &op);
+}
+
+/* An exec that runs scp, rsync or git to move files (see execclass.h)
+ * needs, besides connect, the action it performs (upload or download):
+ * granted on protocol ssh, or for scp on scp or ssh, so that a permission
+ * with the default protocols allows it. Fills *EC (kind OTHER for any
+ * other request). Returns 0 when allowed or not such an exec, GH_EPERM
+ * when refused (the user told "not permitted", the reason logged). */
+static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const struct gh_asset *a,
+			  const char *account, struct gh_exec_class *ec)
+{
+	int r = 0;
+	memset(ec, 0, sizeof *ec);
+	if (w->req != REQ_EXEC || !w->command || gh_exec_classify(w->command, ec) < 0 ||
+	    !gh_exec_method(ec))
+		return 0;
+	int64_t now = gh_now();
+	uint32_t granted =
+		gh_policy_allowed_actions(pc->p, &pc->subj, a->id, account, GH_PROTO_SSH, now);
+	if (ec->kind == GH_EXEC_SCP)
+		granted |= gh_policy_allowed_actions(pc->p, &pc->subj, a->id, account, GH_PROTO_SCP,
+						     now);
+	if (!(granted & ec->action)) {
+		char acts[64], path[256], reason[400];
+		gh_actions_format(ec->action, acts, sizeof acts);
+		gh_escape(path, sizeof path, ec->path);
+		snprintf(reason, sizeof reason, "denied: %s of \"%s\" needs action %s",
+			 gh_exec_method(ec), path, acts);
+		refuse(w, a->name, account, reason);
+		snprintf(reason, sizeof reason, "not permitted: needs %s", acts);
+		exec_event(w, a->name, account, ec, false, reason);
+		r = GH_EPERM;
+	}
+	return r;
+}
+
 /* user@account@asset / user@asset: straight to the target. */
 static int run_direct(struct worker *w)
 {
 	struct policy_ctx pc;
 	struct gh_asset a;
 	struct gh_decision dec;
+	struct gh_exec_class ec;
 	char account[GH_LOGIN_PART_MAX + 1];
 	int status = 1;
 	bool have_asset = false;
@@ -1162,6 +1216,11 @@ static int run_direct(struct worker *w)
 		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
 		goto out;
 	}
+	/* scp, rsync and git execs also need their upload or download */
+	if (exec_authorize(w, &pc, &a, account, &ec) < 0) {
+		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+		goto out;
+	}
 	/* sftp needs connect only; every file operation is then checked
 	 * against the actions granted on sftp (computed once, here) */
 	if (w->req == REQ_SUBSYSTEM)
@@ -1169,6 +1228,8 @@ static int run_direct(struct worker *w)
 							    GH_PROTO_SFTP, gh_now());
 	struct gh_audit_who aw = who(w);
 	gh_audit_policy(w->st, &aw, a.name, account, true, dec.perm_name);
+	if (gh_exec_method(&ec))
+		exec_event(w, a.name, account, &ec, true, NULL);
 	policy_ctx_free(&pc);
 	status = run_target(w, &a, account, false);
 	gh_asset_free(&a);
