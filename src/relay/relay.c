@@ -42,6 +42,8 @@ struct gh_relay {
 	int64_t bytes_in, bytes_out;
 	const char *reason;
 	bool in_pull;            /* re-entrancy guard for ssh_channel_read_nonblocking */
+	bool rec_failed;         /* the recorder reported an error: end the session */
+	bool rec_aborted;
 
 	/* sftp mode: the engine and its output; up/down stay unused */
 	struct gh_sftp *sftp;
@@ -129,6 +131,14 @@ static size_t sftp_take(struct gh_relay *r, bool from_target, const void *data, 
 	return n;
 }
 
+/* A session is never relayed unrecorded: the first recorder error ends it
+ * (fail closed; the pump aborts, the worker tells the user and audits it). */
+static void rec_note(struct gh_relay *r, int rc)
+{
+	if (rc < 0)
+		r->rec_failed = true;
+}
+
 /* ---- target channel callbacks ----------------------------------------- */
 
 static int target_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
@@ -138,7 +148,7 @@ static int target_data(ssh_session session, ssh_channel channel, void *data, uin
 	struct rbuf *b = is_stderr ? &r->down_err : &r->down;
 	size_t n = r->sftp && !is_stderr ? sftp_take(r, true, data, len) : rb_put(b, data, len);
 	if (n > 0 && r->o.rec)
-		gh_rec_output(r->o.rec, wall_ms(), data, n);
+		rec_note(r, gh_rec_output(r->o.rec, wall_ms(), data, n));
 	if (n < len)
 		r->target_held = true;
 	return (int)n;
@@ -257,7 +267,7 @@ int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len)
 		return (int)len;
 	size_t n = r->sftp ? sftp_take(r, false, data, len) : rb_put(&r->up, data, len);
 	if (n > 0 && r->o.rec && r->o.record_input)
-		gh_rec_input(r->o.rec, wall_ms(), data, n);
+		rec_note(r, gh_rec_input(r->o.rec, wall_ms(), data, n));
 	if (n < len)
 		r->client_held = true;
 	return (int)n;
@@ -276,7 +286,7 @@ void gh_relay_client_window(struct gh_relay *r, int width, int height)
 	if (!r->closed_target && !r->target_closed)
 		ssh_channel_change_pty_size(r->o.target, width, height);
 	if (r->o.rec)
-		gh_rec_resize(r->o.rec, wall_ms(), width, height);
+		rec_note(r, gh_rec_resize(r->o.rec, wall_ms(), width, height));
 }
 
 /* ---- pump -------------------------------------------------------------- */
@@ -333,9 +343,9 @@ static void pull_sftp(struct gh_relay *r, ssh_channel ch, bool *held, bool from_
 		if (n <= 0)
 			break;
 		if (from_target && r->o.rec)
-			gh_rec_output(r->o.rec, wall_ms(), tmp, (size_t)n);
+			rec_note(r, gh_rec_output(r->o.rec, wall_ms(), tmp, (size_t)n));
 		else if (!from_target && r->o.rec && r->o.record_input)
-			gh_rec_input(r->o.rec, wall_ms(), tmp, (size_t)n);
+			rec_note(r, gh_rec_input(r->o.rec, wall_ms(), tmp, (size_t)n));
 		/* taken whatever a callback queued meanwhile: the caps leave room */
 		sftp_feed(r, from_target, tmp, (size_t)n);
 	}
@@ -392,9 +402,9 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 			break;
 		size_t put = rb_put(b, tmp, (size_t)n);
 		if (from_target && r->o.rec)
-			gh_rec_output(r->o.rec, wall_ms(), tmp, put);
+			rec_note(r, gh_rec_output(r->o.rec, wall_ms(), tmp, put));
 		else if (!from_target && r->o.rec && r->o.record_input)
-			gh_rec_input(r->o.rec, wall_ms(), tmp, put);
+			rec_note(r, gh_rec_input(r->o.rec, wall_ms(), tmp, put));
 		if (put < (size_t)n) {
 			/* a callback filled B meanwhile; cannot happen as B had room
 			 * for WANT before the call and callbacks only ran inside it */
@@ -516,6 +526,10 @@ static bool pump(struct gh_relay *r, int64_t now_ms)
 
 bool gh_relay_pump(struct gh_relay *r, int64_t now_ms)
 {
+	if (r->rec_failed && !r->rec_aborted) {
+		r->rec_aborted = true;
+		gh_relay_abort(r, GH_RELAY_RECORDING_FAILED, now_ms);
+	}
 	bool done = pump(r, now_ms);
 	if (done && r->sftp && !r->sftp_finished) {
 		/* files still open become events while the caller still listens */

@@ -26,6 +26,9 @@
  * explanation logged). When the relay is done, files still open are reported
  * (gh_sftp_finish) before gh_relay_pump returns true. */
 #pragma once
+
+/* Close reason of a session ended because its recording failed. */
+#define GH_RELAY_RECORDING_FAILED "recording failed"
 #include <libssh/libssh.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -884,7 +884,13 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		w->client_finished = true;
 	w->relay = NULL;
 	ssh_event_remove_session(w->ev, ts);
-	if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
+	bool rec_failed = !strcmp(res->reason, GH_RELAY_RECORDING_FAILED);
+	if (rec_failed) {
+		gh_error("session %s of %s ended: its recording failed (disk full or I/O error)",
+			 w->sid, w->user.name);
+		if (w->ch && ssh_is_connected(w->s) && !w->client_closed)
+			say(w, "the session recording failed; the session was ended");
+	} else if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
 		if (stop_requested)
 			say(w, "gatehouse is shutting down");
 		else if (idle_ms > 0 && !strcmp(res->reason, "idle timeout"))

@@ -509,3 +509,40 @@ def test_sftp_malformed_stream_closed(ghenv):
     assert any(e["result"] == "end" and e["reason"] == "malformed sftp stream" for e in ev), ev
     p = ssh_run(g, DIRECT, "echo still-here", password=g.alice_pw)
     assert p.returncode == 0 and p.stdout == "still-here\n", p.stderr
+
+
+def test_recording_failure_ends_the_session(ghenv, tmp_path):
+    """A full disk under the recordings ends the session (fail closed) with a
+    message, a closed row, an audit event, and a recording readable up to the
+    failure."""
+    g = ghenv
+    small = tmp_path / "small-recordings"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        g.write_conf(f"recordings_dir = {small}\n")
+        g.proc.send_signal(__import__("signal").SIGHUP)
+        assert wait_for(lambda: "configuration reloaded" in g.read_log(), timeout=10)
+        # about 8 MiB of base64 text: far more than 1 MiB of recording space
+        p = ssh_run(g, DIRECT, "echo FIRST-LINE; head -c 6000000 /dev/urandom | base64",
+                    password=g.alice_pw, timeout=60)
+        assert p.returncode != 0
+        assert "the session recording failed" in p.stderr, p.stderr[-500:]
+        assert len(p.stdout) < 8_000_000  # cut short, not relayed unrecorded
+        rows = wait_closed(g)
+        r = rows[-1]
+        assert r["close_reason"] == "recording failed", r
+        assert any(e["kind"] == "session" and e["reason"] == "recording failed"
+                   for e in g.events()), g.events()
+        assert "recording failed" in g.read_log()
+        assert "FIRST-LINE" in finished_members_text(r["recording_path"])
+        # the service goes on
+        g.write_conf("")
+        g.proc.send_signal(__import__("signal").SIGHUP)
+        assert wait_for(lambda: g.read_log().count("configuration reloaded") >= 2, timeout=10)
+        p = ssh_run(g, DIRECT, "echo fine", password=g.alice_pw)
+        assert p.returncode == 0 and p.stdout == "fine\n", p.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(small)], capture_output=True)
