@@ -3,7 +3,6 @@ everything (store, master key, admin user) and stops cleanly on SIGTERM."""
 import os
 import re
 import signal
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -11,21 +10,9 @@ import time
 
 import pytest
 
+from sshenv import free_port, port_open, wait_for
+
 GH = os.environ.get("GATEHOUSE_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "gatehouse"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def start_serve(data):
@@ -36,19 +23,10 @@ def start_serve(data):
         f.write(f"ssh_listen = 127.0.0.1:{port}\nlog_level = info\n")
     proc = subprocess.Popen([GH, "--data", data, "serve"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    if not wait_for(lambda: listening(port) or proc.poll() is not None, timeout=60):
+    if not wait_for(lambda: port_open(port) or proc.poll() is not None, timeout=60):
         proc.kill()
         pytest.fail("serve did not start listening")
     return proc
-
-
-def wait_for(pred, timeout=15):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def stop(proc):
