@@ -161,14 +161,11 @@ static int account_list(struct gh_cli *cli, int argc, char **argv)
 	size_t n = 0;
 	bool json = false;
 	char tb[32];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "ASSET [--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "ASSET [--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_asset(app, argv[optind], &a)))
 		goto out;
 	r = gh_store_account_list(app->store, a.id, &v, &n);
@@ -211,14 +208,11 @@ static int account_del(struct gh_cli *cli, int argc, char **argv)
 	struct gh_app *app = NULL;
 	struct gh_asset a = { 0 };
 	char esc[80];
-	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 2, 2, "ASSET USERNAME")))
+	if (!gh_cli_start(cli, argc, argv, NULL, 2, 2, "ASSET USERNAME",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_asset(app, argv[optind], &a)))
 		goto out;
 	const char *username = argv[optind + 1];

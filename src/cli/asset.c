@@ -290,14 +290,11 @@ static int asset_list(struct gh_cli *cli, int argc, char **argv)
 	struct gh_table *t = NULL;
 	size_t n = 0;
 	bool json = false;
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "[--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 0, 0, "[--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_asset_list(app->store, &v, &n);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot list assets");
@@ -337,14 +334,11 @@ static int asset_show(struct gh_cli *cli, int argc, char **argv)
 	size_t nacc = 0;
 	bool json = false;
 	char esc[128], tb[32];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME [--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_asset_get(app->store, argv[optind], &a);
 	if (r == GH_ENOENT) {
 		gh_cli_error("unknown asset '%s'", gh_escape(esc, sizeof esc, argv[optind]));

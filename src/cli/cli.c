@@ -695,14 +695,11 @@ int gh_cli_delete_named(struct gh_cli *cli, int argc, char **argv, const char *n
 {
 	struct gh_app *app = NULL;
 	char esc[80];
-	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME")))
+	if (!gh_cli_start(cli, argc, argv, NULL, 1, 1, "NAME",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	const char *name = argv[optind];
 	gh_escape(esc, sizeof esc, name);
 	r = del(app->store, name);
@@ -717,4 +714,20 @@ int gh_cli_delete_named(struct gh_cli *cli, int argc, char **argv, const char *n
 	}
 	gh_app_close(app);
 	return r;
+}
+
+bool gh_cli_start(struct gh_cli *cli, int argc, char **argv, bool *json, int min, int max,
+		  const char *synopsis, int flags, struct gh_app **ret_app, int *ret_status)
+{
+	int r = gh_cli_simple_opts(cli, argc, argv, json);
+
+	if (r < 0)
+		*ret_status = gh_cli_help(cli);
+	else if (r || (r = gh_cli_positional(cli, argc, min, max, synopsis)))
+		*ret_status = r;
+	else if (gh_cli_open(cli, flags, ret_app) < 0)
+		*ret_status = GH_EXIT_FAIL;
+	else
+		return true;
+	return false;
 }

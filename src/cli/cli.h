@@ -84,6 +84,13 @@ int gh_cli_positional(const struct gh_cli *cli, int argc, int min, int max, cons
  * Returns 0 or a negative GH_E*. */
 int gh_cli_open(const struct gh_cli *cli, int flags, struct gh_app **ret);
 
+/* Prologue of a verb whose only options are --help and (JSON not NULL)
+ * --json, with MIN..MAX positional arguments, that opens the application
+ * with FLAGS. Returns true with *RET_APP open, or false with *RET_STATUS the
+ * exit status (help printed, usage error, or the application not opened). */
+bool gh_cli_start(struct gh_cli *cli, int argc, char **argv, bool *json, int min, int max,
+		  const char *synopsis, int flags, struct gh_app **ret_app, int *ret_status);
+
 struct gh_store;
 /* "NOUN del NAME": one positional NAME removed with DEL (GH_ENOENT ->
  * "unknown NOUN 'NAME'"). Returns an exit status. */

@@ -105,14 +105,11 @@ static int event_verify(struct gh_cli *cli, int argc, char **argv)
 {
 	struct gh_app *app = NULL;
 	int64_t bad = 0;
-	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "")))
+	if (!gh_cli_start(cli, argc, argv, NULL, 0, 0, "",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_event_verify(app->store, &bad);
 	if (r == GH_ECRYPTO) {
 		gh_cli_error("event chain broken at event %lld: it or an earlier event was altered or "

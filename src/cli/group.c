@@ -90,14 +90,11 @@ static int group_list(struct gh_cli *cli, int argc, char **argv)
 	struct gh_table *t = NULL;
 	size_t n = 0;
 	bool json = false;
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "[--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 0, 0, "[--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_group_list(app->store, &v, &n);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot list groups");
@@ -135,14 +132,11 @@ static int group_show(struct gh_cli *cli, int argc, char **argv)
 	struct gh_group g = { 0 };
 	bool json = false;
 	char tb[32];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME [--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_group(app, argv[optind], &g)))
 		goto out;
 	json_t *j = group_json(app, &g, NULL);
@@ -177,14 +171,11 @@ static int member_change(struct gh_cli *cli, int argc, char **argv, bool add)
 	struct gh_group g = { 0 };
 	struct gh_user u = { 0 };
 	char esc[80];
-	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 2, 2, "GROUP USER")))
+	if (!gh_cli_start(cli, argc, argv, NULL, 2, 2, "GROUP USER",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_group(app, argv[optind], &g)))
 		goto out;
 	r = gh_store_user_get(app->store, argv[optind + 1], &u);

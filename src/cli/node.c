@@ -92,14 +92,11 @@ static int node_list(struct gh_cli *cli, int argc, char **argv)
 	size_t n = 0, np = 0;
 	struct gh_table *t = NULL;
 	bool json = false;
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "[--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 0, 0, "[--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_node_list(app->store, &v, &n);
 	if (r == 0)
 		r = gh_store_asset_node_pairs(app->store, &pa, &pn, &np);

@@ -384,14 +384,11 @@ static int perm_list(struct gh_cli *cli, int argc, char **argv)
 	struct gh_table *t = NULL;
 	size_t n = 0;
 	bool json = false;
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "[--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 0, 0, "[--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_perm_list(app->store, &v, &n);
 	if (r == 0)
 		r = names_load(app, &nm);
@@ -460,14 +457,11 @@ static int perm_show(struct gh_cli *cli, int argc, char **argv)
 	json_t *j = NULL;
 	bool json = false;
 	char tb[32];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME [--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_perm(app, argv[optind], &p)))
 		goto out;
 	if ((r = names_load(app, &nm)) < 0) {
@@ -517,14 +511,11 @@ static int set_active(struct gh_cli *cli, int argc, char **argv, bool active)
 {
 	struct gh_app *app = NULL;
 	struct gh_perm p = { 0 };
-	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME")))
+	if (!gh_cli_start(cli, argc, argv, NULL, 1, 1, "NAME",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_perm(app, argv[optind], &p)))
 		goto out;
 	r = gh_store_perm_set_active(app->store, p.id, active);

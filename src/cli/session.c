@@ -115,14 +115,11 @@ static int session_show(struct gh_cli *cli, int argc, char **argv)
 	struct gh_session s = { 0 };
 	bool json = false;
 	char esc[80], buf[64];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "ID [--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "ID [--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_session_get(app->store, argv[optind], &s);
 	if (r == GH_ENOENT) {
 		gh_cli_error("unknown session '%s' (see 'gatehouse session list')",

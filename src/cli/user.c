@@ -179,14 +179,11 @@ static int user_list(struct gh_cli *cli, int argc, char **argv)
 	size_t n = 0;
 	bool json = false;
 	char tb[32];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 0, 0, "[--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 0, 0, "[--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	r = gh_store_user_list(app->store, &v, &n);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot list users");
@@ -242,14 +239,11 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	bool json = false;
 	json_t *j = NULL;
 	char tb[32];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME [--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_user(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_key_list(app->store, u.id, &keys, &nk);
@@ -357,14 +351,11 @@ static int set_disabled(struct gh_cli *cli, int argc, char **argv, bool disabled
 {
 	struct gh_app *app = NULL;
 	struct gh_user u = { 0 };
-	int r = gh_cli_simple_opts(cli, argc, argv, NULL);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME")))
+	if (!gh_cli_start(cli, argc, argv, NULL, 1, 1, "NAME",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_user(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_user_set_disabled(app->store, u.id, disabled);
@@ -457,14 +448,11 @@ static int key_list(struct gh_cli *cli, int argc, char **argv)
 	size_t nk = 0;
 	bool json = false;
 	char tb[32];
-	int r = gh_cli_simple_opts(cli, argc, argv, &json);
+	int r = 0;
 
-	if (r < 0)
-		return gh_cli_help(cli);
-	if (r || (r = gh_cli_positional(cli, argc, 1, 1, "NAME [--json]")))
+	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]",
+			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
-		return GH_EXIT_FAIL;
 	if ((r = get_user(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_key_list(app->store, u.id, &keys, &nk);
