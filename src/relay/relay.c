@@ -564,4 +564,5 @@ void gh_relay_get_result(const struct gh_relay *r, struct gh_relay_result *ret)
 	ret->exit_status = r->exit_status;
 	snprintf(ret->exit_signal, sizeof ret->exit_signal, "%s", r->exit_signal);
 	ret->reason = r->reason ? r->reason : "ended";
+	ret->client_finished = r->finished_client;
 }

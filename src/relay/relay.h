@@ -59,6 +59,7 @@ struct gh_relay_result {
 	int exit_status;        /* -1 when none */
 	char exit_signal[32];   /* "" when none */
 	const char *reason;     /* static text: why it ended */
+	bool client_finished;   /* exit status, EOF and close went to the user */
 };
 
 int gh_relay_new(const struct gh_relay_opts *o, struct gh_relay **ret);

@@ -45,6 +45,7 @@
 #define MAX_ENV_VALUE 256
 #define MAX_COMMAND 65536
 #define POLL_MS 500
+#define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
 #define NOT_PERMITTED "not permitted"
 /* sftp file events waiting to be written (per poll iteration) */
@@ -159,10 +160,21 @@ static void say(struct worker *w, const char *fmt, ...)
 	memcpy(buf + n, nl(w), strlen(nl(w)) + 1);
 	if (!w->ch || w->client_closed)
 		return;
-	if (w->pty)
-		ssh_channel_write(w->ch, buf, (uint32_t)strlen(buf));
-	else
-		ssh_channel_write_stderr(w->ch, buf, (uint32_t)strlen(buf));
+	/* The session is non-blocking once the relay runs, and a write with a
+	 * closed window sends nothing: wait (bounded) for the user's window. */
+	size_t len = strlen(buf), off = 0;
+	int64_t end = gh_mono_ms() + SAY_WAIT_MS;
+	while (off < len) {
+		int k = w->pty ? ssh_channel_write(w->ch, buf + off, (uint32_t)(len - off))
+			       : ssh_channel_write_stderr(w->ch, buf + off, (uint32_t)(len - off));
+		if (k < 0)
+			return;
+		off += (size_t)k;
+		if (off == len || !w->ev || w->client_closed || !ssh_is_connected(w->s) ||
+		    gh_mono_ms() >= end)
+			return;
+		ssh_event_dopoll(w->ev, 50);
+	}
 }
 
 static int64_t wall_ms(void)
@@ -880,7 +892,7 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 	}
 	file_events_flush(w); /* the last ones come from the pump's end */
 	gh_relay_get_result(r, res);
-	if (!from_menu)
+	if (!from_menu && res->client_finished)
 		w->client_finished = true;
 	w->relay = NULL;
 	ssh_event_remove_session(w->ev, ts);
