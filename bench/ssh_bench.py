@@ -130,6 +130,7 @@ class Bench:
         self.logs = {}
         self.gh_reason = None    # why Gatehouse is not available (None: it is)
         self.results = {}
+        self.perm_extra = []     # more options for the bench's 'perm add' (subclasses)
 
     # ---------------------------------------------------------------- processes
     def spawn(self, name, cmd, logpath, env=None):
@@ -343,7 +344,7 @@ Host target
             ["user", "add", "alice", "--key-file", self.alice_key + ".pub"],
             ["asset", "add", "web01", "--address", "127.0.0.1", "--port", str(self.ports["target"])],
             ["account", "add", "web01", BENCH_USER, "--key-file", self.target_key],
-            ["perm", "add", "p", "--user", "alice", "--asset", "web01"],
+            ["perm", "add", "p", "--user", "alice", "--asset", "web01"] + self.perm_extra,
         ]
         for step in steps:
             p = subprocess.run([gh, "--data", data] + step, capture_output=True, text=True,
