@@ -44,7 +44,8 @@ SIDES = ("gatehouse", "jump")
 TITLES = {"gatehouse": "gatehouse", "jump": "OpenSSH ssh -J"}
 PSS_TARGET_KIB = 1024
 P99_TARGET_RATIO = 1.2
-START_LINE = b"stty raw -echo; echo GHBENCH''READY; exec cat\r"
+# raw mode, but ^C still interrupts: the end of a session is one byte (\x03)
+START_LINE = b"stty raw -echo isig; echo GHBENCH''READY; exec cat\r"
 
 
 def log(msg):
@@ -282,9 +283,14 @@ class Concurrency(sb.Bench):
         return res
 
     def close_side(self, sel):
-        """Every client closes its input (EOF ends the remote cat and the
-        session); bounded wait, then stragglers are stopped by PID."""
+        """Every client types ^C (ends the remote cat, so the shell and the
+        session end) and closes its input; bounded wait, then stragglers are
+        stopped by PID."""
         for s in self.sessions:
+            try:
+                os.write(s.fin, b"\x03")
+            except OSError:
+                pass
             try:
                 s.p.stdin.close()
             except OSError:
