@@ -130,3 +130,10 @@ int gh_audit_retention(struct gh_store *st, const struct gh_audit_who *who,
 	struct gh_audit_who w = { who ? who->user : NULL, who ? who->source : NULL, session_id };
 	return add(st, &w, "retention", asset, NULL, "prune", "removed", NULL, detail);
 }
+
+int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
+		   const char *asset, const char *account, const char *method, const char *result,
+		   const char *reason, const char *detail)
+{
+	return add(st, who, kind, asset, account, method, result, reason, detail);
+}

@@ -75,3 +75,8 @@ int gh_audit_change(struct gh_store *st, const struct gh_audit_who *who, const c
 /* kind "retention": a pruned recording of SESSION_ID (DETAIL names the file). */
 int gh_audit_retention(struct gh_store *st, const struct gh_audit_who *who,
 		       const char *session_id, const char *asset, const char *detail);
+
+/* Any KIND (tools, tests, kinds without a helper of their own yet). */
+int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
+		   const char *asset, const char *account, const char *method, const char *result,
+		   const char *reason, const char *detail);
