@@ -25,7 +25,7 @@
 #define MSG_CAP (256 * 1024)
 #define IDLE_POLL_MS 500
 #define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_MAX_MS 10000
 #define SEND_TIMEOUT_MS 5000
 #define RETENTION_EVERY_MS (3600 * 1000)
 
@@ -43,9 +43,51 @@ const char *gh_export_event_name(const char *kind)
 	return kind;
 }
 
+/* Copy S with every byte that is not part of valid UTF-8 replaced by U+FFFD
+ * (events keep names as presented, which may be any bytes). */
+static char *utf8_clean(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	unsigned char *out = malloc(3 * n + 1);
+	const unsigned char *p = (const unsigned char *)s;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+			   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		bool ok = len > 0 && i + len <= n;
+		for (size_t k = 1; ok && k < len; k++)
+			ok = (p[i + k] & 0xc0) == 0x80;
+		if (ok && len == 3) /* overlong, surrogates */
+			ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] >= 0xa0);
+		if (ok && len == 4) /* overlong, above U+10FFFF */
+			ok = !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] >= 0x90);
+		if (!ok) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = '\0';
+	return (char *)out;
+}
+
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (!j) {
+		char *c = utf8_clean(s);
+		j = c ? json_string(c) : NULL;
+		free(c);
+	}
+	return j;
 }
 
 json_t *gh_export_event_json(const struct gh_event *e)
@@ -326,6 +368,16 @@ static int deliver_one(void *ud, const struct gh_event *e)
 	} else {
 		/* room for the TCP length prefix */
 		n = gh_syslog_format(e, s->facility, c->hostname, c->pid, c->buf + 16, MSG_CAP - 16);
+		if (n == GH_ELIMIT) {
+			/* never stall the queue on one huge event: send it without its detail */
+			char note[96];
+			struct gh_event cut = *e;
+			snprintf(note, sizeof note, "[%zu bytes of detail omitted: too long for syslog]",
+				 strlen(e->detail ? e->detail : ""));
+			cut.detail = note;
+			n = gh_syslog_format(&cut, s->facility, c->hostname, c->pid, c->buf + 16,
+					     MSG_CAP - 16);
+		}
 		if (n < 0) {
 			c->err = (int)n;
 			return (int)n;

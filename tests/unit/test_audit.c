@@ -83,6 +83,14 @@ static void test_syslog_format(void **state)
 	assert_true(json_is_null(json_object_get(j, "asset")));
 	json_decref(j);
 	assert_int_equal(gh_syslog_format(&e, 10, "host", 42, buf, 40), GH_ELIMIT);
+	/* a name presented as arbitrary bytes still exports as valid JSON */
+	e.user_name = (char *)"bad\xff\xc0\xed\xa0\x80name\xe2\x82";
+	n = gh_syslog_format(&e, 10, "host", 42, buf, sizeof buf);
+	assert_true(n > 0);
+	j = json_loads(strchr(buf, '{'), 0, &err);
+	assert_non_null(j);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "user")), "name"));
+	json_decref(j);
 }
 
 static void exec_sql(const char *sql)
