@@ -322,7 +322,7 @@ int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_sto
 /* Every event of KIND in id order. */
 int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud);
 
-/* Audit queries: every set field narrows; newest first. */
+/* Audit queries: every set field narrows; newest first (by ts, then id). */
 struct gh_event_filter {
 	const char *const *kinds; size_t n_kinds; /* up to 8; none: every kind */
 	int64_t since, until;   /* ts >= since, ts < until; 0: unbounded */
