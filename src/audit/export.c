@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BATCH 200
 #define MSG_CAP (256 * 1024)
+#define DGRAM_CAP 60000
 #define IDLE_POLL_MS 500
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 10000
@@ -255,8 +257,20 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen)
 	return r;
 }
 
+/* The JSON-lines file was moved away (rotated) or removed: reopen by name. */
+static void jsonl_check_rotated(struct sink *s)
+{
+	struct stat a, b;
+	if (s->fd < 0 || !s->path)
+		return;
+	if (stat(s->path, &a) < 0 || fstat(s->fd, &b) < 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev)
+		sink_close(s);
+}
+
 static int sink_open(struct sink *s)
 {
+	jsonl_check_rotated(s);
 	if (s->fd >= 0)
 		return 0;
 	if (s->path) {
@@ -367,7 +381,9 @@ static int deliver_one(void *ud, const struct gh_event *e)
 		free(nl);
 	} else {
 		/* room for the TCP length prefix */
-		n = gh_syslog_format(e, s->facility, c->hostname, c->pid, c->buf + 16, MSG_CAP - 16);
+		/* a datagram must fit in one send */
+		size_t cap = s->t.proto == GH_SYSLOG_TCP ? MSG_CAP - 16 : DGRAM_CAP;
+		n = gh_syslog_format(e, s->facility, c->hostname, c->pid, c->buf + 16, cap);
 		if (n == GH_ELIMIT) {
 			/* never stall the queue on one huge event: send it without its detail */
 			char note[96];
@@ -375,8 +391,7 @@ static int deliver_one(void *ud, const struct gh_event *e)
 			snprintf(note, sizeof note, "[%zu bytes of detail omitted: too long for syslog]",
 				 strlen(e->detail ? e->detail : ""));
 			cut.detail = note;
-			n = gh_syslog_format(&cut, s->facility, c->hostname, c->pid, c->buf + 16,
-					     MSG_CAP - 16);
+			n = gh_syslog_format(&cut, s->facility, c->hostname, c->pid, c->buf + 16, cap);
 		}
 		if (n < 0) {
 			c->err = (int)n;
