@@ -274,6 +274,12 @@ def test_syslog_and_jsonl_export_survive_a_receiver_outage(ghenv, keygen, tmp_pa
         assert lines[i]["hash"] == by_id[i]["hash"]
     # delivered once each (the cursor moved only after delivery)
     assert len(lines) == len(_jsonl(jsonl))
+    # the file is rotated: the next events go to a new file by the same name
+    os.rename(jsonl, jsonl + ".1")
+    g.cli("node", "add", "/prod/queue")
+    rot_id = g.events()[-1]["id"]
+    assert wait_for(lambda: rot_id in {x["id"] for x in _jsonl(jsonl)}, timeout=30)
+    assert rot_id not in {x["id"] for x in _jsonl(jsonl + ".1")}
 
 
 # -- queries ---------------------------------------------------------------------
