@@ -436,7 +436,13 @@ static int sink_step(struct gh_store *st, struct sink *s, char *buf, const char 
 		return r;
 	struct deliver_ctx c = { .s = s, .buf = buf, .hostname = hostname, .pid = (int)getpid(),
 				 .last_ok = s->cursor };
-	r = gh_store_event_each(st, s->cursor, BATCH, deliver_one, &c);
+	/* copy the batch first: no read transaction stays open while sending */
+	struct gh_event *v = NULL;
+	size_t nv = 0;
+	r = gh_store_event_after(st, s->cursor, BATCH, &v, &nv);
+	for (size_t i = 0; r == 0 && i < nv; i++)
+		r = deliver_one(&c, &v[i]);
+	gh_events_free(v, nv);
 	if (c.n > 0 && s->path)
 		fdatasync(s->fd);
 	if (c.last_ok > s->cursor) {

@@ -1579,13 +1579,12 @@ static int each_row(void *ud, const struct gh_db_val *cols, int ncols)
 	return r;
 }
 
-int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_store_event_fn fn,
-			void *ud)
+int gh_store_event_after(struct gh_store *st, int64_t after_id, int limit, struct gh_event **ret,
+			 size_t *ret_n)
 {
-	struct each_ctx c = { fn, ud };
 	struct gh_db_val p[] = { DB_INT(after_id), DB_INT(limit > 0 ? limit : 1000000000) };
-	return q(st, "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", p, NP(p),
-		 each_row, &c, NULL, NULL);
+	return list_all(st, "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", p,
+			NP(p), decode_event, sizeof **ret, (void **)ret, ret_n, FREE_FN(gh_event_free));
 }
 
 int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud)
