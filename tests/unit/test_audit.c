@@ -11,6 +11,7 @@
 
 #include "audit/audit.h"
 #include "audit/export.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -57,6 +58,38 @@ static void test_names_and_targets(void **state)
 	assert_int_equal(gh_syslog_target_parse("tcp:host", &t), GH_EINVAL);
 	assert_int_equal(gh_syslog_target_parse("http://x:1", &t), GH_EINVAL);
 	assert_int_equal(gh_syslog_target_parse("udp:127.0.0.1:99999", &t), GH_EINVAL);
+}
+
+static void test_config_keys(void **state)
+{
+	static const char *const good[] = { "syslog_target = udp:127.0.0.1:514\n",
+					    "syslog_target = tcp:[::1]:601\n",
+					    "syslog_target = unix:/dev/log\n", "syslog_target =\n",
+					    "syslog_facility = local3\n",
+					    "recording_retention_days = 90\n" };
+	static const char *const bad[] = { "syslog_target = udp:host\n", "syslog_target = x\n",
+					   "syslog_facility = local9\n",
+					   "recording_retention_days = -1\n" };
+	char err[GH_CONFIG_ERRLEN];
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct gh_config c;
+		gh_config_init(&c);
+		assert_int_equal(gh_config_parse_buffer(&c, "t", good[i], err), 0);
+		gh_config_free(&c);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct gh_config c;
+		gh_config_init(&c);
+		assert_int_equal(gh_config_parse_buffer(&c, "t", bad[i], err), GH_EINVAL);
+		gh_config_free(&c);
+	}
+	struct gh_config c;
+	gh_config_init(&c);
+	assert_int_equal(gh_config_fill_defaults(&c, "/tmp/x"), 0);
+	assert_string_equal(c.syslog_facility, "authpriv");
+	assert_string_equal(c.syslog_target, "");
+	assert_int_equal(c.recording_retention_days, 0);
+	gh_config_free(&c);
 }
 
 static void test_syslog_format(void **state)
@@ -134,6 +167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_targets),
 		cmocka_unit_test(test_syslog_format),
+		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test_setup_teardown(test_chain_tip_catches_a_cut_end, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
