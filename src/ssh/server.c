@@ -5,6 +5,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "ssh/hostkey.h"
+#include "ssh/priv.h"
+#include "ssh/sweep.h"
 #include "ssh/worker.h"
 #include "store/store.h"
 
@@ -24,6 +26,7 @@
 
 #define MAX_LISTENERS 8
 #define KILL_WAIT_MS 3000
+#define SWEEP_EVERY_MS 10000 /* rows of workers lost outside our children */
 
 struct child {
 	pid_t pid;
@@ -40,6 +43,7 @@ struct master {
 	size_t n_children, cap_children;
 	char ed_path[4096], rsa_path[4096];
 	int64_t refused_logged_ms; /* rate limit for "limit reached" lines */
+	struct gh_priv priv;       /* what workers drop to */
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -226,7 +230,8 @@ static void accept_one(struct master *m, int lfd)
 					    .peer_port = port,
 					    .status_fd = sp[1],
 					    .ed25519_path = m->ed_path,
-					    .rsa_path = m->rsa_path };
+					    .rsa_path = m->rsa_path,
+					    .priv = &m->priv };
 		_exit(gh_ssh_worker_run(m->app, &a));
 	}
 	close(fd);
@@ -350,6 +355,14 @@ int gh_ssh_serve(struct gh_app *app)
 		return r;
 	snprintf(m.ed_path, sizeof m.ed_path, "%s/%s", app->data_dir, GH_HOSTKEY_ED25519);
 	snprintf(m.rsa_path, sizeof m.rsa_path, "%s/%s", app->data_dir, GH_HOSTKEY_RSA);
+	r = gh_priv_prepare(&app->cfg, &m.priv);
+	if (r < 0)
+		return r;
+	/* rows left open by workers of a previous run that are gone */
+	r = gh_sweep_sessions(app->store, "server restart");
+	if (r > 0)
+		gh_info("closed %d session%s left open by a previous run", r, r == 1 ? "" : "s");
+	int64_t next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
 	r = set_signals();
 	if (r < 0)
 		return r;
@@ -417,6 +430,10 @@ int gh_ssh_serve(struct gh_app *app)
 					accept_one(&m, pfds[i].fd);
 		}
 		reap(&m);
+		if (!stopping && gh_mono_ms() >= next_sweep) {
+			gh_sweep_sessions(app->store, "worker lost");
+			next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
+		}
 		if (stopping && m.n_children > 0) {
 			int64_t now = gh_mono_ms();
 			if (kill_stage == 0 && now >= deadline) {

@@ -12,6 +12,7 @@
 #include "ssh/execclass.h"
 #include "ssh/login.h"
 #include "ssh/menu.h"
+#include "ssh/priv.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -1490,6 +1491,9 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		close(args->fd);
 		goto out;
 	}
+	/* the host keys are in the session now: nothing more needs root */
+	if (gh_priv_drop(args->priv) < 0)
+		goto out;
 	w->scb.userdata = w;
 	w->scb.auth_password_function = cb_auth_password;
 	w->scb.auth_pubkey_function = cb_auth_pubkey;
