@@ -46,8 +46,27 @@ static int run_useradd(const char *name)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : GH_EIO;
 }
 
+/* A user name useradd accepts on every distribution: [a-z_][a-z0-9_-]*,
+ * at most 32 characters. */
+static bool valid_user_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 32 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '_' || name[i] == '-'))
+			return false;
+	return true;
+}
+
 static int lookup_user(const char *name, struct gh_priv *p)
 {
+	if (!valid_user_name(name)) {
+		gh_error("bad worker_user '%s': expected a user name ([a-z_][a-z0-9_-]*), or "
+			 "nothing after '=' to keep workers as root", name);
+		return GH_EINVAL;
+	}
 	struct passwd *pw = getpwnam(name);
 	if (!pw) {
 		gh_info("creating the system user %s for the workers", name);
