@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool read_comm(const char *path, char *buf, size_t len)
+static bool read_line(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -35,9 +35,15 @@ static bool worker_alive(int pid)
 		return pid == (int)getpid();
 	if (kill(pid, 0) < 0 && errno != EPERM)
 		return false;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (read_line(path, other, sizeof other)) {
+		const char *paren = strrchr(other, ')');
+		if (paren && paren[1] == ' ' && paren[2] == 'Z')
+			return false; /* a zombie nobody reaped yet */
+	}
 	snprintf(path, sizeof path, "/proc/%d/comm", pid);
-	if (!read_comm("/proc/self/comm", self, sizeof self) ||
-	    !read_comm(path, other, sizeof other))
+	if (!read_line("/proc/self/comm", self, sizeof self) ||
+	    !read_line(path, other, sizeof other))
 		return true; /* no /proc: trust kill() */
 	return strcmp(self, other) == 0;
 }
