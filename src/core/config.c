@@ -58,6 +58,7 @@ static const struct opt options[] = {
 	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
 	{ "jsonl_file", T_PATH, O(jsonl_file), "", 0, 0, NULL },
 	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
+	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
 };
 #undef O
 

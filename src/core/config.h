@@ -38,6 +38,7 @@ struct gh_config {
 	char *syslog_facility;    /* authpriv, local0, ... */
 	char *jsonl_file;         /* JSON lines file; empty = off */
 	int recording_retention_days; /* 0 = keep forever */
+	char *worker_user;        /* workers drop to this user when root; "" = no drop */
 };
 
 #define GH_CONFIG_ERRLEN 512

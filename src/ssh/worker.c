@@ -12,6 +12,7 @@
 #include "ssh/execclass.h"
 #include "ssh/login.h"
 #include "ssh/menu.h"
+#include "ssh/priv.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -37,6 +38,9 @@
 	"aes256-ctr,aes128-ctr"
 #define FRONT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define FRONT_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
+/* The identification string names no library version: nothing for a
+ * scanner to match against a vulnerability list before authentication. */
+#define FRONT_BANNER "Gatehouse"
 #define FRONT_USER_KEY_TYPES                                                 \
 	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
@@ -431,12 +435,23 @@ static void cb_close(ssh_session session, ssh_channel channel, void *userdata)
 		gh_relay_client_close(w->relay);
 }
 
+/* A channel request refused (too long, unknown): one log line (lengths
+ * only, never the content), then the failure reply. */
+static int refuse_request(struct worker *w, const char *what, const char *why, size_t len)
+{
+	gh_info("refused %s request from %s (%s): %s, %zu bytes", what, w->source, w->presented,
+		why, len);
+	return -1;
+}
+
 static int cb_pty(ssh_session session, ssh_channel channel, const char *term, int width,
 		  int height, int pxwidth, int pxheight, void *userdata)
 {
 	struct worker *w = userdata;
 	if (w->req != REQ_NONE || w->pty)
 		return -1;
+	if (term && strlen(term) >= sizeof w->term)
+		return refuse_request(w, "pty", "terminal type too long", strlen(term));
 	w->pty = true;
 	snprintf(w->term, sizeof w->term, "%s", term && *term ? term : "xterm");
 	w->width = width > 0 && width < 10000 ? width : 80;
@@ -456,8 +471,10 @@ static int cb_shell(ssh_session session, ssh_channel channel, void *userdata)
 static int cb_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !command || strlen(command) > MAX_COMMAND)
+	if (w->req != REQ_NONE || !command)
 		return -1;
+	if (strlen(command) > MAX_COMMAND)
+		return refuse_request(w, "exec", "command too long", strlen(command));
 	w->command = strdup(command);
 	if (!w->command)
 		return -1;
@@ -469,8 +486,10 @@ static int cb_subsystem(ssh_session session, ssh_channel channel, const char *su
 			void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !subsystem || strcmp(subsystem, "sftp") != 0)
+	if (w->req != REQ_NONE || !subsystem)
 		return -1;
+	if (strcmp(subsystem, "sftp") != 0)
+		return refuse_request(w, "subsystem", "unknown subsystem", strlen(subsystem));
 	w->subsystem = strdup(subsystem);
 	if (!w->subsystem)
 		return -1;
@@ -487,9 +506,10 @@ static int cb_env(ssh_session session, ssh_channel channel, const char *name, co
 		  void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name) ||
-	    strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name))
 		return -1;
+	if (strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+		return refuse_request(w, "env", "variable too long", strlen(name) + strlen(value));
 	struct env_var *e = &w->env[w->n_env];
 	e->name = strdup(name);
 	e->value = strdup(value);
@@ -1430,6 +1450,7 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, FRONT_HOSTKEY_ALGS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, FRONT_BANNER) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
 				 FRONT_USER_KEY_TYPES) < 0) {
 		gh_error("cannot configure the SSH server: %s", ssh_get_error(b));
@@ -1494,6 +1515,9 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		close(args->fd);
 		goto out;
 	}
+	/* the host keys are in the session now: nothing more needs root */
+	if (gh_priv_drop(args->priv) < 0)
+		goto out;
 	w->scb.userdata = w;
 	w->scb.auth_password_function = cb_auth_password;
 	w->scb.auth_pubkey_function = cb_auth_pubkey;
