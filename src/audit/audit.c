@@ -101,3 +101,10 @@ out:
 	free(detail);
 	return r;
 }
+
+int gh_audit_live(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const char *method, const char *result, const char *reason,
+		  const char *detail)
+{
+	return add(st, who, "live", asset, account, method, result, reason, detail);
+}

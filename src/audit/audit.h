@@ -57,3 +57,11 @@ struct gh_audit_file_op {
  * status=N` with the operation and paths escaped (gh_escape). */
 int gh_audit_file(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		  const char *account, const struct gh_audit_file_op *op);
+
+/* kind "live": an operation on a running session made with the CLI.
+ * WHO->user is the acting identity ("os:NAME" or a Gatehouse user);
+ * METHOD "watch" | "join" | "kill" | "lock" | "unlock"; RESULT "start" |
+ * "end" | "ok" | "error"; REASON the --reason of a kill (or why it failed). */
+int gh_audit_live(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const char *method, const char *result, const char *reason,
+		  const char *detail);

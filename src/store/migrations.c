@@ -69,6 +69,9 @@ static const char *const migrations[] = {
 	"  source TEXT, session_id TEXT, asset_name TEXT, account TEXT, method TEXT, result TEXT,"
 	"  reason TEXT, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE INDEX events_kind ON events(kind, id);",
+	/* 5: live (user locks) */
+	"CREATE TABLE user_locks (user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  locked_at INTEGER NOT NULL);",
 };
 
 size_t gh_migrations_count(void)
