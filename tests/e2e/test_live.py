@@ -4,6 +4,7 @@ user lock/unlock, session list --json --open. Real OpenSSH client ->
 gatehouse serve -> real sshd; the CLI reaches the worker over the session's
 unix socket."""
 import gzip
+import io
 import json
 import os
 import signal
@@ -178,7 +179,7 @@ def _stream_rate(g, command, during=None):
     keep = None
     try:
         if during:
-            keep = during(live_session(g)[0])
+            keep = during(live_session(g)[-1])
         total, t0 = 0, None
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -190,6 +191,7 @@ def _stream_rate(g, command, during=None):
             total += len(b)
         t1 = time.monotonic()
         assert p.wait(timeout=30) == 0, p.stderr.read()
+        assert wait_for(lambda: all(r["ended_at"] for r in g.sessions()), timeout=15)
     finally:
         if p.poll() is None:
             p.kill()
@@ -333,3 +335,33 @@ def test_live_requires_a_live_session(ghenv):
     assert "has ended" in g.cli("session", "watch", sid, check=1).stderr
     assert "unknown session" in g.cli("session", "join", "ffff", check=1).stderr
     assert "unknown user" in g.cli("user", "lock", "nobody", check=1).stderr
+
+
+def test_watch_from_a_terminal_detaches_with_ctrl_bracket(ghenv):
+    g = ghenv
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    seen = io.StringIO()
+    c.logfile_read = seen  # everything the user's terminal receives
+    c.expect(PROMPT_RE)
+    c.sendline("echo ON-SCREEN-$((8*8))")
+    c.expect("ON-SCREEN-64")
+    c.expect(PROMPT_RE)
+    sid = live_session(g)[0]
+    w = pexpect.spawn(g.bin, ["--data", g.data, "session", "watch", sid], env=g.env,
+                      timeout=20, encoding="utf-8", codec_errors="replace", dimensions=(24, 80))
+    w.expect_exact("Ctrl-] or ~. detaches")
+    w.expect("ON-SCREEN-64")
+    # typing into a watcher goes nowhere
+    w.send("echo NOT-TYPED\r")
+    c.sendline("echo LIVE-$((9*9))")
+    w.expect("LIVE-81")
+    w.sendcontrol("]")
+    w.expect_exact("detached")
+    w.expect(pexpect.EOF)
+    w.close()
+    assert w.exitstatus == 0
+    c.expect(PROMPT_RE)
+    c.sendline("exit")
+    c.expect(pexpect.EOF)
+    c.close()
+    assert "NOT-TYPED" not in seen.getvalue()
