@@ -43,6 +43,13 @@ int gh_cmd_session(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
+/* src/cli/live.c: verbs of live operations, dispatched by session.c
+ * (watch, join, kill) and user.c (lock, unlock). */
+int gh_cli_session_watch(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_session_join(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_session_kill(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_user_lock(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_user_unlock(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_recordings(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/audit.c: `audit verify` (also `event verify`'s full form). */

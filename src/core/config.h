@@ -32,6 +32,7 @@ struct gh_config {
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */
+	int notify_watch;         /* bool: tell the user when a watcher attaches */
 
 	/* audit export and retention (docs/AUDIT.md) */
 	char *syslog_target;      /* udp:H:P | tcp:H:P | unix:PATH; empty = off */

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "live/live.h"
 #include "policy/policy.h"
 #include "record/record.h"
 #include "relay/relay.h"
@@ -49,6 +50,7 @@
 #define MAX_ENV_VALUE 256
 #define MAX_COMMAND 65536
 #define POLL_MS 500
+#define LIVE_POLL_MS 20 /* while output waits for a watcher */
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
 #define NOT_PERMITTED "not permitted"
@@ -117,6 +119,10 @@ struct worker {
 	/* the current session row */
 	char sid[33];
 	bool row_open;
+
+	/* live operations on the relayed session (src/live) */
+	struct gh_live *live;
+	bool killed;             /* ended by gatehouse session kill */
 
 	/* sftp: actions granted on protocol sftp, and the file events the
 	 * engine reported inside libssh callbacks, written after each poll */
@@ -309,6 +315,8 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	w->have_user = true;
 	if (w->user.disabled)
 		return "disabled";
+	if (gh_store_user_locked(w->st, w->user.id) != 0)
+		return "locked";
 	return NULL;
 }
 
@@ -532,6 +540,7 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 	w->height = height;
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
+		gh_live_resize(w->live, height, width);
 	} else if (w->menu) {
 		gh_menu_resize(w->menu, width, height);
 		menu_flush(w);
@@ -868,6 +877,34 @@ static void file_events_flush(struct worker *w)
 	w->n_fev = 0;
 }
 
+/* Live operations after a poll: requests, watchers, a notice for the user. */
+static void live_poll(struct worker *w)
+{
+	char note[200];
+	gh_live_tick(w->live);
+	if (gh_live_take_notice(w->live, note, sizeof note) && client_alive(w))
+		say(w, "%s%s", nl(w), note);
+}
+
+/* Open the live socket of the session about to be relayed (a failure is
+ * logged: the session goes on without live operations). */
+static void live_open(struct worker *w, struct gh_rec *rec)
+{
+	char run_dir[4096];
+	struct gh_live_opts lo = { .run_dir = run_dir,
+				   .session_id = w->sid,
+				   .pty = w->pty && w->req != REQ_SUBSYSTEM,
+				   .rows = w->height,
+				   .cols = w->width,
+				   .notify_watch = w->app->cfg.notify_watch > 0,
+				   .rec = rec };
+	if (!w->row_open || gh_live_run_dir(w->app->data_dir, run_dir, sizeof run_dir) < 0)
+		return;
+	int r = gh_live_open(&lo, w->ev, &w->live);
+	if (r < 0)
+		gh_warn("session %s: no live socket: %s", w->sid, gh_strerror(r));
+}
+
 /* Relay between the user's channel and the target (R, its target channel
  * attached) until one side ends. */
 static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
@@ -888,8 +925,10 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		ssh_event_dopoll(w->ev, POLL_MS);
+		ssh_event_dopoll(w->ev, gh_live_busy(w->live) ? LIVE_POLL_MS : POLL_MS);
 		now = gh_mono_ms();
+		if (w->live)
+			live_poll(w);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -908,8 +947,13 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		} else if (idle_ms > 0 && now - w->last_input_ms > idle_ms) {
 			gh_relay_abort(r, "idle timeout", now);
 			aborted = true;
+		} else if (gh_live_kill_reason(w->live)) {
+			gh_relay_abort(r, gh_live_kill_reason(w->live), now);
+			aborted = true;
+			w->killed = true;
 		}
 	}
+	gh_live_detach(w->live);
 	file_events_flush(w); /* the last ones come from the pump's end */
 	gh_relay_get_result(r, res);
 	if (!from_menu && res->client_finished)
@@ -922,6 +966,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 			 w->sid, w->user.name);
 		if (w->ch && ssh_is_connected(w->s) && !w->client_closed)
 			say(w, "the session recording failed; the session was ended");
+	} else if (w->killed && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
+		say(w, "%s[gatehouse: this session was %s]", nl(w), res->reason);
 	} else if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
 		if (stop_requested)
 			say(w, "gatehouse is shutting down");
@@ -1058,8 +1104,11 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		env[i].name = w->env[i].name;
 		env[i].value = w->env[i].value;
 	}
+	live_open(w, rec);
 	struct gh_relay_opts ro_relay = { .client = w->ch,
 					  .rec = rec,
+					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
+					  .tap_ud = w->live,
 					  .record_input = w->app->cfg.record_input != 0,
 					  .finish_client = !from_menu,
 					  .sftp = w->req == REQ_SUBSYSTEM,
@@ -1085,6 +1134,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		close_reason = err;
 		goto out;
 	}
+	if (w->live)
+		gh_live_set_relay(w->live, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1140,6 +1191,7 @@ out:
 	}
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
+	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
 	if (tch) {
 		ssh_channel_free(tch);
 	}
@@ -1416,7 +1468,7 @@ static int run_menu(struct worker *w)
 		free(items);
 		free(nodes);
 		free(ids);
-		if (rc != 1 || !client_alive(w) || stop_requested)
+		if (rc != 1 || !client_alive(w) || stop_requested || w->killed)
 			return rc == 0 ? 0 : 1;
 		if (w->row_open)
 			row_close(w, -1, NULL, 0, 0, "ended");

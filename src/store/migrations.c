@@ -82,6 +82,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_kind_asset ON events(kind, asset_name, id);"
 	"CREATE INDEX events_session ON events(session_id);"
 	"CREATE INDEX sessions_ended ON sessions(ended_at);",
+	/* 5: live (user locks) */
+	"CREATE TABLE user_locks (user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  locked_at INTEGER NOT NULL);",
 };
 
 size_t gh_migrations_count(void)

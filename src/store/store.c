@@ -1716,3 +1716,23 @@ int gh_store_cursor_set(struct gh_store *st, const char *sink, int64_t last_id)
 		      NP(p), NULL, NULL, NULL, NULL);
 	return r;
 }
+
+/* ---- user locks (live operations) ------------------------------------------ */
+
+int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked)
+{
+	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(gh_now()) };
+	if (locked)
+		return q(st, "INSERT OR IGNORE INTO user_locks (user_id, locked_at) VALUES (?, ?)", p,
+			 2, NULL, NULL, NULL, NULL);
+	return q(st, "DELETE FROM user_locks WHERE user_id = ?", p, 1, NULL, NULL, NULL, NULL);
+}
+
+int gh_store_user_locked(struct gh_store *st, int64_t user_id)
+{
+	int64_t count = 0;
+	struct gh_db_val p[] = { DB_INT(user_id) };
+	int r = q(st, "SELECT COUNT(*) FROM user_locks WHERE user_id = ?", p, 1, one_id, &count,
+		  NULL, NULL);
+	return r < 0 ? r : count > 0;
+}
