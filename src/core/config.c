@@ -27,6 +27,7 @@ struct opt {
 static const char *const db_choices[] = { "sqlite", NULL };
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const strength_choices[] = { "interactive", "moderate", "sensitive", NULL };
+static const char *const mfa_choices[] = { "off", "all", "admins", NULL };
 
 #define O(f) offsetof(struct gh_config, f)
 /* "@" in a default stands for the data directory. */
@@ -50,6 +51,7 @@ static const struct opt options[] = {
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
 };
 #undef O
 

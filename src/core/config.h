@@ -32,7 +32,10 @@ struct gh_config {
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */
+	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
 };
+
+enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };
 
 #define GH_CONFIG_ERRLEN 512
 
