@@ -38,7 +38,7 @@ static const struct {
 	{ "user", gh_cmd_user },       { "group", gh_cmd_group },     { "node", gh_cmd_node },
 	{ "asset", gh_cmd_asset },     { "account", gh_cmd_account }, { "perm", gh_cmd_perm },
 	{ "session", gh_cmd_session }, { "event", gh_cmd_event },     { "replay", gh_cmd_replay },
-	{ "config", gh_cmd_config },
+	{ "config", gh_cmd_config },   { "loginacl", gh_cmd_loginacl },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)
