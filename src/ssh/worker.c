@@ -12,6 +12,7 @@
 #include "sftp/sftp.h"
 #include "ssh/execclass.h"
 #include "ssh/login.h"
+#include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
 #include "ssh/priv.h"
 #include "store/store.h"
@@ -96,6 +97,8 @@ struct worker {
 	bool authed;
 	int auth_failures;
 	bool too_many;
+	struct gh_mfa mfa;       /* second factor, active after the first one */
+	char first_method[16];
 
 	/* the user's channel */
 	bool pty;
@@ -329,10 +332,118 @@ static void auth_success(struct worker *w, const char *method)
 	notify_master(w, GH_WORKER_AUTHENTICATED);
 }
 
+/* A failed second-factor step: counted and audited like any failure, but
+ * the user found by the first factor is kept for the next try. */
+static void mfa_fail(struct worker *w, const char *reason)
+{
+	w->auth_failures++;
+	struct gh_audit_who a = who(w);
+	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
+	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
+		reason);
+	if (w->app->cfg.auth_failure_delay_ms > 0)
+		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
+	if (w->auth_failures >= w->app->cfg.max_auth_tries)
+		w->too_many = true;
+}
+
+/* The first factor (METHOD) passed: the login ACL, then the second factor
+ * when the user needs one (SSH_AUTH_PARTIAL: keyboard-interactive next). */
+static int auth_first_factor(struct worker *w, const char *method)
+{
+	char reason[256];
+	bool need = false;
+	if (gh_login_acl_check(w->st, &w->user, w->args->peer_ip, gh_now(), reason,
+			       sizeof reason) < 0)
+		return auth_fail(w, method, reason);
+	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
+		return auth_fail(w, method, "store error");
+	if (!need) {
+		auth_success(w, method);
+		return SSH_AUTH_SUCCESS;
+	}
+	if (gh_mfa_start(&w->mfa, w->app->vault, &w->user) < 0)
+		return auth_fail(w, method, "totp seed unavailable");
+	snprintf(w->first_method, sizeof w->first_method, "%s", method);
+	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_INTERACTIVE);
+	gh_info("%s from %s passed %s; TOTP code %s", w->presented, w->source, method,
+		w->mfa.enrol ? "enrolment next" : "next");
+	return SSH_AUTH_PARTIAL;
+}
+
+/* keyboard-interactive (libssh 0.10 has no server callback for it: it
+ * comes as a message): the TOTP prompt after the first factor. */
+static int kbdint(struct worker *w, ssh_message msg)
+{
+	if (!w->mfa.active || w->authed) {
+		/* not offered before the first factor: a plain failure */
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+		return 1;
+	}
+	if (ssh_message_auth_kbdint_is_response(msg)) {
+		const char *reason = "bad totp code";
+		int r = GH_EAUTH;
+		bool asked = w->mfa.asked, enrol = w->mfa.enrol;
+		w->mfa.asked = false;
+		if (asked && ssh_userauth_kbdint_getnanswers(w->s) == 1)
+			r = gh_mfa_check(&w->mfa, w->st, w->app->vault,
+					 ssh_userauth_kbdint_getanswer(w->s, 0), gh_now(), &reason);
+		if (r == 0) {
+			char why[64];
+			snprintf(why, sizeof why, "totp %s after %s", enrol ? "enrolled" : "code",
+				 w->first_method);
+			gh_mfa_clear(&w->mfa);
+			ssh_message_auth_reply_success(msg, 0);
+			w->authed = true;
+			struct gh_audit_who a = who(w);
+			gh_audit_login(w->st, &a, "keyboard-interactive", true, why);
+			gh_info("login of %s from %s (%s)", w->presented, w->source, why);
+			notify_master(w, GH_WORKER_AUTHENTICATED);
+			return 0;
+		}
+		mfa_fail(w, asked ? reason : "unexpected keyboard-interactive response");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *name = ssh_message_auth_user(msg);
+	if (!name || strcmp(name, w->first_name) != 0) {
+		mfa_fail(w, "login name changed");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	char *instruction = NULL, *prompt = NULL;
+	if (gh_mfa_challenge(&w->mfa, w->user.name, &instruction, &prompt) < 0) {
+		mfa_fail(w, "totp error");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *prompts[] = { prompt };
+	char echo[] = { 0 };
+	if (ssh_message_auth_interactive_request(msg, "Gatehouse", instruction, 1, prompts, echo) ==
+	    SSH_OK)
+		w->mfa.asked = true;
+	gh_mfa_text_free(instruction);
+	gh_mfa_text_free(prompt);
+	return 0;
+}
+
+static int cb_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct worker *w = userdata;
+	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
+	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_INTERACTIVE)
+		return kbdint(w, msg);
+	return 1; /* the default reply: refused */
+}
+
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why) {
 		/* spend about the time a real check takes */
@@ -345,8 +456,7 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 		return auth_fail(w, "password", "no password set");
 	if (gh_password_verify(w->user.password_hash, password) != 0)
 		return auth_fail(w, "password", "bad password");
-	auth_success(w, "password");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "password");
 }
 
 /* True when PUBKEY is one of the user's registered keys. */
@@ -374,6 +484,10 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 			  char signature_state, void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why)
 		return auth_fail(w, "publickey", why);
@@ -387,8 +501,7 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	}
 	if (signature_state != SSH_PUBLICKEY_STATE_VALID)
 		return auth_fail(w, "publickey", "bad signature");
-	auth_success(w, "publickey");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "publickey");
 }
 
 /* ---- the user's channel ---------------------------------------------------- */
@@ -1576,6 +1689,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->scb.channel_open_request_session_function = cb_channel_open;
 	ssh_callbacks_init(&w->scb);
 	ssh_set_server_callbacks(w->s, &w->scb);
+	ssh_set_message_callback(w->s, cb_message, w);
 	if (ssh_handle_key_exchange(w->s) != SSH_OK) {
 		char esc[256];
 		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
@@ -1637,6 +1751,7 @@ out:
 	ssh_free(w->s);
 	ssh_bind_free(bind);
 	auth_reset_user(w);
+	gh_mfa_clear(&w->mfa);
 	for (size_t i = 0; i < w->n_env; i++) {
 		free(w->env[i].name);
 		free(w->env[i].value);
