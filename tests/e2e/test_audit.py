@@ -356,3 +356,25 @@ def test_prune_dry_run_then_yes_keeps_open_sessions(ghenv):
 def pexpect_eof():
     import pexpect
     return pexpect.EOF
+
+
+def test_retention_days_prunes_old_recordings_in_the_background(ghenv):
+    g = ghenv
+    p = ssh_run(g, DIRECT, "echo aged", password=g.alice_pw)
+    assert p.returncode == 0
+    row = _closed_sealed(g)[0]
+    p = ssh_run(g, DIRECT, "echo fresh", password=g.alice_pw)
+    assert p.returncode == 0
+    fresh = [s for s in _closed_sealed(g, 2) if s["id"] != row["id"]][0]
+    # the first session ended three days ago
+    with g.db() as c:
+        c.execute("UPDATE sessions SET ended_at = ended_at - 3 * 86400,"
+                  " started_at = started_at - 3 * 86400 WHERE id = ?", (row["id"],))
+    g.write_conf("recording_retention_days = 2\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: not os.path.exists(row["recording_path"]), timeout=30), g.read_log()
+    assert os.path.exists(fresh["recording_path"])
+    ev = g.events("retention")
+    assert [(e["session_id"], e["user_name"]) for e in ev] == [(row["id"], "system:retention")]
+    rc, rep = _verify(g)
+    assert rc == 0, rep
