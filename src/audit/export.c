@@ -268,9 +268,26 @@ static void jsonl_check_rotated(struct sink *s)
 		sink_close(s);
 }
 
+/* A stream receiver that closed its end: anything sent now would be
+ * accepted by the kernel and lost, so reconnect before sending. */
+static void stream_check_closed(struct sink *s)
+{
+	if (s->fd < 0 || s->path || s->t.proto == GH_SYSLOG_UDP)
+		return;
+	struct pollfd p = { .fd = s->fd, .events = POLLIN | POLLRDHUP };
+	if (poll(&p, 1, 0) == 1) {
+		char b;
+		ssize_t n = recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			sink_close(s);
+	}
+}
+
 static int sink_open(struct sink *s)
 {
 	jsonl_check_rotated(s);
+	stream_check_closed(s);
 	if (s->fd >= 0)
 		return 0;
 	if (s->path) {

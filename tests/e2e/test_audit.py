@@ -255,6 +255,14 @@ def test_syslog_and_jsonl_export_survive_a_receiver_outage(ghenv, keygen, tmp_pa
         g.cli("node", "add", "/prod/cache")
         new_id = g.events()[-1]["id"]
         assert wait_for(lambda: new_id in {m["id"] for _, m in rs.messages()}, timeout=30)
+        # the receiver restarts: what was written while it was away is not lost
+        rs.stop()
+        g.cli("node", "add", "/prod/mq")
+        gap_id = g.events()[-1]["id"]
+        time.sleep(1)
+        rs.start()
+        assert wait_for(lambda: gap_id in {m["id"] for _, m in rs.messages()}, timeout=60), \
+            g.read_log()
     finally:
         rs.stop()
     msgs = rs.messages()
