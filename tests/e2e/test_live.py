@@ -287,9 +287,13 @@ def test_lock_ends_all_sessions_and_refuses_logins(ghenv):
     c2.expect(PROMPT_RE)
     sids = live_session(g, n=2)
     assert len(sids) == 2
+    # a third one sits in the target menu
+    c3 = ssh_spawn(g, "alice", password=g.alice_pw, dims=(30, 120))
+    c3.expect("web01")
+    assert wait_for(lambda: len(os.listdir(os.path.join(g.data, "run"))) == 3, timeout=15)
     p = g.cli("user", "lock", "alice", check=0)
-    assert "2 live session(s) ended" in p.stdout
-    for c in (c1, c2):
+    assert "3 live session(s) ended" in p.stdout
+    for c in (c1, c2, c3):
         c.expect_exact("killed: user locked")
         c.expect(pexpect.EOF)
         c.close()
@@ -300,7 +304,9 @@ def test_lock_ends_all_sessions_and_refuses_logins(ghenv):
     assert p.returncode == 255
     assert any(e["result"] == "failure" and e["reason"] == "locked" for e in g.events("login"))
     ev = [(e["method"], e["result"]) for e in g.events("live")]
-    assert ("lock", "ok") in ev and ev.count(("kill", "ok")) == 2
+    assert ("lock", "ok") in ev and ev.count(("kill", "ok")) == 3
+    menu = [r for r in g.sessions() if r["kind"] == "menu"]
+    assert menu and menu[0]["close_reason"] == "killed: user locked", menu
     # unlocked: logins work again
     g.cli("user", "unlock", "alice", check=0)
     p = ssh_run(g, DIRECT, "echo back-$((3*3))", password=g.alice_pw)
