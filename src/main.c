@@ -41,6 +41,7 @@ static const struct {
 	{ "asset", gh_cmd_asset },     { "account", gh_cmd_account }, { "perm", gh_cmd_perm },
 	{ "session", gh_cmd_session }, { "event", gh_cmd_event },     { "replay", gh_cmd_replay },
 	{ "config", gh_cmd_config },   { "audit", gh_cmd_audit },     { "recordings", gh_cmd_recordings },
+	{ "loginacl", gh_cmd_loginacl },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

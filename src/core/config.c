@@ -31,6 +31,7 @@ static const char *const facility_choices[] = {
 	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
 	"authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
 	"local7", NULL };
+static const char *const mfa_choices[] = { "off", "all", "admins", NULL };
 
 #define O(f) offsetof(struct gh_config, f)
 /* "@" in a default stands for the data directory. */
@@ -59,6 +60,8 @@ static const struct opt options[] = {
 	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
 	{ "jsonl_file", T_PATH, O(jsonl_file), "", 0, 0, NULL },
 	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
+	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
+	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
 };
 #undef O
 

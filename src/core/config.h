@@ -39,7 +39,11 @@ struct gh_config {
 	char *syslog_facility;    /* authpriv, local0, ... */
 	char *jsonl_file;         /* JSON lines file; empty = off */
 	int recording_retention_days; /* 0 = keep forever */
+	char *worker_user;        /* workers drop to this user when root; "" = no drop */
+	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
 };
+
+enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };
 
 #define GH_CONFIG_ERRLEN 512
 

@@ -12,7 +12,9 @@
 #include "sftp/sftp.h"
 #include "ssh/execclass.h"
 #include "ssh/login.h"
+#include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
+#include "ssh/priv.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -38,6 +40,9 @@
 	"aes256-ctr,aes128-ctr"
 #define FRONT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define FRONT_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
+/* The identification string names no library version: nothing for a
+ * scanner to match against a vulnerability list before authentication. */
+#define FRONT_BANNER "Gatehouse"
 #define FRONT_USER_KEY_TYPES                                                 \
 	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
@@ -92,6 +97,8 @@ struct worker {
 	bool authed;
 	int auth_failures;
 	bool too_many;
+	struct gh_mfa mfa;       /* second factor, active after the first one */
+	char first_method[16];
 
 	/* the user's channel */
 	bool pty;
@@ -325,10 +332,118 @@ static void auth_success(struct worker *w, const char *method)
 	notify_master(w, GH_WORKER_AUTHENTICATED);
 }
 
+/* A failed second-factor step: counted and audited like any failure, but
+ * the user found by the first factor is kept for the next try. */
+static void mfa_fail(struct worker *w, const char *reason)
+{
+	w->auth_failures++;
+	struct gh_audit_who a = who(w);
+	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
+	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
+		reason);
+	if (w->app->cfg.auth_failure_delay_ms > 0)
+		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
+	if (w->auth_failures >= w->app->cfg.max_auth_tries)
+		w->too_many = true;
+}
+
+/* The first factor (METHOD) passed: the login ACL, then the second factor
+ * when the user needs one (SSH_AUTH_PARTIAL: keyboard-interactive next). */
+static int auth_first_factor(struct worker *w, const char *method)
+{
+	char reason[256];
+	bool need = false;
+	if (gh_login_acl_check(w->st, &w->user, w->args->peer_ip, gh_now(), reason,
+			       sizeof reason) < 0)
+		return auth_fail(w, method, reason);
+	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
+		return auth_fail(w, method, "store error");
+	if (!need) {
+		auth_success(w, method);
+		return SSH_AUTH_SUCCESS;
+	}
+	if (gh_mfa_start(&w->mfa, w->app->vault, &w->user) < 0)
+		return auth_fail(w, method, "totp seed unavailable");
+	snprintf(w->first_method, sizeof w->first_method, "%s", method);
+	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_INTERACTIVE);
+	gh_info("%s from %s passed %s; TOTP code %s", w->presented, w->source, method,
+		w->mfa.enrol ? "enrolment next" : "next");
+	return SSH_AUTH_PARTIAL;
+}
+
+/* keyboard-interactive (libssh 0.10 has no server callback for it: it
+ * comes as a message): the TOTP prompt after the first factor. */
+static int kbdint(struct worker *w, ssh_message msg)
+{
+	if (!w->mfa.active || w->authed) {
+		/* not offered before the first factor: a plain failure */
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+		return 1;
+	}
+	if (ssh_message_auth_kbdint_is_response(msg)) {
+		const char *reason = "bad totp code";
+		int r = GH_EAUTH;
+		bool asked = w->mfa.asked, enrol = w->mfa.enrol;
+		w->mfa.asked = false;
+		if (asked && ssh_userauth_kbdint_getnanswers(w->s) == 1)
+			r = gh_mfa_check(&w->mfa, w->st, w->app->vault,
+					 ssh_userauth_kbdint_getanswer(w->s, 0), gh_now(), &reason);
+		if (r == 0) {
+			char why[64];
+			snprintf(why, sizeof why, "totp %s after %s", enrol ? "enrolled" : "code",
+				 w->first_method);
+			gh_mfa_clear(&w->mfa);
+			ssh_message_auth_reply_success(msg, 0);
+			w->authed = true;
+			struct gh_audit_who a = who(w);
+			gh_audit_login(w->st, &a, "keyboard-interactive", true, why);
+			gh_info("login of %s from %s (%s)", w->presented, w->source, why);
+			notify_master(w, GH_WORKER_AUTHENTICATED);
+			return 0;
+		}
+		mfa_fail(w, asked ? reason : "unexpected keyboard-interactive response");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *name = ssh_message_auth_user(msg);
+	if (!name || strcmp(name, w->first_name) != 0) {
+		mfa_fail(w, "login name changed");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	char *instruction = NULL, *prompt = NULL;
+	if (gh_mfa_challenge(&w->mfa, w->user.name, &instruction, &prompt) < 0) {
+		mfa_fail(w, "totp error");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *prompts[] = { prompt };
+	char echo[] = { 0 };
+	if (ssh_message_auth_interactive_request(msg, "Gatehouse", instruction, 1, prompts, echo) ==
+	    SSH_OK)
+		w->mfa.asked = true;
+	gh_mfa_text_free(instruction);
+	gh_mfa_text_free(prompt);
+	return 0;
+}
+
+static int cb_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct worker *w = userdata;
+	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
+	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_INTERACTIVE)
+		return kbdint(w, msg);
+	return 1; /* the default reply: refused */
+}
+
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why) {
 		/* spend about the time a real check takes */
@@ -341,8 +456,7 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 		return auth_fail(w, "password", "no password set");
 	if (gh_password_verify(w->user.password_hash, password) != 0)
 		return auth_fail(w, "password", "bad password");
-	auth_success(w, "password");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "password");
 }
 
 /* True when PUBKEY is one of the user's registered keys. */
@@ -370,6 +484,10 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 			  char signature_state, void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why)
 		return auth_fail(w, "publickey", why);
@@ -383,8 +501,7 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	}
 	if (signature_state != SSH_PUBLICKEY_STATE_VALID)
 		return auth_fail(w, "publickey", "bad signature");
-	auth_success(w, "publickey");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "publickey");
 }
 
 /* ---- the user's channel ---------------------------------------------------- */
@@ -439,12 +556,23 @@ static void cb_close(ssh_session session, ssh_channel channel, void *userdata)
 		gh_relay_client_close(w->relay);
 }
 
+/* A channel request refused (too long, unknown): one log line (lengths
+ * only, never the content), then the failure reply. */
+static int refuse_request(struct worker *w, const char *what, const char *why, size_t len)
+{
+	gh_info("refused %s request from %s (%s): %s, %zu bytes", what, w->source, w->presented,
+		why, len);
+	return -1;
+}
+
 static int cb_pty(ssh_session session, ssh_channel channel, const char *term, int width,
 		  int height, int pxwidth, int pxheight, void *userdata)
 {
 	struct worker *w = userdata;
 	if (w->req != REQ_NONE || w->pty)
 		return -1;
+	if (term && strlen(term) >= sizeof w->term)
+		return refuse_request(w, "pty", "terminal type too long", strlen(term));
 	w->pty = true;
 	snprintf(w->term, sizeof w->term, "%s", term && *term ? term : "xterm");
 	w->width = width > 0 && width < 10000 ? width : 80;
@@ -464,8 +592,10 @@ static int cb_shell(ssh_session session, ssh_channel channel, void *userdata)
 static int cb_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !command || strlen(command) > MAX_COMMAND)
+	if (w->req != REQ_NONE || !command)
 		return -1;
+	if (strlen(command) > MAX_COMMAND)
+		return refuse_request(w, "exec", "command too long", strlen(command));
 	w->command = strdup(command);
 	if (!w->command)
 		return -1;
@@ -477,8 +607,10 @@ static int cb_subsystem(ssh_session session, ssh_channel channel, const char *su
 			void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !subsystem || strcmp(subsystem, "sftp") != 0)
+	if (w->req != REQ_NONE || !subsystem)
 		return -1;
+	if (strcmp(subsystem, "sftp") != 0)
+		return refuse_request(w, "subsystem", "unknown subsystem", strlen(subsystem));
 	w->subsystem = strdup(subsystem);
 	if (!w->subsystem)
 		return -1;
@@ -495,9 +627,10 @@ static int cb_env(ssh_session session, ssh_channel channel, const char *name, co
 		  void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name) ||
-	    strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name))
 		return -1;
+	if (strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+		return refuse_request(w, "env", "variable too long", strlen(name) + strlen(value));
 	struct env_var *e = &w->env[w->n_env];
 	e->name = strdup(name);
 	e->value = strdup(value);
@@ -1512,6 +1645,7 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, FRONT_HOSTKEY_ALGS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, FRONT_BANNER) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
 				 FRONT_USER_KEY_TYPES) < 0) {
 		gh_error("cannot configure the SSH server: %s", ssh_get_error(b));
@@ -1576,12 +1710,16 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		close(args->fd);
 		goto out;
 	}
+	/* the host keys are in the session now: nothing more needs root */
+	if (gh_priv_drop(args->priv) < 0)
+		goto out;
 	w->scb.userdata = w;
 	w->scb.auth_password_function = cb_auth_password;
 	w->scb.auth_pubkey_function = cb_auth_pubkey;
 	w->scb.channel_open_request_session_function = cb_channel_open;
 	ssh_callbacks_init(&w->scb);
 	ssh_set_server_callbacks(w->s, &w->scb);
+	ssh_set_message_callback(w->s, cb_message, w);
 	if (ssh_handle_key_exchange(w->s) != SSH_OK) {
 		char esc[256];
 		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
@@ -1643,6 +1781,7 @@ out:
 	ssh_free(w->s);
 	ssh_bind_free(bind);
 	auth_reset_user(w);
+	gh_mfa_clear(&w->mfa);
 	for (size_t i = 0; i < w->n_env; i++) {
 		free(w->env[i].name);
 		free(w->env[i].value);

@@ -131,6 +131,9 @@ struct gh_perm {
 	int64_t *node_ids; size_t n_nodes;
 	/* named accounts (usernames); none = all accounts */
 	char **accounts; size_t n_accounts;
+	/* access schedule ("Mon-Fri 09:00-18:00 Europe/Berlin", see
+	 * auth/acl.h); NULL = always */
+	char *schedule;
 };
 
 struct gh_session {
