@@ -84,7 +84,8 @@ def test_login_schedule_outside_window_refused(ghenv):
     g.cli("loginacl", "add", "closed", "--user", "alice", "--action", "deny",
           "--priority", "20")
     assert_refused_plainly(run_from(g, "127.0.0.1"))
-    assert login_failures(g)[-1]["reason"] == "acl deny rule=closed"
+    assert login_failures(g)[-1]["reason"] == \
+        "acl deny rule=closed (outside schedule of rule hours)"
 
     # a window holding now in another zone (every day, all day, UTC+14)
     g.cli("loginacl", "add", "always", "--user", "alice", "--action", "allow",
