@@ -22,6 +22,8 @@ static const char usage[] =
 	"  gatehouse user del NAME\n"
 	"  gatehouse user passwd NAME --password-stdin\n"
 	"  gatehouse user disable NAME | user enable NAME\n"
+	"  gatehouse user lock NAME [--as USER]   refuse logins, end the user's live sessions\n"
+	"  gatehouse user unlock NAME [--as USER]\n"
 	"  gatehouse user key add NAME --key-file PUB\n"
 	"  gatehouse user key list NAME [--json]\n"
 	"  gatehouse user key del NAME FINGERPRINT\n"
@@ -546,7 +548,8 @@ int gh_cmd_user(struct gh_cli *cli, int argc, char **argv)
 	static const struct gh_cli_verb verbs[] = {
 		{ "add", user_add },	     { "list", user_list },	  { "show", user_show },
 		{ "del", user_del },	     { "passwd", user_passwd },	  { "disable", user_disable },
-		{ "enable", user_enable },   { "key", user_key },	  { "set", gh_cmd_user_set },
+		{ "enable", user_enable },   { "key", user_key },	  { "lock", gh_cli_user_lock },
+		{ "unlock", gh_cli_user_unlock }, { "set", gh_cmd_user_set },
 		{ "mfa", gh_cmd_user_mfa },  { NULL, NULL },
 	};
 	return gh_cli_dispatch(cli, "user", usage, verbs, argc, argv);

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "live/live.h"
 #include "policy/policy.h"
 #include "record/record.h"
 #include "relay/relay.h"
@@ -13,6 +14,7 @@
 #include "ssh/login.h"
 #include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
+#include "ssh/priv.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -38,6 +40,9 @@
 	"aes256-ctr,aes128-ctr"
 #define FRONT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define FRONT_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
+/* The identification string names no library version: nothing for a
+ * scanner to match against a vulnerability list before authentication. */
+#define FRONT_BANNER "Gatehouse"
 #define FRONT_USER_KEY_TYPES                                                 \
 	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
@@ -46,6 +51,7 @@
 #define MAX_ENV_VALUE 256
 #define MAX_COMMAND 65536
 #define POLL_MS 500
+#define LIVE_POLL_MS 20 /* while output waits for a watcher */
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
 #define NOT_PERMITTED "not permitted"
@@ -116,6 +122,10 @@ struct worker {
 	/* the current session row */
 	char sid[33];
 	bool row_open;
+
+	/* live operations on the relayed session (src/live) */
+	struct gh_live *live;
+	bool killed;             /* ended by gatehouse session kill */
 
 	/* sftp: actions granted on protocol sftp, and the file events the
 	 * engine reported inside libssh callbacks, written after each poll */
@@ -308,6 +318,8 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	w->have_user = true;
 	if (w->user.disabled)
 		return "disabled";
+	if (gh_store_user_locked(w->st, w->user.id) != 0)
+		return "locked";
 	return NULL;
 }
 
@@ -544,12 +556,23 @@ static void cb_close(ssh_session session, ssh_channel channel, void *userdata)
 		gh_relay_client_close(w->relay);
 }
 
+/* A channel request refused (too long, unknown): one log line (lengths
+ * only, never the content), then the failure reply. */
+static int refuse_request(struct worker *w, const char *what, const char *why, size_t len)
+{
+	gh_info("refused %s request from %s (%s): %s, %zu bytes", what, w->source, w->presented,
+		why, len);
+	return -1;
+}
+
 static int cb_pty(ssh_session session, ssh_channel channel, const char *term, int width,
 		  int height, int pxwidth, int pxheight, void *userdata)
 {
 	struct worker *w = userdata;
 	if (w->req != REQ_NONE || w->pty)
 		return -1;
+	if (term && strlen(term) >= sizeof w->term)
+		return refuse_request(w, "pty", "terminal type too long", strlen(term));
 	w->pty = true;
 	snprintf(w->term, sizeof w->term, "%s", term && *term ? term : "xterm");
 	w->width = width > 0 && width < 10000 ? width : 80;
@@ -569,8 +592,10 @@ static int cb_shell(ssh_session session, ssh_channel channel, void *userdata)
 static int cb_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !command || strlen(command) > MAX_COMMAND)
+	if (w->req != REQ_NONE || !command)
 		return -1;
+	if (strlen(command) > MAX_COMMAND)
+		return refuse_request(w, "exec", "command too long", strlen(command));
 	w->command = strdup(command);
 	if (!w->command)
 		return -1;
@@ -582,8 +607,10 @@ static int cb_subsystem(ssh_session session, ssh_channel channel, const char *su
 			void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !subsystem || strcmp(subsystem, "sftp") != 0)
+	if (w->req != REQ_NONE || !subsystem)
 		return -1;
+	if (strcmp(subsystem, "sftp") != 0)
+		return refuse_request(w, "subsystem", "unknown subsystem", strlen(subsystem));
 	w->subsystem = strdup(subsystem);
 	if (!w->subsystem)
 		return -1;
@@ -600,9 +627,10 @@ static int cb_env(ssh_session session, ssh_channel channel, const char *name, co
 		  void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name) ||
-	    strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name))
 		return -1;
+	if (strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+		return refuse_request(w, "env", "variable too long", strlen(name) + strlen(value));
 	struct env_var *e = &w->env[w->n_env];
 	e->name = strdup(name);
 	e->value = strdup(value);
@@ -625,6 +653,7 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 	w->height = height;
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
+		gh_live_resize(w->live, height, width);
 	} else if (w->menu) {
 		gh_menu_resize(w->menu, width, height);
 		menu_flush(w);
@@ -961,6 +990,34 @@ static void file_events_flush(struct worker *w)
 	w->n_fev = 0;
 }
 
+/* Live operations after a poll: requests, watchers, a notice for the user. */
+static void live_poll(struct worker *w)
+{
+	char note[200];
+	gh_live_tick(w->live);
+	if (gh_live_take_notice(w->live, note, sizeof note) && client_alive(w))
+		say(w, "%s%s", nl(w), note);
+}
+
+/* Open the live socket of the session about to be relayed (a failure is
+ * logged: the session goes on without live operations). */
+static void live_open(struct worker *w, struct gh_rec *rec)
+{
+	char run_dir[4096];
+	struct gh_live_opts lo = { .run_dir = run_dir,
+				   .session_id = w->sid,
+				   .pty = w->pty && w->req != REQ_SUBSYSTEM,
+				   .rows = w->height,
+				   .cols = w->width,
+				   .notify_watch = w->app->cfg.notify_watch > 0,
+				   .rec = rec };
+	if (!w->row_open || gh_live_run_dir(w->app->data_dir, run_dir, sizeof run_dir) < 0)
+		return;
+	int r = gh_live_open(&lo, w->ev, &w->live);
+	if (r < 0)
+		gh_warn("session %s: no live socket: %s", w->sid, gh_strerror(r));
+}
+
 /* Relay between the user's channel and the target (R, its target channel
  * attached) until one side ends. */
 static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
@@ -981,8 +1038,10 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		ssh_event_dopoll(w->ev, POLL_MS);
+		ssh_event_dopoll(w->ev, gh_live_busy(w->live) ? LIVE_POLL_MS : POLL_MS);
 		now = gh_mono_ms();
+		if (w->live)
+			live_poll(w);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -1001,8 +1060,13 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		} else if (idle_ms > 0 && now - w->last_input_ms > idle_ms) {
 			gh_relay_abort(r, "idle timeout", now);
 			aborted = true;
+		} else if (gh_live_kill_reason(w->live)) {
+			gh_relay_abort(r, gh_live_kill_reason(w->live), now);
+			aborted = true;
+			w->killed = true;
 		}
 	}
+	gh_live_detach(w->live);
 	file_events_flush(w); /* the last ones come from the pump's end */
 	gh_relay_get_result(r, res);
 	if (!from_menu && res->client_finished)
@@ -1015,6 +1079,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 			 w->sid, w->user.name);
 		if (w->ch && ssh_is_connected(w->s) && !w->client_closed)
 			say(w, "the session recording failed; the session was ended");
+	} else if (w->killed && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
+		say(w, "%s[gatehouse: this session was %s]", nl(w), res->reason);
 	} else if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
 		if (stop_requested)
 			say(w, "gatehouse is shutting down");
@@ -1151,8 +1217,11 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		env[i].name = w->env[i].name;
 		env[i].value = w->env[i].value;
 	}
+	live_open(w, rec);
 	struct gh_relay_opts ro_relay = { .client = w->ch,
 					  .rec = rec,
+					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
+					  .tap_ud = w->live,
 					  .record_input = w->app->cfg.record_input != 0,
 					  .finish_client = !from_menu,
 					  .sftp = w->req == REQ_SUBSYSTEM,
@@ -1178,6 +1247,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		close_reason = err;
 		goto out;
 	}
+	if (w->live)
+		gh_live_set_relay(w->live, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1225,10 +1296,15 @@ out:
 		w->fev = NULL;
 		w->fev_asset = w->fev_account = NULL;
 	}
-	if (rec)
-		gh_rec_close(rec);
+	if (rec) {
+		char rec_sha[65];
+		uint64_t rec_bytes = gh_rec_bytes_written(rec);
+		int rec_err = gh_rec_close_digest(rec, rec_sha);
+		gh_audit_recording_closed(w->st, &aw, a->name, account, rec_bytes, rec_err, rec_sha);
+	}
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
+	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
 	if (tch) {
 		ssh_channel_free(tch);
 	}
@@ -1505,7 +1581,7 @@ static int run_menu(struct worker *w)
 		free(items);
 		free(nodes);
 		free(ids);
-		if (rc != 1 || !client_alive(w) || stop_requested)
+		if (rc != 1 || !client_alive(w) || stop_requested || w->killed)
 			return rc == 0 ? 0 : 1;
 		if (w->row_open)
 			row_close(w, -1, NULL, 0, 0, "ended");
@@ -1539,6 +1615,7 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, FRONT_HOSTKEY_ALGS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, FRONT_BANNER) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
 				 FRONT_USER_KEY_TYPES) < 0) {
 		gh_error("cannot configure the SSH server: %s", ssh_get_error(b));
@@ -1603,6 +1680,9 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		close(args->fd);
 		goto out;
 	}
+	/* the host keys are in the session now: nothing more needs root */
+	if (gh_priv_drop(args->priv) < 0)
+		goto out;
 	w->scb.userdata = w;
 	w->scb.auth_password_function = cb_auth_password;
 	w->scb.auth_pubkey_function = cb_auth_pubkey;

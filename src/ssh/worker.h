@@ -5,6 +5,7 @@
 #pragma once
 
 struct gh_app;
+struct gh_priv;
 
 struct gh_worker_args {
 	int fd;                /* accepted socket (owned) */
@@ -12,6 +13,7 @@ struct gh_worker_args {
 	int peer_port;
 	int status_fd;         /* write end of the pipe to the master (owned) */
 	const char *ed25519_path, *rsa_path;
+	const struct gh_priv *priv; /* the drop after accept (borrowed; NULL: none) */
 };
 
 /* Status bytes written to status_fd. */
