@@ -56,6 +56,8 @@ def test_cidr_allows_one_source_and_refuses_another(ghenv):
 
     # deleting the deny rule lets 127.0.0.2 in again (no rule matches: allowed)
     g.cli("loginacl", "del", "elsewhere")
+    changes = [e["method"] for e in g.events("change") if e["result"] == "ok"]
+    assert changes.count("loginacl add") == 2 and "loginacl del" in changes
     again = run_from(g, "127.0.0.2")
     assert again.returncode == 0, again.stderr
 
