@@ -54,6 +54,7 @@
 #define LIVE_POLL_MS 20 /* while output waits for a watcher */
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
+#define ENROL_GRACE_S 300 /* login grace once the TOTP enrolment screen is shown */
 #define NOT_PERMITTED "not permitted"
 /* sftp file events waiting to be written (per poll iteration) */
 #define MAX_FILE_EVENTS 1024
@@ -422,6 +423,9 @@ static int kbdint(struct worker *w, ssh_message msg)
 	if (ssh_message_auth_interactive_request(msg, "Gatehouse", instruction, 1, prompts, echo) ==
 	    SSH_OK)
 		w->mfa.asked = true;
+	/* scanning a QR code takes longer than typing a password */
+	if (w->mfa.enrol && w->app->cfg.login_grace_time < ENROL_GRACE_S)
+		alarm(ENROL_GRACE_S);
 	gh_mfa_text_free(instruction);
 	gh_mfa_text_free(prompt);
 	return 0;
