@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "live/live.h"
 #include "policy/policy.h"
 #include "record/record.h"
 #include "relay/relay.h"
@@ -12,6 +13,7 @@
 #include "ssh/authgate.h"
 #include "ssh/execclass.h"
 #include "ssh/login.h"
+#include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
 #include "ssh/priv.h"
 #include "store/store.h"
@@ -51,6 +53,7 @@
 #define MAX_ENV_VALUE 256
 #define MAX_COMMAND 65536
 #define POLL_MS 500
+#define LIVE_POLL_MS 20 /* while output waits for a watcher */
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
 #define NOT_PERMITTED "not permitted"
@@ -96,6 +99,8 @@ struct worker {
 	bool authed;
 	int auth_failures;
 	bool too_many;
+	struct gh_mfa mfa;       /* second factor, active after the first one */
+	char first_method[16];
 
 	/* the user's channel */
 	bool pty;
@@ -119,6 +124,10 @@ struct worker {
 	/* the current session row */
 	char sid[33];
 	bool row_open;
+
+	/* live operations on the relayed session (src/live) */
+	struct gh_live *live;
+	bool killed;             /* ended by gatehouse session kill */
 
 	/* sftp: actions granted on protocol sftp, and the file events the
 	 * engine reported inside libssh callbacks, written after each poll */
@@ -312,6 +321,8 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	w->have_user = true;
 	if (w->user.disabled)
 		return "disabled";
+	if (gh_store_user_locked(w->st, w->user.id) != 0)
+		return "locked";
 	return NULL;
 }
 
@@ -325,10 +336,118 @@ static void auth_success(struct worker *w, const char *method)
 	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
 }
 
+/* A failed second-factor step: counted and audited like any failure, but
+ * the user found by the first factor is kept for the next try. */
+static void mfa_fail(struct worker *w, const char *reason)
+{
+	w->auth_failures++;
+	struct gh_audit_who a = who(w);
+	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
+	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
+		reason);
+	if (w->app->cfg.auth_failure_delay_ms > 0)
+		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
+	if (w->auth_failures >= w->app->cfg.max_auth_tries)
+		w->too_many = true;
+}
+
+/* The first factor (METHOD) passed: the login ACL, then the second factor
+ * when the user needs one (SSH_AUTH_PARTIAL: keyboard-interactive next). */
+static int auth_first_factor(struct worker *w, const char *method)
+{
+	char reason[256];
+	bool need = false;
+	if (gh_login_acl_check(w->st, &w->user, w->args->peer_ip, gh_now(), reason,
+			       sizeof reason) < 0)
+		return auth_fail(w, method, reason);
+	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
+		return auth_fail(w, method, "store error");
+	if (!need) {
+		auth_success(w, method);
+		return SSH_AUTH_SUCCESS;
+	}
+	if (gh_mfa_start(&w->mfa, w->app->vault, &w->user) < 0)
+		return auth_fail(w, method, "totp seed unavailable");
+	snprintf(w->first_method, sizeof w->first_method, "%s", method);
+	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_INTERACTIVE);
+	gh_info("%s from %s passed %s; TOTP code %s", w->presented, w->source, method,
+		w->mfa.enrol ? "enrolment next" : "next");
+	return SSH_AUTH_PARTIAL;
+}
+
+/* keyboard-interactive (libssh 0.10 has no server callback for it: it
+ * comes as a message): the TOTP prompt after the first factor. */
+static int kbdint(struct worker *w, ssh_message msg)
+{
+	if (!w->mfa.active || w->authed) {
+		/* not offered before the first factor: a plain failure */
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+		return 1;
+	}
+	if (ssh_message_auth_kbdint_is_response(msg)) {
+		const char *reason = "bad totp code";
+		int r = GH_EAUTH;
+		bool asked = w->mfa.asked, enrol = w->mfa.enrol;
+		w->mfa.asked = false;
+		if (asked && ssh_userauth_kbdint_getnanswers(w->s) == 1)
+			r = gh_mfa_check(&w->mfa, w->st, w->app->vault,
+					 ssh_userauth_kbdint_getanswer(w->s, 0), gh_now(), &reason);
+		if (r == 0) {
+			char why[64];
+			snprintf(why, sizeof why, "totp %s after %s", enrol ? "enrolled" : "code",
+				 w->first_method);
+			gh_mfa_clear(&w->mfa);
+			ssh_message_auth_reply_success(msg, 0);
+			w->authed = true;
+			struct gh_audit_who a = who(w);
+			gh_audit_login(w->st, &a, "keyboard-interactive", true, why);
+			gh_info("login of %s from %s (%s)", w->presented, w->source, why);
+			notify_master(w, GH_WORKER_AUTHENTICATED);
+			return 0;
+		}
+		mfa_fail(w, asked ? reason : "unexpected keyboard-interactive response");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *name = ssh_message_auth_user(msg);
+	if (!name || strcmp(name, w->first_name) != 0) {
+		mfa_fail(w, "login name changed");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	char *instruction = NULL, *prompt = NULL;
+	if (gh_mfa_challenge(&w->mfa, w->user.name, &instruction, &prompt) < 0) {
+		mfa_fail(w, "totp error");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *prompts[] = { prompt };
+	char echo[] = { 0 };
+	if (ssh_message_auth_interactive_request(msg, "Gatehouse", instruction, 1, prompts, echo) ==
+	    SSH_OK)
+		w->mfa.asked = true;
+	gh_mfa_text_free(instruction);
+	gh_mfa_text_free(prompt);
+	return 0;
+}
+
+static int cb_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct worker *w = userdata;
+	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
+	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_INTERACTIVE)
+		return kbdint(w, msg);
+	return 1; /* the default reply: refused */
+}
+
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	/* a suspect connection hashes behind the others (authgate.h) */
 	int gate = w->args->suspect || w->auth_failures > 0
@@ -349,8 +468,7 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 	gh_auth_gate_leave(gate);
 	if (!ok)
 		return auth_fail(w, "password", "bad password");
-	auth_success(w, "password");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "password");
 }
 
 /* True when PUBKEY is one of the user's registered keys. */
@@ -378,6 +496,10 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 			  char signature_state, void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why)
 		return auth_fail(w, "publickey", why);
@@ -391,8 +513,7 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	}
 	if (signature_state != SSH_PUBLICKEY_STATE_VALID)
 		return auth_fail(w, "publickey", "bad signature");
-	auth_success(w, "publickey");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "publickey");
 }
 
 /* ---- the user's channel ---------------------------------------------------- */
@@ -544,6 +665,7 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 	w->height = height;
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
+		gh_live_resize(w->live, height, width);
 	} else if (w->menu) {
 		gh_menu_resize(w->menu, width, height);
 		menu_flush(w);
@@ -880,6 +1002,34 @@ static void file_events_flush(struct worker *w)
 	w->n_fev = 0;
 }
 
+/* Live operations after a poll: requests, watchers, a notice for the user. */
+static void live_poll(struct worker *w)
+{
+	char note[200];
+	gh_live_tick(w->live);
+	if (gh_live_take_notice(w->live, note, sizeof note) && client_alive(w))
+		say(w, "%s%s", nl(w), note);
+}
+
+/* Open the live socket of the session about to be relayed (a failure is
+ * logged: the session goes on without live operations). */
+static void live_open(struct worker *w, struct gh_rec *rec)
+{
+	char run_dir[4096];
+	struct gh_live_opts lo = { .run_dir = run_dir,
+				   .session_id = w->sid,
+				   .pty = w->pty && w->req != REQ_SUBSYSTEM,
+				   .rows = w->height,
+				   .cols = w->width,
+				   .notify_watch = w->app->cfg.notify_watch > 0,
+				   .rec = rec };
+	if (!w->row_open || gh_live_run_dir(w->app->data_dir, run_dir, sizeof run_dir) < 0)
+		return;
+	int r = gh_live_open(&lo, w->ev, &w->live);
+	if (r < 0)
+		gh_warn("session %s: no live socket: %s", w->sid, gh_strerror(r));
+}
+
 /* Relay between the user's channel and the target (R, its target channel
  * attached) until one side ends. */
 static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
@@ -900,8 +1050,10 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		ssh_event_dopoll(w->ev, POLL_MS);
+		ssh_event_dopoll(w->ev, gh_live_busy(w->live) ? LIVE_POLL_MS : POLL_MS);
 		now = gh_mono_ms();
+		if (w->live)
+			live_poll(w);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -920,8 +1072,13 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		} else if (idle_ms > 0 && now - w->last_input_ms > idle_ms) {
 			gh_relay_abort(r, "idle timeout", now);
 			aborted = true;
+		} else if (gh_live_kill_reason(w->live)) {
+			gh_relay_abort(r, gh_live_kill_reason(w->live), now);
+			aborted = true;
+			w->killed = true;
 		}
 	}
+	gh_live_detach(w->live);
 	file_events_flush(w); /* the last ones come from the pump's end */
 	gh_relay_get_result(r, res);
 	if (!from_menu && res->client_finished)
@@ -934,6 +1091,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 			 w->sid, w->user.name);
 		if (w->ch && ssh_is_connected(w->s) && !w->client_closed)
 			say(w, "the session recording failed; the session was ended");
+	} else if (w->killed && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
+		say(w, "%s[gatehouse: this session was %s]", nl(w), res->reason);
 	} else if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
 		if (stop_requested)
 			say(w, "gatehouse is shutting down");
@@ -1070,8 +1229,11 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		env[i].name = w->env[i].name;
 		env[i].value = w->env[i].value;
 	}
+	live_open(w, rec);
 	struct gh_relay_opts ro_relay = { .client = w->ch,
 					  .rec = rec,
+					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
+					  .tap_ud = w->live,
 					  .record_input = w->app->cfg.record_input != 0,
 					  .finish_client = !from_menu,
 					  .sftp = w->req == REQ_SUBSYSTEM,
@@ -1097,6 +1259,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		close_reason = err;
 		goto out;
 	}
+	if (w->live)
+		gh_live_set_relay(w->live, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1144,10 +1308,15 @@ out:
 		w->fev = NULL;
 		w->fev_asset = w->fev_account = NULL;
 	}
-	if (rec)
-		gh_rec_close(rec);
+	if (rec) {
+		char rec_sha[65];
+		uint64_t rec_bytes = gh_rec_bytes_written(rec);
+		int rec_err = gh_rec_close_digest(rec, rec_sha);
+		gh_audit_recording_closed(w->st, &aw, a->name, account, rec_bytes, rec_err, rec_sha);
+	}
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
+	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
 	if (tch) {
 		ssh_channel_free(tch);
 	}
@@ -1424,7 +1593,7 @@ static int run_menu(struct worker *w)
 		free(items);
 		free(nodes);
 		free(ids);
-		if (rc != 1 || !client_alive(w) || stop_requested)
+		if (rc != 1 || !client_alive(w) || stop_requested || w->killed)
 			return rc == 0 ? 0 : 1;
 		if (w->row_open)
 			row_close(w, -1, NULL, 0, 0, "ended");
@@ -1532,6 +1701,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->scb.channel_open_request_session_function = cb_channel_open;
 	ssh_callbacks_init(&w->scb);
 	ssh_set_server_callbacks(w->s, &w->scb);
+	ssh_set_message_callback(w->s, cb_message, w);
 	if (ssh_handle_key_exchange(w->s) != SSH_OK) {
 		char esc[256];
 		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
@@ -1593,6 +1763,7 @@ out:
 	ssh_free(w->s);
 	ssh_bind_free(bind);
 	auth_reset_user(w);
+	gh_mfa_clear(&w->mfa);
 	for (size_t i = 0; i < w->n_env; i++) {
 		free(w->env[i].name);
 		free(w->env[i].value);
