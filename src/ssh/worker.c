@@ -10,6 +10,7 @@
 #include "record/record.h"
 #include "relay/relay.h"
 #include "sftp/sftp.h"
+#include "ssh/authgate.h"
 #include "ssh/execclass.h"
 #include "ssh/login.h"
 #include "ssh/loginpolicy.h"
@@ -25,6 +26,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +289,7 @@ static int auth_fail(struct worker *w, const char *method, const char *reason)
 	struct gh_audit_who a = who(w);
 	gh_audit_login(w->st, &a, method, false, reason);
 	gh_info("login failure for %s from %s (%s): %s", w->presented, w->source, method, reason);
+	notify_master(w, GH_WORKER_AUTH_FAILED);
 	auth_reset_user(w);
 	if (w->app->cfg.auth_failure_delay_ms > 0)
 		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
@@ -331,6 +334,7 @@ static void auth_success(struct worker *w, const char *method)
 	gh_audit_login(w->st, &a, method, true, NULL);
 	gh_info("login of %s from %s (%s)", w->presented, w->source, method);
 	notify_master(w, GH_WORKER_AUTHENTICATED);
+	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
 }
 
 /* A failed second-factor step: counted and audited like any failure, but
@@ -449,16 +453,24 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 		return SSH_AUTH_DENIED;
 	}
 	const char *why = auth_prepare(w, user);
+	/* a suspect connection hashes behind the others (authgate.h) */
+	int gate = w->args->suspect || w->auth_failures > 0
+			   ? gh_auth_gate_enter(w->app->cfg.data_dir) : -1;
 	if (why) {
 		/* spend about the time a real check takes */
 		char *dummy = NULL;
 		if (gh_password_hash(password, w->app->cfg.password_hash_strength, &dummy) == 0)
 			free(dummy);
+		gh_auth_gate_leave(gate);
 		return auth_fail(w, "password", why);
 	}
-	if (!w->user.password_hash)
+	if (!w->user.password_hash) {
+		gh_auth_gate_leave(gate);
 		return auth_fail(w, "password", "no password set");
-	if (gh_password_verify(w->user.password_hash, password) != 0)
+	}
+	bool ok = gh_password_verify(w->user.password_hash, password) == 0;
+	gh_auth_gate_leave(gate);
+	if (!ok)
 		return auth_fail(w, "password", "bad password");
 	return auth_first_factor(w, "password");
 }
