@@ -7,14 +7,14 @@
 #   SFTP_BENCH_ARGS   sftp_bench.py    (sftp upload/download, ProxyJump)
 #   CONC_BENCH_ARGS   concurrency.py   (N concurrent sessions: memory, latency)
 #   SOAK_BENCH_ARGS   soak.py          (open/close loop: leaks)
-#   BENCH_ONLY        a space separated subset of: ssh sftp concurrency soak
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-ssh sftp concurrency soak}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -24,6 +24,12 @@ if [ -x "$BUILD_DIR/policy_bench" ]; then
 	"$BUILD_DIR/policy_bench"
 else
 	echo "== policy_bench: not built in $BUILD_DIR, skipped"
+fi
+
+if want audit && [ -x "$BUILD_DIR/audit_bench" ]; then
+	echo "== audit_bench (1,000,000 events; AUDIT_BENCH_ARGS adds options)"
+	# shellcheck disable=SC2086
+	"$BUILD_DIR/audit_bench" ${AUDIT_BENCH_ARGS:-} || STATUS=1
 fi
 
 # Each script needs root (it starts sshd on loopback) and cleans up after itself.

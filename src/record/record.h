@@ -64,6 +64,8 @@ int gh_rec_open(const char *path, const struct gh_rec_opts *o, struct gh_rec **r
 int gh_rec_output(struct gh_rec *r, int64_t now_ms, const void *data, size_t len);
 int gh_rec_input(struct gh_rec *r, int64_t now_ms, const void *data, size_t len); /* no-op unless record_input */
 int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height);
+/* An asciicast marker ("m") with LABEL (at most 200 bytes kept). */
+int gh_rec_marker(struct gh_rec *r, int64_t now_ms, const char *label);
 
 /* Finish the current gzip member when it is due (see above). Cheap when
  * nothing is due: call it from the relay loop at every wake-up. */
@@ -73,6 +75,11 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms);
  * free. Returns the first error met during the recording's life or on
  * close. Accepts NULL (returns 0). */
 int gh_rec_close(struct gh_rec *r);
+
+/* gh_rec_close, and with SHA256_HEX (65 bytes) not NULL, the lowercase hex
+ * SHA-256 of every byte written to the file (what sha256sum prints for it,
+ * unless a write failed part way). */
+int gh_rec_close_digest(struct gh_rec *r, char *sha256_hex);
 
 /* Bytes of gzip data written to the file so far (finished members and
  * whatever zlib has emitted of the current one). */
