@@ -50,6 +50,7 @@ static const struct opt options[] = {
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+	{ "review_timeout", T_INT, O(review_timeout), "300", 1, 86400, NULL },
 };
 #undef O
 

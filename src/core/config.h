@@ -32,6 +32,7 @@ struct gh_config {
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */
+	int review_timeout;       /* seconds a command held for review waits for a decision */
 };
 
 #define GH_CONFIG_ERRLEN 512

@@ -1459,3 +1459,21 @@ int gh_store_event_verify(struct gh_store *st, int64_t *ret_bad_id)
 		*ret_bad_id = v.bad_id;
 	return r;
 }
+
+/* ---- for the store's other files (db.h) ------------------------------------ */
+
+int gh_store_q(struct gh_store *st, const char *sql, const struct gh_db_val *p, int n,
+	       gh_db_row_fn fn, void *ud, int64_t *ret_id, int *ret_changes)
+{
+	return q(st, sql, p, n, fn, ud, ret_id, ret_changes);
+}
+
+int gh_store_tx_begin(struct gh_store *st)
+{
+	return tx_begin(st);
+}
+
+int gh_store_tx_end(struct gh_store *st, int r)
+{
+	return tx_end(st, r);
+}
