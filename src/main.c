@@ -23,6 +23,9 @@ static const char usage[] =
 	"  event     the audit log and its hash chain\n"
 	"  replay    play a session recording in the terminal\n"
 	"  config    check or show the configuration\n"
+	"  cmdgroup  command groups (commands or regexes)\n"
+	"  cmdfilter command filters: reject, review, warn or accept command groups\n"
+	"  request   commands held for review: list, approve, deny\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -39,6 +42,7 @@ static const struct {
 	{ "asset", gh_cmd_asset },     { "account", gh_cmd_account }, { "perm", gh_cmd_perm },
 	{ "session", gh_cmd_session }, { "event", gh_cmd_event },     { "replay", gh_cmd_replay },
 	{ "config", gh_cmd_config },
+	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)
