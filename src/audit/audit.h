@@ -57,3 +57,12 @@ struct gh_audit_file_op {
  * status=N` with the operation and paths escaped (gh_escape). */
 int gh_audit_file(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		  const char *account, const struct gh_audit_file_op *op);
+
+/* kind "command": one command line checked by the command filter.
+ * METHOD "exec" | "interactive"; RESULT the verdict "accept" | "reject" |
+ * "warn" | "review-approved" | "review-denied" | "review-timeout"; RULE the
+ * deciding filter's name (NULL when none matched); DETAIL
+ * `cmd="..."` (escaped) and ` group=NAME` when a group matched. */
+int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		     const char *account, const char *method, const char *result,
+		     const char *rule, const char *cmd, const char *group);

@@ -9,6 +9,7 @@
 #include "record/record.h"
 #include "relay/relay.h"
 #include "sftp/sftp.h"
+#include "ssh/cmdguard.h"
 #include "ssh/execclass.h"
 #include "ssh/login.h"
 #include "ssh/menu.h"
@@ -1180,6 +1181,27 @@ static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const s
 	return r;
 }
 
+/* Review waits: keep the user's session served, notice when it goes. */
+static bool review_poll(void *ud, int ms)
+{
+	struct worker *w = ud;
+	ssh_event_dopoll(w->ev, ms);
+	return client_alive(w) && !stop_requested;
+}
+
+static void review_say(void *ud, const char *line)
+{
+	say(ud, "%s", line);
+}
+
+static int exec_filter(struct worker *w, const struct gh_asset *a, const char *account)
+{
+	struct gh_audit_who aw = who(w);
+	struct gh_cmdguard_wait wt = { .poll = review_poll, .say = review_say, .ud = w };
+	return gh_cmdguard_exec(w->st, &aw, &w->user, a, account, w->command,
+				w->app->cfg.review_timeout, &wt);
+}
+
 /* user@account@asset / user@asset: straight to the target. */
 static int run_direct(struct worker *w)
 {
@@ -1237,6 +1259,12 @@ static int run_direct(struct worker *w)
 	/* scp, rsync and git execs also need their upload or download */
 	if (exec_authorize(w, &pc, &a, account, &ec) < 0) {
 		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+		goto out;
+	}
+	/* the command filters (src/ssh/cmdguard.h) */
+	if (w->req == REQ_EXEC && exec_filter(w, &a, account) < 0) {
+		row_close(w, -1, NULL, 0, 0, "command refused");
+		status = GH_CMDGUARD_EXIT_REJECTED;
 		goto out;
 	}
 	/* sftp needs connect only; every file operation is then checked
