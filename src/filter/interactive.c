@@ -1,0 +1,411 @@
+/* Interactive command filter (interactive.h). */
+#include "filter/interactive.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <vterm.h>
+
+enum state {
+	ST_IDLE = 0,  /* passing input */
+	ST_ECHO,      /* Enter held: waiting for the echo to settle */
+	ST_PROMPT,    /* a line went (or was cancelled): waiting for the next prompt */
+};
+
+struct gh_ifilter {
+	struct gh_ifilter_ops ops;
+	VTerm *vt;
+	VTermScreen *scr;
+	int rows, cols;
+	bool alt;
+	bool alt_noted;
+
+	enum state st;
+	int64_t since_ms;        /* when the state began */
+	int64_t last_out_ms;     /* last target output */
+
+	/* the line being typed */
+	bool started;
+	int start_row, start_col; /* cursor when its first byte went */
+	char typed[GH_IFILTER_MAX_LINE];
+	size_t n_typed;
+	bool typed_valid;        /* no editing keys made the reconstruction unreliable */
+	char enter[2];           /* the Enter bytes held (CR, LF or CR LF) */
+	size_t n_enter;
+
+	/* user input not yet processed */
+	unsigned char *pend;
+	size_t n_pend;
+};
+
+static int cb_settermprop(VTermProp prop, VTermValue *val, void *user)
+{
+	struct gh_ifilter *f = user;
+	if (prop == VTERM_PROP_ALTSCREEN)
+		f->alt = val->boolean != 0;
+	return 1;
+}
+
+static int cb_pushline(int cols, const VTermScreenCell *cells, void *user)
+{
+	struct gh_ifilter *f = user;
+	f->start_row--; /* the screen scrolled: the line start moved up */
+	return 1;
+}
+
+static const VTermScreenCallbacks screen_cbs = {
+	.settermprop = cb_settermprop,
+	.sb_pushline = cb_pushline,
+};
+
+static void discard_output(const char *s, size_t len, void *user)
+{
+	(void)s;
+	(void)len;
+	(void)user;
+}
+
+int gh_ifilter_new(int rows, int cols, const struct gh_ifilter_ops *ops, struct gh_ifilter **ret)
+{
+	if (rows < 2 || cols < 2 || rows > 1000 || cols > 1000 || !ops || !ops->to_target ||
+	    !ops->decide)
+		return GH_EINVAL;
+	struct gh_ifilter *f = calloc(1, sizeof *f);
+	if (!f)
+		return GH_ENOMEM;
+	f->ops = *ops;
+	f->rows = rows;
+	f->cols = cols;
+	f->pend = malloc(GH_IFILTER_MAX_PENDING);
+	f->vt = vterm_new(rows, cols);
+	if (!f->pend || !f->vt) {
+		gh_ifilter_free(f);
+		return GH_ENOMEM;
+	}
+	vterm_set_utf8(f->vt, 1);
+	vterm_output_set_callback(f->vt, discard_output, NULL);
+	f->scr = vterm_obtain_screen(f->vt);
+	vterm_screen_set_callbacks(f->scr, &screen_cbs, f);
+	vterm_screen_enable_altscreen(f->scr, 1);
+	vterm_screen_reset(f->scr, 1);
+	f->typed_valid = true;
+	*ret = f;
+	return 0;
+}
+
+struct gh_ifilter *gh_ifilter_free(struct gh_ifilter *f)
+{
+	if (!f)
+		return NULL;
+	if (f->vt)
+		vterm_free(f->vt);
+	free(f->pend);
+	free(f);
+	return NULL;
+}
+
+void gh_ifilter_output(struct gh_ifilter *f, const void *data, size_t len, int64_t now_ms)
+{
+	if (!len)
+		return;
+	vterm_input_write(f->vt, data, len);
+	f->last_out_ms = now_ms;
+	if (f->alt != f->alt_noted) {
+		f->alt_noted = f->alt;
+		if (f->ops.note)
+			f->ops.note(f->ops.ud, f->alt ? "paused" : "resumed");
+		if (!f->alt) { /* back at the shell: whatever was typed is unknown */
+			f->started = false;
+			f->n_typed = 0;
+			f->typed_valid = true;
+		}
+	}
+}
+
+void gh_ifilter_resize(struct gh_ifilter *f, int rows, int cols)
+{
+	if (rows < 2 || cols < 2 || rows > 1000 || cols > 1000)
+		return;
+	vterm_set_size(f->vt, rows, cols);
+	f->rows = rows;
+	f->cols = cols;
+}
+
+bool gh_ifilter_paused(const struct gh_ifilter *f)
+{
+	return f->alt;
+}
+
+bool gh_ifilter_busy(const struct gh_ifilter *f)
+{
+	return f->st != ST_IDLE || f->n_pend > 0;
+}
+
+size_t gh_ifilter_room(const struct gh_ifilter *f)
+{
+	return GH_IFILTER_MAX_PENDING - f->n_pend;
+}
+
+static size_t utf8_put(uint32_t c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	if (c < 0x110000) {
+		out[0] = (char)(0xf0 | (c >> 18));
+		out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[3] = (char)(0x80 | (c & 0x3f));
+		return 4;
+	}
+	return 0;
+}
+
+/* The text of screen row ROW from column COL, trailing blanks trimmed,
+ * appended to OUT (capacity CAP, NUL-terminated). Returns the number of
+ * columns the row's text used (COL + its width). */
+static int row_text(struct gh_ifilter *f, int row, int col, char *out, size_t *n, size_t cap)
+{
+	size_t start = *n, last = *n;
+	int used = col;
+	for (int c = col; c < f->cols; c++) {
+		VTermScreenCell cell;
+		VTermPos pos = { .row = row, .col = c };
+		if (!vterm_screen_get_cell(f->scr, pos, &cell))
+			break;
+		if (cell.chars[0] == (uint32_t)-1) /* right half of a wide character */
+			continue;
+		if (cell.chars[0] == 0) {
+			if (*n + 1 < cap)
+				out[(*n)++] = ' ';
+			continue;
+		}
+		for (int k = 0; k < VTERM_MAX_CHARS_PER_CELL && cell.chars[k]; k++) {
+			char u[4];
+			size_t m = utf8_put(cell.chars[k], u);
+			if (*n + m < cap) {
+				memcpy(out + *n, u, m);
+				*n += m;
+			}
+		}
+		last = *n;
+		used = c + 1;
+	}
+	(void)start;
+	*n = last;
+	out[*n] = 0;
+	return used;
+}
+
+/* The line from the start position to the cursor row. */
+static void screen_line(struct gh_ifilter *f, char *out, size_t cap)
+{
+	VTermState *vs = vterm_obtain_state(f->vt);
+	VTermPos cur;
+	vterm_state_get_cursorpos(vs, &cur);
+	size_t n = 0;
+	out[0] = 0;
+	int row = f->start_row, col = f->start_col;
+	if (row < 0) { /* scrolled off the top: read what is left */
+		row = 0;
+		col = 0;
+	}
+	if (row > cur.row) { /* the screen was cleared: the cursor row only */
+		row = cur.row;
+		col = 0;
+	}
+	for (int r = row; r <= cur.row && r < f->rows; r++) {
+		int used = row_text(f, r, r == row ? col : 0, out, &n, cap);
+		/* a row filled to the margin continues on the next one */
+		if (used < f->cols && r < cur.row && n + 1 < cap) {
+			out[n++] = ' ';
+			out[n] = 0;
+		}
+	}
+	/* trim both ends */
+	while (n > 0 && out[n - 1] == ' ')
+		out[--n] = 0;
+	size_t s = 0;
+	while (out[s] == ' ')
+		s++;
+	if (s)
+		memmove(out, out + s, n - s + 1);
+}
+
+static void line_reset(struct gh_ifilter *f)
+{
+	f->started = false;
+	f->n_typed = 0;
+	f->typed_valid = true;
+	f->n_enter = 0;
+}
+
+static void set_state(struct gh_ifilter *f, enum state st, int64_t now_ms)
+{
+	f->st = st;
+	f->since_ms = now_ms;
+}
+
+static void consume(struct gh_ifilter *f, size_t n)
+{
+	memmove(f->pend, f->pend + n, f->n_pend - n);
+	f->n_pend -= n;
+}
+
+/* Has the target settled since the state began? */
+static bool settled(const struct gh_ifilter *f, int64_t now_ms)
+{
+	if (now_ms - f->since_ms >= GH_IFILTER_MAX_WAIT_MS)
+		return true;
+	int64_t ref = f->last_out_ms > f->since_ms ? f->last_out_ms : f->since_ms;
+	return now_ms - ref >= GH_IFILTER_QUIET_MS;
+}
+
+static void decide_line(struct gh_ifilter *f, int64_t now_ms)
+{
+	char *screen = malloc(GH_IFILTER_MAX_LINE * 4 + 8);
+	bool ok = false;
+	if (screen) {
+		screen_line(f, screen, GH_IFILTER_MAX_LINE * 4 + 8);
+		f->typed[f->n_typed < sizeof f->typed ? f->n_typed : sizeof f->typed - 1] = 0;
+		ok = f->ops.decide(f->ops.ud, screen, f->typed_valid ? f->typed : NULL);
+		free(screen);
+	}
+	if (ok) {
+		/* the Enter was consumed into f->enter; the target has room for
+		 * 2 bytes or the line waits */
+		if (f->ops.to_target(f->ops.ud, f->enter, f->n_enter) < f->n_enter)
+			return; /* unlikely; retried at the next tick */
+	} else {
+		f->ops.to_target(f->ops.ud, "\x03", 1);
+		if (f->n_pend > 0) {
+			f->n_pend = 0;
+			if (f->ops.tell)
+				f->ops.tell(f->ops.ud, "the rest of the input was discarded");
+		}
+	}
+	line_reset(f);
+	set_state(f, ST_PROMPT, now_ms);
+}
+
+static bool is_enter(unsigned char c)
+{
+	return c == '\r' || c == '\n';
+}
+
+static void process(struct gh_ifilter *f, int64_t now_ms)
+{
+	for (int guard = 0; guard < 100000; guard++) {
+		if (f->st == ST_ECHO) {
+			if (!settled(f, now_ms))
+				return;
+			decide_line(f, now_ms);
+			if (f->st == ST_ECHO)
+				return;
+			continue;
+		}
+		if (f->st == ST_PROMPT) {
+			if (!settled(f, now_ms))
+				return;
+			set_state(f, ST_IDLE, now_ms);
+		}
+		if (f->n_pend == 0)
+			return;
+		if (f->alt) { /* full-screen program: pass everything */
+			size_t k = f->ops.to_target(f->ops.ud, f->pend, f->n_pend);
+			consume(f, k);
+			if (k == 0)
+				return;
+			continue;
+		}
+		unsigned char c = f->pend[0];
+		if (is_enter(c)) {
+			size_t k = 1;
+			if (c == '\r' && f->n_pend > 1 && f->pend[1] == '\n')
+				k = 2;
+			if (!f->started) { /* nothing typed: nothing to check */
+				if (f->ops.to_target(f->ops.ud, f->pend, k) < k)
+					return;
+				consume(f, k);
+				line_reset(f);
+				set_state(f, ST_PROMPT, now_ms);
+				continue;
+			}
+			memcpy(f->enter, f->pend, k);
+			f->n_enter = k;
+			consume(f, k);
+			set_state(f, ST_ECHO, now_ms);
+			continue;
+		}
+		/* a run of bytes up to the next Enter */
+		size_t run = 0;
+		while (run < f->n_pend && !is_enter(f->pend[run])) {
+			unsigned char b = f->pend[run++];
+			if (b == 0x03 || b == 0x04) /* ends the line: what follows is a new one */
+				break;
+		}
+		if (!f->started) {
+			VTermPos cur;
+			vterm_state_get_cursorpos(vterm_obtain_state(f->vt), &cur);
+			f->start_row = cur.row;
+			f->start_col = cur.col;
+			f->started = true;
+		}
+		size_t k = f->ops.to_target(f->ops.ud, f->pend, run);
+		bool cancel = false;
+		for (size_t i = 0; i < k; i++) {
+			unsigned char b = f->pend[i];
+			if (b == 0x03 || b == 0x04) /* Ctrl-C, Ctrl-D: the line is gone */
+				cancel = true;
+			else if (b == 0x15) /* Ctrl-U */
+				f->n_typed = 0;
+			else if (b == 0x7f || b == 0x08) {
+				if (f->n_typed > 0)
+					f->n_typed--;
+				/* a UTF-8 continuation byte would need more: give up */
+				if (f->n_typed > 0 && (f->typed[f->n_typed - 1] & 0x80))
+					f->typed_valid = false;
+			} else if (b < 0x20) /* Tab, Esc (arrows, history), Ctrl-A/E/W... */
+				f->typed_valid = false;
+			else if (f->n_typed + 1 < sizeof f->typed)
+				f->typed[f->n_typed++] = (char)b;
+			else
+				f->typed_valid = false;
+		}
+		consume(f, k);
+		if (cancel) {
+			line_reset(f);
+			set_state(f, ST_PROMPT, now_ms);
+			continue;
+		}
+		if (k < run)
+			return; /* the target's buffer is full */
+	}
+}
+
+size_t gh_ifilter_input(struct gh_ifilter *f, const void *data, size_t len, int64_t now_ms)
+{
+	size_t room = gh_ifilter_room(f);
+	size_t n = len < room ? len : room;
+	memcpy(f->pend + f->n_pend, data, n);
+	f->n_pend += n;
+	process(f, now_ms);
+	return n;
+}
+
+void gh_ifilter_tick(struct gh_ifilter *f, int64_t now_ms)
+{
+	process(f, now_ms);
+}
