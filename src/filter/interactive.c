@@ -305,11 +305,13 @@ static bool is_enter(unsigned char c)
 	return c == '\r' || c == '\n';
 }
 
-static void process(struct gh_ifilter *f, int64_t now_ms)
+/* DECIDE false: never call ops.decide (input arrives inside the caller's
+ * callbacks; decisions may block, so they happen in gh_ifilter_tick). */
+static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 {
 	for (int guard = 0; guard < 100000; guard++) {
 		if (f->st == ST_ECHO) {
-			if (!settled(f, now_ms))
+			if (!decide || !settled(f, now_ms))
 				return;
 			decide_line(f, now_ms);
 			if (f->st == ST_ECHO)
@@ -401,11 +403,11 @@ size_t gh_ifilter_input(struct gh_ifilter *f, const void *data, size_t len, int6
 	size_t n = len < room ? len : room;
 	memcpy(f->pend + f->n_pend, data, n);
 	f->n_pend += n;
-	process(f, now_ms);
+	process(f, now_ms, false);
 	return n;
 }
 
 void gh_ifilter_tick(struct gh_ifilter *f, int64_t now_ms)
 {
-	process(f, now_ms);
+	process(f, now_ms, true);
 }

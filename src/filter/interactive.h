@@ -51,7 +51,10 @@ void gh_ifilter_output(struct gh_ifilter *f, const void *data, size_t len, int64
 /* Take up to gh_ifilter_room() bytes of user input; returns how many. */
 size_t gh_ifilter_input(struct gh_ifilter *f, const void *data, size_t len, int64_t now_ms);
 size_t gh_ifilter_room(const struct gh_ifilter *f);
-/* Go on with held input once the wait is over; call often while busy. */
+/* Go on with held input once the wait is over; call often while busy.
+ * Lines are decided only here (never inside gh_ifilter_input), so
+ * ops.decide may block and poll (gh_ifilter_input may then be called
+ * meanwhile: it only queues). */
 void gh_ifilter_tick(struct gh_ifilter *f, int64_t now_ms);
 /* True while input is held (call tick within GH_IFILTER_QUIET_MS). */
 bool gh_ifilter_busy(const struct gh_ifilter *f);

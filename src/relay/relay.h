@@ -51,6 +51,17 @@ struct gh_relay_opts {
 	size_t buffer_size;     /* per direction; 0 = default (1 MiB) */
 	bool sftp;              /* the sftp subsystem: relay through the SFTP engine */
 	struct gh_sftp_hooks sftp_hooks; /* copied; authorize and event, see above */
+	/* Input interception (the interactive command filter): when
+	 * input.take is set, the user's bytes go to it instead of the target
+	 * buffer (at most input.room() at a time); it passes on what may go
+	 * with gh_relay_send_target. input.output sees the target's output as
+	 * it arrives. Called inside libssh callbacks: must not block. */
+	struct {
+		size_t (*take)(void *ud, const void *data, size_t len);
+		size_t (*room)(void *ud);
+		void (*output)(void *ud, const void *data, size_t len);
+		void *ud;
+	} input;
 };
 
 struct gh_relay_result {
@@ -76,6 +87,10 @@ int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len);
 void gh_relay_client_eof(struct gh_relay *r);
 void gh_relay_client_close(struct gh_relay *r);
 void gh_relay_client_window(struct gh_relay *r, int width, int height);
+/* For an input hook: queue bytes for the target (returns how many fit) /
+ * a message for the user (recorded as output like the target's). */
+size_t gh_relay_send_target(struct gh_relay *r, const void *data, size_t len);
+size_t gh_relay_send_client(struct gh_relay *r, const void *data, size_t len);
 
 /* Move data after a poll. NOW_MS: monotonic milliseconds. Returns true
  * when the relay is finished (see gh_relay_get_result). */

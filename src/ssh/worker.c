@@ -10,6 +10,7 @@
 #include "relay/relay.h"
 #include "sftp/sftp.h"
 #include "ssh/cmdguard.h"
+#include "ssh/cmdshell.h"
 #include "ssh/execclass.h"
 #include "ssh/login.h"
 #include "ssh/menu.h"
@@ -122,6 +123,9 @@ struct worker {
 	size_t n_fev;
 	uint64_t fev_dropped;
 	const char *fev_asset, *fev_account; /* borrowed for the session */
+
+	/* the command filter of an interactive shell (NULL: none applies) */
+	struct gh_cmdshell *cmdshell;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -511,6 +515,8 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 		return -1;
 	w->width = width;
 	w->height = height;
+	if (w->cmdshell)
+		gh_cmdshell_resize(w->cmdshell, height, width);
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
 	} else if (w->menu) {
@@ -869,8 +875,10 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		ssh_event_dopoll(w->ev, POLL_MS);
+		ssh_event_dopoll(w->ev, w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30 : POLL_MS);
 		now = gh_mono_ms();
+		if (w->cmdshell)
+			gh_cmdshell_tick(w->cmdshell, now);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -914,6 +922,35 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 static void attach_target(ssh_channel ch, void *userdata)
 {
 	gh_relay_set_target(userdata, ch);
+}
+
+static bool review_poll(void *ud, int ms);
+static void review_say(void *ud, const char *line);
+
+/* The command filter of a shell (src/ssh/cmdshell.h): hooks O when a
+ * filter applies. GH_EINVAL when the filters cannot be loaded. */
+static int shell_filter(struct worker *w, const struct gh_asset *a, const char *account,
+			struct gh_relay_opts *o)
+{
+	struct gh_cmdguard *g = NULL;
+	char err[300];
+	int r = gh_cmdguard_open(w->st, &w->user, a, account, &g, err, sizeof err);
+	if (r < 0) {
+		gh_error("command filters unavailable for %s on %s: %s", w->user.name, a->name, err);
+		return r;
+	}
+	if (!g)
+		return 0;
+	struct gh_cmdshell_ctx c = { .st = w->st,
+				     .who = who(w),
+				     .asset = a->name,
+				     .account = account,
+				     .review_timeout = w->app->cfg.review_timeout,
+				     .wait = { .poll = review_poll, .say = review_say, .ud = w } };
+	r = gh_cmdshell_new(g, &c, w->height, w->width, &w->cmdshell);
+	if (r == 0)
+		gh_cmdshell_hook(w->cmdshell, o);
+	return r;
 }
 
 /* Connect to ASSET as ACCOUNT (policy already allowed it), relay, record,
@@ -1060,12 +1097,20 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 			goto out;
 		}
 	}
+	if (w->req == REQ_SHELL && w->pty && shell_filter(w, a, account, &ro_relay) < 0) {
+		snprintf(err, sizeof err, "command filters unavailable");
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		goto out;
+	}
 	if (gh_relay_new(&ro_relay, &relay) < 0) {
 		snprintf(err, sizeof err, "out of memory");
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
 		goto out;
 	}
+	if (w->cmdshell)
+		gh_cmdshell_attach(w->cmdshell, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1106,6 +1151,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	gh_info("session %s ended: %s (%s)", w->sid, res.reason, detail);
 out:
 	gh_relay_free(relay);
+	w->cmdshell = gh_cmdshell_free(w->cmdshell);
 	if (w->fev) {
 		/* files still open if the relay ended early */
 		file_events_flush(w);
