@@ -43,6 +43,14 @@ int gh_cmd_session(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_recordings(struct gh_cli *cli, int argc, char **argv);
+/* src/cli/audit.c: `audit verify` (also `event verify`'s full form). */
+int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv);
+/* Called by gh_cli_dispatch after the innermost verb ran with exit STATUS:
+ * every verb that is not read-only leaves a kind "change" event. */
+void gh_cli_audit_change(struct gh_cli *cli, const char *noun, const char *verb, int argc,
+			 char **argv, int status);
 int gh_cmd_cmdgroup(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_cmdfilter(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);

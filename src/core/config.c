@@ -27,6 +27,10 @@ struct opt {
 static const char *const db_choices[] = { "sqlite", NULL };
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const strength_choices[] = { "interactive", "moderate", "sensitive", NULL };
+static const char *const facility_choices[] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+	"authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+	"local7", NULL };
 
 #define O(f) offsetof(struct gh_config, f)
 /* "@" in a default stands for the data directory. */
@@ -50,6 +54,10 @@ static const struct opt options[] = {
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+	{ "syslog_target", T_STR, O(syslog_target), "", 0, 0, NULL },
+	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
+	{ "jsonl_file", T_PATH, O(jsonl_file), "", 0, 0, NULL },
+	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
 	{ "review_timeout", T_INT, O(review_timeout), "300", 1, 86400, NULL },
 };
 #undef O

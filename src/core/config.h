@@ -32,6 +32,12 @@ struct gh_config {
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */
+
+	/* audit export and retention (docs/AUDIT.md) */
+	char *syslog_target;      /* udp:H:P | tcp:H:P | unix:PATH; empty = off */
+	char *syslog_facility;    /* authpriv, local0, ... */
+	char *jsonl_file;         /* JSON lines file; empty = off */
+	int recording_retention_days; /* 0 = keep forever */
 	int review_timeout;       /* seconds a command held for review waits for a decision */
 };
 

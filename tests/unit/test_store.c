@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "store/migrations.h"
 #include "store/store.h"
 #include "store/migrations.h"
 
