@@ -259,3 +259,45 @@ def test_cli_errors(ghenv):
     g.cli("request", "approve", "12345", check=1)
     g.cli("request", "approve", "abc", check=2)
     assert json.loads(g.cli("cmdfilter", "list", "--json").stdout) == []
+
+
+# The bypass table of docs/COMMAND-FILTER.md, exec column: (id, command
+# template with {x} the victim file, caught?).
+BYPASS = [
+    ("separator", "ls /tmp >/dev/null;rm -rf {x}", True),
+    ("subst-command-word", "$(echo rm) -f {x}", True),
+    ("script-file", "sh {d}/s.sh", False),
+    ("bash-c", "bash -c 'rm -f {x}'", True),
+    ("multi-line", "echo one\nrm -f {x}", True),
+    ("vim-shell-escape", "vim -es -u NONE -c '!rm -f {x}' -c 'q!'", False),
+    ("base64-to-shell", "echo {b64} | base64 -d | sh", True),
+]
+
+
+@pytest.mark.parametrize("cmd,caught", [(c, k) for _, c, k in BYPASS],
+                         ids=[i for i, _, _ in BYPASS])
+def test_exec_bypass(danger, cmd, caught):
+    import base64
+    import shutil
+    g = danger
+    d = marker_path()
+    os.mkdir(d)
+    try:
+        shutil.chown(d, UNIX_DEPLOY, UNIX_DEPLOY)
+        x = os.path.join(d, "x")
+        open(x, "w").close()
+        shutil.chown(x, UNIX_DEPLOY, UNIX_DEPLOY)
+        with open(os.path.join(d, "s.sh"), "w") as f:
+            f.write(f"rm -f {x}\n")
+        b64 = base64.b64encode(f"rm -f {x}\n".encode()).decode()
+        p = run(g, cmd.format(x=x, d=d, b64=b64))
+        if caught:
+            assert p.returncode == 126, (p.returncode, p.stderr)
+            assert "rejected" in p.stderr
+            assert os.path.exists(x)
+            assert command_events(g)[-1]["result"] == "reject"
+        else:
+            assert not os.path.exists(x), (p.returncode, p.stdout, p.stderr)
+            assert command_events(g)[-1]["result"] == "accept"
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
