@@ -177,3 +177,42 @@ def test_interactive_script_file_not_caught(danger, victim, tmp_path):
     bye(c)
     assert not os.path.exists(victim)
     assert ("interactive", "accept", None, f'cmd="sh {script}"') in commands(g)
+
+
+def _pending(g):
+    import json
+    found = {}
+
+    def check():
+        p = g.cli("request", "list", "--json", check=None)
+        v = json.loads(p.stdout) if p.returncode == 0 else []
+        if v:
+            found.update(v[0])
+        return bool(v)
+
+    assert wait_for(check, timeout=30)
+    return found
+
+
+@pytest.mark.parametrize("decision", ["approve", "deny"])
+def test_interactive_review(ghenv, victim, decision):
+    g = ghenv
+    g.cli("cmdgroup", "add", "hold", "rm")
+    g.cli("cmdfilter", "add", "hold-rm", "--cmdgroup", "hold", "--action", "review")
+    c = shell(g)
+    c.sendline(f"rm -f {victim}")
+    c.expect(r"held for review \(filter hold-rm\): request (\d+)")
+    req = _pending(g)
+    assert req["command"] == f"rm -f {victim}" and str(req["id"]) == c.match.group(1)
+    assert os.path.exists(victim)
+    g.cli("request", decision, str(req["id"]))  # a second CLI process decides
+    if decision == "deny":
+        c.expect("denied by the reviewer")
+    c.expect(PROMPT_RE)
+    c.sendline("echo after-$((2+3))")
+    c.expect("after-5")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim) == (decision == "deny")
+    want = "review-approved" if decision == "approve" else "review-denied"
+    assert ("interactive", want, "hold-rm", f'cmd="rm -f {victim}" group=hold') in commands(g)
