@@ -355,7 +355,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 		size_t run = 0;
 		while (run < f->n_pend && !is_enter(f->pend[run])) {
 			unsigned char b = f->pend[run++];
-			if (b == 0x03 || b == 0x04) /* ends the line: what follows is a new one */
+			if (b == 0x03) /* ends the line: what follows is a new one */
 				break;
 		}
 		if (!f->started) {
@@ -369,7 +369,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 		bool cancel = false;
 		for (size_t i = 0; i < k; i++) {
 			unsigned char b = f->pend[i];
-			if (b == 0x03 || b == 0x04) /* Ctrl-C, Ctrl-D: the line is gone */
+			if (b == 0x03) /* Ctrl-C: the line is gone */
 				cancel = true;
 			else if (b == 0x15) /* Ctrl-U */
 				f->n_typed = 0;

@@ -59,6 +59,11 @@ static bool decide(void *ud, const char *screen, const char *typed)
 			line = typed;
 		}
 	}
+	/* Nothing on the screen but keys typed: input not echoed, typically a
+	 * password. Its text is never logged nor shown to a reviewer, and an
+	 * accepted one is not logged at all. */
+	bool hidden = !*screen;
+	const char *shown = hidden ? "(input not echoed)" : line;
 	const char *result = "accept";
 	switch (res->action) {
 	case GH_FILTER_REJECT:
@@ -68,7 +73,7 @@ static bool decide(void *ud, const char *screen, const char *typed)
 		result = "warn";
 		break;
 	case GH_FILTER_REVIEW:
-		gh_cmdguard_review(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, line,
+		gh_cmdguard_review(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, shown,
 				   res->filter_name, sh->c.review_timeout, &sh->c.wait, &result);
 		break;
 	default:
@@ -76,8 +81,10 @@ static bool decide(void *ud, const char *screen, const char *typed)
 	}
 	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
 		     !strcmp(result, "review-approved");
-	gh_audit_command(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, "interactive", result,
-			 res->filter_name, line, res->group_name);
+	if (!hidden || !allow)
+		gh_audit_command(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, "interactive",
+				 result, res->filter_name, shown,
+				 res->group_name);
 	if (!allow) {
 		char msg[300];
 		if (!strcmp(result, "review-denied"))

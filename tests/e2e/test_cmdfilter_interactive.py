@@ -216,3 +216,16 @@ def test_interactive_review(ghenv, victim, decision):
     assert os.path.exists(victim) == (decision == "deny")
     want = "review-approved" if decision == "approve" else "review-denied"
     assert ("interactive", want, "hold-rm", f'cmd="rm -f {victim}" group=hold') in commands(g)
+
+
+def test_interactive_unechoed_input_not_logged(danger):
+    """Input the terminal does not echo (a password prompt) is checked from
+    the keystrokes but its text never reaches the audit log."""
+    g = danger
+    c = shell(g)
+    c.sendline("read -s v; echo got-${#v}")
+    c.sendline("Top-Secret-9f2")
+    c.expect("got-14")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert "Top-Secret" not in repr(g.events())
