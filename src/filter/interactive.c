@@ -19,6 +19,7 @@ struct gh_ifilter {
 	int rows, cols;
 	bool alt;
 	bool alt_noted;
+	bool log_only;
 
 	enum state st;
 	int64_t since_ms;        /* when the state began */
@@ -32,6 +33,14 @@ struct gh_ifilter {
 	bool typed_valid;        /* no editing keys made the reconstruction unreliable */
 	char enter[2];           /* the Enter bytes held (CR, LF or CR LF) */
 	size_t n_enter;
+
+	/* log only: lines sent whose echo is awaited (row, col: their start) */
+	struct logq {
+		int row, col;
+		char *typed;
+	} logq[16];
+	size_t n_logq;
+	int64_t logq_since;
 
 	/* user input not yet processed */
 	unsigned char *pend;
@@ -50,6 +59,8 @@ static int cb_pushline(int cols, const VTermScreenCell *cells, void *user)
 {
 	struct gh_ifilter *f = user;
 	f->start_row--; /* the screen scrolled: the line start moved up */
+	for (size_t i = 0; i < f->n_logq; i++)
+		f->logq[i].row--;
 	return 1;
 }
 
@@ -99,6 +110,8 @@ struct gh_ifilter *gh_ifilter_free(struct gh_ifilter *f)
 		return NULL;
 	if (f->vt)
 		vterm_free(f->vt);
+	for (size_t i = 0; i < f->n_logq; i++)
+		free(f->logq[i].typed);
 	free(f->pend);
 	free(f);
 	return NULL;
@@ -131,6 +144,11 @@ void gh_ifilter_resize(struct gh_ifilter *f, int rows, int cols)
 	f->cols = cols;
 }
 
+void gh_ifilter_set_log_only(struct gh_ifilter *f, bool on)
+{
+	f->log_only = on;
+}
+
 bool gh_ifilter_paused(const struct gh_ifilter *f)
 {
 	return f->alt;
@@ -138,7 +156,7 @@ bool gh_ifilter_paused(const struct gh_ifilter *f)
 
 bool gh_ifilter_busy(const struct gh_ifilter *f)
 {
-	return f->st != ST_IDLE || f->n_pend > 0;
+	return f->st != ST_IDLE || f->n_pend > 0 || f->n_logq > 0;
 }
 
 size_t gh_ifilter_room(const struct gh_ifilter *f)
@@ -209,15 +227,14 @@ static int row_text(struct gh_ifilter *f, int row, int col, char *out, size_t *n
 	return used;
 }
 
-/* The line from the start position to the cursor row. */
-static void screen_line(struct gh_ifilter *f, char *out, size_t cap)
+/* The text from ROW, COL to the cursor row. */
+static void screen_text(struct gh_ifilter *f, int row, int col, char *out, size_t cap)
 {
 	VTermState *vs = vterm_obtain_state(f->vt);
 	VTermPos cur;
 	vterm_state_get_cursorpos(vs, &cur);
 	size_t n = 0;
 	out[0] = 0;
-	int row = f->start_row, col = f->start_col;
 	if (row < 0) { /* scrolled off the top: read what is left */
 		row = 0;
 		col = 0;
@@ -242,6 +259,37 @@ static void screen_line(struct gh_ifilter *f, char *out, size_t cap)
 		s++;
 	if (s)
 		memmove(out, out + s, n - s + 1);
+}
+
+/* The line from the start position to the cursor row. */
+static void screen_line(struct gh_ifilter *f, char *out, size_t cap)
+{
+	screen_text(f, f->start_row, f->start_col, out, cap);
+}
+
+#define SCREEN_CAP (GH_IFILTER_MAX_LINE * 4 + 8)
+
+/* Log only: the lines whose echo has had time to arrive go to ops.decide
+ * with the screen text from their start to the cursor (the glue logs a
+ * line only when that text shows it: not-echoed input is never logged). */
+static void logq_flush(struct gh_ifilter *f, int64_t now_ms, bool all)
+{
+	if (!f->n_logq)
+		return;
+	int64_t ref = f->last_out_ms > f->logq_since ? f->last_out_ms : f->logq_since;
+	if (!all && now_ms - ref < GH_IFILTER_QUIET_MS &&
+	    now_ms - f->logq_since < GH_IFILTER_MAX_WAIT_MS)
+		return;
+	char *screen = malloc(SCREEN_CAP);
+	for (size_t i = 0; i < f->n_logq; i++) {
+		if (screen) {
+			screen_text(f, f->logq[i].row, f->logq[i].col, screen, SCREEN_CAP);
+			f->ops.decide(f->ops.ud, screen, f->logq[i].typed);
+		}
+		free(f->logq[i].typed);
+	}
+	f->n_logq = 0;
+	free(screen);
 }
 
 static void line_reset(struct gh_ifilter *f)
@@ -345,6 +393,34 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 				set_state(f, ST_PROMPT, now_ms);
 				continue;
 			}
+			if (f->log_only) { /* note what the line shows now, pass the Enter */
+				if (f->ops.to_target(f->ops.ud, f->pend, k) < k)
+					return;
+				consume(f, k);
+				f->typed[f->n_typed] = 0;
+				if (f->typed_valid && f->n_logq == sizeof f->logq / sizeof f->logq[0])
+					logq_flush(f, now_ms, true);
+				if (f->typed_valid) { /* wait for the echo */
+					struct logq *q = &f->logq[f->n_logq];
+					q->typed = strdup(f->typed);
+					q->row = f->start_row;
+					q->col = f->start_col;
+					if (q->typed) {
+						if (!f->n_logq)
+							f->logq_since = now_ms;
+						f->n_logq++;
+					}
+				} else { /* edited at the prompt: the echo is on the screen */
+					char *screen = malloc(SCREEN_CAP);
+					if (screen) {
+						screen_line(f, screen, SCREEN_CAP);
+						f->ops.decide(f->ops.ud, screen, NULL);
+						free(screen);
+					}
+				}
+				line_reset(f);
+				continue;
+			}
 			memcpy(f->enter, f->pend, k);
 			f->n_enter = k;
 			consume(f, k);
@@ -407,7 +483,13 @@ size_t gh_ifilter_input(struct gh_ifilter *f, const void *data, size_t len, int6
 	return n;
 }
 
+void gh_ifilter_flush(struct gh_ifilter *f)
+{
+	logq_flush(f, 0, true);
+}
+
 void gh_ifilter_tick(struct gh_ifilter *f, int64_t now_ms)
 {
+	logq_flush(f, now_ms, false);
 	process(f, now_ms, true);
 }

@@ -45,6 +45,13 @@ struct gh_ifilter_ops {
 #define GH_IFILTER_MAX_LINE 8192u /* longest line read off the screen / typed */
 
 int gh_ifilter_new(int rows, int cols, const struct gh_ifilter_ops *ops, struct gh_ifilter **ret);
+/* Log only (no filter applies): Enter is never held, the answer of
+ * ops.decide is ignored, and it is called from gh_ifilter_tick once the
+ * echo had time to arrive, with the screen from the line's start to the
+ * cursor and the keystrokes (a line edited with Tab, arrows... is read off
+ * the screen at Enter instead, TYPED NULL; then it may be called from
+ * gh_ifilter_input and must not block). */
+void gh_ifilter_set_log_only(struct gh_ifilter *f, bool on);
 struct gh_ifilter *gh_ifilter_free(struct gh_ifilter *f);
 
 void gh_ifilter_output(struct gh_ifilter *f, const void *data, size_t len, int64_t now_ms);
@@ -56,6 +63,9 @@ size_t gh_ifilter_room(const struct gh_ifilter *f);
  * ops.decide may block and poll (gh_ifilter_input may then be called
  * meanwhile: it only queues). */
 void gh_ifilter_tick(struct gh_ifilter *f, int64_t now_ms);
+/* Log only: report the lines still waiting for their echo now (the
+ * session ends). */
+void gh_ifilter_flush(struct gh_ifilter *f);
 /* True while input is held (call tick within GH_IFILTER_QUIET_MS). */
 bool gh_ifilter_busy(const struct gh_ifilter *f);
 void gh_ifilter_resize(struct gh_ifilter *f, int rows, int cols);

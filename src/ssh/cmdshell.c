@@ -47,6 +47,15 @@ static bool decide(void *ud, const char *screen, const char *typed)
 	memset(&b, 0, sizeof b);
 	if (!*screen && (!typed || !*typed))
 		return true; /* nothing on the line */
+	if (!sh->g) { /* log only */
+		/* keystrokes are logged only when the screen shows them (echoed:
+		 * not a password); an edited line as the screen shows it */
+		const char *seen = typed ? (strstr(screen, typed) ? typed : NULL) : screen;
+		if (seen && *seen)
+			gh_audit_command(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account,
+					 "interactive", "accept", NULL, seen, NULL);
+		return true;
+	}
 	if (gh_cmdguard_check(sh->g, screen, strlen(screen), &a) < 0)
 		a.action = GH_FILTER_REJECT;
 	/* the keystrokes too (an echo that has not arrived, stty -echo): the
@@ -125,6 +134,7 @@ int gh_cmdshell_new(struct gh_cmdguard *g, const struct gh_cmdshell_ctx *ctx, in
 		gh_cmdshell_free(sh);
 		return r;
 	}
+	gh_ifilter_set_log_only(sh->f, !g);
 	*ret = sh;
 	return 0;
 }
@@ -133,6 +143,8 @@ struct gh_cmdshell *gh_cmdshell_free(struct gh_cmdshell *sh)
 {
 	if (!sh)
 		return NULL;
+	if (sh->f)
+		gh_ifilter_flush(sh->f); /* log only: the last lines */
 	gh_ifilter_free(sh->f);
 	gh_cmdguard_free(sh->g);
 	free(sh);

@@ -21,7 +21,8 @@ struct gh_cmdshell_ctx {
 	struct gh_cmdguard_wait wait; /* for reviews (decisions run in tick) */
 };
 
-/* G is taken over (freed with the shell). */
+/* G is taken over (freed with the shell). G NULL (no filter applies):
+ * log only, every line an "accept" event, Enter never held. */
 int gh_cmdshell_new(struct gh_cmdguard *g, const struct gh_cmdshell_ctx *ctx, int rows, int cols,
 		    struct gh_cmdshell **ret);
 struct gh_cmdshell *gh_cmdshell_free(struct gh_cmdshell *sh);

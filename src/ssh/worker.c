@@ -927,8 +927,8 @@ static void attach_target(ssh_channel ch, void *userdata)
 static bool review_poll(void *ud, int ms);
 static void review_say(void *ud, const char *line);
 
-/* The command filter of a shell (src/ssh/cmdshell.h): hooks O when a
- * filter applies. GH_EINVAL when the filters cannot be loaded. */
+/* The command filter of a shell (src/ssh/cmdshell.h): hooks O (log only
+ * when no filter applies). GH_EINVAL when the filters cannot be loaded. */
 static int shell_filter(struct worker *w, const struct gh_asset *a, const char *account,
 			struct gh_relay_opts *o)
 {
@@ -939,8 +939,6 @@ static int shell_filter(struct worker *w, const struct gh_asset *a, const char *
 		gh_error("command filters unavailable for %s on %s: %s", w->user.name, a->name, err);
 		return r;
 	}
-	if (!g)
-		return 0;
 	struct gh_cmdshell_ctx c = { .st = w->st,
 				     .who = who(w),
 				     .asset = a->name,

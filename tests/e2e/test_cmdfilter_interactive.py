@@ -229,3 +229,16 @@ def test_interactive_unechoed_input_not_logged(danger):
     c.expect(PROMPT_RE)
     bye(c)
     assert "Top-Secret" not in repr(g.events())
+
+
+def test_interactive_logged_without_filters(ghenv):
+    """No filter applies: every line is still in the command log (read at
+    Enter, nothing held)."""
+    g = ghenv
+    c = shell(g)
+    c.sendline("echo logged-$((4+4))")
+    c.expect("logged-8")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert commands(g) == [("interactive", "accept", None, 'cmd="echo logged-$((4+4))"'),
+                           ("interactive", "accept", None, 'cmd="exit"')]

@@ -214,6 +214,30 @@ static void test_alt_screen_pause(void **state)
 	gh_ifilter_free(f);
 }
 
+static void test_log_only(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 24, 80);
+	gh_ifilter_set_log_only(f, true);
+	out(f, "$ ", 0);
+	/* a paste: every Enter passes at once, the lines are reported once
+	 * the echo settled, with the screen from their start */
+	in(f, "echo a\nrm x\n", 10);
+	assert_string_equal(s.sent, "echo a\nrm x\n");
+	assert_int_equal(s.n_decided, 0);
+	assert_true(gh_ifilter_busy(f));
+	out(f, "echo a\r\nrm x\r\na\r\n$ ", 20);
+	gh_ifilter_tick(f, 100);
+	assert_int_equal(s.n_decided, 0);
+	gh_ifilter_tick(f, 200);
+	assert_int_equal(s.n_decided, 2);
+	assert_string_equal(s.typed[0], "echo a");
+	assert_string_equal(s.typed[1], "rm x");
+	assert_non_null(strstr(s.screen[1], "rm x"));
+	assert_false(gh_ifilter_busy(f));
+	gh_ifilter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_paste_line_by_line),
 		cmocka_unit_test(test_echo_lost_max_wait),
 		cmocka_unit_test(test_alt_screen_pause),
+		cmocka_unit_test(test_log_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
