@@ -12,10 +12,19 @@ enum state {
 	ST_PROMPT,    /* a line went (or was cancelled): waiting for the next prompt */
 };
 
+/* The screen: libvterm's state layer (parsing, cursor, modes) with a light
+ * text-only cell store of our own: rows are separately allocated so a
+ * scroll moves row pointers, not cells (libvterm's screen layer copies
+ * every cell, with colours, on each scrolled line: several times slower
+ * on bulk output). A cell holds one code point (0: blank; (uint32_t)-1:
+ * right half of a wide character); attributes are not kept. While the
+ * alternate screen is active nothing is stored (filtering pauses), so the
+ * main screen is as the program found it when it comes back. */
 struct gh_ifilter {
 	struct gh_ifilter_ops ops;
 	VTerm *vt;
-	VTermScreen *scr;
+	VTermState *vs;
+	uint32_t **cells;        /* rows x cols */
 	int rows, cols;
 	bool alt;
 	bool alt_noted;
@@ -55,18 +64,129 @@ static int cb_settermprop(VTermProp prop, VTermValue *val, void *user)
 	return 1;
 }
 
-static int cb_pushline(int cols, const VTermScreenCell *cells, void *user)
+/* Clip R to the screen; false when empty. */
+static bool clip(const struct gh_ifilter *f, VTermRect *r)
+{
+	if (r->start_row < 0)
+		r->start_row = 0;
+	if (r->start_col < 0)
+		r->start_col = 0;
+	if (r->end_row > f->rows)
+		r->end_row = f->rows;
+	if (r->end_col > f->cols)
+		r->end_col = f->cols;
+	return r->start_row < r->end_row && r->start_col < r->end_col;
+}
+
+static int cb_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user)
 {
 	struct gh_ifilter *f = user;
-	f->start_row--; /* the screen scrolled: the line start moved up */
-	for (size_t i = 0; i < f->n_logq; i++)
-		f->logq[i].row--;
+	if (f->alt || pos.row < 0 || pos.row >= f->rows || pos.col < 0 || pos.col >= f->cols)
+		return 1;
+	f->cells[pos.row][pos.col] = info->chars[0];
+	for (int i = 1; i < info->width && pos.col + i < f->cols; i++)
+		f->cells[pos.row][pos.col + i] = (uint32_t)-1;
 	return 1;
 }
 
-static const VTermScreenCallbacks screen_cbs = {
+static int cb_erase(VTermRect rect, int selective, void *user)
+{
+	struct gh_ifilter *f = user;
+	if (f->alt || !clip(f, &rect))
+		return 1;
+	for (int r = rect.start_row; r < rect.end_row; r++)
+		memset(f->cells[r] + rect.start_col, 0,
+		       (size_t)(rect.end_col - rect.start_col) * sizeof **f->cells);
+	return 1;
+}
+
+static int cb_moverect(VTermRect dest, VTermRect src, void *user)
+{
+	struct gh_ifilter *f = user;
+	if (f->alt)
+		return 1;
+	int h = src.end_row - src.start_row, w = src.end_col - src.start_col;
+	if (h <= 0 || w <= 0 || src.start_row < 0 || dest.start_row < 0 || src.start_col < 0 ||
+	    dest.start_col < 0 || src.start_row + h > f->rows || dest.start_row + h > f->rows ||
+	    src.start_col + w > f->cols || dest.start_col + w > f->cols)
+		return 1;
+	/* rows in the order that never reads a row already overwritten */
+	bool down = dest.start_row > src.start_row;
+	for (int i = 0; i < h; i++) {
+		int k = down ? h - 1 - i : i;
+		memmove(f->cells[dest.start_row + k] + dest.start_col,
+			f->cells[src.start_row + k] + src.start_col, (size_t)w * sizeof **f->cells);
+	}
+	return 1;
+}
+
+/* Line starts waiting to be read moved by DELTA rows (a scroll). */
+static void rows_moved(struct gh_ifilter *f, int delta)
+{
+	f->start_row += delta;
+	for (size_t i = 0; i < f->n_logq; i++)
+		f->logq[i].row += delta;
+}
+
+static int cb_scrollrect(VTermRect rect, int downward, int rightward, void *user)
+{
+	struct gh_ifilter *f = user;
+	if (f->alt)
+		return 1;
+	/* full-width scrolls by rotating row pointers; anything else the
+	 * state turns into moverect + erase (return 0) */
+	if (rightward || rect.start_col != 0 || rect.end_col != f->cols || !clip(f, &rect))
+		return 0;
+	int h = rect.end_row - rect.start_row, n = downward < 0 ? -downward : downward;
+	if (n >= h) {
+		cb_erase(rect, 0, f);
+	} else if (downward > 0) { /* content moves up */
+		uint32_t *tmp[n];
+		memcpy(tmp, f->cells + rect.start_row, (size_t)n * sizeof *tmp);
+		memmove(f->cells + rect.start_row, f->cells + rect.start_row + n,
+			(size_t)(h - n) * sizeof *tmp);
+		memcpy(f->cells + rect.end_row - n, tmp, (size_t)n * sizeof *tmp);
+		for (int i = 0; i < n; i++)
+			memset(tmp[i], 0, (size_t)f->cols * sizeof **f->cells);
+	} else if (downward < 0) { /* content moves down */
+		uint32_t *tmp[n];
+		memcpy(tmp, f->cells + rect.end_row - n, (size_t)n * sizeof *tmp);
+		memmove(f->cells + rect.start_row + n, f->cells + rect.start_row,
+			(size_t)(h - n) * sizeof *tmp);
+		memcpy(f->cells + rect.start_row, tmp, (size_t)n * sizeof *tmp);
+		for (int i = 0; i < n; i++)
+			memset(tmp[i], 0, (size_t)f->cols * sizeof **f->cells);
+	}
+	/* a line being typed inside the region moved with it */
+	if (downward > 0 && f->start_row >= rect.start_row && f->start_row < rect.end_row)
+		rows_moved(f, -n);
+	return 1;
+}
+
+static void cells_free(uint32_t **cells, int rows)
+{
+	for (int r = 0; cells && r < rows; r++)
+		free(cells[r]);
+	free(cells);
+}
+
+static uint32_t **cells_new(int rows, int cols)
+{
+	uint32_t **c = calloc((size_t)rows, sizeof *c);
+	for (int r = 0; c && r < rows; r++)
+		if (!(c[r] = calloc((size_t)cols, sizeof **c))) {
+			cells_free(c, rows);
+			return NULL;
+		}
+	return c;
+}
+
+static const VTermStateCallbacks state_cbs = {
+	.putglyph = cb_putglyph,
+	.scrollrect = cb_scrollrect,
+	.moverect = cb_moverect,
+	.erase = cb_erase,
 	.settermprop = cb_settermprop,
-	.sb_pushline = cb_pushline,
 };
 
 static void discard_output(const char *s, size_t len, void *user)
@@ -89,16 +209,16 @@ int gh_ifilter_new(int rows, int cols, const struct gh_ifilter_ops *ops, struct 
 	f->cols = cols;
 	f->pend = malloc(GH_IFILTER_MAX_PENDING);
 	f->vt = vterm_new(rows, cols);
-	if (!f->pend || !f->vt) {
+	f->cells = cells_new(rows, cols);
+	if (!f->pend || !f->vt || !f->cells) {
 		gh_ifilter_free(f);
 		return GH_ENOMEM;
 	}
 	vterm_set_utf8(f->vt, 1);
 	vterm_output_set_callback(f->vt, discard_output, NULL);
-	f->scr = vterm_obtain_screen(f->vt);
-	vterm_screen_set_callbacks(f->scr, &screen_cbs, f);
-	vterm_screen_enable_altscreen(f->scr, 1);
-	vterm_screen_reset(f->scr, 1);
+	f->vs = vterm_obtain_state(f->vt);
+	vterm_state_set_callbacks(f->vs, &state_cbs, f);
+	vterm_state_reset(f->vs, 1);
 	f->typed_valid = true;
 	*ret = f;
 	return 0;
@@ -110,6 +230,7 @@ struct gh_ifilter *gh_ifilter_free(struct gh_ifilter *f)
 		return NULL;
 	if (f->vt)
 		vterm_free(f->vt);
+	cells_free(f->cells, f->rows);
 	for (size_t i = 0; i < f->n_logq; i++)
 		free(f->logq[i].typed);
 	free(f->pend);
@@ -139,9 +260,16 @@ void gh_ifilter_resize(struct gh_ifilter *f, int rows, int cols)
 {
 	if (rows < 2 || cols < 2 || rows > 1000 || cols > 1000)
 		return;
-	vterm_set_size(f->vt, rows, cols);
+	uint32_t **nc = cells_new(rows, cols);
+	if (!nc)
+		return; /* keep the old size: reads stay within it */
+	for (int r = 0; r < rows && r < f->rows; r++)
+		memcpy(nc[r], f->cells[r], (size_t)(cols < f->cols ? cols : f->cols) * sizeof **nc);
+	cells_free(f->cells, f->rows);
+	f->cells = nc;
 	f->rows = rows;
 	f->cols = cols;
+	vterm_set_size(f->vt, rows, cols);
 }
 
 void gh_ifilter_set_log_only(struct gh_ifilter *f, bool on)
@@ -199,24 +327,19 @@ static int row_text(struct gh_ifilter *f, int row, int col, char *out, size_t *n
 	size_t start = *n, last = *n;
 	int used = col;
 	for (int c = col; c < f->cols; c++) {
-		VTermScreenCell cell;
-		VTermPos pos = { .row = row, .col = c };
-		if (!vterm_screen_get_cell(f->scr, pos, &cell))
-			break;
-		if (cell.chars[0] == (uint32_t)-1) /* right half of a wide character */
+		uint32_t ch = f->cells[row][c];
+		if (ch == (uint32_t)-1) /* right half of a wide character */
 			continue;
-		if (cell.chars[0] == 0) {
+		if (ch == 0 || ch == ' ') {
 			if (*n + 1 < cap)
 				out[(*n)++] = ' ';
 			continue;
 		}
-		for (int k = 0; k < VTERM_MAX_CHARS_PER_CELL && cell.chars[k]; k++) {
-			char u[4];
-			size_t m = utf8_put(cell.chars[k], u);
-			if (*n + m < cap) {
-				memcpy(out + *n, u, m);
-				*n += m;
-			}
+		char u[4];
+		size_t m = utf8_put(ch, u);
+		if (*n + m < cap) {
+			memcpy(out + *n, u, m);
+			*n += m;
 		}
 		last = *n;
 		used = c + 1;
@@ -230,7 +353,7 @@ static int row_text(struct gh_ifilter *f, int row, int col, char *out, size_t *n
 /* The text from ROW, COL to the cursor row. */
 static void screen_text(struct gh_ifilter *f, int row, int col, char *out, size_t cap)
 {
-	VTermState *vs = vterm_obtain_state(f->vt);
+	VTermState *vs = f->vs;
 	VTermPos cur;
 	vterm_state_get_cursorpos(vs, &cur);
 	size_t n = 0;
@@ -436,7 +559,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 		}
 		if (!f->started) {
 			VTermPos cur;
-			vterm_state_get_cursorpos(vterm_obtain_state(f->vt), &cur);
+			vterm_state_get_cursorpos(f->vs, &cur);
 			f->start_row = cur.row;
 			f->start_col = cur.col;
 			f->started = true;
