@@ -238,6 +238,39 @@ static void test_log_only(void **state)
 	gh_ifilter_free(f);
 }
 
+/* libvterm 0.1.4 overruns its CSI argument array on long parameter lists
+ * (found by fuzz_ifilter): the filter drops the excess separators. */
+static void test_hostile_output(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 24, 80);
+	char buf[600];
+	static const char *const heads[] = { "\x1b[", "\x1b\x00[", "\x1b\x01\xc8[", "\x1b([",
+					     "\x1b[1" };
+	for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
+		for (int sep = 0; sep < 2; sep++) {
+			size_t n = (size_t)snprintf(buf, sizeof buf, "%s", heads[h]);
+			if (h == 1) /* the NUL */
+				n = 3;
+			for (int i = 0; i < 200; i++)
+				buf[n++] = sep ? ';' : ':';
+			buf[n++] = 'm';
+			gh_ifilter_output(f, buf, n, 0);
+		}
+	}
+	/* split across chunks */
+	gh_ifilter_output(f, "\x1b", 1, 0);
+	for (int i = 0; i < 100; i++)
+		gh_ifilter_output(f, i ? "1:" : "[", i ? 2 : 1, 0);
+	gh_ifilter_output(f, "m$ ", 3, 0);
+	in(f, "rm x\r", 10);
+	out(f, "rm x", 20);
+	gh_ifilter_tick(f, 300);
+	assert_int_equal(s.n_decided, 1);
+	assert_non_null(strstr(s.screen[0], "rm x"));
+	gh_ifilter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_echo_lost_max_wait),
 		cmocka_unit_test(test_alt_screen_pause),
 		cmocka_unit_test(test_log_only),
+		cmocka_unit_test(test_hostile_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
