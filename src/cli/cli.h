@@ -43,6 +43,7 @@ int gh_cmd_session(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
  * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
  * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */

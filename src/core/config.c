@@ -50,6 +50,11 @@ static const struct opt options[] = {
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+	{ "max_tunnel_connections", T_INT, O(max_tunnel_connections), "256", 1, 100000, NULL },
+	{ "max_jump_depth", T_INT, O(max_jump_depth), "4", 1, 32, NULL },
+	{ "allow_remote_forward", T_BOOL, O(allow_remote_forward), "no", 0, 0, NULL },
+	{ "allow_agent_forwarding", T_BOOL, O(allow_agent_forwarding), "no", 0, 0, NULL },
+	{ "allow_x11_forwarding", T_BOOL, O(allow_x11_forwarding), "no", 0, 0, NULL },
 };
 #undef O
 

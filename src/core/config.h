@@ -32,6 +32,13 @@ struct gh_config {
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */
+
+	/* forwarding (ProxyJump, tunnels) */
+	int max_tunnel_connections; /* forwarded channels at once per connection */
+	int max_jump_depth;       /* nested ProxyJump hops through Gatehouse */
+	int allow_remote_forward; /* bool: -R (tcpip-forward) with the forward action */
+	int allow_agent_forwarding; /* bool */
+	int allow_x11_forwarding; /* bool */
 };
 
 #define GH_CONFIG_ERRLEN 512

@@ -752,6 +752,7 @@ static bool subject_ok(const struct gh_subject *s)
 
 struct check_ctx {
 	uint32_t asset, acct, protocol, action;
+	bool any_account;            /* skip the account test */
 	int64_t now;
 	const struct pperm *allow;   /* lowest id allowing */
 	const struct pperm *near;    /* closest miss */
@@ -780,7 +781,7 @@ static void check_one(const struct gh_policy *p, const struct pperm *q, void *ct
 	if (!covers(p, q, c->asset))
 		return;
 	c->n_cover++;
-	unsigned f = failures(q, c->acct, true, c->protocol, c->action, c->now);
+	unsigned f = failures(q, c->acct, !c->any_account, c->protocol, c->action, c->now);
 	if (!f)
 		c->allow = q;
 	else if (!c->near || closer(f, q, c->near_f, c->near)) {
@@ -842,17 +843,18 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 		       c->n_cover);
 }
 
-int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
-		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
-		    struct gh_decision *ret)
+static int check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+		 const char *account, uint32_t protocol, uint32_t action, int64_t now,
+		 struct gh_decision *ret)
 {
-	if (!p || !subject_ok(s) || !account || !account[0] || !ret ||
+	if (!p || !subject_ok(s) || (account && !account[0]) || !ret ||
 	    !one_bit(protocol, GH_PROTO_ALL) || !one_bit(action, GH_ACT_ALL))
 		return GH_EINVAL;
 
 	struct check_ctx c = {
 		.asset = find_i64(p->asset_ids, p->n_assets, asset_id),
-		.acct = find_str(p->accounts, p->n_accounts, account),
+		.acct = account ? find_str(p->accounts, p->n_accounts, account) : NONE,
+		.any_account = !account,
 		.protocol = protocol,
 		.action = action,
 		.now = now,
@@ -872,6 +874,22 @@ int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64
 	}
 	*ret = d;
 	return 0;
+}
+
+int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
+		    struct gh_decision *ret)
+{
+	if (!account)
+		return GH_EINVAL;
+	return check(p, s, asset_id, account, protocol, action, now, ret);
+}
+
+int gh_policy_check_any_account(const struct gh_policy *p, const struct gh_subject *s,
+				int64_t asset_id, uint32_t protocol, uint32_t action, int64_t now,
+				struct gh_decision *ret)
+{
+	return check(p, s, asset_id, NULL, protocol, action, now, ret);
 }
 
 /* A permission that lets S connect (with some account) over PROTOCOL now. */

@@ -10,6 +10,9 @@
 #include "relay/relay.h"
 #include "sftp/sftp.h"
 #include "ssh/execclass.h"
+#include "ssh/fwd.h"
+#include "ssh/jump.h"
+#include "ssh/knownhosts.h"
 #include "ssh/login.h"
 #include "ssh/menu.h"
 #include "store/store.h"
@@ -22,6 +25,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,9 +125,14 @@ struct worker {
 	size_t n_fev;
 	uint64_t fev_dropped;
 	const char *fev_asset, *fev_account; /* borrowed for the session */
+
+	/* direct-tcpip channels (ProxyJump, tunnels): see fwd.h, jump.h */
+	struct gh_fwdset *fwds;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
+
+static int poll_once(struct worker *w, int timeout_ms);
 
 static void on_term(int sig)
 {
@@ -173,7 +182,7 @@ static void say(struct worker *w, const char *fmt, ...)
 		if (off == len || !w->ev || w->client_closed || !ssh_is_connected(w->s) ||
 		    gh_mono_ms() >= end)
 			return;
-		ssh_event_dopoll(w->ev, 50);
+		poll_once(w, 50);
 	}
 }
 
@@ -182,6 +191,14 @@ static int64_t wall_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One poll of the connection's event, then the forwarded channels' pump. */
+static int poll_once(struct worker *w, int timeout_ms)
+{
+	int r = ssh_event_dopoll(w->ev, timeout_ms);
+	gh_fwdset_tick(w->fwds, NULL);
+	return r;
 }
 
 static void notify_master(struct worker *w, char what)
@@ -379,6 +396,41 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	return SSH_AUTH_SUCCESS;
 }
 
+/* The inner login of a recorded ProxyJump child: the user authenticated
+ * on the outer connection; the inner name is the account on the asset. */
+static int auth_jump(struct worker *w, const char *name, const char *method)
+{
+	const struct gh_worker_args *a = w->args;
+	char login[GH_LOGIN_MAX + 1];
+	if (w->authed)
+		return SSH_AUTH_SUCCESS;
+	if (snprintf(login, sizeof login, "%s@%s@%s", a->jump_user, name ? name : "",
+		     a->jump_asset) >= (int)sizeof login)
+		return auth_fail(w, method, "malformed login name");
+	const char *why = auth_prepare(w, login);
+	if (why)
+		return auth_fail(w, method, why);
+	auth_success(w, "proxyjump");
+	return SSH_AUTH_SUCCESS;
+}
+
+static int cb_auth_jump_none(ssh_session session, const char *user, void *userdata)
+{
+	return auth_jump(userdata, user, "none");
+}
+
+static int cb_auth_jump_password(ssh_session session, const char *user, const char *password,
+				 void *userdata)
+{
+	return auth_jump(userdata, user, "password");
+}
+
+static int cb_auth_jump_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
+			       char signature_state, void *userdata)
+{
+	return auth_jump(userdata, user, "publickey");
+}
+
 /* ---- the user's channel ---------------------------------------------------- */
 
 static void menu_flush(struct worker *w)
@@ -519,6 +571,22 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 	return 0;
 }
 
+/* auth-agent-req: never honoured (no agent channel is ever opened back to
+ * the user); audited. OpenSSH sends it without asking for a reply. */
+static void cb_agent(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct worker *w = userdata;
+	struct gh_audit_who aw = who(w);
+	struct gh_audit_tunnel t = {
+		.method = "agent",
+		.result = "deny",
+		.reason = w->app->cfg.allow_agent_forwarding
+				  ? "agent forwarding is not available on this server"
+				  : "agent forwarding is disabled (allow_agent_forwarding = no)",
+	};
+	gh_audit_tunnel(w->st, &aw, w->login.asset[0] ? w->login.asset : NULL, &t);
+}
+
 static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 {
 	struct worker *w = userdata;
@@ -538,6 +606,7 @@ static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 	w->ccb.channel_subsystem_request_function = cb_subsystem;
 	w->ccb.channel_env_request_function = cb_env;
 	w->ccb.channel_pty_window_change_function = cb_window;
+	w->ccb.channel_auth_agent_req_function = cb_agent;
 	ssh_callbacks_init(&w->ccb);
 	ssh_set_channel_callbacks(w->ch, &w->ccb);
 	return w->ch;
@@ -563,7 +632,7 @@ static void finish_client(struct worker *w, int exit_status)
 	}
 	int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
 	while (!w->client_closed && ssh_is_connected(w->s) && gh_mono_ms() < end)
-		ssh_event_dopoll(w->ev, 100);
+		poll_once(w, 100);
 }
 
 /* ---- reaching a target ------------------------------------------------------ */
@@ -868,7 +937,7 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		ssh_event_dopoll(w->ev, POLL_MS);
+		poll_once(w, POLL_MS);
 		now = gh_mono_ms();
 		if (w->n_fev)
 			file_events_flush(w);
@@ -1279,7 +1348,7 @@ static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
 	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
 	while (w->menu_state == GH_MENU_CONTINUE && client_alive(w) && !stop_requested &&
 	       !w->client_eof) {
-		ssh_event_dopoll(w->ev, POLL_MS);
+		poll_once(w, POLL_MS);
 		if (idle_ms > 0 && gh_mono_ms() - w->last_input_ms > idle_ms) {
 			say(w, "idle timeout");
 			break;
@@ -1411,12 +1480,105 @@ static void log_cb(int priority, const char *function, const char *buffer, void 
 		gh_debug("libssh: %s", esc);
 }
 
+/* Forwarding messages (direct-tcpip, tcpip-forward, x11-req): jump.h. */
+static int cb_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct worker *w = userdata;
+	if (!w->authed || !w->fwds)
+		return 1;
+	struct gh_jump_ctx c = { .app = w->app,
+				 .st = w->st,
+				 .s = w->s,
+				 .fwds = w->fwds,
+				 .user = &w->user,
+				 .who = who(w),
+				 .args = w->args };
+	return gh_jump_message(&c, msg);
+}
+
+static void fwd_ended(void *ud, const struct gh_fwd_end *e)
+{
+	struct worker *w = ud;
+	char host[1024];
+	gh_escape(host, sizeof host, e->host);
+	if (e->kind == GH_FWD_JUMP) {
+		gh_info("jump of %s to %s ended (%s, %llu bytes in, %llu bytes out)", w->user.name,
+			e->asset, e->reason, (unsigned long long)e->bytes_in,
+			(unsigned long long)e->bytes_out);
+		return;
+	}
+	struct gh_audit_who aw = who(w);
+	struct gh_audit_tunnel t = { .method = "direct-tcpip",
+				     .result = "end",
+				     .reason = e->reason,
+				     .host = e->host,
+				     .port = e->port,
+				     .bytes_in = e->bytes_in,
+				     .bytes_out = e->bytes_out,
+				     .duration_ms = e->duration_ms };
+	gh_audit_tunnel(w->st, &aw, e->asset, &t);
+	gh_info("tunnel of %s to %s:%d ended (%s, %llu bytes in, %llu bytes out, %lld ms)",
+		w->user.name, host, e->port, e->reason, (unsigned long long)e->bytes_in,
+		(unsigned long long)e->bytes_out, (long long)e->duration_ms);
+}
+
+/* A jump child was reaped: close the session rows it left open. */
+static void fwd_child(void *ud, pid_t pid, int status)
+{
+	struct worker *w = ud;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	int n = gh_store_session_close_worker(w->st, (int)pid, "jump worker ended abnormally");
+	if (n > 0 || WIFSIGNALED(status))
+		gh_warn("jump worker %d ended abnormally (%d open session%s closed)", (int)pid,
+			n > 0 ? n : 0, n == 1 ? "" : "s");
+}
+
+/* `known-hosts`: the known_hosts lines of the user's assets -> the jump
+ * host key, on stdout. */
+static int run_known_hosts(struct worker *w)
+{
+	char *text = NULL;
+	int r = gh_known_hosts_text(w->st, w->app->data_dir, &w->user, &text);
+	if (r < 0) {
+		say(w, "known-hosts: %s", r == GH_ENOENT ? "no jump host key" : gh_strerror(r));
+		return 1;
+	}
+	size_t len = strlen(text), off = 0;
+	int64_t end = gh_mono_ms() + 10000;
+	while (off < len && client_alive(w) && gh_mono_ms() < end) {
+		int k = ssh_channel_write(w->ch, text + off, (uint32_t)(len - off));
+		if (k < 0)
+			break;
+		off += (size_t)k;
+		if (off < len)
+			poll_once(w, 50);
+	}
+	free(text);
+	return off == len ? 0 : 1;
+}
+
 static ssh_bind make_bind(const struct gh_worker_args *a)
 {
 	ssh_bind b = ssh_bind_new();
 	int zero = 0;
 	if (!b)
 		return NULL;
+	if (a->jump_key_path) {
+		if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->jump_key_path) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE, FRONT_KEX) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, FRONT_CIPHERS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, FRONT_CIPHERS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519") < 0) {
+			gh_error("cannot configure the jump SSH server: %s", ssh_get_error(b));
+			ssh_bind_free(b);
+			return NULL;
+		}
+		return b;
+	}
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->ed25519_path) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->rsa_path) < 0 ||
@@ -1451,7 +1613,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->height = 24;
 	snprintf(w->term, sizeof w->term, "xterm");
 	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
-	gh_log_set_tag("worker");
+	gh_log_set_tag(args->jump_key_path ? "jump" : "worker");
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -1491,11 +1653,18 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		goto out;
 	}
 	w->scb.userdata = w;
-	w->scb.auth_password_function = cb_auth_password;
-	w->scb.auth_pubkey_function = cb_auth_pubkey;
+	if (args->jump_key_path) {
+		w->scb.auth_none_function = cb_auth_jump_none;
+		w->scb.auth_password_function = cb_auth_jump_password;
+		w->scb.auth_pubkey_function = cb_auth_jump_pubkey;
+	} else {
+		w->scb.auth_password_function = cb_auth_password;
+		w->scb.auth_pubkey_function = cb_auth_pubkey;
+	}
 	w->scb.channel_open_request_session_function = cb_channel_open;
 	ssh_callbacks_init(&w->scb);
 	ssh_set_server_callbacks(w->s, &w->scb);
+	ssh_set_message_callback(w->s, cb_message, w);
 	if (ssh_handle_key_exchange(w->s) != SSH_OK) {
 		char esc[256];
 		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
@@ -1506,12 +1675,16 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->ev = ssh_event_new();
 	if (!w->ev || ssh_event_add_session(w->ev, w->s) != SSH_OK)
 		goto out;
+	struct gh_fwdset_hooks fh = { .on_end = fwd_ended, .on_child = fwd_child, .ud = w };
+	w->fwds = gh_fwdset_new(w->s, w->ev, &fh);
+	if (!w->fwds)
+		goto out;
 
-	/* authentication, then the channel and its request */
-	while (!(w->authed && w->ch && w->req != REQ_NONE)) {
-		if (ssh_event_dopoll(w->ev, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+	/* authentication */
+	while (!w->authed) {
+		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
 			break;
-		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+		if (!ssh_is_connected(w->s) || stop_requested)
 			break;
 		if (w->too_many) {
 			gh_info("too many authentication failures for %s from %s", w->presented,
@@ -1520,29 +1693,47 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 			goto out;
 		}
 	}
-	if (!(w->authed && w->ch && w->req != REQ_NONE))
+	if (!w->authed)
 		goto out;
 	alarm(0);
 	ssh_set_blocking(w->s, 0);
 
-	if (w->login.asset[0]) {
-		status = run_direct(w);
-		if (status < 0)
-			status = 255;
-		finish_client(w, status);
-	} else if (w->req == REQ_SHELL && w->pty) {
-		status = run_menu(w);
-		finish_client(w, status);
-	} else {
-		say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
-		    w->user.name);
-		status = 1;
-		finish_client(w, status);
+	/* a session channel with its request, and/or forwarded channels
+	 * (ssh -J / -W / -N -L open no session channel) */
+	while (!(w->ch && w->req != REQ_NONE)) {
+		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+			break;
+		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+			break;
 	}
+	if (w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested) {
+		if (w->login.asset[0]) {
+			status = run_direct(w);
+			if (status < 0)
+				status = 255;
+			finish_client(w, status);
+		} else if (w->req == REQ_SHELL && w->pty) {
+			status = run_menu(w);
+			finish_client(w, status);
+		} else if (w->req == REQ_EXEC && w->command && !strcmp(w->command, "known-hosts")) {
+			status = run_known_hosts(w);
+			finish_client(w, status);
+		} else {
+			say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
+			    w->user.name);
+			status = 1;
+			finish_client(w, status);
+		}
+	}
+	/* forwarded channels still open outlive the session channel */
+	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)
+		poll_once(w, POLL_MS);
 	status = 0;
 out:
 	if (w->row_open)
 		row_close(w, -1, NULL, 0, 0, "worker ended");
+	w->fwds = gh_fwdset_free(w->fwds, stop_requested ? "server shutdown" : "connection ended",
+				 CLIENT_CLOSE_WAIT_MS);
 	if (w->ch) {
 		ssh_remove_channel_callbacks(w->ch, &w->ccb);
 		ssh_channel_free(w->ch);

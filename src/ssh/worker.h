@@ -12,6 +12,14 @@ struct gh_worker_args {
 	int peer_port;
 	int status_fd;         /* write end of the pipe to the master (owned) */
 	const char *ed25519_path, *rsa_path;
+	/* A recorded ProxyJump child (see jump.h): the inner SSH server over
+	 * one end of a socketpair. jump_key_path non-NULL: serve with that key
+	 * only and accept the inner login of jump_user (already authenticated
+	 * outside) without a secret, for asset jump_asset. */
+	const char *jump_key_path;
+	const char *jump_user;
+	const char *jump_asset;
+	int jump_depth;        /* 0 at the front door */
 };
 
 /* Status bytes written to status_fd. */
