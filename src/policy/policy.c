@@ -44,6 +44,8 @@ struct pperm {
 	size_t n_ranges;
 	uint32_t *accounts;       /* sorted account indices; none = all accounts */
 	size_t n_accounts;
+	uint16_t *ports;          /* sorted ports the forward action is limited to; none = any */
+	size_t n_ports;
 };
 
 /* key -> items[off[i] .. off[i + 1]) */
@@ -506,6 +508,11 @@ static int build_perm(struct gh_policy *p, const struct gh_perm *q, const struct
 	ret->name = strdup(q->name ? q->name : "");
 	if (!ret->name)
 		return GH_ENOMEM;
+	if (q->forward_ports && *q->forward_ports) {
+		int r = gh_ports_parse(q->forward_ports, &ret->ports, &ret->n_ports);
+		if (r < 0)
+			return r;
+	}
 
 	if (q->n_assets) {
 		ret->assets = malloc(q->n_assets * sizeof *ret->assets);
@@ -639,6 +646,7 @@ struct gh_policy *gh_policy_free(struct gh_policy *p)
 		free(p->perms[i].assets);
 		free(p->perms[i].ranges);
 		free(p->perms[i].accounts);
+		free(p->perms[i].ports);
 	}
 	free(p->perms);
 	free(p->asset_ids);
@@ -675,6 +683,7 @@ enum {
 	F_PROTOCOL = 1 << 3,
 	F_ACCOUNT = 1 << 4,
 	F_ACTION = 1 << 5,
+	F_PORT = 1 << 6,
 };
 
 /* Does Q target asset index A, directly or through a node? */
@@ -753,6 +762,7 @@ static bool subject_ok(const struct gh_subject *s)
 struct check_ctx {
 	uint32_t asset, acct, protocol, action;
 	bool any_account;            /* skip the account test */
+	int port;                    /* forward: the port asked for (0: no test) */
 	int64_t now;
 	const struct pperm *allow;   /* lowest id allowing */
 	const struct pperm *near;    /* closest miss */
@@ -782,6 +792,13 @@ static void check_one(const struct gh_policy *p, const struct pperm *q, void *ct
 		return;
 	c->n_cover++;
 	unsigned f = failures(q, c->acct, !c->any_account, c->protocol, c->action, c->now);
+	if (c->port && q->n_ports) {
+		bool listed = false;
+		for (size_t i = 0; i < q->n_ports && !listed; i++)
+			listed = q->ports[i] == c->port;
+		if (!listed)
+			f |= F_PORT;
+	}
 	if (!f)
 		c->allow = q;
 	else if (!c->near || closer(f, q, c->near_f, c->near)) {
@@ -835,16 +852,20 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 		       gh_escape(acct, sizeof acct, account));
 		sep = ", ";
 	}
-	if (c->near_f & F_ACTION)
+	if (c->near_f & F_ACTION) {
 		append(d->reason, sizeof d->reason, &pos, "%sdoes not grant action %s", sep,
 		       gh_action_name(c->action));
+		sep = ", ";
+	}
+	if (c->near_f & F_PORT)
+		append(d->reason, sizeof d->reason, &pos, "%sdoes not list port %d", sep, c->port);
 	if (c->n_cover > 1)
 		append(d->reason, sizeof d->reason, &pos, " (closest of %zu covering permissions)",
 		       c->n_cover);
 }
 
 static int check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
-		 const char *account, uint32_t protocol, uint32_t action, int64_t now,
+		 const char *account, uint32_t protocol, uint32_t action, int port, int64_t now,
 		 struct gh_decision *ret)
 {
 	if (!p || !subject_ok(s) || (account && !account[0]) || !ret ||
@@ -855,6 +876,7 @@ static int check(const struct gh_policy *p, const struct gh_subject *s, int64_t 
 		.asset = find_i64(p->asset_ids, p->n_assets, asset_id),
 		.acct = account ? find_str(p->accounts, p->n_accounts, account) : NONE,
 		.any_account = !account,
+		.port = port,
 		.protocol = protocol,
 		.action = action,
 		.now = now,
@@ -882,14 +904,15 @@ int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64
 {
 	if (!account)
 		return GH_EINVAL;
-	return check(p, s, asset_id, account, protocol, action, now, ret);
+	return check(p, s, asset_id, account, protocol, action, 0, now, ret);
 }
 
-int gh_policy_check_any_account(const struct gh_policy *p, const struct gh_subject *s,
-				int64_t asset_id, uint32_t protocol, uint32_t action, int64_t now,
-				struct gh_decision *ret)
+int gh_policy_check_forward(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+			    int port, int64_t now, struct gh_decision *ret)
 {
-	return check(p, s, asset_id, NULL, protocol, action, now, ret);
+	if (port < 1 || port > 65535)
+		return GH_EINVAL;
+	return check(p, s, asset_id, NULL, GH_PROTO_SSH, GH_ACT_FORWARD, port, now, ret);
 }
 
 /* A permission that lets S connect (with some account) over PROTOCOL now. */

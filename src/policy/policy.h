@@ -78,12 +78,11 @@ int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64
 		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
 		    struct gh_decision *ret);
 
-/* As gh_policy_check, for a use that involves no account on the asset
- * (a TCP tunnel: action forward): a permission's account list is not
- * looked at. */
-int gh_policy_check_any_account(const struct gh_policy *p, const struct gh_subject *s,
-				int64_t asset_id, uint32_t protocol, uint32_t action, int64_t now,
-				struct gh_decision *ret);
+/* May S open a TCP tunnel to PORT on ASSET_ID at NOW: action forward over
+ * protocol ssh, any account, and PORT listed by the permission when it
+ * limits its ports (gh_perm.forward_ports). */
+int gh_policy_check_forward(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+			    int port, int64_t now, struct gh_decision *ret);
 
 /* Assets S may CONNECT to (with some account) over PROTOCOL (one bit) at
  * NOW: sorted unique ids, malloc'd, caller frees *ret_ids (NULL when

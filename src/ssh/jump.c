@@ -206,8 +206,8 @@ static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, struct pctx 
 	char err[GH_TARGET_ERRLEN], reason[GH_TARGET_ERRLEN + 32];
 	int fd = -1;
 	memset(&dec, 0, sizeof dec);
-	if (gh_policy_check_any_account(pc->p, &pc->subj, a->id, GH_PROTO_SSH, GH_ACT_FORWARD,
-					gh_now(), &dec) < 0 || !dec.allow) {
+	if (gh_policy_check_forward(pc->p, &pc->subj, a->id, port, gh_now(), &dec) < 0 ||
+	    !dec.allow) {
 		deny_tunnel(c, "direct-tcpip", a->name, host, port,
 			    dec.reason[0] ? dec.reason : "policy error");
 		ssh_message_reply_default(msg);

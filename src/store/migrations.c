@@ -69,6 +69,8 @@ static const char *const migrations[] = {
 	"  source TEXT, session_id TEXT, asset_name TEXT, account TEXT, method TEXT, result TEXT,"
 	"  reason TEXT, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE INDEX events_kind ON events(kind, id);",
+	/* 6: jump (ports a permission's forward action is limited to) */
+	"ALTER TABLE perms ADD COLUMN forward_ports TEXT NOT NULL DEFAULT '';",
 };
 
 size_t gh_migrations_count(void)

@@ -245,3 +245,37 @@ def test_agent_and_x11_refused_by_default(ghenv, tmp_path):
     methods = {e["method"]: e for e in _tunnel_events(g, "deny")}
     assert "allow_agent_forwarding" in methods["agent"]["reason"]
     assert "allow_x11_forwarding" in methods["x11"]["reason"]
+
+
+def test_forward_limited_to_listed_ports(ghenv, echo):
+    g = ghenv
+    other = echo.port + 1 if echo.port < 65535 else echo.port - 1
+    g.cli("perm", "add", "p-fwd", "--user", "alice", "--asset", "web01", "--actions",
+          "connect,forward", "--ports", f"{other},22")
+    assert f"22,{other}" in g.cli("perm", "show", "p-fwd").stdout
+    f = Forward(g, f"web01:{echo.port}")
+    try:
+        with f.connect() as s:
+            s.settimeout(20)
+            try:
+                s.sendall(b"hello")
+                got = s.recv(100)
+            except OSError:
+                got = b""
+            assert got == b""
+    finally:
+        f.stop()
+    deny = _tunnel_events(g, "deny")
+    assert deny and f"does not list port {echo.port}" in deny[-1]["reason"], deny
+    g.cli("perm", "add", "p-fwd2", "--user", "alice", "--asset", "web01", "--actions",
+          "connect,forward", "--ports", str(echo.port))
+    f = Forward(g, f"web01:{echo.port}")
+    try:
+        with f.connect() as s:
+            assert _echo_roundtrip(s, b"ok-port") == b"ok-port"
+    finally:
+        f.stop()
+    assert "p-fwd2" in _tunnel_events(g, "allow")[-1]["reason"]
+    p = g.cli("perm", "add", "p-bad", "--user", "alice", "--asset", "web01", "--ports", "0,70000",
+              check=2)
+    assert "--ports" in p.stderr
