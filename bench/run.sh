@@ -17,6 +17,14 @@ else
 	echo "== policy_bench: not built in $BUILD_DIR, skipped"
 fi
 
+if [ -x "$BUILD_DIR/audit_bench" ]; then
+	echo "== audit_bench (1,000,000 events; AUDIT_BENCH_ARGS adds options)"
+	# shellcheck disable=SC2086
+	"$BUILD_DIR/audit_bench" ${AUDIT_BENCH_ARGS:-}
+else
+	echo "== audit_bench: not built in $BUILD_DIR, skipped"
+fi
+
 echo "== ssh_bench (needs root: starts sshd on loopback)"
 # shellcheck disable=SC2086
 exec "$PY" "$HERE/ssh_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${BENCH_ARGS:-} "$@"

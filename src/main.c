@@ -21,6 +21,8 @@ static const char usage[] =
 	"  perm      permissions: who may reach what, how and when\n"
 	"  session   recorded sessions\n"
 	"  event     the audit log and its hash chain\n"
+	"  audit     verify the audit trail; query logins, sessions, commands, files, changes\n"
+	"  recordings  recording retention (prune)\n"
 	"  replay    play a session recording in the terminal\n"
 	"  known-hosts  known_hosts lines for ssh -J (the jump host key)\n"
 	"  config    check or show the configuration\n"
@@ -39,7 +41,8 @@ static const struct {
 	{ "user", gh_cmd_user },       { "group", gh_cmd_group },     { "node", gh_cmd_node },
 	{ "asset", gh_cmd_asset },     { "account", gh_cmd_account }, { "perm", gh_cmd_perm },
 	{ "session", gh_cmd_session }, { "event", gh_cmd_event },     { "replay", gh_cmd_replay },
-	{ "config", gh_cmd_config },   { "known-hosts", gh_cmd_known_hosts },
+	{ "config", gh_cmd_config },   { "audit", gh_cmd_audit },     { "recordings", gh_cmd_recordings },
+	{ "known-hosts", gh_cmd_known_hosts },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

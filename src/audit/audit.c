@@ -122,3 +122,39 @@ int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const cha
 	return add(st, who, "jump", asset, NULL, "direct-tcpip", allow ? "allow" : "deny", reason,
 		   detail);
 }
+
+int gh_audit_recording_closed(struct gh_store *st, const struct gh_audit_who *who,
+			      const char *asset, const char *account, uint64_t bytes, int err,
+			      const char *sha256)
+{
+	char detail[128];
+	if (who && who->session_id) {
+		int r = gh_store_session_set_recording_sha256(st, who->session_id, sha256);
+		if (r < 0)
+			gh_error("cannot store the recording digest of session %s: %s",
+				 who->session_id, gh_strerror(r));
+	}
+	snprintf(detail, sizeof detail, "sha256=%s bytes=%" PRIu64, sha256, bytes);
+	return add(st, who, "recording", asset, account, "sha256", err ? "error" : "sealed",
+		   err ? gh_strerror(err) : NULL, detail);
+}
+
+int gh_audit_change(struct gh_store *st, const struct gh_audit_who *who, const char *what,
+		    bool ok, const char *detail)
+{
+	return add(st, who, "change", NULL, NULL, what, ok ? "ok" : "error", NULL, detail);
+}
+
+int gh_audit_retention(struct gh_store *st, const struct gh_audit_who *who,
+		       const char *session_id, const char *asset, const char *detail)
+{
+	struct gh_audit_who w = { who ? who->user : NULL, who ? who->source : NULL, session_id };
+	return add(st, &w, "retention", asset, NULL, "prune", "removed", NULL, detail);
+}
+
+int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
+		   const char *asset, const char *account, const char *method, const char *result,
+		   const char *reason, const char *detail)
+{
+	return add(st, who, kind, asset, account, method, result, reason, detail);
+}

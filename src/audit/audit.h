@@ -77,3 +77,26 @@ int gh_audit_tunnel(struct gh_store *st, const struct gh_audit_who *who, const c
  * `host=H port=N`. The inner session is audited as a normal "session". */
 int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		  bool allow, const char *reason, const char *host, int port);
+
+/* A session's recording was closed: store its digest SHA256 (hex) in the
+ * session row and chain it as kind "recording", method "sha256", result
+ * "sealed" (or "error" when ERR, the close status, is not 0), DETAIL
+ * `sha256=HEX bytes=N`. */
+int gh_audit_recording_closed(struct gh_store *st, const struct gh_audit_who *who,
+			      const char *asset, const char *account, uint64_t bytes, int err,
+			      const char *sha256);
+
+/* kind "change": an admin change made with the CLI. WHO->user is the acting
+ * identity ("os:NAME"), METHOD "<noun> <verb>", RESULT "ok"/"error",
+ * DETAIL what changed (names, never secrets). */
+int gh_audit_change(struct gh_store *st, const struct gh_audit_who *who, const char *what,
+		    bool ok, const char *detail);
+
+/* kind "retention": a pruned recording of SESSION_ID (DETAIL names the file). */
+int gh_audit_retention(struct gh_store *st, const struct gh_audit_who *who,
+		       const char *session_id, const char *asset, const char *detail);
+
+/* Any KIND (tools, tests, kinds without a helper of their own yet). */
+int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
+		   const char *asset, const char *account, const char *method, const char *result,
+		   const char *reason, const char *detail);

@@ -110,7 +110,14 @@ int gh_cli_dispatch(struct gh_cli *cli, const char *noun, const char *usage,
 		if (strcmp(v->name, argv[1]))
 			continue;
 		snprintf(cli->cmd, sizeof cli->cmd, "%s %s", noun, v->name);
-		return v->fn(cli, argc - 1, argv + 1);
+		/* the innermost verb (user key add, not user key) is audited */
+		static int depth, deepest;
+		int d = deepest = ++depth;
+		int rc = v->fn(cli, argc - 1, argv + 1);
+		depth--;
+		if (deepest == d)
+			gh_cli_audit_change(cli, noun, v->name, argc - 1, argv + 1, rc);
+		return rc;
 	}
 	char esc[128];
 	return gh_cli_usage_error(cli, "unknown command '%s %s'", noun,

@@ -44,6 +44,14 @@ int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_recordings(struct gh_cli *cli, int argc, char **argv);
+/* src/cli/audit.c: `audit verify` (also `event verify`'s full form). */
+int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv);
+/* Called by gh_cli_dispatch after the innermost verb ran with exit STATUS:
+ * every verb that is not read-only leaves a kind "change" event. */
+void gh_cli_audit_change(struct gh_cli *cli, const char *noun, const char *verb, int argc,
+			 char **argv, int status);
 /* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
  * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
  * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */

@@ -39,6 +39,12 @@ struct gh_config {
 	int allow_remote_forward; /* bool: -R (tcpip-forward) with the forward action */
 	int allow_agent_forwarding; /* bool */
 	int allow_x11_forwarding; /* bool */
+
+	/* audit export and retention (docs/AUDIT.md) */
+	char *syslog_target;      /* udp:H:P | tcp:H:P | unix:PATH; empty = off */
+	char *syslog_facility;    /* authpriv, local0, ... */
+	char *jsonl_file;         /* JSON lines file; empty = off */
+	int recording_retention_days; /* 0 = keep forever */
 };
 
 #define GH_CONFIG_ERRLEN 512

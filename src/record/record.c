@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <zlib.h>
 
 /* Input bytes per event line: a longer chunk becomes several events with
@@ -50,6 +51,7 @@ struct gh_rec {
 	struct gh_utf8_state out_st, in_st;
 	int err;           /* sticky first error */
 	uint64_t written;  /* gzip bytes written */
+	crypto_hash_sha256_state sha; /* over every byte written, for the session's digest */
 	char *line;        /* LINE_CAP */
 	/* background writer (opts.background): the caller's thread only queues
 	 * commands; a writer thread escapes, compresses and writes them */
@@ -354,6 +356,7 @@ static int write_all(struct gh_rec *r, const void *buf, size_t len)
 		}
 		if (n == 0)
 			return GH_EIO;
+		crypto_hash_sha256_update(&r->sha, (const unsigned char *)p, (unsigned long long)n);
 		p += n;
 		len -= (size_t)n;
 		r->written += (uint64_t)n;
@@ -876,6 +879,7 @@ int gh_rec_open(const char *path, const struct gh_rec_opts *o, struct gh_rec **r
 		goto fail;
 	}
 	r->zs_init = true;
+	crypto_hash_sha256_init(&r->sha);
 	r->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (r->fd < 0) {
 		e = errno == EEXIST ? GH_EEXIST : GH_EIO;
@@ -894,6 +898,11 @@ fail:
 
 int gh_rec_close(struct gh_rec *r)
 {
+	return gh_rec_close_digest(r, NULL);
+}
+
+int gh_rec_close_digest(struct gh_rec *r, char *sha256_hex)
+{
 	int e = 0;
 	if (!r)
 		return 0;
@@ -911,6 +920,11 @@ int gh_rec_close(struct gh_rec *r)
 		if (close(r->fd) < 0 && !e && errno != EINTR)
 			e = GH_EIO;
 		r->fd = -1;
+	}
+	if (sha256_hex) {
+		unsigned char dig[crypto_hash_sha256_BYTES];
+		crypto_hash_sha256_final(&r->sha, dig);
+		sodium_bin2hex(sha256_hex, 65, dig, sizeof dig);
 	}
 	rec_free(r);
 	return e;

@@ -74,6 +74,11 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms);
  * close. Accepts NULL (returns 0). */
 int gh_rec_close(struct gh_rec *r);
 
+/* gh_rec_close, and with SHA256_HEX (65 bytes) not NULL, the lowercase hex
+ * SHA-256 of every byte written to the file (what sha256sum prints for it,
+ * unless a write failed part way). */
+int gh_rec_close_digest(struct gh_rec *r, char *sha256_hex);
+
 /* Bytes of gzip data written to the file so far (finished members and
  * whatever zlib has emitted of the current one). */
 uint64_t gh_rec_bytes_written(const struct gh_rec *r);

@@ -1,6 +1,7 @@
 /* The master: accept loop, pre-auth limits, workers, signals (see ssh.h). */
 #include "ssh/ssh.h"
 #include "app/app.h"
+#include "audit/export.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -40,6 +41,8 @@ struct master {
 	size_t n_children, cap_children;
 	char ed_path[4096], rsa_path[4096];
 	int64_t refused_logged_ms; /* rate limit for "limit reached" lines */
+	pid_t export_pid;          /* audit export/retention process, 0: none */
+	int64_t export_restart_ms; /* monotonic: not before */
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -265,6 +268,12 @@ static void reap(struct master *m)
 		else
 			snprintf(reason, sizeof reason, "worker exited with status %d",
 				 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		if (pid == m->export_pid) {
+			gh_warn("export process %d: %s", (int)pid, reason);
+			m->export_pid = 0;
+			m->export_restart_ms = gh_mono_ms() + 2000;
+			continue;
+		}
 		int n = gh_store_session_close_worker(m->app->store, (int)pid, reason);
 		if (n > 0 || WIFSIGNALED(st))
 			gh_warn("worker %d: %s (%d open session%s closed)", (int)pid, reason, n > 0 ? n : 0,
@@ -329,6 +338,46 @@ static void reload(struct master *m)
 	gh_info("configuration reloaded");
 }
 
+/* The audit export/retention process (audit/export.h), when configured. */
+static void export_spawn(struct master *m)
+{
+	if (m->export_pid > 0 || !gh_export_wanted(m->app) || gh_mono_ms() < m->export_restart_ms)
+		return;
+	pid_t pid = fork();
+	if (pid < 0) {
+		gh_warn("fork: %s", strerror(errno));
+		m->export_restart_ms = gh_mono_ms() + 2000;
+		return;
+	}
+	if (pid == 0) {
+		close_listeners(m);
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		for (size_t i = 0; i < m->n_children; i++)
+			if (m->children[i].status_fd >= 0)
+				close(m->children[i].status_fd);
+		_exit(gh_export_run(m->app));
+	}
+	m->export_pid = pid;
+}
+
+static void export_stop(struct master *m)
+{
+	if (m->export_pid <= 0)
+		return;
+	kill(m->export_pid, SIGTERM);
+	for (int i = 0; i < 60; i++) {
+		if (waitpid(m->export_pid, NULL, WNOHANG) == m->export_pid) {
+			m->export_pid = 0;
+			return;
+		}
+		usleep(50000);
+	}
+	kill(m->export_pid, SIGKILL);
+	waitpid(m->export_pid, NULL, 0);
+	m->export_pid = 0;
+}
+
 static void signal_children(struct master *m, int sig)
 {
 	for (size_t i = 0; i < m->n_children; i++)
@@ -362,6 +411,8 @@ int gh_ssh_serve(struct gh_app *app)
 	for (;;) {
 		if (stopping && m.n_children == 0)
 			break;
+		if (!stopping)
+			export_spawn(&m);
 		size_t need = 1 + m.n_listeners + m.n_children;
 		if (need > cap_pfds) {
 			struct pollfd *p = realloc(pfds, need * 2 * sizeof *p);
@@ -393,8 +444,11 @@ int gh_ssh_serve(struct gh_app *app)
 			for (ssize_t i = 0; i < k; i++) {
 				if (sigs[i] == SIGCHLD)
 					reap(&m);
-				else if (sigs[i] == SIGHUP && !stopping)
+				else if (sigs[i] == SIGHUP && !stopping) {
 					reload(&m);
+					if (m.export_pid > 0) /* restarted with the new settings */
+						kill(m.export_pid, SIGTERM);
+				}
 				else if ((sigs[i] == SIGTERM || sigs[i] == SIGINT) && !stopping) {
 					stopping = true;
 					close_listeners(&m);
@@ -432,6 +486,7 @@ int gh_ssh_serve(struct gh_app *app)
 			}
 		}
 	}
+	export_stop(&m);
 	free(pfds);
 	free(m.children);
 	close(sig_pipe[0]);

@@ -1181,8 +1181,12 @@ out:
 		w->fev = NULL;
 		w->fev_asset = w->fev_account = NULL;
 	}
-	if (rec)
-		gh_rec_close(rec);
+	if (rec) {
+		char rec_sha[65];
+		uint64_t rec_bytes = gh_rec_bytes_written(rec);
+		int rec_err = gh_rec_close_digest(rec, rec_sha);
+		gh_audit_recording_closed(w->st, &aw, a->name, account, rec_bytes, rec_err, rec_sha);
+	}
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
 	if (tch) {

@@ -69,6 +69,19 @@ static const char *const migrations[] = {
 	"  source TEXT, session_id TEXT, asset_name TEXT, account TEXT, method TEXT, result TEXT,"
 	"  reason TEXT, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE INDEX events_kind ON events(kind, id);",
+	/* 4: audit: recording digests, the chain's tip, export cursors, query indexes */
+	"ALTER TABLE sessions ADD COLUMN recording_sha256 TEXT;"
+	"INSERT INTO meta (key, value) VALUES ('audit_tip',"
+	"  '0:0000000000000000000000000000000000000000000000000000000000000000');"
+	"UPDATE meta SET value = (SELECT CAST(id AS TEXT) || ':' || hash FROM events"
+	"  ORDER BY id DESC LIMIT 1) WHERE key = 'audit_tip' AND EXISTS (SELECT 1 FROM events);"
+	"CREATE TABLE audit_cursors (sink TEXT PRIMARY KEY, last_id INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX events_kind_ts ON events(kind, ts);"
+	"CREATE INDEX events_kind_user ON events(kind, user_name, id);"
+	"CREATE INDEX events_kind_asset ON events(kind, asset_name, id);"
+	"CREATE INDEX events_session ON events(session_id);"
+	"CREATE INDEX sessions_ended ON sessions(ended_at);",
 	/* 6: jump (ports a permission's forward action is limited to) */
 	"ALTER TABLE perms ADD COLUMN forward_ports TEXT NOT NULL DEFAULT '';",
 };

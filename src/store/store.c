@@ -1390,6 +1390,8 @@ static void event_hash(const struct gh_event *e, int64_t id, int64_t ts, const c
 	sodium_bin2hex(out, 65, dig, sizeof dig);
 }
 
+static int tip_set(struct gh_store *st, int64_t id, const char *hash);
+
 int gh_store_event_add(struct gh_store *st, const struct gh_event *e)
 {
 	char *prev = NULL;
@@ -1415,6 +1417,8 @@ int gh_store_event_add(struct gh_store *st, const struct gh_event *e)
 					 DB_TEXT(ph), DB_TEXT(hp) };
 		r = q(st, "INSERT INTO events (" EVENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		      p, NP(p), NULL, NULL, NULL, NULL);
+		if (r == 0)
+			r = tip_set(st, id, hash);
 	}
 	free(prev);
 	return tx_end(st, r);
@@ -1432,14 +1436,63 @@ int gh_store_event_list(struct gh_store *st, const char *kind, int limit,
 			decode_event, sizeof **ret, (void **)ret, ret_n, FREE_FN(gh_event_free));
 }
 
-struct verify_ctx {
-	char prev[65];
-	int64_t bad_id;
+int gh_store_event_verify(struct gh_store *st, int64_t *ret_bad_id)
+{
+	struct gh_chain_report rep;
+	int r = gh_store_chain_verify(st, &rep);
+	if (r == GH_ECRYPTO && ret_bad_id)
+		*ret_bad_id = rep.bad_id;
+	return r;
+}
+
+/* ---- audit: chain tip, verification, tailing, queries, digests ------------ */
+
+static int tip_set(struct gh_store *st, int64_t id, const char *hash)
+{
+	char buf[96];
+	const char *v = buf;
+	int changes = 0;
+	snprintf(buf, sizeof buf, "%lld:%s", (long long)id, hash);
+	struct gh_db_val p[] = { DB_TEXT(v) };
+	int r = q(st, "UPDATE meta SET value = ? WHERE key = 'audit_tip'", p, 1, NULL, NULL, NULL,
+		  &changes);
+	if (r == 0 && changes == 0)
+		r = q(st, "INSERT INTO meta (key, value) VALUES ('audit_tip', ?)", p, 1, NULL, NULL,
+		      NULL, NULL);
+	return r;
+}
+
+int gh_store_event_tip(struct gh_store *st, int64_t *ret_id, char ret_hash[65])
+{
+	char *v = NULL;
+	int r = gh_store_meta_get(st, "audit_tip", &v);
+	if (r < 0)
+		return r;
+	char *colon = strchr(v, ':');
+	long long id = 0;
+	if (!colon || strlen(colon + 1) != 64 || sscanf(v, "%lld:", &id) != 1 || id < 0) {
+		free(v);
+		return GH_EINVAL;
+	}
+	*ret_id = id;
+	memcpy(ret_hash, colon + 1, 65);
+	free(v);
+	return 0;
+}
+
+struct chain_ctx {
+	struct gh_chain_report *rep;
+	char prev[65];  /* stored hash of the previous row */
+	int64_t prev_id;
+	int64_t tip_id;
+	const char *tip_hash;
+	bool tip_seen;
 };
 
-static int verify_row(void *ud, const struct gh_db_val *cols, int ncols)
+static int chain_row(void *ud, const struct gh_db_val *cols, int ncols)
 {
-	struct verify_ctx *v = ud;
+	struct chain_ctx *v = ud;
+	struct gh_chain_report *rep = v->rep;
 	struct gh_event e = { 0 };
 	char h[65];
 	int r = decode_event(cols, ncols, &e);
@@ -1447,24 +1500,228 @@ static int verify_row(void *ud, const struct gh_db_val *cols, int ncols)
 		gh_event_free(&e);
 		return r;
 	}
-	event_hash(&e, e.id, e.ts, v->prev, h);
-	if (strcmp(e.prev_hash, v->prev) != 0 || strcmp(e.hash, h) != 0) {
-		v->bad_id = e.id;
-		gh_event_free(&e);
+	rep->checked++;
+	rep->last_id = e.id;
+	event_hash(&e, e.id, e.ts, e.prev_hash, h);
+	if (strcmp(e.prev_hash, v->prev) != 0) {
+		if (e.id != v->prev_id + 1)
+			snprintf(rep->problem, sizeof rep->problem,
+				 "event %lld follows event %lld: events %lld..%lld were removed",
+				 (long long)e.id, (long long)v->prev_id, (long long)v->prev_id + 1,
+				 (long long)e.id - 1);
+		else
+			snprintf(rep->problem, sizeof rep->problem,
+				 "event %lld does not chain to event %lld before it: an event was "
+				 "removed, inserted or reordered",
+				 (long long)e.id, (long long)v->prev_id);
+		r = GH_ECRYPTO;
+	} else if (strcmp(e.hash, h) != 0) {
+		snprintf(rep->problem, sizeof rep->problem,
+			 "event %lld does not match its hash: it was altered (or moved)",
+			 (long long)e.id);
+		r = GH_ECRYPTO;
+	} else if (e.id == v->tip_id) {
+		v->tip_seen = true;
+		if (strcmp(e.hash, v->tip_hash) != 0) {
+			snprintf(rep->problem, sizeof rep->problem,
+				 "event %lld is not the event recorded as the chain's tip: the "
+				 "chain was rewritten from there",
+				 (long long)e.id);
+			r = GH_ECRYPTO;
+		}
+	}
+	if (r == GH_ECRYPTO)
+		rep->bad_id = e.id;
+	snprintf(v->prev, sizeof v->prev, "%s", e.hash);
+	v->prev_id = e.id;
+	gh_event_free(&e);
+	return r;
+}
+
+int gh_store_chain_verify(struct gh_store *st, struct gh_chain_report *rep)
+{
+	char tip_hash[65];
+	int64_t tip_id = 0;
+	memset(rep, 0, sizeof *rep);
+	/* The tip is read first: events appended during the walk come after it. */
+	int r = gh_store_event_tip(st, &tip_id, tip_hash);
+	if (r == GH_ENOENT) {
+		tip_id = 0;
+		memcpy(tip_hash, GENESIS_HASH, sizeof tip_hash);
+	} else if (r == GH_EINVAL) {
+		snprintf(rep->problem, sizeof rep->problem, "the chain's tip record is damaged");
+		return GH_ECRYPTO;
+	} else if (r < 0) {
+		return r;
+	}
+	rep->tip_id = tip_id;
+	struct chain_ctx v = { .rep = rep, .tip_id = tip_id, .tip_hash = tip_hash };
+	memcpy(v.prev, GENESIS_HASH, sizeof v.prev);
+	r = q(st, "SELECT " EVENT_COLS " FROM events ORDER BY id", NULL, 0, chain_row, &v, NULL,
+	      NULL);
+	if (r < 0)
+		return r;
+	if (tip_id > 0 && !v.tip_seen) {
+		rep->bad_id = tip_id;
+		snprintf(rep->problem, sizeof rep->problem,
+			 "event %lld, the last one appended, is missing (the log ends at event %lld): "
+			 "the end of the chain was removed",
+			 (long long)tip_id, (long long)rep->last_id);
 		return GH_ECRYPTO;
 	}
-	memcpy(v->prev, h, sizeof h);
-	gh_event_free(&e);
 	return 0;
 }
 
-int gh_store_event_verify(struct gh_store *st, int64_t *ret_bad_id)
+struct each_ctx {
+	gh_store_event_fn fn;
+	void *ud;
+};
+
+static int each_row(void *ud, const struct gh_db_val *cols, int ncols)
 {
-	struct verify_ctx v = { .bad_id = 0 };
-	memcpy(v.prev, GENESIS_HASH, sizeof v.prev);
-	int r = q(st, "SELECT " EVENT_COLS " FROM events ORDER BY id", NULL, 0, verify_row, &v, NULL,
+	struct each_ctx *c = ud;
+	struct gh_event e = { 0 };
+	int r = decode_event(cols, ncols, &e);
+	if (r == 0)
+		r = c->fn(c->ud, &e);
+	gh_event_free(&e);
+	return r;
+}
+
+int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_store_event_fn fn,
+			void *ud)
+{
+	struct each_ctx c = { fn, ud };
+	struct gh_db_val p[] = { DB_INT(after_id), DB_INT(limit > 0 ? limit : 1000000000) };
+	return q(st, "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", p, NP(p),
+		 each_row, &c, NULL, NULL);
+}
+
+int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud)
+{
+	struct each_ctx c = { fn, ud };
+	struct gh_db_val p[] = { DB_TEXT(kind) };
+	return q(st, "SELECT " EVENT_COLS " FROM events WHERE kind = ? ORDER BY id", p, NP(p),
+		 each_row, &c, NULL, NULL);
+}
+
+int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
+			 struct gh_event **ret, size_t *ret_n)
+{
+	char sql[1024];
+	struct gh_db_val p[16];
+	int n = 0;
+	size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT " EVENT_COLS " FROM events WHERE 1 = 1");
+	if (f->n_kinds > 0 && f->n_kinds <= 8) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND kind IN (");
+		for (size_t i = 0; i < f->n_kinds; i++) {
+			len += (size_t)snprintf(sql + len, sizeof sql - len, i ? ", ?" : "?");
+			p[n++] = DB_TEXT(f->kinds[i]);
+		}
+		len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
+	}
+	if (f->since) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND ts >= ?");
+		p[n++] = DB_INT(f->since);
+	}
+	if (f->until) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND ts < ?");
+		p[n++] = DB_INT(f->until);
+	}
+	if (f->user) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND user_name = ?");
+		p[n++] = DB_TEXT(f->user);
+	}
+	if (f->asset) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND asset_name = ?");
+		p[n++] = DB_TEXT(f->asset);
+	}
+	if (f->session_id) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND session_id = ?");
+		p[n++] = DB_TEXT(f->session_id);
+	}
+	snprintf(sql + len, sizeof sql - len, " ORDER BY id DESC LIMIT ?");
+	p[n++] = DB_INT(f->limit > 0 ? f->limit : 1000000000);
+	return list_all(st, sql, p, n, decode_event, sizeof **ret, (void **)ret, ret_n,
+			FREE_FN(gh_event_free));
+}
+
+int gh_store_session_set_recording_sha256(struct gh_store *st, const char *id, const char *hex)
+{
+	struct gh_db_val p[] = { DB_TEXT(hex), DB_TEXT(id) };
+	return q_change(st, "UPDATE sessions SET recording_sha256 = ? WHERE id = ?", p, NP(p));
+}
+
+int gh_store_session_forget_recording(struct gh_store *st, const char *id)
+{
+	struct gh_db_val p[] = { DB_TEXT(id) };
+	return q_change(st, "UPDATE sessions SET recording_path = NULL WHERE id = ? AND ended_at != 0",
+			p, NP(p));
+}
+
+struct rec_ctx {
+	gh_store_recording_fn fn;
+	void *ud;
+};
+
+static int rec_row(void *ud, const struct gh_db_val *c, int ncols)
+{
+	struct rec_ctx *x = ud;
+	struct gh_recording_row row = { 0 };
+	char *id = col_str(&c[0]), *path = col_str(&c[1]), *sha = col_str(&c[2]);
+	int r = GH_ENOMEM;
+	if (id && (path || c[1].type == GH_DB_NULL) && (sha || c[2].type == GH_DB_NULL)) {
+		row.session_id = id;
+		row.path = path;
+		row.sha256 = sha;
+		row.started_at = col_int(&c[3]);
+		row.ended_at = col_int(&c[4]);
+		row.worker_pid = (int)col_int(&c[5]);
+		row.user_name = col_str(&c[6]);
+		row.asset_name = col_str(&c[7]);
+		r = x->fn(x->ud, &row);
+		free(row.user_name);
+		free(row.asset_name);
+	}
+	free(id);
+	free(path);
+	free(sha);
+	return r;
+}
+
+int gh_store_recordings_each(struct gh_store *st, int64_t started_before, gh_store_recording_fn fn,
+			     void *ud)
+{
+	struct rec_ctx x = { fn, ud };
+	struct gh_db_val p[] = { DB_INT(started_before > 0 ? started_before : INT64_MAX) };
+	return q(st, "SELECT id, recording_path, recording_sha256, started_at, ended_at, worker_pid,"
+		     " user_name, asset_name FROM sessions WHERE started_at < ?"
+		     " ORDER BY started_at, id",
+		 p, NP(p), rec_row, &x, NULL, NULL);
+}
+
+int gh_store_cursor_get(struct gh_store *st, const char *sink, int64_t *ret_last_id)
+{
+	int64_t v = -1;
+	struct gh_db_val p[] = { DB_TEXT(sink) };
+	int r = q(st, "SELECT last_id FROM audit_cursors WHERE sink = ?", p, 1, one_id, &v, NULL,
 		  NULL);
-	if (r == GH_ECRYPTO && ret_bad_id)
-		*ret_bad_id = v.bad_id;
+	if (r < 0)
+		return r;
+	if (v < 0)
+		return GH_ENOENT;
+	*ret_last_id = v;
+	return 0;
+}
+
+int gh_store_cursor_set(struct gh_store *st, const char *sink, int64_t last_id)
+{
+	int changes = 0;
+	struct gh_db_val p[] = { DB_INT(last_id), DB_INT(gh_now()), DB_TEXT(sink) };
+	int r = q(st, "UPDATE audit_cursors SET last_id = ?, updated_at = ? WHERE sink = ?", p, NP(p),
+		  NULL, NULL, NULL, &changes);
+	if (r == 0 && changes == 0)
+		r = q(st, "INSERT INTO audit_cursors (last_id, updated_at, sink) VALUES (?, ?, ?)", p,
+		      NP(p), NULL, NULL, NULL, NULL);
 	return r;
 }

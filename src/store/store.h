@@ -306,3 +306,62 @@ int gh_store_event_list(struct gh_store *st, const char *kind, int limit,
 			struct gh_event **ret, size_t *ret_n);
 /* Recompute the chain; returns 0 when intact, GH_ECRYPTO with *ret_bad_id set when not. */
 int gh_store_event_verify(struct gh_store *st, int64_t *ret_bad_id);
+
+/* ---- audit: the chain's tip, verification, tailing, queries, digests ---- */
+
+/* The tip: id and hash of the last appended event, written in the same
+ * transaction as the event (so removing the last events is seen). */
+int gh_store_event_tip(struct gh_store *st, int64_t *ret_id, char ret_hash[65]);
+
+struct gh_chain_report {
+	int64_t checked;     /* events walked */
+	int64_t last_id;     /* id of the last event walked */
+	int64_t tip_id;      /* the recorded tip */
+	int64_t bad_id;      /* first bad event (or the missing tip) when not clean */
+	char problem[256];   /* what is wrong, when not clean */
+};
+/* Walk the whole chain: 0 when intact, GH_ECRYPTO (REP filled) when an event
+ * was altered, removed, inserted or reordered, or the end was cut off. */
+int gh_store_chain_verify(struct gh_store *st, struct gh_chain_report *rep);
+
+/* Called for each event (borrowed for the call); return 0 to go on. */
+typedef int (*gh_store_event_fn)(void *ud, const struct gh_event *e);
+/* Events with id > AFTER_ID in id order, at most LIMIT (<= 0: all). */
+int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_store_event_fn fn,
+			void *ud);
+/* Every event of KIND in id order. */
+int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud);
+
+/* Audit queries: every set field narrows; newest first. */
+struct gh_event_filter {
+	const char *const *kinds; size_t n_kinds; /* up to 8; none: every kind */
+	int64_t since, until;   /* ts >= since, ts < until; 0: unbounded */
+	const char *user;       /* user_name */
+	const char *asset;      /* asset_name */
+	const char *session_id;
+	int limit;              /* <= 0: no limit */
+};
+int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
+			 struct gh_event **ret, size_t *ret_n);
+
+/* Recording digests (hex SHA-256 of the file's bytes, set when it closed). */
+int gh_store_session_set_recording_sha256(struct gh_store *st, const char *id, const char *hex);
+/* Clear a CLOSED session's recording_path (its file was pruned);
+ * GH_ENOENT when the session is unknown or still open. */
+int gh_store_session_forget_recording(struct gh_store *st, const char *id);
+struct gh_recording_row {
+	char *session_id;
+	char *path;        /* NULL: none (sftp) or pruned */
+	char *sha256;      /* NULL: not sealed (still open, or the worker died) */
+	int64_t started_at, ended_at; /* ended_at 0: still open */
+	int worker_pid;
+	char *user_name, *asset_name;
+};
+typedef int (*gh_store_recording_fn)(void *ud, const struct gh_recording_row *row);
+/* Every session that started before STARTED_BEFORE (<= 0: all), oldest first. */
+int gh_store_recordings_each(struct gh_store *st, int64_t started_before, gh_store_recording_fn fn,
+			     void *ud);
+
+/* Export cursors: the id of the last event a sink delivered. */
+int gh_store_cursor_get(struct gh_store *st, const char *sink, int64_t *ret_last_id);
+int gh_store_cursor_set(struct gh_store *st, const char *sink, int64_t last_id);

@@ -1,0 +1,538 @@
+/* Audit export: JSON events to syslog (RFC 5424) and a JSON-lines file,
+ * tailing the store (see export.h). */
+#include "audit/export.h"
+#include "app/app.h"
+#include "audit/retention.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 200
+#define MSG_CAP (256 * 1024)
+#define IDLE_POLL_MS 500
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define SEND_TIMEOUT_MS 5000
+#define RETENTION_EVERY_MS (3600 * 1000)
+
+const char *gh_export_event_name(const char *kind)
+{
+	static const char *const map[][2] = {
+		{ "login", "login_log" },     { "session", "session_log" }, { "command", "command_log" },
+		{ "file", "ftp_log" },	      { "change", "operate_log" },
+	};
+	if (!kind)
+		return "event";
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(kind, map[i][0]))
+			return map[i][1];
+	return kind;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *gh_export_event_json(const struct gh_event *e)
+{
+	char ts[32];
+	json_t *j = json_object();
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "event", json_string(gh_export_event_name(e->kind)));
+	json_object_set_new(j, "id", json_integer(e->id));
+	json_object_set_new(j, "ts", json_string(gh_format_time(e->ts, ts, sizeof ts)));
+	json_object_set_new(j, "kind", str_or_null(e->kind));
+	json_object_set_new(j, "user", str_or_null(e->user_name));
+	json_object_set_new(j, "source", str_or_null(e->source));
+	json_object_set_new(j, "session", str_or_null(e->session_id));
+	json_object_set_new(j, "asset", str_or_null(e->asset_name));
+	json_object_set_new(j, "account", str_or_null(e->account));
+	json_object_set_new(j, "method", str_or_null(e->method));
+	json_object_set_new(j, "result", str_or_null(e->result));
+	json_object_set_new(j, "reason", str_or_null(e->reason));
+	json_object_set_new(j, "detail", str_or_null(e->detail));
+	json_object_set_new(j, "hash", str_or_null(e->hash));
+	/* a string that is not valid UTF-8 makes jansson refuse it: say so */
+	if (json_object_size(j) != 14) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- syslog ------------------------------------------------------------ */
+
+int gh_syslog_facility(const char *name)
+{
+	static const char *const names[] = { "kern",   "user",	 "mail",   "daemon", "auth",
+					     "syslog", "lpr",	 "news",   "uucp",   "cron",
+					     "authpriv", "ftp" };
+	for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	if (!strncmp(name, "local", 5) && name[5] >= '0' && name[5] <= '7' && !name[6])
+		return 16 + (name[5] - '0');
+	return -1;
+}
+
+int gh_syslog_target_parse(const char *s, struct gh_syslog_target *ret)
+{
+	memset(ret, 0, sizeof *ret);
+	if (!strncmp(s, "unix:", 5)) {
+		size_t n = strlen(s + 5);
+		if (n == 0 || n >= sizeof ret->path || s[5] != '/')
+			return GH_EINVAL;
+		ret->proto = GH_SYSLOG_UNIX;
+		memcpy(ret->path, s + 5, n + 1);
+		return 0;
+	}
+	if (!strncmp(s, "udp:", 4))
+		ret->proto = GH_SYSLOG_UDP;
+	else if (!strncmp(s, "tcp:", 4))
+		ret->proto = GH_SYSLOG_TCP;
+	else
+		return GH_EINVAL;
+	char *host = NULL;
+	int port = 0;
+	int r = gh_parse_hostport(s + 4, &host, &port);
+	if (r < 0)
+		return GH_EINVAL;
+	if (strlen(host) >= sizeof ret->host || port <= 0) {
+		free(host);
+		return GH_EINVAL;
+	}
+	snprintf(ret->host, sizeof ret->host, "%s", host);
+	ret->port = port;
+	free(host);
+	return 0;
+}
+
+static int severity(const struct gh_event *e)
+{
+	static const char *const bad[] = { "failure", "deny", "reject", "error", "mismatch" };
+	for (size_t i = 0; e->result && i < sizeof bad / sizeof bad[0]; i++)
+		if (!strcmp(e->result, bad[i]))
+			return 4; /* warning */
+	return 6;         /* informational */
+}
+
+long gh_syslog_format(const struct gh_event *e, int facility, const char *hostname, int pid,
+		      char *buf, size_t len)
+{
+	char ts[32];
+	json_t *j = gh_export_event_json(e);
+	if (!j)
+		return GH_ENOMEM;
+	char *body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(j);
+	if (!body)
+		return GH_ENOMEM;
+	/* MSGID: PRINTUSASCII, at most 32 characters */
+	char msgid[33];
+	snprintf(msgid, sizeof msgid, "%s", gh_export_event_name(e->kind));
+	for (char *p = msgid; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			*p = '_';
+	int n = snprintf(buf, len, "<%d>1 %s %s gatehouse %d %s - %s", facility * 8 + severity(e),
+			 gh_format_time(e->ts, ts, sizeof ts), hostname && *hostname ? hostname : "-",
+			 pid, msgid[0] ? msgid : "-", body);
+	free(body);
+	if (n < 0)
+		return GH_EINVAL;
+	if ((size_t)n >= len)
+		return GH_ELIMIT;
+	return n;
+}
+
+/* ---- sinks ----------------------------------------------------------------- */
+
+struct sink {
+	const char *name;      /* cursor name: "syslog", "jsonl" */
+	bool on;
+	int fd;
+	int64_t cursor;
+	bool have_cursor;
+	int64_t retry_at_ms;   /* monotonic; 0: now */
+	int backoff_ms;
+	bool warned;
+	/* syslog */
+	struct gh_syslog_target t;
+	int facility;
+	/* jsonl */
+	const char *path;
+};
+
+static void sink_close(struct sink *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+static int set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = SEND_TIMEOUT_MS / 1000, .tv_usec = 0 };
+	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* Connect with a bounded wait (a blackholed TCP receiver must not stall). */
+static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	int r = connect(fd, sa, salen);
+	if (r < 0 && errno == EINPROGRESS) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int err = 0;
+		socklen_t el = sizeof err;
+		if (poll(&p, 1, SEND_TIMEOUT_MS) <= 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			errno = err ? err : ETIMEDOUT;
+			r = -1;
+		} else {
+			r = 0;
+		}
+	}
+	fcntl(fd, F_SETFL, fl);
+	return r;
+}
+
+static int sink_open(struct sink *s)
+{
+	if (s->fd >= 0)
+		return 0;
+	if (s->path) {
+		s->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		return s->fd < 0 ? GH_EIO : 0;
+	}
+	if (s->t.proto == GH_SYSLOG_UNIX) {
+		struct sockaddr_un su;
+		memset(&su, 0, sizeof su);
+		su.sun_family = AF_UNIX;
+		memcpy(su.sun_path, s->t.path, strlen(s->t.path) + 1);
+		int types[] = { SOCK_DGRAM, SOCK_STREAM };
+		for (size_t i = 0; i < 2; i++) {
+			int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+			if (fd < 0)
+				return GH_EIO;
+			if (connect(fd, (struct sockaddr *)&su, sizeof su) == 0) {
+				set_timeouts(fd);
+				s->fd = fd;
+				return 0;
+			}
+			int e = errno;
+			close(fd);
+			if (e != EPROTOTYPE)
+				break;
+		}
+		return GH_EIO;
+	}
+	struct addrinfo hints, *ai = NULL;
+	char port[16];
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = s->t.proto == GH_SYSLOG_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	snprintf(port, sizeof port, "%d", s->t.port);
+	if (getaddrinfo(s->t.host, port, &hints, &ai) != 0 || !ai)
+		return GH_EIO;
+	int r = GH_EIO;
+	for (struct addrinfo *a = ai; a; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect_bounded(fd, a->ai_addr, a->ai_addrlen) == 0) {
+			set_timeouts(fd);
+			s->fd = fd;
+			r = 0;
+			break;
+		}
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return r;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return GH_EIO;
+		}
+		if (n == 0)
+			return GH_EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct deliver_ctx {
+	struct sink *s;
+	char *buf;
+	const char *hostname;
+	int pid;
+	int64_t last_ok;
+	int n;
+	int err;
+};
+
+static int deliver_one(void *ud, const struct gh_event *e)
+{
+	struct deliver_ctx *c = ud;
+	struct sink *s = c->s;
+	long n;
+	int r;
+	if (s->path) {
+		json_t *j = gh_export_event_json(e);
+		char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+			       : NULL;
+		json_decref(j);
+		if (!line) {
+			c->err = GH_ENOMEM;
+			return GH_ENOMEM;
+		}
+		size_t ln = strlen(line);
+		char *nl = realloc(line, ln + 2);
+		if (!nl) {
+			free(line);
+			c->err = GH_ENOMEM;
+			return GH_ENOMEM;
+		}
+		nl[ln] = '\n';
+		nl[ln + 1] = '\0';
+		r = write_all(s->fd, nl, ln + 1);
+		free(nl);
+	} else {
+		/* room for the TCP length prefix */
+		n = gh_syslog_format(e, s->facility, c->hostname, c->pid, c->buf + 16, MSG_CAP - 16);
+		if (n < 0) {
+			c->err = (int)n;
+			return (int)n;
+		}
+		if (s->t.proto == GH_SYSLOG_TCP) {
+			/* RFC 6587 octet counting: "LEN SP MSG" */
+			char pre[16];
+			int pl = snprintf(pre, sizeof pre, "%ld ", n);
+			memcpy(c->buf + 16 - pl, pre, (size_t)pl);
+			r = write_all(s->fd, c->buf + 16 - pl, (size_t)n + (size_t)pl);
+		} else {
+			ssize_t w = send(s->fd, c->buf + 16, (size_t)n, MSG_NOSIGNAL);
+			r = w == n ? 0 : GH_EIO;
+		}
+	}
+	if (r < 0) {
+		c->err = r;
+		return r;
+	}
+	c->last_ok = e->id;
+	c->n++;
+	return 0;
+}
+
+/* Deliver up to BATCH events after the sink's cursor, then persist the
+ * cursor. Returns the number delivered, or a negative GH_E*. */
+static int sink_step(struct gh_store *st, struct sink *s, char *buf, const char *hostname)
+{
+	int r;
+	if (!s->have_cursor) {
+		r = gh_store_cursor_get(st, s->name, &s->cursor);
+		if (r == GH_ENOENT) {
+			s->cursor = 0;
+			r = 0;
+		}
+		if (r < 0)
+			return r;
+		s->have_cursor = true;
+	}
+	if ((r = sink_open(s)) < 0)
+		return r;
+	struct deliver_ctx c = { .s = s, .buf = buf, .hostname = hostname, .pid = (int)getpid(),
+				 .last_ok = s->cursor };
+	r = gh_store_event_each(st, s->cursor, BATCH, deliver_one, &c);
+	if (c.n > 0 && s->path)
+		fdatasync(s->fd);
+	if (c.last_ok > s->cursor) {
+		int w = gh_store_cursor_set(st, s->name, c.last_ok);
+		if (w < 0)
+			return w;
+		s->cursor = c.last_ok;
+	}
+	if (c.err < 0) {
+		sink_close(s);
+		return c.err;
+	}
+	if (r < 0)
+		return r;
+	return c.n;
+}
+
+static int setup_sinks(struct gh_app *app, struct sink *sl, struct sink *jl)
+{
+	memset(sl, 0, sizeof *sl);
+	memset(jl, 0, sizeof *jl);
+	sl->fd = jl->fd = -1;
+	sl->name = "syslog";
+	jl->name = "jsonl";
+	if (app->cfg.syslog_target && *app->cfg.syslog_target) {
+		if (gh_syslog_target_parse(app->cfg.syslog_target, &sl->t) < 0) {
+			gh_error("syslog_target '%s': expected udp:HOST:PORT, tcp:HOST:PORT or "
+				 "unix:/PATH; syslog export is off",
+				 app->cfg.syslog_target);
+		} else {
+			sl->on = true;
+			sl->facility = gh_syslog_facility(app->cfg.syslog_facility);
+			if (sl->facility < 0)
+				sl->facility = 10;
+		}
+	}
+	if (app->cfg.jsonl_file && *app->cfg.jsonl_file) {
+		jl->on = true;
+		jl->path = app->cfg.jsonl_file;
+	}
+	return 0;
+}
+
+bool gh_export_wanted(const struct gh_app *app)
+{
+	return (app->cfg.syslog_target && *app->cfg.syslog_target) ||
+	       (app->cfg.jsonl_file && *app->cfg.jsonl_file) || app->cfg.recording_retention_days > 0;
+}
+
+int gh_export_once(struct gh_app *app)
+{
+	struct sink s[2];
+	char host[256] = "-";
+	char *buf = malloc(MSG_CAP);
+	int total = 0, r = 0;
+	if (!buf)
+		return GH_ENOMEM;
+	gethostname(host, sizeof host - 1);
+	setup_sinks(app, &s[0], &s[1]);
+	for (int i = 0; i < 2 && r >= 0; i++) {
+		if (!s[i].on)
+			continue;
+		do {
+			r = sink_step(app->store, &s[i], buf, host);
+			if (r > 0)
+				total += r;
+		} while (r == BATCH);
+		sink_close(&s[i]);
+	}
+	free(buf);
+	return r < 0 ? r : total;
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+int gh_export_run(struct gh_app *app)
+{
+	struct gh_store *st = NULL;
+	struct sink s[2];
+	char host[256] = "-";
+	char *buf = NULL;
+	int64_t next_retention = 0;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	gh_log_set_tag("export");
+	int r = gh_store_open(&app->cfg, &st);
+	if (r < 0) {
+		gh_error("export: cannot open the store: %s", gh_strerror(r));
+		return 1;
+	}
+	buf = malloc(MSG_CAP);
+	if (!buf) {
+		gh_store_close(st);
+		return 1;
+	}
+	gethostname(host, sizeof host - 1);
+	setup_sinks(app, &s[0], &s[1]);
+	gh_info("export: %s%s%s%s", s[0].on ? "syslog " : "", s[0].on ? app->cfg.syslog_target : "",
+		s[1].on ? " jsonl " : "", s[1].on ? app->cfg.jsonl_file : "");
+	while (!stop_flag) {
+		int64_t now = gh_mono_ms();
+		bool busy = false;
+		for (int i = 0; i < 2 && !stop_flag; i++) {
+			struct sink *k = &s[i];
+			if (!k->on || now < k->retry_at_ms)
+				continue;
+			r = sink_step(st, k, buf, host);
+			if (r < 0) {
+				k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : BACKOFF_MIN_MS;
+				if (k->backoff_ms > BACKOFF_MAX_MS)
+					k->backoff_ms = BACKOFF_MAX_MS;
+				k->retry_at_ms = now + k->backoff_ms;
+				if (!k->warned)
+					gh_warn("export: %s sink unavailable (%s); events wait in the "
+						"store, retrying",
+						k->name, gh_strerror(r));
+				k->warned = true;
+				continue;
+			}
+			if (k->warned)
+				gh_info("export: %s sink back; delivering from event %lld", k->name,
+					(long long)k->cursor + 1);
+			k->warned = false;
+			k->backoff_ms = 0;
+			k->retry_at_ms = 0;
+			if (r == BATCH)
+				busy = true;
+		}
+		if (app->cfg.recording_retention_days > 0 && now >= next_retention) {
+			size_t n = 0;
+			gh_retention_prune(st, app->cfg.recording_retention_days, true, "system:retention",
+					   NULL, NULL, &n);
+			if (n)
+				gh_info("retention: removed %zu recording%s", n, n == 1 ? "" : "s");
+			next_retention = now + RETENTION_EVERY_MS;
+		}
+		if (!busy)
+			sleep_ms(IDLE_POLL_MS);
+	}
+	sink_close(&s[0]);
+	sink_close(&s[1]);
+	free(buf);
+	gh_store_close(st);
+	return 0;
+}
