@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define MAX_HOST 255
+#define JUMP_SOCKBUF (1024 * 1024)
 
 struct decision {
 	struct gh_asset asset;
@@ -140,6 +141,12 @@ static pid_t spawn_inner(const struct gh_jump_ctx *c, const char *asset, int *re
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return -1;
+	/* room for a full channel window in flight: fewer wake-ups per MiB */
+	int bufsz = JUMP_SOCKBUF;
+	for (int i = 0; i < 2; i++) {
+		setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
+		setsockopt(sp[i], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sp[0]);
