@@ -7,6 +7,7 @@
 #include "policy/policy.h"
 #include "ssh/fwd.h"
 #include "ssh/hostkey.h"
+#include "ssh/viatarget.h"
 #include "ssh/worker.h"
 #include "store/store.h"
 #include "target/target.h"
@@ -237,6 +238,69 @@ static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, struct pctx 
 	gh_fwd_add(c->fwds, ch, fd, GH_FWD_TUNNEL, a->name, host, port, 0);
 }
 
+/* HOST:PORT names no asset and the session is on asset C->asset: connect
+ * from there. */
+static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const char *host, int port)
+{
+	struct gh_asset a;
+	struct gh_account acct;
+	struct gh_decision dec;
+	struct pctx pc;
+	bool have_asset = false, have_acct = false;
+	char reason[400];
+	int fd = -1;
+
+	memset(&a, 0, sizeof a);
+	memset(&acct, 0, sizeof acct);
+	memset(&dec, 0, sizeof dec);
+	memset(&pc, 0, sizeof pc);
+	if (!c->account || !*c->account) {
+		deny_tunnel(c, "direct-tcpip", c->asset, host, port,
+			    "no such asset (and the login names no account to connect from)");
+		goto refuse;
+	}
+	if (gh_store_asset_get(c->st, c->asset, &a) < 0) {
+		deny_tunnel(c, "direct-tcpip", c->asset, host, port, "no such asset");
+		goto refuse;
+	}
+	have_asset = true;
+	if (pctx_load(c, &pc) < 0 ||
+	    gh_policy_check_forward(pc.p, &pc.subj, a.id, port, gh_now(), &dec) < 0 || !dec.allow) {
+		deny_tunnel(c, "direct-tcpip", a.name, host, port,
+			    dec.reason[0] ? dec.reason : "policy unavailable");
+		goto refuse;
+	}
+	if (gh_store_account_get(c->st, a.id, c->account, &acct) < 0) {
+		deny_tunnel(c, "direct-tcpip", a.name, host, port, "no such account");
+		goto refuse;
+	}
+	have_acct = true;
+	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
+	if (!ch)
+		goto out;
+	pid_t pid = gh_viatarget_spawn(c->app, &a, &acct, host, port, c->fwds, ssh_get_fd(c->s),
+				       c->args->status_fd, &fd);
+	if (pid < 0) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+		goto out;
+	}
+	snprintf(reason, sizeof reason, "%s; connected from %s", dec.reason, a.name);
+	struct gh_audit_tunnel t = { .method = "direct-tcpip", .result = "allow", .reason = reason,
+				     .host = host, .port = port };
+	gh_audit_tunnel(c->st, &c->who, a.name, &t);
+	gh_fwd_add(c->fwds, ch, fd, GH_FWD_TUNNEL, a.name, host, port, pid);
+	goto out;
+refuse:
+	ssh_message_reply_default(msg);
+out:
+	pctx_free(&pc);
+	if (have_asset)
+		gh_asset_free(&a);
+	if (have_acct)
+		gh_account_free(&acct);
+}
+
 static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 {
 	const char *host = ssh_message_channel_request_open_destination(msg);
@@ -262,6 +326,10 @@ static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 		return;
 	}
 	int r = match_asset(c->st, host, port, &d.asset);
+	if (r == GH_ENOENT && c->asset) {
+		do_via_target(c, msg, host, port);
+		return;
+	}
 	if (r < 0) {
 		deny_tunnel(c, "direct-tcpip", NULL, host, port,
 			    r == GH_ENOENT ? "no such asset" : "store error");

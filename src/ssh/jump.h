@@ -17,6 +17,8 @@
  *     the asset (protocol ssh); Gatehouse connects to the asset's address.
  *     Each connection is audited (kind "tunnel": allow/deny, then "end"
  *     with bytes and duration by the caller's fwdset hook).
+ *   - no asset matches, and the session is on an asset: the connection is
+ *     opened from that asset (viatarget.h), with the `forward` action on it.
  * At most max_tunnel_connections forwarded channels at once per
  * connection; a refused channel open fails ("administratively
  * prohibited") and the decision is audited (kind "jump" or "tunnel").
@@ -42,6 +44,10 @@ struct gh_jump_ctx {
 	const struct gh_user *user;          /* NULL before authentication */
 	struct gh_audit_who who;
 	const struct gh_worker_args *args;   /* of this worker (for the child) */
+	/* the asset and account the session is on (login name or inner jump
+	 * login), NULL when none: a host that names no asset is then
+	 * connected to from that asset (viatarget.h) */
+	const char *asset, *account;
 };
 
 /* Handle MSG when it is a forwarding message (direct-tcpip channel open,

@@ -1496,7 +1496,9 @@ static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 				 .fwds = w->fwds,
 				 .user = &w->user,
 				 .who = who(w),
-				 .args = w->args };
+				 .args = w->args,
+				 .asset = w->login.asset[0] ? w->login.asset : NULL,
+				 .account = w->login.account[0] ? w->login.account : NULL };
 	return gh_jump_message(&c, msg);
 }
 

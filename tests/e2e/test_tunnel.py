@@ -74,13 +74,15 @@ def echo():
 class Forward:
     """`ssh -N -L LPORT:HOST:PORT alice@gatehouse` in the background."""
 
-    def __init__(self, g, spec, extra=()):
+    def __init__(self, g, spec, extra=(), login="alice", argv=None):
         self.lport = free_port()
         env = dict(os.environ)
         env.pop("SSH_AUTH_SOCK", None)
         env.update(SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force", GH_TEST_PASSWORD=ALICE_PW,
                    DISPLAY=env.get("DISPLAY", ":0"))
-        a = ssh_args(g, "alice", extra=("-N", "-L", f"127.0.0.1:{self.lport}:{spec}", *extra))
+        a = argv or ssh_args(g, login, extra=("-N", "-L", f"127.0.0.1:{self.lport}:{spec}", *extra))
+        if argv:
+            a = [*argv[:-1], "-N", "-L", f"127.0.0.1:{self.lport}:{spec}", argv[-1]]
         self.proc = subprocess.Popen(a, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      start_new_session=True)
@@ -279,3 +281,48 @@ def test_forward_limited_to_listed_ports(ghenv, echo):
     p = g.cli("perm", "add", "p-bad", "--user", "alice", "--asset", "web01", "--ports", "0,70000",
               check=2)
     assert "--ports" in p.stderr
+
+
+def test_forward_from_the_target(ghenv, echo, tmp_path):
+    """On a session with a target (direct login or ProxyJump), a host that
+    names no asset is connected to from the target, as OpenSSH's -L would
+    (what VS Code Remote-SSH does)."""
+    g = ghenv
+    login = f"alice@{UNIX_DEPLOY}@web01"
+    assert ssh_run(g, login, "true", password=ALICE_PW).returncode == 0  # pins the host key
+    f = Forward(g, f"localhost:{echo.port}", login=login)
+    try:
+        with f.connect() as s:
+            s.settimeout(20)
+            try:
+                s.sendall(b"x")
+                got = s.recv(10)
+            except OSError:
+                got = b""
+            assert got == b""  # no forward action yet
+    finally:
+        f.stop()
+    deny = _tunnel_events(g, "deny")
+    assert deny and "does not grant action forward" in deny[-1]["reason"]
+    g.cli("perm", "add", "p-fwd", "--user", "alice", "--asset", "web01", "--actions",
+          "connect,forward")
+    f = Forward(g, f"localhost:{echo.port}", login=login)
+    try:
+        with f.connect() as s:
+            data = os.urandom(200000)
+            assert _echo_roundtrip(s, data) == data
+    finally:
+        f.stop()
+    allow = _tunnel_events(g, "allow")
+    assert "connected from web01" in allow[-1]["reason"]
+    assert wait_for(lambda: any(_detail(e).get("bytes_in") == "200000"
+                                for e in _tunnel_events(g, "end")), timeout=20)
+    # the same behind ProxyJump
+    from test_jump import _setup
+    cfg, _ = _setup(g, tmp_path)
+    f = Forward(g, f"localhost:{echo.port}", argv=["ssh", "-F", cfg, "web01"])
+    try:
+        with f.connect() as s:
+            assert _echo_roundtrip(s, b"via-jump") == b"via-jump"
+    finally:
+        f.stop()
