@@ -17,6 +17,7 @@
 #define FWD_BUF (256 * 1024)        /* per direction */
 #define FWD_CLOSE_WAIT_MS 5000      /* for the peer's CLOSE after ours */
 #define MAX_PENDING_CHILDREN 1024
+#define FWD_SOCKBUF (1024 * 1024)       /* socketpairs to children */
 
 struct fwd {
 	struct gh_fwdset *set;
@@ -384,6 +385,38 @@ void gh_fwdset_tick(struct gh_fwdset *set, const char *abort_reason)
 	set->n = o;
 	if (set->n_pending)
 		reap(set);
+}
+
+pid_t gh_fwd_fork(struct gh_fwdset *set, int close_a, int close_b, int *ret_fd)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return -1;
+	int bufsz = FWD_SOCKBUF;
+	for (int i = 0; i < 2; i++) {
+		setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
+		setsockopt(sp[i], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* nothing of the parent's connection may be used here */
+		close(sp[0]);
+		gh_fwdset_close_fds(set);
+		if (close_a >= 0)
+			close(close_a);
+		if (close_b >= 0)
+			close(close_b);
+		*ret_fd = sp[1];
+		return 0;
+	}
+	close(sp[1]);
+	*ret_fd = sp[0];
+	return pid;
 }
 
 void gh_fwdset_close_fds(struct gh_fwdset *set)

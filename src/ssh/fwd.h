@@ -68,6 +68,13 @@ size_t gh_fwdset_count(const struct gh_fwdset *set);
  * shutdown) with that reason. */
 void gh_fwdset_tick(struct gh_fwdset *set, const char *abort_reason);
 
+/* fork() a child that serves one end of a new socketpair (CLOEXEC, 1 MiB
+ * buffers: a channel window in flight). In the child (returns 0) the set's
+ * fds and CLOSE_A / CLOSE_B (when >= 0: the parent's connection socket and
+ * status pipe) are closed and *ret_fd is the child's end; in the parent
+ * (returns the pid) *ret_fd is the parent's end. -1 on failure. */
+pid_t gh_fwd_fork(struct gh_fwdset *set, int close_a, int close_b, int *ret_fd);
+
 /* In a freshly forked child: close every inherited fd of the set without
  * touching libssh state (the child must not use the parent's channels). */
 void gh_fwdset_close_fds(struct gh_fwdset *set);

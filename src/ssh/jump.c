@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #define MAX_HOST 255
-#define JUMP_SOCKBUF (1024 * 1024)
 
 struct decision {
 	struct gh_asset asset;
@@ -136,35 +135,14 @@ static void deny_tunnel(const struct gh_jump_ctx *c, const char *method, const c
  * one end of a socketpair; the other end goes to *RET_FD. */
 static pid_t spawn_inner(const struct gh_jump_ctx *c, const char *asset, int *ret_fd)
 {
-	int sp[2];
 	char key[4096];
 	if (snprintf(key, sizeof key, "%s/%s", c->app->data_dir, GH_HOSTKEY_JUMP) >= (int)sizeof key)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-		return -1;
-	/* room for a full channel window in flight: fewer wake-ups per MiB */
-	int bufsz = JUMP_SOCKBUF;
-	for (int i = 0; i < 2; i++) {
-		setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
-		setsockopt(sp[i], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(sp[0]);
-		close(sp[1]);
-		return -1;
-	}
+	int fd = -1;
+	pid_t pid = gh_fwd_fork(c->fwds, ssh_get_fd(c->s), c->args->status_fd, &fd);
 	if (pid == 0) {
-		/* nothing of the parent's connection may be used here */
-		close(sp[0]);
-		gh_fwdset_close_fds(c->fwds);
-		socket_t sfd = ssh_get_fd(c->s);
-		if (sfd >= 0)
-			close(sfd);
-		if (c->args->status_fd >= 0)
-			close(c->args->status_fd);
 		struct gh_worker_args a = *c->args;
-		a.fd = sp[1];
+		a.fd = fd;
 		a.status_fd = -1;
 		a.jump_key_path = key;
 		a.jump_user = c->user->name;
@@ -172,8 +150,8 @@ static pid_t spawn_inner(const struct gh_jump_ctx *c, const char *asset, int *re
 		a.jump_depth = c->args->jump_depth + 1;
 		_exit(gh_ssh_worker_run(c->app, &a));
 	}
-	close(sp[1]);
-	*ret_fd = sp[0];
+	if (pid > 0)
+		*ret_fd = fd;
 	return pid;
 }
 

@@ -131,29 +131,16 @@ pid_t gh_viatarget_spawn(struct gh_app *app, const struct gh_asset *a, const str
 			 const char *host, int port, struct gh_fwdset *fwds, int parent_fd,
 			 int status_fd, int *ret_fd)
 {
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(sp[0]);
-		close(sp[1]);
-		return -1;
-	}
+	int fd = -1;
+	pid_t pid = gh_fwd_fork(fwds, parent_fd, status_fd, &fd);
 	if (pid == 0) {
-		close(sp[0]);
-		gh_fwdset_close_fds(fwds);
-		if (parent_fd >= 0)
-			close(parent_fd);
-		if (status_fd >= 0)
-			close(status_fd);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		alarm(0);
 		gh_log_set_tag("forward");
-		_exit(child(app, a, acct, host, port, sp[1]));
+		_exit(child(app, a, acct, host, port, fd));
 	}
-	close(sp[1]);
-	*ret_fd = sp[0];
+	if (pid > 0)
+		*ret_fd = fd;
 	return pid;
 }
