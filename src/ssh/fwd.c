@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libssh/callbacks.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -417,6 +418,13 @@ pid_t gh_fwd_fork(struct gh_fwdset *set, int close_a, int close_b, int *ret_fd)
 	close(sp[1]);
 	*ret_fd = sp[0];
 	return pid;
+}
+
+void gh_fwdset_signal(struct gh_fwdset *set, int sig)
+{
+	for (size_t i = 0; set && i < set->n; i++)
+		if (set->v[i]->pid > 0)
+			kill(set->v[i]->pid, sig);
 }
 
 void gh_fwdset_close_fds(struct gh_fwdset *set)

@@ -79,6 +79,10 @@ pid_t gh_fwd_fork(struct gh_fwdset *set, int close_a, int close_b, int *ret_fd);
  * touching libssh state (the child must not use the parent's channels). */
 void gh_fwdset_close_fds(struct gh_fwdset *set);
 
+/* Send SIG to every child serving a forward (server shutdown: the inner
+ * sessions end themselves and say why). */
+void gh_fwdset_signal(struct gh_fwdset *set, int sig);
+
 /* End every forward (reason REASON), wait up to WAIT_MS for the children
  * to exit, free. Accepts NULL; returns NULL. */
 struct gh_fwdset *gh_fwdset_free(struct gh_fwdset *set, const char *reason, int wait_ms);

@@ -1738,6 +1738,13 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 out:
 	if (w->row_open)
 		row_close(w, -1, NULL, 0, 0, "worker ended");
+	if (stop_requested && w->fwds) {
+		/* inner sessions end themselves ("server shutdown"), then the pumps */
+		gh_fwdset_signal(w->fwds, SIGTERM);
+		int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
+		while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && gh_mono_ms() < end)
+			poll_once(w, 100);
+	}
 	w->fwds = gh_fwdset_free(w->fwds, stop_requested ? "server shutdown" : "connection ended",
 				 CLIENT_CLOSE_WAIT_MS);
 	if (w->ch) {

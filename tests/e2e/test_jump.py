@@ -196,3 +196,22 @@ def test_sftp_through_jump(ghenv, tmp_path):
     files = [e for e in g.events("file") if remote in (e["detail"] or "")]
     assert files, g.events("file")
     assert any("bytes_written=100000" in e["detail"] for e in files), files
+
+
+def test_jump_session_ends_on_server_shutdown(ghenv, tmp_path):
+    g = ghenv
+    cfg, _ = _setup(g, tmp_path)
+    env = _env()
+    env.update(SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force", GH_TEST_PASSWORD=ALICE_PW,
+               DISPLAY=env.get("DISPLAY", ":0"), TERM="xterm")
+    c = pexpect.spawn("ssh", ["-F", cfg, "-tt", "web01"], env=env, timeout=30,
+                      encoding="utf-8", codec_errors="replace")
+    c.expect(PROMPT_RE)
+    rc = g.stop(timeout=60)
+    assert rc == 0
+    c.expect("shutting down")
+    c.expect(pexpect.EOF)
+    c.close()
+    rows = [r for r in g.sessions() if r["asset_name"] == "web01"]
+    assert rows and rows[0]["ended_at"] and rows[0]["close_reason"] == "server shutdown", rows
+    g.start()  # the fixture stops it again
