@@ -43,6 +43,7 @@ static const struct {
 	{ "session", gh_cmd_session }, { "event", gh_cmd_event },     { "replay", gh_cmd_replay },
 	{ "config", gh_cmd_config },   { "audit", gh_cmd_audit },     { "recordings", gh_cmd_recordings },
 	{ "known-hosts", gh_cmd_known_hosts },
+	{ "loginacl", gh_cmd_loginacl },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

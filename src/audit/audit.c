@@ -123,6 +123,13 @@ int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const cha
 		   detail);
 }
 
+int gh_audit_live(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const char *method, const char *result, const char *reason,
+		  const char *detail)
+{
+	return add(st, who, "live", asset, account, method, result, reason, detail);
+}
+
 int gh_audit_recording_closed(struct gh_store *st, const struct gh_audit_who *who,
 			      const char *asset, const char *account, uint64_t bytes, int err,
 			      const char *sha256)

@@ -78,6 +78,14 @@ int gh_audit_tunnel(struct gh_store *st, const struct gh_audit_who *who, const c
 int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		  bool allow, const char *reason, const char *host, int port);
 
+/* kind "live": an operation on a running session made with the CLI.
+ * WHO->user is the acting identity ("os:NAME" or a Gatehouse user);
+ * METHOD "watch" | "join" | "kill" | "lock" | "unlock"; RESULT "start" |
+ * "end" | "ok" | "error"; REASON the --reason of a kill (or why it failed). */
+int gh_audit_live(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const char *method, const char *result, const char *reason,
+		  const char *detail);
+
 /* A session's recording was closed: store its digest SHA256 (hex) in the
  * session row and chain it as kind "recording", method "sha256", result
  * "sealed" (or "error" when ERR, the close status, is not 0), DETAIL

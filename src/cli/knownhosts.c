@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
+#include "ssh/hostkey.h"
 #include "ssh/knownhosts.h"
 #include "store/store.h"
 
@@ -33,7 +34,7 @@ int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv)
 	struct gh_user u = { 0 };
 	bool have_user = false;
 	const char *user = NULL;
-	char *text = NULL;
+	char *text = NULL, *key = NULL;
 	char esc[200];
 	int c, r = 0;
 
@@ -65,12 +66,14 @@ int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv)
 		}
 		have_user = true;
 	}
-	r = gh_known_hosts_text(app->store, app->data_dir, have_user ? &u : NULL, &text);
-	if (r == GH_ENOENT) {
-		gh_cli_error("no jump host key yet in the data directory (start 'gatehouse serve' once)");
+	r = gh_ssh_jump_pubkey(app->data_dir, &key);
+	if (r < 0) {
+		gh_cli_error("cannot read the jump host key in the data directory (it is created by "
+			     "'gatehouse serve' at first start)");
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
+	r = gh_known_hosts_text(app->store, key, have_user ? &u : NULL, &text);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot list the known hosts");
 		goto out;
@@ -79,6 +82,7 @@ int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv)
 	r = GH_EXIT_OK;
 out:
 	free(text);
+	free(key);
 	if (have_user)
 		gh_user_free(&u);
 	gh_app_close(app);

@@ -31,6 +31,7 @@ static const char *const facility_choices[] = {
 	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
 	"authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
 	"local7", NULL };
+static const char *const mfa_choices[] = { "off", "all", "admins", NULL };
 
 #define O(f) offsetof(struct gh_config, f)
 /* "@" in a default stands for the data directory. */
@@ -59,10 +60,13 @@ static const struct opt options[] = {
 	{ "allow_remote_forward", T_BOOL, O(allow_remote_forward), "no", 0, 0, NULL },
 	{ "allow_agent_forwarding", T_BOOL, O(allow_agent_forwarding), "no", 0, 0, NULL },
 	{ "allow_x11_forwarding", T_BOOL, O(allow_x11_forwarding), "no", 0, 0, NULL },
+	{ "notify_watch", T_BOOL, O(notify_watch), "no", 0, 0, NULL },
 	{ "syslog_target", T_STR, O(syslog_target), "", 0, 0, NULL },
 	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
 	{ "jsonl_file", T_PATH, O(jsonl_file), "", 0, 0, NULL },
 	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
+	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
+	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
 };
 #undef O
 

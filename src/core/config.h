@@ -32,6 +32,7 @@ struct gh_config {
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */
+	int notify_watch;         /* bool: tell the user when a watcher attaches */
 
 	/* forwarding (ProxyJump, tunnels) */
 	int max_tunnel_connections; /* forwarded channels at once per connection */
@@ -45,7 +46,11 @@ struct gh_config {
 	char *syslog_facility;    /* authpriv, local0, ... */
 	char *jsonl_file;         /* JSON lines file; empty = off */
 	int recording_retention_days; /* 0 = keep forever */
+	char *worker_user;        /* workers drop to this user when root; "" = no drop */
+	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
 };
+
+enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };
 
 #define GH_CONFIG_ERRLEN 512
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/acl.h"
 #include "core/error.h"
 #include "core/util.h"
 #include "policy/policy.h"
@@ -46,6 +47,8 @@ struct pperm {
 	size_t n_accounts;
 	uint16_t *ports;          /* sorted ports the forward action is limited to; none = any */
 	size_t n_ports;
+	char *schedule_spec;      /* NULL: always */
+	struct gh_schedule *schedule; /* NULL with a spec: unparsable, never matches */
 };
 
 /* key -> items[off[i] .. off[i + 1]) */
@@ -513,6 +516,14 @@ static int build_perm(struct gh_policy *p, const struct gh_perm *q, const struct
 		if (r < 0)
 			return r;
 	}
+	if (q->schedule && q->schedule[0]) {
+		/* a schedule that does not parse (say, a zone removed from the
+		 * system since) fails closed: the permission never matches */
+		if (!(ret->schedule_spec = strdup(q->schedule)))
+			return GH_ENOMEM;
+		if (gh_schedule_parse(q->schedule, &ret->schedule, NULL, 0) == GH_ENOMEM)
+			return GH_ENOMEM;
+	}
 
 	if (q->n_assets) {
 		ret->assets = malloc(q->n_assets * sizeof *ret->assets);
@@ -647,6 +658,8 @@ struct gh_policy *gh_policy_free(struct gh_policy *p)
 		free(p->perms[i].ranges);
 		free(p->perms[i].accounts);
 		free(p->perms[i].ports);
+		free(p->perms[i].schedule_spec);
+		gh_schedule_free(p->perms[i].schedule);
 	}
 	free(p->perms);
 	free(p->asset_ids);
@@ -683,7 +696,8 @@ enum {
 	F_PROTOCOL = 1 << 3,
 	F_ACCOUNT = 1 << 4,
 	F_ACTION = 1 << 5,
-	F_PORT = 1 << 6,
+	F_SCHEDULE = 1 << 6,
+	F_PORT = 1 << 7,
 };
 
 /* Does Q target asset index A, directly or through a node? */
@@ -731,6 +745,8 @@ static unsigned failures(const struct pperm *q, uint32_t acct, bool check_accoun
 		f |= F_ACCOUNT;
 	if ((q->actions & action) != action)
 		f |= F_ACTION;
+	if (q->schedule_spec && (!q->schedule || !gh_schedule_match(q->schedule, now)))
+		f |= F_SCHEDULE;
 	return f;
 }
 
@@ -855,6 +871,13 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 	if (c->near_f & F_ACTION) {
 		append(d->reason, sizeof d->reason, &pos, "%sdoes not grant action %s", sep,
 		       gh_action_name(c->action));
+		sep = ", ";
+	}
+	if (c->near_f & F_SCHEDULE) {
+		char spec[96];
+		append(d->reason, sizeof d->reason, &pos, "%sis outside its schedule '%s'%s", sep,
+		       gh_escape(spec, sizeof spec, q->schedule_spec),
+		       q->schedule ? "" : " (which does not parse)");
 		sep = ", ";
 	}
 	if (c->near_f & F_PORT)

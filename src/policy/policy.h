@@ -10,6 +10,8 @@
  * A permission matches a query when all of these hold:
  *   - it is active;
  *   - NOW lies in [valid_from, valid_until] (0 = unbounded on that side);
+ *   - NOW lies in its access schedule, when it has one (auth/acl.h; a
+ *     schedule that does not parse never matches: fail closed);
  *   - its subjects name the user or one of the user's groups;
  *   - its targets name the asset, or a node whose subtree holds one of the
  *     asset's nodes (path prefix on '/' boundaries: /Beijing covers

@@ -578,6 +578,29 @@ int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height)
 	return emit_tick(r, now_ms);
 }
 
+int gh_rec_marker(struct gh_rec *r, int64_t now_ms, const char *label)
+{
+	char buf[GH_JSON_ESCAPE_BOUND(200) + 64];
+	struct gh_utf8_state st = { 0 };
+	if (!r || !label)
+		return GH_EINVAL;
+	int e = caller_err(r);
+	if (e < 0)
+		return e;
+	size_t n = strnlen(label, 200);
+	size_t o = put_time(buf, sizeof buf, rel_ms(r, now_ms));
+	o += (size_t)snprintf(buf + o, sizeof buf - o, "\"m\", \"");
+	long w = gh_json_escape(&st, label, n, true, buf + o, sizeof buf - o - 4);
+	if (w < 0)
+		return (int)w;
+	o += (size_t)w;
+	memcpy(buf + o, "\"]\n", 3);
+	o += 3;
+	if ((e = emit_line(r, now_ms, buf, o, 0)) < 0)
+		return e;
+	return emit_tick(r, now_ms);
+}
+
 static int rec_tick_sync(struct gh_rec *r, int64_t now_ms)
 {
 	if (!r)

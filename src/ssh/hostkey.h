@@ -13,5 +13,12 @@
  * Logs what it creates (with fingerprints). */
 int gh_ssh_hostkeys_ensure(const char *data_dir);
 
-/* The jump host public key as "ssh-ed25519 BASE64" (*ret, caller frees). */
+/* The jump host public key as "ssh-ed25519 BASE64" (*ret, caller frees).
+ * GH_ENOENT when the key cannot be read. */
 int gh_ssh_jump_pubkey(const char *data_dir, char **ret);
+
+struct ssh_key_struct;
+/* Load the jump host private key (*ret: caller frees with ssh_key_free). */
+int gh_ssh_jump_key_load(const char *data_dir, struct ssh_key_struct **ret);
+/* KEY's public half as "TYPE BASE64" (*ret, caller frees). */
+int gh_ssh_key_public_line(struct ssh_key_struct *key, char **ret);

@@ -135,16 +135,14 @@ static void deny_tunnel(const struct gh_jump_ctx *c, const char *method, const c
  * one end of a socketpair; the other end goes to *RET_FD. */
 static pid_t spawn_inner(const struct gh_jump_ctx *c, const char *asset, int *ret_fd)
 {
-	char key[4096];
-	if (snprintf(key, sizeof key, "%s/%s", c->app->data_dir, GH_HOSTKEY_JUMP) >= (int)sizeof key)
-		return -1;
 	int fd = -1;
 	pid_t pid = gh_fwd_fork(c->fwds, ssh_get_fd(c->s), c->args->status_fd, &fd);
 	if (pid == 0) {
 		struct gh_worker_args a = *c->args;
 		a.fd = fd;
 		a.status_fd = -1;
-		a.jump_key_path = key;
+		a.priv = NULL; /* already dropped: only no_new_privs and seccomp again */
+		a.jump_key = c->jump_key;
 		a.jump_user = c->user->name;
 		a.jump_asset = asset;
 		a.jump_depth = c->args->jump_depth + 1;
@@ -159,6 +157,11 @@ static void do_jump(const struct gh_jump_ctx *c, ssh_message msg, const struct g
 		    const char *host, int port)
 {
 	int fd = -1;
+	if (!c->jump_key) {
+		gh_audit_jump(c->st, &c->who, a->name, false, "no jump host key", host, port);
+		ssh_message_reply_default(msg);
+		return;
+	}
 	if (c->args->jump_depth + 1 > c->app->cfg.max_jump_depth) {
 		gh_audit_jump(c->st, &c->who, a->name, false, "jump chain too deep (max_jump_depth)",
 			      host, port);

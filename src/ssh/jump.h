@@ -48,6 +48,7 @@ struct gh_jump_ctx {
 	 * login), NULL when none: a host that names no asset is then
 	 * connected to from that asset (viatarget.h) */
 	const char *asset, *account;
+	struct ssh_key_struct *jump_key;     /* borrowed; NULL: jumps refused */
 };
 
 /* Handle MSG when it is a forwarding message (direct-tcpip channel open,

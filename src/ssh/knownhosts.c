@@ -3,7 +3,6 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "policy/policy.h"
-#include "ssh/hostkey.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -56,20 +55,17 @@ static bool reachable(const int64_t *ids, size_t n, int64_t id)
 	return false;
 }
 
-int gh_known_hosts_text(struct gh_store *st, const char *data_dir, const struct gh_user *user,
+int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_user *user,
 			char **ret)
 {
-	char *key = NULL;
 	struct gh_asset *assets = NULL;
 	size_t na = 0, n_ids = 0, ng = 0;
 	int64_t *ids = NULL, *groups = NULL;
 	struct gh_policy *p = NULL;
 	struct sbuf b = { 0 };
 
-	int r = gh_ssh_jump_pubkey(data_dir, &key);
+	int r = gh_store_asset_list(st, &assets, &na);
 	if (r < 0)
-		return r;
-	if ((r = gh_store_asset_list(st, &assets, &na)) < 0)
 		goto out;
 	if (user) {
 		if ((r = gh_store_user_groups(st, user->id, &groups, &ng)) < 0 ||
@@ -103,7 +99,6 @@ int gh_known_hosts_text(struct gh_store *st, const char *data_dir, const struct 
 	r = 0;
 out:
 	free(b.p);
-	free(key);
 	free(ids);
 	free(groups);
 	gh_policy_free(p);

@@ -10,9 +10,9 @@
 struct gh_store;
 struct gh_user;
 
-/* The lines for the assets USER may connect to over ssh now (USER NULL:
+/* The lines, with KEY ("TYPE BASE64", the jump host public key), for the
+ * assets USER may connect to over ssh now (USER NULL:
  * every asset with the ssh protocol), in the order the assets were added, each ending in
- * '\n'. *ret is malloc'd (caller frees; "" when none). GH_ENOENT when the
- * jump host key does not exist yet (serve creates it). */
-int gh_known_hosts_text(struct gh_store *st, const char *data_dir, const struct gh_user *user,
+ * '\n'. *ret is malloc'd (caller frees; "" when none). */
+int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_user *user,
 			char **ret);

@@ -6,6 +6,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "ssh/hostkey.h"
+#include "ssh/priv.h"
+#include "ssh/sweep.h"
 #include "ssh/worker.h"
 #include "store/store.h"
 
@@ -25,6 +27,7 @@
 
 #define MAX_LISTENERS 8
 #define KILL_WAIT_MS 3000
+#define SWEEP_EVERY_MS 10000 /* rows of workers lost outside our children */
 
 struct child {
 	pid_t pid;
@@ -43,6 +46,7 @@ struct master {
 	int64_t refused_logged_ms; /* rate limit for "limit reached" lines */
 	pid_t export_pid;          /* audit export/retention process, 0: none */
 	int64_t export_restart_ms; /* monotonic: not before */
+	struct gh_priv priv;       /* what workers drop to */
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -229,7 +233,8 @@ static void accept_one(struct master *m, int lfd)
 					    .peer_port = port,
 					    .status_fd = sp[1],
 					    .ed25519_path = m->ed_path,
-					    .rsa_path = m->rsa_path };
+					    .rsa_path = m->rsa_path,
+					    .priv = &m->priv };
 		_exit(gh_ssh_worker_run(m->app, &a));
 	}
 	close(fd);
@@ -399,6 +404,14 @@ int gh_ssh_serve(struct gh_app *app)
 		return r;
 	snprintf(m.ed_path, sizeof m.ed_path, "%s/%s", app->data_dir, GH_HOSTKEY_ED25519);
 	snprintf(m.rsa_path, sizeof m.rsa_path, "%s/%s", app->data_dir, GH_HOSTKEY_RSA);
+	r = gh_priv_prepare(&app->cfg, &m.priv);
+	if (r < 0)
+		return r;
+	/* rows left open by workers of a previous run that are gone */
+	r = gh_sweep_sessions(app->store, "server restart");
+	if (r > 0)
+		gh_info("closed %d session%s left open by a previous run", r, r == 1 ? "" : "s");
+	int64_t next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
 	r = set_signals();
 	if (r < 0)
 		return r;
@@ -471,6 +484,10 @@ int gh_ssh_serve(struct gh_app *app)
 					accept_one(&m, pfds[i].fd);
 		}
 		reap(&m);
+		if (!stopping && gh_mono_ms() >= next_sweep) {
+			gh_sweep_sessions(app->store, "worker lost");
+			next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
+		}
 		if (stopping && m.n_children > 0) {
 			int64_t now = gh_mono_ms();
 			if (kill_stage == 0 && now >= deadline) {

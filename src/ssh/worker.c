@@ -5,16 +5,20 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "live/live.h"
 #include "policy/policy.h"
 #include "record/record.h"
 #include "relay/relay.h"
 #include "sftp/sftp.h"
 #include "ssh/execclass.h"
 #include "ssh/fwd.h"
+#include "ssh/hostkey.h"
 #include "ssh/jump.h"
 #include "ssh/knownhosts.h"
 #include "ssh/login.h"
+#include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
+#include "ssh/priv.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -41,6 +45,9 @@
 	"aes256-ctr,aes128-ctr"
 #define FRONT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define FRONT_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
+/* The identification string names no library version: nothing for a
+ * scanner to match against a vulnerability list before authentication. */
+#define FRONT_BANNER "Gatehouse"
 #define FRONT_USER_KEY_TYPES                                                 \
 	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
@@ -49,6 +56,7 @@
 #define MAX_ENV_VALUE 256
 #define MAX_COMMAND 65536
 #define POLL_MS 500
+#define LIVE_POLL_MS 20 /* while output waits for a watcher */
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
 #define NOT_PERMITTED "not permitted"
@@ -94,6 +102,8 @@ struct worker {
 	bool authed;
 	int auth_failures;
 	bool too_many;
+	struct gh_mfa mfa;       /* second factor, active after the first one */
+	char first_method[16];
 
 	/* the user's channel */
 	bool pty;
@@ -118,6 +128,10 @@ struct worker {
 	char sid[33];
 	bool row_open;
 
+	/* live operations on the relayed session (src/live) */
+	struct gh_live *live;
+	bool killed;             /* ended by gatehouse session kill */
+
 	/* sftp: actions granted on protocol sftp, and the file events the
 	 * engine reported inside libssh callbacks, written after each poll */
 	uint32_t sftp_allowed;
@@ -128,6 +142,8 @@ struct worker {
 
 	/* direct-tcpip channels (ProxyJump, tunnels): see fwd.h, jump.h */
 	struct gh_fwdset *fwds;
+	ssh_key jump_key;        /* the jump host key in memory (NULL: none) */
+	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -322,6 +338,8 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	w->have_user = true;
 	if (w->user.disabled)
 		return "disabled";
+	if (gh_store_user_locked(w->st, w->user.id) != 0)
+		return "locked";
 	return NULL;
 }
 
@@ -334,10 +352,120 @@ static void auth_success(struct worker *w, const char *method)
 	notify_master(w, GH_WORKER_AUTHENTICATED);
 }
 
+/* A failed second-factor step: counted and audited like any failure, but
+ * the user found by the first factor is kept for the next try. */
+static void mfa_fail(struct worker *w, const char *reason)
+{
+	w->auth_failures++;
+	struct gh_audit_who a = who(w);
+	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
+	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
+		reason);
+	if (w->app->cfg.auth_failure_delay_ms > 0)
+		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
+	if (w->auth_failures >= w->app->cfg.max_auth_tries)
+		w->too_many = true;
+}
+
+/* The first factor (METHOD) passed: the login ACL, then the second factor
+ * when the user needs one (SSH_AUTH_PARTIAL: keyboard-interactive next). */
+static int auth_first_factor(struct worker *w, const char *method)
+{
+	char reason[256];
+	bool need = false;
+	if (gh_login_acl_check(w->st, &w->user, w->args->peer_ip, gh_now(), reason,
+			       sizeof reason) < 0)
+		return auth_fail(w, method, reason);
+	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
+		return auth_fail(w, method, "store error");
+	if (!need) {
+		auth_success(w, method);
+		return SSH_AUTH_SUCCESS;
+	}
+	if (gh_mfa_start(&w->mfa, w->app->vault, &w->user) < 0)
+		return auth_fail(w, method, "totp seed unavailable");
+	snprintf(w->first_method, sizeof w->first_method, "%s", method);
+	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_INTERACTIVE);
+	gh_info("%s from %s passed %s; TOTP code %s", w->presented, w->source, method,
+		w->mfa.enrol ? "enrolment next" : "next");
+	return SSH_AUTH_PARTIAL;
+}
+
+/* keyboard-interactive (libssh 0.10 has no server callback for it: it
+ * comes as a message): the TOTP prompt after the first factor. */
+static int kbdint(struct worker *w, ssh_message msg)
+{
+	if (!w->mfa.active || w->authed) {
+		/* not offered before the first factor: a plain failure */
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+		return 1;
+	}
+	if (ssh_message_auth_kbdint_is_response(msg)) {
+		const char *reason = "bad totp code";
+		int r = GH_EAUTH;
+		bool asked = w->mfa.asked, enrol = w->mfa.enrol;
+		w->mfa.asked = false;
+		if (asked && ssh_userauth_kbdint_getnanswers(w->s) == 1)
+			r = gh_mfa_check(&w->mfa, w->st, w->app->vault,
+					 ssh_userauth_kbdint_getanswer(w->s, 0), gh_now(), &reason);
+		if (r == 0) {
+			char why[64];
+			snprintf(why, sizeof why, "totp %s after %s", enrol ? "enrolled" : "code",
+				 w->first_method);
+			gh_mfa_clear(&w->mfa);
+			ssh_message_auth_reply_success(msg, 0);
+			w->authed = true;
+			struct gh_audit_who a = who(w);
+			gh_audit_login(w->st, &a, "keyboard-interactive", true, why);
+			gh_info("login of %s from %s (%s)", w->presented, w->source, why);
+			notify_master(w, GH_WORKER_AUTHENTICATED);
+			return 0;
+		}
+		mfa_fail(w, asked ? reason : "unexpected keyboard-interactive response");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *name = ssh_message_auth_user(msg);
+	if (!name || strcmp(name, w->first_name) != 0) {
+		mfa_fail(w, "login name changed");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	char *instruction = NULL, *prompt = NULL;
+	if (gh_mfa_challenge(&w->mfa, w->user.name, &instruction, &prompt) < 0) {
+		mfa_fail(w, "totp error");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *prompts[] = { prompt };
+	char echo[] = { 0 };
+	if (ssh_message_auth_interactive_request(msg, "Gatehouse", instruction, 1, prompts, echo) ==
+	    SSH_OK)
+		w->mfa.asked = true;
+	gh_mfa_text_free(instruction);
+	gh_mfa_text_free(prompt);
+	return 0;
+}
+
+static int forward_message(struct worker *w, ssh_message msg);
+
+static int cb_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct worker *w = userdata;
+	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
+	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_INTERACTIVE)
+		return kbdint(w, msg);
+	return forward_message(w, msg); /* else the default reply: refused */
+}
+
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why) {
 		/* spend about the time a real check takes */
@@ -350,8 +478,7 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 		return auth_fail(w, "password", "no password set");
 	if (gh_password_verify(w->user.password_hash, password) != 0)
 		return auth_fail(w, "password", "bad password");
-	auth_success(w, "password");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "password");
 }
 
 /* True when PUBKEY is one of the user's registered keys. */
@@ -379,6 +506,10 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 			  char signature_state, void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why)
 		return auth_fail(w, "publickey", why);
@@ -392,8 +523,7 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	}
 	if (signature_state != SSH_PUBLICKEY_STATE_VALID)
 		return auth_fail(w, "publickey", "bad signature");
-	auth_success(w, "publickey");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "publickey");
 }
 
 /* The inner login of a recorded ProxyJump child: the user authenticated
@@ -483,12 +613,23 @@ static void cb_close(ssh_session session, ssh_channel channel, void *userdata)
 		gh_relay_client_close(w->relay);
 }
 
+/* A channel request refused (too long, unknown): one log line (lengths
+ * only, never the content), then the failure reply. */
+static int refuse_request(struct worker *w, const char *what, const char *why, size_t len)
+{
+	gh_info("refused %s request from %s (%s): %s, %zu bytes", what, w->source, w->presented,
+		why, len);
+	return -1;
+}
+
 static int cb_pty(ssh_session session, ssh_channel channel, const char *term, int width,
 		  int height, int pxwidth, int pxheight, void *userdata)
 {
 	struct worker *w = userdata;
 	if (w->req != REQ_NONE || w->pty)
 		return -1;
+	if (term && strlen(term) >= sizeof w->term)
+		return refuse_request(w, "pty", "terminal type too long", strlen(term));
 	w->pty = true;
 	snprintf(w->term, sizeof w->term, "%s", term && *term ? term : "xterm");
 	w->width = width > 0 && width < 10000 ? width : 80;
@@ -508,8 +649,10 @@ static int cb_shell(ssh_session session, ssh_channel channel, void *userdata)
 static int cb_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !command || strlen(command) > MAX_COMMAND)
+	if (w->req != REQ_NONE || !command)
 		return -1;
+	if (strlen(command) > MAX_COMMAND)
+		return refuse_request(w, "exec", "command too long", strlen(command));
 	w->command = strdup(command);
 	if (!w->command)
 		return -1;
@@ -521,8 +664,10 @@ static int cb_subsystem(ssh_session session, ssh_channel channel, const char *su
 			void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !subsystem || strcmp(subsystem, "sftp") != 0)
+	if (w->req != REQ_NONE || !subsystem)
 		return -1;
+	if (strcmp(subsystem, "sftp") != 0)
+		return refuse_request(w, "subsystem", "unknown subsystem", strlen(subsystem));
 	w->subsystem = strdup(subsystem);
 	if (!w->subsystem)
 		return -1;
@@ -539,9 +684,10 @@ static int cb_env(ssh_session session, ssh_channel channel, const char *name, co
 		  void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name) ||
-	    strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name))
 		return -1;
+	if (strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+		return refuse_request(w, "env", "variable too long", strlen(name) + strlen(value));
 	struct env_var *e = &w->env[w->n_env];
 	e->name = strdup(name);
 	e->value = strdup(value);
@@ -564,6 +710,7 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 	w->height = height;
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
+		gh_live_resize(w->live, height, width);
 	} else if (w->menu) {
 		gh_menu_resize(w->menu, width, height);
 		menu_flush(w);
@@ -917,6 +1064,34 @@ static void file_events_flush(struct worker *w)
 	w->n_fev = 0;
 }
 
+/* Live operations after a poll: requests, watchers, a notice for the user. */
+static void live_poll(struct worker *w)
+{
+	char note[200];
+	gh_live_tick(w->live);
+	if (gh_live_take_notice(w->live, note, sizeof note) && client_alive(w))
+		say(w, "%s%s", nl(w), note);
+}
+
+/* Open the live socket of the session about to be relayed (a failure is
+ * logged: the session goes on without live operations). */
+static void live_open(struct worker *w, struct gh_rec *rec)
+{
+	char run_dir[4096];
+	struct gh_live_opts lo = { .run_dir = run_dir,
+				   .session_id = w->sid,
+				   .pty = w->pty && w->req != REQ_SUBSYSTEM,
+				   .rows = w->height,
+				   .cols = w->width,
+				   .notify_watch = w->app->cfg.notify_watch > 0,
+				   .rec = rec };
+	if (!w->row_open || gh_live_run_dir(w->app->data_dir, run_dir, sizeof run_dir) < 0)
+		return;
+	int r = gh_live_open(&lo, w->ev, &w->live);
+	if (r < 0)
+		gh_warn("session %s: no live socket: %s", w->sid, gh_strerror(r));
+}
+
 /* Relay between the user's channel and the target (R, its target channel
  * attached) until one side ends. */
 static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
@@ -937,8 +1112,10 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		poll_once(w, POLL_MS);
+		poll_once(w, gh_live_busy(w->live) ? LIVE_POLL_MS : POLL_MS);
 		now = gh_mono_ms();
+		if (w->live)
+			live_poll(w);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -957,8 +1134,13 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		} else if (idle_ms > 0 && now - w->last_input_ms > idle_ms) {
 			gh_relay_abort(r, "idle timeout", now);
 			aborted = true;
+		} else if (gh_live_kill_reason(w->live)) {
+			gh_relay_abort(r, gh_live_kill_reason(w->live), now);
+			aborted = true;
+			w->killed = true;
 		}
 	}
+	gh_live_detach(w->live);
 	file_events_flush(w); /* the last ones come from the pump's end */
 	gh_relay_get_result(r, res);
 	if (!from_menu && res->client_finished)
@@ -971,6 +1153,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 			 w->sid, w->user.name);
 		if (w->ch && ssh_is_connected(w->s) && !w->client_closed)
 			say(w, "the session recording failed; the session was ended");
+	} else if (w->killed && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
+		say(w, "%s[gatehouse: this session was %s]", nl(w), res->reason);
 	} else if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
 		if (stop_requested)
 			say(w, "gatehouse is shutting down");
@@ -1107,8 +1291,11 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		env[i].name = w->env[i].name;
 		env[i].value = w->env[i].value;
 	}
+	live_open(w, rec);
 	struct gh_relay_opts ro_relay = { .client = w->ch,
 					  .rec = rec,
+					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
+					  .tap_ud = w->live,
 					  .record_input = w->app->cfg.record_input != 0,
 					  .finish_client = !from_menu,
 					  .sftp = w->req == REQ_SUBSYSTEM,
@@ -1134,6 +1321,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		close_reason = err;
 		goto out;
 	}
+	if (w->live)
+		gh_live_set_relay(w->live, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1189,6 +1378,7 @@ out:
 	}
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
+	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
 	if (tch) {
 		ssh_channel_free(tch);
 	}
@@ -1465,7 +1655,7 @@ static int run_menu(struct worker *w)
 		free(items);
 		free(nodes);
 		free(ids);
-		if (rc != 1 || !client_alive(w) || stop_requested)
+		if (rc != 1 || !client_alive(w) || stop_requested || w->killed)
 			return rc == 0 ? 0 : 1;
 		if (w->row_open)
 			row_close(w, -1, NULL, 0, 0, "ended");
@@ -1484,10 +1674,10 @@ static void log_cb(int priority, const char *function, const char *buffer, void 
 		gh_debug("libssh: %s", esc);
 }
 
-/* Forwarding messages (direct-tcpip, tcpip-forward, x11-req): jump.h. */
-static int cb_message(ssh_session session, ssh_message msg, void *userdata)
+/* Forwarding messages (direct-tcpip, tcpip-forward, x11-req): jump.h.
+ * Returns 1 when MSG is not one (the default reply). */
+static int forward_message(struct worker *w, ssh_message msg)
 {
-	struct worker *w = userdata;
 	if (!w->authed || !w->fwds)
 		return 1;
 	struct gh_jump_ctx c = { .app = w->app,
@@ -1498,7 +1688,8 @@ static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 				 .who = who(w),
 				 .args = w->args,
 				 .asset = w->login.asset[0] ? w->login.asset : NULL,
-				 .account = w->login.account[0] ? w->login.account : NULL };
+				 .account = w->login.account[0] ? w->login.account : NULL,
+				 .jump_key = w->jump_key };
 	return gh_jump_message(&c, msg);
 }
 
@@ -1545,7 +1736,11 @@ static void fwd_child(void *ud, pid_t pid, int status)
 static int run_known_hosts(struct worker *w)
 {
 	char *text = NULL;
-	int r = gh_known_hosts_text(w->st, w->app->data_dir, &w->user, &text);
+	char *key = NULL;
+	int r = w->jump_key ? gh_ssh_key_public_line(w->jump_key, &key) : GH_ENOENT;
+	if (r == 0)
+		r = gh_known_hosts_text(w->st, key, &w->user, &text);
+	free(key);
 	if (r < 0) {
 		say(w, "known-hosts: %s", r == GH_ENOENT ? "no jump host key" : gh_strerror(r));
 		return 1;
@@ -1570,9 +1765,11 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	int zero = 0;
 	if (!b)
 		return NULL;
-	if (a->jump_key_path) {
-		if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
-		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->jump_key_path) < 0 ||
+	if (a->jump_user) {
+		/* the bind takes the key */
+		if (!a->jump_key ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, a->jump_key) < 0 ||
 		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE, FRONT_KEX) < 0 ||
 		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, FRONT_CIPHERS) < 0 ||
 		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, FRONT_CIPHERS) < 0 ||
@@ -1594,6 +1791,7 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, FRONT_HOSTKEY_ALGS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, FRONT_BANNER) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
 				 FRONT_USER_KEY_TYPES) < 0) {
 		gh_error("cannot configure the SSH server: %s", ssh_get_error(b));
@@ -1619,7 +1817,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->height = 24;
 	snprintf(w->term, sizeof w->term, "xterm");
 	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
-	gh_log_set_tag(args->jump_key_path ? "jump" : "worker");
+	gh_log_set_tag(args->jump_user ? "jump" : "worker");
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -1658,8 +1856,20 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		close(args->fd);
 		goto out;
 	}
+	/* the jump host key stays in memory for jumps and known-hosts */
+	if (args->jump_user) {
+		w->jump_key = args->jump_key;
+	} else if (gh_ssh_jump_key_load(app->data_dir, &w->jump_key) == 0) {
+		w->own_jump_key = true;
+	} else {
+		w->jump_key = NULL;
+		gh_warn("cannot load the jump host key: ProxyJump unavailable");
+	}
+	/* the host keys are in the session now: nothing more needs root */
+	if (gh_priv_drop(args->priv) < 0)
+		goto out;
 	w->scb.userdata = w;
-	if (args->jump_key_path) {
+	if (args->jump_user) {
 		w->scb.auth_none_function = cb_auth_jump_none;
 		w->scb.auth_password_function = cb_auth_jump_password;
 		w->scb.auth_pubkey_function = cb_auth_jump_pubkey;
@@ -1760,7 +1970,10 @@ out:
 	}
 	ssh_free(w->s);
 	ssh_bind_free(bind);
+	if (w->own_jump_key)
+		ssh_key_free(w->jump_key);
 	auth_reset_user(w);
+	gh_mfa_clear(&w->mfa);
 	for (size_t i = 0; i < w->n_env; i++) {
 		free(w->env[i].name);
 		free(w->env[i].value);

@@ -5,6 +5,8 @@
 #pragma once
 
 struct gh_app;
+struct ssh_key_struct;
+struct gh_priv;
 
 struct gh_worker_args {
 	int fd;                /* accepted socket (owned) */
@@ -12,11 +14,14 @@ struct gh_worker_args {
 	int peer_port;
 	int status_fd;         /* write end of the pipe to the master (owned) */
 	const char *ed25519_path, *rsa_path;
+	const struct gh_priv *priv; /* the drop after accept (borrowed; NULL: none) */
 	/* A recorded ProxyJump child (see jump.h): the inner SSH server over
-	 * one end of a socketpair. jump_key_path non-NULL: serve with that key
-	 * only and accept the inner login of jump_user (already authenticated
-	 * outside) without a secret, for asset jump_asset. */
-	const char *jump_key_path;
+	 * one end of a socketpair. jump_user non-NULL: serve with jump_key
+	 * only (the parent's copy in memory: the key file is root-only once
+	 * privileges are dropped; the bind takes it) and accept the inner
+	 * login of jump_user (already authenticated outside) without a secret,
+	 * for asset jump_asset. */
+	struct ssh_key_struct *jump_key;
 	const char *jump_user;
 	const char *jump_asset;
 	int jump_depth;        /* 0 at the front door */

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/db.h"
+#include "store/priv.h"
 #include "store/migrations.h"
 
 #include <sodium.h>
@@ -222,6 +223,7 @@ void gh_perm_free(struct gh_perm *p)
 		free(p->accounts[i]);
 	free(p->accounts);
 	free(p->forward_ports);
+	free(p->schedule);
 	memset(p, 0, sizeof *p);
 }
 
@@ -1090,6 +1092,11 @@ int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *re
 		if (r == GH_EEXIST)
 			r = 0;
 	}
+	if (r == 0 && pm->schedule && pm->schedule[0]) {
+		struct gh_db_val c[] = { DB_INT(id), DB_TEXT(pm->schedule) };
+		r = q(st, "INSERT INTO perm_schedules (perm_id, schedule) VALUES (?, ?)", c, 2, NULL,
+		      NULL, NULL, NULL);
+	}
 	if (r == GH_EINVAL) /* foreign key: a referenced row vanished */
 		r = GH_ENOENT;
 	r = tx_end(st, r);
@@ -1102,7 +1109,7 @@ int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *re
 struct perm_attach {
 	struct gh_perm *perms;
 	size_t n;
-	int which; /* 0 users, 1 groups, 2 assets, 3 nodes, 4 accounts */
+	int which; /* 0 users, 1 groups, 2 assets, 3 nodes, 4 accounts, 5 schedule */
 };
 
 static struct gh_perm *find_perm(struct perm_attach *c, int64_t id)
@@ -1141,6 +1148,9 @@ static int attach_perm_child(void *ud, const struct gh_db_val *cols, int ncols)
 	case 1: return push_id(&p->group_ids, &p->n_groups, col_int(&cols[1]));
 	case 2: return push_id(&p->asset_ids, &p->n_assets, col_int(&cols[1]));
 	case 3: return push_id(&p->node_ids, &p->n_nodes, col_int(&cols[1]));
+	case 5:
+		free(p->schedule);
+		return (p->schedule = col_str(&cols[1])) ? 0 : GH_ENOMEM;
 	default: {
 		char **na = realloc(p->accounts, (p->n_accounts + 1) * sizeof *na);
 		if (!na)
@@ -1162,6 +1172,7 @@ static int perm_attach_all(struct gh_store *st, struct gh_perm *v, size_t n, con
 		"SELECT perm_id, asset_id FROM perm_assets ORDER BY perm_id, asset_id",
 		"SELECT perm_id, node_id FROM perm_nodes ORDER BY perm_id, node_id",
 		"SELECT perm_id, username FROM perm_accounts ORDER BY perm_id, username",
+		"SELECT perm_id, schedule FROM perm_schedules ORDER BY perm_id",
 	};
 	static const char *const sql_one[] = {
 		"SELECT perm_id, user_id FROM perm_users WHERE perm_id = ? ORDER BY user_id",
@@ -1169,9 +1180,10 @@ static int perm_attach_all(struct gh_store *st, struct gh_perm *v, size_t n, con
 		"SELECT perm_id, asset_id FROM perm_assets WHERE perm_id = ? ORDER BY asset_id",
 		"SELECT perm_id, node_id FROM perm_nodes WHERE perm_id = ? ORDER BY node_id",
 		"SELECT perm_id, username FROM perm_accounts WHERE perm_id = ? ORDER BY username",
+		"SELECT perm_id, schedule FROM perm_schedules WHERE perm_id = ?",
 	};
 	int r = 0;
-	for (int w = 0; w < 5 && r == 0; w++) {
+	for (int w = 0; w < 6 && r == 0; w++) {
 		struct perm_attach c = { v, n, w };
 		struct gh_db_val p[] = { DB_INT(only ? *only : 0) };
 		r = q(st, only ? sql_one[w] : sql_all[w], p, only ? 1 : 0, attach_perm_child, &c, NULL,
@@ -1724,4 +1736,52 @@ int gh_store_cursor_set(struct gh_store *st, const char *sink, int64_t last_id)
 		r = q(st, "INSERT INTO audit_cursors (last_id, updated_at, sink) VALUES (?, ?, ?)", p,
 		      NP(p), NULL, NULL, NULL, NULL);
 	return r;
+}
+
+/* ---- user locks (live operations) ------------------------------------------ */
+
+int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked)
+{
+	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(gh_now()) };
+	if (locked)
+		return q(st, "INSERT OR IGNORE INTO user_locks (user_id, locked_at) VALUES (?, ?)", p,
+			 2, NULL, NULL, NULL, NULL);
+	return q(st, "DELETE FROM user_locks WHERE user_id = ?", p, 1, NULL, NULL, NULL, NULL);
+}
+
+int gh_store_user_locked(struct gh_store *st, int64_t user_id)
+{
+	int64_t count = 0;
+	struct gh_db_val p[] = { DB_INT(user_id) };
+	int r = q(st, "SELECT COUNT(*) FROM user_locks WHERE user_id = ?", p, 1, one_id, &count,
+		  NULL, NULL);
+	return r < 0 ? r : count > 0;
+}
+
+/* ---- for the store's other files (store/priv.h) ------------------------------ */
+
+int gh_store_q(struct gh_store *st, const char *sql, const struct gh_db_val *p, int n,
+	       gh_db_row_fn fn, void *ud, int64_t *ret_id, int *ret_changes)
+{
+	return q(st, sql, p, n, fn, ud, ret_id, ret_changes);
+}
+
+int gh_store_tx_begin(struct gh_store *st)
+{
+	return tx_begin(st);
+}
+
+int gh_store_tx_end(struct gh_store *st, int r)
+{
+	return tx_end(st, r);
+}
+
+char *gh_store_col_str(const struct gh_db_val *c)
+{
+	return col_str(c);
+}
+
+int64_t gh_store_col_int(const struct gh_db_val *c)
+{
+	return col_int(c);
 }

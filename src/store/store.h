@@ -141,6 +141,9 @@ struct gh_perm {
 	/* ports the forward action is limited to ("22,5432", sorted, unique);
 	 * NULL or "" = any port */
 	char *forward_ports;
+	/* access schedule ("Mon-Fri 09:00-18:00 Europe/Berlin", see
+	 * auth/acl.h); NULL = always */
+	char *schedule;
 };
 
 struct gh_session {
@@ -291,6 +294,11 @@ int gh_store_session_close(struct gh_store *st, const char *id, int exit_status,
 			   const char *exit_signal, int64_t bytes_in, int64_t bytes_out,
 			   const char *close_reason);
 int gh_store_session_get(struct gh_store *st, const char *id, struct gh_session *ret);
+/* Locked users (gatehouse user lock) may not log in. Locking twice or
+ * unlocking an unlocked user is not an error. */
+int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked);
+/* 1 when locked, 0 when not, or a negative error. */
+int gh_store_user_locked(struct gh_store *st, int64_t user_id);
 int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 			  struct gh_session **ret, size_t *ret_n);
 /* Close every still-open session of worker PID (reaped by the master).

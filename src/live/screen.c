@@ -1,0 +1,236 @@
+#include "live/screen.h"
+#include "core/error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vterm.h>
+
+#define MAX_ROWS 500
+#define MAX_COLS 1000
+
+struct gh_screen {
+	VTerm *vt;
+	VTermScreen *scr;
+	int rows, cols;
+};
+
+/* growable output of gh_screen_render */
+struct out {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct out *o, const void *data, size_t n)
+{
+	if (o->oom)
+		return;
+	if (o->len + n > o->cap) {
+		size_t cap = o->cap ? o->cap : 4096;
+		while (cap < o->len + n)
+			cap *= 2;
+		char *p = realloc(o->p, cap);
+		if (!p) {
+			o->oom = true;
+			return;
+		}
+		o->p = p;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->len, data, n);
+	o->len += n;
+}
+
+static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Replies the emulator would send to the host (device attributes, ...): a
+ * watcher's copy of the screen answers nobody. */
+static void discard_output(const char *s, size_t len, void *user)
+{
+	(void)s;
+	(void)len;
+	(void)user;
+}
+
+int gh_screen_new(int rows, int cols, struct gh_screen **ret)
+{
+	struct gh_screen *s = calloc(1, sizeof *s);
+	if (!s)
+		return GH_ENOMEM;
+	s->rows = clamp(rows, 1, MAX_ROWS);
+	s->cols = clamp(cols, 1, MAX_COLS);
+	s->vt = vterm_new(s->rows, s->cols);
+	if (!s->vt) {
+		free(s);
+		return GH_ENOMEM;
+	}
+	vterm_set_utf8(s->vt, 1);
+	vterm_output_set_callback(s->vt, discard_output, NULL);
+	s->scr = vterm_obtain_screen(s->vt);
+	vterm_screen_enable_altscreen(s->scr, 1);
+	vterm_screen_reset(s->scr, 1);
+	*ret = s;
+	return 0;
+}
+
+struct gh_screen *gh_screen_free(struct gh_screen *s)
+{
+	if (s) {
+		vterm_free(s->vt);
+		free(s);
+	}
+	return NULL;
+}
+
+void gh_screen_feed(struct gh_screen *s, const void *data, size_t len)
+{
+	if (s && len)
+		vterm_input_write(s->vt, data, len);
+}
+
+void gh_screen_resize(struct gh_screen *s, int rows, int cols)
+{
+	if (!s)
+		return;
+	s->rows = clamp(rows, 1, MAX_ROWS);
+	s->cols = clamp(cols, 1, MAX_COLS);
+	vterm_set_size(s->vt, s->rows, s->cols);
+}
+
+static void put_color(struct out *o, const VTermColor *c, bool fg)
+{
+	char buf[32];
+	if (fg ? VTERM_COLOR_IS_DEFAULT_FG(c) : VTERM_COLOR_IS_DEFAULT_BG(c))
+		return;
+	if (VTERM_COLOR_IS_INDEXED(c)) {
+		unsigned idx = c->indexed.idx;
+		if (idx < 8)
+			snprintf(buf, sizeof buf, ";%u", (fg ? 30 : 40) + idx);
+		else if (idx < 16)
+			snprintf(buf, sizeof buf, ";%u", (fg ? 90 : 100) + idx - 8);
+		else
+			snprintf(buf, sizeof buf, ";%u;5;%u", fg ? 38 : 48, idx);
+	} else {
+		snprintf(buf, sizeof buf, ";%u;2;%u;%u;%u", fg ? 38 : 48, c->rgb.red, c->rgb.green,
+			 c->rgb.blue);
+	}
+	puts_(o, buf);
+}
+
+/* The SGR sequence of CELL's attributes and colours, from a reset. */
+static void put_sgr(struct out *o, const VTermScreenCell *c)
+{
+	puts_(o, "\x1b[0");
+	if (c->attrs.bold)
+		puts_(o, ";1");
+	if (c->attrs.italic)
+		puts_(o, ";3");
+	if (c->attrs.underline)
+		puts_(o, ";4");
+	if (c->attrs.blink)
+		puts_(o, ";5");
+	if (c->attrs.reverse)
+		puts_(o, ";7");
+	if (c->attrs.strike)
+		puts_(o, ";9");
+	put_color(o, &c->fg, true);
+	put_color(o, &c->bg, false);
+	puts_(o, "m");
+}
+
+static bool same_look(const VTermScreenCell *a, const VTermScreenCell *b)
+{
+	return a->attrs.bold == b->attrs.bold && a->attrs.italic == b->attrs.italic &&
+	       a->attrs.underline == b->attrs.underline && a->attrs.blink == b->attrs.blink &&
+	       a->attrs.reverse == b->attrs.reverse && a->attrs.strike == b->attrs.strike &&
+	       !memcmp(&a->fg, &b->fg, sizeof a->fg) && !memcmp(&a->bg, &b->bg, sizeof a->bg);
+}
+
+static bool blank(const VTermScreenCell *c)
+{
+	return (c->chars[0] == 0 || c->chars[0] == ' ') && VTERM_COLOR_IS_DEFAULT_BG(&c->bg) &&
+	       !c->attrs.reverse && !c->attrs.underline && !c->attrs.strike;
+}
+
+static void put_utf8(struct out *o, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else if (cp < 0x110000) {
+		b[0] = (char)(0xf0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	} else {
+		b[0] = '?';
+		n = 1;
+	}
+	put(o, b, n);
+}
+
+int gh_screen_render(const struct gh_screen *s, char **ret, size_t *ret_len)
+{
+	struct out o = { 0 };
+	char buf[32];
+	VTermScreenCell cell, prev;
+	VTermPos pos;
+
+	puts_(&o, "\x1b[0m\x1b[H\x1b[2J");
+	for (pos.row = 0; pos.row < s->rows; pos.row++) {
+		/* the last cell worth drawing: trailing blanks are left out */
+		int last = -1;
+		for (pos.col = 0; pos.col < s->cols; pos.col++)
+			if (vterm_screen_get_cell(s->scr, pos, &cell) && !blank(&cell))
+				last = pos.col;
+		if (last < 0)
+			continue;
+		snprintf(buf, sizeof buf, "\x1b[%d;1H", pos.row + 1);
+		puts_(&o, buf);
+		bool have_prev = false;
+		for (pos.col = 0; pos.col <= last; pos.col++) {
+			if (!vterm_screen_get_cell(s->scr, pos, &cell))
+				continue;
+			if (cell.chars[0] == (uint32_t)-1) /* right half of a wide character */
+				continue;
+			if (!have_prev || !same_look(&cell, &prev))
+				put_sgr(&o, &cell);
+			prev = cell;
+			have_prev = true;
+			if (cell.chars[0] == 0)
+				puts_(&o, " ");
+			for (int i = 0; i < VTERM_MAX_CHARS_PER_CELL && cell.chars[i]; i++)
+				put_utf8(&o, cell.chars[i]);
+			if (cell.width > 1)
+				pos.col += cell.width - 1;
+		}
+		puts_(&o, "\x1b[0m");
+	}
+	vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+	snprintf(buf, sizeof buf, "\x1b[%d;%dH", pos.row + 1, pos.col + 1);
+	puts_(&o, buf);
+	if (o.oom) {
+		free(o.p);
+		return GH_ENOMEM;
+	}
+	*ret = o.p;
+	*ret_len = o.len;
+	return 0;
+}
