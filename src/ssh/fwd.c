@@ -375,14 +375,20 @@ void gh_fwdset_tick(struct gh_fwdset *set, const char *abort_reason)
 	if (!set)
 		return;
 	int64_t now = gh_mono_ms();
-	size_t o = 0;
-	for (size_t i = 0; i < set->n; i++) {
+	/* A step may re-enter libssh (ssh_channel_read_nonblocking), which
+	 * may deliver a new direct-tcpip open: gh_fwd_add then appends at
+	 * set->n and may move set->v. So index through set->v every time and
+	 * keep what was appended meanwhile. */
+	size_t n0 = set->n, o = 0;
+	for (size_t i = 0; i < n0; i++) {
 		struct fwd *f = set->v[i];
 		if (fwd_step(f, abort_reason, now))
 			finish(set, f, now);
 		else
 			set->v[o++] = f;
 	}
+	for (size_t i = n0; i < set->n; i++)
+		set->v[o++] = set->v[i];
 	set->n = o;
 	if (set->n_pending)
 		reap(set);

@@ -39,6 +39,11 @@ Host web01
     Port {port}
     User {UNIX_DEPLOY}
     ProxyJump gh
+Host web01-pc
+    HostName web01
+    Port {port}
+    User {UNIX_DEPLOY}
+    ProxyCommand ssh -F {cfg} -W %h:%p gh
 Host db01
     Port {port}
     User {UNIX_DEPLOY}
@@ -215,3 +220,14 @@ def test_jump_session_ends_on_server_shutdown(ghenv, tmp_path):
     rows = [r for r in g.sessions() if r["asset_name"] == "web01"]
     assert rows and rows[0]["ended_at"] and rows[0]["close_reason"] == "server shutdown", rows
     g.start()  # the fixture stops it again
+
+
+def test_proxycommand_ssh_w(ghenv, tmp_path):
+    """ProxyCommand ssh -W %h:%p (what -J does under the hood) is the same jump."""
+    g = ghenv
+    cfg, _ = _setup(g, tmp_path)
+    p = _ssh(g, cfg, "web01-pc", "echo via-w; exit 7")
+    assert p.returncode == 7, p.stderr
+    assert p.stdout == "via-w\n"
+    r = _closed_sessions(g)[0]
+    assert r["kind"] == "exec" and r["exit_status"] == 7 and r["recording_path"]
