@@ -55,6 +55,8 @@ static const struct opt options[] = {
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+	{ "per_source_penalty_failures", T_INT, O(per_source_penalty_failures), "20", 0, 100000, NULL },
+	{ "per_source_penalty_time", T_INT, O(per_source_penalty_time), "60", 1, 86400, NULL },
 	{ "max_tunnel_connections", T_INT, O(max_tunnel_connections), "256", 1, 100000, NULL },
 	{ "max_jump_depth", T_INT, O(max_jump_depth), "4", 1, 32, NULL },
 	{ "allow_remote_forward", T_BOOL, O(allow_remote_forward), "no", 0, 0, NULL },
@@ -127,6 +129,15 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 				snprintf(msg, msglen, "bad value '%s' for %s", val, o->name);
 				return GH_EINVAL;
 			}
+		}
+		if (!strcmp(o->name, "syslog_target") && *val &&
+		    !(!strncmp(val, "unix:/", 6) ||
+		      ((!strncmp(val, "udp:", 4) || !strncmp(val, "tcp:", 4)) &&
+		       check_listen(val + 4) == 0))) {
+			snprintf(msg, msglen,
+				 "bad value '%s' for %s (expected udp:HOST:PORT, tcp:HOST:PORT or "
+				 "unix:/PATH)", val, o->name);
+			return GH_EINVAL;
 		}
 		if (o->type == T_LISTEN && check_listen(val) < 0) {
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);

@@ -15,6 +15,7 @@ struct gh_worker_args {
 	int status_fd;         /* write end of the pipe to the master (owned) */
 	const char *ed25519_path, *rsa_path;
 	const struct gh_priv *priv; /* the drop after accept (borrowed; NULL: none) */
+	int suspect;           /* the source has recent failed logins */
 	/* A recorded ProxyJump child (see jump.h): the inner SSH server over
 	 * one end of a socketpair. jump_user non-NULL: serve with jump_key
 	 * only (the parent's copy in memory: the key file is root-only once
@@ -29,5 +30,6 @@ struct gh_worker_args {
 
 /* Status bytes written to status_fd. */
 #define GH_WORKER_AUTHENTICATED 'A'
+#define GH_WORKER_AUTH_FAILED 'F'   /* one failed login attempt */
 
 int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *a);
