@@ -98,7 +98,10 @@ class Target:
         # sshd reads authorized_keys as the user: keep it in the user's home
         sshdir = os.path.join(os.path.expanduser(f"~{UNIX_OPS}"), ".ssh")
         os.makedirs(sshdir, exist_ok=True)
-        shutil.copy(self.ops_key + ".pub", os.path.join(sshdir, "authorized_keys"))
+        # appended, not replaced: runs that overlap on one machine share this account
+        with open(self.ops_key + ".pub") as src, \
+                open(os.path.join(sshdir, "authorized_keys"), "a") as dst:
+            dst.write(src.read())
         for p in (sshdir, os.path.join(sshdir, "authorized_keys")):
             shutil.chown(p, UNIX_OPS, UNIX_OPS)
         self.host_keys = []
