@@ -55,6 +55,8 @@ static const struct opt options[] = {
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+	{ "per_source_penalty_failures", T_INT, O(per_source_penalty_failures), "20", 0, 100000, NULL },
+	{ "per_source_penalty_time", T_INT, O(per_source_penalty_time), "60", 1, 86400, NULL },
 	{ "notify_watch", T_BOOL, O(notify_watch), "no", 0, 0, NULL },
 	{ "syslog_target", T_STR, O(syslog_target), "", 0, 0, NULL },
 	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
@@ -122,6 +124,15 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 				snprintf(msg, msglen, "bad value '%s' for %s", val, o->name);
 				return GH_EINVAL;
 			}
+		}
+		if (!strcmp(o->name, "syslog_target") && *val &&
+		    !(!strncmp(val, "unix:/", 6) ||
+		      ((!strncmp(val, "udp:", 4) || !strncmp(val, "tcp:", 4)) &&
+		       check_listen(val + 4) == 0))) {
+			snprintf(msg, msglen,
+				 "bad value '%s' for %s (expected udp:HOST:PORT, tcp:HOST:PORT or "
+				 "unix:/PATH)", val, o->name);
+			return GH_EINVAL;
 		}
 		if (o->type == T_LISTEN && check_listen(val) < 0) {
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
