@@ -347,12 +347,13 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	return NULL;
 }
 
-static void auth_success(struct worker *w, const char *method)
+/* WHY: NULL, or how a second factor completed the login. */
+static void auth_success(struct worker *w, const char *method, const char *why)
 {
 	w->authed = true;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, method, true, NULL);
-	gh_info("login of %s from %s (%s)", w->presented, w->source, method);
+	gh_audit_login(w->st, &a, method, true, why);
+	gh_info("login of %s from %s (%s)", w->presented, w->source, why ? why : method);
 	notify_master(w, GH_WORKER_AUTHENTICATED);
 	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
 }
@@ -366,6 +367,7 @@ static void mfa_fail(struct worker *w, const char *reason)
 	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
 	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
 		reason);
+	notify_master(w, GH_WORKER_AUTH_FAILED);
 	if (w->app->cfg.auth_failure_delay_ms > 0)
 		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
 	if (w->auth_failures >= w->app->cfg.max_auth_tries)
@@ -384,7 +386,7 @@ static int auth_first_factor(struct worker *w, const char *method)
 	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
 		return auth_fail(w, method, "store error");
 	if (!need) {
-		auth_success(w, method);
+		auth_success(w, method, NULL);
 		return SSH_AUTH_SUCCESS;
 	}
 	if (gh_mfa_start(&w->mfa, w->app->vault, &w->user) < 0)
@@ -419,11 +421,7 @@ static int kbdint(struct worker *w, ssh_message msg)
 				 w->first_method);
 			gh_mfa_clear(&w->mfa);
 			ssh_message_auth_reply_success(msg, 0);
-			w->authed = true;
-			struct gh_audit_who a = who(w);
-			gh_audit_login(w->st, &a, "keyboard-interactive", true, why);
-			gh_info("login of %s from %s (%s)", w->presented, w->source, why);
-			notify_master(w, GH_WORKER_AUTHENTICATED);
+			auth_success(w, "keyboard-interactive", why);
 			return 0;
 		}
 		mfa_fail(w, asked ? reason : "unexpected keyboard-interactive response");
