@@ -264,6 +264,7 @@ def test_join_types_into_the_session_and_is_recorded(ghenv):
     evs = recording_events(row(g, sid)["recording_path"])
     markers = [e[2] for e in evs if e[1] == "m"]
     assert any(m.startswith("join os:") for m in markers), markers
+    assert any(m.startswith("join-end os:") for m in markers), markers
     typed = "".join(e[2] for e in evs if e[1] == "i")
     assert "echo JOINED-$((5*5))" in typed
     ev = [(e["method"], e["result"]) for e in g.events("live") if e["session_id"] == sid]
