@@ -384,3 +384,33 @@ def test_watch_from_a_terminal_detaches_with_ctrl_bracket(ghenv):
     c.expect(pexpect.EOF)
     c.close()
     assert "NOT-TYPED" not in seen.getvalue()
+
+
+def test_kill_reaches_exec_and_sftp_sessions(ghenv):
+    g = ghenv
+    env = dict(os.environ)
+    env.update(SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
+               GH_TEST_PASSWORD=g.alice_pw, DISPLAY=":0")
+    env.pop("SSH_AUTH_SOCK", None)
+    procs = [subprocess.Popen(ssh_args(g, DIRECT, "sleep 300"), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                              start_new_session=True),
+             subprocess.Popen(ssh_args(g, DIRECT, "sftp", extra=("-s",)), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                              start_new_session=True)]
+    try:
+        sids = live_session(g, n=2)
+        for sid in sids:
+            g.cli("session", "kill", sid, "--reason", "cleanup", check=0)
+        for p in procs:
+            p.wait(timeout=30)
+        for sid in sids:
+            assert row(g, sid)["close_reason"] == "killed: cleanup"
+        kinds = sorted(row(g, sid)["protocol"] for sid in sids)
+        assert kinds == ["sftp", "ssh"], kinds
+        assert "killed: cleanup" in procs[0].stderr.read().decode()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
