@@ -334,8 +334,10 @@ static int accept_one(struct gh_live *l)
 	socklen_t len = sizeof cr;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
 	    (cr.uid != 0 && cr.uid != getuid())) {
+		static const char no[] = "error not permitted (root or the server's user only)\n";
 		gh_warn("session %s: live request from uid %d refused", l->sid,
 			len == sizeof cr ? (int)cr.uid : -1);
+		(void)!send(fd, no, sizeof no - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(fd);
 		return 0;
 	}
