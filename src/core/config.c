@@ -125,6 +125,15 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 				return GH_EINVAL;
 			}
 		}
+		if (!strcmp(o->name, "syslog_target") && *val &&
+		    !(!strncmp(val, "unix:/", 6) ||
+		      ((!strncmp(val, "udp:", 4) || !strncmp(val, "tcp:", 4)) &&
+		       check_listen(val + 4) == 0))) {
+			snprintf(msg, msglen,
+				 "bad value '%s' for %s (expected udp:HOST:PORT, tcp:HOST:PORT or "
+				 "unix:/PATH)", val, o->name);
+			return GH_EINVAL;
+		}
 		if (o->type == T_LISTEN && check_listen(val) < 0) {
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
 			return GH_EINVAL;

@@ -328,7 +328,9 @@ static void reap(struct master *m)
 			snprintf(reason, sizeof reason, "worker exited with status %d",
 				 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		if (pid == m->export_pid) {
-			gh_warn("export process %d: %s", (int)pid, reason);
+			gh_info("export process %d ended (%s)", (int)pid,
+				WIFEXITED(st) ? (WEXITSTATUS(st) ? "failed" : "restart")
+					      : "killed");
 			m->export_pid = 0;
 			m->export_restart_ms = gh_mono_ms() + 2000;
 			continue;

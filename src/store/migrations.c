@@ -100,8 +100,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE audit_cursors (sink TEXT PRIMARY KEY, last_id INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE INDEX events_kind_ts ON events(kind, ts);"
-	"CREATE INDEX events_kind_user ON events(kind, user_name, id);"
-	"CREATE INDEX events_kind_asset ON events(kind, asset_name, id);"
+	"CREATE INDEX events_kind_user ON events(kind, user_name, ts);"
+	"CREATE INDEX events_kind_asset ON events(kind, asset_name, ts);"
 	"CREATE INDEX events_session ON events(session_id);"
 	"CREATE INDEX sessions_ended ON sessions(ended_at);",
 	/* 5: live (user locks) */

@@ -1591,13 +1591,12 @@ static int each_row(void *ud, const struct gh_db_val *cols, int ncols)
 	return r;
 }
 
-int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_store_event_fn fn,
-			void *ud)
+int gh_store_event_after(struct gh_store *st, int64_t after_id, int limit, struct gh_event **ret,
+			 size_t *ret_n)
 {
-	struct each_ctx c = { fn, ud };
 	struct gh_db_val p[] = { DB_INT(after_id), DB_INT(limit > 0 ? limit : 1000000000) };
-	return q(st, "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", p, NP(p),
-		 each_row, &c, NULL, NULL);
+	return list_all(st, "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", p,
+			NP(p), decode_event, sizeof **ret, (void **)ret, ret_n, FREE_FN(gh_event_free));
 }
 
 int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud)
@@ -1608,20 +1607,18 @@ int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_eve
 		 each_row, &c, NULL, NULL);
 }
 
-int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
-			 struct gh_event **ret, size_t *ret_n)
+/* One kind (or none): every index is (kind, X, ts) with the id implied
+ * last, so "ORDER BY ts DESC, id DESC LIMIT n" reads only the rows returned. */
+static int event_query_one(struct gh_store *st, const struct gh_event_filter *f, const char *kind,
+			   struct gh_event **ret, size_t *ret_n)
 {
 	char sql[1024];
-	struct gh_db_val p[16];
+	struct gh_db_val p[8];
 	int n = 0;
 	size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT " EVENT_COLS " FROM events WHERE 1 = 1");
-	if (f->n_kinds > 0 && f->n_kinds <= 8) {
-		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND kind IN (");
-		for (size_t i = 0; i < f->n_kinds; i++) {
-			len += (size_t)snprintf(sql + len, sizeof sql - len, i ? ", ?" : "?");
-			p[n++] = DB_TEXT(f->kinds[i]);
-		}
-		len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
+	if (kind) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND kind = ?");
+		p[n++] = DB_TEXT(kind);
 	}
 	if (f->since) {
 		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND ts >= ?");
@@ -1643,10 +1640,61 @@ int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
 		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND session_id = ?");
 		p[n++] = DB_TEXT(f->session_id);
 	}
-	snprintf(sql + len, sizeof sql - len, " ORDER BY id DESC LIMIT ?");
+	snprintf(sql + len, sizeof sql - len, " ORDER BY ts DESC, id DESC LIMIT ?");
 	p[n++] = DB_INT(f->limit > 0 ? f->limit : 1000000000);
 	return list_all(st, sql, p, n, decode_event, sizeof **ret, (void **)ret, ret_n,
 			FREE_FN(gh_event_free));
+}
+
+static int cmp_event_newest(const void *x, const void *y)
+{
+	const struct gh_event *a = x, *b = y;
+	if (a->ts != b->ts)
+		return a->ts > b->ts ? -1 : 1;
+	return a->id > b->id ? -1 : a->id < b->id;
+}
+
+int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
+			 struct gh_event **ret, size_t *ret_n)
+{
+	if (f->n_kinds > 8)
+		return GH_EINVAL;
+	if (f->n_kinds <= 1)
+		return event_query_one(st, f, f->n_kinds ? f->kinds[0] : NULL, ret, ret_n);
+	/* several kinds: each one's newest LIMIT, merged (an IN list would sort
+	 * every row of those kinds) */
+	struct gh_event *all = NULL;
+	size_t n = 0;
+	int r = 0;
+	for (size_t k = 0; r == 0 && k < f->n_kinds; k++) {
+		struct gh_event *v = NULL;
+		size_t m = 0;
+		r = event_query_one(st, f, f->kinds[k], &v, &m);
+		if (r == 0 && m) {
+			struct gh_event *na = realloc(all, (n + m) * sizeof *na);
+			if (!na) {
+				gh_events_free(v, m);
+				r = GH_ENOMEM;
+				break;
+			}
+			all = na;
+			memcpy(all + n, v, m * sizeof *v);
+			n += m;
+			free(v);
+		}
+	}
+	if (r < 0) {
+		gh_events_free(all, n);
+		return r;
+	}
+	if (n > 1)
+		qsort(all, n, sizeof *all, cmp_event_newest);
+	size_t keep = f->limit > 0 && n > (size_t)f->limit ? (size_t)f->limit : n;
+	for (size_t i = keep; i < n; i++)
+		gh_event_free(&all[i]);
+	*ret = all;
+	*ret_n = keep;
+	return 0;
 }
 
 int gh_store_session_set_recording_sha256(struct gh_store *st, const char *id, const char *hex)

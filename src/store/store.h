@@ -325,12 +325,12 @@ int gh_store_chain_verify(struct gh_store *st, struct gh_chain_report *rep);
 /* Called for each event (borrowed for the call); return 0 to go on. */
 typedef int (*gh_store_event_fn)(void *ud, const struct gh_event *e);
 /* Events with id > AFTER_ID in id order, at most LIMIT (<= 0: all). */
-int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_store_event_fn fn,
-			void *ud);
+int gh_store_event_after(struct gh_store *st, int64_t after_id, int limit, struct gh_event **ret,
+			 size_t *ret_n);
 /* Every event of KIND in id order. */
 int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud);
 
-/* Audit queries: every set field narrows; newest first. */
+/* Audit queries: every set field narrows; newest first (by ts, then id). */
 struct gh_event_filter {
 	const char *const *kinds; size_t n_kinds; /* up to 8; none: every kind */
 	int64_t since, until;   /* ts >= since, ts < until; 0: unbounded */
