@@ -274,6 +274,9 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	for (size_t i = 0; ka && i < nk; i++)
 		json_array_append_new(ka, key_json(&keys[i]));
 	if (j) {
+		struct gh_user_mfa um = { GH_MFA_OPTIONAL, -1, 0 };
+		gh_store_user_mfa_get(app->store, u.id, &um);
+		json_object_set_new(j, "mfa", json_string(gh_mfa_mode_name(um.mode)));
 		json_object_set_new(j, "groups", user_groups_json(app, u.id));
 		json_object_set_new(j, "keys", ka);
 	} else {
@@ -289,6 +292,8 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	gh_cli_field("status:", u.disabled ? "disabled" : "enabled");
 	gh_cli_field("password:", u.password_hash ? "set" : "none");
 	gh_cli_field("totp:", u.totp_sealed ? "enrolled" : "none");
+	const char *mfa = j ? json_string_value(json_object_get(j, "mfa")) : NULL;
+	gh_cli_field("mfa:", mfa ? mfa : "?");
 	gh_cli_field("created:", gh_cli_time_text(u.created_at, tb, sizeof tb));
 	json_t *groups = j ? json_object_get(j, "groups") : NULL;
 	size_t gi;

@@ -361,7 +361,8 @@ static int accept_one(struct gh_live *l)
 static void conn_end(struct gh_live *l, size_t i)
 {
 	struct conn *c = l->c[i];
-	if (c->state == C_DEAD && c->why && strcmp(c->why, "detached") != 0)
+	if (c->state == C_DEAD && c->why && strcmp(c->why, "detached") != 0 &&
+	    strcmp(c->why, "done") != 0)
 		gh_warn("session %s: live client %s dropped: %s", l->sid, c->name[0] ? c->name : "-",
 			c->why);
 	l->c[i] = conn_free(l, c);

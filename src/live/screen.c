@@ -10,11 +10,15 @@
 
 #define MAX_ROWS 500
 #define MAX_COLS 1000
+#define PENDING (256u * 1024)
 
 struct gh_screen {
 	VTerm *vt;
 	VTermScreen *scr;
 	int rows, cols;
+	/* output not yet emulated (see settle) */
+	unsigned char *pend;
+	size_t plen;
 };
 
 /* growable output of gh_screen_render */
@@ -62,10 +66,16 @@ int gh_screen_new(int rows, int cols, struct gh_screen **ret)
 	struct gh_screen *s = calloc(1, sizeof *s);
 	if (!s)
 		return GH_ENOMEM;
+	s->pend = malloc(PENDING);
+	if (!s->pend) {
+		free(s);
+		return GH_ENOMEM;
+	}
 	s->rows = clamp(rows, 1, MAX_ROWS);
 	s->cols = clamp(cols, 1, MAX_COLS);
 	s->vt = vterm_new(s->rows, s->cols);
 	if (!s->vt) {
+		free(s->pend);
 		free(s);
 		return GH_ENOMEM;
 	}
@@ -82,21 +92,123 @@ struct gh_screen *gh_screen_free(struct gh_screen *s)
 {
 	if (s) {
 		vterm_free(s->vt);
+		free(s->pend);
 		free(s);
 	}
 	return NULL;
 }
 
+/* Length of the run at P that cannot change the screen once enough lines
+ * follow it: text, C0 controls other than SO/SI/ESC, and CSI sequences
+ * without private markers or intermediates that only move the cursor,
+ * erase, insert/delete, scroll or set the pen (SGR). Modes, scroll
+ * regions, tab stops, saved cursors, charsets and strings are not. */
+static size_t droppable(const unsigned char *p, size_t n)
+{
+	static const char finals[] = "@ABCDEFGHIJKLMPSTXZ`abcdefmn";
+	size_t i = 0;
+	while (i < n) {
+		unsigned char b = p[i];
+		if (b == 0x0e || b == 0x0f)
+			return i;
+		if (b != 0x1b) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || p[i + 1] != '[')
+			return i;
+		size_t j = i + 2;
+		while (j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ';' || p[j] == ':'))
+			j++;
+		if (j >= n || !strchr(finals, p[j]) || p[j] == '\0')
+			return i;
+		i = j + 1;
+	}
+	return n;
+}
+
+/* Feed the SGR sequences of P (a droppable run): the pen they leave
+ * applies to what follows. */
+static void feed_sgr(struct gh_screen *s, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++) {
+		if (p[i] != 0x1b || p[i + 1] != '[')
+			continue;
+		size_t j = i + 2;
+		while (j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ';' || p[j] == ':'))
+			j++;
+		if (j < n && p[j] == 'm')
+			vterm_input_write(s->vt, (const char *)p + i, j + 1 - i);
+		i = j;
+	}
+}
+
+/* Emulate the pending output. Emulating every byte costs far more than
+ * relaying it (libvterm moves the whole screen on each scroll), so bulk
+ * output is thinned first: a prefix followed by a carriage return and then
+ * 2 x rows + 2 more lines, and made of nothing but droppable runs (above),
+ * would scroll off entirely, so only its SGR sequences are fed. Exact unless a scroll region
+ * keeps lines from scrolling; otherwise what a watcher sees is what the
+ * user's terminal shows. */
+static void settle(struct gh_screen *s)
+{
+	const unsigned char *p = s->pend;
+	size_t n = s->plen, need = 2 * (size_t)s->rows + 2, cnt = 0, cut = 0, pos = 0, i = n;
+	/* the kept part must start a line with a known column: a CR followed
+	 * by NEED newlines; the cut is the start of that CR's line */
+	for (; i > 0 && cnt < need; i--)
+		if (p[i - 1] == '\n')
+			cnt++;
+	while (i > 0 && p[i - 1] != '\r')
+		i--;
+	while (i > 0 && p[i - 1] != '\n')
+		i--;
+	if (cnt == need)
+		cut = i;
+	while (pos < cut) {
+		size_t x = pos + droppable(p + pos, cut - pos);
+		size_t y = x;
+		while (y > pos && p[y - 1] != '\n')
+			y--;
+		if (y > pos) {
+			feed_sgr(s, p + pos, y - pos);
+			pos = y;
+		}
+		if (pos >= cut)
+			break;
+		/* something that matters: emulate through the end of its line */
+		size_t z = x > pos ? x : pos + 1;
+		while (z < cut && p[z] != '\n')
+			z++;
+		if (z < cut)
+			z++;
+		vterm_input_write(s->vt, (const char *)p + pos, z - pos);
+		pos = z;
+	}
+	if (n > pos)
+		vterm_input_write(s->vt, (const char *)p + pos, n - pos);
+	s->plen = 0;
+}
+
 void gh_screen_feed(struct gh_screen *s, const void *data, size_t len)
 {
-	if (s && len)
-		vterm_input_write(s->vt, data, len);
+	const char *d = data;
+	while (s && len) {
+		size_t k = PENDING - s->plen < len ? PENDING - s->plen : len;
+		memcpy(s->pend + s->plen, d, k);
+		s->plen += k;
+		d += k;
+		len -= k;
+		if (s->plen == PENDING)
+			settle(s);
+	}
 }
 
 void gh_screen_resize(struct gh_screen *s, int rows, int cols)
 {
 	if (!s)
 		return;
+	settle(s);
 	s->rows = clamp(rows, 1, MAX_ROWS);
 	s->cols = clamp(cols, 1, MAX_COLS);
 	vterm_set_size(s->vt, s->rows, s->cols);
@@ -186,13 +298,14 @@ static void put_utf8(struct out *o, uint32_t cp)
 	put(o, b, n);
 }
 
-int gh_screen_render(const struct gh_screen *s, char **ret, size_t *ret_len)
+int gh_screen_render(struct gh_screen *s, char **ret, size_t *ret_len)
 {
 	struct out o = { 0 };
 	char buf[32];
 	VTermScreenCell cell, prev;
 	VTermPos pos;
 
+	settle(s);
 	puts_(&o, "\x1b[0m\x1b[H\x1b[2J");
 	for (pos.row = 0; pos.row < s->rows; pos.row++) {
 		/* the last cell worth drawing: trailing blanks are left out */

@@ -4,6 +4,10 @@
  * gh_screen_render writes the screen as ANSI text for a terminal: reset,
  * clear, every row with its attributes (bold, underline, italic, blink,
  * reverse, strike) and colours (16, 256 and RGB), then the cursor position.
+ * Output is buffered (256 KiB) and emulated when the buffer is full or the
+ * screen is drawn or resized; bulk output that would scroll off unseen is
+ * thinned first (see settle in screen.c), so a session's throughput does
+ * not depend on the emulator.
  * Not thread-safe; one screen per session. */
 #pragma once
 #include <stddef.h>
@@ -18,4 +22,4 @@ void gh_screen_feed(struct gh_screen *s, const void *data, size_t len);
 void gh_screen_resize(struct gh_screen *s, int rows, int cols);
 /* The screen as ANSI text: malloc'd in *RET (not NUL-terminated), length in
  * *RET_LEN. GH_ENOMEM. */
-int gh_screen_render(const struct gh_screen *s, char **ret, size_t *ret_len);
+int gh_screen_render(struct gh_screen *s, char **ret, size_t *ret_len);

@@ -37,6 +37,33 @@ static bool applies(const struct gh_loginacl *a, int64_t uid, const int64_t *gro
 	return false;
 }
 
+/* After a refusal: would an allow rule have let the login in but for its
+ * schedule? Then say so (" (outside schedule of rule NAME)") for admins. */
+static void outside_schedule(struct gh_acl_rule *rules, size_t n, const struct gh_addr *addr,
+			     int64_t now, char *buf, size_t len)
+{
+	struct gh_acl *acl = NULL;
+	struct gh_acl_decision d;
+	const char **saved = calloc(n ? n : 1, sizeof *saved);
+	if (!saved)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		saved[i] = rules[i].schedule;
+		if (rules[i].action == GH_ACL_ALLOW)
+			rules[i].schedule = NULL;
+	}
+	if (gh_acl_new(rules, n, &acl, NULL, 0) == 0 && gh_acl_check(acl, addr, now, &d) == 0 &&
+	    d.allow && d.rule >= 0 && saved[d.rule] && saved[d.rule][0]) {
+		char esc[160];
+		snprintf(buf, len, " (outside schedule of rule %s)",
+			 gh_escape(esc, sizeof esc, d.rule_name));
+	}
+	for (size_t i = 0; i < n; i++)
+		rules[i].schedule = saved[i];
+	gh_acl_free(acl);
+	free(saved);
+}
+
 int gh_login_acl_check(struct gh_store *st, const struct gh_user *u, const char *peer_ip,
 		       int64_t now, char *reason, size_t reasonlen)
 {
@@ -85,9 +112,10 @@ int gh_login_acl_check(struct gh_store *st, const struct gh_user *u, const char 
 	if ((r = gh_acl_check(acl, &addr, now, &d)) < 0)
 		goto out;
 	if (!d.allow) {
-		char esc[160];
-		snprintf(reason, reasonlen, "acl deny rule=%s",
-			 gh_escape(esc, sizeof esc, d.rule_name ? d.rule_name : "?"));
+		char esc[160], why[200] = "";
+		outside_schedule(rules, nr, &addr, now, why, sizeof why);
+		snprintf(reason, reasonlen, "acl deny rule=%s%s",
+			 gh_escape(esc, sizeof esc, d.rule_name ? d.rule_name : "?"), why);
 		r = GH_EPERM;
 	}
 out:

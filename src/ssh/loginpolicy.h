@@ -16,7 +16,9 @@ struct gh_vault;
 
 /* May user U log in from PEER_IP (as the socket gave it) at NOW under the
  * login ACL rules naming U or one of its groups? 0: allowed. GH_EPERM:
- * refused, REASON "acl deny rule=NAME". Any other error also refuses
+ * refused, REASON "acl deny rule=NAME", followed by " (outside schedule of
+ * rule ALLOW)" when an allow rule would have matched but for its schedule.
+ * Any other error also refuses
  * (fail closed) with REASON saying why ("acl error: ..."). REASON is for
  * the audit log only, never for the client. */
 int gh_login_acl_check(struct gh_store *st, const struct gh_user *u, const char *peer_ip,

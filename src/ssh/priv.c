@@ -197,6 +197,12 @@ int gh_priv_prepare(const struct gh_config *cfg, struct gh_priv *ret)
 	int r;
 
 	memset(&p, 0, sizeof p);
+	/* DATA/run: the workers' sockets and locks (authgate.h) */
+	snprintf(path, sizeof path, "%s/run", cfg->data_dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		gh_error("cannot create %s: %s", path, strerror(errno));
+		return GH_EIO;
+	}
 	if (geteuid() != 0 || !cfg->worker_user || !*cfg->worker_user) {
 		if (geteuid() == 0)
 			gh_warn("worker_user is empty: workers run as root");
@@ -246,10 +252,6 @@ int gh_priv_prepare(const struct gh_config *cfg, struct gh_priv *ret)
 		return r;
 	}
 	snprintf(path, sizeof path, "%s/run", cfg->data_dir);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		gh_error("cannot create %s: %s", path, strerror(errno));
-		return GH_EIO;
-	}
 	r = give_tree(path, &p);
 	if (r == 0)
 		r = ensure_traversal(cfg->data_dir, &p);

@@ -10,6 +10,7 @@
 #include "record/record.h"
 #include "relay/relay.h"
 #include "sftp/sftp.h"
+#include "ssh/authgate.h"
 #include "ssh/execclass.h"
 #include "ssh/login.h"
 #include "ssh/loginpolicy.h"
@@ -25,6 +26,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,7 @@
 #define LIVE_POLL_MS 20 /* while output waits for a watcher */
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
+#define ENROL_GRACE_S 300 /* login grace once the TOTP enrolment screen is shown */
 #define NOT_PERMITTED "not permitted"
 /* sftp file events waiting to be written (per poll iteration) */
 #define MAX_FILE_EVENTS 1024
@@ -286,6 +289,7 @@ static int auth_fail(struct worker *w, const char *method, const char *reason)
 	struct gh_audit_who a = who(w);
 	gh_audit_login(w->st, &a, method, false, reason);
 	gh_info("login failure for %s from %s (%s): %s", w->presented, w->source, method, reason);
+	notify_master(w, GH_WORKER_AUTH_FAILED);
 	auth_reset_user(w);
 	if (w->app->cfg.auth_failure_delay_ms > 0)
 		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
@@ -330,6 +334,7 @@ static void auth_success(struct worker *w, const char *method)
 	gh_audit_login(w->st, &a, method, true, NULL);
 	gh_info("login of %s from %s (%s)", w->presented, w->source, method);
 	notify_master(w, GH_WORKER_AUTHENTICATED);
+	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
 }
 
 /* A failed second-factor step: counted and audited like any failure, but
@@ -422,6 +427,9 @@ static int kbdint(struct worker *w, ssh_message msg)
 	if (ssh_message_auth_interactive_request(msg, "Gatehouse", instruction, 1, prompts, echo) ==
 	    SSH_OK)
 		w->mfa.asked = true;
+	/* scanning a QR code takes longer than typing a password */
+	if (w->mfa.enrol && w->app->cfg.login_grace_time < ENROL_GRACE_S)
+		alarm(ENROL_GRACE_S);
 	gh_mfa_text_free(instruction);
 	gh_mfa_text_free(prompt);
 	return 0;
@@ -445,16 +453,24 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 		return SSH_AUTH_DENIED;
 	}
 	const char *why = auth_prepare(w, user);
+	/* a suspect connection hashes behind the others (authgate.h) */
+	int gate = w->args->suspect || w->auth_failures > 0
+			   ? gh_auth_gate_enter(w->app->cfg.data_dir) : -1;
 	if (why) {
 		/* spend about the time a real check takes */
 		char *dummy = NULL;
 		if (gh_password_hash(password, w->app->cfg.password_hash_strength, &dummy) == 0)
 			free(dummy);
+		gh_auth_gate_leave(gate);
 		return auth_fail(w, "password", why);
 	}
-	if (!w->user.password_hash)
+	if (!w->user.password_hash) {
+		gh_auth_gate_leave(gate);
 		return auth_fail(w, "password", "no password set");
-	if (gh_password_verify(w->user.password_hash, password) != 0)
+	}
+	bool ok = gh_password_verify(w->user.password_hash, password) == 0;
+	gh_auth_gate_leave(gate);
+	if (!ok)
 		return auth_fail(w, "password", "bad password");
 	return auth_first_factor(w, "password");
 }
@@ -1001,12 +1017,12 @@ static void live_poll(struct worker *w)
 
 /* Open the live socket of the session about to be relayed (a failure is
  * logged: the session goes on without live operations). */
-static void live_open(struct worker *w, struct gh_rec *rec)
+static void live_open(struct worker *w, struct gh_rec *rec, bool screen)
 {
 	char run_dir[4096];
 	struct gh_live_opts lo = { .run_dir = run_dir,
 				   .session_id = w->sid,
-				   .pty = w->pty && w->req != REQ_SUBSYSTEM,
+				   .pty = screen && w->pty && w->req != REQ_SUBSYSTEM,
 				   .rows = w->height,
 				   .cols = w->width,
 				   .notify_watch = w->app->cfg.notify_watch > 0,
@@ -1217,7 +1233,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		env[i].name = w->env[i].name;
 		env[i].value = w->env[i].value;
 	}
-	live_open(w, rec);
+	live_open(w, rec, true);
 	struct gh_relay_opts ro_relay = { .client = w->ch,
 					  .rec = rec,
 					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
@@ -1469,6 +1485,13 @@ static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
 	while (w->menu_state == GH_MENU_CONTINUE && client_alive(w) && !stop_requested &&
 	       !w->client_eof) {
 		ssh_event_dopoll(w->ev, POLL_MS);
+		if (w->live) {
+			live_poll(w);
+			if (gh_live_kill_reason(w->live)) {
+				w->killed = true;
+				break;
+			}
+		}
 		if (idle_ms > 0 && gh_mono_ms() - w->last_input_ms > idle_ms) {
 			say(w, "idle timeout");
 			break;
@@ -1483,6 +1506,20 @@ static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
 	w->menu = saved;
 	w->menu_state = GH_MENU_CONTINUE;
 	return rc;
+}
+
+/* A kill that came while the user was in a menu (the menu's own live
+ * socket): tell the user, close the row. True when killed. */
+static bool menu_killed(struct worker *w)
+{
+	const char *k = gh_live_kill_reason(w->live);
+	if (!k)
+		return false;
+	w->killed = true;
+	if (client_alive(w))
+		say(w, "%s[gatehouse: this session was %s]", nl(w), k);
+	row_close(w, -1, NULL, 0, 0, k);
+	return true;
 }
 
 static int run_menu(struct worker *w)
@@ -1500,11 +1537,13 @@ static int run_menu(struct worker *w)
 		int rc = -1;
 
 		row_open(w, "menu", NULL, NULL);
+		live_open(w, NULL, false); /* kill and lock reach the menu too */
 		if (policy_ctx_load(w, &pc) < 0 ||
 		    gh_policy_allowed_assets(pc.p, &pc.subj, GH_PROTO_SSH, gh_now(), &ids, &n) < 0) {
 			say(w, "internal error");
 			policy_ctx_free(&pc);
 			row_close(w, -1, NULL, 0, 0, "policy unavailable");
+			w->live = gh_live_close(w->live);
 			return 1;
 		}
 		assets = calloc(n + 1, sizeof *assets);
@@ -1540,10 +1579,14 @@ static int run_menu(struct worker *w)
 		size_t idx = 0;
 		rc = m ? menu_choose(w, m, &idx) : -1;
 		gh_menu_free(m);
+		if (menu_killed(w))
+			rc = -1;
 		if (rc == 1 && idx < na) {
 			struct gh_asset *a = &assets[idx];
 			char account[GH_LOGIN_PART_MAX + 1];
 			int r = choose_account(w, &pc, a, account, sizeof account);
+			if (menu_killed(w))
+				r = GH_ECONN;
 			struct gh_decision dec;
 			memset(&dec, 0, sizeof dec);
 			if (r == 0)
@@ -1562,6 +1605,8 @@ static int run_menu(struct worker *w)
 			} else {
 				struct gh_audit_who aw = who(w);
 				gh_audit_policy(w->st, &aw, a->name, account, true, dec.perm_name);
+				/* the relay opens its own socket under the same id */
+				w->live = gh_live_close(w->live);
 				run_target(w, a, account, true);
 				/* leave the target's screen state behind */
 				static const char reset[] = "\x1b[0m\x1b[?1049l\x1b[?25h\r\n";
@@ -1572,6 +1617,7 @@ static int run_menu(struct worker *w)
 			row_close(w, 0, NULL, 0, 0, rc == 0 ? "user quit the menu" : "user left");
 		}
 	next:
+		w->live = gh_live_close(w->live);
 		policy_ctx_free(&pc);
 		for (size_t i = 0; i < na; i++) {
 			gh_asset_free(&assets[i]);

@@ -14,9 +14,11 @@ struct gh_worker_args {
 	int status_fd;         /* write end of the pipe to the master (owned) */
 	const char *ed25519_path, *rsa_path;
 	const struct gh_priv *priv; /* the drop after accept (borrowed; NULL: none) */
+	int suspect;           /* the source has recent failed logins */
 };
 
 /* Status bytes written to status_fd. */
 #define GH_WORKER_AUTHENTICATED 'A'
+#define GH_WORKER_AUTH_FAILED 'F'   /* one failed login attempt */
 
 int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *a);

@@ -22,6 +22,7 @@ import pytest
 __all__ = [
     "target", "gatehouse", "ghenv", "Gatehouse", "Target", "free_port", "wait_for",
     "UNIX_DEPLOY", "UNIX_OPS", "ssh_args", "ssh_run", "ssh_spawn", "PROMPT", "PROMPT_RE",
+    "setup_ghenv",
 ]
 
 UNIX_DEPLOY = "ghtest-deploy"
@@ -163,8 +164,14 @@ class Target:
 class Gatehouse:
     """A running `gatehouse serve` with its data directory and CLI."""
 
-    def __init__(self, gh_bin, tmp, target, extra_conf=""):
+    def __init__(self, gh_bin, tmp, target, extra_conf="", drop=False):
+        """drop=False runs the workers as root (worker_user =): pytest's
+        tmp root is 0700 and other pytest runs reset it, so a worker user
+        could not reach the data. drop=True keeps the default (workers drop
+        to the gatehouse user): tmp must then be reachable by that user
+        (see dropenv.py)."""
         self.bin = gh_bin
+        self.drop = drop
         self.tmp = tmp
         self.data = os.path.join(tmp, "data")
         self.target = target
@@ -187,7 +194,7 @@ class Gatehouse:
                     "log_level = info\n"
                     "auth_failure_delay_ms = 50\n"
                     "target_connect_timeout = 3\n"
-                    "shutdown_grace = 5\n" + extra)
+                    "shutdown_grace = 5\n" + ("" if self.drop else "worker_user =\n") + extra)
 
     def start(self):
         self.log = open(self.log_path, "a")
@@ -358,7 +365,11 @@ ALICE_PW = "alice-" + "pw-7Qm2"
 def ghenv(gatehouse, target):
     """gatehouse with alice (password), asset web01 -> the target, account
     ghtest-deploy (password) and ghtest-ops (key), a permission for both."""
-    g = gatehouse
+    return setup_ghenv(gatehouse, target)
+
+
+def setup_ghenv(g, target):
+    """The ghenv set-up on a started Gatehouse g."""
     g.alice_pw = ALICE_PW
     g.add_user("alice", password=ALICE_PW)
     g.add_asset("web01", nodes=("/prod/web",))

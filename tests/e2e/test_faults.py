@@ -20,6 +20,7 @@ import pexpect
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
+from dropenv import *  # noqa: F401,F403 (fixtures: ghenv_drop, gatehouse_drop)
 from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_run, ssh_spawn, wait_for, free_port, port_open
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
@@ -81,8 +82,8 @@ def pid_gone(pid):
         return f.read().split(")")[-1].split()[0] == "Z"
 
 
-def test_master_killed_mid_session(ghenv):
-    g = ghenv
+def test_master_killed_mid_session(ghenv_drop):
+    g = ghenv_drop
     a = start_session(g, "LIVE-A")
     pid_a = g.worker_pids()[0]
     b = start_session(g, "LIVE-B")
@@ -125,10 +126,10 @@ def test_master_killed_mid_session(ghenv):
     assert p.returncode == 0 and p.stdout == "served-again\n", p.stderr
 
 
-def test_orphan_worker_lost_is_swept(ghenv):
+def test_orphan_worker_lost_is_swept(ghenv_drop):
     """A worker of a previous master that dies later is closed by the
     running master's periodic sweep ("worker lost")."""
-    g = ghenv
+    g = ghenv_drop
     a = start_session(g, "ORPHAN")
     pid = g.worker_pids()[0]
     wait_recorded(g, pid, "ORPHAN")
@@ -173,8 +174,8 @@ def descendants(pid):
     return seen
 
 
-def test_target_sshd_killed_mid_session(ghenv, target, tmp_path):
-    g = ghenv
+def test_target_sshd_killed_mid_session(ghenv_drop, target, tmp_path):
+    g = ghenv_drop
     proc, port = second_sshd(target, str(tmp_path))
     try:
         g.add_asset("web09", port=port)
@@ -209,8 +210,8 @@ def test_target_sshd_killed_mid_session(ghenv, target, tmp_path):
             proc.wait(timeout=10)
 
 
-def test_client_vanishes_without_closing(ghenv):
-    g = ghenv
+def test_client_vanishes_without_closing(ghenv_drop):
+    g = ghenv_drop
     c = start_session(g, "CLIENT-GONE")
     pid = g.worker_pids()[0]
     path = wait_recorded(g, pid, "CLIENT-GONE")

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
+from dropenv import *  # noqa: F401,F403 (fixtures: ghenv_drop, gatehouse_drop)
 from sshenv import UNIX_DEPLOY, PROMPT_RE, Gatehouse, ssh_run, ssh_spawn, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
@@ -39,11 +40,11 @@ def end(c):
     c.close()
 
 
-def test_worker_drops_to_the_gatehouse_user(ghenv):
+def test_worker_drops_to_the_gatehouse_user(ghenv_drop):
     """The default: the master runs as root, a worker runs as the gatehouse
     system user, with no_new_privs and a seccomp filter; it still records,
     and the master key and host keys stay root's."""
-    g = ghenv
+    g = ghenv_drop
     gh_uid = pwd.getpwnam("gatehouse").pw_uid
     c, pid = live_worker(g)
     st = proc_status(pid)

@@ -165,7 +165,7 @@ def test_watch_authorization_with_as(ghenv):
     assert ("bob", "join", "start") in ev and ("bob", "watch", "error") in ev
 
 
-def _stream_rate(g, command, during=None):
+def _stream_rate(g, command, during=None, tty=False):
     """Run COMMAND over gatehouse (no terminal); returns (bytes, bytes/s
     measured from the first byte to EOF). DURING(sid) runs once the session's
     socket is up, before the output starts (the command sleeps first)."""
@@ -173,7 +173,7 @@ def _stream_rate(g, command, during=None):
     env.update(SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
                GH_TEST_PASSWORD=g.alice_pw, DISPLAY=":0")
     env.pop("SSH_AUTH_SOCK", None)
-    p = subprocess.Popen(ssh_args(g, DIRECT, command), stdin=subprocess.DEVNULL,
+    p = subprocess.Popen(ssh_args(g, DIRECT, command, tty=tty), stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                          start_new_session=True)
     keep = None
@@ -199,13 +199,20 @@ def _stream_rate(g, command, during=None):
     return total, total / max(t1 - t0, 1e-3), keep
 
 
-def test_stalled_watcher_does_not_slow_the_session(ghenv):
+@pytest.mark.parametrize("tty", [False, True], ids=["exec", "pty"])
+def test_stalled_watcher_does_not_slow_the_session(ghenv, tty):
     """A watcher that never reads its socket is dropped; the session's
-    throughput stays within a generous factor of the unwatched one."""
+    throughput stays within a generous factor of the unwatched one. With a
+    pty the session also keeps the screen a watcher is first drawn."""
     g = ghenv
-    size = 48 << 20
-    cmd = f"sleep 2; head -c {size} /dev/zero"
-    n0, base, _ = _stream_rate(g, cmd)
+    if tty:
+        # base64 lines through the pty: 77 bytes + CRLF
+        size = (24 << 20) // 57 * 78
+        cmd = f"sleep 2; head -c {(24 << 20) // 57 * 57} /dev/zero | base64"
+    else:
+        size = 48 << 20
+        cmd = f"sleep 2; head -c {size} /dev/zero"
+    n0, base, _ = _stream_rate(g, cmd, tty=tty)
     assert n0 == size
 
     def stall(sid):
@@ -218,11 +225,11 @@ def test_stalled_watcher_does_not_slow_the_session(ghenv):
         s.sendall(b"watch stalled-watcher\n")
         return s
 
-    n1, stalled, s = _stream_rate(g, cmd, during=stall)
+    n1, stalled, s = _stream_rate(g, cmd, during=stall, tty=tty)
     s.close()
     assert n1 == size
-    print(f"throughput: unwatched {base / 1e6:.1f} MB/s, with a stalled watcher "
-          f"{stalled / 1e6:.1f} MB/s")
+    print(f"throughput ({'pty' if tty else 'exec'}): unwatched {base / 1e6:.1f} MB/s, "
+          f"with a stalled watcher {stalled / 1e6:.1f} MB/s")
     assert stalled > base / 4, (base, stalled)
     assert wait_for(lambda: "dropped: too slow" in g.read_log(), timeout=10), g.read_log()
 
@@ -287,9 +294,13 @@ def test_lock_ends_all_sessions_and_refuses_logins(ghenv):
     c2.expect(PROMPT_RE)
     sids = live_session(g, n=2)
     assert len(sids) == 2
+    # a third one sits in the target menu
+    c3 = ssh_spawn(g, "alice", password=g.alice_pw, dims=(30, 120))
+    c3.expect("web01")
+    assert wait_for(lambda: len(os.listdir(os.path.join(g.data, "run"))) == 3, timeout=15)
     p = g.cli("user", "lock", "alice", check=0)
-    assert "2 live session(s) ended" in p.stdout
-    for c in (c1, c2):
+    assert "3 live session(s) ended" in p.stdout
+    for c in (c1, c2, c3):
         c.expect_exact("killed: user locked")
         c.expect(pexpect.EOF)
         c.close()
@@ -300,7 +311,9 @@ def test_lock_ends_all_sessions_and_refuses_logins(ghenv):
     assert p.returncode == 255
     assert any(e["result"] == "failure" and e["reason"] == "locked" for e in g.events("login"))
     ev = [(e["method"], e["result"]) for e in g.events("live")]
-    assert ("lock", "ok") in ev and ev.count(("kill", "ok")) == 2
+    assert ("lock", "ok") in ev and ev.count(("kill", "ok")) == 3
+    menu = [r for r in g.sessions() if r["kind"] == "menu"]
+    assert menu and menu[0]["close_reason"] == "killed: user locked", menu
     # unlocked: logins work again
     g.cli("user", "unlock", "alice", check=0)
     p = ssh_run(g, DIRECT, "echo back-$((3*3))", password=g.alice_pw)

@@ -56,6 +56,8 @@ def test_cidr_allows_one_source_and_refuses_another(ghenv):
 
     # deleting the deny rule lets 127.0.0.2 in again (no rule matches: allowed)
     g.cli("loginacl", "del", "elsewhere")
+    changes = [e["method"] for e in g.events("change") if e["result"] == "ok"]
+    assert changes.count("loginacl add") == 2 and "loginacl del" in changes
     again = run_from(g, "127.0.0.2")
     assert again.returncode == 0, again.stderr
 
@@ -84,7 +86,8 @@ def test_login_schedule_outside_window_refused(ghenv):
     g.cli("loginacl", "add", "closed", "--user", "alice", "--action", "deny",
           "--priority", "20")
     assert_refused_plainly(run_from(g, "127.0.0.1"))
-    assert login_failures(g)[-1]["reason"] == "acl deny rule=closed"
+    assert login_failures(g)[-1]["reason"] == \
+        "acl deny rule=closed (outside schedule of rule hours)"
 
     # a window holding now in another zone (every day, all day, UTC+14)
     g.cli("loginacl", "add", "always", "--user", "alice", "--action", "allow",
@@ -136,3 +139,54 @@ def test_permission_schedule(ghenv):
           "Sat,Sun 10:00-12:00 Europe/Berlin")
     g.cli("perm", "add", "p3", "--user", "alice", "--asset", "web01", "--schedule",
           "Someday 10:00-12:00", check=2)
+
+
+def _port6_open(port):
+    import socket
+    try:
+        with socket.create_connection(("::1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_ipv6_source(ghenv):
+    """Gatehouse on [::1]: IPv6 rules match the IPv6 client address and IPv4
+    rules never do."""
+    import os
+    import subprocess
+    from sshenv import ssh_args, wait_for
+    g = ghenv
+    g.stop()
+    conf = os.path.join(g.data, "gatehouse.conf")
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:
+        f.write(text.replace(f"ssh_listen = 127.0.0.1:{g.port}", f"ssh_listen = [::1]:{g.port}"))
+    g.log = open(g.log_path, "a")
+    g.proc = subprocess.Popen([g.bin, "--data", g.data, "serve"], stdout=g.log, stderr=g.log,
+                              env=g.env)
+    assert wait_for(lambda: _port6_open(g.port), timeout=30), g.read_log()
+
+    def run6():
+        a = ssh_args(g, DIRECT, "echo reached-target")
+        a[-2] = f"{DIRECT}@::1"
+        a[1:1] = ["-o", "NumberOfPasswordPrompts=1"]
+        env = dict(os.environ, SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
+                   GH_TEST_PASSWORD=g.alice_pw, DISPLAY=os.environ.get("DISPLAY", ":0"))
+        env.pop("SSH_AUTH_SOCK", None)
+        return subprocess.run(a, input="", capture_output=True, text=True, env=env, timeout=60,
+                              start_new_session=True)
+
+    # an IPv4 rule covering all of loopback does not match ::1
+    g.cli("loginacl", "add", "v4-loopback", "--user", "alice", "--source", "127.0.0.0/8",
+          "--action", "deny", "--priority", "10")
+    g.cli("loginacl", "add", "v6-docs", "--user", "alice", "--source", "2001:db8::/32",
+          "--action", "deny", "--priority", "10")
+    ok = run6()
+    assert ok.returncode == 0 and "reached-target" in ok.stdout, ok.stderr
+    g.cli("loginacl", "add", "v6-loopback", "--user", "alice", "--source", "::1/128",
+          "--action", "deny", "--priority", "20")
+    assert_refused_plainly(run6())
+    ev = login_failures(g)[-1]
+    assert ev["reason"] == "acl deny rule=v6-loopback" and ev["source"].startswith("::1"), ev

@@ -81,7 +81,8 @@ def test_enrolment_then_login_then_replay(ghenv):
     assert ev["result"] == "success" and ev["method"] == "keyboard-interactive"
     assert ev["reason"] == "totp enrolled after password"
     shown = g.cli("user", "mfa", "show", "alice", "--json").stdout
-    assert '"totp": true' in shown
+    assert '"totp": true' in shown and '"mfa": "required"' in shown
+    assert any(e["method"] == "user set" for e in g.events("change"))
     # the seed is sealed in the store, never stored in clear
     with g.db() as db:
         sealed = db.execute("SELECT totp_sealed FROM users WHERE name='alice'").fetchone()[0]

@@ -239,7 +239,7 @@ static void test_login_acl(void **state)
 	/* out of hours the office rule does not match */
 	assert_int_equal(gh_login_acl_check(st, &alice, "10.1.2.3", T("2024-01-15T20:00:00Z"),
 					    reason, sizeof reason), GH_EPERM);
-	assert_string_equal(reason, "acl deny rule=staff-rest");
+	assert_string_equal(reason, "acl deny rule=staff-rest (outside schedule of rule office)");
 	/* bob is named by no rule */
 	assert_int_equal(gh_login_acl_check(st, &bob, "192.0.2.1", now, reason, sizeof reason), 0);
 	/* an unparsable source refuses */
