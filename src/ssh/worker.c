@@ -554,7 +554,7 @@ static int auth_jump(struct worker *w, const char *name, const char *method)
 	const char *why = auth_prepare(w, login);
 	if (why)
 		return auth_fail(w, method, why);
-	auth_success(w, "proxyjump");
+	auth_success(w, "proxyjump", NULL);
 	return SSH_AUTH_SUCCESS;
 }
 
