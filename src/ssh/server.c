@@ -259,6 +259,10 @@ static void accept_one(struct master *m, int lfd)
 		return;
 	}
 	if (pid == 0) {
+		/* the worker relays whole SSH packets: send each at once (a small
+		 * sftp status reply or keystroke echo must not wait for an ACK) */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		/* the worker: drop everything of the master's */
 		close_listeners(m);
 		close(sig_pipe[0]);

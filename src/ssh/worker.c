@@ -29,6 +29,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/resource.h>
@@ -1113,6 +1114,9 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 {
 	memset(res, 0, sizeof *res);
 	res->exit_status = -1;
+	/* what the set-up freed (key exchanges, policy, queries) goes back to
+	 * the kernel before a session that may last for hours */
+	malloc_trim(0);
 	ssh_event_add_session(w->ev, ts);
 	w->relay = r;
 	if (w->client_eof)
