@@ -2,13 +2,23 @@
 # Run every benchmark against the binaries in BUILD_DIR (default: build).
 #   ./bench/run.sh [BUILD_DIR] [ssh_bench.py options...]
 # e.g. ./bench/run.sh build --size 256M --json bench.json
-# Environment: BENCH_ARGS adds options to ssh_bench.py (make bench BENCH_ARGS=...).
+# Environment (each adds options to one script, e.g. make bench BENCH_ARGS=...):
+#   BENCH_ARGS        ssh_bench.py     (throughput, echo, login)
+#   SFTP_BENCH_ARGS   sftp_bench.py    (sftp upload/download, ProxyJump)
+#   CONC_BENCH_ARGS   concurrency.py   (N concurrent sessions: memory, latency)
+#   SOAK_BENCH_ARGS   soak.py          (open/close loop: leaks)
+#   HOSTILE_BENCH_ARGS hostile_bench.py (failed-login flood: legitimate login time)
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile}
+STATUS=0
+
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ -x "$BUILD_DIR/policy_bench" ]; then
 	echo "== policy_bench"
@@ -17,14 +27,36 @@ else
 	echo "== policy_bench: not built in $BUILD_DIR, skipped"
 fi
 
-if [ -x "$BUILD_DIR/audit_bench" ]; then
+if want audit && [ -x "$BUILD_DIR/audit_bench" ]; then
 	echo "== audit_bench (1,000,000 events; AUDIT_BENCH_ARGS adds options)"
 	# shellcheck disable=SC2086
-	"$BUILD_DIR/audit_bench" ${AUDIT_BENCH_ARGS:-}
-else
-	echo "== audit_bench: not built in $BUILD_DIR, skipped"
+	"$BUILD_DIR/audit_bench" ${AUDIT_BENCH_ARGS:-} || STATUS=1
 fi
 
-echo "== ssh_bench (needs root: starts sshd on loopback)"
+# Each script needs root (it starts sshd on loopback) and cleans up after itself.
 # shellcheck disable=SC2086
-exec "$PY" "$HERE/ssh_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${BENCH_ARGS:-} "$@"
+if want ssh; then
+	echo "== ssh_bench"
+	"$PY" "$HERE/ssh_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${BENCH_ARGS:-} "$@" || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want sftp; then
+	echo "== sftp_bench"
+	"$PY" "$HERE/sftp_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${SFTP_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want concurrency; then
+	echo "== concurrency"
+	"$PY" "$HERE/concurrency.py" --gatehouse "$BUILD_DIR/gatehouse" ${CONC_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want soak; then
+	echo "== soak"
+	"$PY" "$HERE/soak.py" --gatehouse "$BUILD_DIR/gatehouse" ${SOAK_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want hostile; then
+	echo "== hostile (failed-login flood)"
+	"$PY" "$HERE/hostile_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${HOSTILE_BENCH_ARGS:-} || STATUS=1
+fi
+exit $STATUS

@@ -130,6 +130,9 @@ class Bench:
         self.logs = {}
         self.gh_reason = None    # why Gatehouse is not available (None: it is)
         self.results = {}
+        self.perm_extra = []     # more options for the bench's 'perm add' (subclasses)
+        self.gh_conf_extra = ""  # more gatehouse.conf lines (subclasses)
+        self.sshd_extra = ""     # more sshd_config lines; later lines do not override (subclasses)
 
     # ---------------------------------------------------------------- processes
     def spawn(self, name, cmd, logpath, env=None):
@@ -205,7 +208,7 @@ class Bench:
         return path
 
     def sshd_config(self, name, port, hostkey, loglevel):
-        return self.write(f"{name}_sshd_config", f"""\
+        return self.write(f"{name}_sshd_config", self.sshd_extra + f"""\
 Port {port}
 ListenAddress 127.0.0.1
 HostKey {hostkey}
@@ -337,13 +340,14 @@ Host target
         data = os.path.join(self.tmp, "ghdata")
         os.makedirs(data, mode=0o700)
         with open(os.path.join(data, "gatehouse.conf"), "w") as f:
-            f.write(f"ssh_listen = 127.0.0.1:{self.ports['gatehouse']}\nlog_level = warn\n")
+            f.write(f"ssh_listen = 127.0.0.1:{self.ports['gatehouse']}\nlog_level = warn\n"
+                    + self.gh_conf_extra)
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
         steps = [
             ["user", "add", "alice", "--key-file", self.alice_key + ".pub"],
             ["asset", "add", "web01", "--address", "127.0.0.1", "--port", str(self.ports["target"])],
             ["account", "add", "web01", BENCH_USER, "--key-file", self.target_key],
-            ["perm", "add", "p", "--user", "alice", "--asset", "web01"],
+            ["perm", "add", "p", "--user", "alice", "--asset", "web01"] + self.perm_extra,
         ]
         for step in steps:
             p = subprocess.run([gh, "--data", data] + step, capture_output=True, text=True,

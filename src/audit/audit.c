@@ -102,6 +102,34 @@ out:
 	return r;
 }
 
+int gh_audit_tunnel(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		    const struct gh_audit_tunnel *t)
+{
+	char host[1024], detail[1200];
+	gh_escape(host, sizeof host, t->host ? t->host : "-");
+	snprintf(detail, sizeof detail,
+		 "host=%s port=%d bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%" PRId64,
+		 host, t->port, t->bytes_in, t->bytes_out, t->duration_ms);
+	return add(st, who, "tunnel", asset, NULL, t->method, t->result, t->reason, detail);
+}
+
+int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  bool allow, const char *reason, const char *host, int port)
+{
+	char esc[1024], detail[1100];
+	gh_escape(esc, sizeof esc, host ? host : "-");
+	snprintf(detail, sizeof detail, "host=%s port=%d", esc, port);
+	return add(st, who, "jump", asset, NULL, "direct-tcpip", allow ? "allow" : "deny", reason,
+		   detail);
+}
+
+int gh_audit_live(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const char *method, const char *result, const char *reason,
+		  const char *detail)
+{
+	return add(st, who, "live", asset, account, method, result, reason, detail);
+}
+
 int gh_audit_recording_closed(struct gh_store *st, const struct gh_audit_who *who,
 			      const char *asset, const char *account, uint64_t bytes, int err,
 			      const char *sha256)

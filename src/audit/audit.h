@@ -58,6 +58,34 @@ struct gh_audit_file_op {
 int gh_audit_file(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		  const char *account, const struct gh_audit_file_op *op);
 
+/* kind "tunnel": one forwarded connection or forwarding request. METHOD
+ * "direct-tcpip" | "tcpip-forward" | "agent" | "x11"; RESULT "allow" |
+ * "deny" | "end"; REASON why; DETAIL `host=H port=N bytes_in=N
+ * bytes_out=N duration_ms=N` (HOST escaped; NULL host: "-"). */
+struct gh_audit_tunnel {
+	const char *method, *result, *reason;
+	const char *host;
+	int port;
+	uint64_t bytes_in, bytes_out; /* client -> target, target -> client */
+	int64_t duration_ms;
+};
+int gh_audit_tunnel(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		    const struct gh_audit_tunnel *t);
+
+/* kind "jump": a ProxyJump decision (a direct-tcpip channel to an asset's
+ * SSH port), METHOD "direct-tcpip", RESULT "allow"/"deny", DETAIL
+ * `host=H port=N`. The inner session is audited as a normal "session". */
+int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  bool allow, const char *reason, const char *host, int port);
+
+/* kind "live": an operation on a running session made with the CLI.
+ * WHO->user is the acting identity ("os:NAME" or a Gatehouse user);
+ * METHOD "watch" | "join" | "kill" | "lock" | "unlock"; RESULT "start" |
+ * "end" | "ok" | "error"; REASON the --reason of a kill (or why it failed). */
+int gh_audit_live(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  const char *account, const char *method, const char *result, const char *reason,
+		  const char *detail);
+
 /* A session's recording was closed: store its digest SHA256 (hex) in the
  * session row and chain it as kind "recording", method "sha256", result
  * "sealed" (or "error" when ERR, the close status, is not 0), DETAIL

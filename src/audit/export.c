@@ -17,15 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BATCH 200
 #define MSG_CAP (256 * 1024)
+#define DGRAM_CAP 60000
 #define IDLE_POLL_MS 500
 #define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_MAX_MS 10000
 #define SEND_TIMEOUT_MS 5000
 #define RETENTION_EVERY_MS (3600 * 1000)
 
@@ -43,9 +45,51 @@ const char *gh_export_event_name(const char *kind)
 	return kind;
 }
 
+/* Copy S with every byte that is not part of valid UTF-8 replaced by U+FFFD
+ * (events keep names as presented, which may be any bytes). */
+static char *utf8_clean(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	unsigned char *out = malloc(3 * n + 1);
+	const unsigned char *p = (const unsigned char *)s;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+			   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		bool ok = len > 0 && i + len <= n;
+		for (size_t k = 1; ok && k < len; k++)
+			ok = (p[i + k] & 0xc0) == 0x80;
+		if (ok && len == 3) /* overlong, surrogates */
+			ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] >= 0xa0);
+		if (ok && len == 4) /* overlong, above U+10FFFF */
+			ok = !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] >= 0x90);
+		if (!ok) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = '\0';
+	return (char *)out;
+}
+
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (!j) {
+		char *c = utf8_clean(s);
+		j = c ? json_string(c) : NULL;
+		free(c);
+	}
+	return j;
 }
 
 json_t *gh_export_event_json(const struct gh_event *e)
@@ -213,8 +257,37 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen)
 	return r;
 }
 
+/* The JSON-lines file was moved away (rotated) or removed: reopen by name. */
+static void jsonl_check_rotated(struct sink *s)
+{
+	struct stat a, b;
+	if (s->fd < 0 || !s->path)
+		return;
+	if (stat(s->path, &a) < 0 || fstat(s->fd, &b) < 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev)
+		sink_close(s);
+}
+
+/* A stream receiver that closed its end: anything sent now would be
+ * accepted by the kernel and lost, so reconnect before sending. */
+static void stream_check_closed(struct sink *s)
+{
+	if (s->fd < 0 || s->path || s->t.proto == GH_SYSLOG_UDP)
+		return;
+	struct pollfd p = { .fd = s->fd, .events = POLLIN | POLLRDHUP };
+	if (poll(&p, 1, 0) == 1) {
+		char b;
+		ssize_t n = recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			sink_close(s);
+	}
+}
+
 static int sink_open(struct sink *s)
 {
+	jsonl_check_rotated(s);
+	stream_check_closed(s);
 	if (s->fd >= 0)
 		return 0;
 	if (s->path) {
@@ -325,7 +398,18 @@ static int deliver_one(void *ud, const struct gh_event *e)
 		free(nl);
 	} else {
 		/* room for the TCP length prefix */
-		n = gh_syslog_format(e, s->facility, c->hostname, c->pid, c->buf + 16, MSG_CAP - 16);
+		/* a datagram must fit in one send */
+		size_t cap = s->t.proto == GH_SYSLOG_TCP ? MSG_CAP - 16 : DGRAM_CAP;
+		n = gh_syslog_format(e, s->facility, c->hostname, c->pid, c->buf + 16, cap);
+		if (n == GH_ELIMIT) {
+			/* never stall the queue on one huge event: send it without its detail */
+			char note[96];
+			struct gh_event cut = *e;
+			snprintf(note, sizeof note, "[%zu bytes of detail omitted: too long for syslog]",
+				 strlen(e->detail ? e->detail : ""));
+			cut.detail = note;
+			n = gh_syslog_format(&cut, s->facility, c->hostname, c->pid, c->buf + 16, cap);
+		}
 		if (n < 0) {
 			c->err = (int)n;
 			return (int)n;
@@ -369,7 +453,13 @@ static int sink_step(struct gh_store *st, struct sink *s, char *buf, const char 
 		return r;
 	struct deliver_ctx c = { .s = s, .buf = buf, .hostname = hostname, .pid = (int)getpid(),
 				 .last_ok = s->cursor };
-	r = gh_store_event_each(st, s->cursor, BATCH, deliver_one, &c);
+	/* copy the batch first: no read transaction stays open while sending */
+	struct gh_event *v = NULL;
+	size_t nv = 0;
+	r = gh_store_event_after(st, s->cursor, BATCH, &v, &nv);
+	for (size_t i = 0; r == 0 && i < nv; i++)
+		r = deliver_one(&c, &v[i]);
+	gh_events_free(v, nv);
 	if (c.n > 0 && s->path)
 		fdatasync(s->fd);
 	if (c.last_ok > s->cursor) {

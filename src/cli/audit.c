@@ -300,11 +300,11 @@ void gh_cli_audit_change(struct gh_cli *cli, const char *noun, const char *verb,
 	for (int i = 1; i < first; i++) {
 		if (argv[i][0] != '-' || !argv[i][1])
 			continue;
-		char opt[48];
+		char opt[48], esc[200];
 		size_t ol = strcspn(argv[i], "=");
 		snprintf(opt, sizeof opt, "%.*s", (int)(ol < 40 ? ol : 40), argv[i]);
-		gh_escape(opt, sizeof opt, opt);
-		len += (size_t)snprintf(detail + len, cap - len, "%s%s", len ? " " : "", opt);
+		gh_escape(esc, sizeof esc, opt);
+		len += (size_t)snprintf(detail + len, cap - len, "%s%s", len ? " " : "", esc);
 	}
 
 	if (gh_app_open(cli->data_dir, cli->config, GH_APP_NO_VAULT, &app, err) < 0) {

@@ -43,6 +43,14 @@ int gh_cmd_session(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv);
+/* src/cli/live.c: verbs of live operations, dispatched by session.c
+ * (watch, join, kill) and user.c (lock, unlock). */
+int gh_cli_session_watch(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_session_join(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_session_kill(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_user_lock(struct gh_cli *cli, int argc, char **argv);
+int gh_cli_user_unlock(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_recordings(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/audit.c: `audit verify` (also `event verify`'s full form). */
@@ -51,6 +59,15 @@ int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv);
  * every verb that is not read-only leaves a kind "change" event. */
 void gh_cli_audit_change(struct gh_cli *cli, const char *noun, const char *verb, int argc,
 			 char **argv, int status);
+/* src/cli/loginacl.c, user_mfa.c, perm_schedule.c */
+int gh_cmd_loginacl(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_user_set(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_user_mfa(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_perm_set(struct gh_cli *cli, int argc, char **argv);
+/* --mfa required|optional into *RET (GH_MFA_*); --schedule SPEC checked.
+ * 0 or GH_EXIT_USAGE (message printed). */
+int gh_cli_parse_mfa(const struct gh_cli *cli, const char *s, int *ret);
+int gh_cli_check_schedule(const struct gh_cli *cli, const char *spec);
 int gh_cmd_cmdgroup(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_cmdfilter(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);

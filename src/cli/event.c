@@ -11,7 +11,8 @@
 static const char usage[] =
 	"Usage:\n"
 	"  gatehouse event list [--kind K] [--limit N] [--json]   (newest first, default 100)\n"
-	"  gatehouse event verify      (recompute the hash chain; exit 1 when broken)\n";
+	"  gatehouse event verify      (recompute the hash chain; exit 1 when broken;\n"
+	"                               'gatehouse audit verify' also checks the recordings)\n";
 
 enum { OPT_KIND = 1000, OPT_JSON, OPT_LIMIT };
 
@@ -104,16 +105,16 @@ out:
 static int event_verify(struct gh_cli *cli, int argc, char **argv)
 {
 	struct gh_app *app = NULL;
-	int64_t bad = 0;
+	struct gh_chain_report rep;
 	int r = 0;
 
 	if (!gh_cli_start(cli, argc, argv, NULL, 0, 0, "",
 			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	r = gh_store_event_verify(app->store, &bad);
+	r = gh_store_chain_verify(app->store, &rep);
 	if (r == GH_ECRYPTO) {
-		gh_cli_error("event chain broken at event %lld: it or an earlier event was altered or "
-			     "removed", (long long)bad);
+		gh_cli_error("event chain broken at event %lld: %s", (long long)rep.bad_id,
+			     rep.problem);
 		r = GH_EXIT_FAIL;
 	} else if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot verify the event chain");

@@ -10,8 +10,13 @@
 
 static const char usage[] =
 	"Usage:\n"
-	"  gatehouse session list [--active] [--json] [--limit N]   (newest first, default 100)\n"
-	"  gatehouse session show ID [--json]\n";
+	"  gatehouse session list [--active|--open] [--json] [--limit N]   (newest first, default 100)\n"
+	"  gatehouse session show ID [--json]\n"
+	"  gatehouse session watch ID [--as USER]     follow a running session (read-only)\n"
+	"  gatehouse session join ID [--as USER]      type into a running session too\n"
+	"  gatehouse session kill ID [--reason TEXT] [--as USER]\n"
+	"\n"
+	"watch/join: Ctrl-] or ~. (after a newline) detaches. See docs/LIVE.md.\n";
 
 enum { OPT_ACTIVE = 1000, OPT_JSON, OPT_LIMIT };
 
@@ -49,6 +54,7 @@ static int session_list(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "active", no_argument, NULL, OPT_ACTIVE },
+		{ "open", no_argument, NULL, OPT_ACTIVE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "help", no_argument, NULL, 'h' },
@@ -76,7 +82,7 @@ static int session_list(struct gh_cli *cli, int argc, char **argv)
 		else
 			return gh_cli_bad_option(cli, c, argv);
 	}
-	if ((r = gh_cli_positional(cli, argc, 0, 0, "[--active] [--json] [--limit N]")))
+	if ((r = gh_cli_positional(cli, argc, 0, 0, "[--active|--open] [--json] [--limit N]")))
 		return r;
 	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
 		return GH_EXIT_FAIL;
@@ -165,7 +171,9 @@ out:
 int gh_cmd_session(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct gh_cli_verb verbs[] = {
-		{ "list", session_list }, { "show", session_show }, { NULL, NULL },
+		{ "list", session_list },	  { "show", session_show },
+		{ "watch", gh_cli_session_watch }, { "join", gh_cli_session_join },
+		{ "kill", gh_cli_session_kill },	  { NULL, NULL },
 	};
 	return gh_cli_dispatch(cli, "session", usage, verbs, argc, argv);
 }

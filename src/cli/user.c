@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
+#include "store/access.h"
 #include "store/store.h"
 #include "vault/vault.h"
 
@@ -13,11 +14,16 @@
 static const char usage[] =
 	"Usage:\n"
 	"  gatehouse user add NAME [--role admin|auditor|user] [--password-stdin] [--key-file PUB]\n"
+	"                     [--mfa required|optional]\n"
+	"  gatehouse user set NAME --mfa required|optional\n"
+	"  gatehouse user mfa reset NAME | user mfa show NAME [--json]\n"
 	"  gatehouse user list [--json]\n"
 	"  gatehouse user show NAME [--json]\n"
 	"  gatehouse user del NAME\n"
 	"  gatehouse user passwd NAME --password-stdin\n"
 	"  gatehouse user disable NAME | user enable NAME\n"
+	"  gatehouse user lock NAME [--as USER]   refuse logins, end the user's live sessions\n"
+	"  gatehouse user unlock NAME [--as USER]\n"
 	"  gatehouse user key add NAME --key-file PUB\n"
 	"  gatehouse user key list NAME [--json]\n"
 	"  gatehouse user key del NAME FINGERPRINT\n"
@@ -25,7 +31,7 @@ static const char usage[] =
 	"Passwords are read from stdin (one line), never from the command line, and\n"
 	"stored as Argon2id hashes. --key-file takes an OpenSSH public key (KEY.pub).\n";
 
-enum { OPT_JSON = 1000, OPT_ROLE, OPT_PASSWORD_STDIN, OPT_KEY_FILE };
+enum { OPT_JSON = 1000, OPT_ROLE, OPT_PASSWORD_STDIN, OPT_KEY_FILE, OPT_MFA };
 
 /* Look NAME up, printing "unknown user" when absent. 0 or GH_EXIT_FAIL. */
 static int get_user(struct gh_app *app, const char *name, struct gh_user *ret)
@@ -57,11 +63,13 @@ static int user_add(struct gh_cli *cli, int argc, char **argv)
 		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
 		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "mfa", required_argument, NULL, OPT_MFA },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gh_app *app = NULL;
 	struct gh_pubkey pk = { 0 };
+	int mfa = -1;
 	char *pw = NULL, *hash = NULL;
 	const char *key_file = NULL;
 	char esc[80], err[512];
@@ -85,6 +93,10 @@ static int user_add(struct gh_cli *cli, int argc, char **argv)
 			break;
 		case OPT_KEY_FILE:
 			key_file = optarg;
+			break;
+		case OPT_MFA:
+			if ((r = gh_cli_parse_mfa(cli, optarg, &mfa)))
+				goto out;
 			break;
 		case 'h':
 			r = gh_cli_help(cli);
@@ -132,8 +144,14 @@ static int user_add(struct gh_cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
-	printf("added user '%s' (role %s%s%s%s)\n", name, gh_role_name(role),
-	       pw ? ", password set" : "", key_file ? ", key " : "", key_file ? pk.fingerprint : "");
+	if (mfa >= 0 && (r = gh_store_user_mfa_set_mode(app->store, uid, mfa)) < 0) {
+		gh_store_user_del(app->store, name);
+		r = gh_cli_fail(app, r, "cannot set the mfa mode of user '%s'", name);
+		goto out;
+	}
+	printf("added user '%s' (role %s%s%s%s%s)\n", name, gh_role_name(role),
+	       pw ? ", password set" : "", key_file ? ", key " : "", key_file ? pk.fingerprint : "",
+	       mfa == GH_MFA_REQUIRED ? ", mfa required" : "");
 	r = GH_EXIT_OK;
 out:
 	gh_secret_free(pw);
@@ -256,6 +274,9 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	for (size_t i = 0; ka && i < nk; i++)
 		json_array_append_new(ka, key_json(&keys[i]));
 	if (j) {
+		struct gh_user_mfa um = { GH_MFA_OPTIONAL, -1, 0 };
+		gh_store_user_mfa_get(app->store, u.id, &um);
+		json_object_set_new(j, "mfa", json_string(gh_mfa_mode_name(um.mode)));
 		json_object_set_new(j, "groups", user_groups_json(app, u.id));
 		json_object_set_new(j, "keys", ka);
 	} else {
@@ -271,6 +292,8 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	gh_cli_field("status:", u.disabled ? "disabled" : "enabled");
 	gh_cli_field("password:", u.password_hash ? "set" : "none");
 	gh_cli_field("totp:", u.totp_sealed ? "enrolled" : "none");
+	const char *mfa = j ? json_string_value(json_object_get(j, "mfa")) : NULL;
+	gh_cli_field("mfa:", mfa ? mfa : "?");
 	gh_cli_field("created:", gh_cli_time_text(u.created_at, tb, sizeof tb));
 	json_t *groups = j ? json_object_get(j, "groups") : NULL;
 	size_t gi;
@@ -530,7 +553,9 @@ int gh_cmd_user(struct gh_cli *cli, int argc, char **argv)
 	static const struct gh_cli_verb verbs[] = {
 		{ "add", user_add },	     { "list", user_list },	  { "show", user_show },
 		{ "del", user_del },	     { "passwd", user_passwd },	  { "disable", user_disable },
-		{ "enable", user_enable },   { "key", user_key },	  { NULL, NULL },
+		{ "enable", user_enable },   { "key", user_key },	  { "lock", gh_cli_user_lock },
+		{ "unlock", gh_cli_user_unlock }, { "set", gh_cmd_user_set },
+		{ "mfa", gh_cmd_user_mfa },  { NULL, NULL },
 	};
 	return gh_cli_dispatch(cli, "user", usage, verbs, argc, argv);
 }

@@ -31,6 +31,7 @@ static const char *const facility_choices[] = {
 	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
 	"authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
 	"local7", NULL };
+static const char *const mfa_choices[] = { "off", "all", "admins", NULL };
 
 #define O(f) offsetof(struct gh_config, f)
 /* "@" in a default stands for the data directory. */
@@ -54,10 +55,20 @@ static const struct opt options[] = {
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
+	{ "per_source_penalty_failures", T_INT, O(per_source_penalty_failures), "20", 0, 100000, NULL },
+	{ "per_source_penalty_time", T_INT, O(per_source_penalty_time), "60", 1, 86400, NULL },
+	{ "max_tunnel_connections", T_INT, O(max_tunnel_connections), "256", 1, 100000, NULL },
+	{ "max_jump_depth", T_INT, O(max_jump_depth), "4", 1, 32, NULL },
+	{ "allow_remote_forward", T_BOOL, O(allow_remote_forward), "no", 0, 0, NULL },
+	{ "allow_agent_forwarding", T_BOOL, O(allow_agent_forwarding), "no", 0, 0, NULL },
+	{ "allow_x11_forwarding", T_BOOL, O(allow_x11_forwarding), "no", 0, 0, NULL },
+	{ "notify_watch", T_BOOL, O(notify_watch), "no", 0, 0, NULL },
 	{ "syslog_target", T_STR, O(syslog_target), "", 0, 0, NULL },
 	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
 	{ "jsonl_file", T_PATH, O(jsonl_file), "", 0, 0, NULL },
 	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
+	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
+	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
 	{ "review_timeout", T_INT, O(review_timeout), "300", 1, 86400, NULL },
 };
 #undef O
@@ -119,6 +130,15 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 				snprintf(msg, msglen, "bad value '%s' for %s", val, o->name);
 				return GH_EINVAL;
 			}
+		}
+		if (!strcmp(o->name, "syslog_target") && *val &&
+		    !(!strncmp(val, "unix:/", 6) ||
+		      ((!strncmp(val, "udp:", 4) || !strncmp(val, "tcp:", 4)) &&
+		       check_listen(val + 4) == 0))) {
+			snprintf(msg, msglen,
+				 "bad value '%s' for %s (expected udp:HOST:PORT, tcp:HOST:PORT or "
+				 "unix:/PATH)", val, o->name);
+			return GH_EINVAL;
 		}
 		if (o->type == T_LISTEN && check_listen(val) < 0) {
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);

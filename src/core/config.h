@@ -26,20 +26,34 @@ struct gh_config {
 	int max_auth_tries;
 	int auth_failure_delay_ms;
 	int max_sessions;         /* authenticated workers at once */
+	int per_source_penalty_failures; /* failed logins that get a source refused; 0 = never */
+	int per_source_penalty_time; /* seconds: the failure window and the refusal */
 	int shutdown_grace;       /* seconds SIGTERM waits for live sessions */
 	int idle_timeout;         /* seconds without input; 0 = never */
 	int target_connect_timeout; /* seconds */
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */
+	int notify_watch;         /* bool: tell the user when a watcher attaches */
+
+	/* forwarding (ProxyJump, tunnels) */
+	int max_tunnel_connections; /* forwarded channels at once per connection */
+	int max_jump_depth;       /* nested ProxyJump hops through Gatehouse */
+	int allow_remote_forward; /* bool: -R (tcpip-forward) with the forward action */
+	int allow_agent_forwarding; /* bool */
+	int allow_x11_forwarding; /* bool */
 
 	/* audit export and retention (docs/AUDIT.md) */
 	char *syslog_target;      /* udp:H:P | tcp:H:P | unix:PATH; empty = off */
 	char *syslog_facility;    /* authpriv, local0, ... */
 	char *jsonl_file;         /* JSON lines file; empty = off */
 	int recording_retention_days; /* 0 = keep forever */
+	char *worker_user;        /* workers drop to this user when root; "" = no drop */
+	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
 	int review_timeout;       /* seconds a command held for review waits for a decision */
 };
+
+enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };
 
 #define GH_CONFIG_ERRLEN 512
 

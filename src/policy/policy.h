@@ -10,6 +10,8 @@
  * A permission matches a query when all of these hold:
  *   - it is active;
  *   - NOW lies in [valid_from, valid_until] (0 = unbounded on that side);
+ *   - NOW lies in its access schedule, when it has one (auth/acl.h; a
+ *     schedule that does not parse never matches: fail closed);
  *   - its subjects name the user or one of the user's groups;
  *   - its targets name the asset, or a node whose subtree holds one of the
  *     asset's nodes (path prefix on '/' boundaries: /Beijing covers
@@ -77,6 +79,12 @@ struct gh_decision {
 int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
 		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
 		    struct gh_decision *ret);
+
+/* May S open a TCP tunnel to PORT on ASSET_ID at NOW: action forward over
+ * protocol ssh, any account, and PORT listed by the permission when it
+ * limits its ports (gh_perm.forward_ports). */
+int gh_policy_check_forward(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+			    int port, int64_t now, struct gh_decision *ret);
 
 /* Assets S may CONNECT to (with some account) over PROTOCOL (one bit) at
  * NOW: sorted unique ids, malloc'd, caller frees *ret_ids (NULL when

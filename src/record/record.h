@@ -64,6 +64,8 @@ int gh_rec_open(const char *path, const struct gh_rec_opts *o, struct gh_rec **r
 int gh_rec_output(struct gh_rec *r, int64_t now_ms, const void *data, size_t len);
 int gh_rec_input(struct gh_rec *r, int64_t now_ms, const void *data, size_t len); /* no-op unless record_input */
 int gh_rec_resize(struct gh_rec *r, int64_t now_ms, int width, int height);
+/* An asciicast marker ("m") with LABEL (at most 200 bytes kept). */
+int gh_rec_marker(struct gh_rec *r, int64_t now_ms, const char *label);
 
 /* Finish the current gzip member when it is due (see above). Cheap when
  * nothing is due: call it from the relay loop at every wake-up. */

@@ -149,6 +149,8 @@ static int target_data(ssh_session session, ssh_channel channel, void *data, uin
 	size_t n = r->sftp && !is_stderr ? sftp_take(r, true, data, len) : rb_put(b, data, len);
 	if (n > 0 && r->o.rec)
 		rec_note(r, gh_rec_output(r->o.rec, wall_ms(), data, n));
+	if (n > 0 && r->o.output_tap)
+		r->o.output_tap(r->o.tap_ud, data, n);
 	if (n > 0 && r->o.input.output)
 		r->o.input.output(r->o.input.ud, data, n);
 	if (n < len)
@@ -302,6 +304,16 @@ int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len)
 	return (int)n;
 }
 
+size_t gh_relay_inject_input(struct gh_relay *r, const void *data, size_t len)
+{
+	if (r->sftp || r->eof_to_target || r->closed_target || r->target_closed)
+		return 0;
+	size_t n = rb_put(&r->up, data, len);
+	if (n > 0 && r->o.rec && r->o.record_input)
+		rec_note(r, gh_rec_input(r->o.rec, wall_ms(), data, n));
+	return n;
+}
+
 void gh_relay_client_eof(struct gh_relay *r) { r->client_eof = true; }
 
 void gh_relay_client_close(struct gh_relay *r)
@@ -432,6 +444,8 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 		if (n <= 0)
 			break;
 		size_t put = hook ? up_put(r, tmp, (size_t)n) : rb_put(b, tmp, (size_t)n);
+		if (from_target && r->o.output_tap)
+			r->o.output_tap(r->o.tap_ud, tmp, put);
 		if (from_target && r->o.rec)
 			rec_note(r, gh_rec_output(r->o.rec, wall_ms(), tmp, put));
 		if (from_target && put > 0 && r->o.input.output)

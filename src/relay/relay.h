@@ -51,6 +51,11 @@ struct gh_relay_opts {
 	size_t buffer_size;     /* per direction; 0 = default (1 MiB) */
 	bool sftp;              /* the sftp subsystem: relay through the SFTP engine */
 	struct gh_sftp_hooks sftp_hooks; /* copied; authorize and event, see above */
+	/* Live operations (src/live): target output the relay takes is also
+	 * handed to output_tap (inside libssh callbacks: must not block).
+	 * NULL: none. */
+	void (*output_tap)(void *ud, const void *data, size_t len);
+	void *tap_ud;
 	/* Input interception (the interactive command filter): when
 	 * input.take is set, the user's bytes go to it instead of the target
 	 * buffer (at most input.room() at a time); it passes on what may go
@@ -87,6 +92,11 @@ int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len);
 void gh_relay_client_eof(struct gh_relay *r);
 void gh_relay_client_close(struct gh_relay *r);
 void gh_relay_client_window(struct gh_relay *r, int width, int height);
+/* Input from elsewhere than the user's channel (a joined live session):
+ * queued towards the target like the user's input and recorded as input
+ * when record_input. Returns the bytes taken (less than LEN when the input
+ * buffer is full, 0 once the target's input is closed or in sftp mode). */
+size_t gh_relay_inject_input(struct gh_relay *r, const void *data, size_t len);
 /* For an input hook: queue bytes for the target (returns how many fit) /
  * a message for the user (recorded as output like the target's). */
 size_t gh_relay_send_target(struct gh_relay *r, const void *data, size_t len);

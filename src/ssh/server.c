@@ -6,6 +6,9 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "ssh/hostkey.h"
+#include "ssh/penalty.h"
+#include "ssh/priv.h"
+#include "ssh/sweep.h"
 #include "ssh/worker.h"
 #include "store/store.h"
 
@@ -14,17 +17,21 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_LISTENERS 8
 #define KILL_WAIT_MS 3000
+#define SWEEP_EVERY_MS 10000 /* rows of workers lost outside our children */
+#define SUSPECT_NICE 10      /* CPU priority of workers for a suspect source */
 
 struct child {
 	pid_t pid;
@@ -43,6 +50,10 @@ struct master {
 	int64_t refused_logged_ms; /* rate limit for "limit reached" lines */
 	pid_t export_pid;          /* audit export/retention process, 0: none */
 	int64_t export_restart_ms; /* monotonic: not before */
+	struct gh_priv priv;       /* what workers drop to */
+	struct gh_penalty *penalty; /* failed logins per source */
+	uint64_t refused;          /* connections refused since the last summary */
+	int64_t refused_since;
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -147,10 +158,34 @@ static size_t count_authed(const struct master *m)
 static void refuse_log(struct master *m, const char *what, const char *ip)
 {
 	int64_t now = gh_mono_ms();
+	m->refused++;
 	if (now - m->refused_logged_ms < 1000)
 		return; /* rate-limited: a flood must not flood the log */
 	m->refused_logged_ms = now;
 	gh_warn("%s reached; refusing connection from %s", what, ip);
+}
+
+/* Every refused connection is counted; the count is logged with the
+ * periodic sweep (the per-reason lines above are rate-limited). */
+static void refused_summary(struct master *m)
+{
+	int64_t now = gh_mono_ms();
+	if (m->refused)
+		gh_info("refused %llu connection%s in the last %lld s", (unsigned long long)m->refused,
+			m->refused == 1 ? "" : "s", (long long)((now - m->refused_since + 500) / 1000));
+	m->refused = 0;
+	m->refused_since = now;
+}
+
+/* A client whose network path vanishes (no FIN, no RST) is found dead by
+ * TCP keepalives after about two minutes, and its worker ends. */
+static void set_keepalive(int fd)
+{
+	int one = 1, idle = 60, intvl = 15, cnt = 4;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
 static void accept_one(struct master *m, int lfd)
@@ -166,6 +201,7 @@ static void accept_one(struct master *m, int lfd)
 			gh_warn("accept: %s", strerror(errno));
 		return;
 	}
+	set_keepalive(fd);
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
@@ -183,6 +219,13 @@ static void accept_one(struct master *m, int lfd)
 	}
 	if (count_unauth(m, ip) >= (size_t)cfg->per_source_max_startups) {
 		refuse_log(m, "per_source_max_startups", ip);
+		close(fd);
+		return;
+	}
+	enum gh_penalty_state pen =
+		gh_penalty_check(m->penalty, ip, gh_mono_ms(), cfg->per_source_penalty_time);
+	if (pen == GH_PENALTY_REFUSED) {
+		refuse_log(m, "per-source penalty (failed logins)", ip);
 		close(fd);
 		return;
 	}
@@ -216,11 +259,21 @@ static void accept_one(struct master *m, int lfd)
 		return;
 	}
 	if (pid == 0) {
+		/* the worker relays whole SSH packets: send each at once (a small
+		 * sftp status reply or keystroke echo must not wait for an ACK) */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		/* the worker: drop everything of the master's */
 		close_listeners(m);
 		close(sig_pipe[0]);
 		close(sig_pipe[1]);
 		close(sp[0]);
+		/* a source with recent failed logins waits behind the others;
+		 * the worker may come back to 0 once authenticated */
+		struct rlimit rl = { 20, 20 };
+		setrlimit(RLIMIT_NICE, &rl);
+		if (pen == GH_PENALTY_SUSPECT)
+			setpriority(PRIO_PROCESS, 0, SUSPECT_NICE);
 		for (size_t i = 0; i < m->n_children; i++)
 			if (m->children[i].status_fd >= 0)
 				close(m->children[i].status_fd);
@@ -229,7 +282,9 @@ static void accept_one(struct master *m, int lfd)
 					    .peer_port = port,
 					    .status_fd = sp[1],
 					    .ed25519_path = m->ed_path,
-					    .rsa_path = m->rsa_path };
+					    .rsa_path = m->rsa_path,
+					    .priv = &m->priv,
+					    .suspect = pen == GH_PENALTY_SUSPECT };
 		_exit(gh_ssh_worker_run(m->app, &a));
 	}
 	close(fd);
@@ -243,14 +298,22 @@ static void accept_one(struct master *m, int lfd)
 	gh_debug("worker %d for %s:%d", (int)pid, ip, port);
 }
 
-static void read_status(struct child *c)
+static void read_status(struct master *m, struct child *c)
 {
 	char buf[64];
+	const struct gh_config *cfg = &m->app->cfg;
 	ssize_t n = read(c->status_fd, buf, sizeof buf);
 	if (n > 0) {
-		for (ssize_t i = 0; i < n; i++)
+		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] == GH_WORKER_AUTHENTICATED)
 				c->authed = true;
+			else if (buf[i] == GH_WORKER_AUTH_FAILED &&
+				 gh_penalty_fail(m->penalty, c->ip, gh_mono_ms(),
+						 cfg->per_source_penalty_failures,
+						 cfg->per_source_penalty_time))
+				gh_warn("%s: %d failed logins: refused for %d s", c->ip,
+					cfg->per_source_penalty_failures, cfg->per_source_penalty_time);
+		}
 	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		close(c->status_fd);
 		c->status_fd = -1;
@@ -269,7 +332,9 @@ static void reap(struct master *m)
 			snprintf(reason, sizeof reason, "worker exited with status %d",
 				 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		if (pid == m->export_pid) {
-			gh_warn("export process %d: %s", (int)pid, reason);
+			gh_info("export process %d ended (%s)", (int)pid,
+				WIFEXITED(st) ? (WEXITSTATUS(st) ? "failed" : "restart")
+					      : "killed");
 			m->export_pid = 0;
 			m->export_restart_ms = gh_mono_ms() + 2000;
 			continue;
@@ -313,6 +378,8 @@ static void reload(struct master *m)
 	CHANGED_INT(max_auth_tries);
 	CHANGED_INT(auth_failure_delay_ms);
 	CHANGED_INT(max_sessions);
+	CHANGED_INT(per_source_penalty_failures);
+	CHANGED_INT(per_source_penalty_time);
 	CHANGED_INT(shutdown_grace);
 	CHANGED_INT(idle_timeout);
 	CHANGED_INT(target_connect_timeout);
@@ -399,6 +466,18 @@ int gh_ssh_serve(struct gh_app *app)
 		return r;
 	snprintf(m.ed_path, sizeof m.ed_path, "%s/%s", app->data_dir, GH_HOSTKEY_ED25519);
 	snprintf(m.rsa_path, sizeof m.rsa_path, "%s/%s", app->data_dir, GH_HOSTKEY_RSA);
+	m.penalty = gh_penalty_new();
+	if (!m.penalty)
+		return GH_ENOMEM;
+	m.refused_since = gh_mono_ms();
+	r = gh_priv_prepare(&app->cfg, &m.priv);
+	if (r < 0)
+		return r;
+	/* rows left open by workers of a previous run that are gone */
+	r = gh_sweep_sessions(app->store, "server restart");
+	if (r > 0)
+		gh_info("closed %d session%s left open by a previous run", r, r == 1 ? "" : "s");
+	int64_t next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
 	r = set_signals();
 	if (r < 0)
 		return r;
@@ -463,7 +542,7 @@ int gh_ssh_serve(struct gh_app *app)
 				if (pfds[i].revents && pfds[i].fd >= 0)
 					for (size_t j = 0; j < m.n_children; j++)
 						if (m.children[j].status_fd == pfds[i].fd) {
-							read_status(&m.children[j]);
+							read_status(&m, &m.children[j]);
 							break;
 						}
 			for (size_t i = 1; i < first_child; i++)
@@ -471,6 +550,11 @@ int gh_ssh_serve(struct gh_app *app)
 					accept_one(&m, pfds[i].fd);
 		}
 		reap(&m);
+		if (!stopping && gh_mono_ms() >= next_sweep) {
+			gh_sweep_sessions(app->store, "worker lost");
+			refused_summary(&m);
+			next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
+		}
 		if (stopping && m.n_children > 0) {
 			int64_t now = gh_mono_ms();
 			if (kill_stage == 0 && now >= deadline) {
@@ -487,8 +571,10 @@ int gh_ssh_serve(struct gh_app *app)
 		}
 	}
 	export_stop(&m);
+	refused_summary(&m);
 	free(pfds);
 	free(m.children);
+	gh_penalty_free(m.penalty);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
 	gh_info("stopped");

@@ -5,15 +5,23 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "live/live.h"
 #include "policy/policy.h"
 #include "record/record.h"
 #include "relay/relay.h"
 #include "sftp/sftp.h"
+#include "ssh/authgate.h"
 #include "ssh/cmdguard.h"
 #include "ssh/cmdshell.h"
 #include "ssh/execclass.h"
+#include "ssh/fwd.h"
+#include "ssh/hostkey.h"
+#include "ssh/jump.h"
+#include "ssh/knownhosts.h"
 #include "ssh/login.h"
+#include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
+#include "ssh/priv.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -23,7 +31,10 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <malloc.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +50,9 @@
 	"aes256-ctr,aes128-ctr"
 #define FRONT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define FRONT_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
+/* The identification string names no library version: nothing for a
+ * scanner to match against a vulnerability list before authentication. */
+#define FRONT_BANNER "Gatehouse"
 #define FRONT_USER_KEY_TYPES                                                 \
 	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
@@ -47,8 +61,10 @@
 #define MAX_ENV_VALUE 256
 #define MAX_COMMAND 65536
 #define POLL_MS 500
+#define LIVE_POLL_MS 20 /* while output waits for a watcher */
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
+#define ENROL_GRACE_S 300 /* login grace once the TOTP enrolment screen is shown */
 #define NOT_PERMITTED "not permitted"
 /* sftp file events waiting to be written (per poll iteration) */
 #define MAX_FILE_EVENTS 1024
@@ -92,6 +108,8 @@ struct worker {
 	bool authed;
 	int auth_failures;
 	bool too_many;
+	struct gh_mfa mfa;       /* second factor, active after the first one */
+	char first_method[16];
 
 	/* the user's channel */
 	bool pty;
@@ -116,6 +134,10 @@ struct worker {
 	char sid[33];
 	bool row_open;
 
+	/* live operations on the relayed session (src/live) */
+	struct gh_live *live;
+	bool killed;             /* ended by gatehouse session kill */
+
 	/* sftp: actions granted on protocol sftp, and the file events the
 	 * engine reported inside libssh callbacks, written after each poll */
 	uint32_t sftp_allowed;
@@ -124,11 +146,17 @@ struct worker {
 	uint64_t fev_dropped;
 	const char *fev_asset, *fev_account; /* borrowed for the session */
 
+	/* direct-tcpip channels (ProxyJump, tunnels): see fwd.h, jump.h */
+	struct gh_fwdset *fwds;
+	ssh_key jump_key;        /* the jump host key in memory (NULL: none) */
+	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
 	/* the command filter of an interactive shell (NULL: none applies) */
 	struct gh_cmdshell *cmdshell;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
+
+static int poll_once(struct worker *w, int timeout_ms);
 
 static void on_term(int sig)
 {
@@ -178,7 +206,7 @@ static void say(struct worker *w, const char *fmt, ...)
 		if (off == len || !w->ev || w->client_closed || !ssh_is_connected(w->s) ||
 		    gh_mono_ms() >= end)
 			return;
-		ssh_event_dopoll(w->ev, 50);
+		poll_once(w, 50);
 	}
 }
 
@@ -187,6 +215,14 @@ static int64_t wall_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One poll of the connection's event, then the forwarded channels' pump. */
+static int poll_once(struct worker *w, int timeout_ms)
+{
+	int r = ssh_event_dopoll(w->ev, timeout_ms);
+	gh_fwdset_tick(w->fwds, NULL);
+	return r;
 }
 
 static void notify_master(struct worker *w, char what)
@@ -278,6 +314,7 @@ static int auth_fail(struct worker *w, const char *method, const char *reason)
 	struct gh_audit_who a = who(w);
 	gh_audit_login(w->st, &a, method, false, reason);
 	gh_info("login failure for %s from %s (%s): %s", w->presented, w->source, method, reason);
+	notify_master(w, GH_WORKER_AUTH_FAILED);
 	auth_reset_user(w);
 	if (w->app->cfg.auth_failure_delay_ms > 0)
 		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
@@ -310,36 +347,157 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	w->have_user = true;
 	if (w->user.disabled)
 		return "disabled";
+	if (gh_store_user_locked(w->st, w->user.id) != 0)
+		return "locked";
 	return NULL;
 }
 
-static void auth_success(struct worker *w, const char *method)
+/* WHY: NULL, or how a second factor completed the login. */
+static void auth_success(struct worker *w, const char *method, const char *why)
 {
 	w->authed = true;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, method, true, NULL);
-	gh_info("login of %s from %s (%s)", w->presented, w->source, method);
+	gh_audit_login(w->st, &a, method, true, why);
+	gh_info("login of %s from %s (%s)", w->presented, w->source, why ? why : method);
 	notify_master(w, GH_WORKER_AUTHENTICATED);
+	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
+}
+
+/* A failed second-factor step: counted and audited like any failure, but
+ * the user found by the first factor is kept for the next try. */
+static void mfa_fail(struct worker *w, const char *reason)
+{
+	w->auth_failures++;
+	struct gh_audit_who a = who(w);
+	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
+	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
+		reason);
+	notify_master(w, GH_WORKER_AUTH_FAILED);
+	if (w->app->cfg.auth_failure_delay_ms > 0)
+		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
+	if (w->auth_failures >= w->app->cfg.max_auth_tries)
+		w->too_many = true;
+}
+
+/* The first factor (METHOD) passed: the login ACL, then the second factor
+ * when the user needs one (SSH_AUTH_PARTIAL: keyboard-interactive next). */
+static int auth_first_factor(struct worker *w, const char *method)
+{
+	char reason[256];
+	bool need = false;
+	if (gh_login_acl_check(w->st, &w->user, w->args->peer_ip, gh_now(), reason,
+			       sizeof reason) < 0)
+		return auth_fail(w, method, reason);
+	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
+		return auth_fail(w, method, "store error");
+	if (!need) {
+		auth_success(w, method, NULL);
+		return SSH_AUTH_SUCCESS;
+	}
+	if (gh_mfa_start(&w->mfa, w->app->vault, &w->user) < 0)
+		return auth_fail(w, method, "totp seed unavailable");
+	snprintf(w->first_method, sizeof w->first_method, "%s", method);
+	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_INTERACTIVE);
+	gh_info("%s from %s passed %s; TOTP code %s", w->presented, w->source, method,
+		w->mfa.enrol ? "enrolment next" : "next");
+	return SSH_AUTH_PARTIAL;
+}
+
+/* keyboard-interactive (libssh 0.10 has no server callback for it: it
+ * comes as a message): the TOTP prompt after the first factor. */
+static int kbdint(struct worker *w, ssh_message msg)
+{
+	if (!w->mfa.active || w->authed) {
+		/* not offered before the first factor: a plain failure */
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+		return 1;
+	}
+	if (ssh_message_auth_kbdint_is_response(msg)) {
+		const char *reason = "bad totp code";
+		int r = GH_EAUTH;
+		bool asked = w->mfa.asked, enrol = w->mfa.enrol;
+		w->mfa.asked = false;
+		if (asked && ssh_userauth_kbdint_getnanswers(w->s) == 1)
+			r = gh_mfa_check(&w->mfa, w->st, w->app->vault,
+					 ssh_userauth_kbdint_getanswer(w->s, 0), gh_now(), &reason);
+		if (r == 0) {
+			char why[64];
+			snprintf(why, sizeof why, "totp %s after %s", enrol ? "enrolled" : "code",
+				 w->first_method);
+			gh_mfa_clear(&w->mfa);
+			ssh_message_auth_reply_success(msg, 0);
+			auth_success(w, "keyboard-interactive", why);
+			return 0;
+		}
+		mfa_fail(w, asked ? reason : "unexpected keyboard-interactive response");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *name = ssh_message_auth_user(msg);
+	if (!name || strcmp(name, w->first_name) != 0) {
+		mfa_fail(w, "login name changed");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	char *instruction = NULL, *prompt = NULL;
+	if (gh_mfa_challenge(&w->mfa, w->user.name, &instruction, &prompt) < 0) {
+		mfa_fail(w, "totp error");
+		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+		return 1;
+	}
+	const char *prompts[] = { prompt };
+	char echo[] = { 0 };
+	if (ssh_message_auth_interactive_request(msg, "Gatehouse", instruction, 1, prompts, echo) ==
+	    SSH_OK)
+		w->mfa.asked = true;
+	/* scanning a QR code takes longer than typing a password */
+	if (w->mfa.enrol && w->app->cfg.login_grace_time < ENROL_GRACE_S)
+		alarm(ENROL_GRACE_S);
+	gh_mfa_text_free(instruction);
+	gh_mfa_text_free(prompt);
+	return 0;
+}
+
+static int forward_message(struct worker *w, ssh_message msg);
+
+static int cb_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct worker *w = userdata;
+	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
+	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_INTERACTIVE)
+		return kbdint(w, msg);
+	return forward_message(w, msg); /* else the default reply: refused */
 }
 
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
+	/* a suspect connection hashes behind the others (authgate.h) */
+	int gate = w->args->suspect || w->auth_failures > 0
+			   ? gh_auth_gate_enter(w->app->cfg.data_dir) : -1;
 	if (why) {
 		/* spend about the time a real check takes */
 		char *dummy = NULL;
 		if (gh_password_hash(password, w->app->cfg.password_hash_strength, &dummy) == 0)
 			free(dummy);
+		gh_auth_gate_leave(gate);
 		return auth_fail(w, "password", why);
 	}
-	if (!w->user.password_hash)
+	if (!w->user.password_hash) {
+		gh_auth_gate_leave(gate);
 		return auth_fail(w, "password", "no password set");
-	if (gh_password_verify(w->user.password_hash, password) != 0)
+	}
+	bool ok = gh_password_verify(w->user.password_hash, password) == 0;
+	gh_auth_gate_leave(gate);
+	if (!ok)
 		return auth_fail(w, "password", "bad password");
-	auth_success(w, "password");
-	return SSH_AUTH_SUCCESS;
+	return auth_first_factor(w, "password");
 }
 
 /* True when PUBKEY is one of the user's registered keys. */
@@ -367,6 +525,10 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 			  char signature_state, void *userdata)
 {
 	struct worker *w = userdata;
+	if (w->mfa.active) {
+		mfa_fail(w, "second factor pending");
+		return SSH_AUTH_DENIED;
+	}
 	const char *why = auth_prepare(w, user);
 	if (why)
 		return auth_fail(w, "publickey", why);
@@ -380,8 +542,42 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	}
 	if (signature_state != SSH_PUBLICKEY_STATE_VALID)
 		return auth_fail(w, "publickey", "bad signature");
-	auth_success(w, "publickey");
+	return auth_first_factor(w, "publickey");
+}
+
+/* The inner login of a recorded ProxyJump child: the user authenticated
+ * on the outer connection; the inner name is the account on the asset. */
+static int auth_jump(struct worker *w, const char *name, const char *method)
+{
+	const struct gh_worker_args *a = w->args;
+	char login[GH_LOGIN_MAX + 1];
+	if (w->authed)
+		return SSH_AUTH_SUCCESS;
+	if (snprintf(login, sizeof login, "%s@%s@%s", a->jump_user, name ? name : "",
+		     a->jump_asset) >= (int)sizeof login)
+		return auth_fail(w, method, "malformed login name");
+	const char *why = auth_prepare(w, login);
+	if (why)
+		return auth_fail(w, method, why);
+	auth_success(w, "proxyjump", NULL);
 	return SSH_AUTH_SUCCESS;
+}
+
+static int cb_auth_jump_none(ssh_session session, const char *user, void *userdata)
+{
+	return auth_jump(userdata, user, "none");
+}
+
+static int cb_auth_jump_password(ssh_session session, const char *user, const char *password,
+				 void *userdata)
+{
+	return auth_jump(userdata, user, "password");
+}
+
+static int cb_auth_jump_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
+			       char signature_state, void *userdata)
+{
+	return auth_jump(userdata, user, "publickey");
 }
 
 /* ---- the user's channel ---------------------------------------------------- */
@@ -436,12 +632,23 @@ static void cb_close(ssh_session session, ssh_channel channel, void *userdata)
 		gh_relay_client_close(w->relay);
 }
 
+/* A channel request refused (too long, unknown): one log line (lengths
+ * only, never the content), then the failure reply. */
+static int refuse_request(struct worker *w, const char *what, const char *why, size_t len)
+{
+	gh_info("refused %s request from %s (%s): %s, %zu bytes", what, w->source, w->presented,
+		why, len);
+	return -1;
+}
+
 static int cb_pty(ssh_session session, ssh_channel channel, const char *term, int width,
 		  int height, int pxwidth, int pxheight, void *userdata)
 {
 	struct worker *w = userdata;
 	if (w->req != REQ_NONE || w->pty)
 		return -1;
+	if (term && strlen(term) >= sizeof w->term)
+		return refuse_request(w, "pty", "terminal type too long", strlen(term));
 	w->pty = true;
 	snprintf(w->term, sizeof w->term, "%s", term && *term ? term : "xterm");
 	w->width = width > 0 && width < 10000 ? width : 80;
@@ -461,8 +668,10 @@ static int cb_shell(ssh_session session, ssh_channel channel, void *userdata)
 static int cb_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !command || strlen(command) > MAX_COMMAND)
+	if (w->req != REQ_NONE || !command)
 		return -1;
+	if (strlen(command) > MAX_COMMAND)
+		return refuse_request(w, "exec", "command too long", strlen(command));
 	w->command = strdup(command);
 	if (!w->command)
 		return -1;
@@ -474,8 +683,10 @@ static int cb_subsystem(ssh_session session, ssh_channel channel, const char *su
 			void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !subsystem || strcmp(subsystem, "sftp") != 0)
+	if (w->req != REQ_NONE || !subsystem)
 		return -1;
+	if (strcmp(subsystem, "sftp") != 0)
+		return refuse_request(w, "subsystem", "unknown subsystem", strlen(subsystem));
 	w->subsystem = strdup(subsystem);
 	if (!w->subsystem)
 		return -1;
@@ -492,9 +703,10 @@ static int cb_env(ssh_session session, ssh_channel channel, const char *name, co
 		  void *userdata)
 {
 	struct worker *w = userdata;
-	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name) ||
-	    strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name))
 		return -1;
+	if (strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
+		return refuse_request(w, "env", "variable too long", strlen(name) + strlen(value));
 	struct env_var *e = &w->env[w->n_env];
 	e->name = strdup(name);
 	e->value = strdup(value);
@@ -519,11 +731,28 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 		gh_cmdshell_resize(w->cmdshell, height, width);
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
+		gh_live_resize(w->live, height, width);
 	} else if (w->menu) {
 		gh_menu_resize(w->menu, width, height);
 		menu_flush(w);
 	}
 	return 0;
+}
+
+/* auth-agent-req: never honoured (no agent channel is ever opened back to
+ * the user); audited. OpenSSH sends it without asking for a reply. */
+static void cb_agent(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct worker *w = userdata;
+	struct gh_audit_who aw = who(w);
+	struct gh_audit_tunnel t = {
+		.method = "agent",
+		.result = "deny",
+		.reason = w->app->cfg.allow_agent_forwarding
+				  ? "agent forwarding is not available on this server"
+				  : "agent forwarding is disabled (allow_agent_forwarding = no)",
+	};
+	gh_audit_tunnel(w->st, &aw, w->login.asset[0] ? w->login.asset : NULL, &t);
 }
 
 static ssh_channel cb_channel_open(ssh_session session, void *userdata)
@@ -545,6 +774,7 @@ static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 	w->ccb.channel_subsystem_request_function = cb_subsystem;
 	w->ccb.channel_env_request_function = cb_env;
 	w->ccb.channel_pty_window_change_function = cb_window;
+	w->ccb.channel_auth_agent_req_function = cb_agent;
 	ssh_callbacks_init(&w->ccb);
 	ssh_set_channel_callbacks(w->ch, &w->ccb);
 	return w->ch;
@@ -570,7 +800,7 @@ static void finish_client(struct worker *w, int exit_status)
 	}
 	int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
 	while (!w->client_closed && ssh_is_connected(w->s) && gh_mono_ms() < end)
-		ssh_event_dopoll(w->ev, 100);
+		poll_once(w, 100);
 }
 
 /* ---- reaching a target ------------------------------------------------------ */
@@ -855,6 +1085,34 @@ static void file_events_flush(struct worker *w)
 	w->n_fev = 0;
 }
 
+/* Live operations after a poll: requests, watchers, a notice for the user. */
+static void live_poll(struct worker *w)
+{
+	char note[200];
+	gh_live_tick(w->live);
+	if (gh_live_take_notice(w->live, note, sizeof note) && client_alive(w))
+		say(w, "%s%s", nl(w), note);
+}
+
+/* Open the live socket of the session about to be relayed (a failure is
+ * logged: the session goes on without live operations). */
+static void live_open(struct worker *w, struct gh_rec *rec, bool screen)
+{
+	char run_dir[4096];
+	struct gh_live_opts lo = { .run_dir = run_dir,
+				   .session_id = w->sid,
+				   .pty = screen && w->pty && w->req != REQ_SUBSYSTEM,
+				   .rows = w->height,
+				   .cols = w->width,
+				   .notify_watch = w->app->cfg.notify_watch > 0,
+				   .rec = rec };
+	if (!w->row_open || gh_live_run_dir(w->app->data_dir, run_dir, sizeof run_dir) < 0)
+		return;
+	int r = gh_live_open(&lo, w->ev, &w->live);
+	if (r < 0)
+		gh_warn("session %s: no live socket: %s", w->sid, gh_strerror(r));
+}
+
 /* Relay between the user's channel and the target (R, its target channel
  * attached) until one side ends. */
 static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
@@ -862,6 +1120,9 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 {
 	memset(res, 0, sizeof *res);
 	res->exit_status = -1;
+	/* what the set-up freed (key exchanges, policy, queries) goes back to
+	 * the kernel before a session that may last for hours */
+	malloc_trim(0);
 	ssh_event_add_session(w->ev, ts);
 	w->relay = r;
 	if (w->client_eof)
@@ -875,8 +1136,12 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		ssh_event_dopoll(w->ev, w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30 : POLL_MS);
+		poll_once(w, gh_live_busy(w->live)                              ? LIVE_POLL_MS
+			     : w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30
+									    : POLL_MS);
 		now = gh_mono_ms();
+		if (w->live)
+			live_poll(w);
 		if (w->cmdshell)
 			gh_cmdshell_tick(w->cmdshell, now);
 		if (w->n_fev)
@@ -897,8 +1162,13 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		} else if (idle_ms > 0 && now - w->last_input_ms > idle_ms) {
 			gh_relay_abort(r, "idle timeout", now);
 			aborted = true;
+		} else if (gh_live_kill_reason(w->live)) {
+			gh_relay_abort(r, gh_live_kill_reason(w->live), now);
+			aborted = true;
+			w->killed = true;
 		}
 	}
+	gh_live_detach(w->live);
 	file_events_flush(w); /* the last ones come from the pump's end */
 	gh_relay_get_result(r, res);
 	if (!from_menu && res->client_finished)
@@ -911,6 +1181,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 			 w->sid, w->user.name);
 		if (w->ch && ssh_is_connected(w->s) && !w->client_closed)
 			say(w, "the session recording failed; the session was ended");
+	} else if (w->killed && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
+		say(w, "%s[gatehouse: this session was %s]", nl(w), res->reason);
 	} else if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
 		if (stop_requested)
 			say(w, "gatehouse is shutting down");
@@ -1074,8 +1346,11 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		env[i].name = w->env[i].name;
 		env[i].value = w->env[i].value;
 	}
+	live_open(w, rec, true);
 	struct gh_relay_opts ro_relay = { .client = w->ch,
 					  .rec = rec,
+					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
+					  .tap_ud = w->live,
 					  .record_input = w->app->cfg.record_input != 0,
 					  .finish_client = !from_menu,
 					  .sftp = w->req == REQ_SUBSYSTEM,
@@ -1107,6 +1382,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		close_reason = err;
 		goto out;
 	}
+	if (w->live)
+		gh_live_set_relay(w->live, relay);
 	if (w->cmdshell)
 		gh_cmdshell_attach(w->cmdshell, relay);
 	struct gh_target_req tr = { .pty = w->pty,
@@ -1165,6 +1442,7 @@ out:
 	}
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
+	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
 	if (tch) {
 		ssh_channel_free(tch);
 	}
@@ -1355,7 +1633,14 @@ static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
 	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
 	while (w->menu_state == GH_MENU_CONTINUE && client_alive(w) && !stop_requested &&
 	       !w->client_eof) {
-		ssh_event_dopoll(w->ev, POLL_MS);
+		poll_once(w, POLL_MS);
+		if (w->live) {
+			live_poll(w);
+			if (gh_live_kill_reason(w->live)) {
+				w->killed = true;
+				break;
+			}
+		}
 		if (idle_ms > 0 && gh_mono_ms() - w->last_input_ms > idle_ms) {
 			say(w, "idle timeout");
 			break;
@@ -1370,6 +1655,20 @@ static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
 	w->menu = saved;
 	w->menu_state = GH_MENU_CONTINUE;
 	return rc;
+}
+
+/* A kill that came while the user was in a menu (the menu's own live
+ * socket): tell the user, close the row. True when killed. */
+static bool menu_killed(struct worker *w)
+{
+	const char *k = gh_live_kill_reason(w->live);
+	if (!k)
+		return false;
+	w->killed = true;
+	if (client_alive(w))
+		say(w, "%s[gatehouse: this session was %s]", nl(w), k);
+	row_close(w, -1, NULL, 0, 0, k);
+	return true;
 }
 
 static int run_menu(struct worker *w)
@@ -1387,11 +1686,13 @@ static int run_menu(struct worker *w)
 		int rc = -1;
 
 		row_open(w, "menu", NULL, NULL);
+		live_open(w, NULL, false); /* kill and lock reach the menu too */
 		if (policy_ctx_load(w, &pc) < 0 ||
 		    gh_policy_allowed_assets(pc.p, &pc.subj, GH_PROTO_SSH, gh_now(), &ids, &n) < 0) {
 			say(w, "internal error");
 			policy_ctx_free(&pc);
 			row_close(w, -1, NULL, 0, 0, "policy unavailable");
+			w->live = gh_live_close(w->live);
 			return 1;
 		}
 		assets = calloc(n + 1, sizeof *assets);
@@ -1427,10 +1728,14 @@ static int run_menu(struct worker *w)
 		size_t idx = 0;
 		rc = m ? menu_choose(w, m, &idx) : -1;
 		gh_menu_free(m);
+		if (menu_killed(w))
+			rc = -1;
 		if (rc == 1 && idx < na) {
 			struct gh_asset *a = &assets[idx];
 			char account[GH_LOGIN_PART_MAX + 1];
 			int r = choose_account(w, &pc, a, account, sizeof account);
+			if (menu_killed(w))
+				r = GH_ECONN;
 			struct gh_decision dec;
 			memset(&dec, 0, sizeof dec);
 			if (r == 0)
@@ -1449,6 +1754,8 @@ static int run_menu(struct worker *w)
 			} else {
 				struct gh_audit_who aw = who(w);
 				gh_audit_policy(w->st, &aw, a->name, account, true, dec.perm_name);
+				/* the relay opens its own socket under the same id */
+				w->live = gh_live_close(w->live);
 				run_target(w, a, account, true);
 				/* leave the target's screen state behind */
 				static const char reset[] = "\x1b[0m\x1b[?1049l\x1b[?25h\r\n";
@@ -1459,6 +1766,7 @@ static int run_menu(struct worker *w)
 			row_close(w, 0, NULL, 0, 0, rc == 0 ? "user quit the menu" : "user left");
 		}
 	next:
+		w->live = gh_live_close(w->live);
 		policy_ctx_free(&pc);
 		for (size_t i = 0; i < na; i++) {
 			gh_asset_free(&assets[i]);
@@ -1468,7 +1776,7 @@ static int run_menu(struct worker *w)
 		free(items);
 		free(nodes);
 		free(ids);
-		if (rc != 1 || !client_alive(w) || stop_requested)
+		if (rc != 1 || !client_alive(w) || stop_requested || w->killed)
 			return rc == 0 ? 0 : 1;
 		if (w->row_open)
 			row_close(w, -1, NULL, 0, 0, "ended");
@@ -1487,12 +1795,114 @@ static void log_cb(int priority, const char *function, const char *buffer, void 
 		gh_debug("libssh: %s", esc);
 }
 
+/* Forwarding messages (direct-tcpip, tcpip-forward, x11-req): jump.h.
+ * Returns 1 when MSG is not one (the default reply). */
+static int forward_message(struct worker *w, ssh_message msg)
+{
+	if (!w->authed || !w->fwds)
+		return 1;
+	struct gh_jump_ctx c = { .app = w->app,
+				 .st = w->st,
+				 .s = w->s,
+				 .fwds = w->fwds,
+				 .user = &w->user,
+				 .who = who(w),
+				 .args = w->args,
+				 .asset = w->login.asset[0] ? w->login.asset : NULL,
+				 .account = w->login.account[0] ? w->login.account : NULL,
+				 .jump_key = w->jump_key };
+	return gh_jump_message(&c, msg);
+}
+
+static void fwd_ended(void *ud, const struct gh_fwd_end *e)
+{
+	struct worker *w = ud;
+	char host[1024];
+	gh_escape(host, sizeof host, e->host);
+	if (e->kind == GH_FWD_JUMP) {
+		gh_info("jump of %s to %s ended (%s, %llu bytes in, %llu bytes out)", w->user.name,
+			e->asset, e->reason, (unsigned long long)e->bytes_in,
+			(unsigned long long)e->bytes_out);
+		return;
+	}
+	struct gh_audit_who aw = who(w);
+	struct gh_audit_tunnel t = { .method = "direct-tcpip",
+				     .result = "end",
+				     .reason = e->reason,
+				     .host = e->host,
+				     .port = e->port,
+				     .bytes_in = e->bytes_in,
+				     .bytes_out = e->bytes_out,
+				     .duration_ms = e->duration_ms };
+	gh_audit_tunnel(w->st, &aw, e->asset, &t);
+	gh_info("tunnel of %s to %s:%d ended (%s, %llu bytes in, %llu bytes out, %lld ms)",
+		w->user.name, host, e->port, e->reason, (unsigned long long)e->bytes_in,
+		(unsigned long long)e->bytes_out, (long long)e->duration_ms);
+}
+
+/* A jump child was reaped: close the session rows it left open. */
+static void fwd_child(void *ud, pid_t pid, int status)
+{
+	struct worker *w = ud;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	int n = gh_store_session_close_worker(w->st, (int)pid, "jump worker ended abnormally");
+	if (n > 0 || WIFSIGNALED(status))
+		gh_warn("jump worker %d ended abnormally (%d open session%s closed)", (int)pid,
+			n > 0 ? n : 0, n == 1 ? "" : "s");
+}
+
+/* `known-hosts`: the known_hosts lines of the user's assets -> the jump
+ * host key, on stdout. */
+static int run_known_hosts(struct worker *w)
+{
+	char *text = NULL;
+	char *key = NULL;
+	int r = w->jump_key ? gh_ssh_key_public_line(w->jump_key, &key) : GH_ENOENT;
+	if (r == 0)
+		r = gh_known_hosts_text(w->st, key, &w->user, &text);
+	free(key);
+	if (r < 0) {
+		say(w, "known-hosts: %s", r == GH_ENOENT ? "no jump host key" : gh_strerror(r));
+		return 1;
+	}
+	size_t len = strlen(text), off = 0;
+	int64_t end = gh_mono_ms() + 10000;
+	while (off < len && client_alive(w) && gh_mono_ms() < end) {
+		int k = ssh_channel_write(w->ch, text + off, (uint32_t)(len - off));
+		if (k < 0)
+			break;
+		off += (size_t)k;
+		if (off < len)
+			poll_once(w, 50);
+	}
+	free(text);
+	return off == len ? 0 : 1;
+}
+
 static ssh_bind make_bind(const struct gh_worker_args *a)
 {
 	ssh_bind b = ssh_bind_new();
 	int zero = 0;
 	if (!b)
 		return NULL;
+	if (a->jump_user) {
+		/* the bind takes the key */
+		if (!a->jump_key ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, a->jump_key) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE, FRONT_KEX) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, FRONT_CIPHERS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, FRONT_CIPHERS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519") < 0) {
+			gh_error("cannot configure the jump SSH server: %s", ssh_get_error(b));
+			ssh_bind_free(b);
+			return NULL;
+		}
+		return b;
+	}
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->ed25519_path) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->rsa_path) < 0 ||
@@ -1502,6 +1912,7 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, FRONT_HOSTKEY_ALGS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, FRONT_BANNER) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
 				 FRONT_USER_KEY_TYPES) < 0) {
 		gh_error("cannot configure the SSH server: %s", ssh_get_error(b));
@@ -1527,7 +1938,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->height = 24;
 	snprintf(w->term, sizeof w->term, "xterm");
 	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
-	gh_log_set_tag("worker");
+	gh_log_set_tag(args->jump_user ? "jump" : "worker");
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -1566,12 +1977,31 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		close(args->fd);
 		goto out;
 	}
+	/* the jump host key stays in memory for jumps and known-hosts */
+	if (args->jump_user) {
+		w->jump_key = args->jump_key;
+	} else if (gh_ssh_jump_key_load(app->data_dir, &w->jump_key) == 0) {
+		w->own_jump_key = true;
+	} else {
+		w->jump_key = NULL;
+		gh_warn("cannot load the jump host key: ProxyJump unavailable");
+	}
+	/* the host keys are in the session now: nothing more needs root */
+	if (gh_priv_drop(args->priv) < 0)
+		goto out;
 	w->scb.userdata = w;
-	w->scb.auth_password_function = cb_auth_password;
-	w->scb.auth_pubkey_function = cb_auth_pubkey;
+	if (args->jump_user) {
+		w->scb.auth_none_function = cb_auth_jump_none;
+		w->scb.auth_password_function = cb_auth_jump_password;
+		w->scb.auth_pubkey_function = cb_auth_jump_pubkey;
+	} else {
+		w->scb.auth_password_function = cb_auth_password;
+		w->scb.auth_pubkey_function = cb_auth_pubkey;
+	}
 	w->scb.channel_open_request_session_function = cb_channel_open;
 	ssh_callbacks_init(&w->scb);
 	ssh_set_server_callbacks(w->s, &w->scb);
+	ssh_set_message_callback(w->s, cb_message, w);
 	if (ssh_handle_key_exchange(w->s) != SSH_OK) {
 		char esc[256];
 		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
@@ -1582,12 +2012,16 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->ev = ssh_event_new();
 	if (!w->ev || ssh_event_add_session(w->ev, w->s) != SSH_OK)
 		goto out;
+	struct gh_fwdset_hooks fh = { .on_end = fwd_ended, .on_child = fwd_child, .ud = w };
+	w->fwds = gh_fwdset_new(w->s, w->ev, &fh);
+	if (!w->fwds)
+		goto out;
 
-	/* authentication, then the channel and its request */
-	while (!(w->authed && w->ch && w->req != REQ_NONE)) {
-		if (ssh_event_dopoll(w->ev, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+	/* authentication */
+	while (!w->authed) {
+		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
 			break;
-		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+		if (!ssh_is_connected(w->s) || stop_requested)
 			break;
 		if (w->too_many) {
 			gh_info("too many authentication failures for %s from %s", w->presented,
@@ -1596,29 +2030,54 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 			goto out;
 		}
 	}
-	if (!(w->authed && w->ch && w->req != REQ_NONE))
+	if (!w->authed)
 		goto out;
 	alarm(0);
 	ssh_set_blocking(w->s, 0);
 
-	if (w->login.asset[0]) {
-		status = run_direct(w);
-		if (status < 0)
-			status = 255;
-		finish_client(w, status);
-	} else if (w->req == REQ_SHELL && w->pty) {
-		status = run_menu(w);
-		finish_client(w, status);
-	} else {
-		say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
-		    w->user.name);
-		status = 1;
-		finish_client(w, status);
+	/* a session channel with its request, and/or forwarded channels
+	 * (ssh -J / -W / -N -L open no session channel) */
+	while (!(w->ch && w->req != REQ_NONE)) {
+		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+			break;
+		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+			break;
 	}
+	if (w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested) {
+		if (w->login.asset[0]) {
+			status = run_direct(w);
+			if (status < 0)
+				status = 255;
+			finish_client(w, status);
+		} else if (w->req == REQ_SHELL && w->pty) {
+			status = run_menu(w);
+			finish_client(w, status);
+		} else if (w->req == REQ_EXEC && w->command && !strcmp(w->command, "known-hosts")) {
+			status = run_known_hosts(w);
+			finish_client(w, status);
+		} else {
+			say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
+			    w->user.name);
+			status = 1;
+			finish_client(w, status);
+		}
+	}
+	/* forwarded channels still open outlive the session channel */
+	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)
+		poll_once(w, POLL_MS);
 	status = 0;
 out:
 	if (w->row_open)
 		row_close(w, -1, NULL, 0, 0, "worker ended");
+	if (stop_requested && w->fwds) {
+		/* inner sessions end themselves ("server shutdown"), then the pumps */
+		gh_fwdset_signal(w->fwds, SIGTERM);
+		int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
+		while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && gh_mono_ms() < end)
+			poll_once(w, 100);
+	}
+	w->fwds = gh_fwdset_free(w->fwds, stop_requested ? "server shutdown" : "connection ended",
+				 CLIENT_CLOSE_WAIT_MS);
 	if (w->ch) {
 		ssh_remove_channel_callbacks(w->ch, &w->ccb);
 		ssh_channel_free(w->ch);
@@ -1632,7 +2091,10 @@ out:
 	}
 	ssh_free(w->s);
 	ssh_bind_free(bind);
+	if (w->own_jump_key)
+		ssh_key_free(w->jump_key);
 	auth_reset_user(w);
+	gh_mfa_clear(&w->mfa);
 	for (size_t i = 0; i < w->n_env; i++) {
 		free(w->env[i].name);
 		free(w->env[i].value);

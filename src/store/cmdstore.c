@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/db.h"
+#include "store/priv.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -44,11 +44,3 @@ struct gh_db_driver {
 
 extern const struct gh_db_driver gh_db_sqlite;
 
-/* store.c's statement runner (retried while busy) and write transactions,
- * for the store's other files (cmdfilter.c). tx_end commits when R is 0 and
- * rolls back otherwise; it returns the final status. */
-struct gh_store;
-int gh_store_q(struct gh_store *st, const char *sql, const struct gh_db_val *p, int n,
-	       gh_db_row_fn fn, void *ud, int64_t *ret_id, int *ret_changes);
-int gh_store_tx_begin(struct gh_store *st);
-int gh_store_tx_end(struct gh_store *st, int r);

@@ -69,6 +69,28 @@ static const char *const migrations[] = {
 	"  source TEXT, session_id TEXT, asset_name TEXT, account TEXT, method TEXT, result TEXT,"
 	"  reason TEXT, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE INDEX events_kind ON events(kind, id);",
+	/* 3: login ACLs, permission schedules, per-user MFA (TOTP) */
+	"CREATE TABLE login_acls ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, action INTEGER NOT NULL,"
+	"  priority INTEGER NOT NULL, schedule TEXT, created_at INTEGER NOT NULL);"
+	"CREATE TABLE login_acl_users ("
+	"  acl_id INTEGER NOT NULL REFERENCES login_acls(id) ON DELETE CASCADE,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (acl_id, user_id));"
+	"CREATE TABLE login_acl_groups ("
+	"  acl_id INTEGER NOT NULL REFERENCES login_acls(id) ON DELETE CASCADE,"
+	"  group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (acl_id, group_id));"
+	"CREATE TABLE login_acl_sources ("
+	"  acl_id INTEGER NOT NULL REFERENCES login_acls(id) ON DELETE CASCADE,"
+	"  cidr TEXT NOT NULL, PRIMARY KEY (acl_id, cidr));"
+	"CREATE TABLE perm_schedules ("
+	"  perm_id INTEGER PRIMARY KEY REFERENCES perms(id) ON DELETE CASCADE,"
+	"  schedule TEXT NOT NULL);"
+	"CREATE TABLE user_mfa ("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  mode INTEGER NOT NULL DEFAULT 0, last_step INTEGER NOT NULL DEFAULT -1,"
+	"  enrolled_at INTEGER NOT NULL DEFAULT 0);",
 	/* 4: audit: recording digests, the chain's tip, export cursors, query indexes */
 	"ALTER TABLE sessions ADD COLUMN recording_sha256 TEXT;"
 	"INSERT INTO meta (key, value) VALUES ('audit_tip',"
@@ -78,10 +100,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE audit_cursors (sink TEXT PRIMARY KEY, last_id INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE INDEX events_kind_ts ON events(kind, ts);"
-	"CREATE INDEX events_kind_user ON events(kind, user_name, id);"
-	"CREATE INDEX events_kind_asset ON events(kind, asset_name, id);"
+	"CREATE INDEX events_kind_user ON events(kind, user_name, ts);"
+	"CREATE INDEX events_kind_asset ON events(kind, asset_name, ts);"
 	"CREATE INDEX events_session ON events(session_id);"
 	"CREATE INDEX sessions_ended ON sessions(ended_at);",
+	/* 5: live (user locks) */
+	"CREATE TABLE user_locks (user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  locked_at INTEGER NOT NULL);",
+	/* 6: jump (ports a permission's forward action is limited to) */
+	"ALTER TABLE perms ADD COLUMN forward_ports TEXT NOT NULL DEFAULT '';",
 	/* 2: command groups, command filters and command reviews */
 	"CREATE TABLE cmd_groups ("
 	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, ignore_case INTEGER NOT NULL DEFAULT 0,"

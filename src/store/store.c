@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/db.h"
+#include "store/priv.h"
 #include "store/migrations.h"
 
 #include <sodium.h>
@@ -221,6 +222,8 @@ void gh_perm_free(struct gh_perm *p)
 	for (size_t i = 0; i < p->n_accounts; i++)
 		free(p->accounts[i]);
 	free(p->accounts);
+	free(p->forward_ports);
+	free(p->schedule);
 	memset(p, 0, sizeof *p);
 }
 
@@ -1041,10 +1044,17 @@ static int decode_perm(const struct gh_db_val *c, int n, void *out)
 	p->valid_until = col_int(&c[5]);
 	p->active = col_int(&c[6]) != 0;
 	p->created_at = col_int(&c[7]);
+	p->forward_ports = n > 8 ? col_str(&c[8]) : NULL;
+	if (p->forward_ports && !*p->forward_ports) {
+		free(p->forward_ports);
+		p->forward_ports = NULL;
+	}
 	return p->name ? 0 : GH_ENOMEM;
 }
 
-#define PERM_COLS "id, name, actions, protocols, valid_from, valid_until, active, created_at"
+#define PERM_COLS                                                                   \
+	"id, name, actions, protocols, valid_from, valid_until, active, created_at, " \
+	"forward_ports"
 
 int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *ret_id)
 {
@@ -1054,9 +1064,10 @@ int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *re
 		return r;
 	struct gh_db_val p[] = { DB_TEXT(pm->name), DB_INT(pm->actions), DB_INT(pm->protocols),
 				 DB_INT(pm->valid_from), DB_INT(pm->valid_until),
-				 DB_INT(pm->active ? 1 : 0), DB_INT(gh_now()) };
+				 DB_INT(pm->active ? 1 : 0), DB_INT(gh_now()),
+				 DB_TEXT(pm->forward_ports ? pm->forward_ports : "") };
 	r = q(st, "INSERT INTO perms (name, actions, protocols, valid_from, valid_until, active,"
-		  " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		  " created_at, forward_ports) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	      p, NP(p), NULL, NULL, &id, NULL);
 	static const char *const sql[] = {
 		"INSERT INTO perm_users (perm_id, user_id) VALUES (?, ?)",
@@ -1081,6 +1092,11 @@ int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *re
 		if (r == GH_EEXIST)
 			r = 0;
 	}
+	if (r == 0 && pm->schedule && pm->schedule[0]) {
+		struct gh_db_val c[] = { DB_INT(id), DB_TEXT(pm->schedule) };
+		r = q(st, "INSERT INTO perm_schedules (perm_id, schedule) VALUES (?, ?)", c, 2, NULL,
+		      NULL, NULL, NULL);
+	}
 	if (r == GH_EINVAL) /* foreign key: a referenced row vanished */
 		r = GH_ENOENT;
 	r = tx_end(st, r);
@@ -1093,7 +1109,7 @@ int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *re
 struct perm_attach {
 	struct gh_perm *perms;
 	size_t n;
-	int which; /* 0 users, 1 groups, 2 assets, 3 nodes, 4 accounts */
+	int which; /* 0 users, 1 groups, 2 assets, 3 nodes, 4 accounts, 5 schedule */
 };
 
 static struct gh_perm *find_perm(struct perm_attach *c, int64_t id)
@@ -1132,6 +1148,9 @@ static int attach_perm_child(void *ud, const struct gh_db_val *cols, int ncols)
 	case 1: return push_id(&p->group_ids, &p->n_groups, col_int(&cols[1]));
 	case 2: return push_id(&p->asset_ids, &p->n_assets, col_int(&cols[1]));
 	case 3: return push_id(&p->node_ids, &p->n_nodes, col_int(&cols[1]));
+	case 5:
+		free(p->schedule);
+		return (p->schedule = col_str(&cols[1])) ? 0 : GH_ENOMEM;
 	default: {
 		char **na = realloc(p->accounts, (p->n_accounts + 1) * sizeof *na);
 		if (!na)
@@ -1153,6 +1172,7 @@ static int perm_attach_all(struct gh_store *st, struct gh_perm *v, size_t n, con
 		"SELECT perm_id, asset_id FROM perm_assets ORDER BY perm_id, asset_id",
 		"SELECT perm_id, node_id FROM perm_nodes ORDER BY perm_id, node_id",
 		"SELECT perm_id, username FROM perm_accounts ORDER BY perm_id, username",
+		"SELECT perm_id, schedule FROM perm_schedules ORDER BY perm_id",
 	};
 	static const char *const sql_one[] = {
 		"SELECT perm_id, user_id FROM perm_users WHERE perm_id = ? ORDER BY user_id",
@@ -1160,9 +1180,10 @@ static int perm_attach_all(struct gh_store *st, struct gh_perm *v, size_t n, con
 		"SELECT perm_id, asset_id FROM perm_assets WHERE perm_id = ? ORDER BY asset_id",
 		"SELECT perm_id, node_id FROM perm_nodes WHERE perm_id = ? ORDER BY node_id",
 		"SELECT perm_id, username FROM perm_accounts WHERE perm_id = ? ORDER BY username",
+		"SELECT perm_id, schedule FROM perm_schedules WHERE perm_id = ?",
 	};
 	int r = 0;
-	for (int w = 0; w < 5 && r == 0; w++) {
+	for (int w = 0; w < 6 && r == 0; w++) {
 		struct perm_attach c = { v, n, w };
 		struct gh_db_val p[] = { DB_INT(only ? *only : 0) };
 		r = q(st, only ? sql_one[w] : sql_all[w], p, only ? 1 : 0, attach_perm_child, &c, NULL,
@@ -1579,13 +1600,12 @@ static int each_row(void *ud, const struct gh_db_val *cols, int ncols)
 	return r;
 }
 
-int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_store_event_fn fn,
-			void *ud)
+int gh_store_event_after(struct gh_store *st, int64_t after_id, int limit, struct gh_event **ret,
+			 size_t *ret_n)
 {
-	struct each_ctx c = { fn, ud };
 	struct gh_db_val p[] = { DB_INT(after_id), DB_INT(limit > 0 ? limit : 1000000000) };
-	return q(st, "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", p, NP(p),
-		 each_row, &c, NULL, NULL);
+	return list_all(st, "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", p,
+			NP(p), decode_event, sizeof **ret, (void **)ret, ret_n, FREE_FN(gh_event_free));
 }
 
 int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud)
@@ -1596,20 +1616,18 @@ int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_eve
 		 each_row, &c, NULL, NULL);
 }
 
-int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
-			 struct gh_event **ret, size_t *ret_n)
+/* One kind (or none): every index is (kind, X, ts) with the id implied
+ * last, so "ORDER BY ts DESC, id DESC LIMIT n" reads only the rows returned. */
+static int event_query_one(struct gh_store *st, const struct gh_event_filter *f, const char *kind,
+			   struct gh_event **ret, size_t *ret_n)
 {
 	char sql[1024];
-	struct gh_db_val p[16];
+	struct gh_db_val p[8];
 	int n = 0;
 	size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT " EVENT_COLS " FROM events WHERE 1 = 1");
-	if (f->n_kinds > 0 && f->n_kinds <= 8) {
-		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND kind IN (");
-		for (size_t i = 0; i < f->n_kinds; i++) {
-			len += (size_t)snprintf(sql + len, sizeof sql - len, i ? ", ?" : "?");
-			p[n++] = DB_TEXT(f->kinds[i]);
-		}
-		len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
+	if (kind) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND kind = ?");
+		p[n++] = DB_TEXT(kind);
 	}
 	if (f->since) {
 		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND ts >= ?");
@@ -1631,10 +1649,61 @@ int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
 		len += (size_t)snprintf(sql + len, sizeof sql - len, " AND session_id = ?");
 		p[n++] = DB_TEXT(f->session_id);
 	}
-	snprintf(sql + len, sizeof sql - len, " ORDER BY id DESC LIMIT ?");
+	snprintf(sql + len, sizeof sql - len, " ORDER BY ts DESC, id DESC LIMIT ?");
 	p[n++] = DB_INT(f->limit > 0 ? f->limit : 1000000000);
 	return list_all(st, sql, p, n, decode_event, sizeof **ret, (void **)ret, ret_n,
 			FREE_FN(gh_event_free));
+}
+
+static int cmp_event_newest(const void *x, const void *y)
+{
+	const struct gh_event *a = x, *b = y;
+	if (a->ts != b->ts)
+		return a->ts > b->ts ? -1 : 1;
+	return a->id > b->id ? -1 : a->id < b->id;
+}
+
+int gh_store_event_query(struct gh_store *st, const struct gh_event_filter *f,
+			 struct gh_event **ret, size_t *ret_n)
+{
+	if (f->n_kinds > 8)
+		return GH_EINVAL;
+	if (f->n_kinds <= 1)
+		return event_query_one(st, f, f->n_kinds ? f->kinds[0] : NULL, ret, ret_n);
+	/* several kinds: each one's newest LIMIT, merged (an IN list would sort
+	 * every row of those kinds) */
+	struct gh_event *all = NULL;
+	size_t n = 0;
+	int r = 0;
+	for (size_t k = 0; r == 0 && k < f->n_kinds; k++) {
+		struct gh_event *v = NULL;
+		size_t m = 0;
+		r = event_query_one(st, f, f->kinds[k], &v, &m);
+		if (r == 0 && m) {
+			struct gh_event *na = realloc(all, (n + m) * sizeof *na);
+			if (!na) {
+				gh_events_free(v, m);
+				r = GH_ENOMEM;
+				break;
+			}
+			all = na;
+			memcpy(all + n, v, m * sizeof *v);
+			n += m;
+			free(v);
+		}
+	}
+	if (r < 0) {
+		gh_events_free(all, n);
+		return r;
+	}
+	if (n > 1)
+		qsort(all, n, sizeof *all, cmp_event_newest);
+	size_t keep = f->limit > 0 && n > (size_t)f->limit ? (size_t)f->limit : n;
+	for (size_t i = keep; i < n; i++)
+		gh_event_free(&all[i]);
+	*ret = all;
+	*ret_n = keep;
+	return 0;
 }
 
 int gh_store_session_set_recording_sha256(struct gh_store *st, const char *id, const char *hex)
@@ -1717,7 +1786,27 @@ int gh_store_cursor_set(struct gh_store *st, const char *sink, int64_t last_id)
 	return r;
 }
 
-/* ---- for the store's other files (db.h) ------------------------------------ */
+/* ---- user locks (live operations) ------------------------------------------ */
+
+int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked)
+{
+	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(gh_now()) };
+	if (locked)
+		return q(st, "INSERT OR IGNORE INTO user_locks (user_id, locked_at) VALUES (?, ?)", p,
+			 2, NULL, NULL, NULL, NULL);
+	return q(st, "DELETE FROM user_locks WHERE user_id = ?", p, 1, NULL, NULL, NULL, NULL);
+}
+
+int gh_store_user_locked(struct gh_store *st, int64_t user_id)
+{
+	int64_t count = 0;
+	struct gh_db_val p[] = { DB_INT(user_id) };
+	int r = q(st, "SELECT COUNT(*) FROM user_locks WHERE user_id = ?", p, 1, one_id, &count,
+		  NULL, NULL);
+	return r < 0 ? r : count > 0;
+}
+
+/* ---- for the store's other files (store/priv.h) ------------------------------ */
 
 int gh_store_q(struct gh_store *st, const char *sql, const struct gh_db_val *p, int n,
 	       gh_db_row_fn fn, void *ud, int64_t *ret_id, int *ret_changes)
@@ -1733,4 +1822,14 @@ int gh_store_tx_begin(struct gh_store *st)
 int gh_store_tx_end(struct gh_store *st, int r)
 {
 	return tx_end(st, r);
+}
+
+char *gh_store_col_str(const struct gh_db_val *c)
+{
+	return col_str(c);
+}
+
+int64_t gh_store_col_int(const struct gh_db_val *c)
+{
+	return col_int(c);
 }

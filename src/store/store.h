@@ -49,6 +49,13 @@ enum {
  * or empty word (callers name the bad word themselves). */
 int gh_actions_parse(const char *s, uint32_t *ret);
 int gh_protocols_parse(const char *s, uint32_t *ret);
+/* Parse a port list "5432,80,80" (1..65535, at most GH_PORTS_MAX, no
+ * spaces) into a sorted unique malloc'd array (caller frees *ret).
+ * GH_EINVAL on a bad or empty list. */
+#define GH_PORTS_MAX 64
+int gh_ports_parse(const char *s, uint16_t **ret, size_t *ret_n);
+/* The same, normalised to "80,5432" (caller frees *ret). */
+int gh_ports_normalize(const char *s, char **ret);
 /* Format a mask as "connect,upload" into BUF. */
 char *gh_actions_format(uint32_t mask, char *buf, size_t len);
 char *gh_protocols_format(uint32_t mask, char *buf, size_t len);
@@ -131,6 +138,12 @@ struct gh_perm {
 	int64_t *node_ids; size_t n_nodes;
 	/* named accounts (usernames); none = all accounts */
 	char **accounts; size_t n_accounts;
+	/* ports the forward action is limited to ("22,5432", sorted, unique);
+	 * NULL or "" = any port */
+	char *forward_ports;
+	/* access schedule ("Mon-Fri 09:00-18:00 Europe/Berlin", see
+	 * auth/acl.h); NULL = always */
+	char *schedule;
 };
 
 struct gh_session {
@@ -281,6 +294,11 @@ int gh_store_session_close(struct gh_store *st, const char *id, int exit_status,
 			   const char *exit_signal, int64_t bytes_in, int64_t bytes_out,
 			   const char *close_reason);
 int gh_store_session_get(struct gh_store *st, const char *id, struct gh_session *ret);
+/* Locked users (gatehouse user lock) may not log in. Locking twice or
+ * unlocking an unlocked user is not an error. */
+int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked);
+/* 1 when locked, 0 when not, or a negative error. */
+int gh_store_user_locked(struct gh_store *st, int64_t user_id);
 int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 			  struct gh_session **ret, size_t *ret_n);
 /* Close every still-open session of worker PID (reaped by the master).
@@ -317,12 +335,12 @@ int gh_store_chain_verify(struct gh_store *st, struct gh_chain_report *rep);
 /* Called for each event (borrowed for the call); return 0 to go on. */
 typedef int (*gh_store_event_fn)(void *ud, const struct gh_event *e);
 /* Events with id > AFTER_ID in id order, at most LIMIT (<= 0: all). */
-int gh_store_event_each(struct gh_store *st, int64_t after_id, int limit, gh_store_event_fn fn,
-			void *ud);
+int gh_store_event_after(struct gh_store *st, int64_t after_id, int limit, struct gh_event **ret,
+			 size_t *ret_n);
 /* Every event of KIND in id order. */
 int gh_store_event_each_kind(struct gh_store *st, const char *kind, gh_store_event_fn fn, void *ud);
 
-/* Audit queries: every set field narrows; newest first. */
+/* Audit queries: every set field narrows; newest first (by ts, then id). */
 struct gh_event_filter {
 	const char *const *kinds; size_t n_kinds; /* up to 8; none: every kind */
 	int64_t since, until;   /* ts >= since, ts < until; 0: unbounded */

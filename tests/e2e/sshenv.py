@@ -22,6 +22,7 @@ import pytest
 __all__ = [
     "target", "gatehouse", "ghenv", "Gatehouse", "Target", "free_port", "wait_for",
     "UNIX_DEPLOY", "UNIX_OPS", "ssh_args", "ssh_run", "ssh_spawn", "PROMPT", "PROMPT_RE",
+    "setup_ghenv",
 ]
 
 UNIX_DEPLOY = "ghtest-deploy"
@@ -62,6 +63,25 @@ def _need_root():
             pytest.skip(f"{b} missing")
 
 
+def _add_authorized_key(path, line, keep=64):
+    """Append LINE to an authorized_keys file shared by runs that may overlap
+    on one machine (each run has its own key): keep the newest KEEP lines, so
+    no run removes the key of another that is still going."""
+    import fcntl
+    with open(path + ".lock", "a") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        try:
+            old = [l for l in open(path).read().splitlines() if l.strip()]
+        except FileNotFoundError:
+            old = []
+        lines = [l for l in old if l != line][-(keep - 1):] + [line]
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+
 def _ensure_unix_user(name, password, shell_rc):
     if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
         subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True,
@@ -98,7 +118,8 @@ class Target:
         # sshd reads authorized_keys as the user: keep it in the user's home
         sshdir = os.path.join(os.path.expanduser(f"~{UNIX_OPS}"), ".ssh")
         os.makedirs(sshdir, exist_ok=True)
-        shutil.copy(self.ops_key + ".pub", os.path.join(sshdir, "authorized_keys"))
+        _add_authorized_key(os.path.join(sshdir, "authorized_keys"),
+                            open(self.ops_key + ".pub").read().strip())
         for p in (sshdir, os.path.join(sshdir, "authorized_keys")):
             shutil.chown(p, UNIX_OPS, UNIX_OPS)
         self.host_keys = []
@@ -163,8 +184,14 @@ class Target:
 class Gatehouse:
     """A running `gatehouse serve` with its data directory and CLI."""
 
-    def __init__(self, gh_bin, tmp, target, extra_conf=""):
+    def __init__(self, gh_bin, tmp, target, extra_conf="", drop=False):
+        """drop=False runs the workers as root (worker_user =): pytest's
+        tmp root is 0700 and other pytest runs reset it, so a worker user
+        could not reach the data. drop=True keeps the default (workers drop
+        to the gatehouse user): tmp must then be reachable by that user
+        (see dropenv.py)."""
         self.bin = gh_bin
+        self.drop = drop
         self.tmp = tmp
         self.data = os.path.join(tmp, "data")
         self.target = target
@@ -187,7 +214,7 @@ class Gatehouse:
                     "log_level = info\n"
                     "auth_failure_delay_ms = 50\n"
                     "target_connect_timeout = 3\n"
-                    "shutdown_grace = 5\n" + extra)
+                    "shutdown_grace = 5\n" + ("" if self.drop else "worker_user =\n") + extra)
 
     def start(self):
         self.log = open(self.log_path, "a")
@@ -358,7 +385,11 @@ ALICE_PW = "alice-" + "pw-7Qm2"
 def ghenv(gatehouse, target):
     """gatehouse with alice (password), asset web01 -> the target, account
     ghtest-deploy (password) and ghtest-ops (key), a permission for both."""
-    g = gatehouse
+    return setup_ghenv(gatehouse, target)
+
+
+def setup_ghenv(g, target):
+    """The ghenv set-up on a started Gatehouse g."""
     g.alice_pw = ALICE_PW
     g.add_user("alice", password=ALICE_PW)
     g.add_asset("web01", nodes=("/prod/web",))

@@ -255,6 +255,14 @@ def test_syslog_and_jsonl_export_survive_a_receiver_outage(ghenv, keygen, tmp_pa
         g.cli("node", "add", "/prod/cache")
         new_id = g.events()[-1]["id"]
         assert wait_for(lambda: new_id in {m["id"] for _, m in rs.messages()}, timeout=30)
+        # the receiver restarts: what was written while it was away is not lost
+        rs.stop()
+        g.cli("node", "add", "/prod/mq")
+        gap_id = g.events()[-1]["id"]
+        time.sleep(1)
+        rs.start()
+        assert wait_for(lambda: gap_id in {m["id"] for _, m in rs.messages()}, timeout=60), \
+            g.read_log()
     finally:
         rs.stop()
     msgs = rs.messages()
@@ -277,6 +285,12 @@ def test_syslog_and_jsonl_export_survive_a_receiver_outage(ghenv, keygen, tmp_pa
         assert lines[i]["hash"] == by_id[i]["hash"]
     # delivered once each (the cursor moved only after delivery)
     assert len(lines) == len(_jsonl(jsonl))
+    # the file is rotated: the next events go to a new file by the same name
+    os.rename(jsonl, jsonl + ".1")
+    g.cli("node", "add", "/prod/queue")
+    rot_id = g.events()[-1]["id"]
+    assert wait_for(lambda: rot_id in {x["id"] for x in _jsonl(jsonl)}, timeout=30)
+    assert rot_id not in {x["id"] for x in _jsonl(jsonl + ".1")}
 
 
 # -- queries ---------------------------------------------------------------------
@@ -353,3 +367,25 @@ def test_prune_dry_run_then_yes_keeps_open_sessions(ghenv):
 def pexpect_eof():
     import pexpect
     return pexpect.EOF
+
+
+def test_retention_days_prunes_old_recordings_in_the_background(ghenv):
+    g = ghenv
+    p = ssh_run(g, DIRECT, "echo aged", password=g.alice_pw)
+    assert p.returncode == 0
+    row = _closed_sealed(g)[0]
+    p = ssh_run(g, DIRECT, "echo fresh", password=g.alice_pw)
+    assert p.returncode == 0
+    fresh = [s for s in _closed_sealed(g, 2) if s["id"] != row["id"]][0]
+    # the first session ended three days ago
+    with g.db() as c:
+        c.execute("UPDATE sessions SET ended_at = ended_at - 3 * 86400,"
+                  " started_at = started_at - 3 * 86400 WHERE id = ?", (row["id"],))
+    g.write_conf("recording_retention_days = 2\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: not os.path.exists(row["recording_path"]), timeout=30), g.read_log()
+    assert os.path.exists(fresh["recording_path"])
+    ev = g.events("retention")
+    assert [(e["session_id"], e["user_name"]) for e in ev] == [(row["id"], "system:retention")]
+    rc, rep = _verify(g)
+    assert rc == 0, rep

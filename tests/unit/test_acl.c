@@ -280,6 +280,42 @@ static void test_schedules_dst_days(void **state)
 	gh_schedule_free(s);
 }
 
+/* Midnight in one zone is not midnight in another: windows that cross the
+ * local midnight, zones whose local day differs from the UTC day, and
+ * half-hour offsets. */
+static void test_schedules_zones_midnight(void **state)
+{
+	/* 2024-01-19 is a Friday. Los Angeles is UTC-8 in January: Friday
+	 * 22:00-02:00 local is Saturday 06:00-10:00 UTC. */
+	const char *la = "Fri 22:00-02:00 America/Los_Angeles";
+	assert_false(sched(la, "2024-01-20T05:59:59Z"));
+	assert_true(sched(la, "2024-01-20T06:00:00Z"));   /* Fri 22:00 local */
+	assert_true(sched(la, "2024-01-20T08:30:00Z"));   /* Sat 00:30 local */
+	assert_true(sched(la, "2024-01-20T09:59:59Z"));   /* Sat 01:59:59 local */
+	assert_false(sched(la, "2024-01-20T10:00:00Z"));  /* Sat 02:00 local */
+	assert_false(sched(la, "2024-01-19T08:30:00Z"));  /* Fri 00:30 local: Thu's window */
+	/* Kiritimati is UTC+14: its Monday starts on Sunday 10:00 UTC */
+	assert_true(sched("Mon 00:00-24:00 Pacific/Kiritimati", "2024-01-14T10:00:00Z"));
+	assert_false(sched("Mon 00:00-24:00 Pacific/Kiritimati", "2024-01-14T09:59:59Z"));
+	assert_true(sched("Mon 00:00-24:00 Pacific/Kiritimati", "2024-01-15T09:59:59Z"));
+	assert_false(sched("Mon 00:00-24:00 Pacific/Kiritimati", "2024-01-15T10:00:00Z"));
+	/* Kolkata is UTC+5:30: 09:00-18:00 local is 03:30-12:30 UTC */
+	assert_false(sched("Mon-Fri 09:00-18:00 Asia/Kolkata", "2024-01-15T03:29:59Z"));
+	assert_true(sched("Mon-Fri 09:00-18:00 Asia/Kolkata", "2024-01-15T03:30:00Z"));
+	assert_false(sched("Mon-Fri 09:00-18:00 Asia/Kolkata", "2024-01-15T12:30:00Z"));
+	/* a window ending at 24:00 stops exactly at the local midnight */
+	assert_true(sched("Sun 18:00-24:00 Europe/Berlin", "2024-01-14T22:59:59Z"));
+	assert_false(sched("Sun 18:00-24:00 Europe/Berlin", "2024-01-14T23:00:00Z"));
+	/* two zones in one schedule: either clause holds */
+	const char *two = "Mon 09:00-10:00 Asia/Tokyo; Mon 09:00-10:00 America/New_York";
+	assert_true(sched(two, "2024-01-15T00:30:00Z"));  /* 09:30 Tokyo */
+	assert_true(sched(two, "2024-01-15T14:30:00Z"));  /* 09:30 New York */
+	assert_false(sched(two, "2024-01-15T09:30:00Z"));
+	/* a night window in a zone crossing the week end (Sun -> Mon) */
+	assert_true(sched("Sun 23:00-01:00 Asia/Tokyo", "2024-01-14T15:30:00Z")); /* Mon 00:30 */
+	assert_false(sched("Sun 23:00-01:00 Asia/Tokyo", "2024-01-14T16:00:00Z")); /* Mon 01:00 */
+}
+
 static void test_schedule_errors(void **state)
 {
 	static const char *bad[] = {
@@ -406,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_tz_bad),
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_schedules_dst_days),
+		cmocka_unit_test(test_schedules_zones_midnight),
 		cmocka_unit_test(test_schedule_errors),
 		cmocka_unit_test(test_acl_rules),
 		cmocka_unit_test(test_acl_errors),

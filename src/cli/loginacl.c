@@ -1,0 +1,326 @@
+/* gatehouse loginacl: login ACL rules (source addresses and times). */
+#include "app/app.h"
+#include "auth/acl.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/util.h"
+#include "store/access.h"
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage:\n"
+	"  gatehouse loginacl add NAME (--user U | --group G)... [--source CIDR]...\n"
+	"                         [--schedule \"Mon-Fri 09:00-18:00 Europe/Berlin\"]\n"
+	"                         --action allow|deny [--priority N]\n"
+	"  gatehouse loginacl list [--json]\n"
+	"  gatehouse loginacl del NAME\n"
+	"\n"
+	"A rule applies to the users and groups it names. At login, after the password\n"
+	"or key, the rules of the user are tried by priority (1-100, lower first; deny\n"
+	"before allow on a tie); the first whose sources hold the client's address and\n"
+	"whose schedule holds the current time decides. No matching rule: allowed (the\n"
+	"permissions still decide what the user reaches). --cidr is --source; no\n"
+	"--source means every address. A refused login is a plain authentication\n"
+	"failure for the client; the audit log names the rule.\n"
+	"Schedules: DAYS HH:MM-HH:MM[,...] [ZONE], clauses joined by ';' (see\n"
+	"docs/POLICY.md).\n";
+
+enum { OPT_USER = 1000, OPT_GROUP, OPT_SOURCE, OPT_SCHEDULE, OPT_ACTION, OPT_PRIORITY };
+
+#define DEFAULT_PRIORITY 50
+
+static int acl_add(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "cidr", required_argument, NULL, OPT_SOURCE },
+		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "priority", required_argument, NULL, OPT_PRIORITY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gh_app *app = NULL;
+	struct gh_loginacl a = { 0 };
+	struct gh_acl *check = NULL;
+	const char **users = calloc((size_t)argc + 1, sizeof *users);
+	const char **groups = calloc((size_t)argc + 1, sizeof *groups);
+	size_t nu = 0, ng = 0;
+	char esc[160], err[256];
+	long long prio = DEFAULT_PRIORITY;
+	int c, r = 0, action = -1;
+
+	a.user_ids = calloc((size_t)argc + 1, sizeof *a.user_ids);
+	a.group_ids = calloc((size_t)argc + 1, sizeof *a.group_ids);
+	a.sources = calloc((size_t)argc + 1, sizeof *a.sources);
+	if (!users || !groups || !a.user_ids || !a.group_ids || !a.sources) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	gh_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_USER:
+			users[nu++] = optarg;
+			break;
+		case OPT_GROUP:
+			groups[ng++] = optarg;
+			break;
+		case OPT_SOURCE: {
+			struct gh_cidr cidr;
+			char buf[64];
+			if (gh_cidr_parse(optarg, &cidr) < 0) {
+				r = gh_cli_usage_error(cli, "bad --source '%s': expected an IPv4 or IPv6 "
+							    "address or network (10.0.0.0/8, 2001:db8::/32)",
+						       gh_escape(esc, sizeof esc, optarg));
+				goto out;
+			}
+			if (!(a.sources[a.n_sources] = strdup(gh_cidr_format(&cidr, buf, sizeof buf)))) {
+				r = GH_EXIT_FAIL;
+				goto out;
+			}
+			a.n_sources++;
+			break;
+		}
+		case OPT_SCHEDULE:
+			free(a.schedule);
+			if (!(a.schedule = strdup(optarg))) {
+				r = GH_EXIT_FAIL;
+				goto out;
+			}
+			break;
+		case OPT_ACTION:
+			if (!strcmp(optarg, "allow")) {
+				action = GH_ACL_ALLOW;
+			} else if (!strcmp(optarg, "deny")) {
+				action = GH_ACL_DENY;
+			} else {
+				r = gh_cli_usage_error(cli, "bad --action '%s': expected allow or deny",
+						       gh_escape(esc, sizeof esc, optarg));
+				goto out;
+			}
+			break;
+		case OPT_PRIORITY:
+			if ((r = gh_cli_parse_int(cli, "--priority", optarg, 1, 100, &prio)))
+				goto out;
+			break;
+		case 'h':
+			r = gh_cli_help(cli);
+			goto out;
+		default:
+			r = gh_cli_bad_option(cli, c, argv);
+			goto out;
+		}
+	}
+	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME (--user U | --group G)... --action "
+						    "allow|deny [options]")))
+		goto out;
+	const char *name = argv[optind];
+	if (!gh_valid_name(name)) {
+		r = gh_cli_usage_error(cli, "bad rule name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
+					    "(not starting with -)",
+				       gh_escape(esc, sizeof esc, name));
+		goto out;
+	}
+	if (!nu && !ng) {
+		r = gh_cli_usage_error(cli, "say who it is for with --user USER or --group GROUP");
+		goto out;
+	}
+	if (action < 0) {
+		r = gh_cli_usage_error(cli, "say what it does with --action allow or --action deny");
+		goto out;
+	}
+	a.name = (char *)name;
+	a.action = action;
+	a.priority = (int)prio;
+	/* the whole rule, checked the way logins will read it */
+	struct gh_acl_rule rule = { .name = name, .action = (enum gh_acl_action)action,
+				    .priority = a.priority,
+				    .sources = (const char *const *)a.sources,
+				    .n_sources = a.n_sources, .schedule = a.schedule };
+	err[0] = '\0';
+	if (gh_acl_new(&rule, 1, &check, err, sizeof err) < 0) {
+		r = gh_cli_usage_error(cli, "bad rule: %s", err[0] ? err : "invalid");
+		goto out;
+	}
+	if (gh_cli_open(cli, GH_APP_CREATE | GH_APP_NO_VAULT, &app) < 0) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < nu; i++) {
+		struct gh_user u = { 0 };
+		r = gh_store_user_get(app->store, users[i], &u);
+		a.user_ids[a.n_users++] = u.id;
+		gh_user_free(&u);
+		if (r == GH_ENOENT) {
+			gh_cli_error("unknown user '%s'", gh_escape(esc, sizeof esc, users[i]));
+			r = GH_EXIT_FAIL;
+			goto out;
+		}
+		if (r < 0) {
+			r = gh_cli_fail(app, r, "cannot read user");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < ng; i++) {
+		struct gh_group g = { 0 };
+		r = gh_store_group_get(app->store, groups[i], &g);
+		a.group_ids[a.n_groups++] = g.id;
+		gh_group_free(&g);
+		if (r == GH_ENOENT) {
+			gh_cli_error("unknown group '%s'", gh_escape(esc, sizeof esc, groups[i]));
+			r = GH_EXIT_FAIL;
+			goto out;
+		}
+		if (r < 0) {
+			r = gh_cli_fail(app, r, "cannot read group");
+			goto out;
+		}
+	}
+	r = gh_store_loginacl_add(app->store, &a, NULL);
+	if (r == GH_EEXIST) {
+		gh_cli_error("login ACL rule '%s' already exists", name);
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot add login ACL rule '%s'", name);
+		goto out;
+	}
+	printf("added login ACL rule '%s' (%s, priority %d)\n", name,
+	       action == GH_ACL_DENY ? "deny" : "allow", a.priority);
+	r = GH_EXIT_OK;
+out:
+	a.name = NULL; /* borrowed from argv */
+	gh_loginacl_free(&a);
+	gh_acl_free(check);
+	free(users);
+	free(groups);
+	gh_app_close(app);
+	return r;
+}
+
+/* "alice,@ops" from the rule's user and group ids. */
+static json_t *who_json(const struct gh_loginacl *a, const struct gh_user *u, size_t nu,
+			const struct gh_group *g, size_t ng, const char *which)
+{
+	json_t *arr = json_array();
+	bool users = !strcmp(which, "users");
+	size_t n = users ? a->n_users : a->n_groups;
+	for (size_t i = 0; arr && i < n; i++) {
+		int64_t id = users ? a->user_ids[i] : a->group_ids[i];
+		const char *name = NULL;
+		for (size_t k = 0; users && k < nu && !name; k++)
+			if (u[k].id == id)
+				name = u[k].name;
+		for (size_t k = 0; !users && k < ng && !name; k++)
+			if (g[k].id == id)
+				name = g[k].name;
+		if (name)
+			json_array_append_new(arr, json_string(name));
+	}
+	return arr;
+}
+
+static char *join(json_t *arr, const char *prefix, char *buf, size_t len, size_t pos)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) {
+		int k = snprintf(buf + pos, len - pos, "%s%s%s", pos ? "," : "", prefix,
+				 json_string_value(v));
+		if (k < 0 || (size_t)k >= len - pos)
+			break;
+		pos += (size_t)k;
+	}
+	return buf;
+}
+
+static int acl_list(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	struct gh_loginacl *v = NULL;
+	struct gh_user *u = NULL;
+	struct gh_group *g = NULL;
+	struct gh_table *t = NULL;
+	size_t n = 0, nu = 0, ng = 0;
+	bool json = false;
+	int r = 0;
+
+	if (!gh_cli_start(cli, argc, argv, &json, 0, 0, "[--json]", GH_APP_NO_VAULT, &app, &r))
+		return r;
+	if ((r = gh_store_loginacl_list(app->store, &v, &n)) < 0 ||
+	    (r = gh_store_user_list(app->store, &u, &nu)) < 0 ||
+	    (r = gh_store_group_list(app->store, &g, &ng)) < 0) {
+		r = gh_cli_fail(app, r, "cannot list login ACL rules");
+		goto out;
+	}
+	json_t *all = json_array();
+	if (!json)
+		t = gh_table_new(6, "NAME", "PRIORITY", "ACTION", "WHO", "SOURCES", "SCHEDULE");
+	for (size_t i = 0; all && i < n; i++) {
+		json_t *j = json_object(), *src = json_array();
+		json_t *ju = who_json(&v[i], u, nu, g, ng, "users");
+		json_t *jg = who_json(&v[i], u, nu, g, ng, "groups");
+		for (size_t k = 0; src && k < v[i].n_sources; k++)
+			json_array_append_new(src, json_string(v[i].sources[k]));
+		if (t) {
+			char who[512] = "", srcs[512] = "", prio[16];
+			join(ju, "", who, sizeof who, 0);
+			join(jg, "@", who, sizeof who, strlen(who));
+			join(src, "", srcs, sizeof srcs, 0);
+			snprintf(prio, sizeof prio, "%d", v[i].priority);
+			gh_table_add(t, v[i].name, prio, v[i].action == GH_ACL_DENY ? "deny" : "allow",
+				     who, srcs[0] ? srcs : "any", v[i].schedule ? v[i].schedule : "always");
+		}
+		if (!j) {
+			json_decref(ju);
+			json_decref(jg);
+			json_decref(src);
+			continue;
+		}
+		json_object_set_new(j, "name", json_string(v[i].name));
+		json_object_set_new(j, "priority", json_integer(v[i].priority));
+		json_object_set_new(j, "action",
+				    json_string(v[i].action == GH_ACL_DENY ? "deny" : "allow"));
+		json_object_set_new(j, "users", ju);
+		json_object_set_new(j, "groups", jg);
+		json_object_set_new(j, "sources", src);
+		json_object_set_new(j, "schedule", gh_cli_json_str(v[i].schedule));
+		json_object_set_new(j, "created_at", gh_cli_json_time(v[i].created_at));
+		json_array_append_new(all, j);
+	}
+	if (json) {
+		r = gh_cli_json_print(all) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
+		goto out;
+	}
+	json_decref(all);
+	if (t)
+		gh_table_print(t, stdout);
+	r = GH_EXIT_OK;
+out:
+	gh_table_free(t);
+	gh_loginacls_free(v, n);
+	gh_users_free(u, nu);
+	gh_groups_free(g, ng);
+	gh_app_close(app);
+	return r;
+}
+
+static int acl_del(struct gh_cli *cli, int argc, char **argv)
+{
+	return gh_cli_delete_named(cli, argc, argv, "login ACL rule", gh_store_loginacl_del);
+}
+
+int gh_cmd_loginacl(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct gh_cli_verb verbs[] = {
+		{ "add", acl_add }, { "list", acl_list }, { "del", acl_del }, { NULL, NULL },
+	};
+	return gh_cli_dispatch(cli, "loginacl", usage, verbs, argc, argv);
+}

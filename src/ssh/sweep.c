@@ -1,0 +1,73 @@
+/* Closing session rows of vanished workers (see sweep.h). */
+#include "ssh/sweep.h"
+#include "core/log.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool read_line(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return true;
+}
+
+/* A worker is alive when its pid exists and runs the same program as we
+ * do (a recycled pid of another program does not keep a row open). */
+static bool worker_alive(int pid)
+{
+	char self[64], other[64], path[64];
+	if (pid <= 0 || pid == (int)getpid())
+		return pid == (int)getpid();
+	if (kill(pid, 0) < 0 && errno != EPERM)
+		return false;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (read_line(path, other, sizeof other)) {
+		const char *paren = strrchr(other, ')');
+		if (paren && paren[1] == ' ' && paren[2] == 'Z')
+			return false; /* a zombie nobody reaped yet */
+	}
+	snprintf(path, sizeof path, "/proc/%d/comm", pid);
+	if (!read_line("/proc/self/comm", self, sizeof self) ||
+	    !read_line(path, other, sizeof other))
+		return true; /* no /proc: trust kill() */
+	return strcmp(self, other) == 0;
+}
+
+int gh_sweep_sessions(struct gh_store *st, const char *reason)
+{
+	struct gh_session *s = NULL;
+	size_t n = 0;
+	int closed = 0;
+	int r = gh_store_session_list(st, true, 0, &s, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		int pid = s[i].worker_pid;
+		if (worker_alive(pid))
+			continue;
+		r = gh_store_session_close_worker(st, pid, reason);
+		if (r > 0) {
+			closed += r;
+			gh_warn("session %s: worker %d is gone; closed (%s)", s[i].id, pid, reason);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		gh_session_free(&s[i]);
+	free(s);
+	return closed;
+}
