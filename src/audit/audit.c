@@ -102,6 +102,27 @@ out:
 	return r;
 }
 
+int gh_audit_tunnel(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		    const struct gh_audit_tunnel *t)
+{
+	char host[1024], detail[1200];
+	gh_escape(host, sizeof host, t->host ? t->host : "-");
+	snprintf(detail, sizeof detail,
+		 "host=%s port=%d bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%" PRId64,
+		 host, t->port, t->bytes_in, t->bytes_out, t->duration_ms);
+	return add(st, who, "tunnel", asset, NULL, t->method, t->result, t->reason, detail);
+}
+
+int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  bool allow, const char *reason, const char *host, int port)
+{
+	char esc[1024], detail[1100];
+	gh_escape(esc, sizeof esc, host ? host : "-");
+	snprintf(detail, sizeof detail, "host=%s port=%d", esc, port);
+	return add(st, who, "jump", asset, NULL, "direct-tcpip", allow ? "allow" : "deny", reason,
+		   detail);
+}
+
 int gh_audit_live(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		  const char *account, const char *method, const char *result, const char *reason,
 		  const char *detail)
@@ -143,4 +164,25 @@ int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const ch
 		   const char *reason, const char *detail)
 {
 	return add(st, who, kind, asset, account, method, result, reason, detail);
+}
+
+int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		     const char *account, const char *method, const char *result,
+		     const char *rule, const char *cmd, const char *group)
+{
+	char *c = escape_dup(cmd ? cmd : "");
+	char *g = group ? escape_dup(group) : NULL;
+	char *detail = NULL;
+	int r = GH_ENOMEM;
+	if (c && (!group || g) &&
+	    asprintf(&detail, "cmd=\"%s\"%s%s", c, g ? " group=" : "", g ? g : "") >= 0)
+		r = add(st, who, "command", asset, account, method, result, rule, detail);
+	else
+		detail = NULL;
+	if (r == GH_ENOMEM)
+		gh_error("cannot record command event: %s", gh_strerror(r));
+	free(c);
+	free(g);
+	free(detail);
+	return r;
 }

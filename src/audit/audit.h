@@ -58,6 +58,26 @@ struct gh_audit_file_op {
 int gh_audit_file(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		  const char *account, const struct gh_audit_file_op *op);
 
+/* kind "tunnel": one forwarded connection or forwarding request. METHOD
+ * "direct-tcpip" | "tcpip-forward" | "agent" | "x11"; RESULT "allow" |
+ * "deny" | "end"; REASON why; DETAIL `host=H port=N bytes_in=N
+ * bytes_out=N duration_ms=N` (HOST escaped; NULL host: "-"). */
+struct gh_audit_tunnel {
+	const char *method, *result, *reason;
+	const char *host;
+	int port;
+	uint64_t bytes_in, bytes_out; /* client -> target, target -> client */
+	int64_t duration_ms;
+};
+int gh_audit_tunnel(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		    const struct gh_audit_tunnel *t);
+
+/* kind "jump": a ProxyJump decision (a direct-tcpip channel to an asset's
+ * SSH port), METHOD "direct-tcpip", RESULT "allow"/"deny", DETAIL
+ * `host=H port=N`. The inner session is audited as a normal "session". */
+int gh_audit_jump(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		  bool allow, const char *reason, const char *host, int port);
+
 /* kind "live": an operation on a running session made with the CLI.
  * WHO->user is the acting identity ("os:NAME" or a Gatehouse user);
  * METHOD "watch" | "join" | "kill" | "lock" | "unlock"; RESULT "start" |
@@ -88,3 +108,12 @@ int gh_audit_retention(struct gh_store *st, const struct gh_audit_who *who,
 int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
 		   const char *asset, const char *account, const char *method, const char *result,
 		   const char *reason, const char *detail);
+
+/* kind "command": one command line checked by the command filter.
+ * METHOD "exec" | "interactive"; RESULT the verdict "accept" | "reject" |
+ * "warn" | "review-approved" | "review-denied" | "review-timeout"; RULE the
+ * deciding filter's name (NULL when none matched); DETAIL
+ * `cmd="..."` (escaped) and ` group=NAME` when a group matched. */
+int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		     const char *account, const char *method, const char *result,
+		     const char *rule, const char *cmd, const char *group);

@@ -43,6 +43,7 @@ int gh_cmd_session(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/live.c: verbs of live operations, dispatched by session.c
  * (watch, join, kill) and user.c (lock, unlock). */
 int gh_cli_session_watch(struct gh_cli *cli, int argc, char **argv);
@@ -67,6 +68,9 @@ int gh_cmd_perm_set(struct gh_cli *cli, int argc, char **argv);
  * 0 or GH_EXIT_USAGE (message printed). */
 int gh_cli_parse_mfa(const struct gh_cli *cli, const char *s, int *ret);
 int gh_cli_check_schedule(const struct gh_cli *cli, const char *spec);
+int gh_cmd_cmdgroup(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_cmdfilter(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
  * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
  * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */

@@ -15,6 +15,7 @@ static const char usage[] =
 	"                     [--account ACC]... [--actions connect,upload,...|all]\n"
 	"                     [--protocols ssh,sftp,...|all] [--from ISO8601] [--until ISO8601]\n"
 	"                     [--inactive] [--schedule \"Mon-Fri 09:00-18:00 Europe/Berlin\"]\n"
+	"                     [--ports 22,5432]\n"
 	"  gatehouse perm set NAME --schedule SPEC | --no-schedule\n"
 	"  gatehouse perm list [--json]\n"
 	"  gatehouse perm show NAME [--json]\n"
@@ -24,7 +25,8 @@ static const char usage[] =
 	"A permission grants its users and groups the named accounts (all accounts when\n"
 	"no --account is given) on its assets and on every asset in its nodes' subtrees.\n"
 	"Defaults: actions connect,upload,download,delete,copy,paste (share and forward\n"
-	"only when asked), protocols ssh,sftp, no time limit, active.\n"
+	"only when asked), protocols ssh,sftp, no time limit, active. --ports limits the\n"
+	"forward action (TCP tunnels) to the listed ports (default: any port).\n"
 	"Actions: connect upload download delete copy paste share forward.\n"
 	"Protocols: ssh sftp scp telnet rdp vnc mysql postgresql k8s tcp.\n"
 	"Dates: 2026-12-01, 2026-12-01T08:00Z, 2026-12-01T08:00+02:00 (UTC when no zone).\n"
@@ -34,7 +36,7 @@ static const char usage[] =
 
 enum { OPT_USER = 1000, OPT_GROUP, OPT_ASSET, OPT_NODE, OPT_ACCOUNT, OPT_ACTIONS, OPT_PROTOCOLS,
        OPT_FROM, OPT_UNTIL, OPT_INACTIVE, OPT_ACTION, OPT_PROTOCOL, OPT_AT, OPT_JSON,
-       OPT_SCHEDULE };
+       OPT_SCHEDULE, OPT_PORTS };
 
 #define DEFAULT_ACTIONS \
 	(GH_ACT_CONNECT | GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE | GH_ACT_COPY | GH_ACT_PASTE)
@@ -61,12 +63,14 @@ static int perm_add(struct gh_cli *cli, int argc, char **argv)
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "inactive", no_argument, NULL, OPT_INACTIVE },
+		{ "ports", required_argument, NULL, OPT_PORTS },
 		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gh_app *app = NULL;
 	struct gh_perm p = { 0 };
+	char *ports = NULL;
 	/* names as given, by kind: 0 users, 1 groups, 2 assets, 3 nodes */
 	const char **names[4] = { NULL };
 	size_t counts[4] = { 0 };
@@ -126,6 +130,17 @@ static int perm_add(struct gh_cli *cli, int argc, char **argv)
 			break;
 		case OPT_INACTIVE:
 			p.active = false;
+			break;
+		case OPT_PORTS:
+			free(ports);
+			ports = NULL;
+			if (gh_ports_normalize(optarg, &ports) < 0) {
+				r = gh_cli_usage_error(cli, "bad value '%s' for --ports: expected ports "
+							    "1-65535 separated by commas (at most %d)",
+						       gh_escape(esc, sizeof esc, optarg), GH_PORTS_MAX);
+				goto out;
+			}
+			p.forward_ports = ports;
 			break;
 		case OPT_SCHEDULE:
 			if ((r = gh_cli_check_schedule(cli, optarg)))
@@ -260,6 +275,7 @@ out:
 		free(ids[k]);
 	}
 	free(accounts);
+	free(ports);
 	gh_groups_free(groups, n_groups);
 	gh_app_close(app);
 	return r;
@@ -352,6 +368,8 @@ static json_t *perm_json(const struct names *nm, const struct gh_perm *p)
 	json_object_set_new(j, "accounts", acc);
 	json_object_set_new(j, "actions", gh_cli_json_actions(p->actions));
 	json_object_set_new(j, "protocols", gh_cli_json_protocols(p->protocols));
+	json_object_set_new(j, "forward_ports", p->forward_ports ? json_string(p->forward_ports)
+								  : json_null());
 	json_object_set_new(j, "valid_from", gh_cli_json_time(p->valid_from));
 	json_object_set_new(j, "valid_until", gh_cli_json_time(p->valid_until));
 	json_object_set_new(j, "schedule", gh_cli_json_str(p->schedule));
@@ -505,6 +523,8 @@ static int perm_show(struct gh_cli *cli, int argc, char **argv)
 	free(acc);
 	gh_cli_field("actions:", gh_actions_format(p.actions, acts, sizeof acts));
 	gh_cli_field("protocols:", gh_protocols_format(p.protocols, protos, sizeof protos));
+	if (p.forward_ports)
+		gh_cli_field("forward ports:", p.forward_ports);
 	gh_cli_field("from:", gh_cli_time_text(p.valid_from, tb, sizeof tb));
 	gh_cli_field("until:", gh_cli_time_text(p.valid_until, tb, sizeof tb));
 	gh_cli_field("schedule:", p.schedule ? p.schedule : "always");

@@ -57,6 +57,11 @@ static const struct opt options[] = {
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },
 	{ "per_source_penalty_failures", T_INT, O(per_source_penalty_failures), "20", 0, 100000, NULL },
 	{ "per_source_penalty_time", T_INT, O(per_source_penalty_time), "60", 1, 86400, NULL },
+	{ "max_tunnel_connections", T_INT, O(max_tunnel_connections), "256", 1, 100000, NULL },
+	{ "max_jump_depth", T_INT, O(max_jump_depth), "4", 1, 32, NULL },
+	{ "allow_remote_forward", T_BOOL, O(allow_remote_forward), "no", 0, 0, NULL },
+	{ "allow_agent_forwarding", T_BOOL, O(allow_agent_forwarding), "no", 0, 0, NULL },
+	{ "allow_x11_forwarding", T_BOOL, O(allow_x11_forwarding), "no", 0, 0, NULL },
 	{ "notify_watch", T_BOOL, O(notify_watch), "no", 0, 0, NULL },
 	{ "syslog_target", T_STR, O(syslog_target), "", 0, 0, NULL },
 	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
@@ -64,6 +69,7 @@ static const struct opt options[] = {
 	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
 	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
 	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
+	{ "review_timeout", T_INT, O(review_timeout), "300", 1, 86400, NULL },
 };
 #undef O
 

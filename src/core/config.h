@@ -36,6 +36,13 @@ struct gh_config {
 	int menu_page_size;       /* 0 = fit the terminal */
 	int notify_watch;         /* bool: tell the user when a watcher attaches */
 
+	/* forwarding (ProxyJump, tunnels) */
+	int max_tunnel_connections; /* forwarded channels at once per connection */
+	int max_jump_depth;       /* nested ProxyJump hops through Gatehouse */
+	int allow_remote_forward; /* bool: -R (tcpip-forward) with the forward action */
+	int allow_agent_forwarding; /* bool */
+	int allow_x11_forwarding; /* bool */
+
 	/* audit export and retention (docs/AUDIT.md) */
 	char *syslog_target;      /* udp:H:P | tcp:H:P | unix:PATH; empty = off */
 	char *syslog_facility;    /* authpriv, local0, ... */
@@ -43,6 +50,7 @@ struct gh_config {
 	int recording_retention_days; /* 0 = keep forever */
 	char *worker_user;        /* workers drop to this user when root; "" = no drop */
 	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
+	int review_timeout;       /* seconds a command held for review waits for a decision */
 };
 
 enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };

@@ -45,6 +45,8 @@ struct pperm {
 	size_t n_ranges;
 	uint32_t *accounts;       /* sorted account indices; none = all accounts */
 	size_t n_accounts;
+	uint16_t *ports;          /* sorted ports the forward action is limited to; none = any */
+	size_t n_ports;
 	char *schedule_spec;      /* NULL: always */
 	struct gh_schedule *schedule; /* NULL with a spec: unparsable, never matches */
 };
@@ -509,6 +511,11 @@ static int build_perm(struct gh_policy *p, const struct gh_perm *q, const struct
 	ret->name = strdup(q->name ? q->name : "");
 	if (!ret->name)
 		return GH_ENOMEM;
+	if (q->forward_ports && *q->forward_ports) {
+		int r = gh_ports_parse(q->forward_ports, &ret->ports, &ret->n_ports);
+		if (r < 0)
+			return r;
+	}
 	if (q->schedule && q->schedule[0]) {
 		/* a schedule that does not parse (say, a zone removed from the
 		 * system since) fails closed: the permission never matches */
@@ -650,6 +657,7 @@ struct gh_policy *gh_policy_free(struct gh_policy *p)
 		free(p->perms[i].assets);
 		free(p->perms[i].ranges);
 		free(p->perms[i].accounts);
+		free(p->perms[i].ports);
 		free(p->perms[i].schedule_spec);
 		gh_schedule_free(p->perms[i].schedule);
 	}
@@ -689,6 +697,7 @@ enum {
 	F_ACCOUNT = 1 << 4,
 	F_ACTION = 1 << 5,
 	F_SCHEDULE = 1 << 6,
+	F_PORT = 1 << 7,
 };
 
 /* Does Q target asset index A, directly or through a node? */
@@ -768,6 +777,8 @@ static bool subject_ok(const struct gh_subject *s)
 
 struct check_ctx {
 	uint32_t asset, acct, protocol, action;
+	bool any_account;            /* skip the account test */
+	int port;                    /* forward: the port asked for (0: no test) */
 	int64_t now;
 	const struct pperm *allow;   /* lowest id allowing */
 	const struct pperm *near;    /* closest miss */
@@ -796,7 +807,14 @@ static void check_one(const struct gh_policy *p, const struct pperm *q, void *ct
 	if (!covers(p, q, c->asset))
 		return;
 	c->n_cover++;
-	unsigned f = failures(q, c->acct, true, c->protocol, c->action, c->now);
+	unsigned f = failures(q, c->acct, !c->any_account, c->protocol, c->action, c->now);
+	if (c->port && q->n_ports) {
+		bool listed = false;
+		for (size_t i = 0; i < q->n_ports && !listed; i++)
+			listed = q->ports[i] == c->port;
+		if (!listed)
+			f |= F_PORT;
+	}
 	if (!f)
 		c->allow = q;
 	else if (!c->near || closer(f, q, c->near_f, c->near)) {
@@ -860,23 +878,28 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 		append(d->reason, sizeof d->reason, &pos, "%sis outside its schedule '%s'%s", sep,
 		       gh_escape(spec, sizeof spec, q->schedule_spec),
 		       q->schedule ? "" : " (which does not parse)");
+		sep = ", ";
 	}
+	if (c->near_f & F_PORT)
+		append(d->reason, sizeof d->reason, &pos, "%sdoes not list port %d", sep, c->port);
 	if (c->n_cover > 1)
 		append(d->reason, sizeof d->reason, &pos, " (closest of %zu covering permissions)",
 		       c->n_cover);
 }
 
-int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
-		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
-		    struct gh_decision *ret)
+static int check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+		 const char *account, uint32_t protocol, uint32_t action, int port, int64_t now,
+		 struct gh_decision *ret)
 {
-	if (!p || !subject_ok(s) || !account || !account[0] || !ret ||
+	if (!p || !subject_ok(s) || (account && !account[0]) || !ret ||
 	    !one_bit(protocol, GH_PROTO_ALL) || !one_bit(action, GH_ACT_ALL))
 		return GH_EINVAL;
 
 	struct check_ctx c = {
 		.asset = find_i64(p->asset_ids, p->n_assets, asset_id),
-		.acct = find_str(p->accounts, p->n_accounts, account),
+		.acct = account ? find_str(p->accounts, p->n_accounts, account) : NONE,
+		.any_account = !account,
+		.port = port,
 		.protocol = protocol,
 		.action = action,
 		.now = now,
@@ -896,6 +919,23 @@ int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64
 	}
 	*ret = d;
 	return 0;
+}
+
+int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
+		    struct gh_decision *ret)
+{
+	if (!account)
+		return GH_EINVAL;
+	return check(p, s, asset_id, account, protocol, action, 0, now, ret);
+}
+
+int gh_policy_check_forward(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+			    int port, int64_t now, struct gh_decision *ret)
+{
+	if (port < 1 || port > 65535)
+		return GH_EINVAL;
+	return check(p, s, asset_id, NULL, GH_PROTO_SSH, GH_ACT_FORWARD, port, now, ret);
 }
 
 /* A permission that lets S connect (with some account) over PROTOCOL now. */

@@ -80,6 +80,12 @@ int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64
 		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
 		    struct gh_decision *ret);
 
+/* May S open a TCP tunnel to PORT on ASSET_ID at NOW: action forward over
+ * protocol ssh, any account, and PORT listed by the permission when it
+ * limits its ports (gh_perm.forward_ports). */
+int gh_policy_check_forward(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
+			    int port, int64_t now, struct gh_decision *ret);
+
 /* Assets S may CONNECT to (with some account) over PROTOCOL (one bit) at
  * NOW: sorted unique ids, malloc'd, caller frees *ret_ids (NULL when
  * *ret_n is 0). */

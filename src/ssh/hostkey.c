@@ -67,5 +67,47 @@ int gh_ssh_hostkeys_ensure(const char *data_dir)
 	int r = ensure_one(data_dir, GH_HOSTKEY_ED25519, SSH_KEYTYPE_ED25519, 0);
 	if (r == 0)
 		r = ensure_one(data_dir, GH_HOSTKEY_RSA, SSH_KEYTYPE_RSA, 3072);
+	if (r == 0)
+		r = ensure_one(data_dir, GH_HOSTKEY_JUMP, SSH_KEYTYPE_ED25519, 0);
+	return r;
+}
+
+int gh_ssh_jump_key_load(const char *data_dir, ssh_key *ret)
+{
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s/%s", data_dir, GH_HOSTKEY_JUMP) >= (int)sizeof path)
+		return GH_EINVAL;
+	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, ret) != SSH_OK)
+		return GH_ENOENT;
+	return 0;
+}
+
+int gh_ssh_key_public_line(ssh_key key, char **ret)
+{
+	char *b64 = NULL;
+	int r = GH_EKEY;
+	if (ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK) {
+		const char *type = ssh_key_type_to_char(ssh_key_type(key));
+		size_t n = strlen(type) + strlen(b64) + 2;
+		char *s = malloc(n);
+		if (!s) {
+			r = GH_ENOMEM;
+		} else {
+			snprintf(s, n, "%s %s", type, b64);
+			*ret = s;
+			r = 0;
+		}
+	}
+	ssh_string_free_char(b64);
+	return r;
+}
+
+int gh_ssh_jump_pubkey(const char *data_dir, char **ret)
+{
+	ssh_key key = NULL;
+	int r = gh_ssh_jump_key_load(data_dir, &key);
+	if (r == 0)
+		r = gh_ssh_key_public_line(key, ret);
+	ssh_key_free(key);
 	return r;
 }

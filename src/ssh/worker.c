@@ -11,7 +11,13 @@
 #include "relay/relay.h"
 #include "sftp/sftp.h"
 #include "ssh/authgate.h"
+#include "ssh/cmdguard.h"
+#include "ssh/cmdshell.h"
 #include "ssh/execclass.h"
+#include "ssh/fwd.h"
+#include "ssh/hostkey.h"
+#include "ssh/jump.h"
+#include "ssh/knownhosts.h"
 #include "ssh/login.h"
 #include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
@@ -27,6 +33,7 @@
 #include <libssh/server.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,9 +145,18 @@ struct worker {
 	size_t n_fev;
 	uint64_t fev_dropped;
 	const char *fev_asset, *fev_account; /* borrowed for the session */
+
+	/* direct-tcpip channels (ProxyJump, tunnels): see fwd.h, jump.h */
+	struct gh_fwdset *fwds;
+	ssh_key jump_key;        /* the jump host key in memory (NULL: none) */
+	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
+	/* the command filter of an interactive shell (NULL: none applies) */
+	struct gh_cmdshell *cmdshell;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
+
+static int poll_once(struct worker *w, int timeout_ms);
 
 static void on_term(int sig)
 {
@@ -190,7 +206,7 @@ static void say(struct worker *w, const char *fmt, ...)
 		if (off == len || !w->ev || w->client_closed || !ssh_is_connected(w->s) ||
 		    gh_mono_ms() >= end)
 			return;
-		ssh_event_dopoll(w->ev, 50);
+		poll_once(w, 50);
 	}
 }
 
@@ -199,6 +215,14 @@ static int64_t wall_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One poll of the connection's event, then the forwarded channels' pump. */
+static int poll_once(struct worker *w, int timeout_ms)
+{
+	int r = ssh_event_dopoll(w->ev, timeout_ms);
+	gh_fwdset_tick(w->fwds, NULL);
+	return r;
 }
 
 static void notify_master(struct worker *w, char what)
@@ -328,12 +352,13 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	return NULL;
 }
 
-static void auth_success(struct worker *w, const char *method)
+/* WHY: NULL, or how a second factor completed the login. */
+static void auth_success(struct worker *w, const char *method, const char *why)
 {
 	w->authed = true;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, method, true, NULL);
-	gh_info("login of %s from %s (%s)", w->presented, w->source, method);
+	gh_audit_login(w->st, &a, method, true, why);
+	gh_info("login of %s from %s (%s)", w->presented, w->source, why ? why : method);
 	notify_master(w, GH_WORKER_AUTHENTICATED);
 	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
 }
@@ -347,6 +372,7 @@ static void mfa_fail(struct worker *w, const char *reason)
 	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
 	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
 		reason);
+	notify_master(w, GH_WORKER_AUTH_FAILED);
 	if (w->app->cfg.auth_failure_delay_ms > 0)
 		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
 	if (w->auth_failures >= w->app->cfg.max_auth_tries)
@@ -365,7 +391,7 @@ static int auth_first_factor(struct worker *w, const char *method)
 	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
 		return auth_fail(w, method, "store error");
 	if (!need) {
-		auth_success(w, method);
+		auth_success(w, method, NULL);
 		return SSH_AUTH_SUCCESS;
 	}
 	if (gh_mfa_start(&w->mfa, w->app->vault, &w->user) < 0)
@@ -400,11 +426,7 @@ static int kbdint(struct worker *w, ssh_message msg)
 				 w->first_method);
 			gh_mfa_clear(&w->mfa);
 			ssh_message_auth_reply_success(msg, 0);
-			w->authed = true;
-			struct gh_audit_who a = who(w);
-			gh_audit_login(w->st, &a, "keyboard-interactive", true, why);
-			gh_info("login of %s from %s (%s)", w->presented, w->source, why);
-			notify_master(w, GH_WORKER_AUTHENTICATED);
+			auth_success(w, "keyboard-interactive", why);
 			return 0;
 		}
 		mfa_fail(w, asked ? reason : "unexpected keyboard-interactive response");
@@ -436,13 +458,15 @@ static int kbdint(struct worker *w, ssh_message msg)
 	return 0;
 }
 
+static int forward_message(struct worker *w, ssh_message msg);
+
 static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 {
 	struct worker *w = userdata;
 	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
 	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_INTERACTIVE)
 		return kbdint(w, msg);
-	return 1; /* the default reply: refused */
+	return forward_message(w, msg); /* else the default reply: refused */
 }
 
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
@@ -519,6 +543,41 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	if (signature_state != SSH_PUBLICKEY_STATE_VALID)
 		return auth_fail(w, "publickey", "bad signature");
 	return auth_first_factor(w, "publickey");
+}
+
+/* The inner login of a recorded ProxyJump child: the user authenticated
+ * on the outer connection; the inner name is the account on the asset. */
+static int auth_jump(struct worker *w, const char *name, const char *method)
+{
+	const struct gh_worker_args *a = w->args;
+	char login[GH_LOGIN_MAX + 1];
+	if (w->authed)
+		return SSH_AUTH_SUCCESS;
+	if (snprintf(login, sizeof login, "%s@%s@%s", a->jump_user, name ? name : "",
+		     a->jump_asset) >= (int)sizeof login)
+		return auth_fail(w, method, "malformed login name");
+	const char *why = auth_prepare(w, login);
+	if (why)
+		return auth_fail(w, method, why);
+	auth_success(w, "proxyjump", NULL);
+	return SSH_AUTH_SUCCESS;
+}
+
+static int cb_auth_jump_none(ssh_session session, const char *user, void *userdata)
+{
+	return auth_jump(userdata, user, "none");
+}
+
+static int cb_auth_jump_password(ssh_session session, const char *user, const char *password,
+				 void *userdata)
+{
+	return auth_jump(userdata, user, "password");
+}
+
+static int cb_auth_jump_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
+			       char signature_state, void *userdata)
+{
+	return auth_jump(userdata, user, "publickey");
 }
 
 /* ---- the user's channel ---------------------------------------------------- */
@@ -668,6 +727,8 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 		return -1;
 	w->width = width;
 	w->height = height;
+	if (w->cmdshell)
+		gh_cmdshell_resize(w->cmdshell, height, width);
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
 		gh_live_resize(w->live, height, width);
@@ -676,6 +737,22 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 		menu_flush(w);
 	}
 	return 0;
+}
+
+/* auth-agent-req: never honoured (no agent channel is ever opened back to
+ * the user); audited. OpenSSH sends it without asking for a reply. */
+static void cb_agent(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct worker *w = userdata;
+	struct gh_audit_who aw = who(w);
+	struct gh_audit_tunnel t = {
+		.method = "agent",
+		.result = "deny",
+		.reason = w->app->cfg.allow_agent_forwarding
+				  ? "agent forwarding is not available on this server"
+				  : "agent forwarding is disabled (allow_agent_forwarding = no)",
+	};
+	gh_audit_tunnel(w->st, &aw, w->login.asset[0] ? w->login.asset : NULL, &t);
 }
 
 static ssh_channel cb_channel_open(ssh_session session, void *userdata)
@@ -697,6 +774,7 @@ static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 	w->ccb.channel_subsystem_request_function = cb_subsystem;
 	w->ccb.channel_env_request_function = cb_env;
 	w->ccb.channel_pty_window_change_function = cb_window;
+	w->ccb.channel_auth_agent_req_function = cb_agent;
 	ssh_callbacks_init(&w->ccb);
 	ssh_set_channel_callbacks(w->ch, &w->ccb);
 	return w->ch;
@@ -722,7 +800,7 @@ static void finish_client(struct worker *w, int exit_status)
 	}
 	int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
 	while (!w->client_closed && ssh_is_connected(w->s) && gh_mono_ms() < end)
-		ssh_event_dopoll(w->ev, 100);
+		poll_once(w, 100);
 }
 
 /* ---- reaching a target ------------------------------------------------------ */
@@ -1058,10 +1136,14 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		ssh_event_dopoll(w->ev, gh_live_busy(w->live) ? LIVE_POLL_MS : POLL_MS);
+		poll_once(w, gh_live_busy(w->live)                              ? LIVE_POLL_MS
+			     : w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30
+									    : POLL_MS);
 		now = gh_mono_ms();
 		if (w->live)
 			live_poll(w);
+		if (w->cmdshell)
+			gh_cmdshell_tick(w->cmdshell, now);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -1112,6 +1194,33 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 static void attach_target(ssh_channel ch, void *userdata)
 {
 	gh_relay_set_target(userdata, ch);
+}
+
+static bool review_poll(void *ud, int ms);
+static void review_say(void *ud, const char *line);
+
+/* The command filter of a shell (src/ssh/cmdshell.h): hooks O (log only
+ * when no filter applies). GH_EINVAL when the filters cannot be loaded. */
+static int shell_filter(struct worker *w, const struct gh_asset *a, const char *account,
+			struct gh_relay_opts *o)
+{
+	struct gh_cmdguard *g = NULL;
+	char err[300];
+	int r = gh_cmdguard_open(w->st, &w->user, a, account, &g, err, sizeof err);
+	if (r < 0) {
+		gh_error("command filters unavailable for %s on %s: %s", w->user.name, a->name, err);
+		return r;
+	}
+	struct gh_cmdshell_ctx c = { .st = w->st,
+				     .who = who(w),
+				     .asset = a->name,
+				     .account = account,
+				     .review_timeout = w->app->cfg.review_timeout,
+				     .wait = { .poll = review_poll, .say = review_say, .ud = w } };
+	r = gh_cmdshell_new(g, &c, w->height, w->width, &w->cmdshell);
+	if (r == 0)
+		gh_cmdshell_hook(w->cmdshell, o);
+	return r;
 }
 
 /* Connect to ASSET as ACCOUNT (policy already allowed it), relay, record,
@@ -1261,6 +1370,12 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 			goto out;
 		}
 	}
+	if (w->req == REQ_SHELL && w->pty && shell_filter(w, a, account, &ro_relay) < 0) {
+		snprintf(err, sizeof err, "command filters unavailable");
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		goto out;
+	}
 	if (gh_relay_new(&ro_relay, &relay) < 0) {
 		snprintf(err, sizeof err, "out of memory");
 		say(w, "%s: %s", a->name, err);
@@ -1269,6 +1384,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	}
 	if (w->live)
 		gh_live_set_relay(w->live, relay);
+	if (w->cmdshell)
+		gh_cmdshell_attach(w->cmdshell, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1309,6 +1426,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	gh_info("session %s ended: %s (%s)", w->sid, res.reason, detail);
 out:
 	gh_relay_free(relay);
+	w->cmdshell = gh_cmdshell_free(w->cmdshell);
 	if (w->fev) {
 		/* files still open if the relay ended early */
 		file_events_flush(w);
@@ -1389,6 +1507,27 @@ static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const s
 	return r;
 }
 
+/* Review waits: keep the user's session served, notice when it goes. */
+static bool review_poll(void *ud, int ms)
+{
+	struct worker *w = ud;
+	ssh_event_dopoll(w->ev, ms);
+	return client_alive(w) && !stop_requested;
+}
+
+static void review_say(void *ud, const char *line)
+{
+	say(ud, "%s", line);
+}
+
+static int exec_filter(struct worker *w, const struct gh_asset *a, const char *account)
+{
+	struct gh_audit_who aw = who(w);
+	struct gh_cmdguard_wait wt = { .poll = review_poll, .say = review_say, .ud = w };
+	return gh_cmdguard_exec(w->st, &aw, &w->user, a, account, w->command,
+				w->app->cfg.review_timeout, &wt);
+}
+
 /* user@account@asset / user@asset: straight to the target. */
 static int run_direct(struct worker *w)
 {
@@ -1448,6 +1587,12 @@ static int run_direct(struct worker *w)
 		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
 		goto out;
 	}
+	/* the command filters (src/ssh/cmdguard.h) */
+	if (w->req == REQ_EXEC && exec_filter(w, &a, account) < 0) {
+		row_close(w, -1, NULL, 0, 0, "command refused");
+		status = GH_CMDGUARD_EXIT_REJECTED;
+		goto out;
+	}
 	/* sftp needs connect only; every file operation is then checked
 	 * against the actions granted on sftp (computed once, here) */
 	if (w->req == REQ_SUBSYSTEM)
@@ -1488,7 +1633,7 @@ static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
 	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
 	while (w->menu_state == GH_MENU_CONTINUE && client_alive(w) && !stop_requested &&
 	       !w->client_eof) {
-		ssh_event_dopoll(w->ev, POLL_MS);
+		poll_once(w, POLL_MS);
 		if (w->live) {
 			live_poll(w);
 			if (gh_live_kill_reason(w->live)) {
@@ -1650,12 +1795,114 @@ static void log_cb(int priority, const char *function, const char *buffer, void 
 		gh_debug("libssh: %s", esc);
 }
 
+/* Forwarding messages (direct-tcpip, tcpip-forward, x11-req): jump.h.
+ * Returns 1 when MSG is not one (the default reply). */
+static int forward_message(struct worker *w, ssh_message msg)
+{
+	if (!w->authed || !w->fwds)
+		return 1;
+	struct gh_jump_ctx c = { .app = w->app,
+				 .st = w->st,
+				 .s = w->s,
+				 .fwds = w->fwds,
+				 .user = &w->user,
+				 .who = who(w),
+				 .args = w->args,
+				 .asset = w->login.asset[0] ? w->login.asset : NULL,
+				 .account = w->login.account[0] ? w->login.account : NULL,
+				 .jump_key = w->jump_key };
+	return gh_jump_message(&c, msg);
+}
+
+static void fwd_ended(void *ud, const struct gh_fwd_end *e)
+{
+	struct worker *w = ud;
+	char host[1024];
+	gh_escape(host, sizeof host, e->host);
+	if (e->kind == GH_FWD_JUMP) {
+		gh_info("jump of %s to %s ended (%s, %llu bytes in, %llu bytes out)", w->user.name,
+			e->asset, e->reason, (unsigned long long)e->bytes_in,
+			(unsigned long long)e->bytes_out);
+		return;
+	}
+	struct gh_audit_who aw = who(w);
+	struct gh_audit_tunnel t = { .method = "direct-tcpip",
+				     .result = "end",
+				     .reason = e->reason,
+				     .host = e->host,
+				     .port = e->port,
+				     .bytes_in = e->bytes_in,
+				     .bytes_out = e->bytes_out,
+				     .duration_ms = e->duration_ms };
+	gh_audit_tunnel(w->st, &aw, e->asset, &t);
+	gh_info("tunnel of %s to %s:%d ended (%s, %llu bytes in, %llu bytes out, %lld ms)",
+		w->user.name, host, e->port, e->reason, (unsigned long long)e->bytes_in,
+		(unsigned long long)e->bytes_out, (long long)e->duration_ms);
+}
+
+/* A jump child was reaped: close the session rows it left open. */
+static void fwd_child(void *ud, pid_t pid, int status)
+{
+	struct worker *w = ud;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	int n = gh_store_session_close_worker(w->st, (int)pid, "jump worker ended abnormally");
+	if (n > 0 || WIFSIGNALED(status))
+		gh_warn("jump worker %d ended abnormally (%d open session%s closed)", (int)pid,
+			n > 0 ? n : 0, n == 1 ? "" : "s");
+}
+
+/* `known-hosts`: the known_hosts lines of the user's assets -> the jump
+ * host key, on stdout. */
+static int run_known_hosts(struct worker *w)
+{
+	char *text = NULL;
+	char *key = NULL;
+	int r = w->jump_key ? gh_ssh_key_public_line(w->jump_key, &key) : GH_ENOENT;
+	if (r == 0)
+		r = gh_known_hosts_text(w->st, key, &w->user, &text);
+	free(key);
+	if (r < 0) {
+		say(w, "known-hosts: %s", r == GH_ENOENT ? "no jump host key" : gh_strerror(r));
+		return 1;
+	}
+	size_t len = strlen(text), off = 0;
+	int64_t end = gh_mono_ms() + 10000;
+	while (off < len && client_alive(w) && gh_mono_ms() < end) {
+		int k = ssh_channel_write(w->ch, text + off, (uint32_t)(len - off));
+		if (k < 0)
+			break;
+		off += (size_t)k;
+		if (off < len)
+			poll_once(w, 50);
+	}
+	free(text);
+	return off == len ? 0 : 1;
+}
+
 static ssh_bind make_bind(const struct gh_worker_args *a)
 {
 	ssh_bind b = ssh_bind_new();
 	int zero = 0;
 	if (!b)
 		return NULL;
+	if (a->jump_user) {
+		/* the bind takes the key */
+		if (!a->jump_key ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, a->jump_key) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE, FRONT_KEX) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, FRONT_CIPHERS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, FRONT_CIPHERS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, FRONT_MACS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, FRONT_MACS) < 0 ||
+		    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519") < 0) {
+			gh_error("cannot configure the jump SSH server: %s", ssh_get_error(b));
+			ssh_bind_free(b);
+			return NULL;
+		}
+		return b;
+	}
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &zero) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->ed25519_path) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, a->rsa_path) < 0 ||
@@ -1691,7 +1938,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->height = 24;
 	snprintf(w->term, sizeof w->term, "xterm");
 	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
-	gh_log_set_tag("worker");
+	gh_log_set_tag(args->jump_user ? "jump" : "worker");
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -1730,12 +1977,27 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		close(args->fd);
 		goto out;
 	}
+	/* the jump host key stays in memory for jumps and known-hosts */
+	if (args->jump_user) {
+		w->jump_key = args->jump_key;
+	} else if (gh_ssh_jump_key_load(app->data_dir, &w->jump_key) == 0) {
+		w->own_jump_key = true;
+	} else {
+		w->jump_key = NULL;
+		gh_warn("cannot load the jump host key: ProxyJump unavailable");
+	}
 	/* the host keys are in the session now: nothing more needs root */
 	if (gh_priv_drop(args->priv) < 0)
 		goto out;
 	w->scb.userdata = w;
-	w->scb.auth_password_function = cb_auth_password;
-	w->scb.auth_pubkey_function = cb_auth_pubkey;
+	if (args->jump_user) {
+		w->scb.auth_none_function = cb_auth_jump_none;
+		w->scb.auth_password_function = cb_auth_jump_password;
+		w->scb.auth_pubkey_function = cb_auth_jump_pubkey;
+	} else {
+		w->scb.auth_password_function = cb_auth_password;
+		w->scb.auth_pubkey_function = cb_auth_pubkey;
+	}
 	w->scb.channel_open_request_session_function = cb_channel_open;
 	ssh_callbacks_init(&w->scb);
 	ssh_set_server_callbacks(w->s, &w->scb);
@@ -1750,12 +2012,16 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->ev = ssh_event_new();
 	if (!w->ev || ssh_event_add_session(w->ev, w->s) != SSH_OK)
 		goto out;
+	struct gh_fwdset_hooks fh = { .on_end = fwd_ended, .on_child = fwd_child, .ud = w };
+	w->fwds = gh_fwdset_new(w->s, w->ev, &fh);
+	if (!w->fwds)
+		goto out;
 
-	/* authentication, then the channel and its request */
-	while (!(w->authed && w->ch && w->req != REQ_NONE)) {
-		if (ssh_event_dopoll(w->ev, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+	/* authentication */
+	while (!w->authed) {
+		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
 			break;
-		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+		if (!ssh_is_connected(w->s) || stop_requested)
 			break;
 		if (w->too_many) {
 			gh_info("too many authentication failures for %s from %s", w->presented,
@@ -1764,29 +2030,54 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 			goto out;
 		}
 	}
-	if (!(w->authed && w->ch && w->req != REQ_NONE))
+	if (!w->authed)
 		goto out;
 	alarm(0);
 	ssh_set_blocking(w->s, 0);
 
-	if (w->login.asset[0]) {
-		status = run_direct(w);
-		if (status < 0)
-			status = 255;
-		finish_client(w, status);
-	} else if (w->req == REQ_SHELL && w->pty) {
-		status = run_menu(w);
-		finish_client(w, status);
-	} else {
-		say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
-		    w->user.name);
-		status = 1;
-		finish_client(w, status);
+	/* a session channel with its request, and/or forwarded channels
+	 * (ssh -J / -W / -N -L open no session channel) */
+	while (!(w->ch && w->req != REQ_NONE)) {
+		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+			break;
+		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+			break;
 	}
+	if (w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested) {
+		if (w->login.asset[0]) {
+			status = run_direct(w);
+			if (status < 0)
+				status = 255;
+			finish_client(w, status);
+		} else if (w->req == REQ_SHELL && w->pty) {
+			status = run_menu(w);
+			finish_client(w, status);
+		} else if (w->req == REQ_EXEC && w->command && !strcmp(w->command, "known-hosts")) {
+			status = run_known_hosts(w);
+			finish_client(w, status);
+		} else {
+			say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
+			    w->user.name);
+			status = 1;
+			finish_client(w, status);
+		}
+	}
+	/* forwarded channels still open outlive the session channel */
+	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)
+		poll_once(w, POLL_MS);
 	status = 0;
 out:
 	if (w->row_open)
 		row_close(w, -1, NULL, 0, 0, "worker ended");
+	if (stop_requested && w->fwds) {
+		/* inner sessions end themselves ("server shutdown"), then the pumps */
+		gh_fwdset_signal(w->fwds, SIGTERM);
+		int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
+		while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && gh_mono_ms() < end)
+			poll_once(w, 100);
+	}
+	w->fwds = gh_fwdset_free(w->fwds, stop_requested ? "server shutdown" : "connection ended",
+				 CLIENT_CLOSE_WAIT_MS);
 	if (w->ch) {
 		ssh_remove_channel_callbacks(w->ch, &w->ccb);
 		ssh_channel_free(w->ch);
@@ -1800,6 +2091,8 @@ out:
 	}
 	ssh_free(w->s);
 	ssh_bind_free(bind);
+	if (w->own_jump_key)
+		ssh_key_free(w->jump_key);
 	auth_reset_user(w);
 	gh_mfa_clear(&w->mfa);
 	for (size_t i = 0; i < w->n_env; i++) {

@@ -5,6 +5,7 @@
 #pragma once
 
 struct gh_app;
+struct ssh_key_struct;
 struct gh_priv;
 
 struct gh_worker_args {
@@ -15,6 +16,16 @@ struct gh_worker_args {
 	const char *ed25519_path, *rsa_path;
 	const struct gh_priv *priv; /* the drop after accept (borrowed; NULL: none) */
 	int suspect;           /* the source has recent failed logins */
+	/* A recorded ProxyJump child (see jump.h): the inner SSH server over
+	 * one end of a socketpair. jump_user non-NULL: serve with jump_key
+	 * only (the parent's copy in memory: the key file is root-only once
+	 * privileges are dropped; the bind takes it) and accept the inner
+	 * login of jump_user (already authenticated outside) without a secret,
+	 * for asset jump_asset. */
+	struct ssh_key_struct *jump_key;
+	const char *jump_user;
+	const char *jump_asset;
+	int jump_depth;        /* 0 at the front door */
 };
 
 /* Status bytes written to status_fd. */

@@ -109,3 +109,66 @@ static const char *bit_name(uint32_t bit, const char *const *names, int count)
 const char *gh_action_name(uint32_t bit) { return bit_name(bit, action_names, 8); }
 const char *gh_protocol_name(uint32_t bit) { return bit_name(bit, proto_names, 10); }
 
+
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+int gh_ports_parse(const char *s, uint16_t **ret, size_t *ret_n)
+{
+	uint16_t v[GH_PORTS_MAX];
+	size_t n = 0;
+	const char *p = s;
+	if (!s || !*s)
+		return GH_EINVAL;
+	for (;;) {
+		long x = 0;
+		size_t digits = 0;
+		while (*p >= '0' && *p <= '9' && digits < 6) {
+			x = x * 10 + (*p - '0');
+			p++;
+			digits++;
+		}
+		if (!digits || x < 1 || x > 65535 || n == GH_PORTS_MAX)
+			return GH_EINVAL;
+		v[n++] = (uint16_t)x;
+		if (*p == '\0')
+			break;
+		if (*p != ',')
+			return GH_EINVAL;
+		p++;
+	}
+	qsort(v, n, sizeof v[0], cmp_u16);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!o || v[o - 1] != v[i])
+			v[o++] = v[i];
+	uint16_t *out = malloc(o * sizeof *out);
+	if (!out)
+		return GH_ENOMEM;
+	memcpy(out, v, o * sizeof *out);
+	*ret = out;
+	*ret_n = o;
+	return 0;
+}
+
+int gh_ports_normalize(const char *s, char **ret)
+{
+	uint16_t *v = NULL;
+	size_t n = 0;
+	int r = gh_ports_parse(s, &v, &n);
+	if (r < 0)
+		return r;
+	char *out = malloc(n * 6 + 1);
+	if (!out) {
+		free(v);
+		return GH_ENOMEM;
+	}
+	size_t pos = 0;
+	for (size_t i = 0; i < n; i++)
+		pos += (size_t)snprintf(out + pos, n * 6 + 1 - pos, "%s%u", i ? "," : "", v[i]);
+	free(v);
+	*ret = out;
+	return 0;
+}

@@ -222,6 +222,7 @@ void gh_perm_free(struct gh_perm *p)
 	for (size_t i = 0; i < p->n_accounts; i++)
 		free(p->accounts[i]);
 	free(p->accounts);
+	free(p->forward_ports);
 	free(p->schedule);
 	memset(p, 0, sizeof *p);
 }
@@ -1043,10 +1044,17 @@ static int decode_perm(const struct gh_db_val *c, int n, void *out)
 	p->valid_until = col_int(&c[5]);
 	p->active = col_int(&c[6]) != 0;
 	p->created_at = col_int(&c[7]);
+	p->forward_ports = n > 8 ? col_str(&c[8]) : NULL;
+	if (p->forward_ports && !*p->forward_ports) {
+		free(p->forward_ports);
+		p->forward_ports = NULL;
+	}
 	return p->name ? 0 : GH_ENOMEM;
 }
 
-#define PERM_COLS "id, name, actions, protocols, valid_from, valid_until, active, created_at"
+#define PERM_COLS                                                                   \
+	"id, name, actions, protocols, valid_from, valid_until, active, created_at, " \
+	"forward_ports"
 
 int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *ret_id)
 {
@@ -1056,9 +1064,10 @@ int gh_store_perm_add(struct gh_store *st, const struct gh_perm *pm, int64_t *re
 		return r;
 	struct gh_db_val p[] = { DB_TEXT(pm->name), DB_INT(pm->actions), DB_INT(pm->protocols),
 				 DB_INT(pm->valid_from), DB_INT(pm->valid_until),
-				 DB_INT(pm->active ? 1 : 0), DB_INT(gh_now()) };
+				 DB_INT(pm->active ? 1 : 0), DB_INT(gh_now()),
+				 DB_TEXT(pm->forward_ports ? pm->forward_ports : "") };
 	r = q(st, "INSERT INTO perms (name, actions, protocols, valid_from, valid_until, active,"
-		  " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		  " created_at, forward_ports) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	      p, NP(p), NULL, NULL, &id, NULL);
 	static const char *const sql[] = {
 		"INSERT INTO perm_users (perm_id, user_id) VALUES (?, ?)",

@@ -49,6 +49,13 @@ enum {
  * or empty word (callers name the bad word themselves). */
 int gh_actions_parse(const char *s, uint32_t *ret);
 int gh_protocols_parse(const char *s, uint32_t *ret);
+/* Parse a port list "5432,80,80" (1..65535, at most GH_PORTS_MAX, no
+ * spaces) into a sorted unique malloc'd array (caller frees *ret).
+ * GH_EINVAL on a bad or empty list. */
+#define GH_PORTS_MAX 64
+int gh_ports_parse(const char *s, uint16_t **ret, size_t *ret_n);
+/* The same, normalised to "80,5432" (caller frees *ret). */
+int gh_ports_normalize(const char *s, char **ret);
 /* Format a mask as "connect,upload" into BUF. */
 char *gh_actions_format(uint32_t mask, char *buf, size_t len);
 char *gh_protocols_format(uint32_t mask, char *buf, size_t len);
@@ -131,6 +138,9 @@ struct gh_perm {
 	int64_t *node_ids; size_t n_nodes;
 	/* named accounts (usernames); none = all accounts */
 	char **accounts; size_t n_accounts;
+	/* ports the forward action is limited to ("22,5432", sorted, unique);
+	 * NULL or "" = any port */
+	char *forward_ports;
 	/* access schedule ("Mon-Fri 09:00-18:00 Europe/Berlin", see
 	 * auth/acl.h); NULL = always */
 	char *schedule;

@@ -40,7 +40,7 @@ static void set_err(char *err, const char *what, const char *detail)
 }
 
 /* Connect a non-blocking socket to HOST:PORT within TIMEOUT seconds. */
-static int tcp_connect(const char *host, int port, int timeout, int *ret_fd, char *err)
+int gh_target_tcp_connect(const char *host, int port, int timeout, int *ret_fd, char *err)
 {
 	struct addrinfo hints, *res = NULL;
 	char portstr[16];
@@ -138,7 +138,7 @@ int gh_target_connect(const struct gh_target_conn *c, ssh_session *ret, char *er
 	long timeout = c->timeout > 0 ? c->timeout : 10;
 
 	err[0] = '\0';
-	r = tcp_connect(c->address, c->port, (int)timeout, &fd, err);
+	r = gh_target_tcp_connect(c->address, c->port, (int)timeout, &fd, err);
 	if (r < 0)
 		return r;
 	s = ssh_new();

@@ -26,6 +26,11 @@ struct gh_target_conn {
 	int timeout;            /* seconds, connect and each blocking step */
 };
 
+/* A plain TCP connection to HOST:PORT (non-blocking socket, CLOEXEC,
+ * TCP_NODELAY) within TIMEOUT seconds: the target side of a TCP tunnel.
+ * On success *ret_fd is the caller's to close. */
+int gh_target_tcp_connect(const char *host, int port, int timeout, int *ret_fd, char *err);
+
 /* On success *ret is a connected session (caller frees with
  * gh_target_free). */
 int gh_target_connect(const struct gh_target_conn *c, ssh_session *ret, char *err);

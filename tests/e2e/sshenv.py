@@ -63,6 +63,25 @@ def _need_root():
             pytest.skip(f"{b} missing")
 
 
+def _add_authorized_key(path, line, keep=64):
+    """Append LINE to an authorized_keys file shared by runs that may overlap
+    on one machine (each run has its own key): keep the newest KEEP lines, so
+    no run removes the key of another that is still going."""
+    import fcntl
+    with open(path + ".lock", "a") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        try:
+            old = [l for l in open(path).read().splitlines() if l.strip()]
+        except FileNotFoundError:
+            old = []
+        lines = [l for l in old if l != line][-(keep - 1):] + [line]
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+
 def _ensure_unix_user(name, password, shell_rc):
     if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
         subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True,
@@ -99,7 +118,8 @@ class Target:
         # sshd reads authorized_keys as the user: keep it in the user's home
         sshdir = os.path.join(os.path.expanduser(f"~{UNIX_OPS}"), ".ssh")
         os.makedirs(sshdir, exist_ok=True)
-        shutil.copy(self.ops_key + ".pub", os.path.join(sshdir, "authorized_keys"))
+        _add_authorized_key(os.path.join(sshdir, "authorized_keys"),
+                            open(self.ops_key + ".pub").read().strip())
         for p in (sshdir, os.path.join(sshdir, "authorized_keys")):
             shutil.chown(p, UNIX_OPS, UNIX_OPS)
         self.host_keys = []

@@ -196,13 +196,13 @@ def test_paste_1mib_through_terminal(ghenv):
     assert len(data) >= 1 << 20
     c = ssh_spawn(g, DIRECT, password=g.alice_pw, timeout=60)
     c.expect(PROMPT_RE)
-    c.sendline("stty -echo; cat > /tmp/gh-paste.txt; stty echo")
+    c.sendline(f"stty -echo; cat > /tmp/gh-paste-{os.getpid()}.txt; stty echo")
     time.sleep(0.5)
     for i in range(0, len(data), 16384):
         c.send(data[i:i + 16384])
     c.sendcontrol("d")
     c.expect(PROMPT_RE)
-    c.sendline("sha256sum < /tmp/gh-paste.txt; rm -f /tmp/gh-paste.txt")
+    c.sendline(f"sha256sum < /tmp/gh-paste-{os.getpid()}.txt; rm -f /tmp/gh-paste-{os.getpid()}.txt")
     c.expect(r"([0-9a-f]{64})")
     assert c.match.group(1) == hashlib.sha256(data.encode()).hexdigest()
     c.expect(PROMPT_RE)

@@ -393,6 +393,67 @@ static void test_protocol_and_action_masks(void **state)
 	gh_policy_free(p);
 }
 
+static void test_forward_ports(void **state)
+{
+	struct gh_perm perms[] = {
+		/* no forward at all; then forward limited to 5432 and 22; then a
+		 * later permission on another asset with any port */
+		PERM(1, "conn", USERS(1), ASSETS(10), .actions = GH_ACT_CONNECT),
+		PERM(2, "db", USERS(1), ASSETS(10), ACCTS((char *)"deploy"),
+		     .actions = GH_ACT_CONNECT | GH_ACT_FORWARD, .forward_ports = (char *)"5432,22"),
+		PERM(3, "any", USERS(1), ASSETS(12), .actions = GH_ACT_FORWARD,
+		     .protocols = GH_PROTO_SSH),
+	};
+	struct gh_policy *p = build(perms, 3);
+	struct gh_decision d;
+
+	/* the account list of "db" does not matter for a tunnel */
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 10, 5432, NOW, &d), 0);
+	assert_true(d.allow);
+	assert_string_equal(d.perm_name, "db");
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 10, 80, NOW, &d), 0);
+	assert_false(d.allow);
+	assert_reason(d, "permission 'db' does not list port 80");
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, 80, NOW, &d), 0);
+	assert_true(d.allow);
+	assert_int_equal(gh_policy_check_forward(p, &USER(2), 12, 80, NOW, &d), 0);
+	assert_false(d.allow);
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, 0, NOW, &d), GH_EINVAL);
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, 65536, NOW, &d), GH_EINVAL);
+	/* ports do not limit anything but forward */
+	assert_true(check(p, USER(1), 10, "deploy", SSH, CONNECT, NOW).allow);
+	gh_policy_free(p);
+
+	/* a bad port list is refused when the policy is built */
+	struct gh_perm bad[] = { PERM(1, "bad", USERS(1), ASSETS(10), .forward_ports = (char *)"80,x") };
+	struct gh_policy *q = NULL;
+	assert_int_equal(gh_policy_build(bad, 1, tree, sizeof tree / sizeof *tree, pair_asset, pair_node,
+					 NPAIRS, &q), GH_EINVAL);
+	assert_null(q);
+}
+
+static void test_ports_parse(void **state)
+{
+	char *s = NULL;
+	uint16_t *v = NULL;
+	size_t n = 0;
+	assert_int_equal(gh_ports_normalize("5432,22,5432,65535,1", &s), 0);
+	assert_string_equal(s, "1,22,5432,65535");
+	free(s);
+	assert_int_equal(gh_ports_parse("80", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0], 80);
+	free(v);
+	static const char *const bad[] = { "", ",", "80,", ",80", "0", "65536", "8o", "80 ,81",
+					   "-1", "1234567", "80,,81" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(gh_ports_parse(bad[i], &v, &n), GH_EINVAL);
+	char many[64 * 6 + 8] = "";
+	for (int i = 1; i <= 65; i++)
+		snprintf(many + strlen(many), sizeof many - strlen(many), "%s%d", i > 1 ? "," : "", i);
+	assert_int_equal(gh_ports_parse(many, &v, &n), GH_EINVAL);
+}
+
 static void test_allowed_assets(void **state)
 {
 	struct gh_perm perms[] = {
@@ -711,6 +772,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_policy_denies),
+		cmocka_unit_test(test_forward_ports),
+		cmocka_unit_test(test_ports_parse),
 		cmocka_unit_test(test_group_membership),
 		cmocka_unit_test(test_node_subtrees),
 		cmocka_unit_test(test_root_node_and_unknown_nodes),

@@ -1,0 +1,381 @@
+/* Forwarding requests: recorded ProxyJump, TCP tunnels, refusals (see jump.h). */
+#include "ssh/jump.h"
+#include "app/app.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "policy/policy.h"
+#include "ssh/fwd.h"
+#include "ssh/hostkey.h"
+#include "ssh/viatarget.h"
+#include "ssh/worker.h"
+#include "store/store.h"
+#include "target/target.h"
+
+#include <libssh/server.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_HOST 255
+
+struct decision {
+	struct gh_asset asset;
+	bool have_asset;
+	bool jump;
+	char reason[300];
+};
+
+/* The asset HOST:PORT names: by name (any case) or address, one whose port
+ * is PORT first. GH_ENOENT when none. */
+static int match_asset(struct gh_store *st, const char *host, int port, struct gh_asset *ret)
+{
+	struct gh_asset *v = NULL;
+	size_t n = 0;
+	int r = gh_store_asset_list(st, &v, &n);
+	if (r < 0)
+		return r;
+	ssize_t best = -1;
+	for (size_t i = 0; i < n; i++) {
+		bool named = !strcasecmp(v[i].name, host) || (v[i].address && !strcmp(v[i].address, host));
+		if (!named)
+			continue;
+		if (v[i].port == port) {
+			best = (ssize_t)i;
+			break;
+		}
+		if (best < 0)
+			best = (ssize_t)i;
+	}
+	if (best < 0) {
+		r = GH_ENOENT;
+	} else {
+		*ret = v[best];
+		memset(&v[best], 0, sizeof v[best]); /* moved out */
+		r = 0;
+	}
+	gh_assets_free(v, n);
+	return r;
+}
+
+struct pctx {
+	struct gh_policy *p;
+	struct gh_subject subj;
+	int64_t *groups;
+};
+
+static int pctx_load(const struct gh_jump_ctx *c, struct pctx *pc)
+{
+	size_t ng = 0;
+	memset(pc, 0, sizeof *pc);
+	int r = gh_store_user_groups(c->st, c->user->id, &pc->groups, &ng);
+	if (r == 0)
+		r = gh_policy_load(c->st, &pc->p);
+	pc->subj.user_id = c->user->id;
+	pc->subj.group_ids = pc->groups;
+	pc->subj.n_groups = ng;
+	return r;
+}
+
+static void pctx_free(struct pctx *pc)
+{
+	gh_policy_free(pc->p);
+	free(pc->groups);
+}
+
+/* May the user log in to asset A with some account (ssh or sftp)? When
+ * not, REASON says why (the policy's explanation for one of its accounts). */
+static bool jump_allowed(const struct gh_jump_ctx *c, struct pctx *pc, const struct gh_asset *a,
+			 char *reason, size_t len)
+{
+	static const uint32_t protos[] = { GH_PROTO_SSH, GH_PROTO_SFTP };
+	int64_t now = gh_now();
+	for (size_t i = 0; i < 2; i++) {
+		bool all = false;
+		char **names = NULL;
+		size_t n = 0;
+		if (gh_policy_allowed_accounts(pc->p, &pc->subj, a->id, protos[i], now, &all, &names,
+					       &n) < 0)
+			continue;
+		gh_policy_names_free(names, n);
+		if (all || n)
+			return true;
+	}
+	struct gh_account *accts = NULL;
+	size_t na = 0;
+	struct gh_decision dec;
+	memset(&dec, 0, sizeof dec);
+	if (gh_store_account_list(c->st, a->id, &accts, &na) == 0 && na > 0 &&
+	    gh_policy_check(pc->p, &pc->subj, a->id, accts[0].username, GH_PROTO_SSH, GH_ACT_CONNECT,
+			    now, &dec) == 0)
+		snprintf(reason, len, "%s", dec.reason);
+	else
+		snprintf(reason, len, "denied: no account of asset %s is permitted", a->name);
+	gh_accounts_free(accts, na);
+	return false;
+}
+
+static void deny_tunnel(const struct gh_jump_ctx *c, const char *method, const char *asset,
+			const char *host, int port, const char *reason)
+{
+	struct gh_audit_tunnel t = { .method = method, .result = "deny", .reason = reason,
+				     .host = host, .port = port };
+	gh_audit_tunnel(c->st, &c->who, asset, &t);
+	char esc[MAX_HOST * 4 + 1];
+	gh_escape(esc, sizeof esc, host ? host : "-");
+	gh_info("%s from %s: %s to %s:%d refused: %s", c->user ? c->user->name : "-", c->who.source,
+		method, esc, port, reason);
+}
+
+/* Fork the child serving the inner SSH server of a jump to asset ASSET on
+ * one end of a socketpair; the other end goes to *RET_FD. */
+static pid_t spawn_inner(const struct gh_jump_ctx *c, const char *asset, int *ret_fd)
+{
+	int fd = -1;
+	pid_t pid = gh_fwd_fork(c->fwds, ssh_get_fd(c->s), c->args->status_fd, &fd);
+	if (pid == 0) {
+		struct gh_worker_args a = *c->args;
+		a.fd = fd;
+		a.status_fd = -1;
+		a.priv = NULL; /* already dropped: only no_new_privs and seccomp again */
+		a.jump_key = c->jump_key;
+		a.jump_user = c->user->name;
+		a.jump_asset = asset;
+		a.jump_depth = c->args->jump_depth + 1;
+		_exit(gh_ssh_worker_run(c->app, &a));
+	}
+	if (pid > 0)
+		*ret_fd = fd;
+	return pid;
+}
+
+static void do_jump(const struct gh_jump_ctx *c, ssh_message msg, const struct gh_asset *a,
+		    const char *host, int port)
+{
+	int fd = -1;
+	if (!c->jump_key) {
+		gh_audit_jump(c->st, &c->who, a->name, false, "no jump host key", host, port);
+		ssh_message_reply_default(msg);
+		return;
+	}
+	if (c->args->jump_depth + 1 > c->app->cfg.max_jump_depth) {
+		gh_audit_jump(c->st, &c->who, a->name, false, "jump chain too deep (max_jump_depth)",
+			      host, port);
+		ssh_message_reply_default(msg);
+		return;
+	}
+	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
+	if (!ch) {
+		gh_warn("cannot accept the jump channel to %s", a->name);
+		return;
+	}
+	pid_t pid = spawn_inner(c, a->name, &fd);
+	if (pid < 0) {
+		gh_error("cannot start the jump to %s", a->name);
+		gh_audit_jump(c->st, &c->who, a->name, false, "internal error", host, port);
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+		return;
+	}
+	gh_audit_jump(c->st, &c->who, a->name, true, "allowed: the account is checked at the inner login",
+		      host, port);
+	gh_info("jump of %s from %s to %s (child %d)", c->user->name, c->who.source, a->name, (int)pid);
+	if (gh_fwd_add(c->fwds, ch, fd, GH_FWD_JUMP, a->name, host, port, pid) < 0)
+		kill(pid, SIGTERM);
+}
+
+static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, struct pctx *pc,
+		      const struct gh_asset *a, const char *host, int port)
+{
+	struct gh_decision dec;
+	char err[GH_TARGET_ERRLEN], reason[GH_TARGET_ERRLEN + 32];
+	int fd = -1;
+	memset(&dec, 0, sizeof dec);
+	if (gh_policy_check_forward(pc->p, &pc->subj, a->id, port, gh_now(), &dec) < 0 ||
+	    !dec.allow) {
+		deny_tunnel(c, "direct-tcpip", a->name, host, port,
+			    dec.reason[0] ? dec.reason : "policy error");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	if (gh_target_tcp_connect(a->address, port, c->app->cfg.target_connect_timeout, &fd, err) < 0) {
+		snprintf(reason, sizeof reason, "connect failed: %s", err);
+		deny_tunnel(c, "direct-tcpip", a->name, host, port, reason);
+		ssh_message_reply_default(msg);
+		return;
+	}
+	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
+	if (!ch) {
+		close(fd);
+		return;
+	}
+	struct gh_audit_tunnel t = { .method = "direct-tcpip", .result = "allow", .reason = dec.reason,
+				     .host = host, .port = port };
+	gh_audit_tunnel(c->st, &c->who, a->name, &t);
+	gh_fwd_add(c->fwds, ch, fd, GH_FWD_TUNNEL, a->name, host, port, 0);
+}
+
+/* HOST:PORT names no asset and the session is on asset C->asset: connect
+ * from there. */
+static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const char *host, int port)
+{
+	struct gh_asset a;
+	struct gh_account acct;
+	struct gh_decision dec;
+	struct pctx pc;
+	bool have_asset = false, have_acct = false;
+	char reason[400];
+	int fd = -1;
+
+	memset(&a, 0, sizeof a);
+	memset(&acct, 0, sizeof acct);
+	memset(&dec, 0, sizeof dec);
+	memset(&pc, 0, sizeof pc);
+	if (!c->account || !*c->account) {
+		deny_tunnel(c, "direct-tcpip", c->asset, host, port,
+			    "no such asset (and the login names no account to connect from)");
+		goto refuse;
+	}
+	if (gh_store_asset_get(c->st, c->asset, &a) < 0) {
+		deny_tunnel(c, "direct-tcpip", c->asset, host, port, "no such asset");
+		goto refuse;
+	}
+	have_asset = true;
+	if (pctx_load(c, &pc) < 0 ||
+	    gh_policy_check_forward(pc.p, &pc.subj, a.id, port, gh_now(), &dec) < 0 || !dec.allow) {
+		deny_tunnel(c, "direct-tcpip", a.name, host, port,
+			    dec.reason[0] ? dec.reason : "policy unavailable");
+		goto refuse;
+	}
+	if (gh_store_account_get(c->st, a.id, c->account, &acct) < 0) {
+		deny_tunnel(c, "direct-tcpip", a.name, host, port, "no such account");
+		goto refuse;
+	}
+	have_acct = true;
+	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
+	if (!ch)
+		goto out;
+	pid_t pid = gh_viatarget_spawn(c->app, &a, &acct, host, port, c->fwds, ssh_get_fd(c->s),
+				       c->args->status_fd, &fd);
+	if (pid < 0) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+		goto out;
+	}
+	snprintf(reason, sizeof reason, "%s; connected from %s", dec.reason, a.name);
+	struct gh_audit_tunnel t = { .method = "direct-tcpip", .result = "allow", .reason = reason,
+				     .host = host, .port = port };
+	gh_audit_tunnel(c->st, &c->who, a.name, &t);
+	gh_fwd_add(c->fwds, ch, fd, GH_FWD_TUNNEL, a.name, host, port, pid);
+	goto out;
+refuse:
+	ssh_message_reply_default(msg);
+out:
+	pctx_free(&pc);
+	if (have_asset)
+		gh_asset_free(&a);
+	if (have_acct)
+		gh_account_free(&acct);
+}
+
+static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
+{
+	const char *host = ssh_message_channel_request_open_destination(msg);
+	int port = ssh_message_channel_request_open_destination_port(msg);
+	struct decision d;
+	struct pctx pc;
+	char esc[MAX_HOST * 4 + 1];
+
+	memset(&d, 0, sizeof d);
+	memset(&pc, 0, sizeof pc);
+	if (!host || !*host || strnlen(host, MAX_HOST + 1) > MAX_HOST || port <= 0 || port > 65535) {
+		deny_tunnel(c, "direct-tcpip", NULL, host && strnlen(host, MAX_HOST + 1) <= MAX_HOST ? host : NULL,
+			    port, "malformed destination");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	if (gh_fwdset_count(c->fwds) >= (size_t)c->app->cfg.max_tunnel_connections) {
+		snprintf(d.reason, sizeof d.reason, "too many tunnel connections (max_tunnel_connections %d)",
+			 c->app->cfg.max_tunnel_connections);
+		deny_tunnel(c, "direct-tcpip", NULL, host, port, d.reason);
+		gh_warn("%s from %s: %s", c->user->name, c->who.source, d.reason);
+		ssh_message_reply_default(msg);
+		return;
+	}
+	int r = match_asset(c->st, host, port, &d.asset);
+	if (r == GH_ENOENT && c->asset) {
+		do_via_target(c, msg, host, port);
+		return;
+	}
+	if (r < 0) {
+		deny_tunnel(c, "direct-tcpip", NULL, host, port,
+			    r == GH_ENOENT ? "no such asset" : "store error");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	d.have_asset = true;
+	d.jump = d.asset.port == port && (d.asset.protocols & GH_PROTO_SSH);
+	if (pctx_load(c, &pc) < 0) {
+		deny_tunnel(c, "direct-tcpip", d.asset.name, host, port, "policy unavailable");
+		ssh_message_reply_default(msg);
+		goto out;
+	}
+	if (d.jump) {
+		if (!jump_allowed(c, &pc, &d.asset, d.reason, sizeof d.reason)) {
+			gh_audit_jump(c->st, &c->who, d.asset.name, false, d.reason, host, port);
+			gh_info("%s from %s: jump to %s refused: %s", c->user->name, c->who.source,
+				gh_escape(esc, sizeof esc, d.asset.name), d.reason);
+			ssh_message_reply_default(msg);
+			goto out;
+		}
+		do_jump(c, msg, &d.asset, host, port);
+	} else {
+		do_tunnel(c, msg, &pc, &d.asset, host, port);
+	}
+out:
+	pctx_free(&pc);
+	if (d.have_asset)
+		gh_asset_free(&d.asset);
+}
+
+static void global_request(const struct gh_jump_ctx *c, ssh_message msg)
+{
+	const char *addr = ssh_message_global_request_address(msg);
+	int port = ssh_message_global_request_port(msg);
+	const char *reason = c->app->cfg.allow_remote_forward
+				     ? "remote forwarding is not available on this server"
+				     : "remote forwarding is disabled (allow_remote_forward = no)";
+	if (ssh_message_subtype(msg) == SSH_GLOBAL_REQUEST_TCPIP_FORWARD)
+		deny_tunnel(c, "tcpip-forward", NULL,
+			    addr && strnlen(addr, MAX_HOST + 1) <= MAX_HOST ? addr : NULL, port, reason);
+	ssh_message_reply_default(msg);
+}
+
+int gh_jump_message(const struct gh_jump_ctx *c, ssh_message msg)
+{
+	int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
+	if (!c->user)
+		return 1;
+	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP) {
+		direct_tcpip(c, msg);
+		return 0;
+	}
+	if (type == SSH_REQUEST_GLOBAL && (sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD ||
+					   sub == SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD)) {
+		global_request(c, msg);
+		return 0;
+	}
+	if (type == SSH_REQUEST_CHANNEL && sub == SSH_CHANNEL_REQUEST_X11) {
+		deny_tunnel(c, "x11", NULL, NULL, 0,
+			    c->app->cfg.allow_x11_forwarding
+				    ? "X11 forwarding is not available on this server"
+				    : "X11 forwarding is disabled (allow_x11_forwarding = no)");
+		ssh_message_reply_default(msg);
+		return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,146 @@
+/* Forwards opened from the target (see viatarget.h). */
+#include "ssh/viatarget.h"
+#include "app/app.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "ssh/fwd.h"
+#include "store/store.h"
+#include "target/target.h"
+#include "vault/vault.h"
+
+#include <errno.h>
+#include <libssh/libssh.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PUMP_BUF (64 * 1024)
+#define POLL_MS 500
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		p += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+/* socketpair end FD <-> channel CH of target session TS, until both
+ * directions are done or either side fails. */
+static void pump(int fd, ssh_session ts, ssh_channel ch)
+{
+	static char buf[PUMP_BUF];
+	bool fd_eof = false, ch_eof = false;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = fd_eof ? 0 : POLLIN },
+				       { .fd = ssh_get_fd(ts), .events = POLLIN } };
+		if (poll(p, 2, POLL_MS) < 0 && errno != EINTR)
+			return;
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(fd, buf, sizeof buf);
+			if (n > 0) {
+				if (ssh_channel_write(ch, buf, (uint32_t)n) != (int)n)
+					return;
+			} else if (n == 0 || errno != EINTR) {
+				fd_eof = true;
+				ssh_channel_send_eof(ch);
+			}
+		}
+		int n;
+		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof buf, 0)) > 0)
+			if (!write_all(fd, buf, (size_t)n))
+				return;
+		if (n == SSH_ERROR || !ssh_is_connected(ts) || ssh_channel_is_closed(ch))
+			return;
+		if (!ch_eof && ssh_channel_is_eof(ch)) {
+			ch_eof = true;
+			shutdown(fd, SHUT_WR);
+		}
+		if (ch_eof && fd_eof)
+			return;
+	}
+}
+
+static int child(struct gh_app *app, const struct gh_asset *a, const struct gh_account *acct,
+		 const char *host, int port, int fd)
+{
+	ssh_session ts = NULL;
+	ssh_channel ch = NULL;
+	char err[GH_TARGET_ERRLEN], ad[160];
+	char *hk = NULL, *fp = NULL, *secret = NULL;
+	size_t secret_len = 0;
+	int rc = 1;
+
+	struct gh_target_conn c = { .address = a->address,
+				    .port = a->port,
+				    .username = acct->username,
+				    .pinned_host_key = a->host_key,
+				    .timeout = app->cfg.target_connect_timeout };
+	if (gh_target_connect(&c, &ts, err) < 0) {
+		gh_info("forward from %s: %s", a->name, err);
+		goto out;
+	}
+	if (gh_target_host_key(ts, &hk, &fp) < 0 || !a->host_key || !*a->host_key ||
+	    !gh_target_host_key_equal(a->host_key, hk)) {
+		gh_warn("forward from %s refused: its host key is %s", a->name,
+			a->host_key && *a->host_key ? "changed" : "not pinned yet (log in once)");
+		goto out;
+	}
+	gh_vault_ad_account(ad, sizeof ad, a->id, acct->username);
+	if (gh_vault_unseal(app->vault, acct->sealed, acct->sealed_len, ad, &secret, &secret_len) < 0) {
+		gh_error("cannot unseal the secret of %s@%s", acct->username, a->name);
+		goto out;
+	}
+	int r = gh_target_auth(ts, acct->secret_kind, secret, err);
+	gh_secret_free(secret);
+	if (r < 0) {
+		gh_info("forward from %s: %s", a->name, err);
+		goto out;
+	}
+	ch = ssh_channel_new(ts);
+	if (!ch || ssh_channel_open_forward(ch, host, port, "127.0.0.1", 0) != SSH_OK) {
+		char esc[1024];
+		gh_info("forward from %s to %s:%d refused by the target", a->name,
+			gh_escape(esc, sizeof esc, host), port);
+		goto out;
+	}
+	rc = 0;
+	pump(fd, ts, ch);
+	ssh_channel_close(ch);
+out:
+	if (ch)
+		ssh_channel_free(ch);
+	gh_target_free(ts);
+	free(hk);
+	free(fp);
+	close(fd);
+	return rc;
+}
+
+pid_t gh_viatarget_spawn(struct gh_app *app, const struct gh_asset *a, const struct gh_account *acct,
+			 const char *host, int port, struct gh_fwdset *fwds, int parent_fd,
+			 int status_fd, int *ret_fd)
+{
+	int fd = -1;
+	pid_t pid = gh_fwd_fork(fwds, parent_fd, status_fd, &fd);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		alarm(0);
+		gh_log_set_tag("forward");
+		_exit(child(app, a, acct, host, port, fd));
+	}
+	if (pid > 0)
+		*ret_fd = fd;
+	return pid;
+}
