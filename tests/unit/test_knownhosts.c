@@ -16,23 +16,6 @@
 
 #define KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJumpHostKeyForTests"
 
-static char dir[64], dbpath[128];
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof dir, "/tmp/ghkhXXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(dbpath, sizeof dbpath, "%s/gh.db", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 static int64_t asset(struct gh_store *st, const char *name, const char *addr, int port,
 		     uint32_t protocols)
 {
@@ -48,7 +31,7 @@ static void test_lines(void **state)
 	struct gh_store *st = NULL;
 	int64_t uid = 0, bob = 0;
 	char *text = NULL;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	assert_int_equal(gh_store_open_sqlite(":memory:", 5000, &st), 0);
 	assert_int_equal(gh_store_user_add(st, "alice", GH_ROLE_USER, NULL, &uid), 0);
 	assert_int_equal(gh_store_user_add(st, "bob", GH_ROLE_USER, NULL, &bob), 0);
 	int64_t web = asset(st, "web01", "10.0.0.5", 22, GH_PROTO_SSH);
@@ -86,7 +69,7 @@ static void test_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+		cmocka_unit_test(test_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
