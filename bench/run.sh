@@ -7,14 +7,15 @@
 #   SFTP_BENCH_ARGS   sftp_bench.py    (sftp upload/download, ProxyJump)
 #   CONC_BENCH_ARGS   concurrency.py   (N concurrent sessions: memory, latency)
 #   SOAK_BENCH_ARGS   soak.py          (open/close loop: leaks)
-#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak
+#   HOSTILE_BENCH_ARGS hostile_bench.py (failed-login flood: legitimate login time)
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -52,5 +53,10 @@ fi
 if want soak; then
 	echo "== soak"
 	"$PY" "$HERE/soak.py" --gatehouse "$BUILD_DIR/gatehouse" ${SOAK_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want hostile; then
+	echo "== hostile (failed-login flood)"
+	"$PY" "$HERE/hostile_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${HOSTILE_BENCH_ARGS:-} || STATUS=1
 fi
 exit $STATUS

@@ -7,6 +7,7 @@ runs one session after another through one `gatehouse serve`, rotating through
   shell   ssh -tt ... with "exit" typed          (recorded pty shell)
   sftp    sftp -b - with "pwd"                   (sftp relay, file audit)
   denied  a login to an asset that does not exist (refused after auth)
+  vanish  a pty shell whose client is killed (SIGKILL) once the shell is up
 After a warm-up it notes the master's RSS, PSS and open fds; at the end, once
 the clients are gone, the same again, the workers still alive (leaked: the
 master's children after a bounded wait) and the session rows still open
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import time
 
-KINDS = ("exec", "shell", "sftp", "denied")
+KINDS = ("exec", "shell", "sftp", "denied", "vanish")
 
 
 def log(msg):
@@ -84,8 +85,34 @@ def wait_workers_gone(pid, timeout):
     return left
 
 
+def run_vanishing(argv, timeout=30):
+    """A client that is killed once its session printed something (or after
+    TIMEOUT): the user's side vanishes without closing. Returns -9 then."""
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        os.set_blocking(p.stdout.fileno(), False)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                if os.read(p.stdout.fileno(), 4096):
+                    break
+            except BlockingIOError:
+                pass
+            time.sleep(0.02)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        rc = p.wait(timeout=10)
+        p.stdin.close()
+        p.stdout.close()
+    return rc
+
+
 def run_client(argv, data, timeout=60):
-    """One client run; True when it ended as its kind expects (see soak())."""
+    """One client run; its exit status, or None when it timed out."""
+    if data is None:
+        return run_vanishing(argv)
     try:
         p = subprocess.run(argv, input=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=timeout, start_new_session=True)
@@ -96,14 +123,20 @@ def run_client(argv, data, timeout=60):
 
 def soak(client, master_pid, db_path, sessions, max_seconds, parallel=4, warmup=8,
          settle=20):
-    """CLIENT(kind) -> (argv, stdin bytes). Runs WARMUP sessions, then up to
+    """CLIENT(kind) -> (argv, stdin bytes, or None for a client killed once
+    its session prints something). Runs WARMUP sessions, then up to
     SESSIONS more (at most MAX_SECONDS), PARALLEL at once, rotating through
     KINDS. Returns a dict of the figures."""
     def one(i):
         kind = KINDS[i % len(KINDS)]
         argv, data = client(kind)
         rc = run_client(argv, data)
-        ok = (rc is not None and rc != 0) if kind == "denied" else rc == 0
+        if kind == "denied":
+            ok = rc is not None and rc != 0
+        elif kind == "vanish":
+            ok = rc == -signal.SIGKILL
+        else:
+            ok = rc == 0
         return kind, ok
 
     for i in range(warmup):
@@ -198,6 +231,8 @@ def main():
                 return ["ssh"] + base + ["-tt", "gatehouse"], b"exit\r"
             if kind == "sftp":
                 return ["sftp"] + base + ["-b", "-", "gatehouse"], b"pwd\n"
+            if kind == "vanish":
+                return ["ssh"] + base + ["-tt", "gatehouse"], None
             return (["ssh"] + base + ["-o", f"User=alice@{sb.BENCH_USER}@nosuch", "gatehouse",
                                       "true"], b"")
 

@@ -34,6 +34,7 @@ struct conn {
 	char *out;               /* queued output: OUT_OFF.. OUT_LEN */
 	size_t out_off, out_len, out_cap, out_max;
 	bool in_event;
+	bool joined;             /* was a joiner: its end is marked in the recording */
 	const char *why;         /* why it is dropped, for the log */
 };
 
@@ -267,6 +268,7 @@ static void serve_request(struct gh_live *l, struct conn *c)
 		}
 	}
 	c->state = join ? C_JOIN : C_WATCH;
+	c->joined = join;
 	gh_info("session %s: %s %s", l->sid, name, join ? "joined (read-write)" : "is watching");
 	if (join) {
 		snprintf(l->notice, sizeof l->notice, "[gatehouse: %s joined the session]", name);
@@ -332,8 +334,10 @@ static int accept_one(struct gh_live *l)
 	socklen_t len = sizeof cr;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
 	    (cr.uid != 0 && cr.uid != getuid())) {
+		static const char no[] = "error not permitted (root or the server's user only)\n";
 		gh_warn("session %s: live request from uid %d refused", l->sid,
 			len == sizeof cr ? (int)cr.uid : -1);
+		(void)!send(fd, no, sizeof no - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(fd);
 		return 0;
 	}
@@ -361,6 +365,11 @@ static int accept_one(struct gh_live *l)
 static void conn_end(struct gh_live *l, size_t i)
 {
 	struct conn *c = l->c[i];
+	if (c->joined && l->o.rec) {
+		char m[NAME_MAX_ + 16];
+		snprintf(m, sizeof m, "join-end %s", c->name);
+		(void)gh_rec_marker(l->o.rec, wall_ms(), m);
+	}
 	if (c->state == C_DEAD && c->why && strcmp(c->why, "detached") != 0 &&
 	    strcmp(c->why, "done") != 0)
 		gh_warn("session %s: live client %s dropped: %s", l->sid, c->name[0] ? c->name : "-",

@@ -73,25 +73,34 @@ int gh_screen_new(int rows, int cols, struct gh_screen **ret)
 	}
 	s->rows = clamp(rows, 1, MAX_ROWS);
 	s->cols = clamp(cols, 1, MAX_COLS);
+	*ret = s;
+	return 0;
+}
+
+/* The emulator is made when output first has to be emulated (a watcher,
+ * a resize, or PENDING full): most sessions are never watched, and the
+ * screen buffers (two, with the alternate screen) are the bulk of a
+ * session's memory. */
+static int ensure_vt(struct gh_screen *s)
+{
+	if (s->vt)
+		return 0;
 	s->vt = vterm_new(s->rows, s->cols);
-	if (!s->vt) {
-		free(s->pend);
-		free(s);
+	if (!s->vt)
 		return GH_ENOMEM;
-	}
 	vterm_set_utf8(s->vt, 1);
 	vterm_output_set_callback(s->vt, discard_output, NULL);
 	s->scr = vterm_obtain_screen(s->vt);
 	vterm_screen_enable_altscreen(s->scr, 1);
 	vterm_screen_reset(s->scr, 1);
-	*ret = s;
 	return 0;
 }
 
 struct gh_screen *gh_screen_free(struct gh_screen *s)
 {
 	if (s) {
-		vterm_free(s->vt);
+		if (s->vt)
+			vterm_free(s->vt);
 		free(s->pend);
 		free(s);
 	}
@@ -150,10 +159,16 @@ static void feed_sgr(struct gh_screen *s, const unsigned char *p, size_t n)
  * would scroll off entirely, so only its SGR sequences are fed. Exact unless a scroll region
  * keeps lines from scrolling; otherwise what a watcher sees is what the
  * user's terminal shows. */
-static void settle(struct gh_screen *s)
+static int settle(struct gh_screen *s)
 {
 	const unsigned char *p = s->pend;
 	size_t n = s->plen, need = 2 * (size_t)s->rows + 2, cnt = 0, cut = 0, pos = 0, i = n;
+	if (n == 0)
+		return 0;
+	if (ensure_vt(s) < 0) {
+		s->plen = 0; /* no emulator: the output cannot be shown, only dropped */
+		return GH_ENOMEM;
+	}
 	/* the kept part must start a line with a known column: a CR followed
 	 * by NEED newlines; the cut is the start of that CR's line */
 	for (; i > 0 && cnt < need; i--)
@@ -188,6 +203,7 @@ static void settle(struct gh_screen *s)
 	if (n > pos)
 		vterm_input_write(s->vt, (const char *)p + pos, n - pos);
 	s->plen = 0;
+	return 0;
 }
 
 void gh_screen_feed(struct gh_screen *s, const void *data, size_t len)
@@ -211,7 +227,8 @@ void gh_screen_resize(struct gh_screen *s, int rows, int cols)
 	settle(s);
 	s->rows = clamp(rows, 1, MAX_ROWS);
 	s->cols = clamp(cols, 1, MAX_COLS);
-	vterm_set_size(s->vt, s->rows, s->cols);
+	if (s->vt)
+		vterm_set_size(s->vt, s->rows, s->cols);
 }
 
 static void put_color(struct out *o, const VTermColor *c, bool fg)
@@ -305,7 +322,11 @@ int gh_screen_render(struct gh_screen *s, char **ret, size_t *ret_len)
 	VTermScreenCell cell, prev;
 	VTermPos pos;
 
-	settle(s);
+	int e = settle(s);
+	if (e == 0)
+		e = ensure_vt(s);
+	if (e < 0)
+		return e;
 	puts_(&o, "\x1b[0m\x1b[H\x1b[2J");
 	for (pos.row = 0; pos.row < s->rows; pos.row++) {
 		/* the last cell worth drawing: trailing blanks are left out */

@@ -64,6 +64,7 @@ struct gh_rec {
 	int bg_err;              /* the writer's sticky error, seen by the caller */
 	char *api_line;          /* the caller's line buffer (LINE_CAP) */
 	int64_t bg_last_tick;    /* caller side: last tick queued */
+	int64_t bg_last_line;    /* caller side: clock of the last line queued */
 	unsigned char *zout; /* ZOUT_CAP */
 };
 
@@ -709,8 +710,10 @@ static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *data, s
 
 static int emit_line(struct gh_rec *r, int64_t now_ms, const char *line, size_t len, size_t raw)
 {
-	if (r->bg)
+	if (r->bg) {
+		r->bg_last_line = now_ms;
 		return cmd_push(r, CMD_LINE, now_ms, line, len, raw);
+	}
 	r->member_raw += raw;
 	return put_line(r, now_ms, line, len);
 }
@@ -798,6 +801,11 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
 		return rec_tick_sync(r, now_ms);
 	if (now_ms >= r->bg_last_tick && now_ms - r->bg_last_tick < BG_TICK_EVERY_MS)
 		return 0;
+	/* Idle: a member is due member_ms after its first line, every queued
+	 * line is older than bg_last_line, and a tick at least member_ms after
+	 * that is already queued: nothing can be due, the writer sleeps on. */
+	if (now_ms >= r->bg_last_tick && r->bg_last_tick - r->bg_last_line >= r->member_ms)
+		return caller_err(r);
 	r->bg_last_tick = now_ms;
 	return cmd_push(r, CMD_TICK, now_ms, NULL, 0, 0);
 }

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -176,6 +177,17 @@ static void refused_summary(struct master *m)
 	m->refused_since = now;
 }
 
+/* A client whose network path vanishes (no FIN, no RST) is found dead by
+ * TCP keepalives after about two minutes, and its worker ends. */
+static void set_keepalive(int fd)
+{
+	int one = 1, idle = 60, intvl = 15, cnt = 4;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
 static void accept_one(struct master *m, int lfd)
 {
 	struct sockaddr_storage ss;
@@ -189,6 +201,7 @@ static void accept_one(struct master *m, int lfd)
 			gh_warn("accept: %s", strerror(errno));
 		return;
 	}
+	set_keepalive(fd);
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
@@ -246,6 +259,10 @@ static void accept_one(struct master *m, int lfd)
 		return;
 	}
 	if (pid == 0) {
+		/* the worker relays whole SSH packets: send each at once (a small
+		 * sftp status reply or keystroke echo must not wait for an ACK) */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		/* the worker: drop everything of the master's */
 		close_listeners(m);
 		close(sig_pipe[0]);

@@ -226,3 +226,20 @@ def test_client_vanishes_without_closing(ghenv_drop):
     # the target's shell was ended too (no process left behind on the target)
     p = ssh_run(g, DIRECT, "echo next", password=g.alice_pw)
     assert p.returncode == 0 and p.stdout == "next\n"
+
+
+def test_client_connections_have_keepalives(ghenv_drop):
+    """A client whose network path vanishes (no FIN, no RST) is found by TCP
+    keepalives (60 s idle, then 4 probes 15 s apart): the server side of
+    every client connection has the keepalive timer armed."""
+    g = ghenv_drop
+    c = start_session(g, "KEEPALIVE")
+    try:
+        out = subprocess.run(["ss", "-tnoH", "state", "established", f"( sport = :{g.port} )"],
+                             capture_output=True, text=True, timeout=10).stdout
+        assert out.strip(), "no established connection seen"
+        assert all("timer:(keepalive" in ln for ln in out.splitlines() if ln.strip()), out
+    finally:
+        c.sendline("exit")
+        c.expect(pexpect.EOF, timeout=20)
+        c.close()

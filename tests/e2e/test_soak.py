@@ -18,21 +18,25 @@ def test_soak_no_leaks(gatehouse, target, keygen):
     key, pub = keygen("bob_key")
     g.add_user("bob", key_pub=pub)
     g.add_asset("web01")
-    g.add_account("web01", UNIX_OPS, key_file=target.ops_key)
+    # the password account: its password is fixed, so other test runs on this
+    # machine do not change it under us (the key account's authorized_keys they do)
+    g.add_account("web01", UNIX_DEPLOY)
     g.cli("perm", "add", "p-bob", "--user", "bob", "--asset", "web01", "--actions", "all",
           "--protocols", "all")
 
     def client(kind):
         if kind == "exec":
-            return ssh_args(g, f"bob@{UNIX_OPS}@web01", "true", key=key), b""
+            return ssh_args(g, f"bob@{UNIX_DEPLOY}@web01", "true", key=key), b""
         if kind == "shell":
-            return ssh_args(g, f"bob@{UNIX_OPS}@web01", key=key, tty=True), b"exit\r"
+            return ssh_args(g, f"bob@{UNIX_DEPLOY}@web01", key=key, tty=True), b"exit\r"
         if kind == "sftp":
-            a = ssh_args(g, f"bob@{UNIX_OPS}@web01", key=key)
+            a = ssh_args(g, f"bob@{UNIX_DEPLOY}@web01", key=key)
             # the same options, as sftp takes them: -P PORT, -b - before the destination
             opts = [x for x in a[1:-1] if x not in ("-p", str(g.port))]
             return ["sftp", "-P", str(g.port), *opts, "-b", "-", a[-1]], b"pwd\n"
-        return ssh_args(g, f"bob@{UNIX_OPS}@nosuch", "true", key=key), b""
+        if kind == "vanish":
+            return ssh_args(g, f"bob@{UNIX_DEPLOY}@web01", key=key, tty=True), None
+        return ssh_args(g, f"bob@{UNIX_DEPLOY}@nosuch", "true", key=key), b""
 
     r = soak.soak(client, g.proc.pid, os.path.join(g.data, "gatehouse.db"), SESSIONS,
                   max_seconds=240, parallel=3)
@@ -42,4 +46,4 @@ def test_soak_no_leaks(gatehouse, target, keygen):
     assert r["end"]["fds"] == r["start"]["fds"], summary
     assert r["leaked_workers"] == 0, summary
     assert r["open_session_rows"] == 0, summary
-    assert len(g.sessions()) >= r["sessions"] * 3 // 4 - 5, summary
+    assert len(g.sessions()) >= r["sessions"] * 4 // 5 - 5, summary

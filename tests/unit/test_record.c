@@ -435,6 +435,52 @@ static void test_cut_file_reads_up_to_last_member(void **state)
 	free(d);
 }
 
+/* Output recorded by the writer thread of R shows up in a copy of PATH
+ * within a bounded wait (the writer runs on its own). */
+static bool bg_shows(const char *path, const char *cut, const char *want, size_t n)
+{
+	for (int i = 0; i < 500; i++) {
+		char *got = NULL;
+		size_t got_len = 0;
+		copy_prefix(path, cut, (size_t)file_size(path));
+		bool ok = gh_rec_read_output(cut, &got, &got_len) == 0 && got_len == n &&
+			  memcmp(got, want, n) == 0;
+		free(got);
+		if (ok)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* With a writer thread, an idle session's ticks stop waking it once every
+ * member is finished, and start again with the next output: members are
+ * still finished on time. */
+static void test_bg_idle_ticks(void **state)
+{
+	char *d = tmpdir_new(), path[512], cut[512];
+	snprintf(path, sizeof path, "%s/s.cast.gz", d);
+	snprintf(cut, sizeof cut, "%s/cut.cast.gz", d);
+	int64_t t0 = 1700000000000;
+	struct gh_rec *r = NULL;
+	struct gh_rec_opts o = { .width = 80, .height = 24, .start_ms = t0, .member_ms = 1000,
+				 .background = true };
+	assert_int_equal(gh_rec_open(path, &o, &r), 0);
+	assert_int_equal(gh_rec_output(r, t0 + 100, "hello", 5), 0);
+	assert_int_equal(gh_rec_tick(r, t0 + 600), 0);
+	assert_int_equal(gh_rec_tick(r, t0 + 1100), 0); /* due: finishes the member */
+	assert_true(bg_shows(path, cut, "hello", 5));
+	for (int64_t t = 1200; t < 5000; t += 100) /* idle */
+		assert_int_equal(gh_rec_tick(r, t0 + t), 0);
+	assert_int_equal(gh_rec_output(r, t0 + 6000, " world", 6), 0);
+	assert_int_equal(gh_rec_tick(r, t0 + 6500), 0);
+	assert_int_equal(gh_rec_tick(r, t0 + 7000), 0); /* due again */
+	assert_true(bg_shows(path, cut, "hello world", 11));
+	assert_int_equal(gh_rec_close(r), 0);
+	rm_rf(d);
+	free(d);
+}
+
 /* Nothing of an open member is readable; the member becomes readable once
  * gh_rec_tick finds it due (member_ms after its first event). */
 static void test_tick_finishes_member_on_time(void **state)
@@ -783,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_large_chunk_and_hostile_bytes),
 		cmocka_unit_test(test_cut_file_reads_up_to_last_member),
 		cmocka_unit_test(test_tick_finishes_member_on_time),
+		cmocka_unit_test(test_bg_idle_ticks),
 		cmocka_unit_test(test_background_writer_same_file),
 		cmocka_unit_test(test_compression_tiers_round_trip),
 		cmocka_unit_test(test_replay_speed0_exact),
