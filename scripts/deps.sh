@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config meson ninja-build
-libssh-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libpcre2-dev
+libssh-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libpcre2-dev
 libvterm-dev liboath-dev libqrencode-dev zlib1g-dev libjansson-dev
 libcmocka-dev openssh-server openssh-client clang libclang-rt-14-dev
 python3-pytest python3-pexpect python3-paramiko asciinema procps iproute2 hyperfine
