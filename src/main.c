@@ -26,6 +26,9 @@ static const char usage[] =
 	"  replay    play a session recording in the terminal\n"
 	"  known-hosts  known_hosts lines for ssh -J (the jump host key)\n"
 	"  config    check or show the configuration\n"
+	"  cmdgroup  command groups (commands or regexes)\n"
+	"  cmdfilter command filters: reject, review, warn or accept command groups\n"
+	"  request   commands held for review: list, approve, deny\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -44,6 +47,8 @@ static const struct {
 	{ "config", gh_cmd_config },   { "audit", gh_cmd_audit },     { "recordings", gh_cmd_recordings },
 	{ "known-hosts", gh_cmd_known_hosts },
 	{ "loginacl", gh_cmd_loginacl },
+	{ "config", gh_cmd_config },
+	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

@@ -165,3 +165,24 @@ int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const ch
 {
 	return add(st, who, kind, asset, account, method, result, reason, detail);
 }
+
+int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		     const char *account, const char *method, const char *result,
+		     const char *rule, const char *cmd, const char *group)
+{
+	char *c = escape_dup(cmd ? cmd : "");
+	char *g = group ? escape_dup(group) : NULL;
+	char *detail = NULL;
+	int r = GH_ENOMEM;
+	if (c && (!group || g) &&
+	    asprintf(&detail, "cmd=\"%s\"%s%s", c, g ? " group=" : "", g ? g : "") >= 0)
+		r = add(st, who, "command", asset, account, method, result, rule, detail);
+	else
+		detail = NULL;
+	if (r == GH_ENOMEM)
+		gh_error("cannot record command event: %s", gh_strerror(r));
+	free(c);
+	free(g);
+	free(detail);
+	return r;
+}

@@ -108,3 +108,12 @@ int gh_audit_retention(struct gh_store *st, const struct gh_audit_who *who,
 int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
 		   const char *asset, const char *account, const char *method, const char *result,
 		   const char *reason, const char *detail);
+
+/* kind "command": one command line checked by the command filter.
+ * METHOD "exec" | "interactive"; RESULT the verdict "accept" | "reject" |
+ * "warn" | "review-approved" | "review-denied" | "review-timeout"; RULE the
+ * deciding filter's name (NULL when none matched); DETAIL
+ * `cmd="..."` (escaped) and ` group=NAME` when a group matched. */
+int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		     const char *account, const char *method, const char *result,
+		     const char *rule, const char *cmd, const char *group);

@@ -68,6 +68,9 @@ int gh_cmd_perm_set(struct gh_cli *cli, int argc, char **argv);
  * 0 or GH_EXIT_USAGE (message printed). */
 int gh_cli_parse_mfa(const struct gh_cli *cli, const char *s, int *ret);
 int gh_cli_check_schedule(const struct gh_cli *cli, const char *spec);
+int gh_cmd_cmdgroup(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_cmdfilter(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
  * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
  * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */

@@ -69,6 +69,7 @@ static const struct opt options[] = {
 	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
 	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
 	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
+	{ "review_timeout", T_INT, O(review_timeout), "300", 1, 86400, NULL },
 };
 #undef O
 

@@ -50,6 +50,7 @@ struct gh_config {
 	int recording_retention_days; /* 0 = keep forever */
 	char *worker_user;        /* workers drop to this user when root; "" = no drop */
 	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
+	int review_timeout;       /* seconds a command held for review waits for a decision */
 };
 
 enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };

@@ -151,6 +151,8 @@ static int target_data(ssh_session session, ssh_channel channel, void *data, uin
 		rec_note(r, gh_rec_output(r->o.rec, wall_ms(), data, n));
 	if (n > 0 && r->o.output_tap)
 		r->o.output_tap(r->o.tap_ud, data, n);
+	if (n > 0 && r->o.input.output)
+		r->o.input.output(r->o.input.ud, data, n);
 	if (n < len)
 		r->target_held = true;
 	return (int)n;
@@ -263,11 +265,38 @@ struct gh_relay *gh_relay_free(struct gh_relay *r)
 
 /* ---- user side hooks --------------------------------------------------- */
 
+/* User bytes for the target: through the input hook when there is one. */
+static size_t up_room_bytes(const struct gh_relay *r)
+{
+	return r->o.input.take ? r->o.input.room(r->o.input.ud) : rb_room(&r->up);
+}
+
+static size_t up_put(struct gh_relay *r, const void *data, size_t len)
+{
+	if (!r->o.input.take)
+		return rb_put(&r->up, data, len);
+	size_t room = up_room_bytes(r);
+	return r->o.input.take(r->o.input.ud, data, len < room ? len : room);
+}
+
+size_t gh_relay_send_target(struct gh_relay *r, const void *data, size_t len)
+{
+	return rb_put(&r->up, data, len);
+}
+
+size_t gh_relay_send_client(struct gh_relay *r, const void *data, size_t len)
+{
+	size_t n = rb_put(&r->down, data, len);
+	if (n > 0 && r->o.rec)
+		rec_note(r, gh_rec_output(r->o.rec, wall_ms(), data, n));
+	return n;
+}
+
 int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len)
 {
 	if (r->eof_to_target || r->closed_target) /* nowhere to go: drop */
 		return (int)len;
-	size_t n = r->sftp ? sftp_take(r, false, data, len) : rb_put(&r->up, data, len);
+	size_t n = r->sftp ? sftp_take(r, false, data, len) : up_put(r, data, len);
 	if (n > 0 && r->o.rec && r->o.record_input)
 		rec_note(r, gh_rec_input(r->o.rec, wall_ms(), data, n));
 	if (n < len)
@@ -383,7 +412,7 @@ static void flush_down(struct gh_relay *r)
 
 static bool up_room(const struct gh_relay *r)
 {
-	return r->sftp ? !sftp_full(r, false) : rb_room(&r->up) > 0;
+	return r->sftp ? !sftp_full(r, false) : up_room_bytes(r) > 0;
 }
 
 static bool down_room(const struct gh_relay *r)
@@ -404,19 +433,23 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 		return;
 	r->in_pull = true;
 	for (;;) {
-		if (rb_room(b) == 0) {
+		bool hook = !from_target && b == &r->up && r->o.input.take;
+		size_t room = hook ? up_room_bytes(r) : rb_room(b);
+		if (room == 0) {
 			*held = true;
 			break;
 		}
-		size_t want = rb_room(b) < sizeof tmp ? rb_room(b) : sizeof tmp;
+		size_t want = room < sizeof tmp ? room : sizeof tmp;
 		int n = ssh_channel_read_nonblocking(ch, tmp, (uint32_t)want, is_stderr);
 		if (n <= 0)
 			break;
-		size_t put = rb_put(b, tmp, (size_t)n);
+		size_t put = hook ? up_put(r, tmp, (size_t)n) : rb_put(b, tmp, (size_t)n);
 		if (from_target && r->o.output_tap)
 			r->o.output_tap(r->o.tap_ud, tmp, put);
 		if (from_target && r->o.rec)
 			rec_note(r, gh_rec_output(r->o.rec, wall_ms(), tmp, put));
+		if (from_target && put > 0 && r->o.input.output)
+			r->o.input.output(r->o.input.ud, tmp, put);
 		else if (!from_target && r->o.rec && r->o.record_input)
 			rec_note(r, gh_rec_input(r->o.rec, wall_ms(), tmp, put));
 		if (put < (size_t)n) {

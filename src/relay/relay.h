@@ -56,6 +56,17 @@ struct gh_relay_opts {
 	 * NULL: none. */
 	void (*output_tap)(void *ud, const void *data, size_t len);
 	void *tap_ud;
+	/* Input interception (the interactive command filter): when
+	 * input.take is set, the user's bytes go to it instead of the target
+	 * buffer (at most input.room() at a time); it passes on what may go
+	 * with gh_relay_send_target. input.output sees the target's output as
+	 * it arrives. Called inside libssh callbacks: must not block. */
+	struct {
+		size_t (*take)(void *ud, const void *data, size_t len);
+		size_t (*room)(void *ud);
+		void (*output)(void *ud, const void *data, size_t len);
+		void *ud;
+	} input;
 };
 
 struct gh_relay_result {
@@ -86,6 +97,10 @@ void gh_relay_client_window(struct gh_relay *r, int width, int height);
  * when record_input. Returns the bytes taken (less than LEN when the input
  * buffer is full, 0 once the target's input is closed or in sftp mode). */
 size_t gh_relay_inject_input(struct gh_relay *r, const void *data, size_t len);
+/* For an input hook: queue bytes for the target (returns how many fit) /
+ * a message for the user (recorded as output like the target's). */
+size_t gh_relay_send_target(struct gh_relay *r, const void *data, size_t len);
+size_t gh_relay_send_client(struct gh_relay *r, const void *data, size_t len);
 
 /* Move data after a poll. NOW_MS: monotonic milliseconds. Returns true
  * when the relay is finished (see gh_relay_get_result). */

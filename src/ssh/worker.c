@@ -11,6 +11,8 @@
 #include "relay/relay.h"
 #include "sftp/sftp.h"
 #include "ssh/authgate.h"
+#include "ssh/cmdguard.h"
+#include "ssh/cmdshell.h"
 #include "ssh/execclass.h"
 #include "ssh/fwd.h"
 #include "ssh/hostkey.h"
@@ -148,6 +150,8 @@ struct worker {
 	struct gh_fwdset *fwds;
 	ssh_key jump_key;        /* the jump host key in memory (NULL: none) */
 	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
+	/* the command filter of an interactive shell (NULL: none applies) */
+	struct gh_cmdshell *cmdshell;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -723,6 +727,8 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 		return -1;
 	w->width = width;
 	w->height = height;
+	if (w->cmdshell)
+		gh_cmdshell_resize(w->cmdshell, height, width);
 	if (w->relay) {
 		gh_relay_client_window(w->relay, width, height);
 		gh_live_resize(w->live, height, width);
@@ -1130,10 +1136,14 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		poll_once(w, gh_live_busy(w->live) ? LIVE_POLL_MS : POLL_MS);
+		poll_once(w, gh_live_busy(w->live)                              ? LIVE_POLL_MS
+			     : w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30
+									    : POLL_MS);
 		now = gh_mono_ms();
 		if (w->live)
 			live_poll(w);
+		if (w->cmdshell)
+			gh_cmdshell_tick(w->cmdshell, now);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -1184,6 +1194,33 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 static void attach_target(ssh_channel ch, void *userdata)
 {
 	gh_relay_set_target(userdata, ch);
+}
+
+static bool review_poll(void *ud, int ms);
+static void review_say(void *ud, const char *line);
+
+/* The command filter of a shell (src/ssh/cmdshell.h): hooks O (log only
+ * when no filter applies). GH_EINVAL when the filters cannot be loaded. */
+static int shell_filter(struct worker *w, const struct gh_asset *a, const char *account,
+			struct gh_relay_opts *o)
+{
+	struct gh_cmdguard *g = NULL;
+	char err[300];
+	int r = gh_cmdguard_open(w->st, &w->user, a, account, &g, err, sizeof err);
+	if (r < 0) {
+		gh_error("command filters unavailable for %s on %s: %s", w->user.name, a->name, err);
+		return r;
+	}
+	struct gh_cmdshell_ctx c = { .st = w->st,
+				     .who = who(w),
+				     .asset = a->name,
+				     .account = account,
+				     .review_timeout = w->app->cfg.review_timeout,
+				     .wait = { .poll = review_poll, .say = review_say, .ud = w } };
+	r = gh_cmdshell_new(g, &c, w->height, w->width, &w->cmdshell);
+	if (r == 0)
+		gh_cmdshell_hook(w->cmdshell, o);
+	return r;
 }
 
 /* Connect to ASSET as ACCOUNT (policy already allowed it), relay, record,
@@ -1333,6 +1370,12 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 			goto out;
 		}
 	}
+	if (w->req == REQ_SHELL && w->pty && shell_filter(w, a, account, &ro_relay) < 0) {
+		snprintf(err, sizeof err, "command filters unavailable");
+		say(w, "%s: %s", a->name, err);
+		close_reason = err;
+		goto out;
+	}
 	if (gh_relay_new(&ro_relay, &relay) < 0) {
 		snprintf(err, sizeof err, "out of memory");
 		say(w, "%s: %s", a->name, err);
@@ -1341,6 +1384,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	}
 	if (w->live)
 		gh_live_set_relay(w->live, relay);
+	if (w->cmdshell)
+		gh_cmdshell_attach(w->cmdshell, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1381,6 +1426,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	gh_info("session %s ended: %s (%s)", w->sid, res.reason, detail);
 out:
 	gh_relay_free(relay);
+	w->cmdshell = gh_cmdshell_free(w->cmdshell);
 	if (w->fev) {
 		/* files still open if the relay ended early */
 		file_events_flush(w);
@@ -1461,6 +1507,27 @@ static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const s
 	return r;
 }
 
+/* Review waits: keep the user's session served, notice when it goes. */
+static bool review_poll(void *ud, int ms)
+{
+	struct worker *w = ud;
+	ssh_event_dopoll(w->ev, ms);
+	return client_alive(w) && !stop_requested;
+}
+
+static void review_say(void *ud, const char *line)
+{
+	say(ud, "%s", line);
+}
+
+static int exec_filter(struct worker *w, const struct gh_asset *a, const char *account)
+{
+	struct gh_audit_who aw = who(w);
+	struct gh_cmdguard_wait wt = { .poll = review_poll, .say = review_say, .ud = w };
+	return gh_cmdguard_exec(w->st, &aw, &w->user, a, account, w->command,
+				w->app->cfg.review_timeout, &wt);
+}
+
 /* user@account@asset / user@asset: straight to the target. */
 static int run_direct(struct worker *w)
 {
@@ -1518,6 +1585,12 @@ static int run_direct(struct worker *w)
 	/* scp, rsync and git execs also need their upload or download */
 	if (exec_authorize(w, &pc, &a, account, &ec) < 0) {
 		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+		goto out;
+	}
+	/* the command filters (src/ssh/cmdguard.h) */
+	if (w->req == REQ_EXEC && exec_filter(w, &a, account) < 0) {
+		row_close(w, -1, NULL, 0, 0, "command refused");
+		status = GH_CMDGUARD_EXIT_REJECTED;
 		goto out;
 	}
 	/* sftp needs connect only; every file operation is then checked

@@ -43,3 +43,4 @@ struct gh_db_driver {
 };
 
 extern const struct gh_db_driver gh_db_sqlite;
+

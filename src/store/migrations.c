@@ -69,6 +69,27 @@ static const char *const migrations[] = {
 	"  source TEXT, session_id TEXT, asset_name TEXT, account TEXT, method TEXT, result TEXT,"
 	"  reason TEXT, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE INDEX events_kind ON events(kind, id);",
+	/* 2: command groups, command filters and command reviews */
+	"CREATE TABLE cmd_groups ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, ignore_case INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE cmd_group_entries ("
+	"  group_id INTEGER NOT NULL REFERENCES cmd_groups(id) ON DELETE CASCADE,"
+	"  pos INTEGER NOT NULL, is_regex INTEGER NOT NULL, pattern TEXT NOT NULL,"
+	"  PRIMARY KEY (group_id, pos));"
+	"CREATE TABLE cmd_filters ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, priority INTEGER NOT NULL,"
+	"  action TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE cmd_filter_refs ("
+	"  filter_id INTEGER NOT NULL REFERENCES cmd_filters(id) ON DELETE CASCADE,"
+	"  kind INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (filter_id, kind, value));"
+	"CREATE INDEX cmd_filter_refs_value ON cmd_filter_refs(kind, value);"
+	"CREATE TABLE cmd_reviews ("
+	"  id INTEGER PRIMARY KEY, session_id TEXT, user_name TEXT NOT NULL, asset_name TEXT,"
+	"  account TEXT, command TEXT NOT NULL, filter_name TEXT, state TEXT NOT NULL,"
+	"  decided_by TEXT, created_at INTEGER NOT NULL, decided_at INTEGER NOT NULL DEFAULT 0,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX cmd_reviews_state ON cmd_reviews(state, id);",
 	/* 3: login ACLs, permission schedules, per-user MFA (TOTP) */
 	"CREATE TABLE login_acls ("
 	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, action INTEGER NOT NULL,"

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "store/migrations.h"
 
 static char dir[64], dbpath[128];
 

@@ -1,0 +1,244 @@
+/* Command guard (cmdguard.h). */
+#include "ssh/cmdguard.h"
+#include "audit/audit.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "filter/rules.h"
+#include "store/cmdstore.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gh_cmdguard {
+	struct gh_cmdgroup_row *groups;
+	size_t n_groups;
+	struct gh_cmdfilter_row *filters;
+	size_t n_filters;
+	struct gh_cmdrules *rules;
+	struct gh_cmdfilter_set *set;
+};
+
+struct gh_cmdguard *gh_cmdguard_free(struct gh_cmdguard *g)
+{
+	if (!g)
+		return NULL;
+	gh_cmdfilter_set_free(g->set);
+	gh_cmdrules_free(g->rules);
+	gh_cmdfilter_rows_free(g->filters, g->n_filters);
+	gh_cmdgroup_rows_free(g->groups, g->n_groups);
+	free(g);
+	return NULL;
+}
+
+/* The names of the groups user ID belongs to (*ret: array of borrowed
+ * pointers into *ret_groups). */
+static int user_group_names(struct gh_store *st, int64_t uid, struct gh_group **ret_groups,
+			    size_t *ret_ng, const char ***ret, size_t *ret_n)
+{
+	int64_t *ids = NULL;
+	size_t nids = 0, n = 0;
+	int r = gh_store_user_groups(st, uid, &ids, &nids);
+	if (r == 0 && nids)
+		r = gh_store_group_list(st, ret_groups, ret_ng);
+	if (r < 0) {
+		free(ids);
+		return r;
+	}
+	const char **v = calloc(nids + 1, sizeof *v);
+	if (!v) {
+		free(ids);
+		return GH_ENOMEM;
+	}
+	for (size_t i = 0; i < nids; i++)
+		for (size_t k = 0; k < *ret_ng; k++)
+			if ((*ret_groups)[k].id == ids[i])
+				v[n++] = (*ret_groups)[k].name;
+	free(ids);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int gh_cmdguard_open(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
+		     const char *account, struct gh_cmdguard **ret, char *err, size_t errlen)
+{
+	struct gh_cmdguard *g = calloc(1, sizeof *g);
+	struct gh_group *ug = NULL;
+	size_t n_ug = 0, n_names = 0, n_set = 0;
+	const char **names = NULL;
+	int r;
+
+	*ret = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (!g)
+		return GH_ENOMEM;
+	r = gh_store_cmdfilter_list(st, &g->filters, &g->n_filters);
+	if (r == 0 && g->n_filters == 0)
+		goto out; /* the common case: no filters at all */
+	if (r == 0)
+		r = gh_store_cmdgroup_list(st, &g->groups, &g->n_groups);
+	if (r == 0)
+		r = user_group_names(st, u->id, &ug, &n_ug, &names, &n_names);
+	if (r == 0)
+		r = gh_cmdrules_new(g->groups, g->n_groups, g->filters, g->n_filters, &g->rules, err,
+				    errlen);
+	if (r == 0) {
+		struct gh_cmdsubject s = { .user = u->name,
+					   .groups = names,
+					   .n_groups = n_names,
+					   .asset = a->name,
+					   .nodes = (const char *const *)a->nodes,
+					   .n_nodes = a->n_nodes,
+					   .account = account };
+		r = gh_cmdrules_resolve(g->rules, &s, &g->set, &n_set);
+	}
+	if (r == 0 && n_set > 0) {
+		*ret = g;
+		g = NULL;
+	}
+out:
+	if (r < 0 && err && errlen && !err[0])
+		snprintf(err, errlen, "%s", gh_strerror(r));
+	free(names);
+	gh_groups_free(ug, n_ug);
+	gh_cmdguard_free(g);
+	return r;
+}
+
+int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
+		      struct gh_filter_result *res)
+{
+	return gh_cmdfilter_check(g->set, line, len, res, NULL);
+}
+
+const char *gh_cmdguard_reason(const struct gh_filter_result *res, char *buf, size_t len)
+{
+	const char *what = res->action == GH_FILTER_REJECT   ? "rejected"
+			   : res->action == GH_FILTER_REVIEW ? "held for review"
+			   : res->action == GH_FILTER_WARN   ? "flagged"
+							     : "accepted";
+	if (res->filter_name)
+		snprintf(buf, len, "command %s by command filter %s", what, res->filter_name);
+	else if (res->unanalysable)
+		snprintf(buf, len, "command %s: it cannot be analysed", what);
+	else
+		snprintf(buf, len, "command %s", what);
+	return buf;
+}
+
+int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		       const char *account, const char *command, const char *filter,
+		       int timeout_s, const struct gh_cmdguard_wait *wt, const char **ret_result)
+{
+	struct gh_review rv = { .session_id = (char *)who->session_id,
+				.user_name = (char *)who->user,
+				.asset_name = (char *)asset,
+				.account = (char *)account,
+				.command = (char *)command,
+				.filter_name = (char *)filter };
+	int64_t id = 0;
+	char line[160];
+	int r;
+
+	*ret_result = "review-timeout";
+	rv.created_at = gh_now();
+	rv.expires_at = rv.created_at + timeout_s;
+	r = gh_store_review_add(st, &rv, &id);
+	if (r < 0) {
+		gh_error("cannot file a review request: %s (%s)", gh_strerror(r), gh_store_errmsg(st));
+		*ret_result = "review-denied";
+		return r;
+	}
+	gh_info("command of %s held for review: request %lld", who->user, (long long)id);
+	snprintf(line, sizeof line,
+		 "command held for review (filter %s): request %lld, waiting up to %d s for approval",
+		 filter ? filter : "-", (long long)id, timeout_s);
+	wt->say(wt->ud, line);
+	int64_t end = gh_mono_ms() + (int64_t)timeout_s * 1000;
+	bool gone = false;
+	for (;;) {
+		struct gh_review cur = { 0 };
+		r = gh_store_review_get(st, id, &cur);
+		if (r == 0 && !strcmp(cur.state, "approved"))
+			*ret_result = "review-approved";
+		else if (r == 0 && !strcmp(cur.state, "denied"))
+			*ret_result = "review-denied";
+		bool decided = r == 0 && strcmp(cur.state, "pending");
+		gh_review_free(&cur);
+		if (decided)
+			break;
+		if (gone || gh_mono_ms() >= end) {
+			/* withdraw it; an approver may have been quicker */
+			r = gh_store_review_decide(st, id, "expired", NULL);
+			if (r == GH_EBUSY)
+				continue;
+			*ret_result = "review-timeout";
+			break;
+		}
+		if (!wt->poll(wt->ud, 500))
+			gone = true;
+	}
+	return 0;
+}
+
+int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const struct gh_user *u,
+		     const struct gh_asset *a, const char *account, const char *command,
+		     int timeout_s, const struct gh_cmdguard_wait *wt)
+{
+	struct gh_cmdguard *g = NULL;
+	struct gh_filter_result res;
+	char err[300], line[400];
+	const char *result = "accept";
+	int r = gh_cmdguard_open(st, u, a, account, &g, err, sizeof err);
+	if (r < 0) {
+		gh_error("command filters unavailable for %s on %s: %s", u->name, a->name, err);
+		wt->say(wt->ud, "command refused: the command filters cannot be loaded");
+		gh_audit_command(st, who, a->name, account, "exec", "reject", NULL, command, NULL);
+		return GH_EPERM;
+	}
+	memset(&res, 0, sizeof res);
+	res.action = GH_FILTER_NONE;
+	if (g && (r = gh_cmdguard_check(g, command, strlen(command), &res)) < 0) {
+		res.action = GH_FILTER_REJECT; /* out of memory: fail closed */
+		res.filter_name = NULL;
+		res.group_name = NULL;
+	}
+	switch (res.action) {
+	case GH_FILTER_REJECT:
+		result = "reject";
+		break;
+	case GH_FILTER_WARN:
+		result = "warn";
+		break;
+	case GH_FILTER_REVIEW:
+		gh_cmdguard_review(st, who, a->name, account, command, res.filter_name, timeout_s, wt,
+				   &result);
+		break;
+	default:
+		break;
+	}
+	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
+		     !strcmp(result, "review-approved");
+	gh_audit_command(st, who, a->name, account, "exec", result, res.filter_name, command,
+			 res.group_name);
+	if (!allow) {
+		if (!strcmp(result, "review-denied"))
+			snprintf(line, sizeof line, "command denied by the reviewer (filter %s)",
+				 res.filter_name ? res.filter_name : "-");
+		else if (!strcmp(result, "review-timeout"))
+			snprintf(line, sizeof line, "command refused: no review decision in time");
+		else
+			gh_cmdguard_reason(&res, line, sizeof line);
+		wt->say(wt->ud, line);
+		gh_info("%s: exec on %s@%s %s", u->name, account, a->name, line);
+	} else if (!strcmp(result, "warn")) {
+		gh_warn("%s: exec on %s@%s flagged by command filter %s", u->name, account, a->name,
+			res.filter_name ? res.filter_name : "-");
+	}
+	gh_cmdguard_free(g);
+	return allow ? 0 : GH_EPERM;
+}

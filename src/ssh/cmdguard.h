@@ -1,0 +1,62 @@
+/* Command guard: the command filters of one session (user, asset,
+ * account) loaded from the store, the decision for a command line, its
+ * "command" audit event, and the wait for a review decision.
+ * Used by the worker for exec requests (cmdguard_exec) and by the
+ * interactive filter (src/filter/interactive.h) for shells. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter/filter.h"
+
+struct gh_store;
+struct gh_user;
+struct gh_asset;
+struct gh_audit_who;
+struct gh_cmdguard;
+
+/* Exit status of an exec refused by a command filter (as a shell's "found
+ * but cannot execute"). */
+#define GH_CMDGUARD_EXIT_REJECTED 126
+
+/* Load the filters applying to U on ASSET as ACCOUNT. *RET is NULL when no
+ * filter applies (nothing to check). GH_EINVAL when the stored rules do not
+ * compile (message in ERR): callers refuse then (fail closed). */
+int gh_cmdguard_open(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
+		     const char *account, struct gh_cmdguard **ret, char *err, size_t errlen);
+struct gh_cmdguard *gh_cmdguard_free(struct gh_cmdguard *g);
+
+/* Decide LINE (LEN bytes): see gh_cmdfilter_check. Names in RES are
+ * borrowed from G. */
+int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
+		      struct gh_filter_result *res);
+
+/* The user-facing text of a verdict, e.g. "rejected by command filter
+ * no-danger" into BUF. */
+const char *gh_cmdguard_reason(const struct gh_filter_result *res, char *buf, size_t len);
+
+/* Review: file a request and wait for its decision. */
+struct gh_cmdguard_wait {
+	/* Poll the user's session for up to MS milliseconds; false when the
+	 * user has gone (the review is then withdrawn as "expired"). */
+	bool (*poll)(void *ud, int ms);
+	/* One line to the user (e.g. "waiting for approval: request 7"). */
+	void (*say)(void *ud, const char *line);
+	void *ud;
+};
+
+/* Outcome of a review: "review-approved" | "review-denied" | "review-timeout". */
+int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		       const char *account, const char *command, const char *filter,
+		       int timeout_s, const struct gh_cmdguard_wait *wt, const char **ret_result);
+
+/* The whole check of an exec request COMMAND by U on ASSET as ACCOUNT: load
+ * the filters, decide, hold for review when asked (TIMEOUT_S), tell the
+ * user one line when refused or flagged (WT->say), and write the "command"
+ * event (method "exec"). Returns 0 when the command may run, GH_EPERM when
+ * refused (rejected, denied, timed out, unanalysable under a reject
+ * filter, or the filters could not be loaded). */
+int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const struct gh_user *u,
+		     const struct gh_asset *a, const char *account, const char *command,
+		     int timeout_s, const struct gh_cmdguard_wait *wt);

@@ -1,0 +1,34 @@
+/* Command filtering of an interactive shell: the glue between the relay's
+ * input hook, the interactive filter (src/filter/interactive.h) and the
+ * command guard (cmdguard.h). Every checked line is a "command" event with
+ * method "interactive"; the alternate-screen pause and resumption too
+ * (result "paused"/"resumed", reason "alternate screen"). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "relay/relay.h"
+#include "ssh/cmdguard.h"
+
+struct gh_cmdshell;
+
+struct gh_cmdshell_ctx {
+	struct gh_store *st;
+	struct gh_audit_who who;  /* strings borrowed for the shell's life */
+	const char *asset, *account;
+	int review_timeout;
+	struct gh_cmdguard_wait wait; /* for reviews (decisions run in tick) */
+};
+
+/* G is taken over (freed with the shell). G NULL (no filter applies):
+ * log only, every line an "accept" event, Enter never held. */
+int gh_cmdshell_new(struct gh_cmdguard *g, const struct gh_cmdshell_ctx *ctx, int rows, int cols,
+		    struct gh_cmdshell **ret);
+struct gh_cmdshell *gh_cmdshell_free(struct gh_cmdshell *sh);
+/* Fill O's input hook; then, once the relay exists, attach it. */
+void gh_cmdshell_hook(struct gh_cmdshell *sh, struct gh_relay_opts *o);
+void gh_cmdshell_attach(struct gh_cmdshell *sh, struct gh_relay *r);
+void gh_cmdshell_tick(struct gh_cmdshell *sh, int64_t now_ms);
+bool gh_cmdshell_busy(const struct gh_cmdshell *sh);
+void gh_cmdshell_resize(struct gh_cmdshell *sh, int rows, int cols);

@@ -1,0 +1,244 @@
+"""Command filters in interactive shells end to end (pexpect): the line is
+read off the terminal screen at Enter, a rejected one is cancelled and
+never runs, pastes are checked line by line, full-screen programs pause the
+filter (and the audit log says so). Real OpenSSH client -> gatehouse serve
+-> real sshd with bash."""
+import os
+import shutil
+import uuid
+
+import pytest
+
+from sshenv import *  # noqa: F401,F403 (fixtures)
+from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_spawn, wait_for
+
+DIRECT = f"alice@{UNIX_DEPLOY}@web01"
+REJECTED = "rejected by command filter no-danger"
+
+
+@pytest.fixture
+def victim():
+    """A file the target account could delete: /tmp/ghcf-*/x (its directory
+    owned by the account, so `rm` would succeed if it ran)."""
+    d = f"/tmp/ghcf-{uuid.uuid4().hex[:12]}"
+    os.mkdir(d)
+    shutil.chown(d, UNIX_DEPLOY, UNIX_DEPLOY)
+    path = os.path.join(d, "x")
+    with open(path, "w") as f:
+        f.write("keep\n")
+    shutil.chown(path, UNIX_DEPLOY, UNIX_DEPLOY)
+    yield path
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def danger(ghenv):
+    g = ghenv
+    g.cli("cmdgroup", "add", "danger", "rm")
+    g.cli("cmdfilter", "add", "no-danger", "--cmdgroup", "danger", "--action", "reject")
+    return g
+
+
+def shell(g):
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw, timeout=30)
+    c.expect(PROMPT_RE)
+    return c
+
+
+def bye(c):
+    c.sendline("exit")
+    c.expect(pexpect_eof())
+    c.close()
+
+
+def pexpect_eof():
+    import pexpect
+    return pexpect.EOF
+
+
+def commands(g):
+    return [(e["method"], e["result"], e["reason"], e["detail"]) for e in g.events("command")]
+
+
+def test_interactive_reject_rm(danger, victim):
+    g = danger
+    c = shell(g)
+    c.sendline(f"rm -rf {victim}")
+    c.expect(REJECTED)
+    c.expect(PROMPT_RE)
+    c.sendline(f"cat {victim}")  # the session goes on; the file is there
+    c.expect("keep")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim)
+    ev = commands(g)
+    assert ("interactive", "reject", "no-danger", f'cmd="rm -rf {victim}" group=danger') in ev
+    assert ("interactive", "accept", None, f'cmd="cat {victim}"') in ev
+    # the message is in the recording too (what the user saw)
+    assert wait_for(lambda: any(s["ended_at"] for s in g.sessions()), timeout=15)
+
+
+def test_interactive_separator_and_substitution(danger, victim):
+    g = danger
+    c = shell(g)
+    for line in (f"ls /tmp >/dev/null;rm -f {victim}", f"$(echo rm) -f {victim}",
+                 f"bash -c 'rm -f {victim}'",
+                 f"echo cm0gLWYg | base64 -d | sh -s {victim}"):
+        c.sendline(line)
+        c.expect(REJECTED if "$(" not in line and "| sh" not in line
+                 else "rejected: it cannot be analysed|rejected by command filter")
+        c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim)
+    results = [e[1] for e in commands(g)]
+    assert results.count("reject") == 4
+
+
+def test_interactive_paste_line_by_line(danger, victim):
+    g = danger
+    c = shell(g)
+    c.send(f"echo one-$((0+1))\nrm -f {victim}\necho two-$((1+1))\n")
+    c.expect("one-1")
+    c.expect(REJECTED)
+    c.expect("the rest of the input was discarded")
+    c.expect(PROMPT_RE)
+    c.sendline("echo three-$((1+2))")
+    c.expect("three-3")
+    c.expect(PROMPT_RE)
+    seen = c.before
+    bye(c)
+    assert os.path.exists(victim)
+    assert "two-2" not in seen
+    ev = commands(g)
+    assert [(e[1], e[3]) for e in ev] == [
+        ("accept", 'cmd="echo one-$((0+1))"'), ("reject", f'cmd="rm -f {victim}" group=danger'),
+        ("accept", 'cmd="echo three-$((1+2))"'), ("accept", 'cmd="exit"')]
+
+
+def test_interactive_ctrl_c_after_whitelisted(ghenv, victim):
+    g = ghenv
+    g.cli("cmdgroup", "add", "ro", "ls", "echo", "cat")
+    g.cli("cmdgroup", "add", "danger", "rm")
+    g.cli("cmdfilter", "add", "ro", "--cmdgroup", "ro", "--action", "accept", "--priority", "1")
+    g.cli("cmdfilter", "add", "no-danger", "--cmdgroup", "danger", "--action", "reject")
+    c = shell(g)
+    c.send("ls")            # a whitelisted command, typed but not run
+    c.send("\x03")          # cancelled: the next line is judged on its own
+    c.expect(PROMPT_RE)
+    c.sendline(f"rm -f {victim}")
+    c.expect(REJECTED)
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim)
+
+
+def test_interactive_warn_flagged(ghenv):
+    g = ghenv
+    g.cli("cmdgroup", "add", "sys", "uname")
+    g.cli("cmdfilter", "add", "watch-sys", "--cmdgroup", "sys", "--action", "warn")
+    c = shell(g)
+    c.sendline("uname -s")
+    c.expect("Linux")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert ("interactive", "warn", "watch-sys", 'cmd="uname -s" group=sys') in commands(g)
+    assert wait_for(lambda: "flagged by command filter watch-sys" in g.read_log(), timeout=10)
+
+
+def test_interactive_vim_shell_escape_not_caught(danger, victim):
+    """Full-screen programs pause the filter: vim's :!rm runs (bypass), and
+    the pause is in the audit log."""
+    g = danger
+    c = shell(g)
+    c.sendline("vim -u NONE -N")
+    c.expect(r"\x1b\[\?1049h|VIM")
+    wait_for(lambda: any(e[1] == "paused" for e in commands(g)), timeout=10)
+    c.send(f":!rm -f {victim}\r")
+    c.expect("Press ENTER|continue")
+    c.send("\r")
+    c.send(":q!\r")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert not os.path.exists(victim)
+    ev = commands(g)
+    assert ("interactive", "paused", "alternate screen", 'cmd=""') in ev
+    assert ("interactive", "resumed", "alternate screen", 'cmd=""') in ev
+
+
+def test_interactive_script_file_not_caught(danger, victim, tmp_path):
+    g = danger
+    script = f"{os.path.dirname(victim)}/s.sh"
+    with open(script, "w") as f:
+        f.write(f"rm -f {victim}\n")
+    os.chmod(script, 0o755)
+    c = shell(g)
+    c.sendline(f"sh {script}")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert not os.path.exists(victim)
+    assert ("interactive", "accept", None, f'cmd="sh {script}"') in commands(g)
+
+
+def _pending(g):
+    import json
+    found = {}
+
+    def check():
+        p = g.cli("request", "list", "--json", check=None)
+        v = json.loads(p.stdout) if p.returncode == 0 else []
+        if v:
+            found.update(v[0])
+        return bool(v)
+
+    assert wait_for(check, timeout=30)
+    return found
+
+
+@pytest.mark.parametrize("decision", ["approve", "deny"])
+def test_interactive_review(ghenv, victim, decision):
+    g = ghenv
+    g.cli("cmdgroup", "add", "hold", "rm")
+    g.cli("cmdfilter", "add", "hold-rm", "--cmdgroup", "hold", "--action", "review")
+    c = shell(g)
+    c.sendline(f"rm -f {victim}")
+    c.expect(r"held for review \(filter hold-rm\): request (\d+)")
+    req = _pending(g)
+    assert req["command"] == f"rm -f {victim}" and str(req["id"]) == c.match.group(1)
+    assert os.path.exists(victim)
+    g.cli("request", decision, str(req["id"]))  # a second CLI process decides
+    if decision == "deny":
+        c.expect("denied by the reviewer")
+    c.expect(PROMPT_RE)
+    c.sendline("echo after-$((2+3))")
+    c.expect("after-5")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim) == (decision == "deny")
+    want = "review-approved" if decision == "approve" else "review-denied"
+    assert ("interactive", want, "hold-rm", f'cmd="rm -f {victim}" group=hold') in commands(g)
+
+
+def test_interactive_unechoed_input_not_logged(danger):
+    """Input the terminal does not echo (a password prompt) is checked from
+    the keystrokes but its text never reaches the audit log."""
+    g = danger
+    c = shell(g)
+    c.sendline("read -s v; echo got-${#v}")
+    c.sendline("Top-Secret-9f2")
+    c.expect("got-14")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert "Top-Secret" not in repr(g.events())
+
+
+def test_interactive_logged_without_filters(ghenv):
+    """No filter applies: every line is still in the command log (read at
+    Enter, nothing held)."""
+    g = ghenv
+    c = shell(g)
+    c.sendline("echo logged-$((4+4))")
+    c.expect("logged-8")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert commands(g) == [("interactive", "accept", None, 'cmd="echo logged-$((4+4))"'),
+                           ("interactive", "accept", None, 'cmd="exit"')]
