@@ -406,6 +406,14 @@ def test_real_command_events_are_queried_and_exported(ghenv, tmp_path):
     assert [(x["event"], x["result"], x["reason"]) for x in q] == \
         [("command_log", "reject", "no-rm")]
     assert json.loads(g.cli("audit", "commands", "--user", "bob", "--json").stdout) == []
+    # --session: the commands of one session
+    sid = q[0]["session"]
+    assert sid
+    p = ssh_run(g, DIRECT, "echo another", password=g.alice_pw)
+    assert p.returncode == 0
+    by_sid = json.loads(g.cli("audit", "commands", "--session", sid, "--json").stdout)
+    assert [x["id"] for x in by_sid] == [q[0]["id"]]
+    assert len(json.loads(g.cli("audit", "commands", "--user", "alice", "--json").stdout)) == 2
     assert wait_for(lambda: any(x["event"] == "command_log" and x["id"] == q[0]["id"]
                                 for x in _jsonl(jsonl)), timeout=30), g.read_log()
     # the filter's configuration commands were audited as changes
