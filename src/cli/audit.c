@@ -19,7 +19,8 @@ static const char usage[] =
 	"  gatehouse audit verify [--json]\n"
 	"      walk the event chain and every closed recording; exit 0 clean, 1 not\n"
 	"  gatehouse audit logins|sessions|commands|files|changes [--since TIME] [--until TIME]\n"
-	"      [--user NAME] [--asset NAME] [--limit N] [--json]   (newest first, default 100)\n"
+	"      [--user NAME] [--asset NAME] [--session ID] [--limit N] [--json]\n"
+	"      (newest first, default 100)\n"
 	"\n"
 	"TIME is ISO 8601 (2026-12-01, 2026-12-01T08:00Z). --json prints the objects\n"
 	"the export sinks send (docs/AUDIT.md).\n";
@@ -104,7 +105,7 @@ int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv)
 
 /* ---- queries ---------------------------------------------------------------- */
 
-enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_USER, OPT_ASSET, OPT_LIMIT, OPT_JSON };
+enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_USER, OPT_ASSET, OPT_SESSION, OPT_LIMIT, OPT_JSON };
 
 static int query(struct gh_cli *cli, int argc, char **argv, const char *const *kinds,
 		 size_t n_kinds)
@@ -114,6 +115,7 @@ static int query(struct gh_cli *cli, int argc, char **argv, const char *const *k
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "asset", required_argument, NULL, OPT_ASSET },
+		{ "session", required_argument, NULL, OPT_SESSION },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -145,6 +147,9 @@ static int query(struct gh_cli *cli, int argc, char **argv, const char *const *k
 		case OPT_ASSET:
 			f.asset = optarg;
 			break;
+		case OPT_SESSION:
+			f.session_id = optarg;
+			break;
 		case OPT_LIMIT:
 			if ((r = gh_cli_parse_int(cli, "--limit", optarg, 1, 100000000, &limit)))
 				return r;
@@ -160,7 +165,7 @@ static int query(struct gh_cli *cli, int argc, char **argv, const char *const *k
 		}
 	}
 	if ((r = gh_cli_positional(cli, argc, 0, 0,
-				   "[--since T] [--until T] [--user U] [--asset A] [--limit N] [--json]")))
+				   "[--since T] [--until T] [--user U] [--asset A] [--session ID] [--limit N] [--json]")))
 		return r;
 	if (f.since && f.until && f.until <= f.since)
 		return gh_cli_usage_error(cli, "--until must be after --since");

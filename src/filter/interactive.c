@@ -549,6 +549,17 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 			continue;
 		}
 		if (f->st == ST_PROMPT) {
+			/* signals (Ctrl-C, Ctrl-Z, Ctrl-\) never wait: a program
+			 * printing without pause must be stoppable at once */
+			if (f->n_pend > 0 && (f->pend[0] == 0x03 || f->pend[0] == 0x1a ||
+					      f->pend[0] == 0x1c)) {
+				if (f->ops.to_target(f->ops.ud, f->pend, 1) < 1)
+					return;
+				consume(f, 1);
+				line_reset(f);
+				set_state(f, ST_PROMPT, now_ms);
+				continue;
+			}
 			if (!settled(f, now_ms))
 				return;
 			set_state(f, ST_IDLE, now_ms);

@@ -74,14 +74,24 @@ static int cb_data(ssh_session session, ssh_channel channel, void *data, uint32_
 		f->held_back = true;
 		return 0;
 	}
+	size_t done = 0;
+	if (f->to_fd_len == 0) {
+		/* nothing queued: straight to the fd (one poll round trip less) */
+		ssize_t k;
+		do
+			k = write(f->fd, data, len);
+		while (k < 0 && errno == EINTR);
+		if (k > 0)
+			done = (size_t)k;
+	}
 	size_t room = FWD_BUF - f->to_fd_len;
-	size_t n = len < room ? len : room;
-	memcpy(f->to_fd + f->to_fd_len, data, n);
+	size_t n = len - done < room ? len - done : room;
+	memcpy(f->to_fd + f->to_fd_len, (const uint8_t *)data + done, n);
 	f->to_fd_len += n;
-	f->in += n;
-	if (n < len)
+	f->in += done + n;
+	if (done + n < len)
 		f->held_back = true;
-	return (int)n;
+	return (int)(done + n);
 }
 
 static void cb_eof(ssh_session session, ssh_channel channel, void *userdata)

@@ -12,7 +12,7 @@ struct gh_user;
 
 /* The lines, with KEY ("TYPE BASE64", the jump host public key), for the
  * assets USER may connect to over ssh now (USER NULL:
- * every asset with the ssh protocol), in the order the assets were added, each ending in
+ * every asset with the ssh protocol), sorted by asset name, each ending in
  * '\n'. *ret is malloc'd (caller frees; "" when none). */
 int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_user *user,
 			char **ret);

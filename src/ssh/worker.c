@@ -1511,7 +1511,7 @@ static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const s
 static bool review_poll(void *ud, int ms)
 {
 	struct worker *w = ud;
-	ssh_event_dopoll(w->ev, ms);
+	poll_once(w, ms);
 	return client_alive(w) && !stop_requested;
 }
 

@@ -389,3 +389,33 @@ def test_retention_days_prunes_old_recordings_in_the_background(ghenv):
     assert [(e["session_id"], e["user_name"]) for e in ev] == [(row["id"], "system:retention")]
     rc, rep = _verify(g)
     assert rc == 0, rep
+
+
+def test_real_command_events_are_queried_and_exported(ghenv, tmp_path):
+    g = ghenv
+    jsonl = str(tmp_path / "events.jsonl")
+    g.write_conf(f"jsonl_file = {jsonl}\n")
+    g.proc.send_signal(signal.SIGHUP)
+    g.cli("cmdgroup", "add", "danger", "--cmd", "rm")
+    g.cli("cmdfilter", "add", "no-rm", "--cmdgroup", "danger", "--action", "reject",
+          "--priority", "10")
+    p = ssh_run(g, DIRECT, "rm -f /tmp/gh-audit-nothing-here", password=g.alice_pw)
+    assert p.returncode != 0 and "rejected by command filter no-rm" in p.stderr
+    q = json.loads(g.cli("audit", "commands", "--user", "alice", "--asset", "web01",
+                         "--json").stdout)
+    assert [(x["event"], x["result"], x["reason"]) for x in q] == \
+        [("command_log", "reject", "no-rm")]
+    assert json.loads(g.cli("audit", "commands", "--user", "bob", "--json").stdout) == []
+    # --session: the commands of one session
+    sid = q[0]["session"]
+    assert sid
+    p = ssh_run(g, DIRECT, "echo another", password=g.alice_pw)
+    assert p.returncode == 0
+    by_sid = json.loads(g.cli("audit", "commands", "--session", sid, "--json").stdout)
+    assert [x["id"] for x in by_sid] == [q[0]["id"]]
+    assert len(json.loads(g.cli("audit", "commands", "--user", "alice", "--json").stdout)) == 2
+    assert wait_for(lambda: any(x["event"] == "command_log" and x["id"] == q[0]["id"]
+                                for x in _jsonl(jsonl)), timeout=30), g.read_log()
+    # the filter's configuration commands were audited as changes
+    methods = {e["method"] for e in g.events("change")}
+    assert {"cmdgroup add", "cmdfilter add"} <= methods

@@ -271,6 +271,22 @@ static void test_hostile_output(void **state)
 	gh_ifilter_free(f);
 }
 
+static void test_ctrl_c_never_waits(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 24, 80);
+	out(f, "$ ", 0);
+	in(f, "ping x\r", 10);
+	out(f, "ping x", 20);
+	gh_ifilter_tick(f, 200);
+	assert_string_equal(s.sent, "ping x\r");
+	/* the program prints all the time: the next prompt never settles */
+	out(f, "\r\n64 bytes\r\n", 210);
+	in(f, "\x03", 220);
+	assert_string_equal(s.sent, "ping x\r\x03"); /* at once */
+	gh_ifilter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_alt_screen_pause),
 		cmocka_unit_test(test_log_only),
 		cmocka_unit_test(test_hostile_output),
+		cmocka_unit_test(test_ctrl_c_never_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
