@@ -85,7 +85,7 @@ int gh_screen_new(int rows, int cols, struct gh_screen **ret)
 		return GH_ENOMEM;
 	}
 	s->rows = clamp(rows, 1, MAX_ROWS);
-	s->cols = clamp(cols, 1, MAX_COLS);
+	s->cols = clamp(cols, 2, MAX_COLS); /* libvterm 0.1.4 crashes on a wide glyph in 1 column */
 	*ret = s;
 	return 0;
 }
@@ -239,7 +239,7 @@ void gh_screen_resize(struct gh_screen *s, int rows, int cols)
 		return;
 	settle(s);
 	s->rows = clamp(rows, 1, MAX_ROWS);
-	s->cols = clamp(cols, 1, MAX_COLS);
+	s->cols = clamp(cols, 2, MAX_COLS); /* libvterm 0.1.4 crashes on a wide glyph in 1 column */
 	if (s->vt)
 		vterm_set_size(s->vt, s->rows, s->cols);
 }

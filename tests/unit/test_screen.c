@@ -68,6 +68,16 @@ static void test_hostile_output(void **state)
 	assert_non_null(strstr(out, "ok$"));
 	free(out);
 	gh_screen_free(s);
+	/* a wide glyph on a one-column terminal (the user picks the width) */
+	assert_int_equal(gh_screen_new(24, 1, &s), 0);
+	gh_screen_feed(s, "\xe5\xa4\xbe", 3);
+	out = render(s);
+	free(out);
+	gh_screen_resize(s, 5, 1);
+	gh_screen_feed(s, "\xe5\xa4\xbe\xe5\xa4\xbe", 6);
+	out = render(s);
+	free(out);
+	gh_screen_free(s);
 }
 
 static void test_overwritten_and_cleared(void **state)
