@@ -1,5 +1,7 @@
 /* Interactive command filter (interactive.h). */
 #include "filter/interactive.h"
+
+#include "core/vtguard.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -30,8 +32,7 @@ struct gh_ifilter {
 	bool alt_noted;
 	bool log_only;
 	/* output sanitiser: where we are in an escape sequence */
-	enum { SEQ_NONE = 0, SEQ_ESC, SEQ_CSI } seq;
-	unsigned seq_seps;       /* parameter separators seen in this CSI */
+	struct gh_vtguard guard; /* in front of libvterm */
 
 	enum state st;
 	int64_t since_ms;        /* when the state began */
@@ -241,51 +242,15 @@ struct gh_ifilter *gh_ifilter_free(struct gh_ifilter *f)
 	return NULL;
 }
 
-/* libvterm 0.1.4 overruns its CSI argument array (16 slots) when a
- * sequence has more parameters: a target could crash the worker with
- * "ESC [" and many ':' or ';'. Separators beyond GH_IFILTER_MAX_CSI_SEPS
- * are dropped before parsing (the sequence then means something else, but
- * only to this screen: the user's terminal gets the output unchanged). */
-#define GH_IFILTER_MAX_CSI_SEPS 12
+static void vt_write(void *ud, const char *p, size_t n)
+{
+	vterm_input_write(ud, p, n);
+}
 
+/* Target output reaches libvterm only through the guard (core/vtguard.h). */
 static void feed(struct gh_ifilter *f, const unsigned char *p, size_t len)
 {
-	size_t from = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char b = p[i];
-		if (b == 0x1b) {
-			f->seq = SEQ_ESC;
-			continue;
-		}
-		if (b == 0x18 || b == 0x1a) { /* CAN, SUB: the sequence is cancelled */
-			f->seq = SEQ_NONE;
-			continue;
-		}
-		if (f->seq == SEQ_ESC) {
-			if (b == '[') {
-				f->seq = SEQ_CSI;
-				f->seq_seps = 0;
-			} else if (b >= 0x30 && b <= 0x7e) {
-				f->seq = SEQ_NONE;
-			}
-			/* intermediates (0x20-0x2f), C0 controls and 8-bit bytes
-			 * do not end it */
-			continue;
-		}
-		if (f->seq != SEQ_CSI)
-			continue;
-		if (b == ':' || b == ';') {
-			if (++f->seq_seps > GH_IFILTER_MAX_CSI_SEPS) {
-				if (i > from)
-					vterm_input_write(f->vt, (const char *)p + from, i - from);
-				from = i + 1; /* drop it */
-			}
-		} else if (b >= 0x40 && b <= 0x7e) {
-			f->seq = SEQ_NONE; /* final byte */
-		}
-	}
-	if (len > from)
-		vterm_input_write(f->vt, (const char *)p + from, len - from);
+	gh_vtguard_feed(&f->guard, p, len, vt_write, f->vt);
 }
 
 void gh_ifilter_output(struct gh_ifilter *f, const void *data, size_t len, int64_t now_ms)

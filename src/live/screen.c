@@ -1,4 +1,6 @@
 #include "live/screen.h"
+
+#include "core/vtguard.h"
 #include "core/error.h"
 
 #include <stdbool.h>
@@ -14,12 +16,23 @@
 
 struct gh_screen {
 	VTerm *vt;
+	struct gh_vtguard guard; /* the only path into VT (core/vtguard.h) */
 	VTermScreen *scr;
 	int rows, cols;
 	/* output not yet emulated (see settle) */
 	unsigned char *pend;
 	size_t plen;
 };
+
+static void vt_put(void *ud, const char *p, size_t n)
+{
+	vterm_input_write(ud, p, n);
+}
+
+static void vt_write(struct gh_screen *s, const char *p, size_t n)
+{
+	gh_vtguard_feed(&s->guard, p, n, vt_put, s->vt);
+}
 
 /* growable output of gh_screen_render */
 struct out {
@@ -72,7 +85,7 @@ int gh_screen_new(int rows, int cols, struct gh_screen **ret)
 		return GH_ENOMEM;
 	}
 	s->rows = clamp(rows, 1, MAX_ROWS);
-	s->cols = clamp(cols, 1, MAX_COLS);
+	s->cols = clamp(cols, 2, MAX_COLS); /* libvterm 0.1.4 crashes on a wide glyph in 1 column */
 	*ret = s;
 	return 0;
 }
@@ -147,7 +160,7 @@ static void feed_sgr(struct gh_screen *s, const unsigned char *p, size_t n)
 		while (j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ';' || p[j] == ':'))
 			j++;
 		if (j < n && p[j] == 'm')
-			vterm_input_write(s->vt, (const char *)p + i, j + 1 - i);
+			vt_write(s, (const char *)p + i, j + 1 - i);
 		i = j;
 	}
 }
@@ -197,11 +210,11 @@ static int settle(struct gh_screen *s)
 			z++;
 		if (z < cut)
 			z++;
-		vterm_input_write(s->vt, (const char *)p + pos, z - pos);
+		vt_write(s, (const char *)p + pos, z - pos);
 		pos = z;
 	}
 	if (n > pos)
-		vterm_input_write(s->vt, (const char *)p + pos, n - pos);
+		vt_write(s, (const char *)p + pos, n - pos);
 	s->plen = 0;
 	return 0;
 }
@@ -226,7 +239,7 @@ void gh_screen_resize(struct gh_screen *s, int rows, int cols)
 		return;
 	settle(s);
 	s->rows = clamp(rows, 1, MAX_ROWS);
-	s->cols = clamp(cols, 1, MAX_COLS);
+	s->cols = clamp(cols, 2, MAX_COLS); /* libvterm 0.1.4 crashes on a wide glyph in 1 column */
 	if (s->vt)
 		vterm_set_size(s->vt, s->rows, s->cols);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,25 @@ static void test_hostile_output(void **state)
 	gh_ifilter_free(f);
 }
 
+/* libvterm 0.1.4 loops forever on REP before any glyph; the guard cancels
+ * REP (an alarm fails the test instead of hanging it). */
+static void test_rep_before_any_glyph(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 24, 80);
+	alarm(10);
+	gh_ifilter_output(f, "\x1b[3b", 4, 0);
+	gh_ifilter_output(f, "\x1b[", 2, 0); /* split across chunks */
+	gh_ifilter_output(f, "99999b$ ", 8, 0);
+	alarm(0);
+	in(f, "rm x\r", 10);
+	out(f, "rm x", 20);
+	gh_ifilter_tick(f, 300);
+	assert_int_equal(s.n_decided, 1);
+	assert_non_null(strstr(s.screen[0], "rm x"));
+	gh_ifilter_free(f);
+}
+
 static void test_ctrl_c_never_waits(void **state)
 {
 	struct sim s;
@@ -291,6 +311,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reject_and_accept),
+		cmocka_unit_test(test_rep_before_any_glyph),
 		cmocka_unit_test(test_screen_not_keystrokes),
 		cmocka_unit_test(test_wrapped_line_and_ctrl_c),
 		cmocka_unit_test(test_paste_line_by_line),

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <unistd.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +42,40 @@ static void test_text_and_cursor(void **state)
 	/* the cursor ends after the prompt: row 2, column 8 */
 	size_t n = strlen(out);
 	assert_true(n > 6 && !strcmp(out + n - 6, "\x1b[2;8H"));
+	free(out);
+	gh_screen_free(s);
+}
+
+/* Hostile target output: REP before any glyph (libvterm 0.1.4 loops
+ * forever) and a CSI with 200 parameters (overruns its argument array). */
+static void test_hostile_output(void **state)
+{
+	struct gh_screen *s = NULL;
+	assert_int_equal(gh_screen_new(24, 80, &s), 0);
+	char buf[400];
+	size_t n = 0;
+	buf[n++] = 0x1b;
+	buf[n++] = '[';
+	for (int i = 0; i < 200; i++)
+		buf[n++] = ';';
+	buf[n++] = 'm';
+	alarm(10);
+	gh_screen_feed(s, "\x1b[99999b", 8);
+	gh_screen_feed(s, buf, n);
+	gh_screen_feed(s, "ok$ ", 4);
+	char *out = render(s);
+	alarm(0);
+	assert_non_null(strstr(out, "ok$"));
+	free(out);
+	gh_screen_free(s);
+	/* a wide glyph on a one-column terminal (the user picks the width) */
+	assert_int_equal(gh_screen_new(24, 1, &s), 0);
+	gh_screen_feed(s, "\xe5\xa4\xbe", 3);
+	out = render(s);
+	free(out);
+	gh_screen_resize(s, 5, 1);
+	gh_screen_feed(s, "\xe5\xa4\xbe\xe5\xa4\xbe", 6);
+	out = render(s);
 	free(out);
 	gh_screen_free(s);
 }
@@ -157,6 +192,7 @@ struct text {
 	size_t len, cap;
 };
 
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -213,6 +249,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_and_cursor),
+		cmocka_unit_test(test_hostile_output),
 		cmocka_unit_test(test_overwritten_and_cleared),
 		cmocka_unit_test(test_colours_and_attributes),
 		cmocka_unit_test(test_utf8_and_resize),
