@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 struct gh_app;
+struct gh_user;
 
 enum { GH_EXIT_OK = 0, GH_EXIT_FAIL = 1, GH_EXIT_USAGE = 2 };
 
@@ -124,6 +125,10 @@ struct gh_store;
  * "unknown NOUN 'NAME'"). Returns an exit status. */
 int gh_cli_delete_named(struct gh_cli *cli, int argc, char **argv, const char *noun,
 			int (*del)(struct gh_store *st, const char *name));
+
+/* Look NAME up into RET, printing "unknown user" or the store error when it
+ * cannot. 0, or an exit status (the caller returns it). */
+int gh_cli_user_get(struct gh_app *app, const char *name, struct gh_user *ret);
 
 /* Map a GH_E* from a store call to an exit status, printing
  * "gatehouse: WHAT: <reason>" (with the store's message for GH_ESTORE). */

@@ -33,8 +33,7 @@ static const char usage[] =
 
 enum { OPT_JSON = 1000, OPT_ROLE, OPT_PASSWORD_STDIN, OPT_KEY_FILE, OPT_MFA };
 
-/* Look NAME up, printing "unknown user" when absent. 0 or GH_EXIT_FAIL. */
-static int get_user(struct gh_app *app, const char *name, struct gh_user *ret)
+int gh_cli_user_get(struct gh_app *app, const char *name, struct gh_user *ret)
 {
 	char esc[80];
 	int r = gh_store_user_get(app->store, name, ret);
@@ -262,7 +261,7 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]",
 			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if ((r = get_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_key_list(app->store, u.id, &keys, &nk);
 	if (r < 0) {
@@ -351,7 +350,7 @@ static int user_passwd(struct gh_cli *cli, int argc, char **argv)
 		return gh_cli_usage_error(cli, "give the new password on stdin with --password-stdin");
 	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
 		return GH_EXIT_FAIL;
-	if ((r = get_user(app, argv[optind], &u)) || (r = gh_cli_read_password("password", &pw)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)) || (r = gh_cli_read_password("password", &pw)))
 		goto out;
 	r = gh_password_hash(pw, app->cfg.password_hash_strength, &hash);
 	if (r == 0)
@@ -379,7 +378,7 @@ static int set_disabled(struct gh_cli *cli, int argc, char **argv, bool disabled
 	if (!gh_cli_start(cli, argc, argv, NULL, 1, 1, "NAME",
 			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if ((r = get_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_user_set_disabled(app->store, u.id, disabled);
 	if (r < 0) {
@@ -439,7 +438,7 @@ static int key_add(struct gh_cli *cli, int argc, char **argv)
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-	if ((r = get_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	struct gh_user_key k = { .user_id = u.id, .type = pk.type, .base64 = pk.base64,
 				 .comment = pk.comment, .fingerprint = pk.fingerprint };
@@ -476,7 +475,7 @@ static int key_list(struct gh_cli *cli, int argc, char **argv)
 	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]",
 			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if ((r = get_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_key_list(app->store, u.id, &keys, &nk);
 	if (r < 0) {
@@ -519,7 +518,7 @@ static int key_del(struct gh_cli *cli, int argc, char **argv)
 	const char *fp = argv[optind + 1];
 	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
 		return GH_EXIT_FAIL;
-	if ((r = get_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_key_del(app->store, u.id, fp);
 	if (r == GH_ENOENT) {

@@ -23,19 +23,6 @@ static const char mfa_usage[] =
 
 enum { OPT_MFA = 1000 };
 
-static int load_user(struct gh_app *app, const char *name, struct gh_user *ret)
-{
-	char esc[80];
-	int r = gh_store_user_get(app->store, name, ret);
-	if (r == GH_ENOENT) {
-		gh_cli_error("unknown user '%s'", gh_escape(esc, sizeof esc, name));
-		return GH_EXIT_FAIL;
-	}
-	if (r < 0)
-		return gh_cli_fail(app, r, "cannot read user '%s'", gh_escape(esc, sizeof esc, name));
-	return 0;
-}
-
 int gh_cli_parse_mfa(const struct gh_cli *cli, const char *s, int *ret)
 {
 	char esc[80];
@@ -75,7 +62,7 @@ int gh_cmd_user_set(struct gh_cli *cli, int argc, char **argv)
 		return gh_cli_usage_error(cli, "nothing to set: give --mfa required|optional");
 	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
 		return GH_EXIT_FAIL;
-	if ((r = load_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_user_mfa_set_mode(app->store, u.id, mode);
 	if (r < 0) {
@@ -98,7 +85,7 @@ static int mfa_reset(struct gh_cli *cli, int argc, char **argv)
 
 	if (!gh_cli_start(cli, argc, argv, NULL, 1, 1, "NAME", GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if ((r = load_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	r = gh_store_user_mfa_reset(app->store, u.id);
 	if (r < 0) {
@@ -125,7 +112,7 @@ static int mfa_show(struct gh_cli *cli, int argc, char **argv)
 
 	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "NAME [--json]", GH_APP_NO_VAULT, &app, &r))
 		return r;
-	if ((r = load_user(app, argv[optind], &u)))
+	if ((r = gh_cli_user_get(app, argv[optind], &u)))
 		goto out;
 	if ((r = gh_store_user_mfa_get(app->store, u.id, &m)) < 0) {
 		r = gh_cli_fail(app, r, "cannot read the second factor of '%s'", u.name);
