@@ -200,6 +200,8 @@ int gh_fwd_add(struct gh_fwdset *set, ssh_channel ch, int fd, enum gh_fwd_kind k
 	f->cb.channel_close_function = cb_close;
 	ssh_callbacks_init(&f->cb);
 	ssh_set_channel_callbacks(ch, &f->cb);
+	/* data that came before the callbacks waits in libssh: pull it */
+	f->held_back = true;
 	set->v[set->n++] = f;
 	fd_register(f, POLLIN);
 	return 0;

@@ -14,6 +14,7 @@
 #include "ssh/cmdguard.h"
 #include "ssh/cmdshell.h"
 #include "ssh/execclass.h"
+#include "ssh/agentfwd.h"
 #include "ssh/fwd.h"
 #include "ssh/hostkey.h"
 #include "ssh/jump.h"
@@ -152,11 +153,15 @@ struct worker {
 	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
 	/* the command filter of an interactive shell (NULL: none applies) */
 	struct gh_cmdshell *cmdshell;
+	/* agent forwarding asked for and allowed; relayed while on a target */
+	bool agent_req;
+	struct gh_agentfwd *agent;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
 
 static int poll_once(struct worker *w, int timeout_ms);
+static void fwd_ended(void *ud, const struct gh_fwd_end *e);
 
 static void on_term(int sig)
 {
@@ -222,6 +227,7 @@ static int poll_once(struct worker *w, int timeout_ms)
 {
 	int r = ssh_event_dopoll(w->ev, timeout_ms);
 	gh_fwdset_tick(w->fwds, NULL);
+	gh_agentfwd_tick(w->agent, NULL);
 	return r;
 }
 
@@ -739,18 +745,20 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 	return 0;
 }
 
-/* auth-agent-req: never honoured (no agent channel is ever opened back to
- * the user); audited. OpenSSH sends it without asking for a reply. */
+/* auth-agent-req: with allow_agent_forwarding, remembered and asked of the
+ * target when a session on an asset starts (agentfwd.h); otherwise refused.
+ * Audited either way. OpenSSH sends it without asking for a reply. */
 static void cb_agent(ssh_session session, ssh_channel channel, void *userdata)
 {
 	struct worker *w = userdata;
 	struct gh_audit_who aw = who(w);
+	bool allow = w->app->cfg.allow_agent_forwarding != 0;
+	w->agent_req = allow;
 	struct gh_audit_tunnel t = {
 		.method = "agent",
-		.result = "deny",
-		.reason = w->app->cfg.allow_agent_forwarding
-				  ? "agent forwarding is not available on this server"
-				  : "agent forwarding is disabled (allow_agent_forwarding = no)",
+		.result = allow ? "allow" : "deny",
+		.reason = allow ? "agent forwarding requested"
+				: "agent forwarding is disabled (allow_agent_forwarding = no)",
 	};
 	gh_audit_tunnel(w->st, &aw, w->login.asset[0] ? w->login.asset : NULL, &t);
 }
@@ -1174,6 +1182,7 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 	if (!from_menu && res->client_finished)
 		w->client_finished = true;
 	w->relay = NULL;
+	w->agent = gh_agentfwd_free(w->agent, res->reason);
 	ssh_event_remove_session(w->ev, ts);
 	bool rec_failed = !strcmp(res->reason, GH_RELAY_RECORDING_FAILED);
 	if (rec_failed) {
@@ -1396,6 +1405,11 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 				    .subsystem = w->req == REQ_SUBSYSTEM ? w->subsystem : NULL,
 				    .on_channel = attach_target,
 				    .userdata = relay };
+	if (w->agent_req && w->req != REQ_SUBSYSTEM) {
+		struct gh_fwdset_hooks ah = { .on_end = fwd_ended, .ud = w };
+		w->agent = gh_agentfwd_new(w->s, ts, w->ev, a->name, &ah);
+		tr.agent = w->agent != NULL;
+	}
 	r = gh_target_open(ts, &tr, &tch, err);
 	if (r < 0) {
 		say(w, "%s: %s", a->name, err);
@@ -1443,6 +1457,7 @@ out:
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
 	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
+	w->agent = gh_agentfwd_free(w->agent, close_reason ? close_reason : "ended");
 	if (tch) {
 		ssh_channel_free(tch);
 	}
@@ -1826,7 +1841,7 @@ static void fwd_ended(void *ud, const struct gh_fwd_end *e)
 		return;
 	}
 	struct gh_audit_who aw = who(w);
-	struct gh_audit_tunnel t = { .method = "direct-tcpip",
+	struct gh_audit_tunnel t = { .method = e->kind == GH_FWD_AGENT ? "agent" : "direct-tcpip",
 				     .result = "end",
 				     .reason = e->reason,
 				     .host = e->host,

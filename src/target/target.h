@@ -58,6 +58,7 @@ struct gh_target_req {
 	size_t n_env;
 	const char *command;    /* exec when not NULL */
 	const char *subsystem;  /* subsystem when not NULL (and no command) */
+	bool agent;             /* ask for agent forwarding (no reply awaited) */
 	/* Called right after the channel is created, before any request, so
 	 * the caller can install its callbacks (nothing is missed). */
 	void (*on_channel)(ssh_channel ch, void *userdata);
