@@ -258,6 +258,10 @@ static void pump_to_fd(struct fwd *f)
 		f->in += (uint64_t)n;
 		f->held_back = true; /* maybe more: look again next time */
 	}
+	/* an EOF that came before the callbacks (a channel accepted while its
+	 * other side was being opened) called no cb_eof */
+	if (!f->ch_eof && !f->held_back && f->to_fd_len == 0 && ssh_channel_is_eof(f->ch) == 1)
+		f->ch_eof = true;
 	if (f->ch_eof && !f->held_back && f->to_fd_len == 0 && !f->fd_shut && f->fd >= 0) {
 		shutdown(f->fd, SHUT_WR);
 		f->fd_shut = true;

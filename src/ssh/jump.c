@@ -7,6 +7,7 @@
 #include "policy/policy.h"
 #include "ssh/fwd.h"
 #include "ssh/hostkey.h"
+#include "ssh/rfwd.h"
 #include "ssh/viatarget.h"
 #include "ssh/worker.h"
 #include "store/store.h"
@@ -342,17 +343,77 @@ out:
 		gh_asset_free(&d.asset);
 }
 
+/* tcpip-forward: allowed on a session on an asset with the `forward`
+ * action there (port listed), recorded for the target (rfwd.h). */
+static void remote_forward(const struct gh_jump_ctx *c, ssh_message msg, const char *addr, int port)
+{
+	struct gh_asset a;
+	struct gh_decision dec;
+	struct pctx pc;
+	char reason[300];
+	bool have_asset = false, ok = false;
+
+	memset(&dec, 0, sizeof dec);
+	memset(&pc, 0, sizeof pc);
+	if (!c->app->cfg.allow_remote_forward) {
+		snprintf(reason, sizeof reason, "remote forwarding is disabled (allow_remote_forward = no)");
+	} else if (!c->asset || !c->account || !c->rfwd) {
+		snprintf(reason, sizeof reason,
+			 "remote forwarding needs a login on an asset (USER@ACCOUNT@ASSET)");
+	} else if (port <= 0 || port > 65535) {
+		snprintf(reason, sizeof reason, "a listen port is needed (port 0 is not supported)");
+	} else if (gh_store_asset_get(c->st, c->asset, &a) < 0) {
+		snprintf(reason, sizeof reason, "no such asset");
+	} else {
+		have_asset = true;
+		if (pctx_load(c, &pc) < 0 ||
+		    gh_policy_check_forward(pc.p, &pc.subj, a.id, port, gh_now(), &dec) < 0) {
+			snprintf(reason, sizeof reason, "policy unavailable");
+		} else if (!dec.allow) {
+			snprintf(reason, sizeof reason, "%s", dec.reason);
+		} else {
+			int r = gh_rfwd_add(c->rfwd, addr, port);
+			if (r == 0 || r == GH_EEXIST)
+				ok = true;
+			else
+				snprintf(reason, sizeof reason, "%s",
+					 r == GH_ELIMIT ? "too many remote forwards" : "malformed request");
+		}
+	}
+	if (ok) {
+		snprintf(reason, sizeof reason, "%s; listening on %s", dec.reason, c->asset);
+		struct gh_audit_tunnel t = { .method = "tcpip-forward", .result = "allow",
+					     .reason = reason, .host = addr, .port = port };
+		gh_audit_tunnel(c->st, &c->who, c->asset, &t);
+		ssh_message_global_request_reply_success(msg, (uint16_t)port);
+	} else {
+		deny_tunnel(c, "tcpip-forward", c->asset, addr, port, reason);
+		ssh_message_reply_default(msg);
+	}
+	pctx_free(&pc);
+	if (have_asset)
+		gh_asset_free(&a);
+}
+
 static void global_request(const struct gh_jump_ctx *c, ssh_message msg)
 {
 	const char *addr = ssh_message_global_request_address(msg);
 	int port = ssh_message_global_request_port(msg);
-	const char *reason = c->app->cfg.allow_remote_forward
-				     ? "remote forwarding is not available on this server"
-				     : "remote forwarding is disabled (allow_remote_forward = no)";
-	if (ssh_message_subtype(msg) == SSH_GLOBAL_REQUEST_TCPIP_FORWARD)
-		deny_tunnel(c, "tcpip-forward", NULL,
-			    addr && strnlen(addr, MAX_HOST + 1) <= MAX_HOST ? addr : NULL, port, reason);
-	ssh_message_reply_default(msg);
+	if (!addr || strnlen(addr, MAX_HOST + 1) > MAX_HOST) {
+		if (ssh_message_subtype(msg) == SSH_GLOBAL_REQUEST_TCPIP_FORWARD)
+			deny_tunnel(c, "tcpip-forward", NULL, NULL, port, "malformed request");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	if (ssh_message_subtype(msg) == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
+		remote_forward(c, msg, addr, port);
+	} else if (gh_rfwd_cancel(c->rfwd, addr, port) == 0) {
+		char esc[MAX_HOST * 4 + 1];
+		gh_info("remote forward %s:%d cancelled", gh_escape(esc, sizeof esc, addr), port);
+		ssh_message_global_request_reply_success(msg, 0);
+	} else {
+		ssh_message_reply_default(msg);
+	}
 }
 
 int gh_jump_message(const struct gh_jump_ctx *c, ssh_message msg)

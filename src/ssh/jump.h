@@ -23,8 +23,11 @@
  * connection; a refused channel open fails ("administratively
  * prohibited") and the decision is audited (kind "jump" or "tunnel").
  *
- * tcpip-forward (-R) is refused unless allow_remote_forward; x11-req
- * unless allow_x11_forwarding; each refusal is audited. */
+ * tcpip-forward (-R) needs allow_remote_forward, a session on an asset
+ * and the `forward` action on it (its ports list holds the listen port);
+ * an allowed one is recorded in C->rfwd and relayed through the target
+ * (rfwd.h). x11-req is refused unless allow_x11_forwarding. Each decision
+ * is audited. */
 #pragma once
 #include <libssh/libssh.h>
 
@@ -35,6 +38,7 @@ struct gh_store;
 struct gh_user;
 struct gh_fwdset;
 struct gh_worker_args;
+struct gh_rfwd;
 
 struct gh_jump_ctx {
 	struct gh_app *app;
@@ -49,6 +53,7 @@ struct gh_jump_ctx {
 	 * connected to from that asset (viatarget.h) */
 	const char *asset, *account;
 	struct ssh_key_struct *jump_key;     /* borrowed; NULL: jumps refused */
+	struct gh_rfwd *rfwd;                /* the connection's -R forwards (rfwd.h) */
 };
 
 /* Handle MSG when it is a forwarding message (direct-tcpip channel open,

@@ -14,10 +14,11 @@
 #include "ssh/cmdguard.h"
 #include "ssh/cmdshell.h"
 #include "ssh/execclass.h"
-#include "ssh/agentfwd.h"
+#include "ssh/backfwd.h"
 #include "ssh/fwd.h"
 #include "ssh/hostkey.h"
 #include "ssh/jump.h"
+#include "ssh/rfwd.h"
 #include "ssh/knownhosts.h"
 #include "ssh/login.h"
 #include "ssh/loginpolicy.h"
@@ -153,9 +154,11 @@ struct worker {
 	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
 	/* the command filter of an interactive shell (NULL: none applies) */
 	struct gh_cmdshell *cmdshell;
-	/* agent forwarding asked for and allowed; relayed while on a target */
+	/* agent forwarding asked for and allowed, remote forwards (-R): the
+	 * channels the target opens back are relayed while on a target */
 	bool agent_req;
-	struct gh_agentfwd *agent;
+	struct gh_backfwd *back;
+	struct gh_rfwd *rfwd;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -227,7 +230,8 @@ static int poll_once(struct worker *w, int timeout_ms)
 {
 	int r = ssh_event_dopoll(w->ev, timeout_ms);
 	gh_fwdset_tick(w->fwds, NULL);
-	gh_agentfwd_tick(w->agent, NULL);
+	gh_rfwd_tick(w->rfwd);
+	gh_backfwd_tick(w->back, NULL);
 	return r;
 }
 
@@ -746,7 +750,7 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
 }
 
 /* auth-agent-req: with allow_agent_forwarding, remembered and asked of the
- * target when a session on an asset starts (agentfwd.h); otherwise refused.
+ * target when a session on an asset starts (backfwd.h); otherwise refused.
  * Audited either way. OpenSSH sends it without asking for a reply. */
 static void cb_agent(ssh_session session, ssh_channel channel, void *userdata)
 {
@@ -1182,7 +1186,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 	if (!from_menu && res->client_finished)
 		w->client_finished = true;
 	w->relay = NULL;
-	w->agent = gh_agentfwd_free(w->agent, res->reason);
+	gh_rfwd_detach(w->rfwd);
+	w->back = gh_backfwd_free(w->back, res->reason);
 	ssh_event_remove_session(w->ev, ts);
 	bool rec_failed = !strcmp(res->reason, GH_RELAY_RECORDING_FAILED);
 	if (rec_failed) {
@@ -1203,6 +1208,39 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 static void attach_target(ssh_channel ch, void *userdata)
 {
 	gh_relay_set_target(userdata, ch);
+}
+
+static size_t tunnels_open(void *ud)
+{
+	struct worker *w = ud;
+	return gh_fwdset_count(w->fwds) + gh_backfwd_count(w->back);
+}
+
+/* Before the target channel opens: the relay of the channels TS opens
+ * back (backfwd.h) when agent forwarding is asked for (TR asks the target
+ * too) or remote forwards are allowed; the recorded remote forwards are
+ * asked of TS, which still blocks (rfwd.h). */
+static void back_open(struct worker *w, ssh_session ts, const char *asset,
+		      struct gh_target_req *tr)
+{
+	bool agent = w->agent_req && w->req != REQ_SUBSYSTEM;
+	bool remote = w->rfwd && w->app->cfg.allow_remote_forward;
+	if (!agent && !remote)
+		return;
+	struct gh_fwdset_hooks h = { .on_end = fwd_ended, .ud = w };
+	w->back = gh_backfwd_new(w->s, ts, w->ev, asset, agent, &h);
+	if (!w->back)
+		return;
+	tr->agent = agent;
+	if (remote) {
+		struct gh_rfwd_env env = { .st = w->st,
+					   .who = who(w),
+					   .asset = asset,
+					   .max_conns = w->app->cfg.max_tunnel_connections,
+					   .count = tunnels_open,
+					   .ud = w };
+		gh_rfwd_attach(w->rfwd, ts, w->back, &env);
+	}
 }
 
 static bool review_poll(void *ud, int ms);
@@ -1405,11 +1443,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 				    .subsystem = w->req == REQ_SUBSYSTEM ? w->subsystem : NULL,
 				    .on_channel = attach_target,
 				    .userdata = relay };
-	if (w->agent_req && w->req != REQ_SUBSYSTEM) {
-		struct gh_fwdset_hooks ah = { .on_end = fwd_ended, .ud = w };
-		w->agent = gh_agentfwd_new(w->s, ts, w->ev, a->name, &ah);
-		tr.agent = w->agent != NULL;
-	}
+	back_open(w, ts, a->name, &tr);
 	r = gh_target_open(ts, &tr, &tch, err);
 	if (r < 0) {
 		say(w, "%s: %s", a->name, err);
@@ -1457,7 +1491,8 @@ out:
 	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
 		  close_reason ? close_reason : "ended");
 	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
-	w->agent = gh_agentfwd_free(w->agent, close_reason ? close_reason : "ended");
+	gh_rfwd_detach(w->rfwd);
+	w->back = gh_backfwd_free(w->back, close_reason ? close_reason : "ended");
 	if (tch) {
 		ssh_channel_free(tch);
 	}
@@ -1825,7 +1860,8 @@ static int forward_message(struct worker *w, ssh_message msg)
 				 .args = w->args,
 				 .asset = w->login.asset[0] ? w->login.asset : NULL,
 				 .account = w->login.account[0] ? w->login.account : NULL,
-				 .jump_key = w->jump_key };
+				 .jump_key = w->jump_key,
+				 .rfwd = w->rfwd };
 	return gh_jump_message(&c, msg);
 }
 
@@ -1841,7 +1877,9 @@ static void fwd_ended(void *ud, const struct gh_fwd_end *e)
 		return;
 	}
 	struct gh_audit_who aw = who(w);
-	struct gh_audit_tunnel t = { .method = e->kind == GH_FWD_AGENT ? "agent" : "direct-tcpip",
+	struct gh_audit_tunnel t = { .method = e->kind == GH_FWD_AGENT  ? "agent"
+					       : e->kind == GH_FWD_RFWD ? "tcpip-forward"
+									: "direct-tcpip",
 				     .result = "end",
 				     .reason = e->reason,
 				     .host = e->host,
@@ -2031,6 +2069,9 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	w->fwds = gh_fwdset_new(w->s, w->ev, &fh);
 	if (!w->fwds)
 		goto out;
+	w->rfwd = gh_rfwd_new();
+	if (!w->rfwd)
+		goto out;
 
 	/* authentication */
 	while (!w->authed) {
@@ -2093,6 +2134,8 @@ out:
 	}
 	w->fwds = gh_fwdset_free(w->fwds, stop_requested ? "server shutdown" : "connection ended",
 				 CLIENT_CLOSE_WAIT_MS);
+	gh_rfwd_free(w->rfwd);
+	w->rfwd = NULL;
 	if (w->ch) {
 		ssh_remove_channel_callbacks(w->ch, &w->ccb);
 		ssh_channel_free(w->ch);

@@ -116,9 +116,9 @@ def test_master_killed_mid_session(ghenv_drop):
     a.sendline("exit")
     a.expect(pexpect.EOF, timeout=20)
     a.close()
-    assert wait_for(lambda: session_of(g, pid_a)["ended_at"], timeout=15)
+    assert wait_for(lambda: session_of(g, pid_a)["ended_at"], timeout=15), g.read_log()
     ra = session_of(g, pid_a)
-    assert ra["close_reason"] not in ("server restart", "worker lost"), ra
+    assert ra["close_reason"] not in ("server restart", "worker lost"), (ra, g.read_log())
     out = replay(g, ra["id"])
     assert "LIVE-A-2" in out and "AFTER-MASTER-4" in out
     # and the restarted master serves
