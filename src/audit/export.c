@@ -566,6 +566,7 @@ int gh_export_run(struct gh_app *app)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	gh_log_set_tag("export");
+	app->store = gh_store_forget(app->store); /* the master's, see gh_store_forget */
 	int r = gh_store_open(&app->cfg, &st);
 	if (r < 0) {
 		gh_error("export: cannot open the store: %s", gh_strerror(r));

@@ -2007,14 +2007,16 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	sigaction(SIGPIPE, &sa, NULL);
 	alarm((unsigned)app->cfg.login_grace_time);
 
-	/* A connection inherited over fork() must not be used: open our own. */
+	/* A connection inherited over fork() must not be used: let go of it
+	 * (before ours opens, see gh_store_forget) and open our own. */
+	app->store = gh_store_forget(app->store);
 	r = gh_store_open(&app->cfg, &w->st);
 	if (r < 0) {
 		gh_error("cannot open the store: %s", gh_strerror(r));
 		close(args->fd);
 		goto out;
 	}
-	app->store = w->st; /* the inherited handle is left alone, never closed */
+	app->store = w->st;
 
 	ssh_set_log_callback(log_cb);
 	ssh_set_log_level(gh_log_get_level() >= GH_LOG_DEBUG ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);

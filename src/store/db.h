@@ -40,6 +40,8 @@ struct gh_db_driver {
 	int (*commit)(void *conn);
 	int (*rollback)(void *conn);
 	const char *(*errmsg)(void *conn);
+	/* Close a connection inherited over fork() (see gh_store_forget). */
+	void (*forget)(void *conn);
 };
 
 extern const struct gh_db_driver gh_db_sqlite;

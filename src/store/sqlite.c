@@ -63,6 +63,22 @@ static void sq_close(void *conn)
 	sqlite3_close_v2(conn);
 }
 
+/* A connection inherited over fork() carries SQLite's per-process lock
+ * bookkeeping (unix VFS inode and shared-memory records) with it: a new
+ * connection this process opens to the same file shares those records,
+ * believes the parent's locks are its own and takes none from the
+ * kernel. When the parent then exits, nothing shows that this process
+ * still uses the database: the next connection that closes as the last
+ * one checkpoints and deletes the -wal and -shm files, and every later
+ * write of this process goes to the unlinked WAL, lost. Closing the
+ * inherited connection first drops those records; it must not
+ * checkpoint on close (that needs locks this process does not hold). */
+static void sq_forget(void *conn)
+{
+	sqlite3_db_config(conn, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+	sqlite3_close_v2(conn);
+}
+
 static int bind_all(sqlite3_stmt *st, const struct gh_db_val *p, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -185,4 +201,5 @@ const struct gh_db_driver gh_db_sqlite = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.errmsg = sq_errmsg,
+	.forget = sq_forget,
 };

@@ -353,6 +353,16 @@ struct gh_store *gh_store_close(struct gh_store *st)
 	return NULL;
 }
 
+struct gh_store *gh_store_forget(struct gh_store *st)
+{
+	if (!st)
+		return NULL;
+	if (st->conn)
+		st->drv->forget(st->conn);
+	free(st);
+	return NULL;
+}
+
 int gh_store_schema_version(struct gh_store *st)
 {
 	return st->schema_version;

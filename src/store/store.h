@@ -211,6 +211,11 @@ int gh_store_open(const struct gh_config *cfg, struct gh_store **ret);
 /* Open a SQLite file directly (tests, tools). BUSY_MS: busy timeout. */
 int gh_store_open_sqlite(const char *path, int busy_ms, struct gh_store **ret);
 struct gh_store *gh_store_close(struct gh_store *st);
+/* In a child right after fork(): let go of the parent's store handle ST
+ * before opening the child's own (a handle opened while the inherited
+ * one is still there takes no locks of its own, see store/sqlite.c).
+ * Nothing is written. Accepts NULL; returns NULL. */
+struct gh_store *gh_store_forget(struct gh_store *st);
 int gh_store_schema_version(struct gh_store *st);
 /* Last backend error message (borrowed, valid until the next call). */
 const char *gh_store_errmsg(struct gh_store *st);

@@ -8,6 +8,7 @@ Use from a test module:  from sshenv import *  (fixtures and helpers).
 The tests create Unix accounts (ghtest-deploy, ghtest-ops) once, so they run
 as root on a throwaway machine. Every process started here is tracked by PID
 and stopped by PID. Every wait has a timeout."""
+import contextlib
 import json
 import os
 import shutil
@@ -297,12 +298,14 @@ class Gatehouse:
         c.row_factory = sqlite3.Row
         return c
 
+    # each read closes its connection at once (not whenever the garbage
+    # collector runs): the tests then see the store as any reader would
     def sessions(self):
-        with self.db() as c:
+        with contextlib.closing(self.db()) as c:
             return [dict(r) for r in c.execute("SELECT * FROM sessions ORDER BY started_at, rowid")]
 
     def events(self, kind=None):
-        with self.db() as c:
+        with contextlib.closing(self.db()) as c:
             q = "SELECT * FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
             return [dict(r) for r in c.execute(q, (kind,) if kind else ())]
 

@@ -13,6 +13,7 @@ A restarted master closes, at start, the rows whose worker is gone
 that vanish later ("worker lost")."""
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -124,6 +125,37 @@ def test_master_killed_mid_session(ghenv_drop):
     # and the restarted master serves
     p = ssh_run(g, DIRECT, "echo served-again", password=g.alice_pw)
     assert p.returncode == 0 and p.stdout == "served-again\n", p.stderr
+
+
+def test_worker_outlives_master_and_a_reader(ghenv_drop):
+    """With the master gone, a reader that opens and closes the database
+    (the CLI, an auditor's sqlite3) must not take it for unused: the
+    worker holds its own locks (a connection opened next to one inherited
+    over fork() used to take none), so the WAL stays and the worker's
+    last writes (its events, its row) land."""
+    g = ghenv_drop
+    a = start_session(g, "READER")
+    pid = g.worker_pids()[0]
+    wait_recorded(g, pid, "READER")
+    wal = os.path.join(g.data, "gatehouse.db-wal")
+    ino = os.stat(wal).st_ino
+    g.proc.send_signal(signal.SIGKILL)
+    g.proc.wait(timeout=10)
+    c = sqlite3.connect(os.path.join(g.data, "gatehouse.db"), timeout=10)
+    try:
+        assert c.execute("SELECT count(*) FROM sessions WHERE ended_at = 0").fetchone()[0] == 1
+    finally:
+        c.close()  # the only other connection: the worker's
+    assert os.path.exists(wal) and os.stat(wal).st_ino == ino
+    g.start()
+    a.sendline("exit")
+    a.expect(pexpect.EOF, timeout=20)
+    a.close()
+    assert wait_for(lambda: session_of(g, pid)["ended_at"], timeout=15), g.read_log()
+    r = session_of(g, pid)
+    assert r["close_reason"] not in ("server restart", "worker lost"), (r, g.read_log())
+    ends = [e for e in g.events("session") if e["session_id"] == r["id"] and e["result"] == "end"]
+    assert ends, g.events("session")
 
 
 def test_orphan_worker_lost_is_swept(ghenv_drop):
