@@ -96,3 +96,21 @@ def test_remote_forward_refused_when_disabled(ghenv, echo):
     assert "remote port forwarding failed" in p.stderr, p.stderr
     deny = _events(g, "deny")
     assert deny and "allow_remote_forward = no" in deny[-1]["reason"], deny
+
+
+def test_remote_forward_through_a_jump(rfwd_ghenv, echo, tmp_path):
+    """`ssh -J gh -R ...`: the -R request comes on the inner (recorded)
+    login, whose asset listens."""
+    from test_jump import _setup, _ssh
+    g = rfwd_ghenv
+    g.cli("perm", "add", "p-fwd", "--user", "alice", "--asset", "web01", "--actions",
+          "connect,forward")
+    cfg, _ = _setup(g, tmp_path)
+    port = free_port()
+    p = _ssh(g, cfg, "web01", _client(port, "via-jump"),
+             extra=("-o", "ExitOnForwardFailure=yes",
+                    "-R", f"127.0.0.1:{port}:127.0.0.1:{echo.port}"))
+    assert p.returncode == 0, p.stderr
+    assert "got=via-jump" in p.stdout, p.stdout + p.stderr
+    assert wait_for(lambda: _events(g, "end"), timeout=15), g.events("tunnel")
+    assert re.search(r"bytes_out=[1-9]", _events(g, "end")[-1]["detail"])
