@@ -224,6 +224,23 @@ def test_recording_replays_what_the_user_saw(ghenv):
     assert rp.stdout.replace("\r\n", "\n") == p.stdout
 
 
+def test_binary_output_recorded_byte_for_byte(ghenv):
+    """Binary output of a command without a terminal: "b" events (base64),
+    replayed byte for byte."""
+    import base64
+    g = ghenv
+    p = ssh_run(g, DIRECT, "echo start; head -c 300000 /dev/urandom", password=g.alice_pw,
+                text=False, timeout=60)
+    assert p.returncode == 0 and p.stdout.startswith(b"start\n") and len(p.stdout) == 300006
+    r = wait_closed(g)[0]
+    _, events = recording_text(r["recording_path"])
+    binary = b"".join(base64.b64decode(e[2]) for e in events if e[1] == "b")
+    assert len(binary) > 250000 and binary in p.stdout
+    rp = subprocess.run([g.bin, "--data", g.data, "replay", r["id"], "--speed", "1000"],
+                        capture_output=True, env=g.env, timeout=60)
+    assert rp.returncode == 0 and rp.stdout == p.stdout
+
+
 def test_interactive_session_replays_the_screen(ghenv):
     g = ghenv
     import io
