@@ -542,11 +542,19 @@ def test_sftp_malformed_stream_closed(ghenv):
     """A stream that is not SFTP ends the session with a logged reason; the
     service goes on."""
     g = ghenv
+    # a session that is open meanwhile carries on
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    c.expect(PROMPT_RE)
     # a packet shorter than its type and id: malformed at the first header
     p = ssh_run(g, DIRECT, "sftp", password=g.alice_pw, extra=("-s",),
                 input=b"\x00\x00\x00\x01\x01", text=False, timeout=30)
     assert p.returncode == 255, p.stderr
-    rows = wait_closed(g)
+    c.sendline("echo ALIVE-$((20+22))")
+    c.expect("ALIVE-42")
+    c.sendline("exit")
+    c.expect(__import__("pexpect").EOF)
+    rows = wait_closed(g, 2)
+    rows = [r for r in rows if r["close_reason"] == "malformed sftp stream"] or rows
     assert rows[0]["close_reason"] == "malformed sftp stream", rows
     assert wait_for(lambda: "sftp stream closed" in g.read_log(), timeout=10), g.read_log()
     ev = g.events("session")
