@@ -162,6 +162,20 @@ Host ghjump
                                  f"{p.stderr.decode('utf-8', 'replace').strip()[-200:]}")
         return time.perf_counter() - t0
 
+    # -------------------------------------------------------------- CPU cost
+    def gh_cpu(self):
+        """CPU seconds used so far by Gatehouse's master and the workers it
+        reaped (utime + stime + cutime + cstime)."""
+        for name, p in self.procs:
+            if name == "gatehouse":
+                try:
+                    with open(f"/proc/{p.pid}/stat") as f:
+                        v = f.read().rsplit(")", 1)[1].split()
+                    return sum(int(x) for x in v[11:15]) / os.sysconf("SC_CLK_TCK")
+                except (OSError, ValueError):
+                    return None
+        return None
+
     # ------------------------------------------------------------------ run
     def run(self):
         a = self.args
@@ -198,11 +212,13 @@ Host ghjump
         if a.skip_jump:
             jump_rows = []
         times = {k: [] for k in list(rows) + jump_rows}
+        cpu = {k: [] for k in times}
         limit = 60 + a.size / (2 << 20)
         for r in range(a.runs):
             for key in times:
                 if key in failed:
                     continue
+                c0 = self.gh_cpu() if key[1] == "gatehouse" else None
                 try:
                     if key[0] == "proxyjump":
                         dt = self.jump_run(key[1], limit)
@@ -214,6 +230,11 @@ Host ghjump
                     failed[key] = str(e)
                     continue
                 times[key].append(dt)
+                if c0 is not None:
+                    time.sleep(0.3)  # the worker is reaped after the client exits
+                    c1 = self.gh_cpu()
+                    if c1 is not None:
+                        cpu[key].append((c1 - c0) / (a.size / 1e9))
                 log(f"{key[0]:13s} {key[1]:9s} run {r + 1}: {a.size / dt / 1e6:8.1f} MB/s "
                     f"({dt:.2f} s)")
         out = {}
@@ -225,6 +246,8 @@ Host ghjump
                 m = sb.median(v)
                 out[name] = {"available": True, "seconds": v, "median_seconds": m,
                              "median_mbps": a.size / m / 1e6}
+                if cpu[key]:
+                    out[name]["gatehouse_cpu_s_per_gb"] = sb.median(cpu[key])
         res["throughput"] = out
         res["target_ratio_min"] = TARGET_RATIO
         return res
@@ -275,6 +298,10 @@ def print_report(res):
                   f">= {res['target_ratio_min']:.1f}x {verdict}")
         else:
             print(f"{title:16s}{peer + ' ' + ta:>22s}{tb:>14s}{'-':>9s}")
+    for name, e in tp.items():
+        if e.get("gatehouse_cpu_s_per_gb") is not None:
+            print(f"  {name}: Gatehouse CPU {e['gatehouse_cpu_s_per_gb']:.2f} s per GB "
+                  f"(master and workers, median)")
     for name, e in tp.items():
         if not e["available"] and e["reason"] != JUMP_NA:
             print(f"  {name}: not available ({e['reason']})")

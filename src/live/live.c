@@ -45,6 +45,7 @@ struct gh_live {
 	int lfd;
 	ssh_event ev;
 	bool lfd_in_event;
+	bool lfd_ready;          /* the poll saw a connection waiting */
 	struct gh_screen *screen;
 	struct gh_relay *relay;
 	struct conn *c[GH_LIVE_MAX_CLIENTS];
@@ -198,6 +199,17 @@ static int wake(socket_t fd, int revents, void *userdata)
 	(void)fd;
 	(void)revents;
 	(void)userdata;
+	return 0;
+}
+
+/* accept(2) costs a socket and a file even when nothing waits: only after
+ * the poll said so. */
+static int wake_listen(socket_t fd, int revents, void *userdata)
+{
+	(void)fd;
+	struct gh_live *l = userdata;
+	if (revents & (POLLIN | POLLERR | POLLHUP))
+		l->lfd_ready = true;
 	return 0;
 }
 
@@ -420,7 +432,7 @@ int gh_live_open(const struct gh_live_opts *o, ssh_event ev, struct gh_live **re
 		close(dirfd);
 	dirfd = -1;
 	(void)chmod(l->path, 0600);
-	if (ssh_event_add_fd(ev, l->lfd, POLLIN, wake, l) != SSH_OK) {
+	if (ssh_event_add_fd(ev, l->lfd, POLLIN, wake_listen, l) != SSH_OK) {
 		r = GH_ENOMEM;
 		goto fail;
 	}
@@ -460,7 +472,8 @@ void gh_live_tick(struct gh_live *l)
 {
 	if (!l)
 		return;
-	if (l->lfd >= 0) {
+	if (l->lfd >= 0 && (l->lfd_ready || !l->lfd_in_event)) {
+		l->lfd_ready = false;
 		for (int i = 0; i < GH_LIVE_MAX_CLIENTS; i++)
 			if (accept_one(l) < 0)
 				break;

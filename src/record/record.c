@@ -49,6 +49,7 @@ struct gh_rec {
 	int64_t start_ms;
 	int64_t last_rel_ms; /* event times never decrease */
 	bool record_input;
+	bool binary_events;
 	struct gh_utf8_state out_st, in_st;
 	int err;           /* sticky first error */
 	uint64_t written;  /* gzip bytes written */
@@ -66,7 +67,6 @@ struct gh_rec {
 	struct cmdbuf fill, work; /* caller appends to fill; the writer drains work */
 	bool stop, writer_busy;
 	int bg_err;              /* the writer's sticky error, seen by the caller */
-	char *api_line;          /* the caller's line buffer (LINE_CAP) */
 	int64_t bg_last_tick;    /* caller side: last tick queued */
 	int64_t bg_last_line;    /* caller side: clock of the last line queued */
 	unsigned char *zout; /* ZOUT_CAP */
@@ -229,8 +229,10 @@ static inline size_t valid_seq(const unsigned char *p, size_t n)
 	}
 }
 
-/* What each single byte becomes (ASCII escapes, U+FFFD for bytes that can
- * never start a sequence), built once from put_ascii/put_fffd themselves. */
+/* What each single byte becomes when it stands alone: itself, an ASCII
+ * escape or U+FFFD (a byte that can never start a sequence); LEN 0 for a
+ * lead byte, decided with what follows it. Built once from put_ascii and
+ * put_fffd themselves. */
 struct esc_entry {
 	char out[8];
 	unsigned char len;
@@ -242,7 +244,9 @@ static void esc_build(void)
 {
 	for (int b = 0; b < 256; b++) {
 		struct sink k = { .p = esc_entries[b].out, .len = 0, .cap = sizeof esc_entries[b].out };
-		if (byte_class[b] == C_BAD)
+		if (byte_class[b] == C_PLAIN)
+			put(&k, (const char *)&(unsigned char){ (unsigned char)b }, 1);
+		else if (byte_class[b] == C_BAD)
 			put_fffd(&k);
 		else if (b < 0x80)
 			put_ascii(&k, (unsigned char)b);
@@ -250,10 +254,40 @@ static void esc_build(void)
 	}
 }
 
-static const struct esc_entry *esc_table(void)
+/* Bytes of P (N available, P[0] a lead byte, no valid sequence here) that
+ * one U+FFFD replaces: the maximal prefix of a valid sequence (Unicode's
+ * "substitution of maximal subparts", what feed_byte does). 0 when the
+ * chunk ends inside that prefix: the state machine carries it over. */
+static inline size_t bad_prefix(const unsigned char *p, size_t n)
 {
-	pthread_once(&esc_once, esc_build);
-	return esc_entries;
+	unsigned char b = p[0];
+	size_t need = byte_class[b] == C_LEAD2 ? 1 : byte_class[b] == C_LEAD3 ? 2 : 3;
+	unsigned char lo = b == 0xe0 ? 0xa0 : b == 0xf0 ? 0x90 : 0x80;
+	unsigned char hi = b == 0xed ? 0x9f : b == 0xf4 ? 0x8f : 0xbf;
+	size_t k = 1;
+	while (k <= need) {
+		if (k >= n)
+			return 0;
+		if (p[k] < lo || p[k] > hi)
+			return k;
+		lo = 0x80, hi = 0xbf;
+		k++;
+	}
+	return 0; /* a complete valid sequence: not ours (valid_seq takes it) */
+}
+
+/* Eight bytes that all stay as they are (printable ASCII but '"' and '\\')? */
+static inline bool plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x;
+	memcpy(&x, p, 8);
+#define HAS_LESS(v, n) (((v) - ones * (n)) & ~(v) & high)
+#define HAS_BYTE(v, c) HAS_LESS((v) ^ (ones * (c)), 1)
+	return !(x & high) && !HAS_LESS(x, 0x20) && !HAS_BYTE(x, 0x22) && !HAS_BYTE(x, 0x5c) &&
+	       !HAS_BYTE(x, 0x7f);
+#undef HAS_BYTE
+#undef HAS_LESS
 }
 
 long gh_json_escape(struct gh_utf8_state *st, const void *in, size_t len, bool final, char *out,
@@ -266,41 +300,45 @@ long gh_json_escape(struct gh_utf8_state *st, const void *in, size_t len, bool f
 		return GH_ELIMIT;
 	if (st->have > 3 || st->need > 3 || st->have + st->need > 4)
 		st_reset(st); /* a corrupted state is dropped, never trusted */
+	pthread_once(&esc_once, esc_build);
 	/* The bound above leaves room for 6 bytes per input byte, the most any
-	 * byte produces, so the fast paths write without further checks. */
-	for (size_t i = 0; i < len;) {
-		if (st->need > 0) { /* finishing a sequence split across chunks */
-			feed_byte(&s, st, p[i++]);
+	 * byte produces, plus the 8-byte table copies below: the fast paths
+	 * write without further checks. Text goes eight bytes at a time; other
+	 * bytes through one table, without a branch per byte class (binary
+	 * output is mostly bytes that become U+FFFD or escapes). */
+	size_t i = 0;
+	while (i < len && st->need > 0) /* finishing a sequence split across chunks */
+		feed_byte(&s, st, p[i++]);
+	while (i < len) {
+		if (len - i >= 8 && plain8(p + i)) {
+			memcpy(s.p + s.len, p + i, 8);
+			s.len += 8;
+			i += 8;
 			continue;
 		}
 		unsigned char b = p[i];
-		unsigned char c = byte_class[b];
-		if (c == C_PLAIN) {
-			size_t j = i + 1;
-			while (j < len && byte_class[p[j]] == C_PLAIN)
-				j++;
-			memcpy(s.p + s.len, p + i, j - i);
-			s.len += j - i;
-			i = j;
-		} else if (c <= C_BAD) {
-			/* one byte in, a fixed sequence out: copy a whole table entry
-			 * (8 bytes; the bound leaves room) and advance by its length */
-			const struct esc_entry *x = &esc_table()[b];
+		const struct esc_entry *x = &esc_entries[b];
+		if (x->len) {
 			memcpy(s.p + s.len, x->out, sizeof x->out);
 			s.len += x->len;
 			i++;
+			continue;
+		}
+		size_t n = valid_seq(p + i, len - i);
+		if (n == 2 && b == 0xc2 && p[i + 1] < 0xa0) {
+			put_u00(&s, p[i + 1]); /* C1 control */
+			i += 2;
+		} else if (n > 0) {
+			memcpy(s.p + s.len, p + i, n);
+			s.len += n;
+			i += n;
+		} else if ((n = bad_prefix(p + i, len - i)) > 0) {
+			put_fffd(&s);
+			i += n;
 		} else {
-			size_t n = valid_seq(p + i, len - i);
-			if (n == 2 && b == 0xc2 && p[i + 1] < 0xa0) {
-				put_u00(&s, p[i + 1]); /* C1 control */
-				i += 2;
-			} else if (n > 0) {
-				memcpy(s.p + s.len, p + i, n);
-				s.len += n;
-				i += n;
-			} else {
+			/* the chunk ends inside a sequence: the state machine keeps it */
+			while (i < len)
 				feed_byte(&s, st, p[i++]);
-			}
 		}
 	}
 	if (final && st->need > 0) {
@@ -509,21 +547,97 @@ static size_t put_time(char *buf, size_t cap, int64_t t)
 	return (n > 0 && (size_t)n < cap) ? (size_t)n : 0;
 }
 
-/* One or more "o"/"i" events for DATA; a chunk that only completes part of
- * a sequence produces no event. */
-/* The caller's side of an event: escape into a line and hand it on (to the
- * compressor here, or to the writer thread's queue). */
+/* Does a chunk of output look binary? Its first bytes decide: more than
+ * one in sixteen that JSON would escape or replace (controls other than
+ * tab, newline, carriage return, backspace and escape; bytes that are not
+ * UTF-8). Text, UTF-8 included, stays "o". */
+static bool looks_binary(const unsigned char *p, size_t n)
+{
+	size_t m = n < 256 ? n : 256, odd = 0;
+	for (size_t i = 0; i < m;) {
+		unsigned char b = p[i];
+		switch (byte_class[b]) {
+		case C_PLAIN:
+			i++;
+			break;
+		case C_ASCII:
+			odd += b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\b' &&
+			       b != 0x1b;
+			i++;
+			break;
+		case C_BAD:
+			odd++;
+			i++;
+			break;
+		default: {
+			size_t k = valid_seq(p + i, n - i);
+			if (k == 0 && bad_prefix(p + i, n - i) == 0)
+				return odd * 16 > m; /* a sequence the next chunk may finish */
+			if (k == 0) {
+				odd++;
+				k = 1;
+			}
+			i += k;
+		}
+		}
+	}
+	return odd * 16 > m;
+}
+
+/* One "b" line: the bytes of a sequence the previous chunk began (ST) and
+ * N <= EVENT_CHUNK bytes at P, in base64. */
+static size_t binary_line(struct gh_utf8_state *st, int64_t t, const unsigned char *p, size_t n,
+			  char *line)
+{
+	size_t o = put_time(line, LINE_CAP, t);
+	memcpy(line + o, "\"b\", \"", 6);
+	o += 6;
+	if (st->have > 0 && st->have <= sizeof st->buf && n <= EVENT_CHUNK) {
+		unsigned char joined[sizeof st->buf + EVENT_CHUNK]; /* rare: text, then binary */
+		memcpy(joined, st->buf, st->have);
+		memcpy(joined + st->have, p, n);
+		o += (size_t)EVP_EncodeBlock((unsigned char *)line + o, joined, (int)(st->have + n));
+	} else {
+		o += (size_t)EVP_EncodeBlock((unsigned char *)line + o, p, (int)n);
+	}
+	st_reset(st);
+	memcpy(line + o, "\"]\n", 3);
+	return o + 3;
+}
+
+/* One "o"/"i" line for N <= EVENT_CHUNK bytes at P into LINE (LINE_CAP);
+ * its length, 0 when the chunk only began a sequence. BIN: output of no
+ * terminal, a binary-looking chunk may be a "b" event. */
+static size_t event_line(struct gh_utf8_state *st, const char *code, int64_t t,
+			 const unsigned char *p, size_t n, bool final, bool bin, char *line)
+{
+	if (bin && n > 0 && looks_binary(p, n))
+		return binary_line(st, t, p, n, line);
+	size_t o = put_time(line, LINE_CAP, t);
+	o += (size_t)snprintf(line + o, LINE_CAP - o, "\"%s\", \"", code);
+	long w = gh_json_escape(st, p, n, final, line + o, LINE_CAP - o - 4);
+	if (w <= 0)
+		return 0; /* w < 0 cannot happen: LINE_CAP bounds EVENT_CHUNK */
+	o += (size_t)w;
+	memcpy(line + o, "\"]\n", 3);
+	return o + 3;
+}
+
 static int emit_line(struct gh_rec *r, int64_t now_ms, const char *line, size_t len, size_t raw);
 static int emit_tick(struct gh_rec *r, int64_t now_ms);
 static int caller_err(struct gh_rec *r);
+static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *pre, size_t prelen,
+		    const void *data, size_t len, size_t raw);
+enum { CMD_LINE = 1, CMD_TICK = 2, CMD_OUT = 3, CMD_IN = 4 };
 
 /* One or more "o"/"i" events for DATA; a chunk that only completes part of
- * a sequence produces no event. */
+ * a sequence produces no event. With a writer thread the raw bytes are
+ * queued and escaped there: escaping binary output costs several times
+ * the relay itself, and the session's thread only copies. */
 static int data_event(struct gh_rec *r, struct gh_utf8_state *st, const char *code,
 		      int64_t now_ms, const void *data, size_t len, bool final)
 {
 	const unsigned char *p = data;
-	char *line = r->bg ? r->api_line : r->line;
 	int e = caller_err(r);
 
 	if (e < 0)
@@ -533,16 +647,16 @@ static int data_event(struct gh_rec *r, struct gh_utf8_state *st, const char *co
 	int64_t t = rel_ms(r, now_ms);
 	do {
 		size_t n = len > EVENT_CHUNK ? EVENT_CHUNK : len;
-		size_t o = put_time(line, LINE_CAP, t);
-		o += (size_t)snprintf(line + o, LINE_CAP - o, "\"%s\", \"", code);
-		long w = gh_json_escape(st, p, n, final && n == len, line + o, LINE_CAP - o - 4);
-		if (w < 0)
-			return (int)w; /* cannot happen: LINE_CAP bounds EVENT_CHUNK */
-		if (w > 0) {
-			o += (size_t)w;
-			memcpy(line + o, "\"]\n", 3);
-			o += 3;
-			if ((e = emit_line(r, now_ms, line, o, n)) < 0)
+		if (r->bg) {
+			r->bg_last_line = now_ms;
+			e = cmd_push(r, code[0] == 'o' ? CMD_OUT : CMD_IN, now_ms, &t, sizeof t, p, n,
+				     n);
+			if (e < 0)
+				return e;
+		} else {
+			size_t o = event_line(st, code, t, p, n, final && n == len,
+					      r->binary_events && code[0] == 'o', r->line);
+			if (o > 0 && (e = emit_line(r, now_ms, r->line, o, n)) < 0)
 				return e;
 		}
 		p += n;
@@ -630,8 +744,8 @@ static int rec_tick_sync(struct gh_rec *r, int64_t now_ms)
  * their order and carry the caller's clock, so the file is the same as in
  * synchronous mode. The caller owns the escaper state and the event clock;
  * the writer owns zlib, the member state and the file. */
-enum { CMD_LINE = 1, CMD_TICK = 2 };
 #define CMD_HDR 17                 /* type u8, now i64, len u32, raw u32 */
+/* CMD_OUT/CMD_IN payload: the event's relative time (i64), then the bytes */
 #define CMDBUF_CAP (1024 * 1024)   /* each of the two buffers; touched only as used */
 #define BG_TICK_EVERY_MS 100       /* gh_rec_tick queues a tick at most this often */
 
@@ -648,6 +762,17 @@ static int run_cmds(struct gh_rec *r, const unsigned char *p, size_t len)
 		if (p[off] == CMD_LINE) {
 			r->member_raw += raw;
 			e = put_line(r, now, (const char *)p + off + CMD_HDR, n);
+		} else if ((p[off] == CMD_OUT || p[off] == CMD_IN) && n >= sizeof(int64_t)) {
+			int64_t t;
+			memcpy(&t, p + off + CMD_HDR, sizeof t);
+			bool out = p[off] == CMD_OUT;
+			size_t o = event_line(out ? &r->out_st : &r->in_st, out ? "o" : "i", t,
+					      p + off + CMD_HDR + sizeof t, n - sizeof t, false,
+					      out && r->binary_events, r->line);
+			if (o > 0) {
+				r->member_raw += raw;
+				e = put_line(r, now, r->line, o);
+			}
 		} else {
 			e = rec_tick_sync(r, now);
 		}
@@ -686,15 +811,15 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *data, size_t len,
-		    size_t raw)
+static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *pre, size_t prelen,
+		    const void *data, size_t len, size_t raw)
 {
-	uint32_t n = (uint32_t)len, rw = (uint32_t)raw;
+	uint32_t n = (uint32_t)(prelen + len), rw = (uint32_t)raw;
 	int e;
-	if (len > CMDBUF_CAP - CMD_HDR)
-		return GH_EINVAL; /* lines are at most LINE_CAP */
+	if (prelen + len > CMDBUF_CAP - CMD_HDR)
+		return GH_EINVAL; /* lines are at most LINE_CAP, data EVENT_CHUNK */
 	pthread_mutex_lock(&r->mu);
-	while (!r->bg_err && r->fill.len + CMD_HDR + len > r->fill.cap)
+	while (!r->bg_err && r->fill.len + CMD_HDR + n > r->fill.cap)
 		pthread_cond_wait(&r->cv_space, &r->mu);
 	e = r->bg_err;
 	if (!e) {
@@ -703,9 +828,11 @@ static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *data, s
 		memcpy(o + 1, &now, sizeof now);
 		memcpy(o + 9, &n, sizeof n);
 		memcpy(o + 13, &rw, sizeof rw);
+		if (prelen)
+			memcpy(o + CMD_HDR, pre, prelen);
 		if (len)
-			memcpy(o + CMD_HDR, data, len);
-		r->fill.len += CMD_HDR + len;
+			memcpy(o + CMD_HDR + prelen, data, len);
+		r->fill.len += CMD_HDR + n;
 		if (!r->writer_busy)
 			pthread_cond_signal(&r->cv_work);
 	}
@@ -717,7 +844,7 @@ static int emit_line(struct gh_rec *r, int64_t now_ms, const char *line, size_t 
 {
 	if (r->bg) {
 		r->bg_last_line = now_ms;
-		return cmd_push(r, CMD_LINE, now_ms, line, len, raw);
+		return cmd_push(r, CMD_LINE, now_ms, NULL, 0, line, len, raw);
 	}
 	r->member_raw += raw;
 	return put_line(r, now_ms, line, len);
@@ -725,7 +852,7 @@ static int emit_line(struct gh_rec *r, int64_t now_ms, const char *line, size_t 
 
 static int emit_tick(struct gh_rec *r, int64_t now_ms)
 {
-	return r->bg ? cmd_push(r, CMD_TICK, now_ms, NULL, 0, 0) : rec_tick_sync(r, now_ms);
+	return r->bg ? cmd_push(r, CMD_TICK, now_ms, NULL, 0, NULL, 0, 0) : rec_tick_sync(r, now_ms);
 }
 
 /* The caller's view of the sticky error (the writer's, with a writer). */
@@ -744,8 +871,7 @@ static void bg_start(struct gh_rec *r)
 {
 	r->fill.p = malloc(CMDBUF_CAP);
 	r->work.p = malloc(CMDBUF_CAP);
-	r->api_line = malloc(LINE_CAP);
-	if (!r->fill.p || !r->work.p || !r->api_line)
+	if (!r->fill.p || !r->work.p)
 		goto fail;
 	r->fill.cap = r->work.cap = CMDBUF_CAP;
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
@@ -770,9 +896,7 @@ static void bg_start(struct gh_rec *r)
 fail:
 	free(r->fill.p);
 	free(r->work.p);
-	free(r->api_line);
 	r->fill.p = r->work.p = NULL;
-	r->api_line = NULL;
 }
 
 /* Stop the writer after it has run every queued command. */
@@ -790,9 +914,7 @@ static void bg_stop(struct gh_rec *r)
 	pthread_mutex_destroy(&r->mu);
 	free(r->fill.p);
 	free(r->work.p);
-	free(r->api_line);
 	r->fill.p = r->work.p = NULL;
-	r->api_line = NULL;
 	if (r->bg_err && !r->err)
 		r->err = r->bg_err;
 	r->bg = false;
@@ -812,7 +934,7 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
 	if (now_ms >= r->bg_last_tick && r->bg_last_tick - r->bg_last_line >= r->member_ms)
 		return caller_err(r);
 	r->bg_last_tick = now_ms;
-	return cmd_push(r, CMD_TICK, now_ms, NULL, 0, 0);
+	return cmd_push(r, CMD_TICK, now_ms, NULL, 0, NULL, 0, 0);
 }
 
 /* Exact when no writer thread is running (synchronous mode, or after the
@@ -910,6 +1032,7 @@ int gh_rec_open(const char *path, const struct gh_rec_opts *o, struct gh_rec **r
 	r->member_ms = o->member_ms > 0 ? o->member_ms : GH_REC_MEMBER_MS_DEFAULT;
 	r->start_ms = o->start_ms;
 	r->record_input = o->record_input;
+	r->binary_events = o->binary_events;
 	if (deflateInit2(&r->zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK) {
 		e = GH_ENOMEM;

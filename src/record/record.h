@@ -45,6 +45,9 @@ struct gh_rec_opts {
 	int member_ms;       /* <= 0: GH_REC_MEMBER_MS_DEFAULT */
 	bool background;     /* escape, compress and write on a writer thread; the
 			      * calls only queue (bounded: they wait when it is full) */
+	bool binary_events;  /* output that is not a terminal's (no pty): a chunk that
+			      * looks binary becomes a "b" event, its bytes in base64,
+			      * instead of "o" with U+FFFD for what is not UTF-8 */
 };
 
 /* RECORDINGS_DIR/YYYY/MM/DD/SESSION_ID.cast.gz for the UTC date of

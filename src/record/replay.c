@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <math.h> /* isfinite, isnan: macros, no libm */
 #include <poll.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,9 +64,24 @@ static int parse_event(struct reader *rd, const char *line, size_t len)
 	if (!isfinite(secs) || secs < 0 || secs > 1e10)
 		goto out;
 	r = 0;
-	if (strcmp(json_string_value(code), "o") == 0)
-		r = rd->fn(rd->ud, (int64_t)(secs * 1000.0 + 0.5), json_string_value(data),
-			   json_string_length(data));
+	int64_t t_ms = (int64_t)(secs * 1000.0 + 0.5);
+	if (strcmp(json_string_value(code), "o") == 0) {
+		r = rd->fn(rd->ud, t_ms, json_string_value(data), json_string_length(data));
+	} else if (strcmp(json_string_value(code), "b") == 0) {
+		/* output that was not a terminal's, byte for byte (base64) */
+		size_t blen = json_string_length(data), n = 0;
+		unsigned char *bin = malloc(blen / 4 * 3 + 3);
+		if (!bin) {
+			r = GH_ENOMEM;
+			goto out;
+		}
+		if (sodium_base642bin(bin, blen / 4 * 3 + 3, json_string_value(data), blen, NULL, &n,
+				      NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+			r = GH_EINVAL;
+		else
+			r = rd->fn(rd->ud, t_ms, (const char *)bin, n);
+		free(bin);
+	}
 out:
 	json_decref(ev);
 	return r;

@@ -308,7 +308,8 @@ size_t gh_relay_inject_input(struct gh_relay *r, const void *data, size_t len)
 {
 	if (r->sftp || r->eof_to_target || r->closed_target || r->target_closed)
 		return 0;
-	size_t n = rb_put(&r->up, data, len);
+	/* through the session's command filter, as the user's own typing */
+	size_t n = up_put(r, data, len);
 	if (n > 0 && r->o.rec && r->o.record_input)
 		rec_note(r, gh_rec_input(r->o.rec, wall_ms(), data, n));
 	return n;

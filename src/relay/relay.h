@@ -93,8 +93,9 @@ void gh_relay_client_eof(struct gh_relay *r);
 void gh_relay_client_close(struct gh_relay *r);
 void gh_relay_client_window(struct gh_relay *r, int width, int height);
 /* Input from elsewhere than the user's channel (a joined live session):
- * queued towards the target like the user's input and recorded as input
- * when record_input. Returns the bytes taken (less than LEN when the input
+ * queued towards the target like the user's input, through the input
+ * interception (the session's command filter) when set, and recorded as
+ * input when record_input. Returns the bytes taken (less than LEN when the input
  * buffer is full, 0 once the target's input is closed or in sftp mode). */
 size_t gh_relay_inject_input(struct gh_relay *r, const void *data, size_t len);
 /* For an input hook: queue bytes for the target (returns how many fit) /

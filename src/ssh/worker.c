@@ -1377,7 +1377,9 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 					  .start_ms = start_ms,
 					  .record_input = w->app->cfg.record_input != 0,
 					  /* compression off the relay's CPU */
-					  .background = true };
+					  .background = true,
+					  /* a stream, not a screen: binary kept byte for byte */
+					  .binary_events = !w->pty };
 		r = gh_rec_open(rec_path, &ro, &rec);
 	}
 	if (r < 0) {

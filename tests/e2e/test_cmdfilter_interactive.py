@@ -242,3 +242,25 @@ def test_interactive_logged_without_filters(ghenv):
     bye(c)
     assert commands(g) == [("interactive", "accept", None, 'cmd="echo logged-$((4+4))"'),
                            ("interactive", "accept", None, 'cmd="exit"')]
+
+
+def test_joined_input_is_filtered_too(danger, victim):
+    """What a live joiner types goes through the session's command filter."""
+    import subprocess
+    g = danger
+    c = shell(g)
+    sid = [s["id"] for s in g.sessions() if not s["ended_at"]][0]
+    j = subprocess.Popen([g.bin, "--data", g.data, "session", "join", sid], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=g.env)
+    try:
+        c.expect_exact("joined the session]")
+        j.stdin.write(f"rm -rf {victim}\n".encode())
+        j.stdin.flush()
+        c.expect(REJECTED)
+        c.expect(PROMPT_RE)
+    finally:
+        j.stdin.close()
+        j.wait(timeout=20)
+    bye(c)
+    assert os.path.exists(victim)
+    assert ("interactive", "reject", "no-danger", f'cmd="rm -rf {victim}" group=danger') in commands(g)

@@ -224,6 +224,23 @@ def test_recording_replays_what_the_user_saw(ghenv):
     assert rp.stdout.replace("\r\n", "\n") == p.stdout
 
 
+def test_binary_output_recorded_byte_for_byte(ghenv):
+    """Binary output of a command without a terminal: "b" events (base64),
+    replayed byte for byte."""
+    import base64
+    g = ghenv
+    p = ssh_run(g, DIRECT, "echo start; head -c 300000 /dev/urandom", password=g.alice_pw,
+                text=False, timeout=60)
+    assert p.returncode == 0 and p.stdout.startswith(b"start\n") and len(p.stdout) == 300006
+    r = wait_closed(g)[0]
+    _, events = recording_text(r["recording_path"])
+    binary = b"".join(base64.b64decode(e[2]) for e in events if e[1] == "b")
+    assert len(binary) > 250000 and binary in p.stdout
+    rp = subprocess.run([g.bin, "--data", g.data, "replay", r["id"], "--speed", "1000"],
+                        capture_output=True, env=g.env, timeout=60)
+    assert rp.returncode == 0 and rp.stdout == p.stdout
+
+
 def test_interactive_session_replays_the_screen(ghenv):
     g = ghenv
     import io
@@ -525,11 +542,19 @@ def test_sftp_malformed_stream_closed(ghenv):
     """A stream that is not SFTP ends the session with a logged reason; the
     service goes on."""
     g = ghenv
+    # a session that is open meanwhile carries on
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    c.expect(PROMPT_RE)
     # a packet shorter than its type and id: malformed at the first header
     p = ssh_run(g, DIRECT, "sftp", password=g.alice_pw, extra=("-s",),
                 input=b"\x00\x00\x00\x01\x01", text=False, timeout=30)
     assert p.returncode == 255, p.stderr
-    rows = wait_closed(g)
+    c.sendline("echo ALIVE-$((20+22))")
+    c.expect("ALIVE-42")
+    c.sendline("exit")
+    c.expect(__import__("pexpect").EOF)
+    rows = wait_closed(g, 2)
+    rows = [r for r in rows if r["close_reason"] == "malformed sftp stream"] or rows
     assert rows[0]["close_reason"] == "malformed sftp stream", rows
     assert wait_for(lambda: "sftp stream closed" in g.read_log(), timeout=10), g.read_log()
     ev = g.events("session")

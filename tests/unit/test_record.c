@@ -258,7 +258,90 @@ static void test_escape_random_is_valid_json(void **state)
 	}
 }
 
+/* The table and eight-byte fast paths agree with the byte-by-byte state
+ * machine (one-byte chunks take no fast path) on long mixed input: text,
+ * escapes, valid and broken UTF-8 of every length, binary. */
+static void test_escape_fast_paths_match_bytewise(void **state)
+{
+	static const char *pieces[] = { "plain text runs longer than eight ", "\"q\\", "\t\r\n",
+					"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc2\x85",
+					"\xe2\x82", "\xf0\x9f\x98", "\xed\xa0\x80", "\xf4\x90",
+					"\xe0\x80", "\x7f\x1b[0m" };
+	unsigned seed = 777;
+	size_t cap = 200000, len = 0;
+	unsigned char *in = malloc(cap);
+	assert_non_null(in);
+	while (len < cap - 64) {
+		unsigned v = (unsigned)rand_r(&seed);
+		if (v % 3 == 0) {
+			in[len++] = (unsigned char)(v >> 8);
+		} else {
+			const char *pc = pieces[(v >> 4) % (sizeof pieces / sizeof *pieces)];
+			memcpy(in + len, pc, strlen(pc));
+			len += strlen(pc);
+		}
+	}
+	char *a = escape(in, len), *b = escape_chunked(in, len, 1), *c = escape_chunked(in, len, 13);
+	assert_string_equal(a, b);
+	assert_string_equal(a, c);
+	free(a);
+	free(b);
+	free(c);
+	free(in);
+}
+
 /* ---- the writer ------------------------------------------------------ */
+
+/* Output of no terminal (binary_events): text stays "o", a binary chunk
+ * becomes a "b" event and reads back byte for byte, also when it follows
+ * text that ended inside a UTF-8 sequence; both with and without the
+ * writer thread. */
+static void binary_events_case(bool background)
+{
+	char *d = tmpdir_new(), path[512], *out = NULL, *z = NULL;
+	size_t len = 0, zlen = 0;
+	snprintf(path, sizeof path, "%s/b.cast.gz", d);
+	struct gh_rec *r = NULL;
+	struct gh_rec_opts o = { .start_ms = 1700000000000, .background = background,
+				 .binary_events = true };
+	assert_int_equal(gh_rec_open(path, &o, &r), 0);
+	unsigned char bin[40000];
+	unsigned seed = 99;
+	for (size_t i = 0; i < sizeof bin; i++)
+		bin[i] = (unsigned char)(rand_r(&seed) >> 7);
+	int64_t t0 = 1700000000000;
+	assert_int_equal(gh_rec_output(r, t0 + 1, "text \xc3\xa9 line\n", 13), 0);
+	assert_int_equal(gh_rec_output(r, t0 + 2, "split \xe2\x82", 8), 0);
+	assert_int_equal(gh_rec_output(r, t0 + 3, bin, sizeof bin), 0);
+	assert_int_equal(gh_rec_output(r, t0 + 4, "done\n", 5), 0);
+	assert_int_equal(gh_rec_close(r), 0);
+
+	assert_int_equal(gh_rec_read_output(path, &out, &len), 0);
+	assert_int_equal(len, 13 + 8 + sizeof bin + 5);
+	assert_memory_equal(out, "text \xc3\xa9 line\nsplit \xe2\x82", 21);
+	assert_memory_equal(out + 21, bin, sizeof bin);
+	assert_memory_equal(out + 21 + sizeof bin, "done\n", 5);
+	free(out);
+
+	z = gunzip_file(path, &zlen);
+	size_t n_o = 0, n_b = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(z, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		n_o += strstr(line, ", \"o\", ") != NULL;
+		n_b += strstr(line, ", \"b\", ") != NULL;
+	}
+	assert_int_equal(n_o, 3); /* the two text chunks and "done" */
+	assert_int_equal(n_b, 3); /* 40000 bytes in chunks of at most 16 KiB */
+	free(z);
+	rm_rf(d);
+	free(d);
+}
+
+static void test_binary_events(void **state)
+{
+	binary_events_case(false);
+	binary_events_case(true);
+}
 
 static void test_round_trip(void **state)
 {
@@ -824,6 +907,8 @@ int main(void)
 		cmocka_unit_test(test_escape_split_across_chunks),
 		cmocka_unit_test(test_escape_bound_checked),
 		cmocka_unit_test(test_escape_random_is_valid_json),
+		cmocka_unit_test(test_escape_fast_paths_match_bytewise),
+		cmocka_unit_test(test_binary_events),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_input_off_and_time_monotonic),
 		cmocka_unit_test(test_large_chunk_and_hostile_bytes),
