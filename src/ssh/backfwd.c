@@ -49,8 +49,31 @@ static ssh_channel cb_open_agent(ssh_session session, void *userdata)
 	return ch;
 }
 
+static ssh_channel cb_open_x11(ssh_session session, const char *orig, int orig_port,
+			       void *userdata)
+{
+	struct gh_backfwd *b = userdata;
+	char *o = NULL;
+	if (full(b)) {
+		gh_warn("x11 channel from %s refused: too many at once", b->asset);
+		return NULL;
+	}
+	if (!(o = strdup(orig && *orig && strlen(orig) < 256 ? orig : "127.0.0.1")))
+		return NULL;
+	ssh_channel ch = ssh_channel_new(session);
+	if (!ch) {
+		free(o);
+		return NULL;
+	}
+	gh_info("x11 channel opened by %s", b->asset);
+	b->p[b->n++] = (struct pending){ .tch = ch, .kind = GH_FWD_X11, .orig = o,
+					 .orig_port = orig_port };
+	return ch;
+}
+
 struct gh_backfwd *gh_backfwd_new(ssh_session user, ssh_session target, ssh_event ev,
-				  const char *asset, bool agent, const struct gh_fwdset_hooks *h)
+				  const char *asset, bool agent, bool x11,
+				  const struct gh_fwdset_hooks *h)
 {
 	struct gh_backfwd *b = calloc(1, sizeof *b);
 	if (!b)
@@ -67,9 +90,12 @@ struct gh_backfwd *gh_backfwd_new(ssh_session user, ssh_session target, ssh_even
 		free(b);
 		return NULL;
 	}
-	if (agent) {
+	if (agent || x11) {
 		b->cb.userdata = b;
-		b->cb.channel_open_request_auth_agent_function = cb_open_agent;
+		if (agent)
+			b->cb.channel_open_request_auth_agent_function = cb_open_agent;
+		if (x11)
+			b->cb.channel_open_request_x11_function = cb_open_x11;
 		ssh_callbacks_init(&b->cb);
 		ssh_set_callbacks(target, &b->cb);
 		b->cb_set = true;
@@ -96,6 +122,11 @@ bool gh_backfwd_adopt_tcpip(struct gh_backfwd *b, ssh_channel tch, const char *h
 size_t gh_backfwd_count(const struct gh_backfwd *b)
 {
 	return b ? b->n + gh_fwdset_count(b->uset) : 0;
+}
+
+static const char *kind_name(enum gh_fwd_kind k)
+{
+	return k == GH_FWD_AGENT ? "agent" : k == GH_FWD_X11 ? "x11" : "forwarded-tcpip";
 }
 
 static void pending_clear(struct gh_backfwd *b, size_t i)
@@ -129,15 +160,14 @@ static bool advance(struct gh_backfwd *b, size_t i)
 			return true;
 		}
 	}
-	int r = p->kind == GH_FWD_AGENT
-			? ssh_channel_open_auth_agent(p->uch)
-			: ssh_channel_open_reverse_forward(p->uch, p->host, p->port, p->orig,
-							   p->orig_port);
+	int r = p->kind == GH_FWD_AGENT ? ssh_channel_open_auth_agent(p->uch)
+		: p->kind == GH_FWD_X11 ? ssh_channel_open_x11(p->uch, p->orig, p->orig_port)
+					  : ssh_channel_open_reverse_forward(p->uch, p->host, p->port,
+									     p->orig, p->orig_port);
 	if (r == SSH_AGAIN)
 		return false;
 	if (r != SSH_OK) {
-		gh_info("%s channel refused by the user's client",
-			p->kind == GH_FWD_AGENT ? "agent" : "forwarded-tcpip");
+		gh_info("%s channel refused by the user's client", kind_name(p->kind));
 		drop(b, i);
 		return true;
 	}
@@ -152,7 +182,7 @@ static bool advance(struct gh_backfwd *b, size_t i)
 	char *host = p->host;
 	p->host = NULL;
 	pending_clear(b, i);
-	const char *h = kind == GH_FWD_AGENT ? "agent" : host;
+	const char *h = kind == GH_FWD_RFWD ? host : kind_name(kind);
 	if (gh_fwd_add(b->uset, uch, sv[0], kind, b->asset, h, port, 0) < 0) {
 		ssh_channel_close(tch);
 		ssh_channel_free(tch);

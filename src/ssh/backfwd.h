@@ -1,11 +1,13 @@
 /* Channels a target session opens back to the user, relayed: agent
- * forwarding (`ssh -A`) and remote forwards (`ssh -R`, forwarded-tcpip).
+ * forwarding (`ssh -A`), X11 forwarding (`ssh -X`/`-Y`) and remote
+ * forwards (`ssh -R`, forwarded-tcpip).
  *
  * Agent: when the user asked for agent forwarding and
  * allow_agent_forwarding is on, the worker asks the target for it too
  * (gh_target_req.agent) and every auth-agent@openssh.com channel the
  * target then opens back is accepted here (a session callback on the
- * target). Remote forwards: rfwd.h accepts the target's forwarded-tcpip
+ * target). X11 the same way (gh_target_req.x11_*, x11 channels). Remote
+ * forwards: rfwd.h accepts the target's forwarded-tcpip
  * channels and hands them over with gh_backfwd_adopt_tcpip.
  *
  * For each one a channel of the same type is opened to the user
@@ -16,7 +18,7 @@
  * refused.
  *
  * The hooks' on_end is called once per relayed connection (user side;
- * kind GH_FWD_AGENT or GH_FWD_RFWD). */
+ * kind GH_FWD_AGENT, GH_FWD_X11 or GH_FWD_RFWD). */
 #pragma once
 #include <libssh/libssh.h>
 #include <stdbool.h>
@@ -27,10 +29,11 @@
 
 struct gh_backfwd;
 
-/* AGENT: accept the target's agent channels (installs the target
- * session's callbacks). ASSET is copied. NULL on ENOMEM. */
+/* AGENT, X11: accept the target's agent, x11 channels (installs the
+ * target session's callbacks). ASSET is copied. NULL on ENOMEM. */
 struct gh_backfwd *gh_backfwd_new(ssh_session user, ssh_session target, ssh_event ev,
-				  const char *asset, bool agent, const struct gh_fwdset_hooks *h);
+				  const char *asset, bool agent, bool x11,
+				  const struct gh_fwdset_hooks *h);
 
 /* Relay TCH, a forwarded-tcpip channel accepted from the target, to a
  * forwarded-tcpip channel opened to the user for HOST:PORT (the address

@@ -25,7 +25,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum gh_fwd_kind { GH_FWD_TUNNEL = 0, GH_FWD_JUMP = 1, GH_FWD_AGENT = 2, GH_FWD_RFWD = 3 };
+enum gh_fwd_kind { GH_FWD_TUNNEL = 0, GH_FWD_JUMP = 1, GH_FWD_AGENT = 2, GH_FWD_RFWD = 3,
+		   GH_FWD_X11 = 4 };
 
 /* What the end callback learns about a finished forward (borrowed). */
 struct gh_fwd_end {

@@ -433,7 +433,7 @@ int gh_jump_message(const struct gh_jump_ctx *c, ssh_message msg)
 	if (type == SSH_REQUEST_CHANNEL && sub == SSH_CHANNEL_REQUEST_X11) {
 		deny_tunnel(c, "x11", NULL, NULL, 0,
 			    c->app->cfg.allow_x11_forwarding
-				    ? "X11 forwarding is not available on this server"
+				    ? "X11 forwarding needs a login on an asset (USER@ACCOUNT@ASSET)"
 				    : "X11 forwarding is disabled (allow_x11_forwarding = no)");
 		ssh_message_reply_default(msg);
 		return 0;

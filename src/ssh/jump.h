@@ -26,8 +26,9 @@
  * tcpip-forward (-R) needs allow_remote_forward, a session on an asset
  * and the `forward` action on it (its ports list holds the listen port);
  * an allowed one is recorded in C->rfwd and relayed through the target
- * (rfwd.h). x11-req is refused unless allow_x11_forwarding. Each decision
- * is audited. */
+ * (rfwd.h). An x11-req that comes here is refused: with
+ * allow_x11_forwarding on a login on an asset the worker's channel
+ * callback takes it instead (backfwd.h). Each decision is audited. */
 #pragma once
 #include <libssh/libssh.h>
 

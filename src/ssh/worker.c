@@ -157,6 +157,10 @@ struct worker {
 	/* agent forwarding asked for and allowed, remote forwards (-R): the
 	 * channels the target opens back are relayed while on a target */
 	bool agent_req;
+	/* X11 forwarding asked for and allowed: the user's (fake) cookie */
+	bool x11_req, x11_single;
+	char x11_proto[64], x11_cookie[256];
+	int x11_screen;
 	struct gh_backfwd *back;
 	struct gh_rfwd *rfwd;
 };
@@ -767,6 +771,33 @@ static void cb_agent(ssh_session session, ssh_channel channel, void *userdata)
 	gh_audit_tunnel(w->st, &aw, w->login.asset[0] ? w->login.asset : NULL, &t);
 }
 
+/* x11-req, installed only with allow_x11_forwarding on a login on an
+ * asset (else the message callback refuses it, jump.c): remembered and
+ * asked of the target with the same (fake) cookie when the session starts
+ * (backfwd.h). libssh has already replied success. */
+static void cb_x11(ssh_session session, ssh_channel channel, int single_connection,
+		   const char *protocol, const char *cookie, uint32_t screen, void *userdata)
+{
+	(void)session;
+	(void)channel;
+	struct worker *w = userdata;
+	struct gh_audit_who aw = who(w);
+	bool ok = protocol && cookie && strlen(protocol) < sizeof w->x11_proto &&
+		  strlen(cookie) < sizeof w->x11_cookie && screen < 1000 &&
+		  strspn(cookie, "0123456789abcdefABCDEF") == strlen(cookie);
+	if (ok) {
+		w->x11_req = true;
+		w->x11_single = single_connection != 0;
+		snprintf(w->x11_proto, sizeof w->x11_proto, "%s", protocol);
+		snprintf(w->x11_cookie, sizeof w->x11_cookie, "%s", cookie);
+		w->x11_screen = (int)screen;
+	}
+	struct gh_audit_tunnel t = { .method = "x11",
+				     .result = ok ? "allow" : "deny",
+				     .reason = ok ? "X11 forwarding requested" : "malformed x11-req" };
+	gh_audit_tunnel(w->st, &aw, w->login.asset, &t);
+}
+
 static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 {
 	struct worker *w = userdata;
@@ -787,6 +818,8 @@ static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 	w->ccb.channel_env_request_function = cb_env;
 	w->ccb.channel_pty_window_change_function = cb_window;
 	w->ccb.channel_auth_agent_req_function = cb_agent;
+	if (w->app->cfg.allow_x11_forwarding && w->login.asset[0])
+		w->ccb.channel_x11_req_function = cb_x11;
 	ssh_callbacks_init(&w->ccb);
 	ssh_set_channel_callbacks(w->ch, &w->ccb);
 	return w->ch;
@@ -1224,14 +1257,21 @@ static void back_open(struct worker *w, ssh_session ts, const char *asset,
 		      struct gh_target_req *tr)
 {
 	bool agent = w->agent_req && w->req != REQ_SUBSYSTEM;
+	bool x11 = w->x11_req && w->req != REQ_SUBSYSTEM;
 	bool remote = w->rfwd && w->app->cfg.allow_remote_forward;
-	if (!agent && !remote)
+	if (!agent && !x11 && !remote)
 		return;
 	struct gh_fwdset_hooks h = { .on_end = fwd_ended, .ud = w };
-	w->back = gh_backfwd_new(w->s, ts, w->ev, asset, agent, &h);
+	w->back = gh_backfwd_new(w->s, ts, w->ev, asset, agent, x11, &h);
 	if (!w->back)
 		return;
 	tr->agent = agent;
+	if (x11) {
+		tr->x11_protocol = w->x11_proto;
+		tr->x11_cookie = w->x11_cookie;
+		tr->x11_screen = w->x11_screen;
+		tr->x11_single = w->x11_single;
+	}
 	if (remote) {
 		struct gh_rfwd_env env = { .st = w->st,
 					   .who = who(w),
@@ -1880,6 +1920,7 @@ static void fwd_ended(void *ud, const struct gh_fwd_end *e)
 	}
 	struct gh_audit_who aw = who(w);
 	struct gh_audit_tunnel t = { .method = e->kind == GH_FWD_AGENT  ? "agent"
+					       : e->kind == GH_FWD_X11  ? "x11"
 					       : e->kind == GH_FWD_RFWD ? "tcpip-forward"
 									: "direct-tcpip",
 				     .result = "end",

@@ -316,6 +316,11 @@ int gh_target_open(ssh_session s, const struct gh_target_req *req, ssh_channel *
 	}
 	if (req->agent && ssh_channel_request_auth_agent(ch) != SSH_OK && !ssh_is_connected(s))
 		goto lost;
+	if (req->x11_cookie &&
+	    ssh_channel_request_x11(ch, req->x11_single, req->x11_protocol, req->x11_cookie,
+				    req->x11_screen) != SSH_OK &&
+	    !ssh_is_connected(s))
+		goto lost;
 	if (req->pty && ssh_channel_request_pty_size(ch, req->term ? req->term : "xterm",
 						     req->width > 0 ? req->width : 80,
 						     req->height > 0 ? req->height : 24) != SSH_OK) {

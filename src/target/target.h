@@ -59,6 +59,11 @@ struct gh_target_req {
 	const char *command;    /* exec when not NULL */
 	const char *subsystem;  /* subsystem when not NULL (and no command) */
 	bool agent;             /* ask for agent forwarding (no reply awaited) */
+	/* ask for X11 forwarding with the user's (fake) cookie when not NULL;
+	 * a refusal does not fail the open */
+	const char *x11_protocol, *x11_cookie;
+	int x11_screen;
+	bool x11_single;
 	/* Called right after the channel is created, before any request, so
 	 * the caller can install its callbacks (nothing is missed). */
 	void (*on_channel)(ssh_channel ch, void *userdata);
