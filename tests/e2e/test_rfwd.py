@@ -2,12 +2,14 @@
 = yes and the forward action on the asset, the target listens and every
 connection there comes back to the user's side (here: an echo server the
 test runs), audited; refused otherwise."""
+import os
 import re
+import socket
 
 import pytest
 
 from sshenv import *  # noqa: F401,F403
-from sshenv import ALICE_PW, Gatehouse, setup_ghenv
+from sshenv import ALICE_PW, PROMPT_RE, Gatehouse, setup_ghenv, ssh_args
 from test_tunnel import echo  # noqa: F401 (fixture)
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
@@ -114,3 +116,86 @@ def test_remote_forward_through_a_jump(rfwd_ghenv, echo, tmp_path):
     assert "got=via-jump" in p.stdout, p.stdout + p.stderr
     assert wait_for(lambda: _events(g, "end"), timeout=15), g.events("tunnel")
     assert re.search(r"bytes_out=[1-9]", _events(g, "end")[-1]["detail"])
+
+
+def test_remote_forward_connections_limited(gh_bin, tmp_path, target, echo):
+    """-R connections count against max_tunnel_connections: with 1, a second
+    connection while the first is open is refused and audited."""
+    g = Gatehouse(gh_bin, str(tmp_path), target,
+                  extra_conf="allow_remote_forward = yes\nmax_tunnel_connections = 1\n")
+    g.start()
+    try:
+        setup_ghenv(g, target)
+        g.cli("perm", "add", "p-fwd", "--user", "alice", "--asset", "web01", "--actions",
+              "connect,forward")
+        port = free_port()
+        script = f"""
+import socket
+a = socket.create_connection(("127.0.0.1", {port}), 10)
+a.settimeout(20)
+a.sendall(b"first")
+print("first=" + a.recv(100).decode())
+b = socket.create_connection(("127.0.0.1", {port}), 10)
+b.settimeout(20)
+try:
+    b.sendall(b"second")
+    print("second=" + (b.recv(100).decode() or "closed"))
+except OSError as e:
+    print("second=error")
+a.close()
+"""
+        p = ssh_run(g, DIRECT, "python3 -", password=ALICE_PW, timeout=60, input=script,
+                    extra=("-o", "ExitOnForwardFailure=yes",
+                           "-R", f"127.0.0.1:{port}:127.0.0.1:{echo.port}"))
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "first=first" in p.stdout, p.stdout
+        assert "second=closed" in p.stdout or "second=error" in p.stdout, p.stdout
+        deny = _events(g, "deny")
+        assert deny and "max_tunnel_connections" in deny[-1]["reason"], deny
+    finally:
+        assert g.stop() == 0, g.read_log()
+
+
+def test_remote_forward_cancelled(rfwd_ghenv, echo):
+    """~C -KR: cancel-tcpip-forward removes the asset's listener."""
+    import pexpect
+    g = rfwd_ghenv
+    g.cli("perm", "add", "p-fwd", "--user", "alice", "--asset", "web01", "--actions",
+          "connect,forward")
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("SSH_AUTH_SOCK", None)
+    env["TERM"] = "xterm"
+    a = ssh_args(g, DIRECT, tty=True,
+                 extra=("-o", "EnableEscapeCommandline=yes", "-o", "ExitOnForwardFailure=yes",
+                        "-R", f"127.0.0.1:{port}:127.0.0.1:{echo.port}"))
+    c = pexpect.spawn(a[0], a[1:], env=env, timeout=30, encoding="utf-8",
+                      codec_errors="replace")
+    try:
+        c.expect("[Pp]assword:")
+        c.sendline(ALICE_PW)
+        c.expect(PROMPT_RE)
+        c.sendline(f"python3 - <<'EOF'\n"
+                   f"import socket\ntry:\n    s = socket.create_connection(('127.0.0.1', {port}), 5)\n"
+                   f"    s.settimeout(10); s.sendall(b'x'); print('probe=' + s.recv(10).decode() + '!')\n"
+                   f"except OSError:\n    print('probe=' + 'refused!')\nEOF")
+        c.expect("probe=x!")
+        c.expect(PROMPT_RE)
+        c.send("\r~C")
+        c.expect("ssh>")
+        c.sendline(f"-KR 127.0.0.1:{port}")
+        c.expect(PROMPT_RE)
+        assert wait_for(lambda: not port_open_on(port), timeout=15), g.read_log()
+        assert "remote forward 127.0.0.1:%d cancelled" % port in g.read_log()
+        c.sendline("exit")
+        c.expect(pexpect.EOF, timeout=20)
+    finally:
+        c.close(force=True)
+
+
+def port_open_on(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
