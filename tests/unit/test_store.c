@@ -246,6 +246,55 @@ static void test_concurrent_writers(void **state)
 	gh_store_close(st);
 }
 
+/* A child that opens its own store after fork() must hold its own locks:
+ * with the parent's handle let go of first (gh_store_forget), the
+ * parent's close is not the last one, the WAL stays, and what the child
+ * writes afterwards is there for the next reader. */
+static void test_child_after_fork_keeps_the_wal(void **state)
+{
+	struct gh_store *st = NULL;
+	int up[2], go[2];
+	char wal[160], c;
+	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	assert_int_equal(gh_store_meta_set(st, "who", "parent"), 0);
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct gh_store *own = NULL;
+		close(up[0]);
+		close(go[1]); /* EOF on GO when the parent fails and exits */
+		st = gh_store_forget(st);
+		if (gh_store_open_sqlite(dbpath, 5000, &own) < 0)
+			_exit(10);
+		if (write(up[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(11);
+		int r = gh_store_meta_set(own, "who", "child");
+		gh_store_close(own);
+		_exit(r < 0 ? 12 : 0);
+	}
+	assert_int_equal(read(up[0], &c, 1), 1);
+	st = gh_store_close(st); /* the parent goes; the child still uses the file */
+	snprintf(wal, sizeof wal, "%s-wal", dbpath);
+	assert_int_equal(access(wal, F_OK), 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	char *v = NULL;
+	assert_int_equal(gh_store_meta_get(st, "who", &v), 0);
+	assert_string_equal(v, "child");
+	free(v);
+	gh_store_close(st);
+	close(up[0]);
+	close(up[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
 static void test_masks(void **state)
 {
 	uint32_t m = 0;
@@ -270,6 +319,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_model_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_and_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_after_fork_keeps_the_wal, setup, teardown),
 		cmocka_unit_test(test_masks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
