@@ -118,10 +118,12 @@ def x11_sshd(target, tmp_path):
     log = open(tmp_path / "sshd_x11.log", "a")
     proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(cfg)], stdout=log,
                             stderr=log)
-    assert wait_for(lambda: port_open(port), timeout=10)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        assert wait_for(lambda: port_open(port), timeout=10)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def _ghenv(gh_bin, tmp_path, target, x11_sshd, conf):
