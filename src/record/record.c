@@ -69,6 +69,7 @@ struct gh_rec {
 	int bg_err;              /* the writer's sticky error, seen by the caller */
 	int64_t bg_last_tick;    /* caller side: last tick queued */
 	int64_t bg_last_line;    /* caller side: clock of the last line queued */
+	bool bg_wake_pending;    /* data queued without waking the writer */
 	unsigned char *zout; /* ZOUT_CAP */
 };
 
@@ -748,6 +749,7 @@ static int rec_tick_sync(struct gh_rec *r, int64_t now_ms)
 /* CMD_OUT/CMD_IN payload: the event's relative time (i64), then the bytes */
 #define CMDBUF_CAP (1024 * 1024)   /* each of the two buffers; touched only as used */
 #define BG_TICK_EVERY_MS 100       /* gh_rec_tick queues a tick at most this often */
+#define BG_WAKE_BYTES (256 * 1024) /* session bytes queued before the writer is woken */
 
 static int run_cmds(struct gh_rec *r, const unsigned char *p, size_t len)
 {
@@ -819,8 +821,11 @@ static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *pre, si
 	if (prelen + len > CMDBUF_CAP - CMD_HDR)
 		return GH_EINVAL; /* lines are at most LINE_CAP, data EVENT_CHUNK */
 	pthread_mutex_lock(&r->mu);
-	while (!r->bg_err && r->fill.len + CMD_HDR + n > r->fill.cap)
+	while (!r->bg_err && r->fill.len + CMD_HDR + n > r->fill.cap) {
+		if (!r->writer_busy)
+			pthread_cond_signal(&r->cv_work);
 		pthread_cond_wait(&r->cv_space, &r->mu);
+	}
 	e = r->bg_err;
 	if (!e) {
 		unsigned char *o = r->fill.p + r->fill.len;
@@ -833,8 +838,16 @@ static int cmd_push(struct gh_rec *r, int type, int64_t now, const void *pre, si
 		if (len)
 			memcpy(o + CMD_HDR + prelen, data, len);
 		r->fill.len += CMD_HDR + n;
-		if (!r->writer_busy)
+		/* session bytes wake the writer by the batch (a wake-up per read
+		 * cost a futex call and two context switches per 16 KiB); the
+		 * relay's next gh_rec_tick wakes it for the rest */
+		bool batch = type == CMD_OUT || type == CMD_IN;
+		if (!r->writer_busy && (!batch || r->fill.len >= BG_WAKE_BYTES)) {
 			pthread_cond_signal(&r->cv_work);
+			r->bg_wake_pending = false;
+		} else if (!r->writer_busy) {
+			r->bg_wake_pending = true;
+		}
 	}
 	pthread_mutex_unlock(&r->mu);
 	return e;
@@ -926,6 +939,13 @@ int gh_rec_tick(struct gh_rec *r, int64_t now_ms)
 		return GH_EINVAL;
 	if (!r->bg)
 		return rec_tick_sync(r, now_ms);
+	if (r->bg_wake_pending) {
+		pthread_mutex_lock(&r->mu);
+		if (!r->writer_busy && r->fill.len > 0)
+			pthread_cond_signal(&r->cv_work);
+		r->bg_wake_pending = false;
+		pthread_mutex_unlock(&r->mu);
+	}
 	if (now_ms >= r->bg_last_tick && now_ms - r->bg_last_tick < BG_TICK_EVERY_MS)
 		return 0;
 	/* Idle: a member is due member_ms after its first line, every queued

@@ -63,8 +63,9 @@ def test_remote_forward_relayed(rfwd_ghenv, echo):
         assert re.search(r"bytes_out=[1-9]", end["detail"]), end["detail"]
         assert "duration_ms=" in end["detail"]
     # the session itself is a normal recorded session
-    s = [x for x in g.sessions() if x["asset_name"] == "web01"]
-    assert s and s[-1]["ended_at"]
+    assert wait_for(lambda: [x for x in g.sessions()
+                             if x["asset_name"] == "web01" and x["ended_at"]], timeout=15), \
+        g.sessions()
 
 
 def test_remote_forward_refused_without_forward(rfwd_ghenv, echo):
