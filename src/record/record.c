@@ -660,7 +660,8 @@ static int data_event(struct gh_rec *r, struct gh_utf8_state *st, const char *co
 			if (o > 0 && (e = emit_line(r, now_ms, r->line, o, n)) < 0)
 				return e;
 		}
-		p += n;
+		if (n > 0) /* the final flush of a close comes with no bytes (P NULL) */
+			p += n;
 		len -= n;
 	} while (len > 0);
 	return emit_tick(r, now_ms);
