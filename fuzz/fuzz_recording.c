@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	if (!path[0])
-		snprintf(path, sizeof path, "/tmp/fuzz-recording-%d.cast.gz", (int)getpid());
+		snprintf(path, sizeof path, "%s/fuzz-recording-%d.cast.gz",
+			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
 	size_t chunk = 1 + (size_t)data[0] * 97;
 	data++;
 	size--;
