@@ -2018,6 +2018,67 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	return b;
 }
 
+/* The session channel is done: forget it and what its requests set, so
+ * that the next session on this connection starts afresh. */
+static void session_reset(struct worker *w)
+{
+	if (w->ch) {
+		ssh_remove_channel_callbacks(w->ch, &w->ccb);
+		ssh_channel_free(w->ch);
+		w->ch = NULL;
+	}
+	for (size_t i = 0; i < w->n_env; i++) {
+		free(w->env[i].name);
+		free(w->env[i].value);
+	}
+	w->n_env = 0;
+	free(w->command);
+	free(w->subsystem);
+	w->command = w->subsystem = NULL;
+	w->req = REQ_NONE;
+	w->pty = false;
+	w->term[0] = '\0';
+	w->width = w->height = 0;
+	w->client_eof = w->client_closed = w->client_finished = false;
+	w->menu_state = 0;
+	w->menu_pick = 0;
+	w->sid[0] = '\0';
+	w->sftp_allowed = 0;
+	w->agent_req = false;
+	w->x11_req = w->x11_single = false;
+	w->x11_proto[0] = w->x11_cookie[0] = '\0';
+	w->x11_screen = 0;
+}
+
+/* A later session on a shared connection: the user is checked again as at
+ * login (still there, enabled, not locked, login ACLs and schedules), so a
+ * connection kept open does not outlive a lock or a rule. NULL: go on. */
+static const char *session_again_refused(struct worker *w)
+{
+	struct gh_user u;
+	char reason[256];
+	int r = gh_store_user_get(w->st, w->login.user, &u);
+	const char *why = NULL;
+	if (r < 0)
+		why = r == GH_ENOENT ? "unknown user" : "store error";
+	else if (u.disabled)
+		why = "disabled";
+	else if (gh_store_user_locked(w->st, u.id) != 0)
+		why = "locked";
+	else if (gh_login_acl_check(w->st, &u, w->args->peer_ip, gh_now(), reason, sizeof reason) <
+		 0)
+		why = reason;
+	if (r == 0)
+		gh_user_free(&u);
+	if (!why)
+		return NULL;
+	struct gh_audit_who aw = who(w);
+	gh_audit_login(w->st, &aw, "session", false, why);
+	gh_info("next session of %s on its connection from %s refused: %s", w->user.name, w->source,
+		why);
+	return "this connection may not open another session; log in again";
+}
+
 int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 {
 	struct worker *w = calloc(1, sizeof *w);
@@ -2137,14 +2198,24 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	ssh_set_blocking(w->s, 0);
 
 	/* a session channel with its request, and/or forwarded channels
-	 * (ssh -J / -W / -N -L open no session channel) */
-	while (!(w->ch && w->req != REQ_NONE)) {
-		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+	 * (ssh -J / -W / -N -L open no session channel); OpenSSH connection
+	 * sharing (ControlMaster/ControlPersist) opens one session after
+	 * another on the same connection */
+	for (bool first = true;; first = false) {
+		while (!(w->ch && w->req != REQ_NONE)) {
+			if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
+				break;
+			if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+				break;
+		}
+		if (!(w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested))
 			break;
-		if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
+		const char *no = first ? NULL : session_again_refused(w);
+		if (no) {
+			say(w, "%s", no);
+			finish_client(w, 1);
 			break;
-	}
-	if (w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested) {
+		}
 		if (w->login.asset[0]) {
 			status = run_direct(w);
 			if (status < 0)
@@ -2162,6 +2233,9 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 			status = 1;
 			finish_client(w, status);
 		}
+		if (w->killed || !ssh_is_connected(w->s) || stop_requested)
+			break;
+		session_reset(w);
 	}
 	/* forwarded channels still open outlive the session channel */
 	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)

@@ -23,6 +23,11 @@ def test_controlpersist_sequential_commands(ghenv, tmp_path):
         outs.append((p.returncode, p.stdout, p.stderr))
     subprocess.run(ssh_args(g, DIRECT, key=None, extra=extra + ("-O", "exit")), capture_output=True, timeout=20)
     assert [o[1] for o in outs] == ["run-0\n", "run-1\n", "run-2\n"], outs
+    # one login: the later commands were sessions on the shared connection
+    logins = [e for e in g.events("login") if e["result"] == "success"]
+    assert len(logins) == 1, logins
+    rows = [r for r in g.sessions() if r["asset_name"] == "web01"]
+    assert len(rows) == 3, rows
 
 
 def test_controlmaster_concurrent_channels(ghenv):
@@ -45,3 +50,25 @@ def test_controlmaster_concurrent_channels(ghenv):
     subprocess.run(ssh_args(g, DIRECT, extra=extra + ("-O", "exit")), capture_output=True, timeout=20)
     assert out == "first\n", err
     assert p.returncode == 0 and p.stdout == "second\n", (p.returncode, p.stderr)
+
+
+def test_shared_connection_checks_the_user_again(ghenv):
+    """A connection kept open does not outlive a lock: the next session on it
+    is refused (and logged), and the connection ends."""
+    g = ghenv
+    import tempfile
+    cpdir = tempfile.mkdtemp(prefix="ghcm-", dir="/tmp")
+    extra = ("-o", "ControlMaster=auto", "-o", f"ControlPath={cpdir}/%C", "-o", "ControlPersist=30")
+    p = ssh_run(g, DIRECT, "echo before", password=g.alice_pw, extra=extra, timeout=60)
+    assert p.returncode == 0 and p.stdout == "before\n", p.stderr
+    g.cli("user", "lock", "alice")
+    try:
+        p = ssh_run(g, DIRECT, "echo after", password=g.alice_pw, extra=extra, timeout=60)
+        assert p.returncode != 0 and "after" not in p.stdout, (p.returncode, p.stdout, p.stderr)
+        assert "may not open another session" in p.stdout + p.stderr, (p.stdout, p.stderr)
+        ev = [e for e in g.events("login") if e["method"] == "session"]
+        assert ev and ev[-1]["result"] == "failure" and ev[-1]["reason"] == "locked", ev
+    finally:
+        g.cli("user", "unlock", "alice")
+        subprocess.run(ssh_args(g, DIRECT, extra=extra + ("-O", "exit")), capture_output=True,
+                       timeout=20)
