@@ -12,6 +12,7 @@
 
 #define DEFAULT_BUFFER (1u << 20)
 #define CLOSE_WAIT_MS 3000
+#define EOF_HOLD_MS 300 /* EOF to the user waits this long for the exit status */
 /* sftp: most bytes handed to the engine at once; its output may exceed the
  * high-water mark (the buffer size) by a few chunks plus the engine's held
  * back local replies (4 x max packet), hence the caps. */
@@ -35,6 +36,8 @@ struct gh_relay {
 	bool client_eof, client_closed;
 	bool target_eof, target_closed;
 	bool eof_to_target, eof_to_client, closed_target, finished_client;
+	bool status_to_client;   /* exit status or signal passed on */
+	int64_t eof_hold_until;  /* EOF to the user waits for the status until then */
 	bool done;
 	int64_t close_deadline;  /* waiting for a peer's CLOSE until then */
 	int exit_status;
@@ -464,6 +467,20 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 	r->in_pull = false;
 }
 
+/* The target's exit signal or status to the user, once. */
+static void send_status(struct gh_relay *r)
+{
+	if (r->status_to_client)
+		return;
+	if (r->exit_signal[0])
+		ssh_channel_request_send_exit_signal(r->o.client, r->exit_signal, 0, "", "");
+	else if (r->exit_status >= 0)
+		ssh_channel_request_send_exit_status(r->o.client, r->exit_status);
+	else
+		return;
+	r->status_to_client = true;
+}
+
 static bool pump(struct gh_relay *r, int64_t now_ms)
 {
 	if (r->done)
@@ -531,11 +548,20 @@ static bool pump(struct gh_relay *r, int64_t now_ms)
 		return r->done;
 	}
 
-	/* the target ended: pass the tail, status, EOF and close to the user */
+	/* the target ended: pass the tail, status, EOF and close to the user.
+	 * The exit status goes before EOF, as sshd does: an OpenSSH client
+	 * whose side is done closes the channel at EOF, and a status after
+	 * that is lost (a shared connection's client then exits 255). EOF
+	 * waits a little for the status (a program that closes its output
+	 * and runs on still gets its EOF passed on). */
 	if (r->target_eof && down_drained && !r->eof_to_client && r->o.finish_client) {
-		/* EOF now; exit status and close follow the target's CLOSE */
-		ssh_channel_send_eof(r->o.client);
-		r->eof_to_client = true;
+		if (!r->eof_hold_until)
+			r->eof_hold_until = now_ms + EOF_HOLD_MS;
+		if (r->exit_signal[0] || r->exit_status >= 0 || now_ms >= r->eof_hold_until) {
+			send_status(r);
+			ssh_channel_send_eof(r->o.client);
+			r->eof_to_client = true;
+		}
 	}
 	if (r->target_closed && down_drained) {
 		if (!r->reason)
@@ -549,11 +575,7 @@ static bool pump(struct gh_relay *r, int64_t now_ms)
 			return true;
 		}
 		if (!r->finished_client) {
-			if (r->exit_signal[0])
-				ssh_channel_request_send_exit_signal(r->o.client, r->exit_signal, 0,
-								     "", "");
-			else if (r->exit_status >= 0)
-				ssh_channel_request_send_exit_status(r->o.client, r->exit_status);
+			send_status(r);
 			if (!r->eof_to_client) {
 				ssh_channel_send_eof(r->o.client);
 				r->eof_to_client = true;
