@@ -372,13 +372,23 @@ def target(tmp_path_factory):
     t.stop()
 
 
+@contextlib.contextmanager
+def running_gatehouse(gh_bin, tmp_path, target, extra_conf=""):
+    """A started Gatehouse (EXTRA_CONF appended to its configuration),
+    stopped afterwards; it must exit 0."""
+    g = Gatehouse(gh_bin, str(tmp_path), target, extra_conf=extra_conf)
+    g.start()
+    try:
+        yield g
+    finally:
+        rc = g.stop()
+    assert rc == 0, f"serve exited {rc}\n{g.read_log()}"
+
+
 @pytest.fixture
 def gatehouse(gh_bin, tmp_path, target):
-    g = Gatehouse(gh_bin, str(tmp_path), target)
-    g.start()
-    yield g
-    rc = g.stop()
-    assert rc == 0, f"serve exited {rc}\n{g.read_log()}"
+    with running_gatehouse(gh_bin, tmp_path, target) as g:
+        yield g
 
 
 ALICE_PW = "alice-" + "pw-7Qm2"

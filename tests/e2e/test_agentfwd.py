@@ -7,16 +7,13 @@ import subprocess
 import pytest
 
 from sshenv import *  # noqa: F401,F403
-from sshenv import ALICE_PW, Gatehouse, setup_ghenv
+from sshenv import ALICE_PW, running_gatehouse, setup_ghenv
 
 
 @pytest.fixture
 def agent_ghenv(gh_bin, tmp_path, target):
-    g = Gatehouse(gh_bin, str(tmp_path), target, extra_conf="allow_agent_forwarding = yes\n")
-    g.start()
-    yield setup_ghenv(g, target)
-    rc = g.stop()
-    assert rc == 0, f"serve exited {rc}\n{g.read_log()}"
+    with running_gatehouse(gh_bin, tmp_path, target, "allow_agent_forwarding = yes\n") as g:
+        yield setup_ghenv(g, target)
 
 
 def _ssh_with_agent(g, tmp_path, command):

@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from sshenv import *  # noqa: F401,F403
-from sshenv import ALICE_PW, PROMPT_RE, Gatehouse, setup_ghenv, ssh_args
+from sshenv import ALICE_PW, PROMPT_RE, running_gatehouse, setup_ghenv, ssh_args
 from test_tunnel import echo  # noqa: F401 (fixture)
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
@@ -17,11 +17,8 @@ DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
 @pytest.fixture
 def rfwd_ghenv(gh_bin, tmp_path, target):
-    g = Gatehouse(gh_bin, str(tmp_path), target, extra_conf="allow_remote_forward = yes\n")
-    g.start()
-    yield setup_ghenv(g, target)
-    rc = g.stop()
-    assert rc == 0, f"serve exited {rc}\n{g.read_log()}"
+    with running_gatehouse(gh_bin, tmp_path, target, "allow_remote_forward = yes\n") as g:
+        yield setup_ghenv(g, target)
 
 
 def _client(port, payload):
