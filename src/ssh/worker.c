@@ -2037,8 +2037,9 @@ static void session_reset(struct worker *w)
 	w->command = w->subsystem = NULL;
 	w->req = REQ_NONE;
 	w->pty = false;
-	w->term[0] = '\0';
-	w->width = w->height = 0;
+	snprintf(w->term, sizeof w->term, "xterm"); /* the defaults of a new worker */
+	w->width = 80;
+	w->height = 24;
 	w->client_eof = w->client_closed = w->client_finished = false;
 	w->menu_state = 0;
 	w->menu_pick = 0;
@@ -2255,10 +2256,7 @@ out:
 				 CLIENT_CLOSE_WAIT_MS);
 	gh_rfwd_free(w->rfwd);
 	w->rfwd = NULL;
-	if (w->ch) {
-		ssh_remove_channel_callbacks(w->ch, &w->ccb);
-		ssh_channel_free(w->ch);
-	}
+	session_reset(w);
 	if (w->s && ssh_is_connected(w->s))
 		ssh_disconnect(w->s);
 	if (w->ev) {
@@ -2272,12 +2270,6 @@ out:
 		ssh_key_free(w->jump_key);
 	auth_reset_user(w);
 	gh_mfa_clear(&w->mfa);
-	for (size_t i = 0; i < w->n_env; i++) {
-		free(w->env[i].name);
-		free(w->env[i].value);
-	}
-	free(w->command);
-	free(w->subsystem);
 	if (args->status_fd >= 0)
 		close(args->status_fd);
 	free(w);
