@@ -44,7 +44,7 @@ struct gh_relay {
 	char exit_signal[32];
 	int64_t bytes_in, bytes_out;
 	const char *reason;
-	bool in_pull;            /* re-entrancy guard for ssh_channel_read_nonblocking */
+	bool in_pull;            /* inside ssh_channel_read_nonblocking: callbacks take nothing */
 	bool rec_failed;         /* the recorder reported an error: end the session */
 	bool rec_aborted;
 
@@ -148,6 +148,10 @@ static int target_data(ssh_session session, ssh_channel channel, void *data, uin
 		       int is_stderr, void *userdata)
 {
 	struct gh_relay *r = userdata;
+	if (r->in_pull) { /* see pull() */
+		r->target_held = true;
+		return 0;
+	}
 	struct rbuf *b = is_stderr ? &r->down_err : &r->down;
 	size_t n = r->sftp && !is_stderr ? sftp_take(r, true, data, len) : rb_put(b, data, len);
 	if (n > 0 && r->o.rec)
@@ -299,6 +303,10 @@ int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len)
 {
 	if (r->eof_to_target || r->closed_target) /* nowhere to go: drop */
 		return (int)len;
+	if (r->in_pull) { /* see pull() */
+		r->client_held = true;
+		return 0;
+	}
 	size_t n = r->sftp ? sftp_take(r, false, data, len) : up_put(r, data, len);
 	if (n > 0 && r->o.rec && r->o.record_input)
 		rec_note(r, gh_rec_input(r->o.rec, wall_ms(), data, n));
@@ -391,7 +399,6 @@ static void pull_sftp(struct gh_relay *r, ssh_channel ch, bool *held, bool from_
 			rec_note(r, gh_rec_output(r->o.rec, wall_ms(), tmp, (size_t)n));
 		else if (!from_target && r->o.rec && r->o.record_input)
 			rec_note(r, gh_rec_input(r->o.rec, wall_ms(), tmp, (size_t)n));
-		/* taken whatever a callback queued meanwhile: the caps leave room */
 		sftp_feed(r, from_target, tmp, (size_t)n);
 	}
 	r->in_pull = false;
@@ -428,7 +435,13 @@ static bool down_room(const struct gh_relay *r)
  * The caller clears *HELD first; it is set again when B fills up before
  * libssh is drained, either here or by a callback that libssh runs from
  * inside ssh_channel_read_nonblocking (clearing it after that call would
- * lose the mark and stall the channel: its window never reopens). */
+ * lose the mark and stall the channel: its window never reopens).
+ *
+ * That call may read packets of every session in the worker's event, the
+ * user's and the target's, and run our data callbacks. While IN_PULL they
+ * take nothing and only set their mark: a callback that filled B's room
+ * would leave no room for the bytes the read then returns (they were
+ * dropped, corrupting the stream). */
 static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stderr, bool *held,
 		 bool from_target)
 {
@@ -457,8 +470,8 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 		else if (!from_target && r->o.rec && r->o.record_input)
 			rec_note(r, gh_rec_input(r->o.rec, wall_ms(), tmp, put));
 		if (put < (size_t)n) {
-			/* a callback filled B meanwhile; cannot happen as B had room
-			 * for WANT before the call and callbacks only ran inside it */
+			/* cannot happen: B had room for WANT and callbacks take
+			 * nothing while IN_PULL */
 			gh_warn("relay buffer overrun; %zu bytes dropped", (size_t)n - put);
 			*held = true;
 			break;
@@ -625,6 +638,15 @@ bool gh_relay_busy(const struct gh_relay *r)
 {
 	return r->up.len > 0 || r->down.len > 0 || r->down_err.len > 0 || r->s_up.len > 0 ||
 	       r->s_down.len > 0;
+}
+
+bool gh_relay_ready(const struct gh_relay *r)
+{
+	if (r->done || r->client_closed)
+		return false;
+	if (r->client_held && !r->closed_target && !r->target_closed && up_room(r))
+		return true;
+	return r->target_held && !r->finished_client && down_room(r);
 }
 
 void gh_relay_get_result(const struct gh_relay *r, struct gh_relay_result *ret)

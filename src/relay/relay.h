@@ -111,4 +111,7 @@ bool gh_relay_pump(struct gh_relay *r, int64_t now_ms);
 void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms);
 /* True while it waits for data to be written (the worker may poll sooner). */
 bool gh_relay_busy(const struct gh_relay *r);
+/* True when the next pump can move data at once: libssh holds data for
+ * which there is room now (the worker then polls without waiting). */
+bool gh_relay_ready(const struct gh_relay *r);
 void gh_relay_get_result(const struct gh_relay *r, struct gh_relay_result *ret);

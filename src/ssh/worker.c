@@ -1181,7 +1181,8 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		int64_t now = gh_mono_ms();
 		if (gh_relay_pump(r, now))
 			break;
-		poll_once(w, gh_live_busy(w->live)                              ? LIVE_POLL_MS
+		poll_once(w, gh_relay_ready(r)                                  ? 0
+			     : gh_live_busy(w->live)                          ? LIVE_POLL_MS
 			     : w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30
 									    : POLL_MS);
 		now = gh_mono_ms();

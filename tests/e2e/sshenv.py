@@ -348,6 +348,31 @@ def ssh_run(gh, login, *command, password=None, key=None, input=None, timeout=60
                           start_new_session=True)
 
 
+def upload_check(gh, login, blob, reader="sha256sum", password=None, timeout=180):
+    """Send BLOB as the stdin of READER (a command that prints the SHA-256 of
+    its input first) on the target; the target also keeps a copy, so that a
+    mismatch names the first differing offset and both lengths."""
+    import hashlib
+    import tempfile
+    d = tempfile.mkdtemp(prefix="gh-upload-")
+    os.chmod(d, 0o777)
+    copy = os.path.join(d, "received")
+    try:
+        p = ssh_run(gh, login, f"tee {copy} | {{ {reader}; }}", password=password, input=blob,
+                    timeout=timeout, text=False)
+        assert p.returncode == 0, p.stderr
+        got = p.stdout.split()[0].decode() if p.stdout.split() else ""
+        if got != hashlib.sha256(blob).hexdigest():
+            data = open(copy, "rb").read() if os.path.exists(copy) else b""
+            n = min(len(data), len(blob))
+            first = next((i for i in range(n) if data[i] != blob[i]), n)
+            raise AssertionError(f"upload corrupted: sent {len(blob)} bytes, the target "
+                                 f"received {len(data)}, first difference at offset {first}")
+    finally:
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def ssh_spawn(gh, login, *command, password=None, key=None, dims=(24, 80), timeout=20):
     """An interactive ssh under pexpect with a terminal (-tt)."""
     import pexpect

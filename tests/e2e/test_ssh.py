@@ -10,7 +10,7 @@ import time
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, UNIX_OPS, PROMPT_RE, ssh_run, ssh_spawn, wait_for
+from sshenv import UNIX_DEPLOY, UNIX_OPS, PROMPT_RE, ssh_run, ssh_spawn, upload_check, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
@@ -89,10 +89,7 @@ def test_exec_exit_status_and_output(ghenv):
 def test_exec_stdin_eof_and_integrity(ghenv):
     """16 MiB up and down through the relay, byte exact, EOF passed on."""
     g = ghenv
-    blob = os.urandom(16 << 20)
-    p = ssh_run(g, DIRECT, "sha256sum", password=g.alice_pw, input=blob, text=False, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split()[0].decode() == hashlib.sha256(blob).hexdigest()
+    upload_check(g, DIRECT, os.urandom(16 << 20), password=g.alice_pw, timeout=120)
     p = ssh_run(g, DIRECT, "head -c 33554432 /dev/zero", password=g.alice_pw, text=False,
                 timeout=120)
     assert p.returncode == 0 and len(p.stdout) == 32 << 20 and p.stdout.count(0) == 32 << 20
