@@ -384,6 +384,7 @@ static void reload(struct master *m)
 	CHANGED_INT(idle_timeout);
 	CHANGED_INT(target_connect_timeout);
 	CHANGED_INT(record_input);
+	CHANGED_INT(relay_buffer_kib);
 	if (strcmp(old->log_level, nw->log_level))
 		gh_info("config: log_level %s -> %s", old->log_level, nw->log_level);
 	if (strcmp(old->ssh_listen, nw->ssh_listen))

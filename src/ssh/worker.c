@@ -1438,6 +1438,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	}
 	live_open(w, rec, true);
 	struct gh_relay_opts ro_relay = { .client = w->ch,
+					  .buffer_size = (size_t)w->app->cfg.relay_buffer_kib << 10,
 					  .rec = rec,
 					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
 					  .tap_ud = w->live,

@@ -373,6 +373,29 @@ def upload_check(gh, login, blob, reader="sha256sum", password=None, timeout=180
         shutil.rmtree(d, ignore_errors=True)
 
 
+def download_check(gh, login, size, password=None, timeout=180):
+    """Receive SIZE random bytes the target writes (keeping a copy): every
+    byte once and in order, or a mismatch names the first differing offset."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="gh-download-")
+    os.chmod(d, 0o777)
+    copy = os.path.join(d, "sent")
+    try:
+        p = ssh_run(gh, login, f"head -c {size} /dev/urandom | tee {copy}", password=password,
+                    timeout=timeout, text=False)
+        assert p.returncode == 0, p.stderr
+        data = open(copy, "rb").read()
+        assert len(data) == size
+        if p.stdout != data:
+            n = min(len(data), len(p.stdout))
+            first = next((i for i in range(n) if data[i] != p.stdout[i]), n)
+            raise AssertionError(f"download corrupted: the target sent {len(data)} bytes, the "
+                                 f"user received {len(p.stdout)}, first difference at {first}")
+    finally:
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def ssh_spawn(gh, login, *command, password=None, key=None, dims=(24, 80), timeout=20):
     """An interactive ssh under pexpect with a terminal (-tt)."""
     import pexpect
