@@ -634,12 +634,6 @@ void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms)
 	}
 }
 
-bool gh_relay_busy(const struct gh_relay *r)
-{
-	return r->up.len > 0 || r->down.len > 0 || r->down_err.len > 0 || r->s_up.len > 0 ||
-	       r->s_down.len > 0;
-}
-
 bool gh_relay_ready(const struct gh_relay *r)
 {
 	if (r->done || r->client_closed)

@@ -109,8 +109,6 @@ bool gh_relay_pump(struct gh_relay *r, int64_t now_ms);
 /* End now (client gone, shutdown, idle): close the target channel and stop
  * waiting for anything but its CLOSE (bounded). REASON: static text. */
 void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms);
-/* True while it waits for data to be written (the worker may poll sooner). */
-bool gh_relay_busy(const struct gh_relay *r);
 /* True when the next pump can move data at once: libssh holds data for
  * which there is room now (the worker then polls without waiting). */
 bool gh_relay_ready(const struct gh_relay *r);
