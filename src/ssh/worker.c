@@ -337,6 +337,24 @@ static int auth_fail(struct worker *w, const char *method, const char *reason)
 	return SSH_AUTH_DENIED;
 }
 
+/* The user NAME as the store has it now, into U (*FOUND: U is filled and
+ * must be freed): NULL, or why they may not log in. */
+static const char *user_refusal(struct worker *w, const char *name, struct gh_user *u, bool *found)
+{
+	*found = false;
+	int r = gh_store_user_get(w->st, name, u);
+	if (r == GH_ENOENT)
+		return "unknown user";
+	if (r < 0)
+		return "store error";
+	*found = true;
+	if (u->disabled)
+		return "disabled";
+	if (gh_store_user_locked(w->st, u->id) != 0)
+		return "locked";
+	return NULL;
+}
+
 /* Common checks for every method: the login name parses, does not change
  * between attempts, names an existing, enabled user. Returns NULL when the
  * user may try, else the audit reason (w->user filled when it exists). */
@@ -353,17 +371,7 @@ static const char *auth_prepare(struct worker *w, const char *name)
 		return "login name changed";
 	if (gh_login_parse(name, len, &w->login) < 0)
 		return "malformed login name";
-	int r = gh_store_user_get(w->st, w->login.user, &w->user);
-	if (r == GH_ENOENT)
-		return "unknown user";
-	if (r < 0)
-		return "store error";
-	w->have_user = true;
-	if (w->user.disabled)
-		return "disabled";
-	if (gh_store_user_locked(w->st, w->user.id) != 0)
-		return "locked";
-	return NULL;
+	return user_refusal(w, w->login.user, &w->user, &w->have_user);
 }
 
 /* WHY: NULL, or how a second factor completed the login. */
@@ -2060,18 +2068,12 @@ static const char *session_again_refused(struct worker *w)
 {
 	struct gh_user u;
 	char reason[256];
-	int r = gh_store_user_get(w->st, w->login.user, &u);
-	const char *why = NULL;
-	if (r < 0)
-		why = r == GH_ENOENT ? "unknown user" : "store error";
-	else if (u.disabled)
-		why = "disabled";
-	else if (gh_store_user_locked(w->st, u.id) != 0)
-		why = "locked";
-	else if (gh_login_acl_check(w->st, &u, w->args->peer_ip, gh_now(), reason, sizeof reason) <
-		 0)
+	bool found;
+	const char *why = user_refusal(w, w->login.user, &u, &found);
+	if (!why &&
+	    gh_login_acl_check(w->st, &u, w->args->peer_ip, gh_now(), reason, sizeof reason) < 0)
 		why = reason;
-	if (r == 0)
+	if (found)
 		gh_user_free(&u);
 	if (!why)
 		return NULL;

@@ -348,52 +348,63 @@ def ssh_run(gh, login, *command, password=None, key=None, input=None, timeout=60
                           start_new_session=True)
 
 
+@contextlib.contextmanager
+def target_copy(name):
+    """A path where the target (a local Unix account) keeps a copy of a
+    stream, removed afterwards."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="gh-copy-")
+    os.chmod(d, 0o777)
+    try:
+        yield os.path.join(d, name)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def first_difference(a, b):
+    """Offset of the first byte where A and B differ (the shorter length
+    when one is a prefix of the other)."""
+    n = min(len(a), len(b))
+    lo = 0
+    while lo < n:  # chunk by chunk, then byte by byte in the first differing one
+        hi = min(lo + 65536, n)
+        if a[lo:hi] != b[lo:hi]:
+            return next(i for i in range(lo, hi) if a[i] != b[i])
+        lo = hi
+    return n
+
+
 def upload_check(gh, login, blob, reader="sha256sum", password=None, timeout=180):
     """Send BLOB as the stdin of READER (a command that prints the SHA-256 of
     its input first) on the target; the target also keeps a copy, so that a
     mismatch names the first differing offset and both lengths."""
     import hashlib
-    import tempfile
-    d = tempfile.mkdtemp(prefix="gh-upload-")
-    os.chmod(d, 0o777)
-    copy = os.path.join(d, "received")
-    try:
+    with target_copy("received") as copy:
         p = ssh_run(gh, login, f"tee {copy} | {{ {reader}; }}", password=password, input=blob,
                     timeout=timeout, text=False)
         assert p.returncode == 0, p.stderr
         got = p.stdout.split()[0].decode() if p.stdout.split() else ""
         if got != hashlib.sha256(blob).hexdigest():
             data = open(copy, "rb").read() if os.path.exists(copy) else b""
-            n = min(len(data), len(blob))
-            first = next((i for i in range(n) if data[i] != blob[i]), n)
             raise AssertionError(f"upload corrupted: sent {len(blob)} bytes, the target "
-                                 f"received {len(data)}, first difference at offset {first}")
-    finally:
-        import shutil
-        shutil.rmtree(d, ignore_errors=True)
+                                 f"received {len(data)}, first difference at offset "
+                                 f"{first_difference(blob, data)}")
 
 
 def download_check(gh, login, size, password=None, timeout=180):
     """Receive SIZE random bytes the target writes (keeping a copy): every
     byte once and in order, or a mismatch names the first differing offset."""
-    import tempfile
-    d = tempfile.mkdtemp(prefix="gh-download-")
-    os.chmod(d, 0o777)
-    copy = os.path.join(d, "sent")
-    try:
+    with target_copy("sent") as copy:
         p = ssh_run(gh, login, f"head -c {size} /dev/urandom | tee {copy}", password=password,
                     timeout=timeout, text=False)
         assert p.returncode == 0, p.stderr
         data = open(copy, "rb").read()
         assert len(data) == size
         if p.stdout != data:
-            n = min(len(data), len(p.stdout))
-            first = next((i for i in range(n) if data[i] != p.stdout[i]), n)
             raise AssertionError(f"download corrupted: the target sent {len(data)} bytes, the "
-                                 f"user received {len(p.stdout)}, first difference at {first}")
-    finally:
-        import shutil
-        shutil.rmtree(d, ignore_errors=True)
+                                 f"user received {len(p.stdout)}, first difference at offset "
+                                 f"{first_difference(data, p.stdout)}")
 
 
 def ssh_spawn(gh, login, *command, password=None, key=None, dims=(24, 80), timeout=20):
