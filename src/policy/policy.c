@@ -931,11 +931,11 @@ int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64
 }
 
 int gh_policy_check_forward(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
-			    int port, int64_t now, struct gh_decision *ret)
+			    const char *account, int port, int64_t now, struct gh_decision *ret)
 {
 	if (port < 1 || port > 65535)
 		return GH_EINVAL;
-	return check(p, s, asset_id, NULL, GH_PROTO_SSH, GH_ACT_FORWARD, port, now, ret);
+	return check(p, s, asset_id, account, GH_PROTO_SSH, GH_ACT_FORWARD, port, now, ret);
 }
 
 /* A permission that lets S connect (with some account) over PROTOCOL now. */

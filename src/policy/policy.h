@@ -80,11 +80,14 @@ int gh_policy_check(const struct gh_policy *p, const struct gh_subject *s, int64
 		    const char *account, uint32_t protocol, uint32_t action, int64_t now,
 		    struct gh_decision *ret);
 
-/* May S open a TCP tunnel to PORT on ASSET_ID at NOW: action forward over
- * protocol ssh, any account, and PORT listed by the permission when it
- * limits its ports (gh_perm.forward_ports). */
+/* May S forward to PORT on ASSET_ID at NOW: action forward over protocol
+ * ssh, PORT listed by the permission when it limits its ports
+ * (gh_perm.forward_ports), and ACCOUNT named by it -- the account a
+ * forward logs in as (from the asset, or -R through a session on it).
+ * ACCOUNT NULL: any account (a TCP tunnel to the asset, which logs into
+ * nothing). Doors ask session/authz.h, which calls this. */
 int gh_policy_check_forward(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,
-			    int port, int64_t now, struct gh_decision *ret);
+			    const char *account, int port, int64_t now, struct gh_decision *ret);
 
 /* Assets S may CONNECT to (with some account) over PROTOCOL (one bit) at
  * NOW: sorted unique ids, malloc'd, caller frees *ret_ids (NULL when

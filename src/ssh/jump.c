@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "policy/policy.h"
+#include "session/authz.h"
 #include "ssh/fwd.h"
 #include "ssh/hostkey.h"
 #include "ssh/rfwd.h"
@@ -88,6 +89,21 @@ static void pctx_free(struct pctx *pc)
 	free(pc->groups);
 }
 
+/* The gate's request for a forward to PORT on ASSET as ACCOUNT (NULL: a
+ * tunnel to the asset itself, which logs into nothing). */
+static struct gh_authz_req forward_req(const struct gh_jump_ctx *c, const char *asset,
+				       const char *account, int port)
+{
+	struct gh_authz_req rq = { .user = c->user->name,
+				   .source_ip = c->args->peer_ip,
+				   .asset = asset,
+				   .account = account,
+				   .protocol = GH_PROTO_SSH,
+				   .action = GH_ACT_FORWARD,
+				   .port = port };
+	return rq;
+}
+
 /* May the user log in to asset A with some account (ssh or sftp)? When
  * not, REASON says why (the policy's explanation for one of its accounts). */
 static bool jump_allowed(const struct gh_jump_ctx *c, struct pctx *pc, const struct gh_asset *a,
@@ -95,6 +111,10 @@ static bool jump_allowed(const struct gh_jump_ctx *c, struct pctx *pc, const str
 {
 	static const uint32_t protos[] = { GH_PROTO_SSH, GH_PROTO_SFTP };
 	int64_t now = gh_now();
+	/* the user as it is now (the inner login checks it again, and the
+	 * account through the gate) */
+	if (gh_authz_user(c->st, c->user->name, c->args->peer_ip, now, NULL, NULL, reason, len) < 0)
+		return false;
 	for (size_t i = 0; i < 2; i++) {
 		bool all = false;
 		char **names = NULL;
@@ -189,15 +209,15 @@ static void do_jump(const struct gh_jump_ctx *c, ssh_message msg, const struct g
 		kill(pid, SIGTERM);
 }
 
-static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, struct pctx *pc,
-		      const struct gh_asset *a, const char *host, int port)
+static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, const struct gh_asset *a,
+		      const char *host, int port)
 {
-	struct gh_decision dec;
+	struct gh_authz dec;
 	char err[GH_TARGET_ERRLEN], reason[GH_TARGET_ERRLEN + 32];
 	int fd = -1;
 	memset(&dec, 0, sizeof dec);
-	if (gh_policy_check_forward(pc->p, &pc->subj, a->id, port, gh_now(), &dec) < 0 ||
-	    !dec.allow) {
+	struct gh_authz_req rq = forward_req(c, a->name, NULL, port);
+	if (gh_authz_check(c->st, &rq, &dec) < 0 || !dec.allow) {
 		deny_tunnel(c, "direct-tcpip", a->name, host, port,
 			    dec.reason[0] ? dec.reason : "policy error");
 		ssh_message_reply_default(msg);
@@ -221,24 +241,31 @@ static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, struct pctx 
 }
 
 /* HOST:PORT names no asset and the session is on asset C->asset: connect
- * from there. */
+ * from there, logged in as C->account with the secret the gate gives for
+ * a forward as that account (session/authz.h). */
 static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const char *host, int port)
 {
 	struct gh_asset a;
-	struct gh_account acct;
-	struct gh_decision dec;
-	struct pctx pc;
-	bool have_asset = false, have_acct = false;
+	struct gh_credential cred = { 0 };
+	struct gh_authz dec;
+	bool have_asset = false;
 	char reason[400];
 	int fd = -1;
 
 	memset(&a, 0, sizeof a);
-	memset(&acct, 0, sizeof acct);
 	memset(&dec, 0, sizeof dec);
-	memset(&pc, 0, sizeof pc);
 	if (!c->account || !*c->account) {
 		deny_tunnel(c, "direct-tcpip", c->asset, host, port,
 			    "no such asset (and the login names no account to connect from)");
+		goto refuse;
+	}
+	struct gh_authz_req rq = forward_req(c, c->asset, c->account, port);
+	int r = gh_authz_credential(c->st, c->app->vault, &rq, &dec, &cred);
+	if (r < 0) {
+		if (r != GH_EPERM)
+			gh_error("forward from %s: no credential: %s", c->asset, gh_strerror(r));
+		deny_tunnel(c, "direct-tcpip", c->asset, host, port,
+			    r == GH_EPERM ? dec.reason : "the stored credentials cannot be used");
 		goto refuse;
 	}
 	if (gh_store_asset_get(c->st, c->asset, &a) < 0) {
@@ -246,22 +273,11 @@ static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const ch
 		goto refuse;
 	}
 	have_asset = true;
-	if (pctx_load(c, &pc) < 0 ||
-	    gh_policy_check_forward(pc.p, &pc.subj, a.id, port, gh_now(), &dec) < 0 || !dec.allow) {
-		deny_tunnel(c, "direct-tcpip", a.name, host, port,
-			    dec.reason[0] ? dec.reason : "policy unavailable");
-		goto refuse;
-	}
-	if (gh_store_account_get(c->st, a.id, c->account, &acct) < 0) {
-		deny_tunnel(c, "direct-tcpip", a.name, host, port, "no such account");
-		goto refuse;
-	}
-	have_acct = true;
 	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
 	if (!ch)
 		goto out;
-	pid_t pid = gh_viatarget_spawn(c->app, &a, &acct, host, port, c->fwds, ssh_get_fd(c->s),
-				       c->args->status_fd, &fd);
+	pid_t pid = gh_viatarget_spawn(c->app, &a, c->account, &cred, host, port, c->fwds,
+				       ssh_get_fd(c->s), c->args->status_fd, &fd);
 	if (pid < 0) {
 		ssh_channel_close(ch);
 		ssh_channel_free(ch);
@@ -276,11 +292,9 @@ static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const ch
 refuse:
 	ssh_message_reply_default(msg);
 out:
-	pctx_free(&pc);
+	gh_credential_clear(&cred); /* the child has its own copy */
 	if (have_asset)
 		gh_asset_free(&a);
-	if (have_acct)
-		gh_account_free(&acct);
 }
 
 static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
@@ -335,7 +349,7 @@ static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 		}
 		do_jump(c, msg, &d.asset, host, port);
 	} else {
-		do_tunnel(c, msg, &pc, &d.asset, host, port);
+		do_tunnel(c, msg, &d.asset, host, port);
 	}
 out:
 	pctx_free(&pc);
@@ -347,14 +361,11 @@ out:
  * action there (port listed), recorded for the target (rfwd.h). */
 static void remote_forward(const struct gh_jump_ctx *c, ssh_message msg, const char *addr, int port)
 {
-	struct gh_asset a;
-	struct gh_decision dec;
-	struct pctx pc;
-	char reason[300];
-	bool have_asset = false, ok = false;
+	struct gh_authz dec;
+	char reason[sizeof dec.reason + 300];
+	bool ok = false;
 
 	memset(&dec, 0, sizeof dec);
-	memset(&pc, 0, sizeof pc);
 	if (!c->app->cfg.allow_remote_forward) {
 		snprintf(reason, sizeof reason, "remote forwarding is disabled (allow_remote_forward = no)");
 	} else if (!c->asset || !c->account || !c->rfwd) {
@@ -362,12 +373,11 @@ static void remote_forward(const struct gh_jump_ctx *c, ssh_message msg, const c
 			 "remote forwarding needs a login on an asset (USER@ACCOUNT@ASSET)");
 	} else if (port <= 0 || port > 65535) {
 		snprintf(reason, sizeof reason, "a listen port is needed (port 0 is not supported)");
-	} else if (gh_store_asset_get(c->st, c->asset, &a) < 0) {
-		snprintf(reason, sizeof reason, "no such asset");
 	} else {
-		have_asset = true;
-		if (pctx_load(c, &pc) < 0 ||
-		    gh_policy_check_forward(pc.p, &pc.subj, a.id, port, gh_now(), &dec) < 0) {
+		/* the account the target session logs in as must be the user's
+		 * for a forward there (the gate, session/authz.h) */
+		struct gh_authz_req rq = forward_req(c, c->asset, c->account, port);
+		if (gh_authz_check(c->st, &rq, &dec) < 0) {
 			snprintf(reason, sizeof reason, "policy unavailable");
 		} else if (!dec.allow) {
 			snprintf(reason, sizeof reason, "%s", dec.reason);
@@ -390,9 +400,6 @@ static void remote_forward(const struct gh_jump_ctx *c, ssh_message msg, const c
 		deny_tunnel(c, "tcpip-forward", c->asset, addr, port, reason);
 		ssh_message_reply_default(msg);
 	}
-	pctx_free(&pc);
-	if (have_asset)
-		gh_asset_free(&a);
 }
 
 static void global_request(const struct gh_jump_ctx *c, ssh_message msg)

@@ -28,7 +28,11 @@
  * an allowed one is recorded in C->rfwd and relayed through the target
  * (rfwd.h). An x11-req that comes here is refused: with
  * allow_x11_forwarding on a login on an asset the worker's channel
- * callback takes it instead (backfwd.h). Each decision is audited. */
+ * callback takes it instead (backfwd.h). Each decision is audited.
+ *
+ * Every decision is the gate's (session/authz.h), which reads the user
+ * again (a locked, disabled or ACL-refused user opens nothing more on a
+ * connection kept open) and names the account a forward logs in as. */
 #pragma once
 #include <libssh/libssh.h>
 

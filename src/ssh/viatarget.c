@@ -3,10 +3,10 @@
 #include "app/app.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "session/authz.h"
 #include "ssh/fwd.h"
 #include "store/store.h"
 #include "target/target.h"
-#include "vault/vault.h"
 
 #include <errno.h>
 #include <libssh/libssh.h>
@@ -71,19 +71,18 @@ static void pump(int fd, ssh_session ts, ssh_channel ch)
 	}
 }
 
-static int child(struct gh_app *app, const struct gh_asset *a, const struct gh_account *acct,
-		 const char *host, int port, int fd)
+static int child(struct gh_app *app, const struct gh_asset *a, const char *account,
+		 struct gh_credential *cred, const char *host, int port, int fd)
 {
 	ssh_session ts = NULL;
 	ssh_channel ch = NULL;
-	char err[GH_TARGET_ERRLEN], ad[160];
-	char *hk = NULL, *fp = NULL, *secret = NULL;
-	size_t secret_len = 0;
+	char err[GH_TARGET_ERRLEN];
+	char *hk = NULL, *fp = NULL;
 	int rc = 1;
 
 	struct gh_target_conn c = { .address = a->address,
 				    .port = a->port,
-				    .username = acct->username,
+				    .username = account,
 				    .pinned_host_key = a->host_key,
 				    .timeout = app->cfg.target_connect_timeout };
 	if (gh_target_connect(&c, &ts, err) < 0) {
@@ -96,13 +95,8 @@ static int child(struct gh_app *app, const struct gh_asset *a, const struct gh_a
 			a->host_key && *a->host_key ? "changed" : "not pinned yet (log in once)");
 		goto out;
 	}
-	gh_vault_ad_account(ad, sizeof ad, a->id, acct->username);
-	if (gh_vault_unseal(app->vault, acct->sealed, acct->sealed_len, ad, &secret, &secret_len) < 0) {
-		gh_error("cannot unseal the secret of %s@%s", acct->username, a->name);
-		goto out;
-	}
-	int r = gh_target_auth(ts, acct->secret_kind, secret, err);
-	gh_secret_free(secret);
+	int r = gh_target_auth(ts, cred->kind, cred->secret, err);
+	gh_credential_clear(cred);
 	if (r < 0) {
 		gh_info("forward from %s: %s", a->name, err);
 		goto out;
@@ -118,6 +112,7 @@ static int child(struct gh_app *app, const struct gh_asset *a, const struct gh_a
 	pump(fd, ts, ch);
 	ssh_channel_close(ch);
 out:
+	gh_credential_clear(cred);
 	if (ch)
 		ssh_channel_free(ch);
 	gh_target_free(ts);
@@ -127,9 +122,9 @@ out:
 	return rc;
 }
 
-pid_t gh_viatarget_spawn(struct gh_app *app, const struct gh_asset *a, const struct gh_account *acct,
-			 const char *host, int port, struct gh_fwdset *fwds, int parent_fd,
-			 int status_fd, int *ret_fd)
+pid_t gh_viatarget_spawn(struct gh_app *app, const struct gh_asset *a, const char *account,
+			 struct gh_credential *cred, const char *host, int port,
+			 struct gh_fwdset *fwds, int parent_fd, int status_fd, int *ret_fd)
 {
 	int fd = -1;
 	pid_t pid = gh_fwd_fork(fwds, parent_fd, status_fd, &fd);
@@ -138,7 +133,7 @@ pid_t gh_viatarget_spawn(struct gh_app *app, const struct gh_asset *a, const str
 		signal(SIGINT, SIG_DFL);
 		alarm(0);
 		gh_log_set_tag("forward");
-		_exit(child(app, a, acct, host, port, fd));
+		_exit(child(app, a, account, cred, host, port, fd));
 	}
 	if (pid > 0)
 		*ret_fd = fd;

@@ -11,15 +11,17 @@
 
 struct gh_app;
 struct gh_asset;
-struct gh_account;
+struct gh_credential;
 struct gh_fwdset;
 
-/* Fork the child for HOST:PORT from asset A as account ACCT (both
- * borrowed; the child inherits copies). FWDS: the parent's forwards, whose
+/* Fork the child for HOST:PORT from asset A as ACCOUNT with CRED, the
+ * secret the gate gave for this forward (session/authz.h; all borrowed:
+ * the child inherits copies and wipes its own; the caller wipes CRED
+ * after the call). FWDS: the parent's forwards, whose
  * fds the child closes; PARENT_FD: the parent's connection socket (closed
  * in the child). Returns the child's pid and the parent's end in *ret_fd,
  * or -1. The child exits 0 when the forward ran, 1 when it could not be
  * opened (the parent sees EOF at once). */
-pid_t gh_viatarget_spawn(struct gh_app *app, const struct gh_asset *a, const struct gh_account *acct,
-			 const char *host, int port, struct gh_fwdset *fwds, int parent_fd,
-			 int status_fd, int *ret_fd);
+pid_t gh_viatarget_spawn(struct gh_app *app, const struct gh_asset *a, const char *account,
+			 struct gh_credential *cred, const char *host, int port,
+			 struct gh_fwdset *fwds, int parent_fd, int status_fd, int *ret_fd);

@@ -8,6 +8,7 @@
 #include "live/live.h"
 #include "policy/policy.h"
 #include "record/record.h"
+#include "session/authz.h"
 #include "relay/relay.h"
 #include "sftp/sftp.h"
 #include "ssh/authgate.h"
@@ -1013,6 +1014,20 @@ struct target_result {
 	bool ended_by_client;
 };
 
+/* The gate (session/authz.h): may this user, from this address, connect
+ * to ASSET as ACCOUNT over PROTOCOL now? The user is read again. */
+static int gate_check(struct worker *w, const char *asset, const char *account, uint32_t protocol,
+		      struct gh_authz *ret)
+{
+	struct gh_authz_req rq = { .user = w->user.name,
+				   .source_ip = w->args->peer_ip,
+				   .asset = asset,
+				   .account = account,
+				   .protocol = protocol,
+				   .action = GH_ACT_CONNECT };
+	return gh_authz_check(w->st, &rq, ret);
+}
+
 /* The user-facing one-liner and the session close reason for a refusal. */
 static void refuse(struct worker *w, const char *asset, const char *account, const char *why)
 {
@@ -1319,8 +1334,38 @@ static int shell_filter(struct worker *w, const struct gh_asset *a, const char *
 	return r;
 }
 
-/* Connect to ASSET as ACCOUNT (policy already allowed it), relay, record,
- * and close the session row. Returns the exit status for the user. */
+/* Log in to the target TS as ACCOUNT with the secret the gate gives
+ * (session/authz.h: the user and the permission as they are now). ERR
+ * gets the user's one-liner on failure. */
+static int target_login(struct worker *w, ssh_session ts, const struct gh_asset *a,
+			const char *account, char *err)
+{
+	struct gh_credential cred = { 0 };
+	struct gh_authz dec;
+	struct gh_authz_req rq = { .user = w->user.name,
+				   .source_ip = w->args->peer_ip,
+				   .asset = a->name,
+				   .account = account,
+				   .protocol = req_protocol(w),
+				   .action = GH_ACT_CONNECT };
+	int r = gh_authz_credential(w->st, w->app->vault, &rq, &dec, &cred);
+	if (r == GH_EPERM) {
+		struct gh_audit_who aw = who(w);
+		gh_audit_policy(w->st, &aw, a->name, account, false, dec.reason);
+		snprintf(err, GH_TARGET_ERRLEN, NOT_PERMITTED);
+	} else if (r < 0) {
+		gh_error("cannot unseal the secret of %s@%s: %s", account, a->name, gh_strerror(r));
+		snprintf(err, GH_TARGET_ERRLEN, "the stored credentials cannot be used");
+	} else {
+		r = gh_target_auth(ts, cred.kind, cred.secret, err);
+	}
+	gh_credential_clear(&cred);
+	return r;
+}
+
+/* Connect to ASSET as ACCOUNT (policy already allowed it; the gate asks
+ * again for the secret), relay, record, and close the session row.
+ * Returns the exit status for the user. */
 static int run_target(struct worker *w, const struct gh_asset *a, const char *account,
 		      bool from_menu)
 {
@@ -1329,9 +1374,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	ssh_channel tch = NULL;
 	struct gh_rec *rec = NULL;
 	char err[GH_TARGET_ERRLEN];
-	char *hk = NULL, *fp = NULL, *rec_path = NULL, *secret = NULL;
-	size_t secret_len = 0;
-	char ad[160];
+	char *hk = NULL, *fp = NULL, *rec_path = NULL;
 	const char *close_reason = NULL;
 	int exit_status = 1;
 	bool have_acct = false;
@@ -1391,18 +1434,9 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		gh_info("pinned host key of %s: %s", a->name, fp);
 	}
 
-	/* the secret exists in clear only between these lines */
-	gh_vault_ad_account(ad, sizeof ad, a->id, account);
-	r = gh_vault_unseal(w->app->vault, acct.sealed, acct.sealed_len, ad, &secret, &secret_len);
-	if (r < 0) {
-		gh_error("cannot unseal the secret of %s@%s: %s", account, a->name, gh_strerror(r));
-		snprintf(err, sizeof err, "the stored credentials cannot be used");
-	} else {
-		r = gh_target_auth(ts, acct.secret_kind, secret, err);
-		gh_secret_free(secret);
-		secret = NULL;
-	}
-	if (r < 0) {
+	/* the gate decides again and only then gives the secret, which
+	 * exists in clear only between these lines */
+	if (target_login(w, ts, a, account, err) < 0) {
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
 		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
@@ -1635,7 +1669,7 @@ static int run_direct(struct worker *w)
 {
 	struct policy_ctx pc;
 	struct gh_asset a;
-	struct gh_decision dec;
+	struct gh_authz dec;
 	struct gh_exec_class ec;
 	char account[GH_LOGIN_PART_MAX + 1];
 	int status = 1;
@@ -1676,9 +1710,7 @@ static int run_direct(struct worker *w)
 			goto out;
 		}
 	}
-	memset(&dec, 0, sizeof dec);
-	r = gh_policy_check(pc.p, &pc.subj, a.id, account, req_protocol(w), GH_ACT_CONNECT, gh_now(),
-			    &dec);
+	r = gate_check(w, a.name, account, req_protocol(w), &dec);
 	if (r < 0 || !dec.allow) {
 		refuse(w, a.name, account, r < 0 ? "policy error" : dec.reason);
 		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
@@ -1838,11 +1870,10 @@ static int run_menu(struct worker *w)
 			int r = choose_account(w, &pc, a, account, sizeof account);
 			if (menu_killed(w))
 				r = GH_ECONN;
-			struct gh_decision dec;
+			struct gh_authz dec;
 			memset(&dec, 0, sizeof dec);
 			if (r == 0)
-				r = gh_policy_check(pc.p, &pc.subj, a->id, account, GH_PROTO_SSH,
-						    GH_ACT_CONNECT, gh_now(), &dec);
+				r = gate_check(w, a->name, account, GH_PROTO_SSH, &dec);
 			if (r == GH_ECONN) {
 				row_close(w, -1, NULL, 0, 0, "user left the menu");
 				rc = -1;
@@ -2066,16 +2097,9 @@ static void session_reset(struct worker *w)
  * connection kept open does not outlive a lock or a rule. NULL: go on. */
 static const char *session_again_refused(struct worker *w)
 {
-	struct gh_user u;
-	char reason[256];
-	bool found;
-	const char *why = user_refusal(w, w->login.user, &u, &found);
-	if (!why &&
-	    gh_login_acl_check(w->st, &u, w->args->peer_ip, gh_now(), reason, sizeof reason) < 0)
-		why = reason;
-	if (found)
-		gh_user_free(&u);
-	if (!why)
+	char why[256];
+	if (gh_authz_user(w->st, w->login.user, w->args->peer_ip, gh_now(), NULL, NULL, why,
+			  sizeof why) == 0)
 		return NULL;
 	struct gh_audit_who aw = who(w);
 	gh_audit_login(w->st, &aw, "session", false, why);

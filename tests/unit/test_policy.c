@@ -1,5 +1,6 @@
 /* Unit tests for the policy module: policies built from in-memory data,
- * checked case by case and against a naive reference on a random world. */
+ * checked case by case and against a naive reference on a random world;
+ * and the gate built on it (session/authz.h) over a real SQLite store. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/acl.h"
 #include "core/error.h"
 #include "policy/policy.h"
+#include "session/authz.h"
+#include "store/access.h"
+#include "store/store.h"
+#include "vault/vault.h"
+
+#include <unistd.h>
 
 /* PERM() sets defaults that the arguments may override. */
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -408,18 +416,18 @@ static void test_forward_ports(void **state)
 	struct gh_decision d;
 
 	/* the account list of "db" does not matter for a tunnel */
-	assert_int_equal(gh_policy_check_forward(p, &USER(1), 10, 5432, NOW, &d), 0);
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 10, NULL, 5432, NOW, &d), 0);
 	assert_true(d.allow);
 	assert_string_equal(d.perm_name, "db");
-	assert_int_equal(gh_policy_check_forward(p, &USER(1), 10, 80, NOW, &d), 0);
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 10, NULL, 80, NOW, &d), 0);
 	assert_false(d.allow);
 	assert_reason(d, "permission 'db' does not list port 80");
-	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, 80, NOW, &d), 0);
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, NULL, 80, NOW, &d), 0);
 	assert_true(d.allow);
-	assert_int_equal(gh_policy_check_forward(p, &USER(2), 12, 80, NOW, &d), 0);
+	assert_int_equal(gh_policy_check_forward(p, &USER(2), 12, NULL, 80, NOW, &d), 0);
 	assert_false(d.allow);
-	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, 0, NOW, &d), GH_EINVAL);
-	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, 65536, NOW, &d), GH_EINVAL);
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, NULL, 0, NOW, &d), GH_EINVAL);
+	assert_int_equal(gh_policy_check_forward(p, &USER(1), 12, NULL, 65536, NOW, &d), GH_EINVAL);
 	/* ports do not limit anything but forward */
 	assert_true(check(p, USER(1), 10, "deploy", SSH, CONNECT, NOW).allow);
 	gh_policy_free(p);
@@ -768,6 +776,220 @@ static void test_random_world_matches_reference(void **state)
 	free(w);
 }
 
+/* ---- the gate (session/authz.h) over a real store ------------------------------ */
+
+struct gate {
+	char dir[64];
+	struct gh_store *st;
+	struct gh_vault *v;
+	int64_t alice, web01;
+};
+
+/* alice may use web01 as deploy only (connect, forward); web01 also has
+ * the account ops. Both secrets are sealed as the CLI seals them. */
+static void gate_open(struct gate *g)
+{
+	char path[128], err[256];
+	int64_t id = 0;
+	snprintf(g->dir, sizeof g->dir, "/tmp/ghgateXXXXXX");
+	assert_non_null(mkdtemp(g->dir));
+	snprintf(path, sizeof path, "%s/gh.db", g->dir);
+	assert_int_equal(gh_store_open_sqlite(path, 5000, &g->st), 0);
+	assert_int_equal(gh_vault_open(g->dir, true, &g->v, err), 0);
+	assert_int_equal(gh_store_user_add(g->st, "alice", GH_ROLE_USER, NULL, &g->alice), 0);
+	struct gh_asset a = { .name = (char *)"web01", .address = (char *)"127.0.0.1", .port = 22,
+			      .platform = (char *)"linux", .protocols = GH_PROTO_ALL };
+	assert_int_equal(gh_store_asset_add(g->st, &a, &g->web01), 0);
+	static const char *const names[] = { "deploy", "ops" };
+	for (size_t i = 0; i < 2; i++) {
+		char ad[160], pw[32];
+		uint8_t *sealed = NULL;
+		size_t len = 0;
+		snprintf(pw, sizeof pw, "pw-of-%s", names[i]);
+		gh_vault_ad_account(ad, sizeof ad, g->web01, names[i]);
+		assert_int_equal(gh_vault_seal(g->v, pw, strlen(pw), ad, &sealed, &len), 0);
+		struct gh_account acct = { .asset_id = g->web01, .username = (char *)names[i],
+					   .secret_kind = GH_SECRET_PASSWORD, .sealed = sealed,
+					   .sealed_len = len };
+		assert_int_equal(gh_store_account_add(g->st, &acct, &id), 0);
+		free(sealed);
+	}
+	struct gh_perm p = PERM(0, "p-deploy", USERS(g->alice), ASSETS(g->web01),
+				ACCTS((char *)"deploy"),
+				.actions = GH_ACT_CONNECT | GH_ACT_FORWARD);
+	assert_int_equal(gh_store_perm_add(g->st, &p, &id), 0);
+}
+
+static void gate_close(struct gate *g)
+{
+	char cmd[128];
+	gh_store_close(g->st);
+	gh_vault_free(g->v);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static struct gh_authz gate_ask(struct gate *g, const char *src, const char *account,
+				uint32_t action, int port)
+{
+	struct gh_authz_req rq = { .user = "alice", .source_ip = src, .asset = "web01",
+				   .account = account, .protocol = SSH, .action = action,
+				   .port = port };
+	struct gh_authz d;
+	assert_int_equal(gh_authz_check(g->st, &rq, &d), 0);
+	return d;
+}
+
+/* The account is part of every question, forwards included: the hole
+ * where a forward "from the asset" logged in with any account. */
+static void test_gate_account_in_every_question(void **state)
+{
+	struct gate g;
+	gate_open(&g);
+	struct gh_authz d = gate_ask(&g, NULL, "deploy", CONNECT, 0);
+	assert_true(d.allow);
+	assert_string_equal(d.perm_name, "p-deploy");
+	assert_int_equal(d.user_id, g.alice);
+	assert_int_equal(d.asset_id, g.web01);
+	d = gate_ask(&g, NULL, "ops", CONNECT, 0);
+	assert_false(d.allow);
+	assert_false(d.user_refused);
+	assert_non_null(strstr(d.reason, "does not name account 'ops'"));
+	/* forward from the asset as an account: that account must be named */
+	assert_true(gate_ask(&g, NULL, "deploy", GH_ACT_FORWARD, 8080).allow);
+	d = gate_ask(&g, NULL, "ops", GH_ACT_FORWARD, 8080);
+	assert_false(d.allow);
+	assert_non_null(strstr(d.reason, "does not name account 'ops'"));
+	/* a tunnel to the asset itself logs into nothing: any account */
+	assert_true(gate_ask(&g, NULL, NULL, GH_ACT_FORWARD, 8080).allow);
+	/* no such account, no such asset */
+	d = gate_ask(&g, NULL, "nobody", CONNECT, 0);
+	assert_false(d.allow);
+	assert_string_equal(d.reason, "no such account");
+	struct gh_authz_req rq = { .user = "alice", .asset = "web02", .account = "deploy",
+				   .protocol = SSH, .action = CONNECT };
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), 0);
+	assert_false(d.allow);
+	assert_string_equal(d.reason, "no such asset");
+	gate_close(&g);
+}
+
+/* The user is read again at every question: lock, disable, login ACL. */
+static void test_gate_rereads_the_user(void **state)
+{
+	struct gate g;
+	gate_open(&g);
+	assert_int_equal(gh_store_user_lock(g.st, g.alice, true), 0);
+	struct gh_authz d = gate_ask(&g, NULL, "deploy", CONNECT, 0);
+	assert_false(d.allow);
+	assert_true(d.user_refused);
+	assert_string_equal(d.reason, "locked");
+	d = gate_ask(&g, NULL, NULL, GH_ACT_FORWARD, 80);
+	assert_false(d.allow);
+	assert_string_equal(d.reason, "locked");
+	assert_int_equal(gh_store_user_lock(g.st, g.alice, false), 0);
+	assert_int_equal(gh_store_user_set_disabled(g.st, g.alice, true), 0);
+	d = gate_ask(&g, NULL, "deploy", CONNECT, 0);
+	assert_false(d.allow);
+	assert_string_equal(d.reason, "disabled");
+	assert_int_equal(gh_store_user_set_disabled(g.st, g.alice, false), 0);
+	/* a login ACL refusing 10.0.0.0/8 */
+	char *src[] = { (char *)"10.0.0.0/8" };
+	struct gh_loginacl acl = { .name = (char *)"no-ten", .action = GH_ACL_DENY, .priority = 5,
+				   .user_ids = &g.alice, .n_users = 1, .sources = src,
+				   .n_sources = 1 };
+	assert_int_equal(gh_store_loginacl_add(g.st, &acl, NULL), 0);
+	d = gate_ask(&g, "10.1.2.3", "deploy", CONNECT, 0);
+	assert_false(d.allow);
+	assert_true(d.user_refused);
+	assert_string_equal(d.reason, "acl deny rule=no-ten");
+	assert_true(gate_ask(&g, "192.0.2.7", "deploy", CONNECT, 0).allow);
+	assert_true(gate_ask(&g, NULL, "deploy", CONNECT, 0).allow); /* no source: not asked */
+	/* unknown user */
+	struct gh_authz_req rq = { .user = "mallory", .asset = "web01", .account = "deploy",
+				   .protocol = SSH, .action = CONNECT };
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), 0);
+	assert_false(d.allow);
+	assert_true(d.user_refused);
+	assert_string_equal(d.reason, "unknown user");
+	gate_close(&g);
+}
+
+/* The secret comes only with an allowing decision. */
+static void test_gate_credential_only_when_allowed(void **state)
+{
+	struct gate g;
+	gate_open(&g);
+	struct gh_credential c = { 0 };
+	struct gh_authz d;
+	struct gh_authz_req rq = { .user = "alice", .asset = "web01", .account = "deploy",
+				   .protocol = SSH, .action = CONNECT };
+	assert_int_equal(gh_authz_credential(g.st, g.v, &rq, &d, &c), 0);
+	assert_true(d.allow);
+	assert_int_equal(c.kind, GH_SECRET_PASSWORD);
+	assert_string_equal(c.secret, "pw-of-deploy");
+	gh_credential_clear(&c);
+	assert_null(c.secret);
+	gh_credential_clear(&c); /* twice is fine */
+	rq.account = "ops";
+	assert_int_equal(gh_authz_credential(g.st, g.v, &rq, &d, &c), GH_EPERM);
+	assert_false(d.allow);
+	assert_null(c.secret);
+	rq.account = "ops";
+	rq.action = GH_ACT_FORWARD;
+	rq.port = 80;
+	assert_int_equal(gh_authz_credential(g.st, g.v, &rq, &d, &c), GH_EPERM);
+	assert_null(c.secret);
+	rq.account = "deploy";
+	assert_int_equal(gh_authz_credential(g.st, g.v, &rq, &d, &c), 0);
+	assert_string_equal(c.secret, "pw-of-deploy");
+	gh_credential_clear(&c);
+	assert_int_equal(gh_store_user_lock(g.st, g.alice, true), 0);
+	assert_int_equal(gh_authz_credential(g.st, g.v, &rq, &d, &c), GH_EPERM);
+	assert_string_equal(d.reason, "locked");
+	assert_null(c.secret);
+	/* a credential always names its account */
+	rq.account = NULL;
+	assert_int_equal(gh_authz_credential(g.st, g.v, &rq, &d, &c), GH_EINVAL);
+	gate_close(&g);
+}
+
+static void test_gate_bad_requests(void **state)
+{
+	struct gate g;
+	gate_open(&g);
+	struct gh_authz d;
+	struct gh_authz_req ok = { .user = "alice", .asset = "web01", .account = "deploy",
+				   .protocol = SSH, .action = CONNECT };
+	struct gh_authz_req rq = ok;
+	rq.account = NULL; /* connect needs an account */
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	rq = ok;
+	rq.account = "";
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	rq = ok;
+	rq.action = CONNECT | GH_ACT_UPLOAD;
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	rq = ok;
+	rq.protocol = 0;
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	rq = ok;
+	rq.port = 22; /* a port on connect */
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	rq = ok;
+	rq.action = GH_ACT_FORWARD;
+	rq.port = 65536;
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	rq.account = NULL;
+	rq.port = 0; /* a forward without port nor account */
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	rq = ok;
+	rq.user = NULL;
+	assert_int_equal(gh_authz_check(g.st, &rq, &d), GH_EINVAL);
+	assert_int_equal(gh_authz_check(g.st, NULL, &d), GH_EINVAL);
+	gate_close(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -786,6 +1008,10 @@ int main(void)
 		cmocka_unit_test(test_closest_near_miss_and_lowest_id),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_random_world_matches_reference),
+		cmocka_unit_test(test_gate_account_in_every_question),
+		cmocka_unit_test(test_gate_rereads_the_user),
+		cmocka_unit_test(test_gate_credential_only_when_allowed),
+		cmocka_unit_test(test_gate_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
