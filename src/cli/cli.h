@@ -52,6 +52,13 @@ int gh_cli_session_join(struct gh_cli *cli, int argc, char **argv);
 int gh_cli_session_kill(struct gh_cli *cli, int argc, char **argv);
 int gh_cli_user_lock(struct gh_cli *cli, int argc, char **argv);
 int gh_cli_user_unlock(struct gh_cli *cli, int argc, char **argv);
+/* End every open session of USER_ID -- shells, execs, menus and the
+ * connections that carry only tunnels (kind "tunnel") -- with REASON
+ * ("user disabled"), acting as the OS operator; each kill is audited and
+ * the rows are waited for (bounded). Returns how many ended; *RET_FAILED
+ * how many could not be reached. */
+size_t gh_cli_end_user_sessions(struct gh_app *app, int64_t user_id, const char *reason,
+				size_t *ret_failed);
 int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_recordings(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/audit.c: `audit verify` (also `event verify`'s full form). */

@@ -453,14 +453,50 @@ out:
 	return r;
 }
 
+/* End every open session of USER_ID as A (see cli.h). */
+static size_t end_user_sessions(struct gh_app *app, const struct actor *a, int64_t user_id,
+				const char *reason, size_t *ret_failed)
+{
+	struct gh_session *v = NULL;
+	size_t n = 0, killed = 0, failed = 0;
+	if (gh_store_session_list(app->store, true, 1000000, &v, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].user_id != user_id)
+				continue;
+			if (kill_one(app, a, &v[i], reason) == 0) {
+				live_event(app, a, &v[i], "kill", "ok", reason, NULL);
+				killed++;
+			} else {
+				failed++;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			if (v[i].user_id == user_id)
+				(void)wait_closed(app, v[i].id);
+	}
+	gh_sessions_free(v, n);
+	*ret_failed = failed;
+	return killed;
+}
+
+size_t gh_cli_end_user_sessions(struct gh_app *app, int64_t user_id, const char *reason,
+				size_t *ret_failed)
+{
+	struct actor a;
+	size_t n = 0;
+	*ret_failed = 0;
+	if (actor_get(app, NULL, &a) == 0)
+		n = end_user_sessions(app, &a, user_id, reason, ret_failed);
+	actor_free(&a);
+	return n;
+}
+
 static int lock_or_unlock(struct gh_cli *cli, int argc, char **argv, bool lock)
 {
 	const char *as = NULL, *reason = NULL;
 	struct gh_app *app = NULL;
 	struct gh_user u = { 0 };
-	struct gh_session *v = NULL;
 	struct actor a = { .os = true };
-	size_t n = 0;
 	bool done, have_user = false;
 	char esc[80], detail[200];
 	int r = parse(cli, argc, argv, false, &as, &reason, &done);
@@ -487,21 +523,8 @@ static int lock_or_unlock(struct gh_cli *cli, int argc, char **argv, bool lock)
 		goto out;
 	}
 	size_t killed = 0, failed = 0;
-	if (lock && gh_store_session_list(app->store, true, 1000000, &v, &n) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].user_id != u.id)
-				continue;
-			if (kill_one(app, &a, &v[i], "user locked") == 0) {
-				live_event(app, &a, &v[i], "kill", "ok", "user locked", NULL);
-				killed++;
-			} else {
-				failed++;
-			}
-		}
-		for (size_t i = 0; i < n; i++)
-			if (v[i].user_id == u.id)
-				(void)wait_closed(app, v[i].id);
-	}
+	if (lock)
+		killed = end_user_sessions(app, &a, u.id, "user locked", &failed);
 	snprintf(detail, sizeof detail, "user=%s sessions_ended=%zu", u.name, killed);
 	struct gh_audit_who w = { .user = a.name, .source = "cli" };
 	(void)gh_audit_live(app->store, &w, NULL, NULL, lock ? "lock" : "unlock", "ok", NULL,
@@ -517,7 +540,6 @@ static int lock_or_unlock(struct gh_cli *cli, int argc, char **argv, bool lock)
 out:
 	if (have_user)
 		gh_user_free(&u);
-	gh_sessions_free(v, n);
 	actor_free(&a);
 	gh_app_close(app);
 	return r;

@@ -98,11 +98,12 @@ static int session_list(struct gh_cli *cli, int argc, char **argv)
 		r = gh_cli_json_print(a) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
-	t = gh_table_new(8, "ID", "USER", "SOURCE", "ASSET", "ACCOUNT", "PROTO", "STARTED", "ENDED");
+	t = gh_table_new(9, "ID", "USER", "SOURCE", "ASSET", "ACCOUNT", "PROTO", "KIND", "STARTED",
+			 "ENDED");
 	for (size_t i = 0; t && i < n; i++) {
 		char st[32], en[32];
 		gh_table_add(t, v[i].id, v[i].user_name, v[i].source_addr, v[i].asset_name, v[i].account,
-			     v[i].protocol, gh_cli_time_text(v[i].started_at, st, sizeof st),
+			     v[i].protocol, v[i].kind, gh_cli_time_text(v[i].started_at, st, sizeof st),
 			     v[i].ended_at ? gh_cli_time_text(v[i].ended_at, en, sizeof en) : "active");
 	}
 	if (t)

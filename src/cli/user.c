@@ -385,7 +385,17 @@ static int set_disabled(struct gh_cli *cli, int argc, char **argv, bool disabled
 		r = gh_cli_fail(app, r, "cannot update user '%s'", u.name);
 		goto out;
 	}
-	printf("user '%s' %s\n", u.name, disabled ? "disabled" : "enabled");
+	if (disabled) {
+		/* a disabled user keeps no connection open (tunnels included) */
+		size_t failed = 0;
+		size_t n = gh_cli_end_user_sessions(app, u.id, "user disabled", &failed);
+		printf("user '%s' disabled; %zu live session(s) ended\n", u.name, n);
+		if (failed)
+			gh_cli_error("%zu session(s) of %s could not be reached (not relaying now)",
+				     failed, u.name);
+	} else {
+		printf("user '%s' enabled\n", u.name);
+	}
 	r = GH_EXIT_OK;
 out:
 	gh_user_free(&u);

@@ -140,6 +140,12 @@ static bool jump_allowed(const struct gh_jump_ctx *c, struct pctx *pc, const str
 	return false;
 }
 
+static void forwarded(const struct gh_jump_ctx *c)
+{
+	if (c->on_forward)
+		c->on_forward(c->ud);
+}
+
 static void deny_tunnel(const struct gh_jump_ctx *c, const char *method, const char *asset,
 			const char *host, int port, const char *reason)
 {
@@ -238,6 +244,7 @@ static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, const struct
 				     .host = host, .port = port };
 	gh_audit_tunnel(c->st, &c->who, a->name, &t);
 	gh_fwd_add(c->fwds, ch, fd, GH_FWD_TUNNEL, a->name, host, port, 0);
+	forwarded(c);
 }
 
 /* HOST:PORT names no asset and the session is on asset C->asset: connect
@@ -288,6 +295,7 @@ static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const ch
 				     .host = host, .port = port };
 	gh_audit_tunnel(c->st, &c->who, a.name, &t);
 	gh_fwd_add(c->fwds, ch, fd, GH_FWD_TUNNEL, a.name, host, port, pid);
+	forwarded(c);
 	goto out;
 refuse:
 	ssh_message_reply_default(msg);
@@ -396,6 +404,7 @@ static void remote_forward(const struct gh_jump_ctx *c, ssh_message msg, const c
 					     .reason = reason, .host = addr, .port = port };
 		gh_audit_tunnel(c->st, &c->who, c->asset, &t);
 		ssh_message_global_request_reply_success(msg, (uint16_t)port);
+		forwarded(c);
 	} else {
 		deny_tunnel(c, "tcpip-forward", c->asset, addr, port, reason);
 		ssh_message_reply_default(msg);

@@ -59,6 +59,10 @@ struct gh_jump_ctx {
 	const char *asset, *account;
 	struct ssh_key_struct *jump_key;     /* borrowed; NULL: jumps refused */
 	struct gh_rfwd *rfwd;                /* the connection's -R forwards (rfwd.h) */
+	/* called after a TCP tunnel, a forward from the asset or a remote
+	 * forward was allowed (not a jump: its inner worker has its rows) */
+	void (*on_forward)(void *ud);
+	void *ud;
 };
 
 /* Handle MSG when it is a forwarding message (direct-tcpip channel open,

@@ -25,6 +25,7 @@
 #include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
 #include "ssh/priv.h"
+#include "ssh/tunrow.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -68,6 +69,7 @@
 #define SAY_WAIT_MS 3000 /* longest wait for the user to take a message */
 #define CLIENT_CLOSE_WAIT_MS 3000
 #define ENROL_GRACE_S 300 /* login grace once the TOTP enrolment screen is shown */
+#define IDLE_RECHECK_MS 5000 /* an idle connection's user is read again this often */
 #define NOT_PERMITTED "not permitted"
 /* sftp file events waiting to be written (per poll iteration) */
 #define MAX_FILE_EVENTS 1024
@@ -164,11 +166,15 @@ struct worker {
 	int x11_screen;
 	struct gh_backfwd *back;
 	struct gh_rfwd *rfwd;
+	/* the row (kind "tunnel") of this connection's forwards: tunrow.h */
+	struct gh_tunrow *tunrow;
+	int64_t recheck_ms;      /* next check of an idle connection's user */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
 
 static int poll_once(struct worker *w, int timeout_ms);
+static void idle_recheck(struct worker *w);
 static void fwd_ended(void *ud, const struct gh_fwd_end *e);
 
 static void on_term(int sig)
@@ -237,6 +243,14 @@ static int poll_once(struct worker *w, int timeout_ms)
 	gh_fwdset_tick(w->fwds, NULL);
 	gh_rfwd_tick(w->rfwd);
 	gh_backfwd_tick(w->back, NULL);
+	/* the forwards' row was killed (session kill, user lock or disable):
+	 * the whole connection ends */
+	const char *k = gh_tunrow_tick(w->tunrow);
+	if (k && ssh_is_connected(w->s)) {
+		gh_info("connection of %s from %s %s", w->user.name, w->source, k);
+		ssh_disconnect(w->s);
+	}
+	idle_recheck(w);
 	return r;
 }
 
@@ -252,6 +266,26 @@ static struct gh_audit_who who(const struct worker *w)
 				  .source = w->source,
 				  .session_id = w->row_open ? w->sid : NULL };
 	return a;
+}
+
+/* A connection with no open row (between sessions of a shared
+ * connection, or with only jumps) cannot be reached by a kill: read its
+ * user again now and then, and end it when the gate refuses the user
+ * (locked, disabled, login ACL). */
+static void idle_recheck(struct worker *w)
+{
+	char why[256];
+	if (!w->authed || w->row_open || w->tunrow || gh_mono_ms() < w->recheck_ms ||
+	    !ssh_is_connected(w->s))
+		return;
+	w->recheck_ms = gh_mono_ms() + IDLE_RECHECK_MS;
+	if (gh_authz_user(w->st, w->login.user, w->args->peer_ip, gh_now(), NULL, NULL, why,
+			  sizeof why) == 0)
+		return;
+	struct gh_audit_who aw = who(w);
+	gh_audit_login(w->st, &aw, "connection", false, why);
+	gh_info("connection of %s from %s ended: %s", w->user.name, w->source, why);
+	ssh_disconnect(w->s);
 }
 
 /* ---- session rows ------------------------------------------------------- */
@@ -1930,6 +1964,22 @@ static void log_cb(int priority, const char *function, const char *buffer, void 
 
 /* Forwarding messages (direct-tcpip, tcpip-forward, x11-req): jump.h.
  * Returns 1 when MSG is not one (the default reply). */
+static void forward_allowed(void *ud)
+{
+	struct worker *w = ud;
+	if (w->tunrow)
+		return;
+	struct gh_tunrow_opts o = { .st = w->st,
+				    .user = &w->user,
+				    .peer_ip = w->args->peer_ip,
+				    .peer_port = w->args->peer_port,
+				    .asset = w->login.asset[0] ? w->login.asset : NULL,
+				    .account = w->login.account[0] ? w->login.account : NULL,
+				    .data_dir = w->app->data_dir,
+				    .ev = w->ev };
+	w->tunrow = gh_tunrow_open(&o);
+}
+
 static int forward_message(struct worker *w, ssh_message msg)
 {
 	if (!w->authed || !w->fwds)
@@ -1944,7 +1994,9 @@ static int forward_message(struct worker *w, ssh_message msg)
 				 .asset = w->login.asset[0] ? w->login.asset : NULL,
 				 .account = w->login.account[0] ? w->login.account : NULL,
 				 .jump_key = w->jump_key,
-				 .rfwd = w->rfwd };
+				 .rfwd = w->rfwd,
+				 .on_forward = forward_allowed,
+				 .ud = w };
 	return gh_jump_message(&c, msg);
 }
 
@@ -2282,6 +2334,7 @@ out:
 	}
 	w->fwds = gh_fwdset_free(w->fwds, stop_requested ? "server shutdown" : "connection ended",
 				 CLIENT_CLOSE_WAIT_MS);
+	w->tunrow = gh_tunrow_close(w->tunrow, stop_requested ? "server shutdown" : "connection ended");
 	gh_rfwd_free(w->rfwd);
 	w->rfwd = NULL;
 	session_reset(w);

@@ -179,3 +179,122 @@ def test_perm_check_is_the_gate(authz):
     g.cli("user", "disable", "alice")
     p = g.cli("perm", "check", "alice", "web01", UNIX_DEPLOY, check=1)
     assert "disabled" in p.stdout, p.stdout
+
+
+# -- item 5: lock, disable and ACLs met by tunnels and menu picks -------------------
+
+@pytest.mark.parametrize("verb", ["lock", "disable"])
+def test_lock_and_disable_end_an_open_tunnel(authz, echo, verb):
+    """An open `ssh -N -L` is a session row of kind tunnel; `user lock` and
+    `user disable` end it (the client exits) and no new tunnel connection is
+    allowed afterwards. Before the fix the tunnel had no row ("0 live
+    session(s) ended") and kept carrying new connections."""
+    g = authz
+    f = Forward(g, f"web01:{echo.port}")
+    try:
+        with f.connect() as s:
+            assert _echo_roundtrip(s, b"before") == b"before"
+        assert wait_for(lambda: len(_tunnel_rows(g)) == 1, timeout=15), g.sessions()
+        n_allow = len(_tunnel_events(g, "allow"))
+        p = g.cli("user", verb, "alice")
+        assert "1 live session(s) ended" in p.stdout, p.stdout
+        assert wait_for(lambda: f.proc.poll() is not None, timeout=20), "the tunnel survived"
+        assert not f._listening()
+        assert len(_tunnel_events(g, "allow")) == n_allow
+        rows = [r for r in g.sessions() if r["kind"] == "tunnel"]
+        assert rows and rows[-1]["ended_at"], rows
+        want = "killed: user locked" if verb == "lock" else "killed: user disabled"
+        assert rows[-1]["close_reason"] == want, rows[-1]
+    finally:
+        f.stop()
+
+
+def test_shared_connection_forward_after_lock(authz, echo):
+    """A ControlMaster kept open across `user lock`: `ssh -O forward -L` adds a
+    listener on the client, but every connection through it is refused (the
+    user is re-read at each channel open). Before the fix they were
+    allowed and carried data."""
+    g = authz
+    cpdir = tempfile.mkdtemp(prefix="ghcm-", dir="/tmp")
+    mux = ("-o", "ControlMaster=auto", "-o", f"ControlPath={cpdir}/%C",
+           "-o", "ControlPersist=60")
+    p = ssh_run(g, DEPLOY, "echo before", password=ALICE_PW, extra=mux)
+    assert p.returncode == 0 and p.stdout == "before\n", p.stderr
+    lport = free_port()
+    try:
+        g.cli("user", "lock", "alice")
+        p = subprocess.run(ssh_args(g, DEPLOY, extra=mux + (
+            "-O", "forward", "-L", f"127.0.0.1:{lport}:web01:{echo.port}")),
+            capture_output=True, text=True, timeout=30)
+        if p.returncode == 0:  # the master is still there: its channels are refused
+            import socket
+            try:
+                with socket.create_connection(("127.0.0.1", lport), timeout=10) as s:
+                    s.settimeout(20)
+                    s.sendall(b"after")
+                    got = s.recv(100)
+            except OSError:
+                got = b""
+            assert got == b""
+            deny = _tunnel_events(g, "deny")
+            assert deny and deny[-1]["reason"] == "locked", deny
+        assert not [e for e in _tunnel_events(g, "allow")]
+    finally:
+        subprocess.run(ssh_args(g, DEPLOY, extra=mux + ("-O", "exit")), capture_output=True,
+                       timeout=20)
+
+
+def test_menu_pick_checks_the_user_again(authz):
+    """A login ACL that denies alice, added while she sits in the menu: her
+    pick is refused. Before the fix the pick opened the target."""
+    g = authz
+    c = ssh_spawn(g, "alice", password=ALICE_PW, dims=(30, 120))
+    try:
+        c.expect("web01")
+        g.cli("loginacl", "add", "no-alice", "--user", "alice", "--action", "deny")
+        c.send("web01\r")
+        i = c.expect(["not permitted", PROMPT_RE])
+        assert i == 0, "the pick reached the target"
+    finally:
+        c.close(force=True)
+    pol = [e for e in g.events("policy") if e["result"] == "deny"]
+    assert pol and "acl deny rule=no-alice" in pol[-1]["reason"], pol
+
+
+def test_disable_ends_the_menu(authz):
+    """`user disable` ends the sessions of the user, menus included, so a
+    disabled user cannot pick another target. Before the fix the menu stayed
+    and its pick opened web01."""
+    g = authz
+    c = ssh_spawn(g, "alice", password=ALICE_PW, dims=(30, 120))
+    try:
+        c.expect("web01")
+        assert wait_for(lambda: any(r["kind"] == "menu" and not r["ended_at"]
+                                    for r in g.sessions()), timeout=15)
+        g.cli("user", "disable", "alice")
+        c.send("web01\r")
+        i = c.expect(["killed: user disabled", "not permitted", PROMPT_RE])
+        assert i != 2, "a disabled user opened a target from the menu"
+    finally:
+        c.close(force=True)
+
+
+def test_tunnel_row_listed_and_killed(authz, echo):
+    """`session list --active` shows a tunnel-only connection (kind tunnel)
+    and `session kill` ends it. Before the fix it had no row at all."""
+    g = authz
+    f = Forward(g, f"web01:{echo.port}")
+    try:
+        assert wait_for(lambda: len(_tunnel_rows(g)) == 1, timeout=15), g.sessions()
+        row = _tunnel_rows(g)[0]
+        assert row["user"] == "alice" and row["kind"] == "tunnel"
+        out = g.cli("session", "list", "--active").stdout
+        assert row["id"] in out and "tunnel" in out
+        p = g.cli("session", "kill", row["id"], "--reason", "tunnel audit")
+        assert row["id"] in p.stdout
+        assert wait_for(lambda: f.proc.poll() is not None, timeout=20), "the tunnel survived"
+        r = [x for x in g.sessions() if x["id"] == row["id"]][0]
+        assert r["ended_at"] and r["close_reason"] == "killed: tunnel audit", r
+        assert not _tunnel_rows(g)
+    finally:
+        f.stop()
