@@ -298,3 +298,30 @@ def test_tunnel_row_listed_and_killed(authz, echo):
         assert not _tunnel_rows(g)
     finally:
         f.stop()
+
+
+def test_lock_ends_an_idle_shared_connection(authz):
+    """A ControlMaster between sessions has no open session for a kill to
+    reach; after `user lock` it reads its user again and ends (within the
+    5 s re-check), audited as a refused `connection`. Before the fix it
+    stayed open until ControlPersist ran out."""
+    g = authz
+    cpdir = tempfile.mkdtemp(prefix="ghcm-", dir="/tmp")
+    mux = ("-o", "ControlMaster=auto", "-o", f"ControlPath={cpdir}/%C",
+           "-o", "ControlPersist=120")
+    p = ssh_run(g, DEPLOY, "echo before", password=ALICE_PW, extra=mux)
+    assert p.returncode == 0 and p.stdout == "before\n", p.stderr
+
+    def master_alive():
+        return subprocess.run(ssh_args(g, DEPLOY, extra=mux + ("-O", "check")),
+                              capture_output=True, timeout=20).returncode == 0
+    try:
+        assert master_alive()
+        g.cli("user", "lock", "alice")
+        assert wait_for(lambda: not master_alive(), timeout=20, step=0.5), \
+            "the shared connection outlived the lock"
+        ev = [e for e in g.events("login") if e["method"] == "connection"]
+        assert ev and ev[-1]["result"] == "failure" and ev[-1]["reason"] == "locked", ev
+    finally:
+        subprocess.run(ssh_args(g, DEPLOY, extra=mux + ("-O", "exit")), capture_output=True,
+                       timeout=20)
