@@ -342,23 +342,23 @@ static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 	}
 	d.have_asset = true;
 	d.jump = d.asset.port == port && (d.asset.protocols & GH_PROTO_SSH);
+	if (!d.jump) {
+		do_tunnel(c, msg, &d.asset, host, port);
+		goto out;
+	}
 	if (pctx_load(c, &pc) < 0) {
-		deny_tunnel(c, "direct-tcpip", d.asset.name, host, port, "policy unavailable");
+		gh_audit_jump(c->st, &c->who, d.asset.name, false, "policy unavailable", host, port);
 		ssh_message_reply_default(msg);
 		goto out;
 	}
-	if (d.jump) {
-		if (!jump_allowed(c, &pc, &d.asset, d.reason, sizeof d.reason)) {
-			gh_audit_jump(c->st, &c->who, d.asset.name, false, d.reason, host, port);
-			gh_info("%s from %s: jump to %s refused: %s", c->user->name, c->who.source,
-				gh_escape(esc, sizeof esc, d.asset.name), d.reason);
-			ssh_message_reply_default(msg);
-			goto out;
-		}
-		do_jump(c, msg, &d.asset, host, port);
-	} else {
-		do_tunnel(c, msg, &d.asset, host, port);
+	if (!jump_allowed(c, &pc, &d.asset, d.reason, sizeof d.reason)) {
+		gh_audit_jump(c->st, &c->who, d.asset.name, false, d.reason, host, port);
+		gh_info("%s from %s: jump to %s refused: %s", c->user->name, c->who.source,
+			gh_escape(esc, sizeof esc, d.asset.name), d.reason);
+		ssh_message_reply_default(msg);
+		goto out;
 	}
+	do_jump(c, msg, &d.asset, host, port);
 out:
 	pctx_free(&pc);
 	if (d.have_asset)
