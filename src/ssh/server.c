@@ -339,7 +339,7 @@ static void reap(struct master *m)
 			m->export_restart_ms = gh_mono_ms() + 2000;
 			continue;
 		}
-		int n = gh_store_session_close_worker(m->app->store, (int)pid, reason);
+		int n = gh_sweep_close_worker(m->app->store, (int)pid, reason);
 		if (n > 0 || WIFSIGNALED(st))
 			gh_warn("worker %d: %s (%d open session%s closed)", (int)pid, reason, n > 0 ? n : 0,
 				n == 1 ? "" : "s");

@@ -3,6 +3,7 @@
 #include "app/app.h"
 #include "audit/audit.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "live/live.h"
@@ -24,6 +25,7 @@
 #include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
 #include "ssh/priv.h"
+#include "ssh/sweep.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -132,9 +134,13 @@ struct worker {
 	int menu_state;          /* GH_MENU_CONTINUE / PICKED / QUIT */
 	size_t menu_pick;
 
-	/* the current session row */
+	/* the current session row: its asset and account (for its end
+	 * event), and whether it was relayed (its end then tells the exit
+	 * status and bytes) */
 	char sid[33];
 	bool row_open;
+	char *row_asset, *row_account;
+	bool row_relayed;
 
 	/* live operations on the relayed session (src/live) */
 	struct gh_live *live;
@@ -255,6 +261,16 @@ static struct gh_audit_who who(const struct worker *w)
 
 /* ---- session rows ------------------------------------------------------- */
 
+/* The asset and account the session end event names (copies). */
+static void row_names(struct worker *w, const char *asset, const char *account)
+{
+	char *a = asset ? strdup(asset) : NULL, *c = account ? strdup(account) : NULL;
+	free(w->row_asset);
+	free(w->row_account);
+	w->row_asset = a;
+	w->row_account = c;
+}
+
 static void row_open(struct worker *w, const char *kind, const char *asset, const char *account)
 {
 	struct gh_session s;
@@ -277,6 +293,8 @@ static void row_open(struct worker *w, const char *kind, const char *asset, cons
 		return;
 	}
 	w->row_open = true;
+	w->row_relayed = false;
+	row_names(w, asset, account);
 }
 
 static void row_update(struct worker *w, int64_t asset_id, const char *asset,
@@ -296,19 +314,36 @@ static void row_update(struct worker *w, int64_t asset_id, const char *asset,
 	int r = gh_store_session_update_target(w->st, &s);
 	if (r < 0)
 		gh_error("cannot update session %s: %s", w->sid, gh_strerror(r));
+	row_names(w, asset, account);
 }
 
+/* The session's end: the one way a row of this worker closes. Closes the
+ * row and writes exactly one session event, result "end", with REASON
+ * (and, for a relayed session, the exit status and bytes as detail), so
+ * that no way out of a session can leave a row without its event. */
 static void row_close(struct worker *w, int exit_status, const char *exit_signal,
 		      int64_t bytes_in, int64_t bytes_out, const char *reason)
 {
 	if (!w->row_open)
 		return;
-	int r = gh_store_session_close(w->st, w->sid, exit_status,
-				       exit_signal && *exit_signal ? exit_signal : NULL, bytes_in,
-				       bytes_out, reason);
+	const char *sig = exit_signal && *exit_signal ? exit_signal : NULL;
+	char detail[200];
+	int dn = snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out",
+			  exit_status, sig ? " signal " : "", sig ? sig : "", (long long)bytes_in,
+			  (long long)bytes_out);
+	if (w->fev_dropped && dn > 0 && (size_t)dn < sizeof detail)
+		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
+			 (unsigned long long)w->fev_dropped);
+	struct gh_audit_who aw = who(w);
+	gh_audit_session(w->st, &aw, w->row_asset, w->row_account, "end", reason,
+			 w->row_relayed ? detail : NULL);
+	int r = gh_store_session_close(w->st, w->sid, exit_status, sig, bytes_in, bytes_out, reason);
 	if (r < 0)
 		gh_error("cannot close session %s: %s", w->sid, gh_strerror(r));
 	w->row_open = false;
+	w->row_relayed = false;
+	w->fev_dropped = 0;
+	row_names(w, NULL, NULL);
 }
 
 /* ---- authentication ------------------------------------------------------ */
@@ -1360,11 +1395,9 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	if (r < 0) {
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
-		aw = who(w);
-		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
 		goto out;
 	}
-	r = gh_target_host_key(ts, &hk, &fp);
+	r = gh_fault("target-hostkey") ? GH_EIO : gh_target_host_key(ts, &hk, &fp);
 	if (r < 0) {
 		snprintf(err, sizeof err, "cannot read the host key");
 		say(w, "%s: %s", a->name, err);
@@ -1405,7 +1438,6 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	if (r < 0) {
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
-		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
 		goto out;
 	}
 
@@ -1457,7 +1489,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 							  .event = sftp_event,
 							  .ud = w } };
 	if (ro_relay.sftp) {
-		w->fev = calloc(MAX_FILE_EVENTS, sizeof *w->fev);
+		w->fev = gh_fault("sftp-queue") ? NULL : calloc(MAX_FILE_EVENTS, sizeof *w->fev);
 		w->n_fev = 0;
 		w->fev_dropped = 0;
 		w->fev_asset = a->name;
@@ -1475,7 +1507,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		close_reason = err;
 		goto out;
 	}
-	if (gh_relay_new(&ro_relay, &relay) < 0) {
+	if (gh_fault("relay-new") || gh_relay_new(&ro_relay, &relay) < 0) {
 		snprintf(err, sizeof err, "out of memory");
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
@@ -1500,30 +1532,24 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	if (r < 0) {
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
-		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
 		goto out;
 	}
 
 	gh_audit_session(w->st, &aw, a->name, account, "start", NULL,
 			 w->req == REQ_EXEC ? w->command : req_kind_name(w));
+	w->row_relayed = true;
 	gh_info("session %s: %s from %s -> %s@%s (%s)", w->sid, w->user.name, w->source, account,
 		a->name, req_kind_name(w));
 
 	relay_loop(w, ts, relay, rec, from_menu, &res);
 	close_reason = res.reason;
 	exit_status = res.exit_signal[0] || res.exit_status < 0 ? 255 : res.exit_status;
-	char detail[200];
-	int dn = snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out",
-			  res.exit_status, res.exit_signal[0] ? " signal " : "", res.exit_signal,
-			  (long long)res.bytes_in, (long long)res.bytes_out);
-	if (w->fev_dropped && dn > 0 && (size_t)dn < sizeof detail) {
-		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
-			 (unsigned long long)w->fev_dropped);
+	if (w->fev_dropped)
 		gh_warn("session %s: %llu file events not recorded (queue full)", w->sid,
 			(unsigned long long)w->fev_dropped);
-	}
-	gh_audit_session(w->st, &aw, a->name, account, "end", res.reason, detail);
-	gh_info("session %s ended: %s (%s)", w->sid, res.reason, detail);
+	gh_info("session %s ended: %s (exit %d%s%s, %lld bytes in, %lld bytes out)", w->sid,
+		res.reason, res.exit_status, res.exit_signal[0] ? " signal " : "", res.exit_signal,
+		(long long)res.bytes_in, (long long)res.bytes_out);
 out:
 	gh_relay_free(relay);
 	w->cmdshell = gh_cmdshell_free(w->cmdshell);
@@ -1952,7 +1978,7 @@ static void fwd_child(void *ud, pid_t pid, int status)
 	struct worker *w = ud;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
-	int n = gh_store_session_close_worker(w->st, (int)pid, "jump worker ended abnormally");
+	int n = gh_sweep_close_worker(w->st, (int)pid, "jump worker ended abnormally");
 	if (n > 0 || WIFSIGNALED(status))
 		gh_warn("jump worker %d ended abnormally (%d open session%s closed)", (int)pid,
 			n > 0 ? n : 0, n == 1 ? "" : "s");
