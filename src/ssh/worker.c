@@ -251,9 +251,13 @@ static void notify_master(struct worker *w, char what)
 		(void)!write(w->args->status_fd, &what, 1);
 }
 
+/* Before authentication events are filed under the user part of the
+ * login name (the name as presented when it does not parse). */
 static struct gh_audit_who who(const struct worker *w)
 {
-	struct gh_audit_who a = { .user = w->authed ? w->user.name : w->presented,
+	struct gh_audit_who a = { .user = w->authed	       ? w->user.name
+					  : w->login.user[0] ? w->login.user
+							     : w->presented,
 				  .source = w->source,
 				  .session_id = w->row_open ? w->sid : NULL };
 	return a;
@@ -357,11 +361,21 @@ static void auth_reset_user(struct worker *w)
 	}
 }
 
+/* The account and asset the login name asks for, and the name as presented. */
+static struct gh_audit_login_as login_as(const struct worker *w)
+{
+	struct gh_audit_login_as as = { .account = w->login.account[0] ? w->login.account : NULL,
+					.asset = w->login.asset[0] ? w->login.asset : NULL,
+					.presented = w->presented };
+	return as;
+}
+
 static int auth_fail(struct worker *w, const char *method, const char *reason)
 {
 	w->auth_failures++;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, method, false, reason);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, method, false, reason);
 	gh_info("login failure for %s from %s (%s): %s", w->presented, w->source, method, reason);
 	notify_master(w, GH_WORKER_AUTH_FAILED);
 	auth_reset_user(w);
@@ -398,13 +412,17 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	size_t len = strnlen(name, GH_LOGIN_MAX + 1);
 	gh_escape(w->presented, sizeof w->presented, name);
 	auth_reset_user(w);
+	/* this attempt's login name, parsed first: its event is filed under
+	 * the user it names, with the account and asset apart */
+	memset(&w->login, 0, sizeof w->login);
+	bool parsed = gh_login_parse(name, len, &w->login) == 0;
 	if (w->too_many)
 		return "too many attempts";
 	if (w->first_name[0] == '\0' && len <= GH_LOGIN_MAX)
 		memcpy(w->first_name, name, len + 1);
 	else if (len > GH_LOGIN_MAX || strcmp(w->first_name, name) != 0)
 		return "login name changed";
-	if (gh_login_parse(name, len, &w->login) < 0)
+	if (!parsed)
 		return "malformed login name";
 	return user_refusal(w, w->login.user, &w->user, &w->have_user);
 }
@@ -414,7 +432,8 @@ static void auth_success(struct worker *w, const char *method, const char *why)
 {
 	w->authed = true;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, method, true, why);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, method, true, why);
 	gh_info("login of %s from %s (%s)", w->presented, w->source, why ? why : method);
 	notify_master(w, GH_WORKER_AUTHENTICATED);
 	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
@@ -426,7 +445,8 @@ static void mfa_fail(struct worker *w, const char *reason)
 {
 	w->auth_failures++;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, "keyboard-interactive", false, reason);
 	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
 		reason);
 	notify_master(w, GH_WORKER_AUTH_FAILED);

@@ -1,11 +1,13 @@
 """Every way a session ends leaves its row closed and exactly one session
-"end" event with the same reason.
+"end" event with the same reason; failed logins are filed under the user
+name, with the account and asset they asked for.
 
 Failures that cannot be provoked from outside (the target's host key not
 readable, the sftp event queue or the relay not allocated) are injected
 with GATEHOUSE_FAULT, which builds other than `buildtype=release` honour
 (src/core/fault.h)."""
 import contextlib
+import json
 
 import pexpect
 
@@ -125,3 +127,28 @@ def test_relayed_session_has_one_end_event(ghenv):
     assert p.returncode == 0 and p.stdout == "hi\n", p.stderr
     row = assert_one_end(g, "target closed the channel")
     assert "exit 0" in ended(g, row["id"])[0]["detail"]
+
+
+def test_failed_login_filed_under_user_with_account_and_asset(ghenv):
+    """Guards item 10: a failed login as alice@ACCOUNT@web01 was stored with
+    user "alice@ACCOUNT@web01", so `audit logins --user alice` missed it
+    (fails without the fix). It is filed under alice, with the account and
+    asset asked for, and the login as presented in the detail."""
+    g = ghenv
+    p = ssh_run(g, DIRECT, "true", password="wrong-password",
+                extra=("-o", "NumberOfPasswordPrompts=1"))
+    assert p.returncode == 255
+    out = json.loads(g.cli("audit", "logins", "--user", "alice", "--json").stdout)
+    fails = [e for e in out if e["result"] == "failure"]
+    assert len(fails) == 1, out
+    e = fails[0]
+    assert e["user"] == "alice" and e["reason"] == "bad password", e
+    assert e["account"] == UNIX_DEPLOY and e["asset"] == "web01", e
+    assert f'login="{DIRECT}"' in e["detail"], e
+    table = g.cli("audit", "logins", "--user", "alice").stdout
+    assert "bad password" in table and UNIX_DEPLOY in table and "web01" in table, table
+    # an unknown user with a target is filed under that name too
+    ssh_run(g, f"mallory@{UNIX_DEPLOY}@web01", "true", password="x",
+            extra=("-o", "NumberOfPasswordPrompts=1"))
+    out = json.loads(g.cli("audit", "logins", "--user", "mallory", "--json").stdout)
+    assert [(e["reason"], e["asset"]) for e in out] == [("unknown user", "web01")], out
