@@ -546,6 +546,18 @@ static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 	return forward_message(w, msg); /* else the default reply: refused */
 }
 
+/* Exactly one Argon2id verification for every password attempt, whoever
+ * it names: the user's own hash when there is one (also when the user may
+ * not log in), else a dummy of the configured strength. The answer then
+ * takes as long for a key-only, unknown, disabled or locked user as for a
+ * wrong password. True only when the user's own hash matched. */
+static bool password_matches(struct worker *w, const char *password)
+{
+	const char *own = w->have_user ? w->user.password_hash : NULL;
+	const char *hash = own ? own : gh_password_dummy_hash(w->app->cfg.password_hash_strength);
+	return gh_password_verify(hash, password) == 0 && own;
+}
+
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
@@ -558,22 +570,14 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 	/* a suspect connection hashes behind the others (authgate.h) */
 	int gate = w->args->suspect || w->auth_failures > 0
 			   ? gh_auth_gate_enter(w->app->cfg.data_dir) : -1;
-	if (why) {
-		/* spend about the time a real check takes */
-		char *dummy = NULL;
-		if (gh_password_hash(password, w->app->cfg.password_hash_strength, &dummy) == 0)
-			free(dummy);
-		gh_auth_gate_leave(gate);
-		return auth_fail(w, "password", why);
-	}
-	if (!w->user.password_hash) {
-		gh_auth_gate_leave(gate);
-		return auth_fail(w, "password", "no password set");
-	}
-	bool ok = gh_password_verify(w->user.password_hash, password) == 0;
+	bool ok = password_matches(w, password);
 	gh_auth_gate_leave(gate);
-	if (!ok)
-		return auth_fail(w, "password", "bad password");
+	if (!why && !w->user.password_hash)
+		why = "no password set";
+	else if (!why && !ok)
+		why = "bad password";
+	if (why)
+		return auth_fail(w, "password", why);
 	return auth_first_factor(w, "password");
 }
 
