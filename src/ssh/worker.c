@@ -25,6 +25,7 @@
 #include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
 #include "ssh/priv.h"
+#include "ssh/proclimit.h"
 #include "ssh/sweep.h"
 #include "store/store.h"
 #include "target/target.h"
@@ -114,6 +115,7 @@ struct worker {
 	bool too_many;
 	struct gh_mfa mfa;       /* second factor, active after the first one */
 	char first_method[16];
+	bool counted;            /* this worker holds a place (proclimit.h) */
 
 	/* the user's channel */
 	bool pty;
@@ -456,6 +458,32 @@ static void mfa_fail(struct worker *w, const char *reason)
 		w->too_many = true;
 }
 
+/* This connection's place among the user's processes (proclimit.h). When
+ * none is left: told in one line (a banner: no channel exists yet),
+ * audited, and the connection ends; not a failed attempt of the source. */
+static bool too_many_sessions(struct worker *w, const char *method)
+{
+	char why[200], line[256];
+	int64_t slot = 0;
+	if (gh_proclimit_claim(w->st, &w->app->cfg, &w->user, "connection", getpid(), &slot, why,
+			       sizeof why) == 0) {
+		w->counted = true;
+		return false;
+	}
+	struct gh_audit_who a = who(w);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, method, false, why);
+	gh_info("login of %s from %s refused: %s", w->presented, w->source, why);
+	snprintf(line, sizeof line, "gatehouse: %s\r\n", why);
+	ssh_string banner = ssh_string_from_char(line);
+	if (banner)
+		ssh_send_issue_banner(w->s, banner);
+	ssh_string_free(banner);
+	auth_reset_user(w);
+	w->too_many = true;
+	return true;
+}
+
 /* The first factor (METHOD) passed: the login ACL, then the second factor
  * when the user needs one (SSH_AUTH_PARTIAL: keyboard-interactive next). */
 static int auth_first_factor(struct worker *w, const char *method)
@@ -465,6 +493,8 @@ static int auth_first_factor(struct worker *w, const char *method)
 	if (gh_login_acl_check(w->st, &w->user, w->args->peer_ip, gh_now(), reason,
 			       sizeof reason) < 0)
 		return auth_fail(w, method, reason);
+	if (!w->counted && too_many_sessions(w, method))
+		return SSH_AUTH_DENIED;
 	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
 		return auth_fail(w, method, "store error");
 	if (!need) {
@@ -2000,6 +2030,7 @@ static void fwd_ended(void *ud, const struct gh_fwd_end *e)
 static void fwd_child(void *ud, pid_t pid, int status)
 {
 	struct worker *w = ud;
+	gh_proclimit_release(w->st, pid);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
 	int n = gh_sweep_close_worker(w->st, (int)pid, "jump worker ended abnormally");
@@ -2299,6 +2330,8 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 out:
 	if (w->row_open)
 		row_close(w, -1, NULL, 0, 0, "worker ended");
+	if (w->st && (w->counted || args->jump_user))
+		gh_proclimit_release(w->st, getpid());
 	if (stop_requested && w->fwds) {
 		/* inner sessions end themselves ("server shutdown"), then the pumps */
 		gh_fwdset_signal(w->fwds, SIGTERM);
