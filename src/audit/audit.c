@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* room for `login="..."` with a login name escaped (4 bytes a byte) */
+#define GH_AUDIT_LOGIN_DETAIL 1100
+
 static int add(struct gh_store *st, const struct gh_audit_who *who, const char *kind,
 	       const char *asset, const char *account, const char *method, const char *result,
 	       const char *reason, const char *detail)
@@ -38,6 +41,20 @@ int gh_audit_login(struct gh_store *st, const struct gh_audit_who *who, const ch
 {
 	return add(st, who, "login", NULL, NULL, method, success ? "success" : "failure", reason,
 		   NULL);
+}
+
+int gh_audit_login_as(struct gh_store *st, const struct gh_audit_who *who,
+		      const struct gh_audit_login_as *as, const char *method, bool success,
+		      const char *reason)
+{
+	char detail[GH_AUDIT_LOGIN_DETAIL];
+	const char *d = NULL;
+	const char *user = who ? who->user : NULL;
+	if (as && as->presented && (!user || strcmp(as->presented, user) != 0) &&
+	    snprintf(detail, sizeof detail, "login=\"%s\"", as->presented) < (int)sizeof detail)
+		d = detail;
+	return add(st, who, "login", as ? as->asset : NULL, as ? as->account : NULL, method,
+		   success ? "success" : "failure", reason, d);
 }
 
 int gh_audit_session(struct gh_store *st, const struct gh_audit_who *who, const char *asset,

@@ -24,6 +24,20 @@ struct gh_audit_who {
 int gh_audit_login(struct gh_store *st, const struct gh_audit_who *who, const char *method,
 		   bool success, const char *reason);
 
+/* The target a login asked for (borrowed; any may be NULL): the account and
+ * asset parts of the login name, and the login name as presented (escaped)
+ * when it says more than WHO->user. */
+struct gh_audit_login_as {
+	const char *account, *asset, *presented;
+};
+
+/* kind "login" as gh_audit_login, filed under WHO->user (the user part of
+ * the login name) with AS's account and asset in their own fields and
+ * DETAIL `login="PRESENTED"` when PRESENTED is set and differs from it. */
+int gh_audit_login_as(struct gh_store *st, const struct gh_audit_who *who,
+		      const struct gh_audit_login_as *as, const char *method, bool success,
+		      const char *reason);
+
 /* kind "session": RESULT "start" | "end" | "error"; DETAIL free text
  * (command, exit status, bytes). */
 int gh_audit_session(struct gh_store *st, const struct gh_audit_who *who, const char *asset,

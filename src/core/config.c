@@ -49,6 +49,7 @@ static const struct opt options[] = {
 	{ "max_auth_tries", T_INT, O(max_auth_tries), "6", 1, 100, NULL },
 	{ "auth_failure_delay_ms", T_INT, O(auth_failure_delay_ms), "1000", 0, 60000, NULL },
 	{ "max_sessions", T_INT, O(max_sessions), "1000", 1, 1000000, NULL },
+	{ "max_sessions_per_user", T_INT, O(max_sessions_per_user), "50", 1, 1000000, NULL },
 	{ "shutdown_grace", T_INT, O(shutdown_grace), "30", 0, 86400, NULL },
 	{ "idle_timeout", T_INT, O(idle_timeout), "0", 0, 604800, NULL },
 	{ "target_connect_timeout", T_INT, O(target_connect_timeout), "10", 1, 600, NULL },

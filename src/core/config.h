@@ -26,6 +26,7 @@ struct gh_config {
 	int max_auth_tries;
 	int auth_failure_delay_ms;
 	int max_sessions;         /* authenticated workers at once */
+	int max_sessions_per_user; /* processes working for one user at once */
 	int per_source_penalty_failures; /* failed logins that get a source refused; 0 = never */
 	int per_source_penalty_time; /* seconds: the failure window and the refusal */
 	int shutdown_grace;       /* seconds SIGTERM waits for live sessions */

@@ -8,6 +8,7 @@
 #include "session/authz.h"
 #include "ssh/fwd.h"
 #include "ssh/hostkey.h"
+#include "ssh/proclimit.h"
 #include "ssh/rfwd.h"
 #include "ssh/viatarget.h"
 #include "ssh/worker.h"
@@ -195,12 +196,22 @@ static void do_jump(const struct gh_jump_ctx *c, ssh_message msg, const struct g
 		ssh_message_reply_default(msg);
 		return;
 	}
+	int64_t slot = 0;
+	char why[200];
+	if (gh_proclimit_claim(c->st, &c->app->cfg, c->user, "jump", getpid(), &slot, why,
+			       sizeof why) < 0) {
+		gh_audit_jump(c->st, &c->who, a->name, false, why, host, port);
+		ssh_message_reply_default(msg);
+		return;
+	}
 	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
 	if (!ch) {
 		gh_warn("cannot accept the jump channel to %s", a->name);
+		gh_proclimit_bind(c->st, slot, -1);
 		return;
 	}
 	pid_t pid = spawn_inner(c, a->name, &fd);
+	gh_proclimit_bind(c->st, slot, pid);
 	if (pid < 0) {
 		gh_error("cannot start the jump to %s", a->name);
 		gh_audit_jump(c->st, &c->who, a->name, false, "internal error", host, port);
@@ -280,11 +291,20 @@ static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const ch
 		goto refuse;
 	}
 	have_asset = true;
+	int64_t slot = 0;
+	if (gh_proclimit_claim(c->st, &c->app->cfg, c->user, "forward", getpid(), &slot, reason,
+			       sizeof reason) < 0) {
+		deny_tunnel(c, "direct-tcpip", a.name, host, port, reason);
+		goto refuse;
+	}
 	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
-	if (!ch)
+	if (!ch) {
+		gh_proclimit_bind(c->st, slot, -1);
 		goto out;
+	}
 	pid_t pid = gh_viatarget_spawn(c->app, &a, c->account, &cred, host, port, c->fwds,
 				       ssh_get_fd(c->s), c->args->status_fd, &fd);
+	gh_proclimit_bind(c->st, slot, pid);
 	if (pid < 0) {
 		ssh_channel_close(ch);
 		ssh_channel_free(ch);

@@ -8,6 +8,7 @@
 #include "ssh/hostkey.h"
 #include "ssh/penalty.h"
 #include "ssh/priv.h"
+#include "ssh/proclimit.h"
 #include "ssh/sweep.h"
 #include "ssh/worker.h"
 #include "store/store.h"
@@ -339,7 +340,8 @@ static void reap(struct master *m)
 			m->export_restart_ms = gh_mono_ms() + 2000;
 			continue;
 		}
-		int n = gh_store_session_close_worker(m->app->store, (int)pid, reason);
+		int n = gh_sweep_close_worker(m->app->store, (int)pid, reason);
+		gh_proclimit_release(m->app->store, pid);
 		if (n > 0 || WIFSIGNALED(st))
 			gh_warn("worker %d: %s (%d open session%s closed)", (int)pid, reason, n > 0 ? n : 0,
 				n == 1 ? "" : "s");

@@ -1,5 +1,6 @@
 /* Closing session rows of vanished workers (see sweep.h). */
 #include "ssh/sweep.h"
+#include "audit/audit.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -28,7 +29,7 @@ static bool read_line(const char *path, char *buf, size_t len)
 
 /* A worker is alive when its pid exists and runs the same program as we
  * do (a recycled pid of another program does not keep a row open). */
-static bool worker_alive(int pid)
+bool gh_worker_alive(int pid)
 {
 	char self[64], other[64], path[64];
 	if (pid <= 0 || pid == (int)getpid())
@@ -48,6 +49,28 @@ static bool worker_alive(int pid)
 	return strcmp(self, other) == 0;
 }
 
+int gh_sweep_close_worker(struct gh_store *st, int pid, const char *reason)
+{
+	struct gh_session *s = NULL;
+	size_t n = 0;
+	int r = gh_store_session_list(st, true, 0, &s, &n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (s[i].worker_pid != pid)
+			continue;
+		char source[128];
+		snprintf(source, sizeof source, "%s:%d", s[i].source_addr ? s[i].source_addr : "-",
+			 s[i].source_port);
+		struct gh_audit_who who = { .user = s[i].user_name,
+					    .source = source,
+					    .session_id = s[i].id };
+		gh_audit_session(st, &who, s[i].asset_name, s[i].account, "end", reason, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		gh_session_free(&s[i]);
+	free(s);
+	return r < 0 ? r : gh_store_session_close_worker(st, pid, reason);
+}
+
 int gh_sweep_sessions(struct gh_store *st, const char *reason)
 {
 	struct gh_session *s = NULL;
@@ -58,9 +81,9 @@ int gh_sweep_sessions(struct gh_store *st, const char *reason)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		int pid = s[i].worker_pid;
-		if (worker_alive(pid))
+		if (gh_worker_alive(pid))
 			continue;
-		r = gh_store_session_close_worker(st, pid, reason);
+		r = gh_sweep_close_worker(st, pid, reason);
 		if (r > 0) {
 			closed += r;
 			gh_warn("session %s: worker %d is gone; closed (%s)", s[i].id, pid, reason);

@@ -3,6 +3,7 @@
 #include "app/app.h"
 #include "audit/audit.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "live/live.h"
@@ -25,6 +26,8 @@
 #include "ssh/loginpolicy.h"
 #include "ssh/menu.h"
 #include "ssh/priv.h"
+#include "ssh/proclimit.h"
+#include "ssh/sweep.h"
 #include "ssh/tunrow.h"
 #include "store/store.h"
 #include "target/target.h"
@@ -115,6 +118,7 @@ struct worker {
 	bool too_many;
 	struct gh_mfa mfa;       /* second factor, active after the first one */
 	char first_method[16];
+	bool counted;            /* this worker holds a place (proclimit.h) */
 
 	/* the user's channel */
 	bool pty;
@@ -135,9 +139,13 @@ struct worker {
 	int menu_state;          /* GH_MENU_CONTINUE / PICKED / QUIT */
 	size_t menu_pick;
 
-	/* the current session row */
+	/* the current session row: its asset and account (for its end
+	 * event), and whether it was relayed (its end then tells the exit
+	 * status and bytes) */
 	char sid[33];
 	bool row_open;
+	char *row_asset, *row_account;
+	bool row_relayed;
 
 	/* live operations on the relayed session (src/live) */
 	struct gh_live *live;
@@ -260,9 +268,13 @@ static void notify_master(struct worker *w, char what)
 		(void)!write(w->args->status_fd, &what, 1);
 }
 
+/* Before authentication events are filed under the user part of the
+ * login name (the name as presented when it does not parse). */
 static struct gh_audit_who who(const struct worker *w)
 {
-	struct gh_audit_who a = { .user = w->authed ? w->user.name : w->presented,
+	struct gh_audit_who a = { .user = w->authed	       ? w->user.name
+					  : w->login.user[0] ? w->login.user
+							     : w->presented,
 				  .source = w->source,
 				  .session_id = w->row_open ? w->sid : NULL };
 	return a;
@@ -290,6 +302,16 @@ static void idle_recheck(struct worker *w)
 
 /* ---- session rows ------------------------------------------------------- */
 
+/* The asset and account the session end event names (copies). */
+static void row_names(struct worker *w, const char *asset, const char *account)
+{
+	char *a = asset ? strdup(asset) : NULL, *c = account ? strdup(account) : NULL;
+	free(w->row_asset);
+	free(w->row_account);
+	w->row_asset = a;
+	w->row_account = c;
+}
+
 static void row_open(struct worker *w, const char *kind, const char *asset, const char *account)
 {
 	struct gh_session s;
@@ -312,6 +334,8 @@ static void row_open(struct worker *w, const char *kind, const char *asset, cons
 		return;
 	}
 	w->row_open = true;
+	w->row_relayed = false;
+	row_names(w, asset, account);
 }
 
 static void row_update(struct worker *w, int64_t asset_id, const char *asset,
@@ -331,19 +355,36 @@ static void row_update(struct worker *w, int64_t asset_id, const char *asset,
 	int r = gh_store_session_update_target(w->st, &s);
 	if (r < 0)
 		gh_error("cannot update session %s: %s", w->sid, gh_strerror(r));
+	row_names(w, asset, account);
 }
 
+/* The session's end: the one way a row of this worker closes. Closes the
+ * row and writes exactly one session event, result "end", with REASON
+ * (and, for a relayed session, the exit status and bytes as detail), so
+ * that no way out of a session can leave a row without its event. */
 static void row_close(struct worker *w, int exit_status, const char *exit_signal,
 		      int64_t bytes_in, int64_t bytes_out, const char *reason)
 {
 	if (!w->row_open)
 		return;
-	int r = gh_store_session_close(w->st, w->sid, exit_status,
-				       exit_signal && *exit_signal ? exit_signal : NULL, bytes_in,
-				       bytes_out, reason);
+	const char *sig = exit_signal && *exit_signal ? exit_signal : NULL;
+	char detail[200];
+	int dn = snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out",
+			  exit_status, sig ? " signal " : "", sig ? sig : "", (long long)bytes_in,
+			  (long long)bytes_out);
+	if (w->fev_dropped && dn > 0 && (size_t)dn < sizeof detail)
+		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
+			 (unsigned long long)w->fev_dropped);
+	struct gh_audit_who aw = who(w);
+	gh_audit_session(w->st, &aw, w->row_asset, w->row_account, "end", reason,
+			 w->row_relayed ? detail : NULL);
+	int r = gh_store_session_close(w->st, w->sid, exit_status, sig, bytes_in, bytes_out, reason);
 	if (r < 0)
 		gh_error("cannot close session %s: %s", w->sid, gh_strerror(r));
 	w->row_open = false;
+	w->row_relayed = false;
+	w->fev_dropped = 0;
+	row_names(w, NULL, NULL);
 }
 
 /* ---- authentication ------------------------------------------------------ */
@@ -357,11 +398,21 @@ static void auth_reset_user(struct worker *w)
 	}
 }
 
+/* The account and asset the login name asks for, and the name as presented. */
+static struct gh_audit_login_as login_as(const struct worker *w)
+{
+	struct gh_audit_login_as as = { .account = w->login.account[0] ? w->login.account : NULL,
+					.asset = w->login.asset[0] ? w->login.asset : NULL,
+					.presented = w->presented };
+	return as;
+}
+
 static int auth_fail(struct worker *w, const char *method, const char *reason)
 {
 	w->auth_failures++;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, method, false, reason);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, method, false, reason);
 	gh_info("login failure for %s from %s (%s): %s", w->presented, w->source, method, reason);
 	notify_master(w, GH_WORKER_AUTH_FAILED);
 	auth_reset_user(w);
@@ -398,13 +449,17 @@ static const char *auth_prepare(struct worker *w, const char *name)
 	size_t len = strnlen(name, GH_LOGIN_MAX + 1);
 	gh_escape(w->presented, sizeof w->presented, name);
 	auth_reset_user(w);
+	/* this attempt's login name, parsed first: its event is filed under
+	 * the user it names, with the account and asset apart */
+	memset(&w->login, 0, sizeof w->login);
+	bool parsed = gh_login_parse(name, len, &w->login) == 0;
 	if (w->too_many)
 		return "too many attempts";
 	if (w->first_name[0] == '\0' && len <= GH_LOGIN_MAX)
 		memcpy(w->first_name, name, len + 1);
 	else if (len > GH_LOGIN_MAX || strcmp(w->first_name, name) != 0)
 		return "login name changed";
-	if (gh_login_parse(name, len, &w->login) < 0)
+	if (!parsed)
 		return "malformed login name";
 	return user_refusal(w, w->login.user, &w->user, &w->have_user);
 }
@@ -414,7 +469,8 @@ static void auth_success(struct worker *w, const char *method, const char *why)
 {
 	w->authed = true;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, method, true, why);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, method, true, why);
 	gh_info("login of %s from %s (%s)", w->presented, w->source, why ? why : method);
 	notify_master(w, GH_WORKER_AUTHENTICATED);
 	setpriority(PRIO_PROCESS, 0, 0); /* a suspect source's worker started niced */
@@ -426,7 +482,8 @@ static void mfa_fail(struct worker *w, const char *reason)
 {
 	w->auth_failures++;
 	struct gh_audit_who a = who(w);
-	gh_audit_login(w->st, &a, "keyboard-interactive", false, reason);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, "keyboard-interactive", false, reason);
 	gh_info("login failure for %s from %s (keyboard-interactive): %s", w->presented, w->source,
 		reason);
 	notify_master(w, GH_WORKER_AUTH_FAILED);
@@ -434,6 +491,32 @@ static void mfa_fail(struct worker *w, const char *reason)
 		usleep((useconds_t)w->app->cfg.auth_failure_delay_ms * 1000);
 	if (w->auth_failures >= w->app->cfg.max_auth_tries)
 		w->too_many = true;
+}
+
+/* This connection's place among the user's processes (proclimit.h). When
+ * none is left: told in one line (a banner: no channel exists yet),
+ * audited, and the connection ends; not a failed attempt of the source. */
+static bool too_many_sessions(struct worker *w, const char *method)
+{
+	char why[200], line[256];
+	int64_t slot = 0;
+	if (gh_proclimit_claim(w->st, &w->app->cfg, &w->user, "connection", getpid(), &slot, why,
+			       sizeof why) == 0) {
+		w->counted = true;
+		return false;
+	}
+	struct gh_audit_who a = who(w);
+	struct gh_audit_login_as as = login_as(w);
+	gh_audit_login_as(w->st, &a, &as, method, false, why);
+	gh_info("login of %s from %s refused: %s", w->presented, w->source, why);
+	snprintf(line, sizeof line, "gatehouse: %s\r\n", why);
+	ssh_string banner = ssh_string_from_char(line);
+	if (banner)
+		ssh_send_issue_banner(w->s, banner);
+	ssh_string_free(banner);
+	auth_reset_user(w);
+	w->too_many = true;
+	return true;
 }
 
 /* The first factor (METHOD) passed: the login ACL, then the second factor
@@ -445,6 +528,8 @@ static int auth_first_factor(struct worker *w, const char *method)
 	if (gh_login_acl_check(w->st, &w->user, w->args->peer_ip, gh_now(), reason,
 			       sizeof reason) < 0)
 		return auth_fail(w, method, reason);
+	if (!w->counted && too_many_sessions(w, method))
+		return SSH_AUTH_DENIED;
 	if (gh_mfa_needed(&w->app->cfg, w->st, &w->user, &need) < 0)
 		return auth_fail(w, method, "store error");
 	if (!need) {
@@ -526,6 +611,18 @@ static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 	return forward_message(w, msg); /* else the default reply: refused */
 }
 
+/* Exactly one Argon2id verification for every password attempt, whoever
+ * it names: the user's own hash when there is one (also when the user may
+ * not log in), else a dummy of the configured strength. The answer then
+ * takes as long for a key-only, unknown, disabled or locked user as for a
+ * wrong password. True only when the user's own hash matched. */
+static bool password_matches(struct worker *w, const char *password)
+{
+	const char *own = w->have_user ? w->user.password_hash : NULL;
+	const char *hash = own ? own : gh_password_dummy_hash(w->app->cfg.password_hash_strength);
+	return gh_password_verify(hash, password) == 0 && own;
+}
+
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
@@ -538,22 +635,14 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 	/* a suspect connection hashes behind the others (authgate.h) */
 	int gate = w->args->suspect || w->auth_failures > 0
 			   ? gh_auth_gate_enter(w->app->cfg.data_dir) : -1;
-	if (why) {
-		/* spend about the time a real check takes */
-		char *dummy = NULL;
-		if (gh_password_hash(password, w->app->cfg.password_hash_strength, &dummy) == 0)
-			free(dummy);
-		gh_auth_gate_leave(gate);
-		return auth_fail(w, "password", why);
-	}
-	if (!w->user.password_hash) {
-		gh_auth_gate_leave(gate);
-		return auth_fail(w, "password", "no password set");
-	}
-	bool ok = gh_password_verify(w->user.password_hash, password) == 0;
+	bool ok = password_matches(w, password);
 	gh_auth_gate_leave(gate);
-	if (!ok)
-		return auth_fail(w, "password", "bad password");
+	if (!why && !w->user.password_hash)
+		why = "no password set";
+	else if (!why && !ok)
+		why = "bad password";
+	if (why)
+		return auth_fail(w, "password", why);
 	return auth_first_factor(w, "password");
 }
 
@@ -1437,11 +1526,9 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	if (r < 0) {
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
-		aw = who(w);
-		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
 		goto out;
 	}
-	r = gh_target_host_key(ts, &hk, &fp);
+	r = gh_fault("target-hostkey") ? GH_EIO : gh_target_host_key(ts, &hk, &fp);
 	if (r < 0) {
 		snprintf(err, sizeof err, "cannot read the host key");
 		say(w, "%s: %s", a->name, err);
@@ -1473,7 +1560,6 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	if (target_login(w, ts, a, account, err) < 0) {
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
-		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
 		goto out;
 	}
 
@@ -1525,7 +1611,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 							  .event = sftp_event,
 							  .ud = w } };
 	if (ro_relay.sftp) {
-		w->fev = calloc(MAX_FILE_EVENTS, sizeof *w->fev);
+		w->fev = gh_fault("sftp-queue") ? NULL : calloc(MAX_FILE_EVENTS, sizeof *w->fev);
 		w->n_fev = 0;
 		w->fev_dropped = 0;
 		w->fev_asset = a->name;
@@ -1543,7 +1629,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		close_reason = err;
 		goto out;
 	}
-	if (gh_relay_new(&ro_relay, &relay) < 0) {
+	if (gh_fault("relay-new") || gh_relay_new(&ro_relay, &relay) < 0) {
 		snprintf(err, sizeof err, "out of memory");
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
@@ -1568,30 +1654,24 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 	if (r < 0) {
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
-		gh_audit_session(w->st, &aw, a->name, account, "error", err, NULL);
 		goto out;
 	}
 
 	gh_audit_session(w->st, &aw, a->name, account, "start", NULL,
 			 w->req == REQ_EXEC ? w->command : req_kind_name(w));
+	w->row_relayed = true;
 	gh_info("session %s: %s from %s -> %s@%s (%s)", w->sid, w->user.name, w->source, account,
 		a->name, req_kind_name(w));
 
 	relay_loop(w, ts, relay, rec, from_menu, &res);
 	close_reason = res.reason;
 	exit_status = res.exit_signal[0] || res.exit_status < 0 ? 255 : res.exit_status;
-	char detail[200];
-	int dn = snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out",
-			  res.exit_status, res.exit_signal[0] ? " signal " : "", res.exit_signal,
-			  (long long)res.bytes_in, (long long)res.bytes_out);
-	if (w->fev_dropped && dn > 0 && (size_t)dn < sizeof detail) {
-		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
-			 (unsigned long long)w->fev_dropped);
+	if (w->fev_dropped)
 		gh_warn("session %s: %llu file events not recorded (queue full)", w->sid,
 			(unsigned long long)w->fev_dropped);
-	}
-	gh_audit_session(w->st, &aw, a->name, account, "end", res.reason, detail);
-	gh_info("session %s ended: %s (%s)", w->sid, res.reason, detail);
+	gh_info("session %s ended: %s (exit %d%s%s, %lld bytes in, %lld bytes out)", w->sid,
+		res.reason, res.exit_status, res.exit_signal[0] ? " signal " : "", res.exit_signal,
+		(long long)res.bytes_in, (long long)res.bytes_out);
 out:
 	gh_relay_free(relay);
 	w->cmdshell = gh_cmdshell_free(w->cmdshell);
@@ -2033,9 +2113,10 @@ static void fwd_ended(void *ud, const struct gh_fwd_end *e)
 static void fwd_child(void *ud, pid_t pid, int status)
 {
 	struct worker *w = ud;
+	gh_proclimit_release(w->st, pid);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
-	int n = gh_store_session_close_worker(w->st, (int)pid, "jump worker ended abnormally");
+	int n = gh_sweep_close_worker(w->st, (int)pid, "jump worker ended abnormally");
 	if (n > 0 || WIFSIGNALED(status))
 		gh_warn("jump worker %d ended abnormally (%d open session%s closed)", (int)pid,
 			n > 0 ? n : 0, n == 1 ? "" : "s");
@@ -2325,6 +2406,8 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 out:
 	if (w->row_open)
 		row_close(w, -1, NULL, 0, 0, "worker ended");
+	if (w->st && (w->counted || args->jump_user))
+		gh_proclimit_release(w->st, getpid());
 	if (stop_requested && w->fwds) {
 		/* inner sessions end themselves ("server shutdown"), then the pumps */
 		gh_fwdset_signal(w->fwds, SIGTERM);

@@ -130,6 +130,11 @@ static const char *const migrations[] = {
 	"  locked_at INTEGER NOT NULL);",
 	/* 6: jump (ports a permission's forward action is limited to) */
 	"ALTER TABLE perms ADD COLUMN forward_ports TEXT NOT NULL DEFAULT '';",
+	/* 7: processes working for users (max_sessions_per_user) */
+	"CREATE TABLE user_procs (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL);"
+	"CREATE INDEX user_procs_user ON user_procs(user_id);"
+	"CREATE INDEX user_procs_pid ON user_procs(pid);",
 };
 
 size_t gh_migrations_count(void)

@@ -378,3 +378,30 @@ int gh_store_recordings_each(struct gh_store *st, int64_t started_before, gh_sto
 /* Export cursors: the id of the last event a sink delivered. */
 int gh_store_cursor_get(struct gh_store *st, const char *sink, int64_t *ret_last_id);
 int gh_store_cursor_set(struct gh_store *st, const char *sink, int64_t last_id);
+
+/* Processes working for users (max_sessions_per_user, src/ssh/proclimit.h):
+ * one row per connection worker, inner ProxyJump worker and forward helper.
+ * A row is claimed before the process exists (PID: the claimer's pid until
+ * gh_store_proc_bind names the child) and dropped when it is gone. */
+struct gh_proc_claim {
+	int64_t user_id;
+	const char *kind;       /* "connection", "jump", "forward" */
+	int pid;                /* the process counted for now */
+	int max_user;           /* rows of the user, this one included */
+	int max_total;          /* rows of everyone, this one included */
+	/* false: PID is gone (its row is dropped before counting) */
+	bool (*alive)(int pid, void *ud);
+	void *ud;
+};
+/* In one write transaction: drop the rows of processes that are gone,
+ * count, and add C's row unless it would be more than C->max_user
+ * (GH_ELIMIT) or C->max_total (GH_EBUSY). *ret_id: the row. */
+int gh_store_proc_claim(struct gh_store *st, const struct gh_proc_claim *c, int64_t *ret_id);
+/* The claimed row ID now counts process PID. */
+int gh_store_proc_bind(struct gh_store *st, int64_t id, int pid);
+/* Drop row ID (the process was not started). */
+int gh_store_proc_drop(struct gh_store *st, int64_t id);
+/* Drop the rows counting PID (it ended). */
+int gh_store_proc_release(struct gh_store *st, int pid);
+/* Rows of USER_ID (0: of everyone), processes gone included. */
+int gh_store_proc_count(struct gh_store *st, int64_t user_id, int *ret_n);

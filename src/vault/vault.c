@@ -346,6 +346,21 @@ int gh_password_verify(const char *hash, const char *password)
 	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 ? 0 : GH_EAUTH;
 }
 
+const char *gh_password_dummy_hash(int strength)
+{
+	/* made by gh_password_hash from random passwords that were then
+	 * forgotten; the parameters are those of the switch above */
+	static const char *const dummy[] = {
+		"$argon2id$v=19$m=65536,t=2,p=1$2n/5ni9P6SbDDPjXie/1sA$"
+		"TbWRmzZ4jMDh4lp5bwRpYrdUCDty65h9uFl4kreqt8A",
+		"$argon2id$v=19$m=262144,t=3,p=1$YAKbGqRfuOUhSZwzJndRbA$"
+		"fZSMVROZ/B5qCZGjZzLilTUHnsR/RVODKIdue3tdncg",
+		"$argon2id$v=19$m=1048576,t=4,p=1$KC0ROJSyf2Ebo1hr/lqG+g$"
+		"upETa8GxtPDQjBoaxCzudPf0XKSwdwR9Fd7ancT8vzk",
+	};
+	return dummy[strength == 2 ? 2 : strength == 1 ? 1 : 0];
+}
+
 char *gh_password_random(size_t len)
 {
 	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

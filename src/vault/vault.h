@@ -53,6 +53,10 @@ int gh_vault_keycheck_verify(struct gh_vault *v, const char *check);
 int gh_password_hash(const char *password, int strength, char **ret);
 /* 0 when PASSWORD matches HASH, GH_EAUTH otherwise. Constant-time. */
 int gh_password_verify(const char *hash, const char *password);
+/* An Argon2id hash no password is known for, with the parameters
+ * gh_password_hash uses at STRENGTH (static): verifying an attempt against
+ * it costs what checking a real password does. */
+const char *gh_password_dummy_hash(int strength);
 /* Random password of LEN chars from an unambiguous alphabet; sodium_malloc'd,
  * free with gh_secret_free(). */
 char *gh_password_random(size_t len);

@@ -161,6 +161,27 @@ static void test_argon2id(void **state)
 	gh_secret_free(p);
 }
 
+/* The dummy hash a password attempt for a user without a password is
+ * checked against has the parameters of a real hash of each strength (the
+ * part of the string before the salt), so both cost the same. Strength 2
+ * (1 GiB) is compared without hashing. */
+static void test_dummy_hash_parameters(void **state)
+{
+	(void)state;
+	for (int strength = 0; strength < 2; strength++) {
+		char *h = NULL;
+		assert_int_equal(gh_password_hash("x", strength, &h), 0);
+		const char *d = gh_password_dummy_hash(strength);
+		size_t params = (size_t)(strrchr(h, '$') - h);
+		params = (size_t)((const char *)memrchr(h, '$', params) - h);
+		assert_memory_equal(h, d, params + 1);
+		assert_int_equal(gh_password_verify(d, "x"), GH_EAUTH);
+		free(h);
+	}
+	assert_string_equal(gh_password_dummy_hash(7), gh_password_dummy_hash(0));
+	assert_non_null(strstr(gh_password_dummy_hash(2), "$m=1048576,t=4,p=1$"));
+}
+
 static void test_secret_read_fd(void **state)
 {
 	int fds[2];
@@ -191,6 +212,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_master_key_file, setup, teardown),
 		cmocka_unit_test(test_argon2id),
 		cmocka_unit_test(test_secret_read_fd),
+		cmocka_unit_test(test_dummy_hash_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
