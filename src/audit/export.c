@@ -533,6 +533,20 @@ int gh_export_once(struct gh_app *app)
 	return r < 0 ? r : total;
 }
 
+/* A recording retention refused to remove (a row naming a path outside
+ * recordings_dir, or a symlink on the way): logged at each pass. */
+static void on_pruned(void *ud, const struct gh_recording_row *row, int err, const char *why)
+{
+	char esc[256];
+	(void)ud;
+	if (err == GH_EPERM)
+		gh_warn("retention: refused to remove the recording of session %s, %s: %s",
+			row->session_id, gh_escape(esc, sizeof esc, row->path ? row->path : "-"), why);
+	else if (err)
+		gh_warn("retention: cannot remove the recording of session %s: %s", row->session_id,
+			gh_strerror(err));
+}
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_term(int sig)
@@ -612,8 +626,8 @@ int gh_export_run(struct gh_app *app)
 		}
 		if (app->cfg.recording_retention_days > 0 && now >= next_retention) {
 			size_t n = 0;
-			gh_retention_prune(st, app->cfg.recording_retention_days, true, "system:retention",
-					   NULL, NULL, &n);
+			gh_retention_prune(st, app->cfg.recordings_dir, app->cfg.recording_retention_days,
+					   true, "system:retention", on_pruned, NULL, &n);
 			if (n)
 				gh_info("retention: removed %zu recording%s", n, n == 1 ? "" : "s");
 			next_retention = now + RETENTION_EVERY_MS;
