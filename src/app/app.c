@@ -1,6 +1,7 @@
 #include "app/app.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 #include "core/util.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -119,6 +120,17 @@ out:
 	}
 	*ret = app;
 	return 0;
+}
+
+int gh_app_log_open(struct gh_app *app)
+{
+	char why[GH_SAFE_WHYLEN] = "";
+	int r = gh_log_set_file(app->cfg.log_file, why, sizeof why);
+	if (r < 0)
+		gh_error("log_file %s: cannot append to it: %s", app->cfg.log_file, why);
+	else if (*app->cfg.log_file)
+		gh_info("logging to %s", app->cfg.log_file);
+	return r;
 }
 
 struct gh_app *gh_app_close(struct gh_app *app)
