@@ -71,6 +71,9 @@ int gh_app_open(const char *data_dir, const char *config, int flags, struct gh_a
 	int lvl = gh_log_level_parse(app->cfg.log_level);
 	if (lvl >= 0)
 		gh_log_set_level(lvl);
+	r = gh_app_layout(&app->cfg, err);
+	if (r < 0)
+		goto out;
 
 	r = gh_store_open(&app->cfg, &app->store);
 	if (r < 0) {

@@ -29,6 +29,13 @@ int gh_app_open(const char *data_dir, const char *config, int flags,
 		struct gh_app **ret, char *err);
 struct gh_app *gh_app_close(struct gh_app *app);
 
+/* The data directory's layout (docs/ARCHITECTURE.md, "Files and their
+ * owners"): with the default database_path, DATA/db exists (a directory,
+ * not a symlink) and a database of the previous layout (DATA/gatehouse.db
+ * and its -wal/-shm) is moved into it. Called by gh_app_open before the
+ * store opens. On error writes a message into ERR (GH_APP_ERRLEN). */
+int gh_app_layout(const struct gh_config *cfg, char *err);
+
 /* Send diagnostic lines to cfg.log_file (stderr when empty), opening it
  * anew: at serve start and on SIGHUP (after a rotation). Processes forked
  * afterwards inherit it. On error logs why (to the old destination) and

@@ -73,12 +73,14 @@ static int walk_start(struct walk *w, const char *path)
 static int follow_link(struct walk *w, int fd, const char *name, const char *remaining, char *why,
 		       size_t whylen)
 {
-	struct stat dst;
+	struct stat dst, lst;
 	char target[PATH_MAX];
-	if (fstat(w->cur, &dst) < 0)
+	if (fstat(w->cur, &dst) < 0 || fstat(fd, &lst) < 0)
 		return GH_EIO;
-	if (!gh_safe_dir_trusted(&dst)) {
-		say(why, whylen, "'%s' is a symlink in a directory others can write", name);
+	/* the link's own owner too: one planted while the directory was
+	 * writable by others stays refused */
+	if (!gh_safe_dir_trusted(&dst) || !uid_trusted(lst.st_uid)) {
+		say(why, whylen, "'%s' is a symlink others could have made", name);
 		return GH_EPERM;
 	}
 	if (++w->links > GH_SAFE_MAX_LINKS) {

@@ -5,9 +5,9 @@
  *  - an administrator's path (the data directory, recordings_dir,
  *    jsonl_file, log_file): walked from "/" (or the working directory)
  *    one component at a time with O_NOFOLLOW; a symlink is followed only
- *    where it lies in a directory owned by root or the effective uid and
- *    writable by nobody else (a link only the administrator could have
- *    made), at most GH_SAFE_MAX_LINKS times;
+ *    when it is owned by root or the effective uid and lies in a directory
+ *    they own and nobody else can write (a link only the administrator
+ *    could have made), at most GH_SAFE_MAX_LINKS times;
  *  - a path read from the store (sessions.recording_path), which the
  *    worker user can write: it must name a regular file strictly beneath
  *    a base directory, with no empty, "." or ".." component, and it is

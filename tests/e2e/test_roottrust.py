@@ -11,7 +11,7 @@ import subprocess
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
 from dropenv import *  # noqa: F401,F403 (fixtures: ghenv_drop, gatehouse_drop, drop_tmp)
-from sshenv import UNIX_DEPLOY, ssh_run, wait_for
+from sshenv import UNIX_DEPLOY, Gatehouse, setup_ghenv, ssh_run, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
@@ -126,3 +126,169 @@ def test_replay_and_verify_read_only_files_beneath_recordings_dir(ghenv_drop, dr
     probs = {x["session"]: x for x in rep["recordings"]["problems"]}
     for s in (a, b):
         assert "refused" in probs[s["id"]]["text"], probs
+
+
+# -- the data directory: what root reads is not the worker user's to write -------
+
+def serve_fails(g, *names, timeout=30):
+    """Start serve on G's data directory; it must exit 1 naming each of NAMES
+    on stderr. Returns stderr."""
+    p = subprocess.Popen([g.bin, "--data", g.data, "serve"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=g.env)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        raise AssertionError(f"serve started although it should refuse:\n{err}")
+    assert p.returncode == 1, err
+    for n in names:
+        assert n in err, (n, err)
+    return err
+
+
+def started_once(gh_bin, drop_tmp, target):
+    """A data directory initialised by one start and stop (keys, store, layout)."""
+    g = Gatehouse(gh_bin, drop_tmp, target, drop=True)
+    g.start()
+    assert g.stop() == 0, g.read_log()
+    return g
+
+
+def test_worker_user_cannot_write_the_data_directory(ghenv_drop):
+    """Guards: the data directory was root:gatehouse 1770, so with no
+    DATA/gatehouse.conf (the `make run` default) the worker user could create
+    one (`worker_user =`: the next start runs workers as root), or any key file
+    root would create later. Its writable places are now subdirectories of its
+    own. Fails without the fix (the file was created)."""
+    g = ghenv_drop
+    uid, _ = worker_ids()
+    conf = os.path.join(g.data, "gatehouse.conf")
+    os.unlink(conf)
+    p = as_worker("sh", "-c", f"printf 'worker_user =\\n' > {conf}")
+    assert p.returncode != 0 and not os.path.exists(conf), p.stderr
+    for name in ("master.key.tmp", "ssh_host_ecdsa_key", "initial-admin-password.tmp"):
+        assert as_worker("touch", os.path.join(g.data, name)).returncode != 0, name
+    # nor move its own directories away to put something else there
+    assert as_worker("mv", os.path.join(g.data, "recordings"),
+                     os.path.join(g.data, "recordings.old")).returncode != 0
+    st = os.stat(g.data)
+    assert st.st_uid == 0 and not st.st_mode & 0o022, oct(st.st_mode)
+    for d in ("db", "recordings", "run"):
+        assert os.stat(os.path.join(g.data, d)).st_uid == uid, d
+    # and the worker still works: a session is recorded in its places
+    closed_sessions(g, 1)
+
+
+def test_root_refuses_configuration_and_keys_it_did_not_write(gh_bin, drop_tmp, target):
+    """Guards: root read gatehouse.conf, master.key and the host keys whoever
+    owned them and through symlinks. A file the worker user owns (as it could
+    create under the old layout), one writable by group, or a symlink stops
+    serve (and the CLI) with an error naming the file. Fails without the fix
+    (serve started with them)."""
+    g = started_once(gh_bin, drop_tmp, target)
+    uid, gid = worker_ids()
+    conf = os.path.join(g.data, "gatehouse.conf")
+    os.chown(conf, uid, gid)
+    serve_fails(g, conf, "owned by uid")
+    p = g.cli("config", "check", check=None)
+    assert p.returncode != 0 and conf in p.stderr, p.stderr
+    os.chown(conf, 0, 0)
+    os.chmod(conf, 0o664)
+    serve_fails(g, conf, "writable by group")
+    os.chmod(conf, 0o644)
+    os.rename(conf, conf + ".real")
+    os.symlink(conf + ".real", conf)
+    serve_fails(g, conf, "symlink")
+    os.unlink(conf)
+    os.rename(conf + ".real", conf)
+    for name in ("master.key", "ssh_host_ed25519_key", "ssh_jump_ed25519_key"):
+        path = os.path.join(g.data, name)
+        os.chown(path, uid, gid)
+        serve_fails(g, path, "owned by uid")
+        os.chown(path, 0, 0)
+    g.start()
+    assert g.stop() == 0, g.read_log()
+
+
+def test_jsonl_file_is_not_opened_through_a_planted_symlink(ghenv_drop, drop_tmp):
+    """Guards: the export process (root) opened jsonl_file with O_NOFOLLOW on the
+    last component only: a directory symlink the worker user planted on the way
+    made root create the file elsewhere; and a file the worker user created got
+    every event. Both are refused and logged naming the file. Fails without the
+    fix (secret/events.jsonl was created)."""
+    g = ghenv_drop
+    uid, gid = worker_ids()
+    audit = os.path.join(drop_tmp, "audit")  # a directory the worker user can write
+    os.mkdir(audit)
+    os.chown(audit, uid, gid)
+    secret = os.path.join(drop_tmp, "secret-jsonl")
+    os.mkdir(secret, 0o700)
+    assert as_worker("ln", "-s", secret, os.path.join(audit, "sub")).returncode == 0
+    jl = os.path.join(audit, "sub", "events.jsonl")
+    g.write_conf(f"jsonl_file = {jl}\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: f"jsonl_file {jl}" in g.read_log(), timeout=20), g.read_log()
+    assert "symlink" in g.read_log()
+    assert not os.path.exists(os.path.join(secret, "events.jsonl"))
+    jl2 = os.path.join(audit, "events.jsonl")
+    assert as_worker("touch", jl2).returncode == 0
+    g.write_conf(f"jsonl_file = {jl2}\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: f"jsonl_file {jl2}" in g.read_log(), timeout=20), g.read_log()
+    assert os.path.getsize(jl2) == 0
+
+
+def test_start_gives_the_worker_its_tree_without_following_links(gh_bin, drop_tmp, target):
+    """Guards the start-up ownership walk (give_tree) and the search permission
+    it adds: symlinks the worker user planted in its tree, or in place of the
+    recordings directory (as the old layout let it), must not make root chown
+    or chmod anything outside. Fails without the fix (the target directory got
+    o+x and serve started)."""
+    g = started_once(gh_bin, drop_tmp, target)
+    uid, gid = worker_ids()
+    secret = os.path.join(drop_tmp, "secret-tree")
+    os.mkdir(secret, 0o700)
+    f = root_file(os.path.join(secret, "f"))
+    rec = os.path.join(g.data, "recordings")
+    assert as_worker("ln", "-s", f, os.path.join(rec, "link-file")).returncode == 0
+    assert as_worker("ln", "-s", secret, os.path.join(rec, "link-dir")).returncode == 0
+    g.start()
+    assert g.stop() == 0, g.read_log()
+    assert os.stat(f).st_uid == 0 and os.stat(secret).st_uid == 0
+    # the recordings directory itself replaced by the worker user's symlink
+    os.rename(rec, rec + ".old")
+    os.symlink(secret, rec)
+    os.lchown(rec, uid, gid)
+    serve_fails(g, rec, "symlink")
+    st = os.stat(secret)
+    assert st.st_uid == 0 and (st.st_mode & 0o7777) == 0o700, oct(st.st_mode)
+    assert os.stat(f).st_uid == 0
+
+
+def test_old_layout_is_migrated_on_start(gh_bin, drop_tmp, target):
+    """A data directory of the previous layout (database in DATA, DATA
+    root:gatehouse 1770) is migrated at start: the database (with its WAL)
+    moves to DATA/db, DATA stops being writable by the worker user, and
+    nothing is lost."""
+    g = Gatehouse(gh_bin, drop_tmp, target, drop=True)
+    g.start()
+    setup_ghenv(g, target)
+    closed_sessions(g, 1)
+    assert g.stop() == 0, g.read_log()
+    db_dir = os.path.join(g.data, "db")
+    for name in os.listdir(db_dir):
+        os.rename(os.path.join(db_dir, name), os.path.join(g.data, name))
+    os.rmdir(db_dir)
+    os.chmod(g.data, 0o1770)
+    g.start()
+    try:
+        assert os.path.exists(os.path.join(db_dir, "gatehouse.db"))
+        assert not os.path.exists(os.path.join(g.data, "gatehouse.db"))
+        st = os.stat(g.data)
+        assert not st.st_mode & 0o1022, oct(st.st_mode)
+        assert "alice" in g.cli("user", "list").stdout
+        assert len(g.sessions()) == 1
+        closed_sessions(g, 2)
+    finally:
+        assert g.stop() == 0, g.read_log()
