@@ -36,6 +36,23 @@ static int legacy_check(int dfd, const char *data_dir, char *err)
 	return 0;
 }
 
+/* The database's files in DATA/db (the worker user's) must not be
+ * symlinks there: root opens them too (serve, the CLI). A check before
+ * the store opens, not a guarantee (the store's open follows names). */
+static int db_files_check(int dbfd, const char *data_dir, char *err)
+{
+	for (size_t i = 0; i < sizeof db_files / sizeof db_files[0]; i++) {
+		struct stat st;
+		if (fstatat(dbfd, db_files[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+			snprintf(err, GH_APP_ERRLEN,
+				 "%s/" GH_DB_SUBDIR "/%s is not a regular file (a symlink?): refused",
+				 data_dir, db_files[i]);
+			return GH_EPERM;
+		}
+	}
+	return 0;
+}
+
 /* The database of the previous layout (DATA/gatehouse.db) moves to DATA/db. */
 static int migrate_db(int dfd, int dbfd, const char *data_dir, char *err)
 {
@@ -93,6 +110,8 @@ int gh_app_layout(const struct gh_config *cfg, char *err)
 	r = open_db_dir(dfd, cfg->data_dir, &dbfd, err);
 	if (r == 0)
 		r = migrate_db(dfd, dbfd, cfg->data_dir, err);
+	if (r == 0)
+		r = db_files_check(dbfd, cfg->data_dir, err);
 	if (dbfd >= 0)
 		close(dbfd);
 	close(dfd);

@@ -207,6 +207,13 @@ def test_root_refuses_configuration_and_keys_it_did_not_write(gh_bin, drop_tmp, 
         os.chown(path, uid, gid)
         serve_fails(g, path, "owned by uid")
         os.chown(path, 0, 0)
+    # the database swapped for a symlink in the worker user's DATA/db
+    db = os.path.join(g.data, "db", "gatehouse.db")
+    assert as_worker("mv", db, db + ".real").returncode == 0
+    assert as_worker("ln", "-s", db + ".real", db).returncode == 0
+    serve_fails(g, db, "not a regular file")
+    os.unlink(db)
+    os.rename(db + ".real", db)
     g.start()
     assert g.stop() == 0, g.read_log()
 
