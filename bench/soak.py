@@ -221,7 +221,7 @@ def main():
         if bench.gh_reason:
             raise RuntimeError(f"gatehouse not available: {bench.gh_reason}")
         master = next(p.pid for nm, p in bench.procs if nm == "gatehouse")
-        db = os.path.join(bench.tmp, "ghdata", "gatehouse.db")
+        db = os.path.join(bench.tmp, "ghdata", "db", "gatehouse.db")
         base = ["-F", bench.cfg]
 
         def client(kind):

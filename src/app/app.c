@@ -1,6 +1,7 @@
 #include "app/app.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 #include "core/util.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -70,6 +71,9 @@ int gh_app_open(const char *data_dir, const char *config, int flags, struct gh_a
 	int lvl = gh_log_level_parse(app->cfg.log_level);
 	if (lvl >= 0)
 		gh_log_set_level(lvl);
+	r = gh_app_layout(&app->cfg, err);
+	if (r < 0)
+		goto out;
 
 	r = gh_store_open(&app->cfg, &app->store);
 	if (r < 0) {
@@ -119,6 +123,17 @@ out:
 	}
 	*ret = app;
 	return 0;
+}
+
+int gh_app_log_open(struct gh_app *app)
+{
+	char why[GH_SAFE_WHYLEN] = "";
+	int r = gh_log_set_file(app->cfg.log_file, why, sizeof why);
+	if (r < 0)
+		gh_error("log_file %s: cannot append to it: %s", app->cfg.log_file, why);
+	else if (*app->cfg.log_file)
+		gh_info("logging to %s", app->cfg.log_file);
+	return r;
 }
 
 struct gh_app *gh_app_close(struct gh_app *app)

@@ -29,6 +29,19 @@ int gh_app_open(const char *data_dir, const char *config, int flags,
 		struct gh_app **ret, char *err);
 struct gh_app *gh_app_close(struct gh_app *app);
 
+/* The data directory's layout (docs/ARCHITECTURE.md, "Files and their
+ * owners"): with the default database_path, DATA/db exists (a directory,
+ * not a symlink) and a database of the previous layout (DATA/gatehouse.db
+ * and its -wal/-shm) is moved into it. Called by gh_app_open before the
+ * store opens. On error writes a message into ERR (GH_APP_ERRLEN). */
+int gh_app_layout(const struct gh_config *cfg, char *err);
+
+/* Send diagnostic lines to cfg.log_file (stderr when empty), opening it
+ * anew: at serve start and on SIGHUP (after a rotation). Processes forked
+ * afterwards inherit it. On error logs why (to the old destination) and
+ * returns a negative GH_E*; the old destination stays. */
+int gh_app_log_open(struct gh_app *app);
+
 /* First start: when no user exists, create "admin" (role admin) with a
  * random password, save it to DATA/initial-admin-password (0600) and
  * return it in *ret_password (sodium memory, gh_secret_free). Returns 0

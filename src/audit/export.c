@@ -5,6 +5,7 @@
 #include "audit/retention.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -220,6 +221,7 @@ struct sink {
 	int facility;
 	/* jsonl */
 	const char *path;
+	char why[GH_SAFE_WHYLEN]; /* why it could not be opened */
 };
 
 static void sink_close(struct sink *s)
@@ -291,8 +293,13 @@ static int sink_open(struct sink *s)
 	if (s->fd >= 0)
 		return 0;
 	if (s->path) {
-		s->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		return s->fd < 0 ? GH_EIO : 0;
+		/* root appends: no symlink others could have planted on the way,
+		 * and only a file of root's (core/safefile.h) */
+		s->why[0] = '\0';
+		int r = gh_safe_append(s->path, 0600, &s->fd, s->why, sizeof s->why);
+		if (r < 0)
+			s->fd = -1;
+		return r;
 	}
 	if (s->t.proto == GH_SYSLOG_UNIX) {
 		struct sockaddr_un su;
@@ -533,6 +540,20 @@ int gh_export_once(struct gh_app *app)
 	return r < 0 ? r : total;
 }
 
+/* A recording retention refused to remove (a row naming a path outside
+ * recordings_dir, or a symlink on the way): logged at each pass. */
+static void on_pruned(void *ud, const struct gh_recording_row *row, int err, const char *why)
+{
+	char esc[256];
+	(void)ud;
+	if (err == GH_EPERM)
+		gh_warn("retention: refused to remove the recording of session %s, %s: %s",
+			row->session_id, gh_escape(esc, sizeof esc, row->path ? row->path : "-"), why);
+	else if (err)
+		gh_warn("retention: cannot remove the recording of session %s: %s", row->session_id,
+			gh_strerror(err));
+}
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_term(int sig)
@@ -594,7 +615,10 @@ int gh_export_run(struct gh_app *app)
 				if (k->backoff_ms > BACKOFF_MAX_MS)
 					k->backoff_ms = BACKOFF_MAX_MS;
 				k->retry_at_ms = now + k->backoff_ms;
-				if (!k->warned)
+				if (!k->warned && k->path && k->why[0])
+					gh_warn("export: jsonl_file %s: %s; events wait in the store, "
+						"retrying", k->path, k->why);
+				else if (!k->warned)
 					gh_warn("export: %s sink unavailable (%s); events wait in the "
 						"store, retrying",
 						k->name, gh_strerror(r));
@@ -612,8 +636,8 @@ int gh_export_run(struct gh_app *app)
 		}
 		if (app->cfg.recording_retention_days > 0 && now >= next_retention) {
 			size_t n = 0;
-			gh_retention_prune(st, app->cfg.recording_retention_days, true, "system:retention",
-					   NULL, NULL, &n);
+			gh_retention_prune(st, app->cfg.recordings_dir, app->cfg.recording_retention_days,
+					   true, "system:retention", on_pruned, NULL, &n);
 			if (n)
 				gh_info("retention: removed %zu recording%s", n, n == 1 ? "" : "s");
 			next_retention = now + RETENTION_EVERY_MS;

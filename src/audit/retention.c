@@ -3,10 +3,12 @@
 #include "audit/audit.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 #include "core/util.h"
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +53,50 @@ static int pick(void *ud, const struct gh_recording_row *row)
 	return 0;
 }
 
-int gh_retention_prune(struct gh_store *st, int days, bool apply, const char *actor,
-		       gh_prune_fn fn, void *ud, size_t *ret_n)
+/* The audit detail of a removal: path="..." sha256=... days=N (caller frees). */
+static char *removal_detail(const struct victim *x, int days)
+{
+	size_t el = strlen(x->path) * 4 + 1, dl = el + 128;
+	char *esc = malloc(el);
+	char *detail = malloc(dl);
+	if (detail && esc) {
+		gh_escape(esc, el, x->path);
+		snprintf(detail, dl, "path=\"%s\" sha256=%s days=%d", esc, x->sha ? x->sha : "-", days);
+	}
+	free(esc);
+	return detail;
+}
+
+/* Remove one recording: only a regular file beneath RECORDINGS_DIR
+ * (sessions.recording_path is writable by the worker user). The row is
+ * cleared first (only if the session is closed, in the store's own check),
+ * then the file goes. */
+static int remove_one(struct gh_store *st, const char *recordings_dir, const struct victim *x,
+		      char *why, size_t whylen)
+{
+	int fd = -1;
+	int r = gh_open_beneath(recordings_dir, x->path, &fd, why, whylen);
+	if (fd >= 0)
+		close(fd);
+	if (r == GH_ENOENT)
+		r = 0; /* already gone: the row is cleared */
+	if (r == 0)
+		r = gh_store_session_forget_recording(st, x->id);
+	if (r == 0) {
+		r = gh_unlink_beneath(recordings_dir, x->path, why, whylen);
+		if (r == GH_ENOENT)
+			r = 0;
+	}
+	return r;
+}
+
+int gh_retention_prune(struct gh_store *st, const char *recordings_dir, int days, bool apply,
+		       const char *actor, gh_prune_fn fn, void *ud, size_t *ret_n)
 {
 	struct collect c = { .cutoff = gh_now() - (int64_t)days * 86400 };
 	size_t done = 0;
 	int r = 0;
-	if (days < 0)
+	if (days < 0 || !recordings_dir)
 		return GH_EINVAL;
 	/* a session ending before the cutoff started before it */
 	r = gh_store_recordings_each(st, c.cutoff, pick, &c);
@@ -66,33 +105,18 @@ int gh_retention_prune(struct gh_store *st, int days, bool apply, const char *ac
 		struct gh_recording_row row = { .session_id = x->id, .path = x->path, .sha256 = x->sha,
 						.started_at = x->started_at, .ended_at = x->ended_at,
 						.asset_name = x->asset };
-		int err = 0;
-		if (apply) {
-			/* the row is cleared first (only if the session is closed, in the
-			 * store's own check), then the file goes */
-			err = gh_store_session_forget_recording(st, x->id);
-			if (err == 0 && unlink(x->path) < 0 && errno != ENOENT)
-				err = GH_EIO;
-			if (err == 0) {
-				size_t dl = strlen(x->path) * 4 + 96;
-				char *detail = malloc(dl);
-				char *esc = malloc(strlen(x->path) * 4 + 1);
-				if (detail && esc) {
-					gh_escape(esc, strlen(x->path) * 4 + 1, x->path);
-					snprintf(detail, dl, "path=\"%s\" sha256=%s days=%d", esc,
-						 x->sha ? x->sha : "-", days);
-				}
-				struct gh_audit_who w = { .user = actor };
-				gh_audit_retention(st, &w, x->id, x->asset, detail);
-				free(detail);
-				free(esc);
-				done++;
-			}
-		} else {
-			done++;
+		char why[GH_SAFE_WHYLEN] = "";
+		int err = apply ? remove_one(st, recordings_dir, x, why, sizeof why) : 0;
+		if (apply && err == 0) {
+			char *detail = removal_detail(x, days);
+			struct gh_audit_who w = { .user = actor };
+			gh_audit_retention(st, &w, x->id, x->asset, detail);
+			free(detail);
 		}
+		if (err == 0)
+			done++;
 		if (fn)
-			fn(ud, &row, err);
+			fn(ud, &row, err, why);
 	}
 	for (size_t i = 0; i < c.n; i++) {
 		free(c.v[i].id);

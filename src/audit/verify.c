@@ -1,6 +1,7 @@
 /* Audit verification: the hash chain and the recordings' digests. */
 #include "audit/verify.h"
 #include "core/error.h"
+#include "core/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,28 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
-int gh_file_sha256(const char *path, char hex[65])
+int gh_fd_sha256(int fd, char hex[65])
 {
 	crypto_hash_sha256_state h;
 	unsigned char dig[crypto_hash_sha256_BYTES];
 	unsigned char buf[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? GH_ENOENT : GH_EIO;
 	crypto_hash_sha256_init(&h);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			close(fd);
+		if (n < 0)
 			return GH_EIO;
-		}
 		if (n == 0)
 			break;
 		crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
 	}
-	close(fd);
 	crypto_hash_sha256_final(&h, dig);
 	sodium_bin2hex(hex, 65, dig, sizeof dig);
 	return 0;
@@ -92,6 +87,7 @@ struct rec_ctx {
 	struct marks *seals, *pruned;
 	gh_verify_rec_fn fn;
 	void *ud;
+	const char *recordings_dir;
 };
 
 static void bad(struct rec_ctx *c, const struct gh_recording_row *row, const char *problem,
@@ -117,7 +113,20 @@ static int check_rec(void *ud, const struct gh_recording_row *row)
 		return 0;
 	}
 	c->out->rec_checked++;
-	int r = gh_file_sha256(row->path, hex);
+	char why[GH_SAFE_WHYLEN] = "";
+	int fd = -1;
+	/* the path comes from the store: read only a file beneath recordings_dir */
+	int r = gh_open_beneath(c->recordings_dir, row->path, &fd, why, sizeof why);
+	if (r == 0) {
+		r = gh_fd_sha256(fd, hex);
+		close(fd);
+	}
+	if (r == GH_EPERM) {
+		snprintf(text, sizeof text, "refused to read it: %s (not a file beneath recordings_dir)",
+			 why);
+		bad(c, row, "refused", text);
+		return 0;
+	}
 	if (r == GH_ENOENT) {
 		bad(c, row, "missing", "the recording file is missing");
 		return 0;
@@ -146,8 +155,8 @@ static int check_rec(void *ud, const struct gh_recording_row *row)
 	return 0;
 }
 
-int gh_audit_verify(struct gh_store *st, struct gh_audit_verify *out, gh_verify_rec_fn fn,
-		    void *ud)
+int gh_audit_verify(struct gh_store *st, const char *recordings_dir, struct gh_audit_verify *out,
+		    gh_verify_rec_fn fn, void *ud)
 {
 	struct marks seals = { 0 }, pruned = { .retention = true };
 	memset(out, 0, sizeof *out);
@@ -163,7 +172,7 @@ int gh_audit_verify(struct gh_store *st, struct gh_audit_verify *out, gh_verify_
 			qsort(seals.v, seals.n, sizeof *seals.v, cmp_mark);
 		if (pruned.n > 1)
 			qsort(pruned.v, pruned.n, sizeof *pruned.v, cmp_mark);
-		struct rec_ctx c = { out, &seals, &pruned, fn, ud };
+		struct rec_ctx c = { out, &seals, &pruned, fn, ud, recordings_dir };
 		r = gh_store_recordings_each(st, 0, check_rec, &c);
 	}
 	free(seals.v);

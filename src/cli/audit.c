@@ -65,7 +65,7 @@ int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv)
 		return r;
 	if (o.json)
 		o.problems = json_array();
-	r = gh_audit_verify(app->store, &v, on_rec, &o);
+	r = gh_audit_verify(app->store, app->cfg.recordings_dir, &v, on_rec, &o);
 	if (r < 0 && r != GH_ECRYPTO) {
 		json_decref(o.problems);
 		r = gh_cli_fail(app, r, "cannot verify the audit trail");

@@ -3,6 +3,7 @@
 #include "audit/retention.h"
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/safefile.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -16,7 +17,8 @@ static const char usage[] =
 	"  gatehouse recordings prune [--older-than DAYS] [--yes] [--json]\n"
 	"      list (dry run) or, with --yes, remove the recordings of sessions that\n"
 	"      ended more than DAYS days ago (default: recording_retention_days).\n"
-	"      A session still open is never touched; each removal is audited.\n";
+	"      A session still open is never touched; each removal is audited. Only\n"
+	"      regular files beneath recordings_dir are removed (no symlink on the way).\n";
 
 enum { OPT_OLDER = 1000, OPT_YES, OPT_JSON };
 
@@ -27,11 +29,16 @@ struct prune_out {
 	size_t failed;
 };
 
-static void on_item(void *ud, const struct gh_recording_row *row, int err)
+static void on_item(void *ud, const struct gh_recording_row *row, int err, const char *why)
 {
 	struct prune_out *o = ud;
-	char ended[32];
+	char ended[32], text[GH_SAFE_WHYLEN + 64];
 	gh_cli_time_text(row->ended_at, ended, sizeof ended);
+	if (err == GH_EPERM)
+		snprintf(text, sizeof text, "refused: %s (only files beneath recordings_dir are "
+					    "removed)", why);
+	else
+		snprintf(text, sizeof text, "%s", gh_strerror(err));
 	if (err)
 		o->failed++;
 	if (o->json) {
@@ -41,11 +48,11 @@ static void on_item(void *ud, const struct gh_recording_row *row, int err)
 		json_object_set_new(j, "ended", gh_cli_json_time(row->ended_at));
 		json_object_set_new(j, "removed", json_boolean(o->apply && !err));
 		if (err)
-			json_object_set_new(j, "error", json_string(gh_strerror(err)));
+			json_object_set_new(j, "error", gh_cli_json_str(text));
 		json_array_append_new(o->arr, j);
 	} else if (o->t) {
 		gh_table_add(o->t, row->session_id, ended, row->asset_name, row->path,
-			     err ? gh_strerror(err) : (o->apply ? "removed" : "would remove"));
+			     err ? text : (o->apply ? "removed" : "would remove"));
 	}
 }
 
@@ -98,7 +105,8 @@ static int recordings_prune(struct gh_cli *cli, int argc, char **argv)
 		o.arr = json_array();
 	else
 		o.t = gh_table_new(5, "SESSION", "ENDED", "ASSET", "PATH", "STATE");
-	r = gh_retention_prune(app->store, (int)days, o.apply, actor, on_item, &o, &n);
+	r = gh_retention_prune(app->store, app->cfg.recordings_dir, (int)days, o.apply, actor,
+			       on_item, &o, &n);
 	if (r < 0) {
 		json_decref(o.arr);
 		gh_table_free(o.t);

@@ -2,6 +2,7 @@
 #include "app/app.h"
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/safefile.h"
 #include "core/util.h"
 #include "store/store.h"
 #include "record/record.h"
@@ -43,8 +44,8 @@ int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv)
 	struct gh_session s = { 0 };
 	double speed = 1.0;
 	long long max_idle = 2;
-	char esc[80];
-	int c, r = 0;
+	char esc[80], why[GH_SAFE_WHYLEN];
+	int c, r = 0, fd = -1;
 
 	cli->usage = usage;
 	snprintf(cli->cmd, sizeof cli->cmd, "replay");
@@ -82,13 +83,25 @@ int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv)
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-	r = gh_replay(s.recording_path, speed, (int)(max_idle * 1000), STDOUT_FILENO);
+	/* the path comes from the store: read only a file beneath recordings_dir */
+	r = gh_open_beneath(app->cfg.recordings_dir, s.recording_path, &fd, why, sizeof why);
+	if (r == GH_EPERM) {
+		gh_cli_error("refused to read %s: %s (not a file beneath recordings_dir %s)",
+			     gh_escape(esc, sizeof esc, s.recording_path), why,
+			     app->cfg.recordings_dir);
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	if (r == 0)
+		r = gh_replay_fd(fd, speed, (int)(max_idle * 1000), STDOUT_FILENO);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot replay %s", s.recording_path);
 		goto out;
 	}
 	r = GH_EXIT_OK;
 out:
+	if (fd >= 0)
+		close(fd);
 	gh_session_free(&s);
 	gh_app_close(app);
 	return r;

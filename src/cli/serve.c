@@ -15,8 +15,9 @@ static const char serve_usage[] =
 	"\n"
 	"Run the SSH front door (ssh_listen, default 0.0.0.0:2222). On first start it\n"
 	"creates the data directory, the master key, the host keys and the user\n"
-	"'admin', whose password it prints once. SIGHUP re-reads the configuration,\n"
-	"SIGTERM stops accepting and lets sessions finish (shutdown_grace).\n";
+	"'admin', whose password it prints once. SIGHUP re-reads the configuration\n"
+	"and reopens log_file, SIGTERM stops accepting and lets sessions finish\n"
+	"(shutdown_grace).\n";
 
 int gh_cmd_serve(struct gh_app *app, int argc, char **argv)
 {
@@ -43,6 +44,8 @@ int gh_cmd_serve(struct gh_app *app, int argc, char **argv)
 		gh_secret_free(pw);
 	}
 	gh_log_set_tag("master");
+	if (gh_app_log_open(app) < 0)
+		return GH_EXIT_FAIL;
 	gh_info("gatehouse serving from %s", app->data_dir);
 	r = gh_ssh_serve(app);
 	if (r < 0) {

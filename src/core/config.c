@@ -1,5 +1,6 @@
 #include "core/config.h"
 #include "core/error.h"
+#include "core/safefile.h"
 #include "core/util.h"
 
 #include <ctype.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define UNSET_INT INT_MIN
@@ -37,7 +39,7 @@ static const char *const mfa_choices[] = { "off", "all", "admins", NULL };
 /* "@" in a default stands for the data directory. */
 static const struct opt options[] = {
 	{ "database", T_STR, O(database), "sqlite", 0, 0, db_choices },
-	{ "database_path", T_PATH, O(database_path), "@/gatehouse.db", 0, 0, NULL },
+	{ "database_path", T_PATH, O(database_path), "@/" GH_DB_SUBDIR "/gatehouse.db", 0, 0, NULL },
 	{ "store_busy_timeout_ms", T_INT, O(store_busy_timeout_ms), "10000", 10, 600000, NULL },
 	{ "recordings_dir", T_PATH, O(recordings_dir), "@/recordings", 0, 0, NULL },
 	{ "log_level", T_STR, O(log_level), "info", 0, 0, level_choices },
@@ -251,10 +253,20 @@ int gh_config_parse_buffer(struct gh_config *cfg, const char *name, const char *
 int gh_config_parse_file(struct gh_config *cfg, const char *path, char *err)
 {
 	char *buf = NULL;
+	char why[GH_SAFE_WHYLEN] = "";
 	size_t len = 0;
-	int r = gh_read_file(path, 1 << 20, &buf, &len);
+	/* root acts on it: only a file root (or the user running gatehouse) wrote */
+	int r = gh_trusted_read(path, 1 << 20, false, &buf, &len, why, sizeof why);
+	if (r == GH_EPERM) {
+		snprintf(err, GH_CONFIG_ERRLEN,
+			 "%s: refused: it %s (the configuration must be a regular file owned by root, "
+			 "not writable by group or others, not a symlink)",
+			 path, why);
+		return r;
+	}
 	if (r < 0) {
-		snprintf(err, GH_CONFIG_ERRLEN, "%s: cannot read: %s", path, strerror(errno));
+		snprintf(err, GH_CONFIG_ERRLEN, "%s: cannot read: %s", path,
+			 r == GH_ELIMIT ? "larger than 1 MiB" : why[0] ? why : gh_strerror(r));
 		return r;
 	}
 	if (memchr(buf, '\0', len)) {
@@ -307,9 +319,10 @@ int gh_config_load(struct gh_config *cfg, const char *data_dir, const char *path
 	err[0] = '\0';
 	gh_config_init(cfg);
 	if (!path) {
+		struct stat st;
 		if (asprintf(&def, "%s/gatehouse.conf", data_dir) < 0)
 			return GH_ENOMEM;
-		if (access(def, F_OK) == 0)
+		if (lstat(def, &st) == 0) /* a symlink too: refused by name */
 			path = def;
 	}
 	if (path)

@@ -59,6 +59,10 @@ enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };
 
 #define GH_CONFIG_ERRLEN 512
 
+/* DATA/db: the directory of the default database, the worker user's
+ * (docs/ARCHITECTURE.md, "Files and their owners"). */
+#define GH_DB_SUBDIR "db"
+
 void gh_config_init(struct gh_config *cfg);
 /* Parse PATH into CFG. On error returns GH_EINVAL (or GH_EIO) and writes
  * "FILE:LINE: message" into ERR (size GH_CONFIG_ERRLEN). */

@@ -1,9 +1,11 @@
 #include "core/log.h"
+#include "core/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,17 +27,18 @@ void gh_log_set_level(int level) { log_level = level; }
 int gh_log_get_level(void) { return log_level; }
 void gh_log_set_tag(const char *tag) { log_tag = tag; }
 
-int gh_log_set_file(const char *path)
+int gh_log_set_file(const char *path, char *why, size_t whylen)
 {
-	if (path == NULL) {
-		if (log_fd != STDERR_FILENO)
-			close(log_fd);
-		log_fd = STDERR_FILENO;
-		return 0;
+	int fd = STDERR_FILENO;
+	if (path && *path) {
+		/* root opens it; workers inherit the fd across fork() and write
+		 * without being able to open the file themselves */
+		mode_t old = umask(027); /* a new file is 0640 whatever the umask */
+		int r = gh_safe_append(path, 0640, &fd, why, whylen);
+		umask(old);
+		if (r < 0)
+			return r; /* the old file stays in use */
 	}
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -errno;
 	if (log_fd != STDERR_FILENO)
 		close(log_fd);
 	log_fd = fd;

@@ -13,8 +13,14 @@ enum gh_log_level { GH_LOG_ERROR = 0, GH_LOG_WARN, GH_LOG_INFO, GH_LOG_DEBUG };
 int gh_log_level_parse(const char *name);
 void gh_log_set_level(int level);
 int gh_log_get_level(void);
-/* Append log lines to PATH instead of stderr (NULL: back to stderr). */
-int gh_log_set_file(const char *path);
+/* Append log lines to PATH instead of stderr (NULL or "": back to
+ * stderr); also the way to reopen it after a rotation. PATH is opened as
+ * core/safefile.h's gh_safe_append (mode 0640, no symlink a less
+ * privileged user could have planted, a file owned by root or the
+ * effective uid) with O_CLOEXEC: forked processes inherit it. On error
+ * returns a negative GH_E* with a reason in WHY and keeps the current
+ * destination. */
+int gh_log_set_file(const char *path, char *why, size_t whylen);
 /* Tag put after the pid, e.g. "master" or "worker". Borrowed, must outlive logging. */
 void gh_log_set_tag(const char *tag);
 

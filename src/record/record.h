@@ -94,6 +94,8 @@ uint64_t gh_rec_bytes_written(const struct gh_rec *r);
  * complete line before the cut). GH_EINVAL on a corrupt file or a bad
  * header, GH_EIO on read/write errors, GH_ENOENT if PATH does not exist. */
 int gh_replay(const char *path, double speed, int max_idle_ms, int out_fd);
+/* gh_replay of the recording open on IN_FD (not closed). */
+int gh_replay_fd(int in_fd, double speed, int max_idle_ms, int out_fd);
 
 /* Decode the whole output stream of a recording into *RET (malloc'd, NUL
  * terminated, *RET_LEN bytes without the NUL). Caller frees. */

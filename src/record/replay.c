@@ -183,9 +183,9 @@ static int read_all(struct reader *rd)
 	return 0;
 }
 
-static int read_recording(const char *path, event_fn fn, void *ud)
+static int read_recording_fd(int fd, event_fn fn, void *ud)
 {
-	struct reader rd = { .fd = -1, .fn = fn, .ud = ud };
+	struct reader rd = { .fd = fd, .fn = fn, .ud = ud };
 	int r;
 
 	rd.in = malloc(IN_CAP);
@@ -199,20 +199,23 @@ static int read_recording(const char *path, event_fn fn, void *ud)
 		goto out;
 	}
 	rd.zs_init = true;
-	rd.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (rd.fd < 0) {
-		r = errno == ENOENT ? GH_ENOENT : GH_EIO;
-		goto out;
-	}
 	r = read_all(&rd);
 out:
 	if (rd.zs_init)
 		inflateEnd(&rd.zs);
-	if (rd.fd >= 0)
-		close(rd.fd);
 	free(rd.in);
 	free(rd.out);
 	free(rd.line);
+	return r;
+}
+
+static int read_recording(const char *path, event_fn fn, void *ud)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? GH_ENOENT : GH_EIO;
+	int r = read_recording_fd(fd, fn, ud);
+	close(fd);
 	return r;
 }
 
@@ -320,4 +323,13 @@ int gh_replay(const char *path, double speed, int max_idle_ms, int out_fd)
 	if (!path || out_fd < 0 || isnan(speed))
 		return GH_EINVAL;
 	return read_recording(path, play, &pl);
+}
+
+int gh_replay_fd(int in_fd, double speed, int max_idle_ms, int out_fd)
+{
+	struct player pl = { .fd = out_fd, .speed = speed,
+			     .max_idle_ms = max_idle_ms > 0 ? max_idle_ms : 0 };
+	if (in_fd < 0 || out_fd < 0 || isnan(speed))
+		return GH_EINVAL;
+	return read_recording_fd(in_fd, play, &pl);
 }

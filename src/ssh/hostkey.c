@@ -1,6 +1,7 @@
 #include "ssh/hostkey.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 
 #include <errno.h>
 #include <libssh/libssh.h>
@@ -23,6 +24,31 @@ static void log_fingerprint(const char *path, ssh_key key, const char *what)
 	ssh_clean_pubkey_hash(&hash);
 }
 
+/* Load the private key at PATH: only a file root (or the effective uid)
+ * owns, not writable by group or others, not a symlink (core/safefile.h).
+ * GH_ENOENT when absent; other errors are logged naming the file. */
+static int load_trusted(const char *path, ssh_key *ret)
+{
+	char why[GH_SAFE_WHYLEN] = "";
+	char *text = NULL;
+	size_t len = 0;
+	int r = gh_trusted_read(path, 64 * 1024, false, &text, &len, why, sizeof why);
+	if (r == GH_EPERM)
+		gh_error("host key %s %s: refused (it must be root's, mode 0600, not a symlink)", path,
+			 why);
+	else if (r < 0 && r != GH_ENOENT)
+		gh_error("cannot read host key %s: %s", path, why[0] ? why : gh_strerror(r));
+	if (r == 0 && ssh_pki_import_privkey_base64(text, NULL, NULL, NULL, ret) != SSH_OK) {
+		gh_error("cannot load host key %s", path);
+		r = GH_EKEY;
+	}
+	if (text) {
+		memset(text, 0, len);
+		free(text);
+	}
+	return r;
+}
+
 static int ensure_one(const char *data_dir, const char *name, enum ssh_keytypes_e type, int bits)
 {
 	char path[4096];
@@ -31,11 +57,8 @@ static int ensure_one(const char *data_dir, const char *name, enum ssh_keytypes_
 
 	if (snprintf(path, sizeof path, "%s/%s", data_dir, name) >= (int)sizeof path)
 		return GH_EINVAL;
-	if (access(path, F_OK) == 0) {
-		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
-			gh_error("cannot load host key %s", path);
-			return GH_EKEY;
-		}
+	r = load_trusted(path, &key);
+	if (r == 0) {
 		struct stat sb;
 		if (stat(path, &sb) == 0 && (sb.st_mode & 077))
 			gh_warn("host key %s is readable by others (mode %03o)", path,
@@ -43,6 +66,9 @@ static int ensure_one(const char *data_dir, const char *name, enum ssh_keytypes_
 		ssh_key_free(key);
 		return 0;
 	}
+	if (r != GH_ENOENT)
+		return r < 0 ? r : GH_EKEY;
+	r = 0;
 	if (ssh_pki_generate(type, bits, &key) != SSH_OK) {
 		gh_error("cannot generate host key %s", path);
 		return GH_ECRYPTO;
@@ -77,9 +103,8 @@ int gh_ssh_jump_key_load(const char *data_dir, ssh_key *ret)
 	char path[4096];
 	if (snprintf(path, sizeof path, "%s/%s", data_dir, GH_HOSTKEY_JUMP) >= (int)sizeof path)
 		return GH_EINVAL;
-	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, ret) != SSH_OK)
-		return GH_ENOENT;
-	return 0;
+	int r = load_trusted(path, ret);
+	return r == 0 ? 0 : GH_ENOENT;
 }
 
 int gh_ssh_key_public_line(ssh_key key, char **ret)

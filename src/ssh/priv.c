@@ -3,10 +3,11 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -87,90 +88,168 @@ static int lookup_user(const char *name, struct gh_priv *p)
 	return 0;
 }
 
-static const struct gh_priv *walk_priv; /* nftw() has no user pointer */
+#define GIVE_MAX_DEPTH 16
 
-static int chown_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
+/* Give the entry NAME of directory DFD to the worker user, never following
+ * it. A regular file with other hard links is left alone: it may be a
+ * link to a file of root's made in the worker user's own tree. */
+static void give_at(int dfd, const char *name, const struct stat *st, const struct gh_priv *p,
+		    const char *top)
 {
-	(void)flag;
-	(void)f;
-	if ((sb->st_uid != walk_priv->uid || sb->st_gid != walk_priv->gid) &&
-	    lchown(path, walk_priv->uid, walk_priv->gid) < 0)
-		gh_warn("cannot chown %s: %s", path, strerror(errno));
-	return 0;
-}
-
-/* Give the tree at path (when it exists) to the worker user. */
-static int give_tree(const char *path, const struct gh_priv *p)
-{
-	struct stat sb;
-	if (lstat(path, &sb) < 0)
-		return errno == ENOENT ? 0 : GH_EIO;
-	walk_priv = p;
-	int r = nftw(path, chown_entry, 16, FTW_PHYS);
-	walk_priv = NULL;
-	return r == 0 ? 0 : GH_EIO;
-}
-
-static void give_file(const char *path, const struct gh_priv *p)
-{
-	struct stat sb;
-	if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    (sb.st_uid != p->uid || sb.st_gid != p->gid) && lchown(path, p->uid, p->gid) < 0)
-		gh_warn("cannot chown %s: %s", path, strerror(errno));
-}
-
-/* Each ancestor of dir must let the worker user search it; add o+x where
- * it does not (search only: the worker cannot list those directories). */
-static int ensure_traversal(const char *dir, const struct gh_priv *p)
-{
-	char buf[PATH_MAX];
-	if (!realpath(dir, buf))
-		return GH_EIO;
-	for (;;) {
-		struct stat sb;
-		if (stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			bool ok = (sb.st_uid == p->uid && (sb.st_mode & S_IXUSR)) ||
-				  (sb.st_gid == p->gid && (sb.st_mode & S_IXGRP)) ||
-				  (sb.st_mode & S_IXOTH);
-			if (!ok) {
-				if (chmod(buf, (sb.st_mode & 07777) | S_IXOTH) < 0) {
-					gh_error("cannot let %s search %s: %s", p->user, buf,
-						 strerror(errno));
-					return GH_EIO;
-				}
-				gh_info("granted search permission (o+x) on %s so that workers "
-					"running as %s reach the data", buf, p->user);
-			}
-		}
-		char *slash = strrchr(buf, '/');
-		if (!slash || slash == buf)
-			break;
-		*slash = 0;
+	if (st->st_uid == p->uid && st->st_gid == p->gid)
+		return;
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
+		gh_warn("%s: not giving %s to %s: it has %d hard links", top, name, p->user,
+			(int)st->st_nlink);
+		return;
 	}
-	return 0;
+	if (fchownat(dfd, name, p->uid, p->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		gh_warn("%s: cannot chown %s: %s", top, name, strerror(errno));
 }
 
-/* The data directory: root-owned, group of the worker user, group
- * writable (the worker creates the database's -wal/-shm and the run
- * directory) and sticky (it cannot rename or remove root's files: the
- * master key, the host keys, the configuration). */
-static int prepare_data_dir(const char *dir, const struct gh_priv *p)
+/* Every entry beneath directory DFD, each directory opened relative to its
+ * parent's fd with O_NOFOLLOW: a symlink planted anywhere is chowned
+ * itself, never followed. */
+static void give_entries(int dfd, const struct gh_priv *p, const char *top, int depth)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		gh_warn("%s: cannot list: %s", top, strerror(errno));
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		give_at(dfd, e->d_name, &st, p, top);
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		if (depth >= GIVE_MAX_DEPTH) {
+			gh_warn("%s: deeper than %d levels: %s left as it is", top, GIVE_MAX_DEPTH,
+				e->d_name);
+			continue;
+		}
+		int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0) {
+			give_entries(sub, p, top, depth + 1);
+			close(sub);
+		}
+	}
+	closedir(d);
+}
+
+/* Open the directory at PATH (an administrator's path, core/safefile.h):
+ * logged naming PATH on error. */
+static int open_dir_logged(const char *path, int *ret_fd)
+{
+	char why[GH_SAFE_WHYLEN] = "";
+	int r = gh_safe_open_dir(path, ret_fd, why, sizeof why);
+	if (r < 0)
+		gh_error("%s: refused: %s", path, why[0] ? why : gh_strerror(r));
+	return r;
+}
+
+/* Give the tree at DFD (the directory PATH) to the worker user. */
+static void give_tree_fd(int dfd, const char *path, const struct gh_priv *p)
+{
+	struct stat st;
+	if (fstat(dfd, &st) == 0 && (st.st_uid != p->uid || st.st_gid != p->gid) &&
+	    fchown(dfd, p->uid, p->gid) < 0)
+		gh_warn("cannot chown %s: %s", path, strerror(errno));
+	give_entries(dfd, p, path, 0);
+}
+
+/* The directory DFD and each of its ancestors (reached by "..", never a
+ * symlink) must let the worker user search it; add o+x where it does not
+ * (search only: the worker cannot list those directories). */
+static int ensure_traversal(int dfd, const char *path, const struct gh_priv *p)
+{
+	int cur = dup(dfd);
+	int r = cur < 0 ? GH_EIO : 0;
+	for (int i = 0; r == 0 && i < 4096; i++) {
+		struct stat sb, up;
+		if (fstat(cur, &sb) < 0) {
+			r = GH_EIO;
+			break;
+		}
+		bool ok = (sb.st_uid == p->uid && (sb.st_mode & S_IXUSR)) ||
+			  (sb.st_gid == p->gid && (sb.st_mode & S_IXGRP)) || (sb.st_mode & S_IXOTH);
+		if (!ok) {
+			if (fchmod(cur, (sb.st_mode & 07777) | S_IXOTH) < 0) {
+				gh_error("cannot let %s search a parent of %s: %s", p->user, path,
+					 strerror(errno));
+				r = GH_EIO;
+				break;
+			}
+			gh_info("granted search permission (o+x) on a parent of %s (inode %llu) so "
+				"that workers running as %s reach the data",
+				path, (unsigned long long)sb.st_ino, p->user);
+		}
+		int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (parent < 0 || fstat(parent, &up) < 0) {
+			if (parent >= 0)
+				close(parent);
+			r = GH_EIO;
+			break;
+		}
+		close(cur);
+		cur = parent;
+		if (up.st_ino == sb.st_ino && up.st_dev == sb.st_dev)
+			break; /* "/" */
+	}
+	if (cur >= 0)
+		close(cur);
+	return r;
+}
+
+/* Create (when missing) and give the worker user the directory PATH,
+ * reached without a symlink others could have made, and let it reach it. */
+static int give_dir(const char *path, const struct gh_priv *p)
+{
+	int dfd = -1;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		gh_error("cannot create %s: %s", path, strerror(errno));
+		return GH_EIO;
+	}
+	int r = open_dir_logged(path, &dfd);
+	if (r < 0)
+		return r;
+	give_tree_fd(dfd, path, p);
+	r = ensure_traversal(dfd, path, p);
+	close(dfd);
+	return r;
+}
+
+/* The data directory: root's, of the worker user's group, mode 0710 (the
+ * workers may only pass through it to their directories: the database's,
+ * recordings_dir, DATA/run). Nothing in it is theirs to create, rename
+ * or remove: the configuration, the master key, the host keys. A data
+ * directory of the previous layout (1770) is narrowed here. */
+static int prepare_data_dir(int dfd, const char *dir, const struct gh_priv *p)
 {
 	struct stat sb;
-	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+	if (fstat(dfd, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		gh_error("data directory %s: %s", dir, strerror(errno));
 		return GH_EIO;
 	}
-	if (sb.st_uid != 0 || sb.st_gid != p->gid) {
-		if (chown(dir, 0, p->gid) < 0) {
-			gh_error("cannot chown %s: %s", dir, strerror(errno));
+	if ((sb.st_uid != 0 || sb.st_gid != p->gid) && fchown(dfd, 0, p->gid) < 0) {
+		gh_error("cannot chown %s: %s", dir, strerror(errno));
+		return GH_EIO;
+	}
+	mode_t want = S_IRWXU | S_IXGRP;
+	if ((sb.st_mode & 07777) != want) {
+		if (fchmod(dfd, want) < 0) {
+			gh_error("cannot chmod %s: %s", dir, strerror(errno));
 			return GH_EIO;
 		}
-	}
-	mode_t want = (sb.st_mode & 0700) | S_IRWXU | S_IRWXG | S_ISVTX;
-	if ((sb.st_mode & 07777) != want && chmod(dir, want) < 0) {
-		gh_error("cannot chmod %s: %s", dir, strerror(errno));
-		return GH_EIO;
+		if (sb.st_mode & (S_IWGRP | S_IWOTH))
+			gh_info("data directory %s: mode %04o -> %04o (no longer writable by %s)", dir,
+				(unsigned)(sb.st_mode & 07777), (unsigned)want, p->user);
 	}
 	return 0;
 }
@@ -190,11 +269,57 @@ static char *dir_of(const char *path)
 	return d;
 }
 
+/* The database's directory. DATA/db (the default) is the worker user's
+ * whole; a database_path of the administrator's elsewhere gets only its
+ * files given, and never in the data directory itself. */
+static int give_db(const struct gh_config *cfg, const struct gh_priv *p)
+{
+	char *db_dir = dir_of(cfg->database_path);
+	char def[PATH_MAX];
+	struct stat a, b;
+	int dfd = -1, r = 0;
+	if (!db_dir)
+		return GH_ENOMEM;
+	snprintf(def, sizeof def, "%s/" GH_DB_SUBDIR, cfg->data_dir);
+	if (!strcmp(db_dir, def)) {
+		r = give_dir(db_dir, p);
+		goto out;
+	}
+	if ((r = open_dir_logged(db_dir, &dfd)) < 0)
+		goto out;
+	if (stat(cfg->data_dir, &a) == 0 && fstat(dfd, &b) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev) {
+		gh_error("database_path %s is in the data directory itself: workers would need to "
+			 "write there; use the default %s/gatehouse.db", cfg->database_path, def);
+		r = GH_EINVAL;
+		goto out;
+	}
+	const char *base = strrchr(cfg->database_path, '/');
+	base = base ? base + 1 : cfg->database_path;
+	const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		char name[NAME_MAX + 16];
+		struct stat st;
+		snprintf(name, sizeof name, "%s%s", base, suffixes[i]);
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			give_at(dfd, name, &st, p, db_dir);
+	}
+	if (fstat(dfd, &b) == 0 && b.st_uid != p->uid && !(b.st_gid == p->gid && (b.st_mode & S_IWGRP)))
+		gh_warn("the database directory %s is not writable by %s: give it to that user (the "
+			"worker writes the database journal there)", db_dir, p->user);
+	r = ensure_traversal(dfd, db_dir, p);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(db_dir);
+	return r;
+}
+
 int gh_priv_prepare(const struct gh_config *cfg, struct gh_priv *ret)
 {
 	struct gh_priv p;
 	char path[PATH_MAX];
-	int r;
+	int r, dfd = -1;
 
 	memset(&p, 0, sizeof p);
 	/* DATA/run: the workers' sockets and locks (authgate.h) */
@@ -214,47 +339,19 @@ int gh_priv_prepare(const struct gh_config *cfg, struct gh_priv *ret)
 		return r;
 	p.drop = true;
 
-	r = prepare_data_dir(cfg->data_dir, &p);
-	if (r < 0)
-		return r;
-	const char *db_suffixes[] = { "", "-wal", "-shm", "-journal" };
-	for (size_t i = 0; i < sizeof db_suffixes / sizeof db_suffixes[0]; i++) {
-		snprintf(path, sizeof path, "%s%s", cfg->database_path, db_suffixes[i]);
-		give_file(path, &p);
-	}
-	char *db_dir = dir_of(cfg->database_path);
-	if (!db_dir)
-		return GH_ENOMEM;
-	char rdb[PATH_MAX], rdata[PATH_MAX];
-	if (realpath(db_dir, rdb) && realpath(cfg->data_dir, rdata) && strcmp(rdb, rdata) != 0 &&
-	    access(db_dir, W_OK) == 0) {
-		struct stat sb;
-		if (stat(db_dir, &sb) == 0 && sb.st_uid != p.uid &&
-		    !(sb.st_gid == p.gid && (sb.st_mode & S_IWGRP)))
-			gh_warn("the database directory %s is not writable by %s: give it to "
-				"that user (the worker writes the database journal there)",
-				db_dir, p.user);
-	}
-	r = ensure_traversal(db_dir, &p);
-	free(db_dir);
-	if (r < 0)
-		return r;
-
-	if (mkdir(cfg->recordings_dir, 0700) < 0 && errno != EEXIST) {
-		gh_error("cannot create %s: %s", cfg->recordings_dir, strerror(errno));
-		return GH_EIO;
-	}
-	r = give_tree(cfg->recordings_dir, &p);
+	r = open_dir_logged(cfg->data_dir, &dfd);
 	if (r == 0)
-		r = ensure_traversal(cfg->recordings_dir, &p);
-	if (r < 0) {
-		gh_error("cannot give %s to %s", cfg->recordings_dir, p.user);
-		return r;
-	}
-	snprintf(path, sizeof path, "%s/run", cfg->data_dir);
-	r = give_tree(path, &p);
+		r = prepare_data_dir(dfd, cfg->data_dir, &p);
 	if (r == 0)
-		r = ensure_traversal(cfg->data_dir, &p);
+		r = ensure_traversal(dfd, cfg->data_dir, &p);
+	if (dfd >= 0)
+		close(dfd);
+	if (r == 0)
+		r = give_db(cfg, &p);
+	if (r == 0)
+		r = give_dir(cfg->recordings_dir, &p);
+	if (r == 0)
+		r = give_dir(path, &p);
 	if (r < 0)
 		return r;
 	gh_info("workers run as %s (uid %d)", p.user, (int)p.uid);

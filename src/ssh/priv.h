@@ -3,13 +3,18 @@
  * connection is accepted and the host keys are in memory, drops to that
  * user, sets no_new_privs and installs a seccomp filter.
  *
- * What a worker needs after the drop: the open store (the database file
- * and its -wal/-shm, owned by the worker user), the recordings directory
- * (owned by the worker user), DATA/run (owned by the worker user, for unix
- * sockets), outgoing TCP sockets to targets, DNS (/etc/hosts,
- * /etc/resolv.conf, readable by all), fork() for inner workers. The
- * master key and the host keys stay root-only files: a worker holds only
- * the copies the master loaded before fork(). */
+ * What a worker needs after the drop: the open store (DATA/db, the
+ * database's directory, owned by the worker user: it creates the -wal and
+ * -shm there), the recordings directory (owned by the worker user),
+ * DATA/run (owned by the worker user, for unix sockets), outgoing TCP
+ * sockets to targets, DNS (/etc/hosts, /etc/resolv.conf, readable by all),
+ * fork() for inner workers. The data directory itself is root's (0710,
+ * group of the worker user): the configuration, the master key and the
+ * host keys stay root-only files the worker can neither create nor
+ * replace; a worker holds only the copies the master loaded before fork().
+ * The ownership walk opens each directory relative to its parent's fd
+ * with O_NOFOLLOW and chowns with AT_SYMLINK_NOFOLLOW: a symlink the worker
+ * user planted in its tree is never followed. */
 #pragma once
 
 #include <stdbool.h>
@@ -26,9 +31,9 @@ struct gh_priv {
 
 /* Master, at serve start. Fills *ret: drop is set when running as root
  * and cfg->worker_user is not empty. Creates the system user when missing
- * (useradd --system) and gives it the database, the recordings directory
- * and DATA/run, group write on the data directory (sticky, so it cannot
- * remove the root-owned keys) and search permission on the ancestors.
+ * (useradd --system) and gives it DATA/db, the recordings directory and
+ * DATA/run, makes the data directory root:USER 0710 (narrowing the 1770
+ * of the previous layout) and adds search permission on the ancestors.
  * Returns 0 or a negative error (logged). */
 int gh_priv_prepare(const struct gh_config *cfg, struct gh_priv *ret);
 

@@ -528,6 +528,7 @@ int gh_ssh_serve(struct gh_app *app)
 					reap(&m);
 				else if (sigs[i] == SIGHUP && !stopping) {
 					reload(&m);
+					gh_app_log_open(m.app); /* after a rotation */
 					if (m.export_pid > 0) /* restarted with the new settings */
 						kill(m.export_pid, SIGTERM);
 				}

@@ -1,5 +1,6 @@
 #include "vault/vault.h"
 #include "core/error.h"
+#include "core/safefile.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -75,6 +76,20 @@ int gh_vault_from_key(const uint8_t key[32], struct gh_vault **ret)
 	return 0;
 }
 
+/* The key file: only root's (or the effective uid's), mode 0600, not a
+ * symlink (core/safefile.h). GH_ENOENT when absent, GH_EKEY with ERR. */
+static int read_key_file(const char *path, char **ret, size_t *ret_len, char *err)
+{
+	char why[GH_SAFE_WHYLEN] = "";
+	int r = gh_trusted_read(path, 4096, true, ret, ret_len, why, sizeof why);
+	if (r == GH_EPERM)
+		snprintf(err, 256, "%s %s: refused (it must be root's, mode 0600: run chown root %s; "
+				   "chmod 600 %s)", path, why, path, path);
+	else if (r < 0 && r != GH_ENOENT)
+		snprintf(err, 256, "cannot read %s: %s", path, why[0] ? why : gh_strerror(r));
+	return r == 0 || r == GH_ENOENT ? r : GH_EKEY;
+}
+
 int gh_vault_open(const char *data_dir, bool create, struct gh_vault **ret, char *err)
 {
 	struct gh_vault *v = NULL;
@@ -111,33 +126,20 @@ int gh_vault_open(const char *data_dir, bool create, struct gh_vault **ret, char
 		goto out;
 	}
 again:
-	r = gh_read_file(path, 4096, &text, &len);
+	r = read_key_file(path, &text, &len, err);
 	if (r == 0 && len == 0 && create) {
 		/* another process is writing it right now */
 		free(text);
 		text = NULL;
 		usleep(20000);
-		r = gh_read_file(path, 4096, &text, &len);
+		r = read_key_file(path, &text, &len, err);
 	}
-	if (r == 0) {
-		struct stat stbuf;
-		if (stat(path, &stbuf) == 0 && (stbuf.st_mode & 077)) {
-			snprintf(err, 256, "%s is readable by group or others (mode %03o); run: chmod 600 %s",
-				 path, (unsigned)(stbuf.st_mode & 0777), path);
-			r = GH_EKEY;
-			goto out;
-		}
-		if (decode_key(text, v->key) < 0) {
-			snprintf(err, 256, "%s is malformed: expected 64 hex characters", path);
-			r = GH_EKEY;
-		}
-		goto out;
-	}
-	if (errno != ENOENT) {
-		snprintf(err, 256, "cannot read %s: %s", path, strerror(errno));
+	if (r == 0 && decode_key(text, v->key) < 0) {
+		snprintf(err, 256, "%s is malformed: expected 64 hex characters", path);
 		r = GH_EKEY;
-		goto out;
 	}
+	if (r != GH_ENOENT)
+		goto out;
 	if (!create) {
 		snprintf(err, 256, "no master key: %s does not exist and GATEHOUSE_MASTER_KEY is not set",
 			 path);

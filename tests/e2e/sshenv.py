@@ -293,8 +293,14 @@ class Gatehouse:
         self.cli(*args)
 
     # -- the store, read directly (what an auditor would check) -------------
+    def db_path(self):
+        """The store, DATA/db/gatehouse.db (DATA/gatehouse.db in the layout
+        before docs/SECURITY.md "Files and their owners")."""
+        p = os.path.join(self.data, "db", "gatehouse.db")
+        return p if os.path.exists(p) else os.path.join(self.data, "gatehouse.db")
+
     def db(self):
-        c = sqlite3.connect(os.path.join(self.data, "gatehouse.db"), timeout=10)
+        c = sqlite3.connect(self.db_path(), timeout=10)
         c.row_factory = sqlite3.Row
         return c
 

@@ -42,7 +42,7 @@ def _tool(name):
 
 
 def _emit(g, kind, user, asset, method, result, detail):
-    subprocess.run([_tool("audit_bench"), "emit", os.path.join(g.data, "gatehouse.db"), kind,
+    subprocess.run([_tool("audit_bench"), "emit", g.db_path(), kind,
                     user, asset, method, result, detail], check=True, timeout=60)
 
 
@@ -71,7 +71,7 @@ def test_verify_reports_each_kind_of_tampering(ghenv, tmp_path):
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(copy + suffix):
                 os.unlink(copy + suffix)
-        src = sqlite3.connect(os.path.join(g.data, "gatehouse.db"), timeout=10)
+        src = sqlite3.connect(g.db_path(), timeout=10)
         dst = sqlite3.connect(copy)
         src.backup(dst)
         src.close()

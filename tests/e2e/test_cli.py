@@ -186,7 +186,7 @@ def test_global_options_anywhere(gh, gh_bin, data_dir, tmp_path):
     del env["GATEHOUSE_DATA"]
     p = subprocess.run([gh_bin, "group", "add", "here"], capture_output=True, text=True, env=env,
                        cwd=cwd, input="")
-    assert p.returncode == 0 and (cwd / "data" / "gatehouse.db").exists()
+    assert p.returncode == 0 and (cwd / "data" / "db" / "gatehouse.db").exists()
 
 
 def test_read_commands_need_an_existing_data_dir(gh, data_dir):

@@ -27,7 +27,7 @@ def test_config_check_ok_and_show(gh, data_dir, tmp_path):
     lines = p.stdout.splitlines()
     assert "ssh_listen = 127.0.0.1:2299" in lines
     assert "max_auth_tries = 3" in lines
-    assert f"database_path = {data_dir}/gatehouse.db" in lines
+    assert f"database_path = {data_dir}/db/gatehouse.db" in lines
     assert "login_grace_time = 60" in lines  # a default
 
 

@@ -19,7 +19,7 @@ def all_output(gh, *cmds):
 
 def db_bytes(data_dir):
     blob = b""
-    for f in glob.glob(os.path.join(data_dir, "gatehouse.db*")):
+    for f in glob.glob(os.path.join(data_dir, "db", "gatehouse.db*")):
         with open(f, "rb") as fh:
             blob += fh.read()
     return blob
@@ -64,7 +64,7 @@ def test_no_secret_in_output_or_database(gh, data_dir, keygen):
     assert b"OPENSSH PRIVATE KEY" not in blob
 
     # the user password is stored as an Argon2id hash, the account secrets sealed
-    db = sqlite3.connect(os.path.join(data_dir, "gatehouse.db"))
+    db = sqlite3.connect(os.path.join(data_dir, "db", "gatehouse.db"))
     (h,) = db.execute("SELECT password_hash FROM users WHERE name='alice'").fetchone()
     assert h.startswith("$argon2id$")
     rows = db.execute("SELECT username, secret_kind, length(secret) FROM accounts").fetchall()

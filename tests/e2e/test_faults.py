@@ -137,11 +137,11 @@ def test_worker_outlives_master_and_a_reader(ghenv_drop):
     a = start_session(g, "READER")
     pid = g.worker_pids()[0]
     wait_recorded(g, pid, "READER")
-    wal = os.path.join(g.data, "gatehouse.db-wal")
+    wal = g.db_path() + "-wal"
     ino = os.stat(wal).st_ino
     g.proc.send_signal(signal.SIGKILL)
     g.proc.wait(timeout=10)
-    c = sqlite3.connect(os.path.join(g.data, "gatehouse.db"), timeout=10)
+    c = sqlite3.connect(g.db_path(), timeout=10)
     try:
         assert c.execute("SELECT count(*) FROM sessions WHERE ended_at = 0").fetchone()[0] == 1
     finally:

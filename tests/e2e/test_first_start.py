@@ -49,7 +49,7 @@ def test_first_start_initialises_and_stops(tmp_path):
     finally:
         rc, out, err = stop(proc)
     assert rc == 0, err
-    for name in ("master.key", "initial-admin-password", "gatehouse.db"):
+    for name in ("master.key", "initial-admin-password", "db/gatehouse.db"):
         assert os.path.exists(os.path.join(data, name)), name
     for name in ("master.key", "initial-admin-password"):
         mode = stat.S_IMODE(os.stat(os.path.join(data, name)).st_mode)
@@ -60,12 +60,12 @@ def test_first_start_initialises_and_stops(tmp_path):
     m = re.search(r"password: (\S+)", out)
     assert m and m.group(1) == password
     # the store holds an admin with an Argon2id hash, not the password
-    db = sqlite3.connect(os.path.join(data, "gatehouse.db"))
+    db = sqlite3.connect(os.path.join(data, "db", "gatehouse.db"))
     rows = db.execute("SELECT name, role, password_hash FROM users").fetchall()
     db.close()
     assert len(rows) == 1 and rows[0][0] == "admin" and rows[0][1] == 2
     assert rows[0][2].startswith("$argon2id$")
-    assert password.encode() not in open(os.path.join(data, "gatehouse.db"), "rb").read()
+    assert password.encode() not in open(os.path.join(data, "db", "gatehouse.db"), "rb").read()
     assert password not in err
 
 

@@ -63,13 +63,14 @@ def test_worker_drops_to_the_gatehouse_user(ghenv_drop):
     r = g.sessions()[-1]
     assert r["close_reason"] not in ("worker ended",) and r["recording_path"], r
     assert os.stat(r["recording_path"]).st_uid == gh_uid
-    # secrets at rest stay root-only; the data dir is root's, sticky
+    # secrets at rest stay root-only; the data dir is root's, the worker
+    # user may only pass through it (docs/ARCHITECTURE.md, "Files and their owners")
     for name in ("master.key", "ssh_host_ed25519_key", "ssh_host_rsa_key"):
         s = os.stat(os.path.join(g.data, name))
         assert s.st_uid == 0 and (s.st_mode & 0o077) == 0, (name, oct(s.st_mode))
     d = os.stat(g.data)
-    assert d.st_uid == 0 and d.st_mode & 0o1000, oct(d.st_mode)
-    assert os.stat(os.path.join(g.data, "gatehouse.db")).st_uid == gh_uid
+    assert d.st_uid == 0 and (d.st_mode & 0o7777) == 0o710, oct(d.st_mode)
+    assert os.stat(os.path.join(g.data, "db", "gatehouse.db")).st_uid == gh_uid
     assert "workers run as gatehouse" in g.read_log()
     # a privileged syscall fails inside the worker: nothing the test can
     # call there directly, but the log shows no drop failure

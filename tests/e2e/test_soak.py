@@ -38,7 +38,7 @@ def test_soak_no_leaks(gatehouse, target, keygen):
             return ssh_args(g, f"bob@{UNIX_DEPLOY}@web01", key=key, tty=True), None
         return ssh_args(g, f"bob@{UNIX_DEPLOY}@nosuch", "true", key=key), b""
 
-    r = soak.soak(client, g.proc.pid, os.path.join(g.data, "gatehouse.db"), SESSIONS,
+    r = soak.soak(client, g.proc.pid, g.db_path(), SESSIONS,
                   max_seconds=240, parallel=3)
     summary = (f"{r}\n--- serve log tail ---\n{g.read_log()[-3000:]}")
     assert r["sessions"] >= SESSIONS // 2, summary

@@ -20,7 +20,7 @@ static void test_defaults(void **state)
 	assert_int_equal(gh_config_parse_buffer(&c, "x.conf", "", err), 0);
 	assert_int_equal(gh_config_fill_defaults(&c, "/srv/gh"), 0);
 	assert_string_equal(c.ssh_listen, "0.0.0.0:2222");
-	assert_string_equal(c.database_path, "/srv/gh/gatehouse.db");
+	assert_string_equal(c.database_path, "/srv/gh/db/gatehouse.db");
 	assert_string_equal(c.recordings_dir, "/srv/gh/recordings");
 	assert_int_equal(c.max_auth_tries, 6);
 	assert_int_equal(c.record_input, 0);

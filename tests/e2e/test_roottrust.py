@@ -1,0 +1,301 @@
+"""What root does with what the worker user can write: the recording
+paths of session rows (prune, the export process's retention, replay,
+verify), and the files and directories of the data directory. Every test
+runs the default set-up (the master as root, workers as the gatehouse
+user) and acts as that user where an attacker in a worker could."""
+import json
+import os
+import pwd
+import signal
+import subprocess
+
+from sshenv import *  # noqa: F401,F403 (fixtures)
+from dropenv import *  # noqa: F401,F403 (fixtures: ghenv_drop, gatehouse_drop, drop_tmp)
+from sshenv import UNIX_DEPLOY, Gatehouse, setup_ghenv, ssh_run, wait_for
+
+DIRECT = f"alice@{UNIX_DEPLOY}@web01"
+
+
+def as_worker(*cmd):
+    """Run CMD as the gatehouse user (what code running in a worker may do)."""
+    return subprocess.run(["setpriv", "--reuid=gatehouse", "--regid=gatehouse", "--clear-groups",
+                           "--", *cmd], capture_output=True, text=True, timeout=30)
+
+
+def worker_ids():
+    pw = pwd.getpwnam("gatehouse")
+    return pw.pw_uid, pw.pw_gid
+
+
+def closed_sessions(g, n):
+    """N closed sessions with a recording (each from a real ssh exec)."""
+    for i in range(n):
+        p = ssh_run(g, DIRECT, f"echo rec-{i}", password=g.alice_pw)
+        assert p.returncode == 0, p.stderr
+    rows = lambda: [s for s in g.sessions() if s["ended_at"] and s["recording_path"]]
+    assert wait_for(lambda: len(rows()) >= n, timeout=30), g.sessions()
+    return rows()[:n]
+
+
+def set_row(g, sid, **cols):
+    with g.db() as c:
+        for k, v in cols.items():
+            c.execute(f"UPDATE sessions SET {k} = ? WHERE id = ?", (v, sid))
+
+
+def root_file(path, text="root's file\n"):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+def plant_outside_links(g, drop_tmp):
+    """Two forged rows: one names a root-only file outside the data
+    directory, the other a path through a directory symlink the worker
+    user planted inside recordings_dir (pointing outside). Returns the
+    sessions and the files that must survive."""
+    a, b = closed_sessions(g, 2)
+    secret = os.path.join(drop_tmp, "secret")
+    os.mkdir(secret, 0o700)
+    victim1 = root_file(os.path.join(secret, "victim1"))
+    victim2 = root_file(os.path.join(secret, "victim2"))
+    rec_dir = os.path.dirname(b["recording_path"])
+    link = os.path.join(rec_dir, "evil")
+    p = as_worker("ln", "-s", secret, link)
+    assert p.returncode == 0, p.stderr
+    # ended a minute ago: due for `prune --older-than 0`
+    for s, path in ((a, victim1), (b, os.path.join(link, "victim2"))):
+        set_row(g, s["id"], recording_path=path, ended_at=s["ended_at"] - 60,
+                started_at=s["started_at"] - 60)
+    return a, b, (victim1, victim2)
+
+
+def test_prune_removes_only_files_beneath_recordings_dir(ghenv_drop, drop_tmp):
+    """Guards: `recordings prune` (root) removed whatever sessions.recording_path
+    named, and the worker user can write that column. A root-only file outside
+    the data directory, and one reached through a symlink planted in
+    recordings_dir, must survive, and prune must say it refused. Fails without
+    the fix (both files were removed)."""
+    g = ghenv_drop
+    a, b, victims = plant_outside_links(g, drop_tmp)
+    p = g.cli("recordings", "prune", "--older-than", "0", "--yes", "--json", check=None)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    out = {x["session"]: x for x in json.loads(p.stdout)}
+    for s in (a, b):
+        assert not out[s["id"]]["removed"], out
+        assert "refused" in out[s["id"]]["error"], out
+    for v in victims:
+        assert os.path.exists(v), v
+    # the rows keep naming the path: nothing was forgotten
+    paths = {s["id"]: s["recording_path"] for s in g.sessions()}
+    assert paths[a["id"]] == victims[0]
+
+
+def test_export_retention_removes_only_files_beneath_recordings_dir(ghenv_drop, drop_tmp):
+    """Guards the same hole in the export process's hourly retention (root):
+    forged rows older than recording_retention_days must not make it remove
+    files outside recordings_dir; it logs the refusal. Fails without the fix."""
+    g = ghenv_drop
+    a, b, victims = plant_outside_links(g, drop_tmp)
+    c = closed_sessions(g, 3)[2]  # a genuine old recording: removed
+    for s in (a, b, c):
+        set_row(g, s["id"], ended_at=s["ended_at"] - 60 - 3 * 86400,
+                started_at=s["started_at"] - 60 - 3 * 86400)
+    g.write_conf("recording_retention_days = 2\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: not os.path.exists(c["recording_path"]), timeout=30), g.read_log()
+    assert wait_for(lambda: g.read_log().count("refused to remove") >= 2, timeout=30), \
+        g.read_log()
+    for v in victims:
+        assert os.path.exists(v), v
+    assert a["id"] in g.read_log() and b["id"] in g.read_log()
+
+
+def test_replay_and_verify_read_only_files_beneath_recordings_dir(ghenv_drop, drop_tmp):
+    """Guards: `replay` and `audit verify` (root) opened whatever the row named.
+    A forged path outside recordings_dir is refused by name, not read. Fails
+    without the fix (replay read the file; verify hashed it)."""
+    g = ghenv_drop
+    a, b, victims = plant_outside_links(g, drop_tmp)
+    for s in (a, b):
+        p = g.cli("replay", s["id"], "--speed", "1000", check=None)
+        assert p.returncode == 1 and "refused" in p.stderr, (p.stdout, p.stderr)
+    p = g.cli("audit", "verify", "--json", check=None)
+    rep = json.loads(p.stdout)
+    probs = {x["session"]: x for x in rep["recordings"]["problems"]}
+    for s in (a, b):
+        assert "refused" in probs[s["id"]]["text"], probs
+
+
+# -- the data directory: what root reads is not the worker user's to write -------
+
+def serve_fails(g, *names, timeout=30):
+    """Start serve on G's data directory; it must exit 1 naming each of NAMES
+    on stderr. Returns stderr."""
+    p = subprocess.Popen([g.bin, "--data", g.data, "serve"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=g.env)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        raise AssertionError(f"serve started although it should refuse:\n{err}")
+    assert p.returncode == 1, err
+    for n in names:
+        assert n in err, (n, err)
+    return err
+
+
+def started_once(gh_bin, drop_tmp, target):
+    """A data directory initialised by one start and stop (keys, store, layout)."""
+    g = Gatehouse(gh_bin, drop_tmp, target, drop=True)
+    g.start()
+    assert g.stop() == 0, g.read_log()
+    return g
+
+
+def test_worker_user_cannot_write_the_data_directory(ghenv_drop):
+    """Guards: the data directory was root:gatehouse 1770, so with no
+    DATA/gatehouse.conf (the `make run` default) the worker user could create
+    one (`worker_user =`: the next start runs workers as root), or any key file
+    root would create later. Its writable places are now subdirectories of its
+    own. Fails without the fix (the file was created)."""
+    g = ghenv_drop
+    uid, _ = worker_ids()
+    conf = os.path.join(g.data, "gatehouse.conf")
+    os.unlink(conf)
+    p = as_worker("sh", "-c", f"printf 'worker_user =\\n' > {conf}")
+    assert p.returncode != 0 and not os.path.exists(conf), p.stderr
+    for name in ("master.key.tmp", "ssh_host_ecdsa_key", "initial-admin-password.tmp"):
+        assert as_worker("touch", os.path.join(g.data, name)).returncode != 0, name
+    # nor move its own directories away to put something else there
+    assert as_worker("mv", os.path.join(g.data, "recordings"),
+                     os.path.join(g.data, "recordings.old")).returncode != 0
+    st = os.stat(g.data)
+    assert st.st_uid == 0 and not st.st_mode & 0o022, oct(st.st_mode)
+    for d in ("db", "recordings", "run"):
+        assert os.stat(os.path.join(g.data, d)).st_uid == uid, d
+    # and the worker still works: a session is recorded in its places
+    closed_sessions(g, 1)
+
+
+def test_root_refuses_configuration_and_keys_it_did_not_write(gh_bin, drop_tmp, target):
+    """Guards: root read gatehouse.conf, master.key and the host keys whoever
+    owned them and through symlinks. A file the worker user owns (as it could
+    create under the old layout), one writable by group, or a symlink stops
+    serve (and the CLI) with an error naming the file. Fails without the fix
+    (serve started with them)."""
+    g = started_once(gh_bin, drop_tmp, target)
+    uid, gid = worker_ids()
+    conf = os.path.join(g.data, "gatehouse.conf")
+    os.chown(conf, uid, gid)
+    serve_fails(g, conf, "owned by uid")
+    p = g.cli("config", "check", check=None)
+    assert p.returncode != 0 and conf in p.stderr, p.stderr
+    os.chown(conf, 0, 0)
+    os.chmod(conf, 0o664)
+    serve_fails(g, conf, "writable by group")
+    os.chmod(conf, 0o644)
+    os.rename(conf, conf + ".real")
+    os.symlink(conf + ".real", conf)
+    serve_fails(g, conf, "symlink")
+    os.unlink(conf)
+    os.rename(conf + ".real", conf)
+    for name in ("master.key", "ssh_host_ed25519_key", "ssh_jump_ed25519_key"):
+        path = os.path.join(g.data, name)
+        os.chown(path, uid, gid)
+        serve_fails(g, path, "owned by uid")
+        os.chown(path, 0, 0)
+    # the database swapped for a symlink in the worker user's DATA/db
+    db = os.path.join(g.data, "db", "gatehouse.db")
+    assert as_worker("mv", db, db + ".real").returncode == 0
+    assert as_worker("ln", "-s", db + ".real", db).returncode == 0
+    serve_fails(g, db, "not a regular file")
+    os.unlink(db)
+    os.rename(db + ".real", db)
+    g.start()
+    assert g.stop() == 0, g.read_log()
+
+
+def test_jsonl_file_is_not_opened_through_a_planted_symlink(ghenv_drop, drop_tmp):
+    """Guards: the export process (root) opened jsonl_file with O_NOFOLLOW on the
+    last component only: a directory symlink the worker user planted on the way
+    made root create the file elsewhere; and a file the worker user created got
+    every event. Both are refused and logged naming the file. Fails without the
+    fix (secret/events.jsonl was created)."""
+    g = ghenv_drop
+    uid, gid = worker_ids()
+    audit = os.path.join(drop_tmp, "audit")  # a directory the worker user can write
+    os.mkdir(audit)
+    os.chown(audit, uid, gid)
+    secret = os.path.join(drop_tmp, "secret-jsonl")
+    os.mkdir(secret, 0o700)
+    assert as_worker("ln", "-s", secret, os.path.join(audit, "sub")).returncode == 0
+    jl = os.path.join(audit, "sub", "events.jsonl")
+    g.write_conf(f"jsonl_file = {jl}\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: f"jsonl_file {jl}" in g.read_log(), timeout=20), g.read_log()
+    assert "symlink" in g.read_log()
+    assert not os.path.exists(os.path.join(secret, "events.jsonl"))
+    jl2 = os.path.join(audit, "events.jsonl")
+    assert as_worker("touch", jl2).returncode == 0
+    g.write_conf(f"jsonl_file = {jl2}\n")
+    g.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: f"jsonl_file {jl2}" in g.read_log(), timeout=20), g.read_log()
+    assert os.path.getsize(jl2) == 0
+
+
+def test_start_gives_the_worker_its_tree_without_following_links(gh_bin, drop_tmp, target):
+    """Guards the start-up ownership walk (give_tree) and the search permission
+    it adds: symlinks the worker user planted in its tree, or in place of the
+    recordings directory (as the old layout let it), must not make root chown
+    or chmod anything outside. Fails without the fix (the target directory got
+    o+x and serve started)."""
+    g = started_once(gh_bin, drop_tmp, target)
+    uid, gid = worker_ids()
+    secret = os.path.join(drop_tmp, "secret-tree")
+    os.mkdir(secret, 0o700)
+    f = root_file(os.path.join(secret, "f"))
+    rec = os.path.join(g.data, "recordings")
+    assert as_worker("ln", "-s", f, os.path.join(rec, "link-file")).returncode == 0
+    assert as_worker("ln", "-s", secret, os.path.join(rec, "link-dir")).returncode == 0
+    g.start()
+    assert g.stop() == 0, g.read_log()
+    assert os.stat(f).st_uid == 0 and os.stat(secret).st_uid == 0
+    # the recordings directory itself replaced by the worker user's symlink
+    os.rename(rec, rec + ".old")
+    os.symlink(secret, rec)
+    os.lchown(rec, uid, gid)
+    serve_fails(g, rec, "symlink")
+    st = os.stat(secret)
+    assert st.st_uid == 0 and (st.st_mode & 0o7777) == 0o700, oct(st.st_mode)
+    assert os.stat(f).st_uid == 0
+
+
+def test_old_layout_is_migrated_on_start(gh_bin, drop_tmp, target):
+    """A data directory of the previous layout (database in DATA, DATA
+    root:gatehouse 1770) is migrated at start: the database (with its WAL)
+    moves to DATA/db, DATA stops being writable by the worker user, and
+    nothing is lost."""
+    g = Gatehouse(gh_bin, drop_tmp, target, drop=True)
+    g.start()
+    setup_ghenv(g, target)
+    closed_sessions(g, 1)
+    assert g.stop() == 0, g.read_log()
+    db_dir = os.path.join(g.data, "db")
+    for name in os.listdir(db_dir):
+        os.rename(os.path.join(db_dir, name), os.path.join(g.data, name))
+    os.rmdir(db_dir)
+    os.chmod(g.data, 0o1770)
+    g.start()
+    try:
+        assert os.path.exists(os.path.join(db_dir, "gatehouse.db"))
+        assert not os.path.exists(os.path.join(g.data, "gatehouse.db"))
+        st = os.stat(g.data)
+        assert not st.st_mode & 0o1022, oct(st.st_mode)
+        assert "alice" in g.cli("user", "list").stdout
+        assert len(g.sessions()) == 1
+        closed_sessions(g, 2)
+    finally:
+        assert g.stop() == 0, g.read_log()

@@ -1,0 +1,217 @@
+/* Paths root acts on (core/safefile.h). These guard the recording
+ * removal and reads done as root (sessions.recording_path is writable by
+ * the worker user) and the trust checks on configuration and keys; the
+ * functions did not exist before, and unlink()/open() on the row's path
+ * fail every "refused" case below. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/safefile.h"
+
+struct fx {
+	char root[PATH_MAX];  /* temp dir */
+	char base[PATH_MAX];  /* root/rec: the "recordings_dir" */
+	char outside[PATH_MAX]; /* root/outside.txt: a file that must survive */
+};
+
+static void put(const char *path, const char *text, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *cat(char *buf, const char *a, const char *b)
+{
+	int n = snprintf(buf, PATH_MAX, "%s/%s", a, b);
+	assert_true(n > 0 && n < PATH_MAX);
+	return buf;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	char p[PATH_MAX];
+	snprintf(f->root, sizeof f->root, "/tmp/gh-safefile-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	chmod(f->root, 0755);
+	cat(f->base, f->root, "rec");
+	assert_int_equal(mkdir(f->base, 0700), 0);
+	assert_int_equal(mkdir(cat(p, f->base, "2026"), 0700), 0);
+	put(cat(p, f->base, "2026/s1.cast.gz"), "rec", 0600);
+	cat(f->outside, f->root, "outside.txt");
+	put(f->outside, "keep me", 0600);
+	/* a symlink to a file outside and one to a directory outside */
+	assert_int_equal(symlink(f->outside, cat(p, f->base, "2026/evil.cast.gz")), 0);
+	assert_int_equal(symlink(f->root, cat(p, f->base, "up")), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void test_path_beneath(void **state)
+{
+	(void)state;
+	const char *rel = NULL;
+	assert_int_equal(gh_path_beneath("/d/rec", "/d/rec/2026/01/a.gz", &rel), 0);
+	assert_string_equal(rel, "2026/01/a.gz");
+	assert_int_equal(gh_path_beneath("/d/rec/", "/d/rec/a.gz", &rel), 0);
+	assert_string_equal(rel, "a.gz");
+	assert_int_equal(gh_path_beneath("./data/rec", "./data/rec/a.gz", &rel), 0);
+	const char *bad[] = { "/etc/passwd", "/d/rec", "/d/rec/", "/d/recx/a.gz", "/d/rec/../x",
+			      "/d/rec/a/../../x", "/d/rec//a", "/d/rec/./a", "/d/rec/a/", "d/rec/a",
+			      "/d/rec/..", "" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(gh_path_beneath("/d/rec", bad[i], &rel), GH_EPERM);
+}
+
+static void test_open_beneath(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], why[GH_SAFE_WHYLEN];
+	int fd = -1;
+	assert_int_equal(gh_open_beneath(f->base, cat(p, f->base, "2026/s1.cast.gz"), &fd, why,
+					 sizeof why), 0);
+	char b[8] = { 0 };
+	assert_int_equal(read(fd, b, sizeof b - 1), 3);
+	assert_string_equal(b, "rec");
+	close(fd);
+	/* a symlink as the file, as a directory on the way, a path outside */
+	assert_int_equal(gh_open_beneath(f->base, cat(p, f->base, "2026/evil.cast.gz"), &fd, why,
+					 sizeof why), GH_EPERM);
+	assert_int_equal(gh_open_beneath(f->base, cat(p, f->base, "up/outside.txt"), &fd, why,
+					 sizeof why), GH_EPERM);
+	assert_int_equal(gh_open_beneath(f->base, f->outside, &fd, why, sizeof why), GH_EPERM);
+	assert_int_equal(gh_open_beneath(f->base, cat(p, f->base, "2026/none.gz"), &fd, why,
+					 sizeof why), GH_ENOENT);
+	/* a FIFO is not a regular file (and opening it does not block) */
+	assert_int_equal(mkfifo(cat(p, f->base, "2026/fifo"), 0600), 0);
+	assert_int_equal(gh_open_beneath(f->base, p, &fd, why, sizeof why), GH_EPERM);
+}
+
+static void test_unlink_beneath(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], why[GH_SAFE_WHYLEN];
+	struct stat st;
+	assert_int_equal(gh_unlink_beneath(f->base, cat(p, f->base, "2026/evil.cast.gz"), why,
+					   sizeof why), GH_EPERM);
+	assert_int_equal(lstat(p, &st), 0); /* the link stays, and its target */
+	assert_int_equal(gh_unlink_beneath(f->base, cat(p, f->base, "up/outside.txt"), why,
+					   sizeof why), GH_EPERM);
+	assert_int_equal(gh_unlink_beneath(f->base, f->outside, why, sizeof why), GH_EPERM);
+	assert_int_equal(gh_unlink_beneath(f->base, cat(p, f->base, "2026/../../outside.txt"), why,
+					   sizeof why), GH_EPERM);
+	assert_int_equal(stat(f->outside, &st), 0);
+	assert_int_equal(gh_unlink_beneath(f->base, cat(p, f->base, "2026/s1.cast.gz"), why,
+					   sizeof why), 0);
+	assert_int_equal(lstat(p, &st), -1);
+	assert_int_equal(gh_unlink_beneath(f->base, p, why, sizeof why), GH_ENOENT);
+	/* the base itself reached through a symlink in a directory others can write */
+	char open_dir[PATH_MAX], base2[PATH_MAX];
+	assert_int_equal(mkdir(cat(open_dir, f->root, "open"), 0777), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	assert_int_equal(symlink(f->base, cat(base2, open_dir, "rec")), 0);
+	put(cat(p, f->base, "2026/s2.cast.gz"), "x", 0600);
+	assert_int_equal(gh_unlink_beneath(base2, cat(p, base2, "2026/s2.cast.gz"), why, sizeof why),
+			 GH_EPERM);
+	assert_non_null(strstr(why, "symlink"));
+	/* an administrator's link (in a directory only we can write) is followed */
+	assert_int_equal(symlink(f->base, cat(base2, f->root, "admin-link")), 0);
+	assert_int_equal(gh_unlink_beneath(base2, cat(p, base2, "2026/s2.cast.gz"), why, sizeof why),
+			 0);
+}
+
+static void test_safe_append(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], why[GH_SAFE_WHYLEN];
+	struct stat st;
+	int fd = -1;
+	assert_int_equal(gh_safe_append(cat(p, f->root, "log/a.log"), 0640, &fd, why, sizeof why),
+			 GH_ENOENT);
+	assert_int_equal(gh_safe_append(cat(p, f->root, "a.log"), 0640, &fd, why, sizeof why), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	close(fd);
+	/* the last component a symlink; a directory on the way a symlink
+	 * others could have planted */
+	assert_int_equal(symlink(f->outside, cat(p, f->root, "b.log")), 0);
+	assert_int_equal(gh_safe_append(p, 0640, &fd, why, sizeof why), GH_EPERM);
+	char open_dir[PATH_MAX];
+	assert_int_equal(mkdir(cat(open_dir, f->root, "open2"), 0777), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	assert_int_equal(symlink(f->base, cat(p, open_dir, "x")), 0);
+	assert_int_equal(gh_safe_append(cat(p, open_dir, "x/new.log"), 0640, &fd, why, sizeof why),
+			 GH_EPERM);
+	assert_int_equal(stat(cat(p, f->base, "new.log"), &st), -1);
+	if (geteuid() == 0) { /* a file of another user is refused */
+		assert_int_equal(chown(cat(p, f->root, "a.log"), 12345, 12345), 0);
+		assert_int_equal(gh_safe_append(p, 0640, &fd, why, sizeof why), GH_EPERM);
+	}
+}
+
+static void test_trusted_read(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], why[GH_SAFE_WHYLEN];
+	char *buf = NULL;
+	size_t len = 0;
+	put(cat(p, f->root, "ok.conf"), "a = b\n", 0644);
+	assert_int_equal(gh_trusted_read(p, 100, false, &buf, &len, why, sizeof why), 0);
+	assert_string_equal(buf, "a = b\n");
+	free(buf);
+	assert_int_equal(gh_trusted_read(p, 100, true, &buf, &len, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "readable by group or others"));
+	assert_int_equal(gh_trusted_read(p, 3, false, &buf, &len, why, sizeof why), GH_ELIMIT);
+	put(cat(p, f->root, "gw.conf"), "a = b\n", 0664);
+	assert_int_equal(gh_trusted_read(p, 100, false, &buf, &len, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "writable by group or others"));
+	char q[PATH_MAX];
+	assert_int_equal(symlink(cat(q, f->root, "ok.conf"), cat(p, f->root, "ln.conf")), 0);
+	assert_int_equal(gh_trusted_read(p, 100, false, &buf, &len, why, sizeof why), GH_EPERM);
+	assert_int_equal(gh_trusted_read(cat(p, f->root, "none.conf"), 100, false, &buf, &len, why,
+					 sizeof why), GH_ENOENT);
+	if (geteuid() == 0) {
+		put(cat(p, f->root, "other.conf"), "a = b\n", 0600);
+		assert_int_equal(chown(p, 12345, 12345), 0);
+		assert_int_equal(gh_trusted_read(p, 100, false, &buf, &len, why, sizeof why),
+				 GH_EPERM);
+		assert_non_null(strstr(why, "owned by uid 12345"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_path_beneath),
+		cmocka_unit_test_setup_teardown(test_open_beneath, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlink_beneath, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_safe_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trusted_read, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
