@@ -4,7 +4,7 @@
  * connection and never serves a client itself. It enforces the pre-auth
  * limits (max_startups, per_source_max_startups; workers enforce
  * login_grace_time and max_auth_tries), reaps workers and closes the
- * session rows of any that died (gh_store_session_close_worker), reloads
+ * session rows of any that died (gh_sweep_close_worker), reloads
  * the configuration on SIGHUP and, on SIGTERM, stops accepting and gives
  * live sessions shutdown_grace seconds before ending them. */
 #pragma once

@@ -2,6 +2,7 @@
 #include "ssh/sweep.h"
 #include "audit/audit.h"
 #include "core/log.h"
+#include "session/end.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -53,6 +54,7 @@ int gh_sweep_close_worker(struct gh_store *st, int pid, const char *reason)
 {
 	struct gh_session *s = NULL;
 	size_t n = 0;
+	int closed = 0;
 	int r = gh_store_session_list(st, true, 0, &s, &n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (s[i].worker_pid != pid)
@@ -60,15 +62,17 @@ int gh_sweep_close_worker(struct gh_store *st, int pid, const char *reason)
 		char source[128];
 		snprintf(source, sizeof source, "%s:%d", s[i].source_addr ? s[i].source_addr : "-",
 			 s[i].source_port);
-		struct gh_audit_who who = { .user = s[i].user_name,
-					    .source = source,
-					    .session_id = s[i].id };
-		gh_audit_session(st, &who, s[i].asset_name, s[i].account, "end", reason, NULL);
+		struct gh_audit_who who = { .user = s[i].user_name, .source = source };
+		struct gh_session_end e = { .id = s[i].id, .asset = s[i].asset_name,
+					    .account = s[i].account, .exit_status = -1,
+					    .reason = reason };
+		if (gh_session_end(st, &who, &e) == 0)
+			closed++;
 	}
 	for (size_t i = 0; i < n; i++)
 		gh_session_free(&s[i]);
 	free(s);
-	return r < 0 ? r : gh_store_session_close_worker(st, pid, reason);
+	return r < 0 ? r : closed;
 }
 
 int gh_sweep_sessions(struct gh_store *st, const char *reason)

@@ -3,7 +3,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "audit/audit.h"
 #include "live/live.h"
+#include "session/end.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -14,8 +16,24 @@
 struct gh_tunrow {
 	struct gh_store *st;
 	char id[33];
+	char *user, *source, *asset, *account; /* for its events */
 	struct gh_live *live;
 };
+
+static struct gh_audit_who tunrow_who(const struct gh_tunrow *t)
+{
+	struct gh_audit_who w = { .user = t->user, .source = t->source, .session_id = t->id };
+	return w;
+}
+
+static void tunrow_free(struct gh_tunrow *t)
+{
+	free(t->user);
+	free(t->source);
+	free(t->asset);
+	free(t->account);
+	free(t);
+}
 
 struct gh_tunrow *gh_tunrow_open(const struct gh_tunrow_opts *o)
 {
@@ -38,12 +56,22 @@ struct gh_tunrow *gh_tunrow_open(const struct gh_tunrow_opts *o)
 	s.kind = (char *)"tunnel";
 	s.started_at = gh_now();
 	s.worker_pid = (int)getpid();
-	int r = gh_store_session_open(o->st, &s);
+	char source[128];
+	snprintf(source, sizeof source, "%s:%d", o->peer_ip ? o->peer_ip : "-", o->peer_port);
+	t->user = strdup(o->user->name);
+	t->source = strdup(source);
+	t->asset = o->asset ? strdup(o->asset) : NULL;
+	t->account = o->account ? strdup(o->account) : NULL;
+	int r = !t->user || !t->source || (o->asset && !t->asset) || (o->account && !t->account)
+			? GH_ENOMEM
+			: gh_store_session_open(o->st, &s);
 	if (r < 0) {
 		gh_error("cannot record the tunnel session: %s", gh_strerror(r));
-		free(t);
+		tunrow_free(t);
 		return NULL;
 	}
+	struct gh_audit_who w = tunrow_who(t);
+	gh_audit_session(o->st, &w, o->asset, o->account, "start", NULL, "tunnel");
 	struct gh_live_opts lo = { .run_dir = run_dir, .session_id = t->id };
 	r = gh_live_run_dir(o->data_dir, run_dir, sizeof run_dir);
 	if (r == 0)
@@ -71,10 +99,11 @@ struct gh_tunrow *gh_tunrow_close(struct gh_tunrow *t, const char *reason)
 	if (!t)
 		return NULL;
 	const char *k = t->live ? gh_live_kill_reason(t->live) : NULL;
-	int r = gh_store_session_close(t->st, t->id, -1, NULL, 0, 0, k ? k : reason);
-	if (r < 0)
-		gh_error("cannot close tunnel session %s: %s", t->id, gh_strerror(r));
+	struct gh_audit_who w = tunrow_who(t);
+	struct gh_session_end e = { .id = t->id, .asset = t->asset, .account = t->account,
+				    .exit_status = -1, .reason = k ? k : reason };
+	gh_session_end(t->st, &w, &e);
 	gh_live_close(t->live); /* after the row: K is its text */
-	free(t);
+	tunrow_free(t);
 	return NULL;
 }

@@ -29,6 +29,7 @@
 #include "ssh/proclimit.h"
 #include "ssh/sweep.h"
 #include "ssh/tunrow.h"
+#include "session/end.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -376,11 +377,11 @@ static void row_close(struct worker *w, int exit_status, const char *exit_signal
 		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
 			 (unsigned long long)w->fev_dropped);
 	struct gh_audit_who aw = who(w);
-	gh_audit_session(w->st, &aw, w->row_asset, w->row_account, "end", reason,
-			 w->row_relayed ? detail : NULL);
-	int r = gh_store_session_close(w->st, w->sid, exit_status, sig, bytes_in, bytes_out, reason);
-	if (r < 0)
-		gh_error("cannot close session %s: %s", w->sid, gh_strerror(r));
+	struct gh_session_end e = { .id = w->sid, .asset = w->row_asset, .account = w->row_account,
+				    .exit_status = exit_status, .exit_signal = sig,
+				    .bytes_in = bytes_in, .bytes_out = bytes_out, .reason = reason,
+				    .detail = w->row_relayed ? detail : NULL };
+	gh_session_end(w->st, &aw, &e);
 	w->row_open = false;
 	w->row_relayed = false;
 	w->fev_dropped = 0;

@@ -296,6 +296,11 @@ def test_tunnel_row_listed_and_killed(authz, echo):
         r = [x for x in g.sessions() if x["id"] == row["id"]][0]
         assert r["ended_at"] and r["close_reason"] == "killed: tunnel audit", r
         assert not _tunnel_rows(g)
+        # a tunnel session starts and ends like any other: exactly one
+        # start and one end event (before src/session/end.c it had neither)
+        ev = [e for e in g.events("session") if e["session_id"] == row["id"]]
+        assert [e["result"] for e in ev] == ["start", "end"], ev
+        assert ev[1]["reason"] == "killed: tunnel audit", ev
     finally:
         f.stop()
 
