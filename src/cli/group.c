@@ -19,8 +19,9 @@ static const char usage[] =
 	"  gatehouse group member add GROUP USER\n"
 	"  gatehouse group member del GROUP USER\n"
 	"\n"
-	"'group set' renames the group (its permissions follow it) and/or makes the\n"
-	"listed users its only members (--members \"\" empties it), all or nothing.\n";
+	"'group set' renames the group (its permissions and command filters follow\n"
+	"it) and/or makes the listed users its only members (--members \"\" empties\n"
+	"it), all or nothing.\n";
 
 enum { OPT_NAME = 1000, OPT_MEMBERS };
 
@@ -235,7 +236,9 @@ static int group_set(struct gh_cli *cli, int argc, char **argv)
 					  gh_escape(esc, sizeof esc, new_name));
 	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
 		return GH_EXIT_FAIL;
-	if ((r = get_group(app, argv[optind], &g)) || (members && (r = member_ids(app, members, &ids, &n_ids))))
+	if ((r = get_group(app, argv[optind], &g)))
+		goto out;
+	if (members && (r = member_ids(app, members, &ids, &n_ids)))
 		goto out;
 	r = gh_store_group_update(app->store, g.id, new_name, members != NULL, ids, n_ids);
 	if (r == GH_EEXIST) {

@@ -1,6 +1,7 @@
 /* Editing assets and groups in place; group names for reasons (edit.h). */
 #include "store/edit.h"
 #include "core/error.h"
+#include "store/cmdstore.h"
 #include "store/priv.h"
 
 #include <stdlib.h>
@@ -79,24 +80,6 @@ int gh_store_asset_update(struct gh_store *st, int64_t id, const struct gh_asset
 	return gh_store_tx_end(st, r);
 }
 
-int gh_store_group_update(struct gh_store *st, int64_t id, const char *new_name, bool set_members,
-			  const int64_t *user_ids, size_t n_users)
-{
-	if (!st || (n_users && !user_ids))
-		return GH_EINVAL;
-	int r = gh_store_tx_begin(st);
-	if (r < 0)
-		return r;
-	r = new_name ? update_one(st, "UPDATE user_groups SET name = ? WHERE id = ?",
-				  DB_TEXT(new_name), id)
-		     : touch(st, "UPDATE user_groups SET id = id WHERE id = ?", id);
-	if (r == 0 && set_members)
-		r = replace_links(st, "DELETE FROM group_members WHERE group_id = ?",
-				  "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", id,
-				  user_ids, n_users);
-	return gh_store_tx_end(st, r);
-}
-
 struct names {
 	char **v;
 	size_t n, cap;
@@ -120,6 +103,44 @@ static int collect_name(void *ud, const struct gh_db_val *cols, int ncols)
 		return GH_ENOMEM;
 	a->n++;
 	return 0;
+}
+
+/* Rename group ID to NEW_NAME, and the command filters that name it
+ * (cmd_filter_refs holds group names, not ids) with it. */
+static int group_rename(struct gh_store *st, int64_t id, const char *new_name)
+{
+	struct names old = { 0 };
+	struct gh_db_val p[] = { DB_INT(id) };
+	int r = gh_store_q(st, "SELECT name FROM user_groups WHERE id = ?", p, 1, collect_name, &old,
+			   NULL, NULL);
+	if (r == 0 && old.n != 1)
+		r = GH_ENOENT;
+	if (r == 0)
+		r = update_one(st, "UPDATE user_groups SET name = ? WHERE id = ?", DB_TEXT(new_name), id);
+	struct gh_db_val refs[] = { DB_TEXT(new_name), DB_INT(GH_CFREF_UGROUP),
+				    DB_TEXT(old.n ? old.v[0] : NULL) };
+	if (r == 0)
+		r = gh_store_q(st, "UPDATE cmd_filter_refs SET value = ? WHERE kind = ? AND value = ?",
+			       refs, NP(refs), NULL, NULL, NULL, NULL);
+	gh_store_names_free(old.v, old.n);
+	return r;
+}
+
+int gh_store_group_update(struct gh_store *st, int64_t id, const char *new_name, bool set_members,
+			  const int64_t *user_ids, size_t n_users)
+{
+	if (!st || (n_users && !user_ids))
+		return GH_EINVAL;
+	int r = gh_store_tx_begin(st);
+	if (r < 0)
+		return r;
+	r = new_name ? group_rename(st, id, new_name)
+		     : touch(st, "UPDATE user_groups SET id = id WHERE id = ?", id);
+	if (r == 0 && set_members)
+		r = replace_links(st, "DELETE FROM group_members WHERE group_id = ?",
+				  "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", id,
+				  user_ids, n_users);
+	return gh_store_tx_end(st, r);
 }
 
 int gh_store_user_group_names(struct gh_store *st, int64_t user_id, char ***ret, size_t *ret_n)

@@ -30,7 +30,8 @@ struct gh_asset_edit {
  * or another GH_E* from the database (nothing changed then). */
 int gh_store_asset_update(struct gh_store *st, int64_t id, const struct gh_asset_edit *e);
 
-/* Rename group ID to NEW_NAME (NULL: keep the name) and, with SET_MEMBERS,
+/* Rename group ID to NEW_NAME (NULL: keep the name; the command filters
+ * naming the group follow it) and, with SET_MEMBERS,
  * make USER_IDS (may repeat, may be empty) its only members. 0, GH_ENOENT,
  * GH_EEXIST (NEW_NAME taken), or another GH_E* (nothing changed then). */
 int gh_store_group_update(struct gh_store *st, int64_t id, const char *new_name, bool set_members,

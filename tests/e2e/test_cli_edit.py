@@ -97,12 +97,18 @@ def test_group_set_rename_and_members(world, gh_json, data_dir):
     """group set renames a group (its permissions follow it) and replaces
     its members; a name already taken is refused."""
     world("group", "add", "dev", check=0)
+    # a command filter names the group by name: it must follow the rename,
+    # or the rename would quietly lift the filter from the group's members
+    world("cmdgroup", "add", "danger", "--cmd", "rm", check=0)
+    world("cmdfilter", "add", "no-rm", "--cmdgroup", "danger", "--action", "reject",
+          "--group", "ops", check=0)
     p = world("group", "set", "ops", "--name", "dev", check=1)
     assert "group 'dev' already exists" in p.stderr
     world("group", "set", "ops", "--name", "operators", "--members", "bob,carol", check=0)
     g = gh_json("group", "show", "operators", "--json")
     assert g["members"] == ["bob", "carol"]
     assert gh_json("perm", "show", "ops-web", "--json")["groups"] == ["operators"]
+    assert [f["groups"] for f in gh_json("cmdfilter", "list", "--json")] == [["operators"]]
     assert world("perm", "check", "bob", "web01", "root").returncode == 0
     assert world("perm", "check", "alice", "web01", "root").returncode == 1
     world("group", "set", "operators", "--members", "", check=0)
