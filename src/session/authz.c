@@ -81,18 +81,16 @@ static bool req_ok(const struct gh_authz_req *rq)
 	return rq->account && rq->port == 0;
 }
 
-/* A denial that speaks of ids speaks of the user's, its groups' and the
- * asset's names instead (best effort: ids stay when the names cannot be read). */
-static void name_reason(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
-			struct gh_decision *dec)
+void gh_authz_name_reason(struct gh_store *st, const struct gh_user *u, const char *asset,
+			  struct gh_decision *dec)
 {
 	char **groups = NULL;
 	size_t ng = 0;
-	if (dec->deny != GH_DENY_NO_SUBJECT && dec->deny != GH_DENY_NOT_COVERED)
+	if (!st || !u || !dec || (dec->deny != GH_DENY_NO_SUBJECT && dec->deny != GH_DENY_NOT_COVERED))
 		return;
 	if (gh_store_user_group_names(st, u->id, &groups, &ng) < 0)
 		return;
-	struct gh_reason_names n = { .user = u->name, .asset = a->name,
+	struct gh_reason_names n = { .user = u->name, .asset = asset,
 				     .groups = (const char *const *)groups, .n_groups = ng };
 	gh_policy_name_reason(dec, &n);
 	gh_store_names_free(groups, ng);
@@ -119,7 +117,7 @@ static int policy_step(struct gh_store *st, const struct gh_user *u, const struc
 					      now, &dec);
 	}
 	if (r == 0 && !dec.allow)
-		name_reason(st, u, a, &dec);
+		gh_authz_name_reason(st, u, a->name, &dec);
 	if (r < 0) {
 		snprintf(d->reason, sizeof d->reason, "policy unavailable");
 	} else {
