@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
+#include "store/edit.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -13,9 +14,16 @@ static const char usage[] =
 	"  gatehouse group add NAME\n"
 	"  gatehouse group list [--json]\n"
 	"  gatehouse group show NAME [--json]\n"
+	"  gatehouse group set NAME [--name NEW_NAME] [--members USER,...]\n"
 	"  gatehouse group del NAME\n"
 	"  gatehouse group member add GROUP USER\n"
-	"  gatehouse group member del GROUP USER\n";
+	"  gatehouse group member del GROUP USER\n"
+	"\n"
+	"'group set' renames the group (its permissions and command filters follow\n"
+	"it) and/or makes the listed users its only members (--members \"\" empties\n"
+	"it), all or nothing.\n";
+
+enum { OPT_NAME = 1000, OPT_MEMBERS };
 
 static int get_group(struct gh_app *app, const char *name, struct gh_group *ret)
 {
@@ -160,6 +168,98 @@ out:
 	return r;
 }
 
+/* The users named in LIST ("a,b", "" for none) to ids in *RET (caller
+ * frees). 0 or an exit status (message printed). */
+static int member_ids(struct gh_app *app, const char *list, int64_t **ret, size_t *ret_n)
+{
+	char *dup = strdup(list), *save = NULL;
+	int64_t *ids = calloc(strlen(list) / 2 + 1, sizeof *ids);
+	size_t n = 0;
+	int r = 0;
+
+	if (!dup || !ids) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	for (char *w = strtok_r(dup, ",", &save); w && r == 0; w = strtok_r(NULL, ",", &save)) {
+		struct gh_user u = { 0 };
+		if ((r = gh_cli_user_get(app, w, &u)) == 0)
+			ids[n++] = u.id;
+		gh_user_free(&u);
+	}
+	if (r == 0) {
+		*ret = ids;
+		*ret_n = n;
+		ids = NULL;
+	}
+out:
+	free(ids);
+	free(dup);
+	return r;
+}
+
+static int group_set(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "members", required_argument, NULL, OPT_MEMBERS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gh_app *app = NULL;
+	struct gh_group g = { 0 };
+	const char *new_name = NULL, *members = NULL;
+	int64_t *ids = NULL;
+	size_t n_ids = 0;
+	char esc[80];
+	int c, r = 0;
+
+	gh_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == OPT_NAME)
+			new_name = optarg;
+		else if (c == OPT_MEMBERS)
+			members = optarg;
+		else if (c == 'h')
+			return gh_cli_help(cli);
+		else
+			return gh_cli_bad_option(cli, c, argv);
+	}
+	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME [--name NEW_NAME] [--members USER,...]")))
+		return r;
+	if (!new_name && !members)
+		return gh_cli_usage_error(cli, "nothing to set: give --name NEW_NAME and/or "
+					       "--members USER,...");
+	if (new_name && !gh_valid_name(new_name))
+		return gh_cli_usage_error(cli, "bad group name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
+					       "(not starting with -)",
+					  gh_escape(esc, sizeof esc, new_name));
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0)
+		return GH_EXIT_FAIL;
+	if ((r = get_group(app, argv[optind], &g)))
+		goto out;
+	if (members && (r = member_ids(app, members, &ids, &n_ids)))
+		goto out;
+	r = gh_store_group_update(app->store, g.id, new_name, members != NULL, ids, n_ids);
+	if (r == GH_EEXIST) {
+		gh_cli_error("group '%s' already exists", gh_escape(esc, sizeof esc, new_name));
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot change group '%s'", g.name);
+		goto out;
+	}
+	printf("changed group '%s'%s%s%s\n", g.name, new_name ? " (now '" : "",
+	       new_name ? new_name : "", new_name ? "')" : "");
+	r = GH_EXIT_OK;
+out:
+	free(ids);
+	gh_group_free(&g);
+	gh_app_close(app);
+	return r;
+}
+
 static int group_del(struct gh_cli *cli, int argc, char **argv)
 {
 	return gh_cli_delete_named(cli, argc, argv, "group", gh_store_group_del);
@@ -229,7 +329,8 @@ int gh_cmd_group(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct gh_cli_verb verbs[] = {
 		{ "add", group_add }, { "list", group_list },	  { "show", group_show },
-		{ "del", group_del }, { "member", group_member }, { NULL, NULL },
+		{ "set", group_set }, { "del", group_del },	  { "member", group_member },
+		{ NULL, NULL },
 	};
 	return gh_cli_dispatch(cli, "group", usage, verbs, argc, argv);
 }

@@ -830,6 +830,7 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 	size_t pos = 0;
 	const struct pperm *q = c->near;
 
+	d->deny = !q ? (n_visited ? GH_DENY_NOT_COVERED : GH_DENY_NO_SUBJECT) : GH_DENY_PERM;
 	if (!q) {
 		if (!n_visited)
 			append(d->reason, sizeof d->reason, &pos,
@@ -885,6 +886,40 @@ static void explain(const struct check_ctx *c, const struct gh_subject *s, int64
 	if (c->n_cover > 1)
 		append(d->reason, sizeof d->reason, &pos, " (closest of %zu covering permissions)",
 		       c->n_cover);
+}
+
+/* " or its groups 'a', 'b'" / " (in no group)" (with NONE) at *POS. */
+static void append_groups(char *buf, size_t len, size_t *pos, const struct gh_reason_names *n,
+			  const char *none)
+{
+	char esc[96];
+	if (!n->n_groups) {
+		append(buf, len, pos, "%s", none);
+		return;
+	}
+	append(buf, len, pos, " or its group%s", n->n_groups > 1 ? "s" : "");
+	for (size_t i = 0; i < n->n_groups; i++)
+		append(buf, len, pos, "%s'%s'", i ? ", " : " ",
+		       gh_escape(esc, sizeof esc, n->groups[i] ? n->groups[i] : "?"));
+}
+
+void gh_policy_name_reason(struct gh_decision *d, const struct gh_reason_names *n)
+{
+	char user[96], asset[96];
+	size_t pos = 0;
+
+	if (!d || !n || !n->user || (d->deny != GH_DENY_NO_SUBJECT && d->deny != GH_DENY_NOT_COVERED) ||
+	    (d->deny == GH_DENY_NOT_COVERED && !n->asset) || (n->n_groups && !n->groups))
+		return;
+	gh_escape(user, sizeof user, n->user);
+	if (d->deny == GH_DENY_NO_SUBJECT) {
+		append(d->reason, sizeof d->reason, &pos, "denied: no permission names user '%s'", user);
+		append_groups(d->reason, sizeof d->reason, &pos, n, " (in no group)");
+		return;
+	}
+	append(d->reason, sizeof d->reason, &pos, "denied: no permission covers asset '%s' for user '%s'",
+	       gh_escape(asset, sizeof asset, n->asset), user);
+	append_groups(d->reason, sizeof d->reason, &pos, n, "");
 }
 
 static int check(const struct gh_policy *p, const struct gh_subject *s, int64_t asset_id,

@@ -58,18 +58,44 @@ struct gh_subject {
 	size_t n_groups;
 };
 
+/* What a denial is about: the policy speaks of ids, so callers that know
+ * the names reword the first two kinds with gh_policy_name_reason. */
+enum gh_deny {
+	GH_DENY_NONE = 0,        /* allowed */
+	GH_DENY_NO_SUBJECT,      /* no permission names the user or its groups */
+	GH_DENY_NOT_COVERED,     /* some do, none covers the asset */
+	GH_DENY_PERM,            /* a covering permission does not grant it */
+};
+
 struct gh_decision {
 	bool allow;
+	int deny;                 /* enum gh_deny */
 	int64_t perm_id;          /* the permission that allowed it, 0 when denied */
 	char perm_name[128];      /* its name, "" when denied */
 	/* Why, for logs and admins (never for the end user). Allowed:
 	 * "allowed by permission 'ops-web'". Denied: the closest near miss,
 	 * e.g. "denied: permission 'ops' expired at 2026-01-01T00:00:00Z",
 	 * "denied: permission 'ops' does not grant action upload", or
-	 * "denied: no permission covers asset 12 for user 3". The account
-	 * name in it is escaped (gh_escape). */
+	 * "denied: no permission covers asset 12 for user 3" (ids: see
+	 * gh_policy_name_reason). The names in it are escaped (gh_escape). */
 	char reason[256];
 };
+
+/* The names a reason should speak of instead of ids. All borrowed; GROUPS
+ * are the user's groups (any order, shown as given). */
+struct gh_reason_names {
+	const char *user;
+	const char *asset;
+	const char *const *groups;
+	size_t n_groups;
+};
+
+/* Reword D's reason with names when it is a GH_DENY_NO_SUBJECT or
+ * GH_DENY_NOT_COVERED denial: "denied: no permission names user 'bob' (in
+ * no group)", "denied: no permission names user 'bob' or its groups 'dev',
+ * 'ops'", "denied: no permission covers asset 'db01' for user 'alice' or
+ * its groups 'ops'". Other decisions, or N NULL, are left alone. */
+void gh_policy_name_reason(struct gh_decision *d, const struct gh_reason_names *n);
 
 /* May S use ACCOUNT on ASSET_ID over PROTOCOL (exactly one GH_PROTO_* bit)
  * for ACTION (exactly one GH_ACT_* bit) at time NOW? Deny by default.

@@ -4,6 +4,7 @@
 #include "core/util.h"
 #include "policy/policy.h"
 #include "ssh/loginpolicy.h"
+#include "store/edit.h"
 #include "store/store.h"
 #include "vault/vault.h"
 
@@ -80,6 +81,21 @@ static bool req_ok(const struct gh_authz_req *rq)
 	return rq->account && rq->port == 0;
 }
 
+void gh_authz_name_reason(struct gh_store *st, const struct gh_user *u, const char *asset,
+			  struct gh_decision *dec)
+{
+	char **groups = NULL;
+	size_t ng = 0;
+	if (!st || !u || !dec || (dec->deny != GH_DENY_NO_SUBJECT && dec->deny != GH_DENY_NOT_COVERED))
+		return;
+	if (gh_store_user_group_names(st, u->id, &groups, &ng) < 0)
+		return;
+	struct gh_reason_names n = { .user = u->name, .asset = asset,
+				     .groups = (const char *const *)groups, .n_groups = ng };
+	gh_policy_name_reason(dec, &n);
+	gh_store_names_free(groups, ng);
+}
+
 /* Step 3: the permissions of user U (asset A) for RQ at NOW into D. */
 static int policy_step(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
 		       const struct gh_authz_req *rq, int64_t now, struct gh_authz *d)
@@ -100,6 +116,8 @@ static int policy_step(struct gh_store *st, const struct gh_user *u, const struc
 			    : gh_policy_check(p, &s, a->id, rq->account, rq->protocol, rq->action,
 					      now, &dec);
 	}
+	if (r == 0 && !dec.allow)
+		gh_authz_name_reason(st, u, a->name, &dec);
 	if (r < 0) {
 		snprintf(d->reason, sizeof d->reason, "policy unavailable");
 	} else {

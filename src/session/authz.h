@@ -74,6 +74,14 @@ int gh_authz_user(struct gh_store *st, const char *name, const char *source_ip, 
  * of range or on another action, no account where one is needed). */
 int gh_authz_check(struct gh_store *st, const struct gh_authz_req *rq, struct gh_authz *ret);
 
+struct gh_decision;
+/* Reword a policy denial that speaks of ids ("no permission covers asset
+ * 12 for user 3") with the names of user U, its groups (read from ST) and
+ * ASSET, for callers that ask a policy snapshot directly. Best effort: the
+ * reason stays as it was when the names cannot be read. */
+void gh_authz_name_reason(struct gh_store *st, const struct gh_user *u, const char *asset,
+			  struct gh_decision *dec);
+
 /* A target account's credential in clear. */
 struct gh_credential {
 	int kind;                /* GH_SECRET_* */

@@ -133,10 +133,12 @@ static bool jump_allowed(const struct gh_jump_ctx *c, struct pctx *pc, const str
 	memset(&dec, 0, sizeof dec);
 	if (gh_store_account_list(c->st, a->id, &accts, &na) == 0 && na > 0 &&
 	    gh_policy_check(pc->p, &pc->subj, a->id, accts[0].username, GH_PROTO_SSH, GH_ACT_CONNECT,
-			    now, &dec) == 0)
+			    now, &dec) == 0) {
+		gh_authz_name_reason(c->st, c->user, a->name, &dec);
 		snprintf(reason, len, "%s", dec.reason);
-	else
+	} else {
 		snprintf(reason, len, "denied: no account of asset %s is permitted", a->name);
+	}
 	gh_accounts_free(accts, na);
 	return false;
 }

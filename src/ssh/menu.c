@@ -36,6 +36,8 @@ struct gh_menu {
 	size_t committed_page;       /* page_start of the committed filter's list, kept
 					while typed text filters live */
 	char msg[96];                /* one-shot footer message */
+	char notice[160];            /* footer text kept until the next Enter (a
+					failed connect's error) */
 
 	int esc;                     /* 0 none, 1 after ESC, 2 in CSI/SS3, 3 in OSC/DCS */
 	char escbuf[16];
@@ -247,13 +249,21 @@ static void prompt_trimmed(const struct gh_menu *m, char *buf)
 	buf[b - a] = '\0';
 }
 
-/* The needle in force: the typed text, unless it is empty or a number
- * (numbers pick from the list shown), then the committed filter. */
+/* A lone command letter: n, p (page) or q (quit) with Enter. */
+static bool command_letter(const char *t)
+{
+	return t[0] && !t[1] && strchr("npqNPQ", t[0]);
+}
+
+/* The needle in force: the typed text, unless it is empty, a number
+ * (numbers pick from the list shown) or a command letter (so that typing
+ * "n" to page does not flash a one-letter filter), then the committed
+ * filter. */
 static void effective_needle(const struct gh_menu *m, char *buf)
 {
 	char t[PROMPT_MAX + 1];
 	prompt_trimmed(m, t);
-	const char *src = (*t && !all_digits(t)) ? t : m->filter;
+	const char *src = (*t && !all_digits(t) && !command_letter(t)) ? t : m->filter;
 	size_t n = strlen(src);
 	lower_into(buf, src, n);
 	buf[n] = '\0';
@@ -406,8 +416,11 @@ void gh_menu_render(struct gh_menu *m)
 		put_text(m, "  nothing to choose from", line, false);
 	/* footer and prompt at the bottom */
 	ob_printf(m, "\x1b[%d;1H\x1b[2m", m->height - 1);
-	put_text(m, m->msg[0] ? m->msg
-			      : "number+Enter: pick  text: filter  n/p or arrows: page  q: quit",
+	if (!m->msg[0] && m->notice[0])
+		ob_str(m, "\x1b[0m\x1b[1m");
+	put_text(m, m->msg[0]	   ? m->msg
+		    : m->notice[0] ? m->notice
+				   : "number+Enter: pick  text: filter  n/p or arrows: page  q: quit",
 		 line, false);
 	ob_printf(m, "\x1b[0m\x1b[%d;1H> ", m->height);
 	/* the prompt's tail, so the cursor stays on screen */
@@ -453,6 +466,7 @@ static void enter(struct gh_menu *m)
 {
 	char t[PROMPT_MAX + 1];
 	prompt_trimmed(m, t);
+	m->notice[0] = '\0';
 	update(m);
 	if (!*t) {
 		if (m->nmatch == 1)
@@ -474,13 +488,13 @@ static void enter(struct gh_menu *m)
 		}
 		return;
 	}
-	if ((t[0] == 'q' || t[0] == 'Q') && !t[1]) {
+	if (command_letter(t) && (t[0] == 'q' || t[0] == 'Q')) {
 		m->done = GH_MENU_QUIT;
 		return;
 	}
-	if ((t[0] == 'n' || t[0] == 'p') && !t[1]) {
+	if (command_letter(t)) {
 		clear_prompt(m);
-		if (t[0] == 'n')
+		if (t[0] == 'n' || t[0] == 'N')
 			page_next(m);
 		else
 			page_prev(m);
@@ -491,8 +505,9 @@ static void enter(struct gh_menu *m)
 		pick(m, 0);
 		return;
 	}
+	/* the same list, now committed: stay on the page the user paged to */
 	snprintf(m->filter, sizeof m->filter, "%s", t);
-	m->committed_page = 0;
+	m->committed_page = m->page_start;
 	clear_prompt(m);
 	update(m);
 }
@@ -511,6 +526,10 @@ static void key_csi(struct gh_menu *m, char final)
 {
 	m->escbuf[m->esclen] = '\0';
 	const char *param = m->escbuf;
+	bool line_key = final == 'C' || final == 'D' || final == 'H' || final == 'F' ||
+			(final == '~' && param[0] && strchr("1478", param[0]) && !param[1]);
+	if (line_key && m->plen) /* Left/Right/Home/End edit a typed line: not pages */
+		return;
 	if (final == 'A' || final == 'D' || (final == '~' && strcmp(param, "5") == 0)) {
 		page_prev(m);
 	} else if (final == 'B' || final == 'C' || (final == '~' && strcmp(param, "6") == 0)) {
@@ -693,6 +712,12 @@ struct gh_menu *gh_menu_new(const struct gh_menu_item *items, size_t n, int widt
 	m->hay[o] = '\0';
 	update(m);
 	return m;
+}
+
+void gh_menu_set_notice(struct gh_menu *m, const char *text)
+{
+	if (m)
+		snprintf(m->notice, sizeof m->notice, "%s", text ? text : "");
 }
 
 void gh_menu_set_noun(struct gh_menu *m, const char *one, const char *many)

@@ -13,7 +13,10 @@
  *   NUMBER Enter    pick row NUMBER of the list shown (rows are numbered
  *                   1..N within the current filter; digits do not filter)
  *   Enter           with exactly one match: pick it
- *   n Enter, p Enter, arrows, PgDn/PgUp, Home/End    page
+ *   n Enter, p Enter, arrows, PgDn/PgUp, Home/End    page (a lone n, p or q
+ *                   typed does not filter; with text typed, Left/Right/
+ *                   Home/End are line keys and do not page; Enter on typed
+ *                   text commits it as the filter on the page shown)
  *   q Enter, Ctrl-C, Ctrl-D (empty prompt)            quit
  *   Backspace/DEL erase a character, Ctrl-U clears the prompt (on an empty
  *   prompt: the filter)
@@ -67,6 +70,9 @@ void gh_menu_render(struct gh_menu *m);
 /* Words for the header, e.g. ("account", "accounts"); default ("asset",
  * "assets"). Borrowed: pass string literals. */
 void gh_menu_set_noun(struct gh_menu *m, const char *one, const char *many);
+/* A line shown in the footer (escaped, cut to the width) until the next
+ * Enter, e.g. why the last connect failed. Copied; NULL or "" clears it. */
+void gh_menu_set_notice(struct gh_menu *m, const char *text);
 /* Number of items matching the current filter (tests). */
 size_t gh_menu_matches(const struct gh_menu *m);
 /* First row index (into the matches) of the current page (tests). */

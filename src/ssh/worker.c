@@ -139,6 +139,7 @@ struct worker {
 	struct gh_menu *menu;
 	int menu_state;          /* GH_MENU_CONTINUE / PICKED / QUIT */
 	size_t menu_pick;
+	char said[160];          /* the last line said: the next menu shows it */
 
 	/* the current session row: its asset and account (for its end
 	 * event), and whether it was relayed (its end then tells the exit
@@ -218,6 +219,7 @@ static void say(struct worker *w, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof buf - 3)
 		n = (int)sizeof buf - 3;
+	snprintf(w->said, sizeof w->said, "%.*s", n, buf);
 	memcpy(buf + n, nl(w), strlen(nl(w)) + 1);
 	if (!w->ch || w->client_closed)
 		return;
@@ -1114,6 +1116,7 @@ static int choose_account(struct worker *w, struct policy_ctx *pc, const struct 
 		}
 		snprintf(title, sizeof title, "%s: choose an account", a->name);
 		struct gh_menu *m = gh_menu_new(items, n, w->width, w->height, title);
+		gh_menu_set_noun(m, "account", "accounts");
 		size_t idx = 0;
 		if (!m) {
 			r = GH_ENOMEM;
@@ -1924,6 +1927,7 @@ static int run_menu(struct worker *w)
 {
 	char title[160];
 	snprintf(title, sizeof title, "Gatehouse \xe2\x80\x94 %s", w->user.name);
+	w->said[0] = '\0';
 	for (;;) {
 		struct policy_ctx pc;
 		int64_t *ids = NULL;
@@ -1975,6 +1979,8 @@ static int run_menu(struct worker *w)
 		}
 		struct gh_menu *m = gh_menu_new(items, na, w->width, w->height, title);
 		size_t idx = 0;
+		gh_menu_set_notice(m, w->said); /* why the last pick did not connect */
+		w->said[0] = '\0';
 		rc = m ? menu_choose(w, m, &idx) : -1;
 		gh_menu_free(m);
 		if (menu_killed(w))
@@ -1998,7 +2004,6 @@ static int run_menu(struct worker *w)
 				       : r < 0	     ? "policy error"
 						     : dec.reason);
 				row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
-				say(w, "(press a key)");
 			} else {
 				struct gh_audit_who aw = who(w);
 				gh_audit_policy(w->st, &aw, a->name, account, true, dec.perm_name);

@@ -167,6 +167,8 @@ def test_jump_refused_for_unpermitted_asset(ghenv, tmp_path):
     assert "forwarding failed" in p.stderr or "prohibited" in p.stderr, p.stderr
     ev = [e for e in g.events("jump") if e["asset_name"] == "db01"]
     assert ev and ev[-1]["result"] == "deny" and "denied" in ev[-1]["reason"], ev
+    # names, not ids (it said "no permission covers asset 2 for user 1")
+    assert "covers asset 'db01' for user 'alice'" in ev[-1]["reason"], ev[-1]
     assert not [r for r in g.sessions() if r["asset_name"] == "db01"]
 
 

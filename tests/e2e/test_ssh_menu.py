@@ -55,3 +55,34 @@ def test_menu_without_assets_and_refusal_keeps_menu(ghenv):
     c.expect(pexpect.EOF)
     c.close()
     assert c.exitstatus == 0
+
+
+def test_menu_failed_connect_error_stays_and_account_header(ghenv):
+    """The account chooser's header counts accounts (it said "2 assets"), and
+    a failed connect's error stays on the menu drawn after it (the redraw
+    wiped it at once, so the user saw only the menu come back). Both fail
+    without the fix."""
+    from sshenv import free_port
+    g = ghenv
+    g.add_asset("dead01", port=free_port())
+    g.add_account("dead01", UNIX_DEPLOY)
+    g.add_perm("p-dead", "alice", "dead01")
+    c = ssh_spawn(g, "alice", password=g.alice_pw, dims=(30, 120))
+    c.expect("dead01")
+    c.send("web01\r")
+    c.expect("choose an account")
+    c.expect_exact("2 accounts, filter")
+    c.send(UNIX_OPS + "\r")
+    c.expect(PROMPT_RE)
+    c.sendline("exit")
+    c.expect("dead01")
+    c.expect_exact("\x1b[30;1H> ")
+    c.send("dead01\r")
+    c.expect_exact("dead01: connection refused")
+    c.expect_exact("\x1b[H\x1b[2J")          # the menu is drawn again ...
+    c.expect_exact("\x1b[30;1H> ")
+    assert "dead01: connection refused" in c.before  # ... with the error on it
+    c.send("q\r")
+    c.expect(pexpect.EOF)
+    c.close()
+    assert c.exitstatus == 0

@@ -548,6 +548,66 @@ static void test_empty_list_and_filter_reset(void **state)
 	gh_menu_free(f.m);
 }
 
+/* A failed connect's error stays on the redrawn menu until the user acts
+ * (the redraw wiped it at once). */
+static void test_notice_stays_until_enter(void **state)
+{
+	struct fixture f;
+	start(&f, small, NSMALL, 80, 24);
+	gh_menu_set_notice(f.m, "db01: connection refused\x1b[2J");
+	gh_menu_render(f.m);
+	feed(&f, "", NULL);
+	assert_non_null(strstr(vt_row(&f.vt, 22), "db01: connection refused?[2J"));
+	feed(&f, "we", NULL); /* typing a filter keeps it */
+	assert_non_null(strstr(vt_row(&f.vt, 22), "db01: connection refused"));
+	feed(&f, "\x15", NULL);
+	feed(&f, "\x1b[B", NULL); /* paging keeps it */
+	assert_non_null(strstr(vt_row(&f.vt, 22), "db01: connection refused"));
+	feed(&f, "\r", NULL); /* the next action replaces it */
+	assert_null(strstr(vt_row(&f.vt, 22), "connection refused"));
+	feed(&f, "x", NULL);
+	assert_null(strstr(vt_row(&f.vt, 22), "connection refused"));
+	gh_menu_set_notice(f.m, NULL); /* NULL or "": none */
+	gh_menu_free(f.m);
+}
+
+/* Paging keys and the filter do not undo each other: a lone n/p/q (page and
+ * quit commands) does not flash a one-letter filter; Enter committing the
+ * typed filter stays on the page the user paged to; Left/Right/Home/End
+ * with text typed are line keys, not page keys. Each failed before. */
+static void test_paging_keys_do_not_fight_the_filter(void **state)
+{
+	struct big *b = big_new();
+	struct fixture f;
+	start(&f, b->items, 5000, 80, 24);
+	feed(&f, "n", NULL);
+	assert_int_equal(gh_menu_matches(f.m), 5000);
+	assert_non_null(strstr(vt_row(&f.vt, 1), "5000 assets, filter: (none)"));
+	feed(&f, "\r", NULL);
+	assert_int_equal(gh_menu_page_start(f.m), 20);
+	feed(&f, "p", NULL);
+	assert_int_equal(gh_menu_matches(f.m), 5000);
+	assert_int_equal(gh_menu_page_start(f.m), 20);
+	feed(&f, "\r", NULL);
+	assert_int_equal(gh_menu_page_start(f.m), 0);
+
+	feed(&f, "rack3", NULL);
+	assert_int_equal(gh_menu_matches(f.m), 1375);
+	feed(&f, "\x1b[C\x1b[D\x1b[H\x1b[F\x1b[1~\x1b[4~", NULL); /* line keys: no paging */
+	assert_int_equal(gh_menu_page_start(f.m), 0);
+	feed(&f, "\x1b[B\x1b[6~", NULL); /* Down, PgDn: page the live list */
+	assert_int_equal(gh_menu_page_start(f.m), 40);
+	feed(&f, "\r", NULL); /* commit: same list, same page */
+	assert_int_equal(gh_menu_matches(f.m), 1375);
+	assert_int_equal(gh_menu_page_start(f.m), 40);
+	assert_non_null(strstr(vt_row(&f.vt, 1), "filter: rack3"));
+	assert_non_null(strstr(vt_row(&f.vt, 1), "page 3/"));
+	feed(&f, "\x1b[C", NULL); /* empty prompt: Right pages again */
+	assert_int_equal(gh_menu_page_start(f.m), 60);
+	gh_menu_free(f.m);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -562,6 +622,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_names_are_escaped),
 		cmocka_unit_test(test_layout_fits_every_size),
 		cmocka_unit_test(test_empty_list_and_filter_reset),
+		cmocka_unit_test(test_notice_stays_until_enter),
+		cmocka_unit_test(test_paging_keys_do_not_fight_the_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -165,6 +165,41 @@ static void test_group_membership(void **state)
 	gh_policy_free(p);
 }
 
+/* Denials that speak of ids are reworded with the names the caller knows
+ * (they said "no permission names user 1 or any of its 1 groups"). */
+static void test_reason_names(void **state)
+{
+	struct gh_perm perms[] = { PERM(7, "ops-web", GROUPS(100), ASSETS(10), .actions = CONNECT) };
+	struct gh_policy *p = build(perms, 1);
+	const char *groups[] = { "ops", "d\x1b" "ev" };
+
+	struct gh_decision d = check(p, USER(1), 10, "root", SSH, CONNECT, NOW);
+	assert_int_equal(d.deny, GH_DENY_NO_SUBJECT);
+	gh_policy_name_reason(&d, &(struct gh_reason_names){ .user = "bob", .asset = "web01" });
+	assert_string_equal(d.reason, "denied: no permission names user 'bob' (in no group)");
+
+	d = check(p, SUBJ(1, 100), 12, "root", SSH, CONNECT, NOW);
+	assert_int_equal(d.deny, GH_DENY_NOT_COVERED);
+	gh_policy_name_reason(&d, &(struct gh_reason_names){ .user = "alice", .asset = "db01",
+							    .groups = groups, .n_groups = 2 });
+	assert_string_equal(d.reason, "denied: no permission covers asset 'db01' for user 'alice' "
+				      "or its groups 'ops', 'd\\x1bev'");
+
+	/* a near miss names its permission already: left alone */
+	d = check(p, SUBJ(1, 100), 10, "root", SSH, GH_ACT_SHARE, NOW);
+	assert_int_equal(d.deny, GH_DENY_PERM);
+	char before[sizeof d.reason];
+	memcpy(before, d.reason, sizeof before);
+	gh_policy_name_reason(&d, &(struct gh_reason_names){ .user = "alice", .asset = "web01" });
+	assert_string_equal(d.reason, before);
+	d = check(p, SUBJ(1, 100), 10, "root", SSH, CONNECT, NOW);
+	assert_true(d.allow);
+	assert_int_equal(d.deny, GH_DENY_NONE);
+	gh_policy_name_reason(&d, NULL);
+	assert_string_equal(d.reason, "allowed by permission 'ops-web'");
+	gh_policy_free(p);
+}
+
 static void test_node_subtrees(void **state)
 {
 	struct gh_perm perms[] = {
@@ -1012,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_gate_rereads_the_user),
 		cmocka_unit_test(test_gate_credential_only_when_allowed),
 		cmocka_unit_test(test_gate_bad_requests),
+		cmocka_unit_test(test_reason_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "store/edit.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "store/migrations.h"
@@ -295,6 +296,82 @@ static void test_child_after_fork_keeps_the_wal(void **state)
 	close(go[1]);
 }
 
+/* asset set / group set: each edit changes what it names and nothing else,
+ * all or nothing, and an edit of a row that is gone is GH_ENOENT. */
+static void test_edit_in_place(void **state)
+{
+	struct gh_store *st = NULL;
+	int64_t aid = 0, n1 = 0, n2 = 0, gid = 0, gid2 = 0, u1 = 0, u2 = 0;
+	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	assert_int_equal(gh_store_node_add(st, "/a", &n1), 0);
+	assert_int_equal(gh_store_node_add(st, "/b", &n2), 0);
+	struct gh_asset a = { .name = "web01", .address = "10.0.0.1", .port = 22, .platform = "linux",
+			      .protocols = GH_PROTO_SSH, .comment = "c", .host_key = "ssh-ed25519 AAAA" };
+	assert_int_equal(gh_store_asset_add(st, &a, &aid), 0);
+	assert_int_equal(gh_store_asset_node_add(st, aid, n1), 0);
+	struct gh_account acc = { .asset_id = aid, .username = "root", .secret_kind = GH_SECRET_PASSWORD,
+				  .sealed = (uint8_t *)"x", .sealed_len = 1 };
+	assert_int_equal(gh_store_account_add(st, &acc, NULL), 0);
+
+	struct gh_asset_edit e = { .port = 2022, .set_host_key = true, .host_key = NULL,
+				   .set_nodes = true, .node_ids = (int64_t[]){ n2, n1, n2 }, .n_nodes = 3 };
+	assert_int_equal(gh_store_asset_update(st, aid, &e), 0);
+	struct gh_asset got = { 0 };
+	assert_int_equal(gh_store_asset_get(st, "web01", &got), 0);
+	assert_string_equal(got.address, "10.0.0.1");
+	assert_int_equal(got.port, 2022);
+	assert_string_equal(got.comment, "c");
+	assert_null(got.host_key);
+	assert_int_equal(got.n_nodes, 2);
+	gh_asset_free(&got);
+	struct gh_account *v = NULL;
+	size_t n = 0;
+	assert_int_equal(gh_store_account_list(st, aid, &v, &n), 0);
+	assert_int_equal(n, 1); /* the accounts stay */
+	gh_accounts_free(v, n);
+	/* a failing part (an unknown node) changes nothing */
+	struct gh_asset_edit bad = { .address = "10.9.9.9", .set_nodes = true,
+				     .node_ids = (int64_t[]){ 999 }, .n_nodes = 1 };
+	assert_true(gh_store_asset_update(st, aid, &bad) < 0);
+	assert_int_equal(gh_store_asset_get(st, "web01", &got), 0);
+	assert_string_equal(got.address, "10.0.0.1");
+	assert_int_equal(got.n_nodes, 2);
+	gh_asset_free(&got);
+	struct gh_asset_edit clear = { .comment = "", .set_nodes = true };
+	assert_int_equal(gh_store_asset_update(st, aid, &clear), 0);
+	assert_int_equal(gh_store_asset_get(st, "web01", &got), 0);
+	assert_null(got.comment);
+	assert_int_equal(got.n_nodes, 0);
+	gh_asset_free(&got);
+	assert_int_equal(gh_store_asset_update(st, aid + 100, &e), GH_ENOENT);
+	assert_int_equal(gh_store_asset_update(st, aid, NULL), GH_EINVAL);
+
+	assert_int_equal(gh_store_user_add(st, "alice", GH_ROLE_USER, NULL, &u1), 0);
+	assert_int_equal(gh_store_user_add(st, "bob", GH_ROLE_USER, NULL, &u2), 0);
+	assert_int_equal(gh_store_group_add(st, "ops", &gid), 0);
+	assert_int_equal(gh_store_group_add(st, "dev", &gid2), 0);
+	assert_int_equal(gh_store_group_member_add(st, gid, u1), 0);
+	assert_int_equal(gh_store_group_update(st, gid, "dev", false, NULL, 0), GH_EEXIST);
+	assert_int_equal(gh_store_group_update(st, gid, "operators", true, (int64_t[]){ u2, u2 }, 2), 0);
+	struct gh_user *m = NULL;
+	assert_int_equal(gh_store_group_members(st, gid, &m, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].name, "bob");
+	gh_users_free(m, n);
+	assert_int_equal(gh_store_group_update(st, gid + 100, NULL, true, NULL, 0), GH_ENOENT);
+	assert_int_equal(gh_store_group_member_add(st, gid2, u2), 0);
+	char **names = NULL;
+	assert_int_equal(gh_store_user_group_names(st, u2, &names, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "dev");
+	assert_string_equal(names[1], "operators");
+	gh_store_names_free(names, n);
+	assert_int_equal(gh_store_user_group_names(st, u1, &names, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(names);
+	gh_store_close(st);
+}
+
 static void test_masks(void **state)
 {
 	uint32_t m = 0;
@@ -320,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions_and_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_after_fork_keeps_the_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edit_in_place, setup, teardown),
 		cmocka_unit_test(test_masks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
