@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void say(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -448,5 +450,55 @@ int gh_trusted_read(const char *path, size_t max, bool not_readable_by_others, c
 		close(fd);
 	close(dfd);
 	free(name);
+	return r;
+}
+
+/* The socket inode PFD (an O_PATH fd of NAME) is what root may connect to. */
+static int socket_check(int pfd, uid_t owner, char *why, size_t whylen)
+{
+	struct stat st;
+	if (fstat(pfd, &st) < 0)
+		return GH_EIO;
+	if (S_ISLNK(st.st_mode)) {
+		say(why, whylen, "is a symlink");
+		return GH_EPERM;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		say(why, whylen, "is not a socket");
+		return GH_EPERM;
+	}
+	if (st.st_uid != owner) {
+		say(why, whylen, "is owned by uid %d, not by uid %d", (int)st.st_uid, (int)owner);
+		return GH_EPERM;
+	}
+	return 0;
+}
+
+int gh_safe_connect(int dirfd, const char *name, uid_t owner, int *ret_fd, char *why,
+		    size_t whylen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = -1;
+	if (!name || !*name || strchr(name, '/'))
+		return GH_EINVAL;
+	int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return err_of(errno);
+	int r = socket_check(pfd, owner, why, whylen);
+	if (r == 0) {
+		/* the O_PATH fd pins the inode checked: a rename cannot swap it */
+		int n = snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", pfd);
+		fd = n > 0 && (size_t)n < sizeof sa.sun_path
+			     ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)
+			     : -1;
+		r = fd < 0 ? GH_EIO : 0;
+	}
+	if (r == 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		r = errno == ECONNREFUSED || errno == ENOENT ? GH_ENOENT : GH_EIO;
+		close(fd);
+	} else if (r == 0) {
+		*ret_fd = fd;
+	}
+	close(pfd);
 	return r;
 }

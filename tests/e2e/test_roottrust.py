@@ -299,3 +299,87 @@ def test_old_layout_is_migrated_on_start(gh_bin, drop_tmp, target):
         closed_sessions(g, 2)
     finally:
         assert g.stop() == 0, g.read_log()
+
+
+# -- live-session sockets: root connects only to the worker's own -------------------
+
+class RecordingSocket:
+    """A unix socket root made in a root-only directory that counts every
+    connection made to it (a stand-in for another root-only service)."""
+
+    def __init__(self, d):
+        import socket
+        import threading
+        self.path = os.path.join(d, "root-service.sock")
+        self.conns = 0
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.bind(self.path)
+        self.s.listen(16)
+        self.s.settimeout(0.2)
+        self.stop = False
+        self.t = threading.Thread(target=self._accept, daemon=True)
+        self.t.start()
+
+    def _accept(self):
+        while not self.stop:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                continue
+            self.conns += 1
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.t.join(timeout=5)
+        self.s.close()
+
+
+def test_cli_connects_only_to_the_worker_users_live_socket(ghenv_drop, drop_tmp):
+    """Guards: `session kill`/`watch`/`join` and `user lock` (root) connected to
+    DATA/run/<sid>.sock by name, and DATA/run is the worker user's: it could
+    put a symlink there to any socket root can reach. Root now connects only
+    to a socket owned by the worker user reached without following links, and
+    says which path it refused. Fails without the fix (the root-only socket
+    got the connections)."""
+    import pexpect
+    from sshenv import PROMPT_RE, ssh_spawn
+    g = ghenv_drop
+    secret = os.path.join(drop_tmp, "secret-sock")
+    os.mkdir(secret, 0o700)
+    rs = RecordingSocket(secret)
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    try:
+        c.expect(PROMPT_RE)
+        run = os.path.join(g.data, "run")
+        open_rows = lambda: [s for s in g.sessions() if not s["ended_at"] and s["asset_name"]]
+        assert wait_for(lambda: open_rows() and os.path.exists(
+            os.path.join(run, open_rows()[0]["id"] + ".sock")), timeout=20), g.sessions()
+        sid = open_rows()[0]["id"]
+        sock = os.path.join(run, sid + ".sock")
+        assert as_worker("mv", sock, sock + ".orig").returncode == 0
+        p = as_worker("ln", "-s", rs.path, sock)
+        assert p.returncode == 0, p.stderr
+        for args in (("session", "kill", sid), ("session", "watch", sid),
+                     ("session", "join", sid)):
+            p = g.cli(*args, check=1)
+            assert sock in p.stderr and "refused" in p.stderr, (args, p.stderr)
+        p = g.cli("user", "lock", "alice", check=0)
+        assert sock in p.stderr and "refused" in p.stderr, p.stderr
+        assert "0 live session(s) ended" in p.stdout, p.stdout
+        g.cli("user", "unlock", "alice")
+        # a socket of root's own (not a link) in its place: refused as well
+        os.unlink(sock)
+        os.link(rs.path, sock)
+        p = g.cli("session", "kill", sid, check=1)
+        assert sock in p.stderr and "owned by uid 0" in p.stderr, p.stderr
+        assert rs.conns == 0, "root connected to the planted socket"
+        # the worker's own socket back in place: reached as before
+        os.unlink(sock)
+        assert as_worker("mv", sock + ".orig", sock).returncode == 0
+        g.cli("session", "kill", sid, "--reason", "after the test", check=0)
+        c.expect_exact("killed: after the test")
+        c.expect(pexpect.EOF)
+    finally:
+        c.close()
+        rs.close()

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -204,6 +206,71 @@ static void test_trusted_read(void **state)
 	}
 }
 
+/* A listening unix socket at DIR/NAME (non-blocking accept). */
+static int listen_at(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name);
+	assert_true(n > 0 && (size_t)n < sizeof sa.sun_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+/* Guards the CLI's connect (as root) to a live session's socket in the
+ * worker user's DATA/run: a symlink there (to a socket of root's), a file
+ * or someone else's socket is refused and nothing connects to the other
+ * socket. Before gh_safe_connect, connect() by name followed the link. */
+static void test_safe_connect(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], q[PATH_MAX], why[GH_SAFE_WHYLEN];
+	int fd = -1;
+	int lfd = listen_at(f->root, "svc.sock");
+	int gone = listen_at(f->root, "gone.sock");
+	close(gone); /* its file stays, nobody listens */
+	assert_int_equal(symlink(cat(p, f->root, "svc.sock"), cat(q, f->base, "link.sock")), 0);
+	put(cat(p, f->base, "file.sock"), "x", 0600);
+	int dfd = open(f->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rfd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0 && rfd >= 0);
+
+	why[0] = '\0';
+	assert_int_equal(gh_safe_connect(dfd, "link.sock", geteuid(), &fd, why, sizeof why),
+			 GH_EPERM);
+	assert_non_null(strstr(why, "symlink"));
+	assert_int_equal(accept(lfd, NULL, NULL), -1); /* nothing reached it */
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(gh_safe_connect(dfd, "file.sock", geteuid(), &fd, why, sizeof why),
+			 GH_EPERM);
+	assert_non_null(strstr(why, "not a socket"));
+	assert_int_equal(gh_safe_connect(rfd, "svc.sock", geteuid() + 1, &fd, why, sizeof why),
+			 GH_EPERM);
+	assert_non_null(strstr(why, "owned by uid"));
+	assert_int_equal(accept(lfd, NULL, NULL), -1);
+	assert_int_equal(gh_safe_connect(dfd, "none.sock", geteuid(), &fd, why, sizeof why),
+			 GH_ENOENT);
+	assert_int_equal(gh_safe_connect(rfd, "gone.sock", geteuid(), &fd, why, sizeof why),
+			 GH_ENOENT);
+	assert_int_equal(gh_safe_connect(dfd, "../svc.sock", geteuid(), &fd, why, sizeof why),
+			 GH_EINVAL);
+	/* the socket itself, owned by the expected user: connected */
+	assert_int_equal(gh_safe_connect(rfd, "svc.sock", geteuid(), &fd, why, sizeof why), 0);
+	int afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_int_equal(write(fd, "k", 1), 1);
+	char ch = 0;
+	assert_int_equal(read(afd, &ch, 1), 1);
+	assert_int_equal(ch, 'k');
+	close(afd);
+	close(fd);
+	close(dfd);
+	close(rfd);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +279,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlink_beneath, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_safe_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_safe_connect, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
