@@ -17,6 +17,9 @@
  *    connects only to a socket inode owned by the expected user, opened
  *    O_PATH|O_NOFOLLOW in the directory's fd and connected through
  *    /proc/self/fd/N (a symlink or someone else's socket is refused).
+ *  - a file root opens by name in a directory the worker user can write
+ *    (the database's files in DATA/db): a regular file with a single link
+ *    (no symlink, no hard link to a file elsewhere), checked on the open fd.
  * Files root trusts (configuration, keys) must be regular files opened
  * with O_NOFOLLOW, owned by root or the effective uid, and not writable
  * by group or others.
@@ -82,3 +85,14 @@ int gh_trusted_check(const struct stat *st, bool not_readable_by_others, char *w
  * a rule. */
 int gh_safe_connect(int dirfd, const char *name, uid_t owner, int *ret_fd, char *why,
 		    size_t whylen);
+
+/* The canonical form of an administrator's PATH (caller frees): its
+ * directories walked as above, and its last component followed as well
+ * when it is a symlink the walk may follow. The file itself need not
+ * exist. The result names no symlink at the time of the call. */
+int gh_safe_resolve(const char *path, char **ret_path, char *why, size_t whylen);
+
+/* ST (fstat of an open fd, or fstatat with AT_SYMLINK_NOFOLLOW) is a
+ * file root may use in a directory others can write: a regular file with
+ * one link. GH_EPERM with WHY otherwise. */
+int gh_safe_lone_file_check(const struct stat *st, char *why, size_t whylen);

@@ -271,6 +271,52 @@ static void test_safe_connect(void **state)
 	close(lfd);
 }
 
+/* Guards the store's open by root: database_path resolved as an
+ * administrator's path (a link root made in its own directory followed, one
+ * in a directory others can write refused), and the database's files taken
+ * only as regular files with one link. */
+static void test_resolve_and_lone_file(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], q[PATH_MAX], why[GH_SAFE_WHYLEN];
+	char *out = NULL;
+	struct stat st;
+	cat(q, f->base, "2026/s1.cast.gz");
+	assert_int_equal(symlink(q, cat(p, f->root, "abs.db")), 0);
+	assert_int_equal(symlink("rec/2026/s1.cast.gz", cat(p, f->root, "rel.db")), 0);
+	assert_int_equal(gh_safe_resolve(cat(p, f->root, "abs.db"), &out, why, sizeof why), 0);
+	assert_string_equal(out, q);
+	free(out);
+	assert_int_equal(gh_safe_resolve(cat(p, f->root, "rel.db"), &out, why, sizeof why), 0);
+	assert_string_equal(out, q);
+	free(out);
+	/* not there yet: the path itself */
+	assert_int_equal(gh_safe_resolve(cat(p, f->root, "new.db"), &out, why, sizeof why), 0);
+	assert_string_equal(out, p);
+	free(out);
+	/* a link in a directory others can write is not followed */
+	assert_int_equal(mkdir(cat(p, f->root, "open"), 0700), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(symlink(q, cat(p, f->root, "open/x.db")), 0);
+	why[0] = '\0';
+	assert_int_equal(gh_safe_resolve(p, &out, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "others could have made"));
+	assert_int_equal(symlink("loop.db", cat(p, f->root, "loop.db")), 0);
+	assert_int_equal(gh_safe_resolve(p, &out, why, sizeof why), GH_EPERM);
+
+	assert_int_equal(stat(q, &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), 0);
+	assert_int_equal(link(q, cat(p, f->root, "hard.db")), 0);
+	assert_int_equal(stat(q, &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "2 links"));
+	assert_int_equal(lstat(cat(p, f->root, "abs.db"), &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "symlink"));
+	assert_int_equal(stat(f->base, &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), GH_EPERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_safe_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_safe_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_and_lone_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
