@@ -47,7 +47,6 @@ static const struct {
 	{ "config", gh_cmd_config },   { "audit", gh_cmd_audit },     { "recordings", gh_cmd_recordings },
 	{ "known-hosts", gh_cmd_known_hosts },
 	{ "loginacl", gh_cmd_loginacl },
-	{ "config", gh_cmd_config },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
 };
 

@@ -25,7 +25,7 @@ static int legacy_check(int dfd, const char *data_dir, char *err)
 		struct stat st;
 		if (fstatat(dfd, db_files[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		if (gh_safe_lone_file_check(&st, NULL, 0) < 0) {
 			snprintf(err, GH_APP_ERRLEN,
 				 "%s/%s is not a regular file: move it away (the database now lives in "
 				 "%s/" GH_DB_SUBDIR ")",
@@ -36,17 +36,21 @@ static int legacy_check(int dfd, const char *data_dir, char *err)
 	return 0;
 }
 
-/* The database's files in DATA/db (the worker user's) must not be
- * symlinks there: root opens them too (serve, the CLI). A check before
- * the store opens, not a guarantee (the store's open follows names). */
+/* The database's files in DATA/db (the worker user's) must be regular
+ * files with one link, not symlinks: root opens them too (serve, the CLI).
+ * An early check naming the file; the store checks every file it opens
+ * again on its descriptor (src/store/sqlite.c). */
 static int db_files_check(int dbfd, const char *data_dir, char *err)
 {
 	for (size_t i = 0; i < sizeof db_files / sizeof db_files[0]; i++) {
+		char why[GH_SAFE_WHYLEN] = "";
 		struct stat st;
-		if (fstatat(dbfd, db_files[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+		if (fstatat(dbfd, db_files[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    gh_safe_lone_file_check(&st, why, sizeof why) < 0) {
 			snprintf(err, GH_APP_ERRLEN,
-				 "%s/" GH_DB_SUBDIR "/%s is not a regular file (a symlink?): refused",
-				 data_dir, db_files[i]);
+				 "%s/" GH_DB_SUBDIR "/%s %s: refused (not a regular file with one "
+				 "link)",
+				 data_dir, db_files[i], why);
 			return GH_EPERM;
 		}
 	}

@@ -180,23 +180,42 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Connect to the session's socket (only the workers' user's own socket,
+ * reached without following links: DATA/run is theirs). The fd, or -1
+ * (message printed). */
+static int live_connect(struct gh_app *app, const char *id)
+{
+	char run_dir[4096], why[GH_LIVE_WHYLEN] = "";
+	uid_t owner;
+	int fd = -1;
+	if (gh_live_run_dir(app->data_dir, run_dir, sizeof run_dir) < 0)
+		return -1;
+	if (gh_live_owner(app->cfg.worker_user, &owner) < 0) {
+		gh_cli_error("worker_user %s does not exist: cannot tell its sockets",
+			     app->cfg.worker_user);
+		return -1;
+	}
+	int r = gh_live_connect(run_dir, id, owner, &fd, why, sizeof why);
+	if (r == GH_ENOENT)
+		gh_cli_error("session %s is not relaying now (no live socket: still "
+			     "connecting, in the menu, or ended)", id);
+	else if (r == GH_EPERM)
+		gh_cli_error("session %s: refused to connect to %s/%s.sock: %s (not the "
+			     "workers' own socket)", id, run_dir, id, why);
+	else if (r < 0)
+		gh_cli_error("cannot reach session %s: %s", id, gh_strerror(r));
+	return r < 0 ? -1 : fd;
+}
+
 /* Connect to the session's socket, send REQUEST, read the one-line answer.
  * Returns the fd (answer "ok") or a negative value (message printed). */
 static int request(struct gh_app *app, const char *id, const char *req)
 {
-	char run_dir[4096], line[256];
+	char line[256];
 	size_t n = 0;
-	if (gh_live_run_dir(app->data_dir, run_dir, sizeof run_dir) < 0)
+	int fd = live_connect(app, id);
+	if (fd < 0)
 		return -1;
-	int fd = gh_live_connect(run_dir, id);
-	if (fd < 0) {
-		if (fd == GH_ENOENT)
-			gh_cli_error("session %s is not relaying now (no live socket: still "
-				     "connecting, in the menu, or ended)", id);
-		else
-			gh_cli_error("cannot reach session %s: %s", id, strerror(errno));
-		return -1;
-	}
 	if (write_all(fd, req, strlen(req)) < 0) {
 		gh_cli_error("cannot reach session %s: %s", id, strerror(errno));
 		close(fd);

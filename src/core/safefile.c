@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void say(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -449,4 +451,150 @@ int gh_trusted_read(const char *path, size_t max, bool not_readable_by_others, c
 	close(dfd);
 	free(name);
 	return r;
+}
+
+/* The socket inode PFD (an O_PATH fd of NAME) is what root may connect to. */
+static int socket_check(int pfd, uid_t owner, char *why, size_t whylen)
+{
+	struct stat st;
+	if (fstat(pfd, &st) < 0)
+		return GH_EIO;
+	if (S_ISLNK(st.st_mode)) {
+		say(why, whylen, "is a symlink");
+		return GH_EPERM;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		say(why, whylen, "is not a socket");
+		return GH_EPERM;
+	}
+	if (st.st_uid != owner) {
+		say(why, whylen, "is owned by uid %d, not by uid %d", (int)st.st_uid, (int)owner);
+		return GH_EPERM;
+	}
+	return 0;
+}
+
+int gh_safe_connect(int dirfd, const char *name, uid_t owner, int *ret_fd, char *why,
+		    size_t whylen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = -1;
+	if (!name || !*name || strchr(name, '/'))
+		return GH_EINVAL;
+	int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return err_of(errno);
+	int r = socket_check(pfd, owner, why, whylen);
+	if (r == 0) {
+		/* the O_PATH fd pins the inode checked: a rename cannot swap it */
+		int n = snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", pfd);
+		fd = n > 0 && (size_t)n < sizeof sa.sun_path
+			     ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)
+			     : -1;
+		r = fd < 0 ? GH_EIO : 0;
+	}
+	if (r == 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		r = errno == ECONNREFUSED || errno == ENOENT ? GH_ENOENT : GH_EIO;
+		close(fd);
+	} else if (r == 0) {
+		*ret_fd = fd;
+	}
+	close(pfd);
+	return r;
+}
+
+int gh_safe_lone_file_check(const struct stat *st, char *why, size_t whylen)
+{
+	if (S_ISLNK(st->st_mode)) {
+		say(why, whylen, "is a symlink");
+		return GH_EPERM;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		say(why, whylen, "is not a regular file");
+		return GH_EPERM;
+	}
+	if (st->st_nlink != 1) {
+		say(why, whylen, "has %lu links (a hard link to a file elsewhere?)",
+		    (unsigned long)st->st_nlink);
+		return GH_EPERM;
+	}
+	return 0;
+}
+
+/* The path of directory fd DFD joined with NAME (malloc'd). */
+static int fd_path_join(int dfd, const char *name, char **ret)
+{
+	char proc[64], dir[PATH_MAX];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", dfd);
+	ssize_t n = readlink(proc, dir, sizeof dir - 1);
+	if (n <= 0)
+		return GH_EIO;
+	dir[n] = '\0';
+	if (asprintf(ret, "%s/%s", strcmp(dir, "/") ? dir : "", name) < 0)
+		return GH_ENOMEM;
+	return 0;
+}
+
+/* One step of gh_safe_resolve: *CUR (malloc'd) becomes what its last
+ * component links to, or, when that is not a symlink, the result (*DONE). */
+static int resolve_step(char **cur, bool *done, char *why, size_t whylen)
+{
+	int dfd = -1;
+	char *name = NULL, *dir = NULL, *next = NULL;
+	char target[PATH_MAX];
+	struct stat dst, lst;
+	int r = walk_admin(*cur, &name, &dfd, why, whylen);
+	if (r < 0)
+		return r;
+	if (fstatat(dfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(lst.st_mode)) {
+		*done = true;
+		r = fd_path_join(dfd, name, &next);
+	} else if (fstat(dfd, &dst) < 0) {
+		r = GH_EIO;
+	} else if (!gh_safe_dir_trusted(&dst) || !uid_trusted(lst.st_uid)) {
+		say(why, whylen, "'%s' is a symlink others could have made", name);
+		r = GH_EPERM;
+	} else {
+		ssize_t n = readlinkat(dfd, name, target, sizeof target - 1);
+		r = n <= 0 ? GH_EIO : 0;
+		if (r == 0) {
+			target[n] = '\0';
+			if (target[0] == '/')
+				next = strdup(target);
+			else if ((r = fd_path_join(dfd, "", &dir)) == 0 &&
+				 asprintf(&next, "%s%s", dir, target) < 0)
+				next = NULL;
+			if (r == 0 && !next)
+				r = GH_ENOMEM;
+		}
+	}
+	if (r == 0) {
+		free(*cur);
+		*cur = next;
+	}
+	free(dir);
+	free(name);
+	close(dfd);
+	return r;
+}
+
+int gh_safe_resolve(const char *path, char **ret_path, char *why, size_t whylen)
+{
+	bool done = false;
+	char *cur = path ? strdup(path) : NULL;
+	int r = cur ? 0 : GH_EINVAL;
+	for (int i = 0; r == 0 && !done; i++) {
+		if (i > GH_SAFE_MAX_LINKS) {
+			say(why, whylen, "too many symlinks");
+			r = GH_EPERM;
+			break;
+		}
+		r = resolve_step(&cur, &done, why, whylen);
+	}
+	if (r < 0) {
+		free(cur);
+		return r;
+	}
+	*ret_path = cur;
+	return 0;
 }

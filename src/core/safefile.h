@@ -13,6 +13,13 @@
  *    a base directory, with no empty, "." or ".." component, and it is
  *    walked from the base's fd with O_NOFOLLOW at every step (no symlink
  *    at all).
+ *  - a unix socket in a directory of the worker user's (DATA/run): root
+ *    connects only to a socket inode owned by the expected user, opened
+ *    O_PATH|O_NOFOLLOW in the directory's fd and connected through
+ *    /proc/self/fd/N (a symlink or someone else's socket is refused).
+ *  - a file root opens by name in a directory the worker user can write
+ *    (the database's files in DATA/db): a regular file with a single link
+ *    (no symlink, no hard link to a file elsewhere), checked on the open fd.
  * Files root trusts (configuration, keys) must be regular files opened
  * with O_NOFOLLOW, owned by root or the effective uid, and not writable
  * by group or others.
@@ -25,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #define GH_SAFE_MAX_LINKS 32
 #define GH_SAFE_WHYLEN 160
@@ -68,3 +76,23 @@ int gh_trusted_read(const char *path, size_t max, bool not_readable_by_others, c
 /* The checks of gh_trusted_read on an open fd (ST: its fstat). */
 int gh_trusted_check(const struct stat *st, bool not_readable_by_others, char *why,
 		     size_t whylen);
+
+/* Connect a stream socket to the unix socket NAME (one component) in the
+ * directory DIRFD without following any link: NAME must be a socket (not a
+ * symlink) owned by OWNER, and the connection goes to that very inode.
+ * *ret_fd: the connected fd (blocking, O_CLOEXEC). GH_ENOENT when NAME is
+ * missing or nobody listens on it, GH_EPERM (WHY says why) when it breaks
+ * a rule. */
+int gh_safe_connect(int dirfd, const char *name, uid_t owner, int *ret_fd, char *why,
+		    size_t whylen);
+
+/* The canonical form of an administrator's PATH (caller frees): its
+ * directories walked as above, and its last component followed as well
+ * when it is a symlink the walk may follow. The file itself need not
+ * exist. The result names no symlink at the time of the call. */
+int gh_safe_resolve(const char *path, char **ret_path, char *why, size_t whylen);
+
+/* ST (fstat of an open fd, or fstatat with AT_SYMLINK_NOFOLLOW) is a
+ * file root may use in a directory others can write: a regular file with
+ * one link. GH_EPERM with WHY otherwise. */
+int gh_safe_lone_file_check(const struct stat *st, char *why, size_t whylen);

@@ -1,6 +1,7 @@
 #include "live/live.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 #include "core/util.h"
 #include "live/screen.h"
 #include "record/record.h"
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,26 +100,34 @@ static int sock_addr(const char *dir, const char *sid, int *dirfd, struct sockad
 	return 0;
 }
 
-int gh_live_connect(const char *run_dir, const char *session_id)
+int gh_live_owner(const char *worker_user, uid_t *ret_uid)
 {
-	struct sockaddr_un sa;
-	int dirfd;
+	if (geteuid() != 0 || !worker_user || !*worker_user) {
+		*ret_uid = geteuid();
+		return 0;
+	}
+	struct passwd *pw = getpwnam(worker_user);
+	if (!pw)
+		return GH_ENOENT;
+	*ret_uid = pw->pw_uid;
+	return 0;
+}
+
+int gh_live_connect(const char *run_dir, const char *session_id, uid_t owner, int *ret_fd,
+		    char *why, size_t whylen)
+{
+	char name[64];
+	int dfd = -1;
 	if (!valid_sid(session_id))
 		return GH_ENOENT;
-	int r = sock_addr(run_dir, session_id, &dirfd, &sa);
-	if (r < 0)
-		return r;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = GH_EIO;
-	} else if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		r = errno == ENOENT || errno == ECONNREFUSED ? GH_ENOENT : GH_EIO;
-		close(fd);
-	} else {
-		r = fd;
+	int n = snprintf(name, sizeof name, "%s.sock", session_id);
+	if (n < 0 || (size_t)n >= sizeof name)
+		return GH_EINVAL;
+	int r = gh_safe_open_dir(run_dir, &dfd, why, whylen);
+	if (r == 0) {
+		r = gh_safe_connect(dfd, name, owner, ret_fd, why, whylen);
+		close(dfd);
 	}
-	if (dirfd >= 0)
-		close(dirfd);
 	return r;
 }
 

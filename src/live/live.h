@@ -25,6 +25,7 @@
 #include <libssh/libssh.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define GH_LIVE_WATCH_BUFFER (256u * 1024)
 #define GH_LIVE_MAX_CLIENTS 16
@@ -67,6 +68,17 @@ struct gh_live *gh_live_close(struct gh_live *l);
 
 /* "DATA/run" into BUF. */
 int gh_live_run_dir(const char *data_dir, char *buf, size_t cap);
-/* Connect to the socket of SESSION_ID in RUN_DIR: a connected fd (blocking)
- * or GH_ENOENT (no live session there) / GH_EIO. */
-int gh_live_connect(const char *run_dir, const char *session_id);
+/* The uid whose sockets the CLI may connect to in RUN_DIR: the workers'
+ * user (WORKER_USER, the setting worker_user) when running as root, root
+ * when WORKER_USER is empty, else the effective uid (no drop). GH_ENOENT
+ * when the user does not exist. */
+int gh_live_owner(const char *worker_user, uid_t *ret_uid);
+/* Connect to the socket of SESSION_ID in RUN_DIR (an administrator's path,
+ * opened as in core/safefile.h), which must be a socket owned by OWNER,
+ * reached without following any link (gh_safe_connect): RUN_DIR is the
+ * workers' user's, and the CLI runs as root. *ret_fd: connected, blocking.
+ * GH_ENOENT (no live session there), GH_EPERM (refused: WHY, GH_LIVE_WHYLEN,
+ * says why), GH_EIO. */
+#define GH_LIVE_WHYLEN 160
+int gh_live_connect(const char *run_dir, const char *session_id, uid_t owner, int *ret_fd,
+		    char *why, size_t whylen);

@@ -1,10 +1,15 @@
 /* SQLite driver: WAL mode, busy timeout, foreign keys on. */
 #include "store/db.h"
 #include "core/error.h"
+#include "core/log.h"
+#include "core/safefile.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int map_rc(sqlite3 *db, int rc)
@@ -29,12 +34,95 @@ static int map_rc(sqlite3 *db, int rc)
 	}
 }
 
+/* ---- opening the files -------------------------------------------------
+ * The database's directory is the workers' user's (DATA/db), and root
+ * opens the store too (serve, the CLI). SQLite 3.40 follows a symlink for
+ * the main file (unless SQLITE_OPEN_NOFOLLOW) and opens -wal, -shm and
+ * -journal with O_NOFOLLOW, but takes a hard link for any of them (and
+ * then writes into the linked file). So:
+ *  - database_path is resolved as an administrator's path (a symlink is
+ *    followed only when root made it where only root could:
+ *    gh_safe_resolve), and the result is opened with SQLITE_OPEN_NOFOLLOW
+ *    (any symlink in it now is refused);
+ *  - every file the unix VFS opens goes through guarded_open (its "open"
+ *    system call, replaced through xSetSystemCall): O_NOFOLLOW always, and
+ *    a regular file must have a single link (gh_safe_lone_file_check) or
+ *    it is closed before SQLite reads or writes it. */
+
+typedef int (*open_fn)(const char *, int, int);
+static open_fn real_open;
+
+static int guarded_open(const char *path, int flags, int mode)
+{
+	char why[GH_SAFE_WHYLEN] = "";
+	struct stat st;
+	int fd = real_open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			gh_error("store: refused %s: is a symlink", path);
+		return fd;
+	}
+	int r = fstat(fd, &st) < 0 ? GH_EIO : 0;
+	if (r == 0 && !S_ISDIR(st.st_mode) && !(S_ISCHR(st.st_mode) && !strcmp(path, "/dev/urandom")))
+		r = gh_safe_lone_file_check(&st, why, sizeof why);
+	if (r < 0) {
+		gh_error("store: refused %s: %s", path, why);
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* Put guarded_open in the unix VFS (once; inherited by forked workers). */
+static int guard_vfs(void)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+	if (real_open)
+		return 0;
+	if (!vfs || vfs->iVersion < 3 || !vfs->xSetSystemCall || !vfs->xGetSystemCall ||
+	    !(real_open = (open_fn)vfs->xGetSystemCall(vfs, "open"))) {
+		gh_error("store: the SQLite VFS %s lets no open be checked: refused",
+			 vfs ? vfs->zName : "(none)");
+		return GH_ESTORE;
+	}
+	if (vfs->xSetSystemCall(vfs, "open", (sqlite3_syscall_ptr)guarded_open) != SQLITE_OK) {
+		real_open = NULL;
+		return GH_ESTORE;
+	}
+	return 0;
+}
+
+/* DSN resolved (caller frees); ":memory:" stays as it is. */
+static int resolve_dsn(const char *dsn, char **ret)
+{
+	char why[GH_SAFE_WHYLEN] = "";
+	if (!strcmp(dsn, ":memory:")) {
+		*ret = strdup(dsn);
+		return *ret ? 0 : GH_ENOMEM;
+	}
+	int r = gh_safe_resolve(dsn, ret, why, sizeof why);
+	if (r == GH_EPERM)
+		gh_error("store: refused %s: %s", dsn, why);
+	return r;
+}
+
 static int sq_open(const char *dsn, int busy_ms, void **ret_conn)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(dsn, &db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+	char *path = NULL;
+	int r = guard_vfs();
+	if (r == 0)
+		r = resolve_dsn(dsn, &path);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_open_v2(path, &db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
+					 SQLITE_OPEN_NOFOLLOW,
 				 NULL);
+	if (rc != SQLITE_OK && db && sqlite3_extended_errcode(db) == SQLITE_CANTOPEN_SYMLINK)
+		gh_error("store: refused %s: a symlink on the way", path);
+	free(path);
 	if (rc != SQLITE_OK) {
 		sqlite3_close(db);
 		return GH_ESTORE;

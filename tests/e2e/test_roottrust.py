@@ -299,3 +299,181 @@ def test_old_layout_is_migrated_on_start(gh_bin, drop_tmp, target):
         closed_sessions(g, 2)
     finally:
         assert g.stop() == 0, g.read_log()
+
+
+# -- live-session sockets: root connects only to the worker's own -------------------
+
+class RecordingSocket:
+    """A unix socket root made in a root-only directory that counts every
+    connection made to it (a stand-in for another root-only service)."""
+
+    def __init__(self, d):
+        import socket
+        import threading
+        self.path = os.path.join(d, "root-service.sock")
+        self.conns = 0
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.bind(self.path)
+        self.s.listen(16)
+        self.s.settimeout(0.2)
+        self.stop = False
+        self.t = threading.Thread(target=self._accept, daemon=True)
+        self.t.start()
+
+    def _accept(self):
+        while not self.stop:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                continue
+            self.conns += 1
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.t.join(timeout=5)
+        self.s.close()
+
+
+def test_cli_connects_only_to_the_worker_users_live_socket(ghenv_drop, drop_tmp):
+    """Guards: `session kill`/`watch`/`join` and `user lock` (root) connected to
+    DATA/run/<sid>.sock by name, and DATA/run is the worker user's: it could
+    put a symlink there to any socket root can reach. Root now connects only
+    to a socket owned by the worker user reached without following links, and
+    says which path it refused. Fails without the fix (the root-only socket
+    got the connections)."""
+    import pexpect
+    from sshenv import PROMPT_RE, ssh_spawn
+    g = ghenv_drop
+    secret = os.path.join(drop_tmp, "secret-sock")
+    os.mkdir(secret, 0o700)
+    rs = RecordingSocket(secret)
+    c = ssh_spawn(g, DIRECT, password=g.alice_pw)
+    try:
+        c.expect(PROMPT_RE)
+        run = os.path.join(g.data, "run")
+        open_rows = lambda: [s for s in g.sessions() if not s["ended_at"] and s["asset_name"]]
+        assert wait_for(lambda: open_rows() and os.path.exists(
+            os.path.join(run, open_rows()[0]["id"] + ".sock")), timeout=20), g.sessions()
+        sid = open_rows()[0]["id"]
+        sock = os.path.join(run, sid + ".sock")
+        assert as_worker("mv", sock, sock + ".orig").returncode == 0
+        p = as_worker("ln", "-s", rs.path, sock)
+        assert p.returncode == 0, p.stderr
+        for args in (("session", "kill", sid), ("session", "watch", sid),
+                     ("session", "join", sid)):
+            p = g.cli(*args, check=1)
+            assert sock in p.stderr and "refused" in p.stderr, (args, p.stderr)
+        p = g.cli("user", "lock", "alice", check=0)
+        assert sock in p.stderr and "refused" in p.stderr, p.stderr
+        assert "0 live session(s) ended" in p.stdout, p.stdout
+        g.cli("user", "unlock", "alice")
+        # a socket of root's own (not a link) in its place: refused as well
+        os.unlink(sock)
+        os.link(rs.path, sock)
+        p = g.cli("session", "kill", sid, check=1)
+        assert sock in p.stderr and "owned by uid 0" in p.stderr, p.stderr
+        assert rs.conns == 0, "root connected to the planted socket"
+        # the worker's own socket back in place: reached as before
+        os.unlink(sock)
+        assert as_worker("mv", sock + ".orig", sock).returncode == 0
+        g.cli("session", "kill", sid, "--reason", "after the test", check=0)
+        c.expect_exact("killed: after the test")
+        c.expect(pexpect.EOF)
+    finally:
+        c.close()
+        rs.close()
+
+
+# -- the database: root opens no file the worker user planted in its directory ---------
+
+DB_NAMES = ("gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm", "gatehouse.db-journal")
+
+
+def plant(db_dir, name, victim, kind):
+    """Put NAME in DB_DIR as a KIND ("symlink" or "hardlink") to VICTIM, the
+    real file (if any) moved to NAME.real. A symlink is made by the worker
+    user; a hard link as root, standing for a system without
+    fs.protected_hardlinks (or a victim file the worker user may write)."""
+    path = os.path.join(db_dir, name)
+    if os.path.lexists(path):
+        assert as_worker("mv", path, path + ".real").returncode == 0
+    if kind == "symlink":
+        p = as_worker("ln", "-s", victim, path)
+        assert p.returncode == 0, p.stderr
+    else:
+        os.link(victim, path)
+    return path
+
+
+def unplant(db_dir, name):
+    path = os.path.join(db_dir, name)
+    os.unlink(path)
+    if os.path.lexists(path + ".real"):
+        os.rename(path + ".real", path)
+
+
+def test_store_opens_no_planted_link_in_the_database_directory(gh_bin, drop_tmp, target):
+    """Guards: root (serve and the CLI) opened the database and SQLite its
+    -wal, -shm and -journal by name in DATA/db, the worker user's directory:
+    a hard link there to a root-only file had root write WAL frames into it
+    (SQLite opens the side files O_NOFOLLOW but takes any hard link), and a
+    symlink for the main file was followed. Each name as a symlink and as a
+    hard link must stop serve and the CLI with an error naming the file, the
+    root-only file untouched. Fails without the fix (hard links were used)."""
+    g = started_once(gh_bin, drop_tmp, target)
+    db_dir = os.path.join(g.data, "db")
+    secret = os.path.join(drop_tmp, "secret-db")
+    os.mkdir(secret, 0o700)
+    victim = root_file(os.path.join(secret, "victim"), "root's file, not a database\n")
+    for name in DB_NAMES:
+        for kind in ("symlink", "hardlink"):
+            path = plant(db_dir, name, victim, kind)
+            serve_fails(g, path)
+            p = g.cli("user", "list", check=None)
+            assert p.returncode != 0 and path in p.stderr, (name, kind, p.stderr)
+            unplant(db_dir, name)
+            with open(victim) as f:
+                assert f.read() == "root's file, not a database\n", (name, kind)
+            assert os.stat(victim).st_nlink == 1
+    g.start()
+    assert g.stop() == 0, g.read_log()
+
+
+def test_store_refuses_planted_files_beside_an_administrators_database(gh_bin, drop_tmp,
+                                                                     target):
+    """An administrator's database_path outside the data directory may be a
+    symlink root made (in a directory only root can write): it keeps working.
+    Its directory is the worker user's, so a hard link planted there for the
+    -wal or -shm is refused, by name, when root opens the store (the check is
+    on the opened file, not only at start). Fails without the fix (root wrote
+    into the linked file)."""
+    uid, gid = worker_ids()
+    real_dir = os.path.join(drop_tmp, "dbstore")
+    os.mkdir(real_dir, 0o700)
+    os.chown(real_dir, uid, gid)
+    link = os.path.join(drop_tmp, "gatehouse-db-link.db")
+    os.symlink(os.path.join(real_dir, "gh.db"), link)
+    g = Gatehouse(gh_bin, drop_tmp, target, drop=True, extra_conf=f"database_path = {link}\n")
+    g.db_path = lambda: link
+    g.start()
+    try:
+        setup_ghenv(g, target)
+        closed_sessions(g, 1)
+    finally:
+        assert g.stop() == 0, g.read_log()
+    assert os.path.isfile(os.path.join(real_dir, "gh.db"))
+    assert "alice" in g.cli("user", "list").stdout
+    secret = os.path.join(drop_tmp, "secret-db2")
+    os.mkdir(secret, 0o700)
+    victim = root_file(os.path.join(secret, "victim"), "root's file\n")
+    for name in ("gh.db-wal", "gh.db-shm", "gh.db"):
+        for kind in ("hardlink", "symlink"):
+            path = plant(real_dir, name, victim, kind)
+            p = g.cli("user", "list", check=None)
+            assert p.returncode != 0 and (path in p.stderr or name in p.stderr), (
+                name, kind, p.stderr)
+            unplant(real_dir, name)
+            with open(victim) as f:
+                assert f.read() == "root's file\n", (name, kind)
+    assert "alice" in g.cli("user", "list").stdout

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -204,6 +206,117 @@ static void test_trusted_read(void **state)
 	}
 }
 
+/* A listening unix socket at DIR/NAME (non-blocking accept). */
+static int listen_at(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name);
+	assert_true(n > 0 && (size_t)n < sizeof sa.sun_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+/* Guards the CLI's connect (as root) to a live session's socket in the
+ * worker user's DATA/run: a symlink there (to a socket of root's), a file
+ * or someone else's socket is refused and nothing connects to the other
+ * socket. Before gh_safe_connect, connect() by name followed the link. */
+static void test_safe_connect(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], q[PATH_MAX], why[GH_SAFE_WHYLEN];
+	int fd = -1;
+	int lfd = listen_at(f->root, "svc.sock");
+	int gone = listen_at(f->root, "gone.sock");
+	close(gone); /* its file stays, nobody listens */
+	assert_int_equal(symlink(cat(p, f->root, "svc.sock"), cat(q, f->base, "link.sock")), 0);
+	put(cat(p, f->base, "file.sock"), "x", 0600);
+	int dfd = open(f->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rfd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0 && rfd >= 0);
+
+	why[0] = '\0';
+	assert_int_equal(gh_safe_connect(dfd, "link.sock", geteuid(), &fd, why, sizeof why),
+			 GH_EPERM);
+	assert_non_null(strstr(why, "symlink"));
+	assert_int_equal(accept(lfd, NULL, NULL), -1); /* nothing reached it */
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(gh_safe_connect(dfd, "file.sock", geteuid(), &fd, why, sizeof why),
+			 GH_EPERM);
+	assert_non_null(strstr(why, "not a socket"));
+	assert_int_equal(gh_safe_connect(rfd, "svc.sock", geteuid() + 1, &fd, why, sizeof why),
+			 GH_EPERM);
+	assert_non_null(strstr(why, "owned by uid"));
+	assert_int_equal(accept(lfd, NULL, NULL), -1);
+	assert_int_equal(gh_safe_connect(dfd, "none.sock", geteuid(), &fd, why, sizeof why),
+			 GH_ENOENT);
+	assert_int_equal(gh_safe_connect(rfd, "gone.sock", geteuid(), &fd, why, sizeof why),
+			 GH_ENOENT);
+	assert_int_equal(gh_safe_connect(dfd, "../svc.sock", geteuid(), &fd, why, sizeof why),
+			 GH_EINVAL);
+	/* the socket itself, owned by the expected user: connected */
+	assert_int_equal(gh_safe_connect(rfd, "svc.sock", geteuid(), &fd, why, sizeof why), 0);
+	int afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_int_equal(write(fd, "k", 1), 1);
+	char ch = 0;
+	assert_int_equal(read(afd, &ch, 1), 1);
+	assert_int_equal(ch, 'k');
+	close(afd);
+	close(fd);
+	close(dfd);
+	close(rfd);
+	close(lfd);
+}
+
+/* Guards the store's open by root: database_path resolved as an
+ * administrator's path (a link root made in its own directory followed, one
+ * in a directory others can write refused), and the database's files taken
+ * only as regular files with one link. */
+static void test_resolve_and_lone_file(void **state)
+{
+	struct fx *f = *state;
+	char p[PATH_MAX], q[PATH_MAX], why[GH_SAFE_WHYLEN];
+	char *out = NULL;
+	struct stat st;
+	cat(q, f->base, "2026/s1.cast.gz");
+	assert_int_equal(symlink(q, cat(p, f->root, "abs.db")), 0);
+	assert_int_equal(symlink("rec/2026/s1.cast.gz", cat(p, f->root, "rel.db")), 0);
+	assert_int_equal(gh_safe_resolve(cat(p, f->root, "abs.db"), &out, why, sizeof why), 0);
+	assert_string_equal(out, q);
+	free(out);
+	assert_int_equal(gh_safe_resolve(cat(p, f->root, "rel.db"), &out, why, sizeof why), 0);
+	assert_string_equal(out, q);
+	free(out);
+	/* not there yet: the path itself */
+	assert_int_equal(gh_safe_resolve(cat(p, f->root, "new.db"), &out, why, sizeof why), 0);
+	assert_string_equal(out, p);
+	free(out);
+	/* a link in a directory others can write is not followed */
+	assert_int_equal(mkdir(cat(p, f->root, "open"), 0700), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(symlink(q, cat(p, f->root, "open/x.db")), 0);
+	why[0] = '\0';
+	assert_int_equal(gh_safe_resolve(p, &out, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "others could have made"));
+	assert_int_equal(symlink("loop.db", cat(p, f->root, "loop.db")), 0);
+	assert_int_equal(gh_safe_resolve(p, &out, why, sizeof why), GH_EPERM);
+
+	assert_int_equal(stat(q, &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), 0);
+	assert_int_equal(link(q, cat(p, f->root, "hard.db")), 0);
+	assert_int_equal(stat(q, &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "2 links"));
+	assert_int_equal(lstat(cat(p, f->root, "abs.db"), &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), GH_EPERM);
+	assert_non_null(strstr(why, "symlink"));
+	assert_int_equal(stat(f->base, &st), 0);
+	assert_int_equal(gh_safe_lone_file_check(&st, why, sizeof why), GH_EPERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +325,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlink_beneath, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_safe_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_safe_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_and_lone_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
