@@ -42,7 +42,8 @@ static const struct split_case cases[] = {
 	/* subshells and groups */
 	{ "(cd /tmp; rm x)", { "cd /tmp", "rm x" } },
 	{ "{ rm x; ls; }", { "rm x", "ls" } },
-	{ "((i++)) && rm x", { "rm x" } },
+	{ "((i++)) && rm x", { "((i++))", "rm x" } }, /* arithmetic on i: dynamic */
+	{ "((1+2)) && rm x", { "rm x" } },
 	{ "((echo a); rm x)", { "echo a", "rm x" } },
 	/* quoting */
 	{ "rm\\ -rf", { "rm -rf" } },
@@ -97,7 +98,8 @@ static const struct split_case cases[] = {
 	{ "if rm x; then ls; else pwd; fi", { "rm x", "ls", "pwd" } },
 	{ "while true; do rm x; done < f", { "true", "rm x" } },
 	{ "for f in $(ls); do rm $f; done", { "ls", "rm $f" } },
-	{ "for ((i=0;i<3;i++)); do rm x; done", { "rm x" } },
+	{ "for ((i=0;i<3;i++)); do rm x; done", { "for ((i=0;i<3;i++))", "rm x" } },
+	{ "for ((;;)); do rm x; done", { "rm x" } },
 	{ "case $x in a|b) rm x;; (c) ls;& *) pwd;; esac", { "rm x", "ls", "pwd" } },
 	{ "f() { rm x; }; f", { "rm x", "f" } },
 	{ "function g { rm y; }", { "rm y" } },
@@ -259,7 +261,12 @@ static void test_flags(void **state)
 		{ "echo rm | sh", 1, GH_CMD_DYNAMIC, 0 },
 		{ "echo rm | sudo bash -s", 2, GH_CMD_DYNAMIC | GH_CMD_WRAPPED, 0 },
 		{ "sh < script", 0, GH_CMD_DYNAMIC, 0 },
-		{ "sh script", 0, 0, GH_CMD_DYNAMIC },
+		{ "sh script", 0, GH_CMD_DYNAMIC, 0 },
+		{ "bash", 0, GH_CMD_SHELL_STDIN, GH_CMD_DYNAMIC },
+		{ "sudo -s", 0, GH_CMD_SHELL_STDIN, GH_CMD_DYNAMIC },
+		{ "sh -c 'bash'", 1, GH_CMD_SHELL_STDIN | GH_CMD_NESTED, GH_CMD_DYNAMIC },
+		{ "echo x | sh -c 'sh'", 2, GH_CMD_DYNAMIC | GH_CMD_NESTED, 0 },
+		{ "ls", 0, 0, GH_CMD_SHELL_STDIN },
 		{ "echo rm x | sudo -s", 1, GH_CMD_DYNAMIC, 0 },
 		{ "echo rm x | sudo -u root -i", 1, GH_CMD_DYNAMIC, 0 },
 		{ "echo rm x | su -", 1, GH_CMD_DYNAMIC, 0 },
