@@ -495,9 +495,25 @@ static void decide_line(struct gh_ifilter *f, int64_t now_ms)
 	set_state(f, ST_PROMPT, now_ms);
 }
 
+/* The keys readline binds by default to accept-line (CR = Ctrl-M,
+ * LF = Ctrl-J) or operate-and-get-next (Ctrl-O: runs the line and puts the
+ * next history line at the prompt): each runs the line, so each is an
+ * Enter to the filter. */
 static bool is_enter(unsigned char c)
 {
-	return c == '\r' || c == '\n';
+	return c == '\r' || c == '\n' || c == 0x0f;
+}
+
+/* The Enter at PEND (N > 0 bytes): how many bytes it is (CR LF is one),
+ * and in OUT what goes to the target for it. Ctrl-O goes as CR: the next
+ * line then starts empty, not pre-filled by readline with a history line
+ * the filter would not see typed. */
+static size_t enter_bytes(const unsigned char *pend, size_t n, char out[2])
+{
+	size_t k = pend[0] == '\r' && n > 1 && pend[1] == '\n' ? 2 : 1;
+	out[0] = pend[0] == 0x0f ? '\r' : (char)pend[0];
+	out[1] = '\n';
+	return k;
 }
 
 /* DECIDE false: never call ops.decide (input arrives inside the caller's
@@ -540,11 +556,10 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 		}
 		unsigned char c = f->pend[0];
 		if (is_enter(c)) {
-			size_t k = 1;
-			if (c == '\r' && f->n_pend > 1 && f->pend[1] == '\n')
-				k = 2;
+			char eb[2];
+			size_t k = enter_bytes(f->pend, f->n_pend, eb);
 			if (!f->started) { /* nothing typed: nothing to check */
-				if (f->ops.to_target(f->ops.ud, f->pend, k) < k)
+				if (f->ops.to_target(f->ops.ud, eb, k) < k)
 					return;
 				consume(f, k);
 				line_reset(f);
@@ -552,7 +567,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 				continue;
 			}
 			if (f->log_only) { /* note what the line shows now, pass the Enter */
-				if (f->ops.to_target(f->ops.ud, f->pend, k) < k)
+				if (f->ops.to_target(f->ops.ud, eb, k) < k)
 					return;
 				consume(f, k);
 				f->typed[f->n_typed] = 0;
@@ -579,7 +594,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 				line_reset(f);
 				continue;
 			}
-			memcpy(f->enter, f->pend, k);
+			memcpy(f->enter, eb, k);
 			f->n_enter = k;
 			consume(f, k);
 			set_state(f, ST_ECHO, now_ms);

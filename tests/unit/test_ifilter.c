@@ -307,6 +307,40 @@ static void test_ctrl_c_never_waits(void **state)
 	gh_ifilter_free(f);
 }
 
+/* Issue 11 item 4: readline runs the line on Ctrl-O (operate-and-get-next)
+ * and Ctrl-J as well as on CR; each must be held and decided like an
+ * Enter. Without the fix Ctrl-O passed as a plain key: the line ran
+ * unchecked and no command was decided. */
+static void test_ctrl_o_and_ctrl_j_are_enter(void **state)
+{
+	static const char *const keys[] = { "\x0f", "\n", "\r" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		struct sim s;
+		struct gh_ifilter *f = mk(&s, 24, 80);
+		char line[64];
+		out(f, "$ ", 0);
+		snprintf(line, sizeof line, "rm -f F%s", keys[i]);
+		in(f, line, 10);
+		assert_true(gh_ifilter_busy(f));
+		assert_string_equal(s.sent, "rm -f F"); /* the key held */
+		out(f, "rm -f F", 20);
+		gh_ifilter_tick(f, 300);
+		assert_int_equal(s.n_decided, 1);
+		assert_string_equal(s.sent, "rm -f F\x03"); /* refused: Ctrl-C instead */
+		out(f, "^C\r\n$ ", 310);
+		gh_ifilter_tick(f, 600);
+		s.n_sent = 0;
+		snprintf(line, sizeof line, "ls%s", keys[i]);
+		in(f, line, 700);
+		out(f, "ls", 710);
+		gh_ifilter_tick(f, 1000);
+		assert_int_equal(s.n_decided, 2);
+		/* allowed: Ctrl-O goes on as CR (no history line pre-filled next) */
+		assert_string_equal(s.sent, keys[i][0] == '\n' ? "ls\n" : "ls\r");
+		gh_ifilter_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_log_only),
 		cmocka_unit_test(test_hostile_output),
 		cmocka_unit_test(test_ctrl_c_never_waits),
+		cmocka_unit_test(test_ctrl_o_and_ctrl_j_are_enter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
