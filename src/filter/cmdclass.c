@@ -18,6 +18,7 @@ static const char WHY_INDIRECT[] = "indirect expansion ${!name}";
 static const char WHY_TRANSFORM[] = "prompt expansion ${name@P}";
 static const char WHY_SOURCE[] = "source of a file whose contents are unknown";
 static const char WHY_LATER[] = "builtin that runs code the line does not show";
+static const char WHY_VI[] = "vi editing mode (its v command runs an unseen editor buffer)";
 static const char WHY_DECL[] = "declare -i/-n: later assignments evaluate code";
 
 static bool name_start(char c)
@@ -253,7 +254,7 @@ enum rule {
 	R_WRAP,    /* a wrapper: what it runs is split (cmdsplit.c) */
 	R_DYNAMIC, /* runs code the line does not show */
 	R_TEST, R_DECL, R_EXPORT, R_LET, R_READ, R_MAPFILE, R_PRINTF, R_WAIT, R_UNSET,
-	R_GETOPTS, R_HASH,
+	R_GETOPTS, R_HASH, R_SET,
 };
 
 /* Every builtin of bash 5.2 (`enable -a`) with the rule that makes it
@@ -276,7 +277,7 @@ static const struct {
 	{ "let", R_LET }, { "local", R_DECL }, { "logout", R_DATA }, { "mapfile", R_MAPFILE },
 	{ "popd", R_DATA }, { "printf", R_PRINTF }, { "pushd", R_DATA }, { "pwd", R_DATA },
 	{ "read", R_READ }, { "readarray", R_MAPFILE }, { "readonly", R_DECL },
-	{ "return", R_DATA }, { "set", R_DATA }, { "shift", R_DATA }, { "shopt", R_DATA },
+	{ "return", R_DATA }, { "set", R_SET }, { "shift", R_DATA }, { "shopt", R_DATA },
 	{ "source", R_DYNAMIC }, { "suspend", R_DATA }, { "test", R_TEST }, { "times", R_DATA },
 	{ "trap", R_WRAP }, { "true", R_DATA }, { "type", R_DATA }, { "typeset", R_DECL },
 	{ "ulimit", R_DATA }, { "umask", R_DATA }, { "unalias", R_DATA }, { "unset", R_UNSET },
@@ -324,6 +325,12 @@ static const char *rule_why(enum rule rule, char *const *av, const bool *dyn, si
 	case R_HASH:
 		opts_why(av, dyn, n, "pd", NULL, "p", &why);
 		return why;
+	case R_SET:
+		/* vi editing mode: its `v` runs an editor and then the buffer */
+		for (k = 1; k + 1 < n; k++)
+			if (!strcmp(av[k], "-o") && !strcmp(av[k + 1], "vi"))
+				return WHY_VI;
+		return NULL;
 	}
 	return WHY_LATER;
 }

@@ -31,6 +31,7 @@ struct gh_ifilter {
 	bool alt;
 	bool alt_noted;
 	bool log_only;
+	bool ctrl_x;             /* the last byte of a line sent was Ctrl-X */
 	/* output sanitiser: where we are in an escape sequence */
 	struct gh_vtguard guard; /* in front of libvterm */
 
@@ -442,6 +443,7 @@ static void logq_flush(struct gh_ifilter *f, int64_t now_ms, bool all)
 static void line_reset(struct gh_ifilter *f)
 {
 	f->started = false;
+	f->ctrl_x = false;
 	f->n_typed = 0;
 	f->typed_valid = true;
 	f->n_enter = 0;
@@ -514,6 +516,24 @@ static size_t enter_bytes(const unsigned char *pend, size_t n, char out[2])
 	out[0] = pend[0] == 0x0f ? '\r' : (char)pend[0];
 	out[1] = '\n';
 	return k;
+}
+
+/* Ctrl-X Ctrl-E (readline's edit-and-execute-command, bound by default)
+ * opens an editor on the line (full screen: the filter pauses) and runs
+ * what it holds when the editor exits: a line the filter never sees.
+ * Under a filter the Ctrl-E of that sequence in the next RUN bytes goes
+ * as Ctrl-G, which aborts the Ctrl-X prefix, and the user is told. */
+static void no_edit_and_execute(struct gh_ifilter *f, size_t run)
+{
+	for (size_t i = 0; i < run && !f->log_only; i++) {
+		bool after_x = i > 0 ? f->pend[i - 1] == 0x18 : f->ctrl_x;
+		if (f->pend[i] != 0x05 || !after_x)
+			continue;
+		f->pend[i] = 0x07;
+		if (f->ops.tell)
+			f->ops.tell(f->ops.ud, "edit-and-execute (Ctrl-X Ctrl-E) is not available "
+					       "under a command filter");
+	}
 }
 
 /* DECIDE false: never call ops.decide (input arrives inside the caller's
@@ -607,6 +627,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 			if (b == 0x03) /* ends the line: what follows is a new one */
 				break;
 		}
+		no_edit_and_execute(f, run);
 		if (!f->started) {
 			VTermPos cur;
 			vterm_state_get_cursorpos(f->vs, &cur);
@@ -616,6 +637,8 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 		}
 		size_t k = f->ops.to_target(f->ops.ud, f->pend, run);
 		bool cancel = false;
+		if (k > 0)
+			f->ctrl_x = f->pend[k - 1] == 0x18;
 		for (size_t i = 0; i < k; i++) {
 			unsigned char b = f->pend[i];
 			if (b == 0x03) /* Ctrl-C: the line is gone */

@@ -395,6 +395,7 @@ static const char *const dynamic_lines[] = {
 	"BASH_CMDS[ls]=/bin/rm; ls F",
 	"BASH_ALIASES[ll]='rm -f F'",
 	"PS1='\\044(rm -f F)x$ '",
+	"set -o vi",
 };
 
 static void test_dynamic_refused(void **state)

@@ -341,6 +341,33 @@ static void test_ctrl_o_and_ctrl_j_are_enter(void **state)
 	}
 }
 
+/* Ctrl-X Ctrl-E (edit-and-execute-command) runs an editor's buffer the
+ * filter never sees: under a filter its Ctrl-E goes as Ctrl-G (abort), also
+ * when the two keys come in separate reads; log-only passes it. Fails
+ * without the fix (Ctrl-E sent). */
+static void test_edit_and_execute_aborted(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 24, 80);
+	out(f, "$ ", 0);
+	in(f, "echo hi\x18\x05", 10);
+	assert_string_equal(s.sent, "echo hi\x18\x07");
+	assert_int_equal(s.n_told, 1);
+	in(f, "\x18", 20);
+	in(f, "\x05", 30);
+	assert_string_equal(s.sent, "echo hi\x18\x07\x18\x07");
+	in(f, "\x05", 40); /* a lone Ctrl-E (end of line) passes */
+	assert_string_equal(s.sent, "echo hi\x18\x07\x18\x07\x05");
+	gh_ifilter_free(f);
+
+	f = mk(&s, 24, 80);
+	gh_ifilter_set_log_only(f, true);
+	out(f, "$ ", 0);
+	in(f, "ls\x18\x05", 10);
+	assert_string_equal(s.sent, "ls\x18\x05");
+	gh_ifilter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_output),
 		cmocka_unit_test(test_ctrl_c_never_waits),
 		cmocka_unit_test(test_ctrl_o_and_ctrl_j_are_enter),
+		cmocka_unit_test(test_edit_and_execute_aborted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
