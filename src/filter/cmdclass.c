@@ -133,6 +133,10 @@ const char *gh_braced_why(const char *s, size_t n)
 			return NULL;
 		return WHY_INDIRECT;
 	}
+	/* ${PS1:=word}: assigns the variable when unset or empty */
+	if (((i + 1 < end && s[i] == ':' && s[i + 1] == '=') || (i < end && s[i] == '=')) &&
+	    gh_var_kind(s + name, i - name) != GH_VAR_DATA)
+		return GH_WHY_CODEVAR;
 	if (i + 1 < end && s[i] == '@')
 		return i + 2 == end && strchr("QEAaKkULu", s[i + 1]) ? NULL : WHY_TRANSFORM;
 	if (i < end && s[i] == '@')
@@ -171,12 +175,26 @@ enum gh_var_kind gh_var_kind(const char *name, size_t n)
 
 /* ---- builtins ------------------------------------------------------------ */
 
+/* A variable a builtin assigns from data the line does not show (read,
+ * printf -v, mapfile...): a plain name, not one whose value is code. */
+static const char *lvalue_why(const char *s, bool dyn)
+{
+	size_t n = 0;
+	if (dyn || !gh_plain_lvalue(s, strlen(s)))
+		return GH_WHY_NAME;
+	while (name_char(s[n]))
+		n++;
+	return gh_var_kind(s, n) != GH_VAR_DATA ? GH_WHY_CODEVAR : NULL;
+}
+
 /* Every operand after the options (from K) is an lvalue (read, unset...). */
 static const char *names_why(char *const *av, const bool *dyn, size_t n, size_t k)
 {
-	for (; k < n; k++)
-		if (dyn[k] || !gh_plain_lvalue(av[k], strlen(av[k])))
-			return GH_WHY_NAME;
+	for (; k < n; k++) {
+		const char *why = lvalue_why(av[k], dyn[k]);
+		if (why)
+			return why;
+	}
 	return NULL;
 }
 
@@ -197,11 +215,8 @@ static size_t opts_why(char *const *av, const bool *dyn, size_t n, const char *w
 				continue;
 			const char *arg = c[1] ? c + 1 : k + 1 < n ? av[k + 1] : "";
 			bool adyn = c[1] ? dyn[k] : k + 1 < n && dyn[k + 1];
-			if (name_opt && strchr(name_opt, *c) &&
-			    (adyn || !gh_plain_lvalue(arg, strlen(arg)))) {
-				*why = GH_WHY_NAME;
+			if (name_opt && strchr(name_opt, *c) && (*why = lvalue_why(arg, adyn)))
 				return n;
-			}
 			if (!c[1])
 				k++;
 			break;

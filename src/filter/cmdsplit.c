@@ -341,8 +341,8 @@ static void cmd_fini(struct gh_cmd *c)
 	free(c->text);
 }
 
-static int assign_check(struct parser *p, const char *word, size_t off, size_t len,
-			const char **ret_why);
+static int assign_check(struct parser *p, const char *word, bool expanded, size_t off,
+			size_t len, const char **ret_why);
 
 /* Emit the simple command AV[0..AC) (DYN[i]: word i holds an expansion)
  * and judge it: WHY (may be NULL) is what the scan found dynamic in it;
@@ -368,7 +368,7 @@ static int emit(struct parser *p, char *const *av, const bool *dyn, size_t ac, c
 		/* env takes any NAME=VALUE ('BASH_FUNC_f%%=() {...}' included) */
 		if (!is_assignment_str(av[k]) && strncmp(av[k], "BASH_FUNC_", 10) != 0)
 			continue;
-		r = assign_check(p, av[k], off, len, &w);
+		r = assign_check(p, av[k], dyn[k], off, len, &w);
 		if (!why)
 			why = w;
 	}
@@ -1138,6 +1138,17 @@ static int join_words(char *const *av, size_t n, const char *prefix, struct sbuf
 	return r;
 }
 
+/* A string a shell will run that holds an expansion made before it runs
+ * (eval "echo $x", trap "…$x…", su -c "$x"): x's value becomes code. */
+static void dyn_string(struct parser *p, const bool *dyn, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (dyn[k]) {
+			mark_last(p, GH_WHY_STRING);
+			return;
+		}
+}
+
 static int nested_join(struct parser *p, char *const *av, size_t n, const char *prefix,
 		       size_t off, size_t len)
 {
@@ -1226,6 +1237,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 				j++;
 			if (cap && spec->kind == W_ENV) {
 				/* env -S STRING: the string is split into more words */
+				dyn_string(p, dyn + i + 1, n - i - 1);
 				r = nested_join(p, av + j, n - j, cap, off, len);
 				goto out;
 			}
@@ -1303,15 +1315,18 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 				}
 				break;
 			}
-			if (cap)
+			if (cap) {
+				dyn_string(p, dyn + i + 1, n - i - 1);
 				r = parse_nested(p, cap, strlen(cap), off, len, GH_CMD_NESTED);
-			else
+			} else {
 				shell_stdin = true; /* su without -c starts a shell */
+			}
 			goto out;
 		case W_EVAL:
 			j = i + 1;
 			if (j < n && strcmp(av[j], "--") == 0)
 				j++;
+			dyn_string(p, dyn + j, n - j);
 			r = nested_join(p, av + j, n - j, NULL, off, len);
 			goto out;
 		case W_FIND:
@@ -1347,6 +1362,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 			if (j >= n)
 				goto out;
 			if (!has_x) {
+				dyn_string(p, dyn + j, n - j);
 				r = nested_join(p, av + j, n - j, NULL, off, len);
 				goto out;
 			}
@@ -1358,12 +1374,16 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 			j = i + 1;
 			if (j < n && strcmp(av[j], "--") == 0)
 				j++;
-			if (j < n && av[j][0] != '-')
+			if (j < n && av[j][0] != '-') {
+				dyn_string(p, dyn + j, 1);
 				r = parse_nested(p, av[j], strlen(av[j]), off, len, GH_CMD_NESTED);
+			}
 			goto out;
 		case W_ALIAS:
 			for (j = i + 1; j < n; j++) {
 				const char *eq = strchr(av[j], '=');
+				if (eq)
+					dyn_string(p, dyn + j, 1);
 				if (eq && (r = parse_nested(p, eq + 1, strlen(eq + 1), off, len,
 							    GH_CMD_NESTED)) < 0)
 					goto out;
@@ -1443,8 +1463,14 @@ static size_t subscript_end(const char *word, size_t i)
 	return 0;
 }
 
-static int assign_check(struct parser *p, const char *word, size_t off, size_t len,
-			const char **ret_why)
+/* An assignment NAME[SUB]=VALUE or NAME+=VALUE (WORD after quote removal;
+ * EXPANDED: it held an expansion made at assignment time). A subscript
+ * that is not a number is evaluated as code; a value of PROMPT_COMMAND is
+ * split as commands, one of PS0..PS4 scanned as a prompt (both dynamic
+ * when expanded now: x's value, not seen, becomes the code); a variable
+ * naming code is dynamic. *ret_why: the reason, or NULL. */
+static int assign_check(struct parser *p, const char *word, bool expanded, size_t off,
+			size_t len, const char **ret_why)
 {
 	size_t nl = 0, i;
 	const char *val;
@@ -1468,6 +1494,8 @@ static int assign_check(struct parser *p, const char *word, size_t off, size_t l
 	if (word[i] != '=')
 		return 0;
 	val = word + i + 1;
+	if (expanded && gh_var_kind(word, nl) != GH_VAR_DATA)
+		*ret_why = GH_WHY_CODEVAR;
 	switch (gh_var_kind(word, nl)) {
 	case GH_VAR_CODE:
 		return parse_nested(p, val, strlen(val), off, len, GH_CMD_NESTED);
@@ -1494,6 +1522,8 @@ static int array_elem_check(struct parser *p, enum gh_var_kind kind, const struc
 		if (e && v[e + 1] == '=')
 			v += e + 2;
 	}
+	if (kind != GH_VAR_DATA && w->expand)
+		set_dyn(p, GH_WHY_CODEVAR);
 	if (kind == GH_VAR_CODE)
 		return parse_nested(p, v, strlen(v), off, len, GH_CMD_NESTED);
 	if (kind == GH_VAR_LOADER)
@@ -1746,7 +1776,7 @@ static int skip_for_header(struct parser *p)
 		r = scan_arith(p);
 		return r < 0 ? r : r == 1 ? 0 : GH_EINVAL;
 	}
-	for (;;) {
+	for (bool first = true;; first = false) {
 		struct word w = { 0 };
 		skip_blanks(p);
 		if (p->pos >= p->len || p->s[p->pos] == ';' || p->s[p->pos] == '\n' ||
@@ -1755,6 +1785,9 @@ static int skip_for_header(struct parser *p)
 		if (is_delim(p->s[p->pos]))
 			return GH_EINVAL;
 		r = read_word(p, &w);
+		/* for PS1 in …: the loop assigns the words to the variable */
+		if (r >= 0 && first && gh_var_kind(w.s.p, w.s.n) != GH_VAR_DATA)
+			set_dyn(p, GH_WHY_CODEVAR);
 		word_fini(&w);
 		if (r < 0)
 			return r;
@@ -2000,7 +2033,7 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 				nl++;
 			kind = gh_var_kind(w.s.p, nl);
 			span_of(p, wstart, p->pos, &aoff, &alen);
-			if ((r = assign_check(p, w.s.p, aoff, alen, &why)) < 0)
+			if ((r = assign_check(p, w.s.p, w.expand, aoff, alen, &why)) < 0)
 				goto out;
 			if (why)
 				set_dyn(p, why);

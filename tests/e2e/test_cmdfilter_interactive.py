@@ -330,14 +330,22 @@ def test_interactive_code_assignments(danger, victim, template):
 
 def test_interactive_dynamic_refused(danger, victim):
     """Issue 11 item 3 on the interactive path: arithmetic on a variable
-    holding a subscript runs its substitution; the line is refused as
-    dynamic with a one-line reason. Fails without the fix."""
+    holding a subscript runs its substitution, and a code variable given a
+    value expanded now runs that value at every prompt; both lines are
+    refused as dynamic with a one-line reason. Fails without the fix."""
     g = danger
     c = shell(g)
     c.sendline(f"a='z[$(rm -f {victim})]'")  # a plain string: accepted
     c.expect(PROMPT_RE)
     c.sendline("echo $((a))")
     c.expect(DYNAMIC_REFUSED + "arithmetic on a variable")
+    c.expect(PROMPT_RE)
+    # a value expanded now becomes code run at every prompt
+    c.sendline('PROMPT_COMMAND="echo $a"')
+    c.expect(DYNAMIC_REFUSED + "variable naming code")
+    c.expect(PROMPT_RE)
+    c.sendline("echo after-$((1+1))")
+    c.expect("after-2")
     c.expect(PROMPT_RE)
     bye(c)
     assert os.path.exists(victim)

@@ -396,6 +396,14 @@ static const char *const dynamic_lines[] = {
 	"BASH_ALIASES[ll]='rm -f F'",
 	"PS1='\\044(rm -f F)x$ '",
 	"set -o vi",
+	/* code variables filled from what the line does not show */
+	"x='$(rm -f F)'; PS1=\"$x\"", "PROMPT_COMMAND=\"echo $x\"", "export PS1=\"$x\"",
+	"PROMPT_COMMAND=(\"$x\")", "read PROMPT_COMMAND <<< 'rm -f F'", "printf -v PS1 '%s' x",
+	"read -a PROMPT_COMMAND <<< x", "mapfile PROMPT_COMMAND < f",
+	"for PROMPT_COMMAND in 'rm -f F'; do :; done", ": ${PROMPT_COMMAND:='rm -f F'}",
+	/* strings a shell runs, built from expansions made before it runs */
+	"eval \"echo $x\"", "trap \"echo $x\" DEBUG", "alias l=\"echo $x\"", "su -c \"echo $x\"",
+	"watch \"echo $x\"", "env -S \"echo $x\"",
 };
 
 static void test_dynamic_refused(void **state)
@@ -462,6 +470,8 @@ static void test_not_dynamic(void **state)
 		"echo 'hi!'", "echo \"hi!\"", "[ ! -f x ]", "ls | xargs -0 ls",
 		"unset x", "local -r y=2", "history", "PS1='\\u@\\h:\\w\\$ '",
 		"echo $# $? $$", "(( 1 + 2 ))", "echo a != b", "sh -c 'ls'",
+		"PS1='$x \\w$ '", "PROMPT_COMMAND='history -a'", "eval 'echo hi'",
+		"trap 'echo bye' EXIT", "for f in *; do echo \"$f\"; done", ": ${x:=1}",
 	};
 
 	assert_int_equal(gh_cmdfilter_set_new(fl, 1, &s), 0);
