@@ -289,6 +289,54 @@ static void test_flags(void **state)
 	}
 }
 
+/* Every dynamic command says why, in one line (shown to the user and
+ * written to the audit); an analysable one has no reason. */
+static void test_dynamic_reasons(void **state)
+{
+	static const struct { const char *line; size_t idx; const char *why; } t[] = {
+		{ "echo $((a))", 0, "arithmetic on a variable" },
+		{ "echo $[a]", 0, "arithmetic on a variable" },
+		{ "[[ $a -eq 1 ]]", 0, "arithmetic on a variable" },
+		{ "z[i]=1", 0, "array subscript" },
+		{ "printf -v 'a[$(id)]' x", 0, "variable name" },
+		{ "echo ${!x}", 0, "indirect expansion" },
+		{ "echo ${x@P}", 0, "prompt expansion" },
+		{ "source f", 0, "source of a file" },
+		{ "bind -x 'x: y'", 0, "builtin that runs code" },
+		{ "sh f.sh", 0, "shell running a script" },
+		{ "echo x | sh", 1, "shell reading its commands from a pipe" },
+		{ "echo x | xargs env", 3, "xargs input" },
+		{ "$c x", 0, "command name known only at run time" },
+		{ "LD_PRELOAD=x ls", 0, "variable naming code" },
+		{ "echo !!", 0, "history expansion" },
+		{ "PS1='\\044(id)'", 0, "prompt escape" },
+		{ "eval \"$x\"", 0, "shell string known only at run time" },
+		{ "declare -i x", 0, "declare -i/-n" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct gh_cmdlist *l = NULL;
+		const struct gh_cmd *c;
+		if (split(t[i].line, &l) != 0)
+			fail_msg("'%s' does not split", t[i].line);
+		if (t[i].idx >= l->n)
+			fail_msg("'%s': only %zu commands", t[i].line, l->n);
+		c = &l->v[t[i].idx];
+		if (!(c->flags & GH_CMD_DYNAMIC) || !c->why || !strstr(c->why, t[i].why))
+			fail_msg("'%s' [%zu]: flags %#x why '%s', want '%s'", t[i].line, t[i].idx,
+				 c->flags, c->why ? c->why : "(null)", t[i].why);
+		gh_cmdlist_free(l);
+	}
+	{
+		struct gh_cmdlist *l = NULL;
+		assert_int_equal(split("ls -l; echo $((1+2)) ${x:-y}", &l), 0);
+		for (size_t i = 0; i < l->n; i++) {
+			assert_null(l->v[i].why);
+			assert_false(l->v[i].flags & GH_CMD_DYNAMIC);
+		}
+		gh_cmdlist_free(l);
+	}
+}
+
 static void test_empty(void **state)
 {
 	static const char *empty[] = { "", "   ", "\n\n", "# only a comment", "A=1 B=2", ";" };
@@ -305,6 +353,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_dynamic_reasons),
 		cmocka_unit_test(test_unbalanced),
 		cmocka_unit_test(test_nul_and_limits),
 		cmocka_unit_test(test_spans_and_argv),
