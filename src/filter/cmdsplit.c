@@ -2158,8 +2158,8 @@ static int parse_list(struct parser *p, int term)
 			continue;
 		}
 		if (c == '\n') {
+			/* after |, newlines continue the pipeline: piped stays */
 			p->pos++;
-			piped = false;
 			if ((r = read_heredocs(p)) < 0)
 				break;
 			continue;

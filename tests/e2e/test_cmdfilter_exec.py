@@ -323,6 +323,7 @@ DYNAMIC = [
     ("cond-v", "[[ -v 'a[$(rm -f {x})]' ]]"),
     ("declare-subscript", "declare 'a[$(rm -f {x})]=1'"),
     ("pipe-sh-c-sh", "echo 'rm -f {x}' | sh -c 'sh'"),
+    ("pipe-newline-sh", "echo rm -f {x} |\nsh"),
     ("xargs-env", "echo rm -f {x} | xargs -L1 env"),
     ("bash-env", "BASH_ENV=<(echo 'rm -f {x}') bash -c true"),
     ("bash-env-export", "export BASH_ENV=<(echo 'rm -f {x}'); bash -c true"),

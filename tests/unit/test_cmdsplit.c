@@ -266,6 +266,10 @@ static void test_flags(void **state)
 		{ "sudo -s", 0, GH_CMD_SHELL_STDIN, GH_CMD_DYNAMIC },
 		{ "sh -c 'bash'", 1, GH_CMD_SHELL_STDIN | GH_CMD_NESTED, GH_CMD_DYNAMIC },
 		{ "echo x | sh -c 'sh'", 2, GH_CMD_DYNAMIC | GH_CMD_NESTED, 0 },
+		/* a newline after | continues the pipeline (it used to reset it) */
+		{ "echo rm x |\nsh", 1, GH_CMD_DYNAMIC, 0 },
+		{ "echo rm x |\n\n  # c\n sh", 1, GH_CMD_DYNAMIC, 0 },
+		{ "echo rm x\nsh", 1, GH_CMD_SHELL_STDIN, GH_CMD_DYNAMIC },
 		{ "ls", 0, 0, GH_CMD_SHELL_STDIN },
 		{ "echo rm x | sudo -s", 1, GH_CMD_DYNAMIC, 0 },
 		{ "echo rm x | sudo -u root -i", 1, GH_CMD_DYNAMIC, 0 },
