@@ -286,6 +286,10 @@ void gh_ifilter_resize(struct gh_ifilter *f, int rows, int cols)
 	f->rows = rows;
 	f->cols = cols;
 	vterm_set_size(f->vt, rows, cols);
+	/* libvterm 0.1.4 keeps a scroll region set before a resize; one
+	 * beyond the new size makes its next scroll memmove a negative size.
+	 * Reset it (DECSTBM), the cursor saved and restored around it. */
+	vterm_input_write(f->vt, "\x1b" "7\x1b[r\x1b" "8", 7);
 }
 
 void gh_ifilter_set_log_only(struct gh_ifilter *f, bool on)

@@ -368,6 +368,26 @@ static void test_edit_and_execute_aborted(void **state)
 	gh_ifilter_free(f);
 }
 
+/* A scroll region set before a resize to fewer rows: libvterm 0.1.4 kept
+ * it and its next scroll did a memmove of a negative size (found by
+ * fuzz_ifilter; the target prints the region, the user's client resizes).
+ * Crashes without the reset in gh_ifilter_resize. */
+static void test_scroll_region_then_resize(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 18, 4);
+	out(f, "ideeee\x1b[6r", 0);
+	gh_ifilter_resize(f, 2, 8);
+	out(f, "q\r\n\n$ \n \n\n\n", 10);
+	out(f, "$ ", 20);
+	in(f, "ls\r", 30);
+	out(f, "ls", 40);
+	gh_ifilter_tick(f, 300);
+	assert_int_equal(s.n_decided, 1);
+	assert_string_equal(s.screen[0], "ls");
+	gh_ifilter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_ctrl_c_never_waits),
 		cmocka_unit_test(test_ctrl_o_and_ctrl_j_are_enter),
 		cmocka_unit_test(test_edit_and_execute_aborted),
+		cmocka_unit_test(test_scroll_region_then_resize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
