@@ -1213,7 +1213,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 	for (unsigned steps = 0; i < n && steps < 64; steps++) {
 		const struct wrap_spec *spec = NULL;
 		const char *name = base_name(av[i]), *cap = NULL;
-		bool stop = false, has_c = false, has_s = false, has_x = false;
+		bool stop = false, has_c = false, has_s = false, has_x = false, has_rc = false;
 		size_t j;
 
 		if (dyn[i])
@@ -1270,7 +1270,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 				if (w[0] == '-' && w[1] == '-') {
 					if (in_list(spec->long_arg, w + 2, strlen(w + 2))) {
 						j++;
-						has_x = true; /* --rcfile/--init-file: a file of code */
+						has_rc = true; /* --rcfile/--init-file: a file of code */
 					}
 					continue;
 				}
@@ -1285,7 +1285,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 						j++;
 				}
 			}
-			if (has_x)
+			if (has_rc)
 				mark_last(p, GH_WHY_SCRIPT);
 			if (has_c) {
 				if (j < n && dyn[j])
@@ -1877,6 +1877,49 @@ out:
 	return r;
 }
 
+/* An assignment word W (read from WSTART) before a command or alone, and
+ * the words of NAME=( ... ) after it: what it makes dynamic is set on P,
+ * code it assigns is split (assign_check). W is consumed. */
+static int read_assignment(struct parser *p, struct word *w, size_t wstart)
+{
+	bool array = w->s.n > 0 && w->s.p[w->s.n - 1] == '=' && w->lit == w->s.n &&
+		     p->pos < p->len && p->s[p->pos] == '(';
+	const char *why = NULL;
+	size_t nl = 0, aoff, alen;
+	enum gh_var_kind kind;
+	int r;
+
+	while (is_name_char(w->s.p[nl]))
+		nl++;
+	kind = gh_var_kind(w->s.p, nl);
+	span_of(p, wstart, p->pos, &aoff, &alen);
+	r = assign_check(p, w->s.p, w->expand, aoff, alen, &why);
+	word_fini(w);
+	if (r < 0)
+		return r;
+	if (why)
+		set_dyn(p, why);
+	if (!array)
+		return 0;
+	p->pos++; /* NAME=( words ) */
+	for (;;) {
+		skip_space_nl(p);
+		if (p->pos >= p->len)
+			return GH_EINVAL;
+		if (p->s[p->pos] == ')') {
+			p->pos++;
+			return 0;
+		}
+		if (is_delim(p->s[p->pos]))
+			return GH_EINVAL;
+		if ((r = read_word(p, w)) >= 0)
+			r = array_elem_check(p, kind, w, aoff, alen);
+		word_fini(w);
+		if (r < 0)
+			return r;
+	}
+}
+
 static const char *const noise_words[] = { "if", "then", "else", "elif", "fi", "do", "done",
 	"while", "until", "!", "{", "}", NULL };
 
@@ -1892,7 +1935,7 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 	bool *dyn = NULL, shell_stdin = false, esac = false, assigned = false, started = false;
 	bool emitted = false;
 	const char *outer_why = p->why;
-	int outer_in = p->in_default, r = 0;
+	int outer_in = p->in_default, outer_cur = p->cur_in, r = 0;
 
 	/* what this command finds dynamic is its own; its substitutions
 	 * share its standard input */
@@ -2024,43 +2067,9 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 		if ((r = read_word(p, &w)) < 0)
 			goto out;
 		if (wv.n == 0 && is_assignment(&w)) {
-			bool array = w.s.n > 0 && w.s.p[w.s.n - 1] == '=' && w.lit == w.s.n &&
-				     p->pos < p->len && p->s[p->pos] == '(';
-			const char *why = NULL;
-			size_t nl = 0, aoff, alen;
-			enum gh_var_kind kind;
-			while (is_name_char(w.s.p[nl]))
-				nl++;
-			kind = gh_var_kind(w.s.p, nl);
-			span_of(p, wstart, p->pos, &aoff, &alen);
-			if ((r = assign_check(p, w.s.p, w.expand, aoff, alen, &why)) < 0)
-				goto out;
-			if (why)
-				set_dyn(p, why);
-			word_fini(&w);
 			assigned = true;
-			if (array) { /* NAME=( words ) */
-				p->pos++;
-				for (;;) {
-					skip_space_nl(p);
-					if (p->pos >= p->len) {
-						r = GH_EINVAL;
-						goto out;
-					}
-					if (p->s[p->pos] == ')') {
-						p->pos++;
-						break;
-					}
-					if (is_delim(p->s[p->pos])) {
-						r = GH_EINVAL;
-						goto out;
-					}
-					if ((r = read_word(p, &w)) < 0 ||
-					    (r = array_elem_check(p, kind, &w, aoff, alen)) < 0)
-						goto out;
-					word_fini(&w);
-				}
-			}
+			if ((r = read_assignment(p, &w, wstart)) < 0)
+				goto out;
 			continue;
 		}
 		if ((r = wv_push(&wv, &w)) < 0)
@@ -2129,6 +2138,7 @@ out:
 		*ret_esac = true;
 	p->why = outer_why;
 	p->in_default = outer_in;
+	p->cur_in = outer_cur;
 	free(av);
 	free(dyn);
 	word_fini(&w);
