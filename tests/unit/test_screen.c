@@ -252,9 +252,9 @@ static void test_scroll_region_then_resize(void **state)
 {
 	struct gh_screen *s = NULL;
 	assert_int_equal(gh_screen_new(18, 4, &s), 0);
-	gh_screen_feed(s, "ideeee\x1b[6r", 11);
+	gh_screen_feed(s, "ideeee\x1b[6r", strlen("ideeee\x1b[6r"));
 	gh_screen_resize(s, 2, 8);
-	gh_screen_feed(s, "q\r\n\n$ \n \n\n\nok", 15);
+	gh_screen_feed(s, "q\r\n\n$ \n \n\n\nok", strlen("q\r\n\n$ \n \n\n\nok"));
 	char *out = render(s);
 	assert_non_null(strstr(out, "ok"));
 	free(out);
