@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t k = 0; k < c->argc; k++)
 				if (!c->argv[k])
 					__builtin_trap();
+			/* a dynamic command says why, and only a dynamic one */
+			if (!(c->flags & GH_CMD_DYNAMIC) != !c->why || (c->why && !c->why[0]))
+				__builtin_trap();
 		}
 		if (l->n > GH_CMD_MAX_CMDS)
 			__builtin_trap();

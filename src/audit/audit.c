@@ -187,12 +187,23 @@ int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const 
 		     const char *account, const char *method, const char *result,
 		     const char *rule, const char *cmd, const char *group)
 {
+	return gh_audit_command_dynamic(st, who, asset, account, method, result, rule, cmd, group,
+					NULL);
+}
+
+int gh_audit_command_dynamic(struct gh_store *st, const struct gh_audit_who *who,
+			     const char *asset, const char *account, const char *method,
+			     const char *result, const char *rule, const char *cmd,
+			     const char *group, const char *dynamic)
+{
 	char *c = escape_dup(cmd ? cmd : "");
 	char *g = group ? escape_dup(group) : NULL;
+	char *d = dynamic ? escape_dup(dynamic) : NULL;
 	char *detail = NULL;
 	int r = GH_ENOMEM;
-	if (c && (!group || g) &&
-	    asprintf(&detail, "cmd=\"%s\"%s%s", c, g ? " group=" : "", g ? g : "") >= 0)
+	if (c && (!group || g) && (!dynamic || d) &&
+	    asprintf(&detail, "cmd=\"%s\"%s%s%s%s%s", c, g ? " group=" : "", g ? g : "",
+		     d ? " dynamic=\"" : "", d ? d : "", d ? "\"" : "") >= 0)
 		r = add(st, who, "command", asset, account, method, result, rule, detail);
 	else
 		detail = NULL;
@@ -200,6 +211,7 @@ int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const 
 		gh_error("cannot record command event: %s", gh_strerror(r));
 	free(c);
 	free(g);
+	free(d);
 	free(detail);
 	return r;
 }

@@ -131,3 +131,10 @@ int gh_audit_event(struct gh_store *st, const struct gh_audit_who *who, const ch
 int gh_audit_command(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		     const char *account, const char *method, const char *result,
 		     const char *rule, const char *cmd, const char *group);
+/* The same for a verdict on a dynamic command (one the filter cannot
+ * analyse): DYNAMIC, its one-line reason, is appended to DETAIL as
+ * ` dynamic="..."` (NULL: as gh_audit_command). */
+int gh_audit_command_dynamic(struct gh_store *st, const struct gh_audit_who *who,
+			     const char *asset, const char *account, const char *method,
+			     const char *result, const char *rule, const char *cmd,
+			     const char *group, const char *dynamic);

@@ -34,6 +34,8 @@ static const char *const facility_choices[] = {
 	"authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
 	"local7", NULL };
 static const char *const mfa_choices[] = { "off", "all", "admins", NULL };
+/* index = enum gh_filter_action (0 "auto" = GH_FILTER_NONE) */
+static const char *const dynamic_choices[] = { "auto", "accept", "warn", "review", "reject", NULL };
 
 #define O(f) offsetof(struct gh_config, f)
 /* "@" in a default stands for the data directory. */
@@ -74,6 +76,7 @@ static const struct opt options[] = {
 	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
 	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
 	{ "review_timeout", T_INT, O(review_timeout), "300", 1, 86400, NULL },
+	{ "cmdfilter_dynamic", T_ENUM, O(cmdfilter_dynamic), "auto", 0, 0, dynamic_choices },
 };
 #undef O
 

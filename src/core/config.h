@@ -53,6 +53,7 @@ struct gh_config {
 	char *worker_user;        /* workers drop to this user when root; "" = no drop */
 	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
 	int review_timeout;       /* seconds a command held for review waits for a decision */
+	int cmdfilter_dynamic;    /* verdict for dynamic commands: enum gh_filter_action, 0 auto */
 };
 
 enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };

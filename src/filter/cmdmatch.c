@@ -42,7 +42,8 @@ struct set_entry {
 struct gh_cmdfilter_set {
 	struct set_entry *v; /* sorted: priority, then severity, then index */
 	size_t n;
-	enum gh_filter_action fallback; /* verdict for what cannot be analysed */
+	enum gh_filter_action fallback; /* most severe action but accept, NONE if none */
+	enum gh_filter_action dynamic;  /* cmdfilter_dynamic; NONE: auto */
 };
 
 int gh_filter_action_parse(const char *s, enum gh_filter_action *ret)
@@ -365,6 +366,24 @@ out:
 	return r;
 }
 
+int gh_cmdfilter_set_dynamic(struct gh_cmdfilter_set *s, enum gh_filter_action a)
+{
+	if (!s || a < GH_FILTER_NONE || a > GH_FILTER_REJECT)
+		return GH_EINVAL;
+	s->dynamic = a;
+	return 0;
+}
+
+enum gh_filter_action gh_cmdfilter_dynamic_verdict(const struct gh_cmdfilter_set *s)
+{
+	if (!s || s->n == 0)
+		return GH_FILTER_NONE;
+	if (s->dynamic != GH_FILTER_NONE)
+		return s->dynamic;
+	/* auto: the worst a hidden command could get here; flagged at least */
+	return s->fallback != GH_FILTER_NONE ? s->fallback : GH_FILTER_WARN;
+}
+
 static void result_reset(struct gh_filter_result *res)
 {
 	memset(res, 0, sizeof *res);
@@ -377,10 +396,12 @@ int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_
 {
 	struct gh_cmdlist *cmds = NULL;
 	struct gh_filter_result res;
+	enum gh_filter_action dyn;
 	int r;
 
 	if (!s || !line || !ret)
 		return GH_EINVAL;
+	dyn = gh_cmdfilter_dynamic_verdict(s);
 	result_reset(&res);
 	r = gh_cmd_split(line, len, &cmds);
 	if (r == GH_ENOMEM)
@@ -388,7 +409,9 @@ int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_
 	if (r < 0) {
 		res.unanalysable = true;
 		res.split_error = r;
-		res.action = s->fallback;
+		res.why = r == GH_ELIMIT ? "line exceeds the splitter's limits"
+					 : "line cannot be parsed";
+		res.action = gh_cmdfilter_dynamic_verdict(s);
 		r = 0;
 		goto done;
 	}
@@ -396,6 +419,7 @@ int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_
 		const struct gh_cmd *c = &cmds->v[ci];
 		struct gh_filter_result one;
 		bool unknown = (c->flags & GH_CMD_DYNAMIC) != 0;
+		const char *why = c->why ? c->why : "command cannot be analysed";
 
 		result_reset(&one);
 		for (size_t fi = 0; fi < s->n && one.filter < 0; fi++) {
@@ -409,6 +433,8 @@ int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_
 				}
 				if (m < 0) {
 					/* a regex gave up: this command cannot be judged */
+					if (!unknown)
+						why = "regex gave up (backtracking limit)";
 					unknown = true;
 					continue;
 				}
@@ -424,10 +450,11 @@ int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_
 				}
 			}
 		}
-		if (unknown && s->fallback > one.action) {
+		if (unknown && dyn > one.action) {
 			result_reset(&one);
-			one.action = s->fallback;
+			one.action = dyn;
 			one.unanalysable = true;
+			one.why = why;
 		}
 		if (one.action > res.action) {
 			one.cmd = (long)ci;

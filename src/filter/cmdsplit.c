@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "filter/cmdclass.h"
 #include "filter/filter.h"
 
 /* ---- growing strings and words --------------------------------------- */
@@ -153,13 +154,31 @@ struct parser {
 	size_t fix_off, fix_len;
 	struct heredoc *hd;      /* registered here-documents */
 	size_t n_hd, cap_hd, hd_done; /* hd[hd_done..n_hd) wait for their bodies */
+	/* why the command being read is dynamic (cmdclass.h), NULL while it
+	 * is analysable; saved and restored around nested commands */
+	const char *why;
+	int in_default;          /* enum stdin_kind of a command without redirection */
+	int cur_in;              /* stdin of the command being unwrapped */
 };
 
 enum { T_EOF, T_PAREN, T_CASE };
 
-enum stdin_kind { IN_TTY, IN_PIPE, IN_FILE, IN_HEREDOC, IN_HERESTR };
+/* Standard input of a command. IN_TTY: the session's own input (a
+ * terminal or the exec channel); IN_SEEN: input the splitter reads as
+ * commands itself (the rest of a here-document or here-string). */
+enum stdin_kind { IN_TTY, IN_PIPE, IN_FILE, IN_HEREDOC, IN_HERESTR, IN_SEEN };
+
+/* The placeholder for what xargs appends to the command it runs. */
+static const char XARGS_INPUT[] = "{xargs input}";
+
+static void set_dyn(struct parser *p, const char *why)
+{
+	if (!p->why)
+		p->why = why;
+}
 
 static int parse_list(struct parser *p, int term);
+static bool is_assignment_str(const char *s);
 static int parse_dollar(struct parser *p, struct word *w, bool in_dq);
 static int parse_backtick(struct parser *p, struct word *w, bool in_dq);
 
@@ -251,8 +270,8 @@ static bool at_word(const struct parser *p, const char *kw)
 
 /* ---- output ------------------------------------------------------------ */
 
-static int emit(struct parser *p, char *const *av, size_t ac, bool dynamic, unsigned flags,
-		size_t off, size_t len)
+static int raw_emit(struct parser *p, char *const *av, size_t ac, const char *why,
+		    unsigned flags, size_t off, size_t len)
 {
 	struct ctx *c = p->ctx;
 	struct gh_cmd cmd = { 0 };
@@ -298,7 +317,8 @@ static int emit(struct parser *p, char *const *av, size_t ac, bool dynamic, unsi
 	cmd.off = off;
 	cmd.len = len;
 	cmd.depth = p->depth;
-	cmd.flags = flags | p->flags | (dynamic ? GH_CMD_DYNAMIC : 0);
+	cmd.flags = flags | p->flags | (why ? GH_CMD_DYNAMIC : 0);
+	cmd.why = why;
 	c->out->v[c->out->n++] = cmd;
 	memset(&cmd, 0, sizeof cmd);
 out:
@@ -321,6 +341,72 @@ static void cmd_fini(struct gh_cmd *c)
 	free(c->text);
 }
 
+static int assign_check(struct parser *p, const char *word, bool expanded, size_t off,
+			size_t len, const char **ret_why);
+
+/* Emit the simple command AV[0..AC) (DYN[i]: word i holds an expansion)
+ * and judge it: WHY (may be NULL) is what the scan found dynamic in it;
+ * a command word only known at run time, a builtin whose operands are
+ * evaluated (cmdclass.h) or an assignment operand naming code make it
+ * dynamic too, and code assigned to PROMPT_COMMAND/PS1... is split. */
+static int emit(struct parser *p, char *const *av, const bool *dyn, size_t ac, const char *why,
+		unsigned flags, size_t off, size_t len)
+{
+	size_t idx = p->ctx->out->n;
+	int r;
+
+	if (ac == 0)
+		return 0;
+	if (!why && dyn[0])
+		why = strstr(av[0], XARGS_INPUT) ? GH_WHY_XARGS : GH_WHY_CMDWORD;
+	if ((r = raw_emit(p, av, ac, why, flags, off, len)) < 0)
+		return r;
+	if (!why)
+		why = gh_builtin_why(av, dyn, ac);
+	for (size_t k = 1; gh_assigns_operands(av[0]) && k < ac && r >= 0; k++) {
+		const char *w = NULL;
+		/* env takes any NAME=VALUE ('BASH_FUNC_f%%=() {...}' included) */
+		if (!is_assignment_str(av[k]) && strncmp(av[k], "BASH_FUNC_", 10) != 0)
+			continue;
+		r = assign_check(p, av[k], dyn[k], off, len, &w);
+		if (!why)
+			why = w;
+	}
+	if (r >= 0 && why && !p->ctx->out->v[idx].why) {
+		p->ctx->out->v[idx].why = why;
+		p->ctx->out->v[idx].flags |= GH_CMD_DYNAMIC;
+	}
+	return r;
+}
+
+/* A construct with no command of its own that is dynamic ((( a )), [[ ]],
+ * a bare assignment): reported as a command whose one word is its text. */
+static int emit_text(struct parser *p, const char *text, size_t n, const char *why, size_t off,
+		     size_t len)
+{
+	struct sbuf b = { 0 };
+	int r = sb_put(&b, text, n);
+	if (r >= 0) {
+		char *av[1] = { b.p };
+		r = raw_emit(p, av, 1, why, 0, off, len);
+	}
+	free(b.p);
+	return r;
+}
+
+/* The last command emitted is dynamic for WHY (unless it already was). */
+static void mark_last(struct parser *p, const char *why)
+{
+	struct gh_cmd *c;
+	if (p->ctx->out->n == 0)
+		return;
+	c = &p->ctx->out->v[p->ctx->out->n - 1];
+	if (!c->why) {
+		c->why = why;
+		c->flags |= GH_CMD_DYNAMIC;
+	}
+}
+
 /* Drop commands emitted after the first N (a speculative scan failed). */
 static void truncate_out(struct ctx *c, size_t n)
 {
@@ -339,6 +425,8 @@ static int parse_nested(struct parser *p, const char *str, size_t n, size_t off,
 	sub.fixed = true;
 	sub.fix_off = off;
 	sub.fix_len = len;
+	/* a shell string's commands read the stdin of the command running it */
+	sub.in_default = p->cur_in == IN_HEREDOC || p->cur_in == IN_HERESTR ? IN_SEEN : p->cur_in;
 	r = parse_list(&sub, T_EOF);
 	parser_fini(&sub);
 	return r;
@@ -356,6 +444,17 @@ static int parse_squote(struct parser *p, struct word *w)
 	r = w_quoted(w, p->s + p->pos + 1, (size_t)(end - p->s) - p->pos - 1);
 	p->pos = (size_t)(end - p->s) + 1;
 	return r;
+}
+
+/* '!' at pos, unquoted or in double quotes (END '"'): an interactive bash
+ * expands it from its history (!!, !-2, !rm, !?x?) unless a blank, '=',
+ * '(' or the end follows. */
+static void check_history(struct parser *p, char end)
+{
+	char n = p->pos + 1 < p->len ? p->s[p->pos + 1] : ' ';
+	if (!is_blank(n) && n != '\n' && n != '=' && n != '(' && n != end && n != ';' &&
+	    n != '|' && n != '&' && n != ')')
+		set_dyn(p, GH_WHY_HISTORY);
 }
 
 /* Double quotes: pos at the opening quote. */
@@ -392,6 +491,8 @@ static int parse_dquote(struct parser *p, struct word *w)
 		} else if (c == '`') {
 			r = parse_backtick(p, w, true);
 		} else {
+			if (c == '!')
+				check_history(p, '"');
 			r = w_quoted(w, &c, 1);
 			p->pos++;
 		}
@@ -582,6 +683,8 @@ static int scan_arith(struct parser *p)
 	word_fini(&scratch);
 	if (r == GH_ENOMEM || r == GH_ELIMIT)
 		return r;
+	if (r == 1 && !gh_arith_safe(p->s + save, p->pos - 2 - save))
+		set_dyn(p, GH_WHY_ARITH);
 	if (r != 1) {
 		/* the caller scans this text again: count it */
 		if (p->pos - save > GH_CMD_MAX_WORK - p->ctx->work)
@@ -630,6 +733,43 @@ static int parse_braced(struct parser *p, bool in_dq)
 	return r;
 }
 
+/* $[ ... ], bash's old arithmetic expansion: pos at '$'. */
+static int scan_old_arith(struct parser *p)
+{
+	struct word scratch = { 0 };
+	size_t start = p->pos + 2;
+	int depth = 0, r = 0;
+
+	p->pos = start;
+	for (;;) {
+		char c;
+		if (p->pos >= p->len) {
+			r = GH_EINVAL;
+			break;
+		}
+		c = p->s[p->pos];
+		if (c == ']' && depth-- == 0)
+			break;
+		if (c == '[')
+			depth++;
+		if (c == '$')
+			r = parse_dollar(p, &scratch, false);
+		else if (c == '`')
+			r = parse_backtick(p, &scratch, false);
+		else
+			p->pos++;
+		if (r < 0)
+			break;
+	}
+	word_fini(&scratch);
+	if (r < 0)
+		return r;
+	if (!gh_arith_safe(p->s + start, p->pos - start))
+		set_dyn(p, GH_WHY_ARITH);
+	p->pos++;
+	return 0;
+}
+
 /* Any $-construct: pos at '$'. The word gets the text as written (for an
  * expansion) or the decoded value ($'..', $".."). */
 static int parse_dollar(struct parser *p, struct word *w, bool in_dq)
@@ -661,7 +801,13 @@ static int parse_dollar(struct parser *p, struct word *w, bool in_dq)
 		}
 		if (r == 0 && (r = parse_subst_body(p, GH_CMD_SUBST)) < 0)
 			return r;
+	} else if (n == '[') {
+		if ((r = scan_old_arith(p)) < 0)
+			return r;
 	} else if (n == '{') {
+		const char *why = gh_braced_why(p->s + p->pos + 2, p->len - p->pos - 2);
+		if (why)
+			set_dyn(p, why);
 		p->depth++;
 		r = parse_braced(p, in_dq);
 		p->depth--;
@@ -757,6 +903,11 @@ static int read_word(struct parser *p, struct word *w)
 			break;
 		case '`':
 			r = parse_backtick(p, w, false);
+			break;
+		case '!':
+			check_history(p, '\0');
+			r = w_lit(w, c);
+			p->pos++;
 			break;
 		case '*': case '?':
 			w->expand = true;
@@ -987,6 +1138,17 @@ static int join_words(char *const *av, size_t n, const char *prefix, struct sbuf
 	return r;
 }
 
+/* A string a shell will run that holds an expansion made before it runs
+ * (eval "echo $x", trap "…$x…", su -c "$x"): x's value becomes code. */
+static void dyn_string(struct parser *p, const bool *dyn, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (dyn[k]) {
+			mark_last(p, GH_WHY_STRING);
+			return;
+		}
+}
+
 static int nested_join(struct parser *p, char *const *av, size_t n, const char *prefix,
 		       size_t off, size_t len)
 {
@@ -995,6 +1157,47 @@ static int nested_join(struct parser *p, char *const *av, size_t n, const char *
 	if (r >= 0)
 		r = parse_nested(p, s.p, s.n, off, len, GH_CMD_NESTED);
 	free(s.p);
+	return r;
+}
+
+static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, size_t i,
+		  size_t off, size_t len, unsigned level, bool *ret_shell_stdin);
+
+/* xargs OPTS CMD ARGS (av[i] is xargs, av[j] CMD): CMD runs with words of
+ * xargs' input appended, or put where -I REPLACE (-i: "{}") stands. CMD
+ * and what it wraps are judged with that input as a word only known at
+ * run time, so `xargs env`, `xargs sh -c`, `xargs -I{} sh -c '{}'` are
+ * dynamic while `xargs rm` is rm. */
+static int unwrap_xargs(struct parser *p, char *const *av, const bool *dyn, size_t n, size_t i,
+			size_t j, const char *replace, size_t off, size_t len, unsigned level)
+{
+	size_t m = n - j + 1;
+	char **nav = calloc(m + 1, sizeof *nav);
+	bool *ndyn = calloc(m, sizeof *ndyn);
+	int r = GH_ENOMEM;
+
+	for (size_t k = i + 1; k < j && !replace; k++)
+		if (!strcmp(av[k], "-i") || !strcmp(av[k], "--replace"))
+			replace = "{}";
+	if (!nav || !ndyn)
+		goto out;
+	for (size_t k = j; k < n; k++) {
+		nav[k - j] = av[k];
+		ndyn[k - j] = dyn[k] || (replace && *replace && strstr(av[k], replace));
+	}
+	nav[m - 1] = (char *)XARGS_INPUT;
+	ndyn[m - 1] = true;
+	if ((r = emit(p, av + j, dyn + j, n - j, NULL, GH_CMD_WRAPPED, off, len)) < 0)
+		goto out;
+	if (ndyn[0])
+		mark_last(p, GH_WHY_XARGS);
+	if (level < 4)
+		r = unwrap(p, nav, ndyn, replace ? m - 1 : m, 0, off, len, level + 1, NULL);
+	else
+		mark_last(p, GH_WHY_XARGS);
+out:
+	free(nav);
+	free(ndyn);
 	return r;
 }
 
@@ -1010,7 +1213,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 	for (unsigned steps = 0; i < n && steps < 64; steps++) {
 		const struct wrap_spec *spec = NULL;
 		const char *name = base_name(av[i]), *cap = NULL;
-		bool stop = false, has_c = false, has_s = false, has_x = false;
+		bool stop = false, has_c = false, has_s = false, has_x = false, has_rc = false;
 		size_t j;
 
 		if (dyn[i])
@@ -1024,20 +1227,27 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 		switch (spec->kind) {
 		case W_PLAIN:
 		case W_ENV:
-			j = skip_opts(av, n, i + 1, spec, &stop, spec->kind == W_ENV ? 'S' : 0,
-				      spec->kind == W_ENV ? "split-string" : NULL, &cap);
+			j = skip_opts(av, n, i + 1, spec, &stop,
+				      spec->kind == W_ENV ? 'S' : !strcmp(spec->name, "xargs") ? 'I' : 0,
+				      spec->kind == W_ENV ? "split-string"
+				      : !strcmp(spec->name, "xargs") ? "replace" : NULL, &cap);
 			if (stop)
 				goto out;
 			if (spec->kind == W_ENV && j < n && strcmp(av[j], "-") == 0)
 				j++;
-			if (cap) {
+			if (cap && spec->kind == W_ENV) {
 				/* env -S STRING: the string is split into more words */
+				dyn_string(p, dyn + i + 1, n - i - 1);
 				r = nested_join(p, av + j, n - j, cap, off, len);
 				goto out;
 			}
 			while (spec->assigns && j < n && is_assignment_str(av[j]))
 				j++;
 			j += spec->operands;
+			if (!strcmp(spec->name, "xargs") && j < n) {
+				r = unwrap_xargs(p, av, dyn, n, i, j, cap, off, len, level);
+				goto out;
+			}
 			if (j >= n) {
 				/* sudo -s / -i with no command: a shell reading stdin */
 				for (size_t k = i + 1; spec->shell && k < n; k++)
@@ -1046,7 +1256,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 						shell_stdin = true;
 				goto out;
 			}
-			if ((r = emit(p, av + j, n - j, dyn[j], GH_CMD_WRAPPED, off, len)) < 0)
+			if ((r = emit(p, av + j, dyn + j, n - j, NULL, GH_CMD_WRAPPED, off, len)) < 0)
 				goto out;
 			i = j;
 			continue;
@@ -1058,8 +1268,10 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 					break;
 				}
 				if (w[0] == '-' && w[1] == '-') {
-					if (in_list(spec->long_arg, w + 2, strlen(w + 2)))
+					if (in_list(spec->long_arg, w + 2, strlen(w + 2))) {
 						j++;
+						has_rc = true; /* --rcfile/--init-file: a file of code */
+					}
 					continue;
 				}
 				if ((w[0] != '-' && w[0] != '+') || w[1] == '\0')
@@ -1073,11 +1285,19 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 						j++;
 				}
 			}
+			if (has_rc)
+				mark_last(p, GH_WHY_SCRIPT);
 			if (has_c) {
+				if (j < n && dyn[j])
+					mark_last(p, strstr(av[j], XARGS_INPUT) ? GH_WHY_XARGS
+										 : GH_WHY_STRING);
 				if (j < n)
 					r = parse_nested(p, av[j], strlen(av[j]), off, len, GH_CMD_NESTED);
 			} else if (j >= n || has_s) {
 				shell_stdin = true;
+			} else {
+				/* sh FILE: a script (/dev/stdin, <(...) included) */
+				mark_last(p, GH_WHY_SCRIPT);
 			}
 			goto out;
 		case W_SU:
@@ -1095,15 +1315,18 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 				}
 				break;
 			}
-			if (cap)
+			if (cap) {
+				dyn_string(p, dyn + i + 1, n - i - 1);
 				r = parse_nested(p, cap, strlen(cap), off, len, GH_CMD_NESTED);
-			else
+			} else {
 				shell_stdin = true; /* su without -c starts a shell */
+			}
 			goto out;
 		case W_EVAL:
 			j = i + 1;
 			if (j < n && strcmp(av[j], "--") == 0)
 				j++;
+			dyn_string(p, dyn + j, n - j);
 			r = nested_join(p, av + j, n - j, NULL, off, len);
 			goto out;
 		case W_FIND:
@@ -1116,7 +1339,7 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 				for (e = m; e < n && strcmp(av[e], ";") != 0 && strcmp(av[e], "+") != 0; e++)
 					;
 				if (e > m) {
-					if ((r = emit(p, av + m, e - m, dyn[m], GH_CMD_WRAPPED, off, len)) < 0)
+					if ((r = emit(p, av + m, dyn + m, e - m, NULL, GH_CMD_WRAPPED, off, len)) < 0)
 						goto out;
 					if (level < 4 &&
 					    (r = unwrap(p, av, dyn, e, m, off, len, level + 1, NULL)) < 0)
@@ -1139,10 +1362,11 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 			if (j >= n)
 				goto out;
 			if (!has_x) {
+				dyn_string(p, dyn + j, n - j);
 				r = nested_join(p, av + j, n - j, NULL, off, len);
 				goto out;
 			}
-			if ((r = emit(p, av + j, n - j, dyn[j], GH_CMD_WRAPPED, off, len)) < 0)
+			if ((r = emit(p, av + j, dyn + j, n - j, NULL, GH_CMD_WRAPPED, off, len)) < 0)
 				goto out;
 			i = j;
 			continue;
@@ -1150,12 +1374,16 @@ static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, 
 			j = i + 1;
 			if (j < n && strcmp(av[j], "--") == 0)
 				j++;
-			if (j < n && av[j][0] != '-')
+			if (j < n && av[j][0] != '-') {
+				dyn_string(p, dyn + j, 1);
 				r = parse_nested(p, av[j], strlen(av[j]), off, len, GH_CMD_NESTED);
+			}
 			goto out;
 		case W_ALIAS:
 			for (j = i + 1; j < n; j++) {
 				const char *eq = strchr(av[j], '=');
+				if (eq)
+					dyn_string(p, dyn + j, 1);
 				if (eq && (r = parse_nested(p, eq + 1, strlen(eq + 1), off, len,
 							    GH_CMD_NESTED)) < 0)
 					goto out;
@@ -1170,6 +1398,138 @@ out:
 }
 
 /* ---- commands ------------------------------------------------------------ */
+
+/* SUB's text as bash reads an unquoted here-document body or a prompt
+ * string: only its expansions run (their commands are emitted, what is
+ * dynamic in them is left in sub->why). */
+static int scan_expansions(struct parser *sub)
+{
+	struct word scratch = { 0 };
+	int r = 0;
+	while (sub->pos < sub->len && r >= 0) {
+		char c = sub->s[sub->pos];
+		if (c == '\\')
+			sub->pos += 2;
+		else if (c == '$')
+			r = parse_dollar(sub, &scratch, true);
+		else if (c == '`')
+			r = parse_backtick(sub, &scratch, true);
+		else
+			sub->pos++;
+	}
+	word_fini(&scratch);
+	return r;
+}
+
+/* A prompt string VAL (PS0..PS4): bash decodes its backslash escapes, then
+ * expands it as a double-quoted word each time it is shown. An octal
+ * escape may decode to '$' or '`' (dynamic); the rest is scanned. */
+static int scan_prompt(struct parser *p, const char *val, size_t n, size_t off, size_t len,
+		       const char **ret_why)
+{
+	struct parser sub;
+	int r;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (val[i] == '\\' && val[i + 1] >= '0' && val[i + 1] <= '7') {
+			*ret_why = GH_WHY_PROMPT_ESC;
+			return 0;
+		}
+		if (val[i] == '\\')
+			i++;
+	}
+	if ((r = parser_init(&sub, p->ctx, val, n, p->depth + 1, p->flags | GH_CMD_NESTED)) < 0)
+		return r;
+	sub.fixed = true;
+	sub.fix_off = off;
+	sub.fix_len = len;
+	r = scan_expansions(&sub);
+	if (r >= 0 && sub.why)
+		*ret_why = sub.why;
+	parser_fini(&sub);
+	return r;
+}
+
+/* The end of the subscript of an lvalue at WORD[I] == '[' (the ']'), 0
+ * when there is none. */
+static size_t subscript_end(const char *word, size_t i)
+{
+	int depth = 0;
+	for (; word[i]; i++) {
+		if (word[i] == '[')
+			depth++;
+		else if (word[i] == ']' && --depth == 0)
+			return i;
+	}
+	return 0;
+}
+
+/* An assignment NAME[SUB]=VALUE or NAME+=VALUE (WORD after quote removal;
+ * EXPANDED: it held an expansion made at assignment time). A subscript
+ * that is not a number is evaluated as code; a value of PROMPT_COMMAND is
+ * split as commands, one of PS0..PS4 scanned as a prompt (both dynamic
+ * when expanded now: x's value, not seen, becomes the code); a variable
+ * naming code is dynamic. *ret_why: the reason, or NULL. */
+static int assign_check(struct parser *p, const char *word, bool expanded, size_t off,
+			size_t len, const char **ret_why)
+{
+	size_t nl = 0, i;
+	const char *val;
+
+	*ret_why = NULL;
+	while (is_name_char(word[nl]))
+		nl++;
+	if (gh_var_kind(word, nl) == GH_VAR_LOADER) {
+		*ret_why = GH_WHY_CODEVAR;
+		return 0;
+	}
+	i = nl;
+	if (word[i] == '[') {
+		size_t e = subscript_end(word, i);
+		if (!e || !gh_plain_lvalue(word, e + 1))
+			*ret_why = GH_WHY_SUBSCRIPT;
+		i = e ? e + 1 : strlen(word);
+	}
+	if (word[i] == '+')
+		i++;
+	if (word[i] != '=')
+		return 0;
+	val = word + i + 1;
+	if (expanded && gh_var_kind(word, nl) != GH_VAR_DATA)
+		*ret_why = GH_WHY_CODEVAR;
+	switch (gh_var_kind(word, nl)) {
+	case GH_VAR_CODE:
+		return parse_nested(p, val, strlen(val), off, len, GH_CMD_NESTED);
+	case GH_VAR_PROMPT:
+		return scan_prompt(p, val, strlen(val), off, len, ret_why);
+	case GH_VAR_LOADER:
+		*ret_why = GH_WHY_CODEVAR;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* One element of NAME=( ... ) (KIND: NAME's gh_var_kind): [SUB]=VALUE
+ * evaluates SUB; an element of PROMPT_COMMAND is a command line. */
+static int array_elem_check(struct parser *p, enum gh_var_kind kind, const struct word *w,
+			    size_t off, size_t len)
+{
+	const char *v = w->s.p;
+	if (w->lit > 0 && v[0] == '[') {
+		size_t e = subscript_end(v, 0);
+		if (!e || v[e + 1] != '=' || !gh_arith_safe(v + 1, e - 1))
+			set_dyn(p, GH_WHY_SUBSCRIPT);
+		if (e && v[e + 1] == '=')
+			v += e + 2;
+	}
+	if (kind != GH_VAR_DATA && w->expand)
+		set_dyn(p, GH_WHY_CODEVAR);
+	if (kind == GH_VAR_CODE)
+		return parse_nested(p, v, strlen(v), off, len, GH_CMD_NESTED);
+	if (kind == GH_VAR_LOADER)
+		set_dyn(p, GH_WHY_CODEVAR);
+	return 0;
+}
 
 /* Bodies of pending here-documents: pos just after a newline. */
 static int read_heredocs(struct parser *p)
@@ -1202,22 +1562,12 @@ static int read_heredocs(struct parser *p)
 		sub.fix_off = h->span_off;
 		sub.fix_len = h->span_len;
 		if (h->feed_shell) {
+			sub.in_default = IN_SEEN;
 			r = parse_list(&sub, T_EOF);
 		} else {
-			/* unquoted body: only its expansions run */
-			struct word scratch = { 0 };
-			while (sub.pos < sub.len && r >= 0) {
-				char c = sub.s[sub.pos];
-				if (c == '\\')
-					sub.pos += 2;
-				else if (c == '$')
-					r = parse_dollar(&sub, &scratch, true);
-				else if (c == '`')
-					r = parse_backtick(&sub, &scratch, true);
-				else
-					sub.pos++;
-			}
-			word_fini(&scratch);
+			r = scan_expansions(&sub);
+			if (r >= 0 && sub.why) /* e.g. $((a)) in the body */
+				r = emit_text(p, sub.s, sub.len, sub.why, h->span_off, h->span_len);
 		}
 		parser_fini(&sub);
 	}
@@ -1346,19 +1696,54 @@ static bool at_redir(const struct parser *p)
 	return !(i + 1 < p->len && s[i + 1] == '(');
 }
 
+static bool is_arith_op(const struct word *w)
+{
+	static const char *const ops[] = { "-eq", "-ne", "-lt", "-le", "-gt", "-ge", NULL };
+	for (size_t i = 0; !w->quoted && ops[i]; i++)
+		if (!strcmp(w->s.p, ops[i]))
+			return true;
+	return false;
+}
+
+/* What [[ ]] evaluates: the operands of -eq and the like as arithmetic,
+ * the operand of -v/-R as a variable name (its subscript as arithmetic).
+ * PREV is the word before W (NULL at the start); *need says what W had
+ * to be (0 anything, 1 arithmetic, 2 a name) and gets what the next one has to be. */
+static void cond_word(struct parser *p, const struct word *prev, const struct word *w, int *need)
+{
+	if (*need == 1 && !gh_arith_safe(w->s.p, w->s.n))
+		set_dyn(p, GH_WHY_ARITH);
+	if (*need == 2 && !gh_plain_lvalue(w->s.p, w->s.n))
+		set_dyn(p, GH_WHY_NAME);
+	*need = 0;
+	if (is_arith_op(w)) {
+		if (prev && !gh_arith_safe(prev->s.p, prev->s.n))
+			set_dyn(p, GH_WHY_ARITH);
+		*need = 1;
+	} else if (!w->quoted && (!strcmp(w->s.p, "-v") || !strcmp(w->s.p, "-R"))) {
+		*need = 2;
+	}
+}
+
 /* [[ ... ]]: pos after "[[". Operators inside are not separators. */
 static int parse_cond(struct parser *p)
 {
-	int r = 0;
+	struct word prev = { 0 };
+	bool have_prev = false;
+	int r = 0, need = 0;
 	for (;;) {
 		struct word w = { 0 };
 		while (p->pos < p->len && (is_blank(p->s[p->pos]) || p->s[p->pos] == '\n'))
 			p->pos++;
-		if (p->pos >= p->len)
-			return GH_EINVAL;
+		if (p->pos >= p->len) {
+			r = GH_EINVAL;
+			break;
+		}
 		if (at_word(p, "]]")) {
 			p->pos += 2;
-			return 0;
+			if (need)
+				set_dyn(p, GH_WHY_ARITH);
+			break;
 		}
 		if (is_delim(p->s[p->pos]) &&
 		    !((p->s[p->pos] == '<' || p->s[p->pos] == '>') && p->pos + 1 < p->len &&
@@ -1367,10 +1752,17 @@ static int parse_cond(struct parser *p)
 			continue;
 		}
 		r = read_word(p, &w);
-		word_fini(&w);
-		if (r < 0)
-			return r;
+		if (r < 0) {
+			word_fini(&w);
+			break;
+		}
+		cond_word(p, have_prev ? &prev : NULL, &w, &need);
+		word_fini(&prev);
+		prev = w;
+		have_prev = true;
 	}
+	word_fini(&prev);
+	return r;
 }
 
 /* Words up to the next ; or newline (for NAME in WORDS): their expansions
@@ -1384,7 +1776,7 @@ static int skip_for_header(struct parser *p)
 		r = scan_arith(p);
 		return r < 0 ? r : r == 1 ? 0 : GH_EINVAL;
 	}
-	for (;;) {
+	for (bool first = true;; first = false) {
 		struct word w = { 0 };
 		skip_blanks(p);
 		if (p->pos >= p->len || p->s[p->pos] == ';' || p->s[p->pos] == '\n' ||
@@ -1393,6 +1785,9 @@ static int skip_for_header(struct parser *p)
 		if (is_delim(p->s[p->pos]))
 			return GH_EINVAL;
 		r = read_word(p, &w);
+		/* for PS1 in …: the loop assigns the words to the variable */
+		if (r >= 0 && first && gh_var_kind(w.s.p, w.s.n) != GH_VAR_DATA)
+			set_dyn(p, GH_WHY_CODEVAR);
 		word_fini(&w);
 		if (r < 0)
 			return r;
@@ -1482,6 +1877,49 @@ out:
 	return r;
 }
 
+/* An assignment word W (read from WSTART) before a command or alone, and
+ * the words of NAME=( ... ) after it: what it makes dynamic is set on P,
+ * code it assigns is split (assign_check). W is consumed. */
+static int read_assignment(struct parser *p, struct word *w, size_t wstart)
+{
+	bool array = w->s.n > 0 && w->s.p[w->s.n - 1] == '=' && w->lit == w->s.n &&
+		     p->pos < p->len && p->s[p->pos] == '(';
+	const char *why = NULL;
+	size_t nl = 0, aoff, alen;
+	enum gh_var_kind kind;
+	int r;
+
+	while (is_name_char(w->s.p[nl]))
+		nl++;
+	kind = gh_var_kind(w->s.p, nl);
+	span_of(p, wstart, p->pos, &aoff, &alen);
+	r = assign_check(p, w->s.p, w->expand, aoff, alen, &why);
+	word_fini(w);
+	if (r < 0)
+		return r;
+	if (why)
+		set_dyn(p, why);
+	if (!array)
+		return 0;
+	p->pos++; /* NAME=( words ) */
+	for (;;) {
+		skip_space_nl(p);
+		if (p->pos >= p->len)
+			return GH_EINVAL;
+		if (p->s[p->pos] == ')') {
+			p->pos++;
+			return 0;
+		}
+		if (is_delim(p->s[p->pos]))
+			return GH_EINVAL;
+		if ((r = read_word(p, w)) >= 0)
+			r = array_elem_check(p, kind, w, aoff, alen);
+		word_fini(w);
+		if (r < 0)
+			return r;
+	}
+}
+
 static const char *const noise_words[] = { "if", "then", "else", "elif", "fi", "do", "done",
 	"while", "until", "!", "{", "}", NULL };
 
@@ -1491,12 +1929,19 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 {
 	struct wordvec wv = { 0 };
 	struct word w = { 0 }, herestr = { 0 };
-	enum stdin_kind in = piped ? IN_PIPE : IN_TTY;
-	size_t start = p->pos, hd_mark = p->n_hd, off, len, end;
+	enum stdin_kind in = piped ? IN_PIPE : (enum stdin_kind)p->in_default;
+	size_t start = p->pos, hd_mark = p->n_hd, off, len, end, wstart;
 	char **av = NULL;
 	bool *dyn = NULL, shell_stdin = false, esac = false, assigned = false, started = false;
-	int r = 0;
+	bool emitted = false;
+	const char *outer_why = p->why;
+	int outer_in = p->in_default, outer_cur = p->cur_in, r = 0;
 
+	/* what this command finds dynamic is its own; its substitutions
+	 * share its standard input */
+	p->why = NULL;
+	p->in_default = in;
+	p->cur_in = in;
 	for (;;) {
 		char c;
 		skip_blanks(p);
@@ -1618,34 +2063,13 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 				goto out;
 			continue;
 		}
+		wstart = p->pos;
 		if ((r = read_word(p, &w)) < 0)
 			goto out;
 		if (wv.n == 0 && is_assignment(&w)) {
-			bool array = w.s.n > 0 && w.s.p[w.s.n - 1] == '=' && w.lit == w.s.n &&
-				     p->pos < p->len && p->s[p->pos] == '(';
-			word_fini(&w);
 			assigned = true;
-			if (array) { /* NAME=( words ) */
-				p->pos++;
-				for (;;) {
-					skip_space_nl(p);
-					if (p->pos >= p->len) {
-						r = GH_EINVAL;
-						goto out;
-					}
-					if (p->s[p->pos] == ')') {
-						p->pos++;
-						break;
-					}
-					if (is_delim(p->s[p->pos])) {
-						r = GH_EINVAL;
-						goto out;
-					}
-					if ((r = read_word(p, &w)) < 0)
-						goto out;
-					word_fini(&w);
-				}
-			}
+			if ((r = read_assignment(p, &w, wstart)) < 0)
+				goto out;
 			continue;
 		}
 		if ((r = wv_push(&wv, &w)) < 0)
@@ -1675,8 +2099,10 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 			dyn[i] = wv.v[i].expand;
 		}
 		span_of(p, start, end, &off, &len);
-		if ((r = emit(p, av, wv.n, dyn[0], 0, off, len)) < 0)
+		if ((r = emit(p, av, dyn, wv.n, p->why, 0, off, len)) < 0)
 			goto out;
+		emitted = true;
+		p->cur_in = in;
 		if ((r = unwrap(p, av, dyn, wv.n, 0, off, len, 0, &shell_stdin)) < 0)
 			goto out;
 		for (size_t i = hd_mark; i < p->n_hd; i++) {
@@ -1685,10 +2111,12 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 			p->hd[i].feed_shell = shell_stdin;
 		}
 		if (shell_stdin) {
-			if (in == IN_HERESTR)
+			if (in == IN_HERESTR && herestr.s.p)
 				r = parse_nested(p, herestr.s.p, herestr.s.n, off, len, GH_CMD_NESTED);
 			else if (in == IN_PIPE || in == IN_FILE)
-				p->ctx->out->v[p->ctx->out->n - 1].flags |= GH_CMD_DYNAMIC;
+				mark_last(p, GH_WHY_SHELL_IN);
+			else if (in == IN_TTY)
+				p->ctx->out->v[p->ctx->out->n - 1].flags |= GH_CMD_SHELL_STDIN;
 		}
 	} else {
 		span_of(p, start, end, &off, &len);
@@ -1698,8 +2126,19 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 		}
 	}
 out:
+	if (r >= 0 && p->why && !emitted) {
+		/* dynamic with no command of its own: (( a )), [[ ]], x=$((a)) */
+		end = p->pos;
+		while (end > start && (is_blank(p->s[end - 1]) || p->s[end - 1] == '\n'))
+			end--;
+		span_of(p, start, end, &off, &len);
+		r = emit_text(p, p->s + start, end > start ? end - start : 0, p->why, off, len);
+	}
 	if (r >= 0 && esac)
 		*ret_esac = true;
+	p->why = outer_why;
+	p->in_default = outer_in;
+	p->cur_in = outer_cur;
 	free(av);
 	free(dyn);
 	word_fini(&w);
@@ -1729,8 +2168,8 @@ static int parse_list(struct parser *p, int term)
 			continue;
 		}
 		if (c == '\n') {
+			/* after |, newlines continue the pipeline: piped stays */
 			p->pos++;
-			piped = false;
 			if ((r = read_heredocs(p)) < 0)
 				break;
 			continue;

@@ -21,6 +21,20 @@
  *     Both the wrapper and the wrapped command are reported (the wrapped
  *     one with GH_CMD_WRAPPED), so a filter on either sees it.
  *
+ * Dynamic commands: every construct whose effect the splitter cannot know
+ * is reported with GH_CMD_DYNAMIC and a one-line reason (gh_cmd.why).
+ * What is analysable is an allowlist (src/filter/cmdclass.h): numbers and
+ * operators in arithmetic, plain names where bash takes a variable name,
+ * each bash builtin with the rule that makes its operands data, a known
+ * command word. So an arithmetic context naming a variable ($((a)), let,
+ * [[ a -eq 0 ]], ${x:a}, a[i]=1), a name operand with a subscript
+ * (printf -v, read, declare, test -v), ${!x}, ${x@P}, source/., bind, fc,
+ * a shell running a script file or a string only known at run time, xargs
+ * feeding a wrapper or a shell, a variable naming code (BASH_ENV, LD_*,
+ * BASH_FUNC_*) and history expansion (!!) are dynamic. Values assigned to
+ * PROMPT_COMMAND are split as commands and PS0..PS4 scanned as prompts
+ * (code bash runs later is judged where it is assigned).
+ *
  * A command line that cannot be analysed (unbalanced quotes or brackets,
  * limits exceeded) is an error; callers must treat it as "unknown" and the
  * filter decision does (see gh_cmdfilter_check). */
@@ -49,6 +63,11 @@ enum {
 	/* From a string run by a shell: sh -c, eval, su -c, env -S or a
 	 * here-document fed to a shell. off/len are those of the outer command. */
 	GH_CMD_NESTED = 1u << 3,
+	/* A shell that reads its commands from the session's own input (its
+	 * stdin not redirected: `bash`, `sudo -s`, `sh -c 'sh'` at the top of
+	 * an exec line). Not dynamic by itself: what the shell reads is the
+	 * input the session goes on to send, for the caller to check. */
+	GH_CMD_SHELL_STDIN = 1u << 4,
 };
 
 struct gh_cmd {
@@ -59,6 +78,8 @@ struct gh_cmd {
 	size_t off, len;  /* span in the line given to gh_cmd_split */
 	unsigned depth;   /* nesting depth, 0 at the top */
 	unsigned flags;   /* GH_CMD_* */
+	const char *why;  /* with GH_CMD_DYNAMIC: why, one line (static storage,
+	                   * e.g. "arithmetic on a variable (...)"); else NULL */
 };
 
 struct gh_cmdlist {
@@ -78,7 +99,8 @@ struct gh_cmdlist *gh_cmdlist_free(struct gh_cmdlist *l);
 
 /* ---- command groups and filters ---------------------------------------- */
 
-/* Verdicts, ordered by severity (a larger value is more severe). */
+/* Verdicts, ordered by severity (a larger value is more severe). As the
+ * setting cmdfilter_dynamic (gh_cmdfilter_set_dynamic), NONE means "auto". */
 enum gh_filter_action {
 	GH_FILTER_NONE = 0,   /* no filter matched */
 	GH_FILTER_ACCEPT = 1,
@@ -142,11 +164,26 @@ int gh_cmdfilter_set_new(const struct gh_cmdfilter *filters, size_t n,
 			 struct gh_cmdfilter_set **ret);
 struct gh_cmdfilter_set *gh_cmdfilter_set_free(struct gh_cmdfilter_set *s);
 
+/* The verdict for what cannot be analysed (a dynamic command, a line that
+ * does not split, a regex that gave up): the setting cmdfilter_dynamic.
+ * A (GH_FILTER_NONE: "auto", the default) is: reject when any reject filter
+ * is in the set; else the most severe of review/warn in it; else (only
+ * accept filters) warn. An empty set decides nothing (NONE) whatever A is.
+ * GH_EINVAL on a value outside NONE..REJECT. */
+int gh_cmdfilter_set_dynamic(struct gh_cmdfilter_set *s, enum gh_filter_action a);
+/* The verdict S gives what cannot be analysed (as described above). */
+enum gh_filter_action gh_cmdfilter_dynamic_verdict(const struct gh_cmdfilter_set *s);
+
 struct gh_filter_result {
 	enum gh_filter_action action; /* the line's verdict */
-	/* The line (or the deciding command) could not be analysed; action is
-	 * then the fallback below unless a matching filter was more severe. */
+	/* The line (or the deciding command) could not be analysed (it is
+	 * dynamic); action is then gh_cmdfilter_dynamic_verdict() unless a
+	 * matching filter was more severe. */
 	bool unanalysable;
+	/* With unanalysable: why, one line (static storage): the deciding
+	 * command's gh_cmd.why, or "line cannot be parsed", "line exceeds the
+	 * splitter's limits", "regex gave up (backtracking limit)". */
+	const char *why;
 	int split_error;              /* gh_cmd_split's error, 0 when it split */
 	/* The deciding match, all -1/NULL when action came from no filter
 	 * (NONE, or the unanalysable fallback). Names and pattern are borrowed
@@ -166,9 +203,8 @@ struct gh_filter_result {
  * then array order) gives that command's action; the line's verdict is the
  * most severe over its commands (the first command reaching it is the one
  * reported). A line that does not split, and a GH_CMD_DYNAMIC command, get
- * the fallback: the most severe action any filter in the set has, except
- * that accept never applies (reject when any reject filter exists; NONE
- * for an empty set). An empty line is NONE.
+ * gh_cmdfilter_dynamic_verdict() (a filter matching the command with a
+ * more severe action still wins). An empty line is NONE.
  * Returns 0 with *ret filled; GH_ENOMEM; GH_EINVAL on NULL arguments.
  * When RET_CMDS is not NULL and the line split, the split list is handed
  * over (caller frees); otherwise *ret_cmds is left untouched. */

@@ -31,6 +31,7 @@ struct gh_ifilter {
 	bool alt;
 	bool alt_noted;
 	bool log_only;
+	bool ctrl_x;             /* the last byte of a line sent was Ctrl-X */
 	/* output sanitiser: where we are in an escape sequence */
 	struct gh_vtguard guard; /* in front of libvterm */
 
@@ -285,6 +286,10 @@ void gh_ifilter_resize(struct gh_ifilter *f, int rows, int cols)
 	f->rows = rows;
 	f->cols = cols;
 	vterm_set_size(f->vt, rows, cols);
+	/* libvterm 0.1.4 keeps a scroll region set before a resize; one
+	 * beyond the new size makes its next scroll memmove a negative size.
+	 * Reset it (DECSTBM), the cursor saved and restored around it. */
+	vterm_input_write(f->vt, "\x1b" "7\x1b[r\x1b" "8", 7);
 }
 
 void gh_ifilter_set_log_only(struct gh_ifilter *f, bool on)
@@ -442,6 +447,7 @@ static void logq_flush(struct gh_ifilter *f, int64_t now_ms, bool all)
 static void line_reset(struct gh_ifilter *f)
 {
 	f->started = false;
+	f->ctrl_x = false;
 	f->n_typed = 0;
 	f->typed_valid = true;
 	f->n_enter = 0;
@@ -495,9 +501,43 @@ static void decide_line(struct gh_ifilter *f, int64_t now_ms)
 	set_state(f, ST_PROMPT, now_ms);
 }
 
+/* The keys readline binds by default to accept-line (CR = Ctrl-M,
+ * LF = Ctrl-J) or operate-and-get-next (Ctrl-O: runs the line and puts the
+ * next history line at the prompt): each runs the line, so each is an
+ * Enter to the filter. */
 static bool is_enter(unsigned char c)
 {
-	return c == '\r' || c == '\n';
+	return c == '\r' || c == '\n' || c == 0x0f;
+}
+
+/* The Enter at PEND (N > 0 bytes): how many bytes it is (CR LF is one),
+ * and in OUT what goes to the target for it. Ctrl-O goes as CR: the next
+ * line then starts empty, not pre-filled by readline with a history line
+ * the filter would not see typed. */
+static size_t enter_bytes(const unsigned char *pend, size_t n, char out[2])
+{
+	size_t k = pend[0] == '\r' && n > 1 && pend[1] == '\n' ? 2 : 1;
+	out[0] = pend[0] == 0x0f ? '\r' : (char)pend[0];
+	out[1] = '\n';
+	return k;
+}
+
+/* Ctrl-X Ctrl-E (readline's edit-and-execute-command, bound by default)
+ * opens an editor on the line (full screen: the filter pauses) and runs
+ * what it holds when the editor exits: a line the filter never sees.
+ * Under a filter the Ctrl-E of that sequence in the next RUN bytes goes
+ * as Ctrl-G, which aborts the Ctrl-X prefix, and the user is told. */
+static void no_edit_and_execute(struct gh_ifilter *f, size_t run)
+{
+	for (size_t i = 0; i < run && !f->log_only; i++) {
+		bool after_x = i > 0 ? f->pend[i - 1] == 0x18 : f->ctrl_x;
+		if (f->pend[i] != 0x05 || !after_x)
+			continue;
+		f->pend[i] = 0x07;
+		if (f->ops.tell)
+			f->ops.tell(f->ops.ud, "edit-and-execute (Ctrl-X Ctrl-E) is not available "
+					       "under a command filter");
+	}
 }
 
 /* DECIDE false: never call ops.decide (input arrives inside the caller's
@@ -540,11 +580,10 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 		}
 		unsigned char c = f->pend[0];
 		if (is_enter(c)) {
-			size_t k = 1;
-			if (c == '\r' && f->n_pend > 1 && f->pend[1] == '\n')
-				k = 2;
+			char eb[2];
+			size_t k = enter_bytes(f->pend, f->n_pend, eb);
 			if (!f->started) { /* nothing typed: nothing to check */
-				if (f->ops.to_target(f->ops.ud, f->pend, k) < k)
+				if (f->ops.to_target(f->ops.ud, eb, k) < k)
 					return;
 				consume(f, k);
 				line_reset(f);
@@ -552,7 +591,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 				continue;
 			}
 			if (f->log_only) { /* note what the line shows now, pass the Enter */
-				if (f->ops.to_target(f->ops.ud, f->pend, k) < k)
+				if (f->ops.to_target(f->ops.ud, eb, k) < k)
 					return;
 				consume(f, k);
 				f->typed[f->n_typed] = 0;
@@ -579,7 +618,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 				line_reset(f);
 				continue;
 			}
-			memcpy(f->enter, f->pend, k);
+			memcpy(f->enter, eb, k);
 			f->n_enter = k;
 			consume(f, k);
 			set_state(f, ST_ECHO, now_ms);
@@ -592,6 +631,7 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 			if (b == 0x03) /* ends the line: what follows is a new one */
 				break;
 		}
+		no_edit_and_execute(f, run);
 		if (!f->started) {
 			VTermPos cur;
 			vterm_state_get_cursorpos(f->vs, &cur);
@@ -601,6 +641,8 @@ static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 		}
 		size_t k = f->ops.to_target(f->ops.ud, f->pend, run);
 		bool cancel = false;
+		if (k > 0)
+			f->ctrl_x = f->pend[k - 1] == 0x18;
 		for (size_t i = 0; i < k; i++) {
 			unsigned char b = f->pend[i];
 			if (b == 0x03) /* Ctrl-C: the line is gone */

@@ -3,7 +3,8 @@
  *
  * The target's output is fed into a libvterm screen (gh_ifilter_output).
  * The user's input (gh_ifilter_input) passes through byte for byte, except
- * Enter (CR or LF): the line is held until the echo has settled (the target
+ * Enter (CR, LF, or Ctrl-O, readline's operate-and-get-next, which goes on
+ * as CR): the line is held until the echo has settled (the target
  * quiet for a moment, bounded), then the text from the position where the
  * line was started (the prompt's end, captured when the first byte of the
  * line was sent) to the cursor is read off the screen and handed to

@@ -240,8 +240,12 @@ void gh_screen_resize(struct gh_screen *s, int rows, int cols)
 	settle(s);
 	s->rows = clamp(rows, 1, MAX_ROWS);
 	s->cols = clamp(cols, 2, MAX_COLS); /* libvterm 0.1.4 crashes on a wide glyph in 1 column */
-	if (s->vt)
+	if (s->vt) {
 		vterm_set_size(s->vt, s->rows, s->cols);
+		/* libvterm 0.1.4 keeps a scroll region beyond the new size (its
+		 * next scroll memmoves a negative size): reset it, cursor kept */
+		vterm_input_write(s->vt, "\x1b" "7\x1b[r\x1b" "8", 7);
+	}
 }
 
 static void put_color(struct out *o, const VTermColor *c, bool fg)

@@ -109,6 +109,22 @@ out:
 	return r;
 }
 
+void gh_cmdguard_set_dynamic(struct gh_cmdguard *g, int dynamic)
+{
+	if (g && g->set)
+		gh_cmdfilter_set_dynamic(g->set, (enum gh_filter_action)dynamic);
+}
+
+void gh_cmdguard_audit(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		       const char *account, const char *method, const char *result,
+		       const struct gh_filter_result *res, const char *cmd)
+{
+	bool dyn = res->unanalysable && !res->filter_name;
+	gh_audit_command_dynamic(st, who, asset, account, method, result,
+				 dyn ? "dynamic" : res->filter_name, cmd, res->group_name,
+				 dyn ? (res->why ? res->why : "not analysable") : NULL);
+}
+
 int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 		      struct gh_filter_result *res)
 {
@@ -124,7 +140,8 @@ const char *gh_cmdguard_reason(const struct gh_filter_result *res, char *buf, si
 	if (res->filter_name)
 		snprintf(buf, len, "command %s by command filter %s", what, res->filter_name);
 	else if (res->unanalysable)
-		snprintf(buf, len, "command %s: it cannot be analysed", what);
+		snprintf(buf, len, "command %s: it cannot be analysed (dynamic: %s)", what,
+			 res->why ? res->why : "unknown");
 	else
 		snprintf(buf, len, "command %s", what);
 	return buf;
@@ -187,7 +204,7 @@ int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, cons
 
 int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const struct gh_user *u,
 		     const struct gh_asset *a, const char *account, const char *command,
-		     int timeout_s, const struct gh_cmdguard_wait *wt)
+		     int timeout_s, const struct gh_cmdguard_wait *wt, int dynamic)
 {
 	struct gh_cmdguard *g = NULL;
 	struct gh_filter_result res;
@@ -202,10 +219,13 @@ int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const 
 	}
 	memset(&res, 0, sizeof res);
 	res.action = GH_FILTER_NONE;
+	gh_cmdguard_set_dynamic(g, dynamic);
 	if (g && (r = gh_cmdguard_check(g, command, strlen(command), &res)) < 0) {
 		res.action = GH_FILTER_REJECT; /* out of memory: fail closed */
 		res.filter_name = NULL;
 		res.group_name = NULL;
+		res.unanalysable = true;
+		res.why = "out of memory";
 	}
 	switch (res.action) {
 	case GH_FILTER_REJECT:
@@ -215,16 +235,16 @@ int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const 
 		result = "warn";
 		break;
 	case GH_FILTER_REVIEW:
-		gh_cmdguard_review(st, who, a->name, account, command, res.filter_name, timeout_s, wt,
-				   &result);
+		gh_cmdguard_review(st, who, a->name, account, command,
+				   res.filter_name ? res.filter_name
+				   : res.unanalysable ? "dynamic" : NULL, timeout_s, wt, &result);
 		break;
 	default:
 		break;
 	}
 	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
 		     !strcmp(result, "review-approved");
-	gh_audit_command(st, who, a->name, account, "exec", result, res.filter_name, command,
-			 res.group_name);
+	gh_cmdguard_audit(st, who, a->name, account, "exec", result, &res, command);
 	if (!allow) {
 		if (!strcmp(result, "review-denied"))
 			snprintf(line, sizeof line, "command denied by the reviewer (filter %s)",

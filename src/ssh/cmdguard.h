@@ -26,6 +26,14 @@ struct gh_cmdguard;
 int gh_cmdguard_open(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
 		     const char *account, struct gh_cmdguard **ret, char *err, size_t errlen);
 struct gh_cmdguard *gh_cmdguard_free(struct gh_cmdguard *g);
+/* The verdict for dynamic commands (config cmdfilter_dynamic: an enum
+ * gh_filter_action, GH_FILTER_NONE = auto); G may be NULL. */
+void gh_cmdguard_set_dynamic(struct gh_cmdguard *g, int dynamic);
+/* The "command" event of a verdict RES (reason "dynamic" and the detail's
+ * dynamic="..." when no filter decided and the line was not analysable). */
+void gh_cmdguard_audit(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
+		       const char *account, const char *method, const char *result,
+		       const struct gh_filter_result *res, const char *cmd);
 
 /* Decide LINE (LEN bytes): see gh_cmdfilter_check. Names in RES are
  * borrowed from G. */
@@ -33,7 +41,8 @@ int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 		      struct gh_filter_result *res);
 
 /* The user-facing text of a verdict, e.g. "rejected by command filter
- * no-danger" into BUF. */
+ * no-danger" or "command rejected: it cannot be analysed (dynamic: history
+ * expansion re-runs an earlier command)" into BUF. */
 const char *gh_cmdguard_reason(const struct gh_filter_result *res, char *buf, size_t len);
 
 /* Review: file a request and wait for its decision. */
@@ -59,4 +68,4 @@ int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, cons
  * filter, or the filters could not be loaded). */
 int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const struct gh_user *u,
 		     const struct gh_asset *a, const char *account, const char *command,
-		     int timeout_s, const struct gh_cmdguard_wait *wt);
+		     int timeout_s, const struct gh_cmdguard_wait *wt, int dynamic);

@@ -57,7 +57,7 @@ static bool decide(void *ud, const char *screen, const char *typed)
 		return true;
 	}
 	if (gh_cmdguard_check(sh->g, screen, strlen(screen), &a) < 0)
-		a.action = GH_FILTER_REJECT;
+		a.action = GH_FILTER_REJECT; /* out of memory: fail closed */
 	/* the keystrokes too (an echo that has not arrived, stty -echo): the
 	 * more severe verdict wins */
 	if (typed && *typed && strcmp(typed, screen)) {
@@ -91,9 +91,8 @@ static bool decide(void *ud, const char *screen, const char *typed)
 	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
 		     !strcmp(result, "review-approved");
 	if (!hidden || !allow)
-		gh_audit_command(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, "interactive",
-				 result, res->filter_name, shown,
-				 res->group_name);
+		gh_cmdguard_audit(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, "interactive",
+				  result, res, shown);
 	if (!allow) {
 		char msg[300];
 		if (!strcmp(result, "review-denied"))

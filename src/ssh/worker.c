@@ -1449,6 +1449,7 @@ static int shell_filter(struct worker *w, const struct gh_asset *a, const char *
 		gh_error("command filters unavailable for %s on %s: %s", w->user.name, a->name, err);
 		return r;
 	}
+	gh_cmdguard_set_dynamic(g, w->app->cfg.cmdfilter_dynamic);
 	struct gh_cmdshell_ctx c = { .st = w->st,
 				     .who = who(w),
 				     .asset = a->name,
@@ -1779,7 +1780,7 @@ static int exec_filter(struct worker *w, const struct gh_asset *a, const char *a
 	struct gh_audit_who aw = who(w);
 	struct gh_cmdguard_wait wt = { .poll = review_poll, .say = review_say, .ud = w };
 	return gh_cmdguard_exec(w->st, &aw, &w->user, a, account, w->command,
-				w->app->cfg.review_timeout, &wt);
+				w->app->cfg.review_timeout, &wt, w->app->cfg.cmdfilter_dynamic);
 }
 
 /* user@account@asset / user@asset: straight to the target. */

@@ -266,7 +266,7 @@ def test_cli_errors(ghenv):
 BYPASS = [
     ("separator", "ls /tmp >/dev/null;rm -rf {x}", True),
     ("subst-command-word", "$(echo rm) -f {x}", True),
-    ("script-file", "sh {d}/s.sh", False),
+    ("script-file", "sh {d}/s.sh", True),  # a shell running a file: dynamic
     ("bash-c", "bash -c 'rm -f {x}'", True),
     ("multi-line", "echo one\nrm -f {x}", True),
     ("vim-shell-escape", "vim -es -u NONE -c '!rm -f {x}' -c 'q!'", False),
@@ -301,3 +301,84 @@ def test_exec_bypass(danger, cmd, caught):
             assert command_events(g)[-1]["result"] == "accept"
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+# Issue 11 item 3: each of these ran the rejected rm through code bash
+# evaluates (arithmetic on a variable, a subscript, @P, xargs input, a
+# script on stdin, BASH_ENV, source) and was logged "exec accept". Each
+# must now be refused as dynamic: exit 126, one line saying why, the file
+# kept, and a command event "reject" with reason "dynamic" and the reason
+# in its detail. Fails without the dynamic classification (F is deleted).
+DYNAMIC = [
+    ("arith-var", "a='z[$(rm -f {x})]'; echo $((a))"),
+    ("prompt-at-P", "x='$(rm -f {x})'; echo \"${{x@P}}\""),
+    ("cond-eq", "[[ 'z[$(rm -f {x})]' -eq 0 ]]"),
+    ("xargs-bash-c", "printf 'rm -f {x}' | xargs -0 bash -c"),
+    ("bash-dev-stdin", "bash /dev/stdin <<< 'rm -f {x}'"),
+    ("let", "a='z[$(rm -f {x})]'; let a"),
+    ("declare-i", "declare -i b; a='z[$(rm -f {x})]'; b=a"),
+    ("printf-v", "printf -v 'z[$(rm -f {x})]' x"),
+    ("read", "read 'z[$(rm -f {x})]' <<< x"),
+    ("test-v", "test -v 'z[$(rm -f {x})]'"),
+    ("cond-v", "[[ -v 'a[$(rm -f {x})]' ]]"),
+    ("declare-subscript", "declare 'a[$(rm -f {x})]=1'"),
+    ("pipe-sh-c-sh", "echo 'rm -f {x}' | sh -c 'sh'"),
+    ("pipe-newline-sh", "echo rm -f {x} |\nsh"),
+    ("xargs-env", "echo rm -f {x} | xargs -L1 env"),
+    ("bash-env", "BASH_ENV=<(echo 'rm -f {x}') bash -c true"),
+    ("bash-env-export", "export BASH_ENV=<(echo 'rm -f {x}'); bash -c true"),
+    ("source-procsubst", "source <(echo 'rm -f {x}')"),
+    ("dot-procsubst", ". <(echo 'rm -f {x}')"),
+    ("indirect", "a='z[$(rm -f {x})]'; echo ${{!a}}"),
+    ("subscript-assign", "a='z[$(rm -f {x})]'; z[a]=1"),
+]
+
+
+@pytest.mark.parametrize("cmd", [c for _, c in DYNAMIC], ids=[i for i, _ in DYNAMIC])
+def test_exec_dynamic_refused(danger, cmd):
+    import shutil
+    g = danger
+    d = marker_path()
+    os.mkdir(d)
+    try:
+        shutil.chown(d, UNIX_DEPLOY, UNIX_DEPLOY)
+        x = os.path.join(d, "F")
+        open(x, "w").close()
+        shutil.chown(x, UNIX_DEPLOY, UNIX_DEPLOY)
+        line = cmd.format(x=x)
+        p = run(g, line)
+        assert os.path.exists(x), (p.returncode, p.stdout, p.stderr)
+        assert p.returncode == 126, (p.returncode, p.stderr)
+        assert "command rejected: it cannot be analysed (dynamic: " in p.stderr, p.stderr
+        assert p.stderr.count("\n") == 1, p.stderr
+        e = command_events(g)[-1]
+        assert (e["method"], e["result"], e["reason"]) == ("exec", "reject", "dynamic"), e
+        assert e["detail"].startswith('cmd="') and ' dynamic="' in e["detail"], e
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_exec_dynamic_setting(ghenv):
+    """cmdfilter_dynamic overrides auto: with `warn` a dynamic line runs,
+    flagged (event warn, reason dynamic); with only a warn filter and auto
+    it is warned, not rejected."""
+    g = ghenv
+    g.cli("cmdgroup", "add", "sys", "uname")
+    g.cli("cmdfilter", "add", "watch-sys", "--cmdgroup", "sys", "--action", "warn")
+    p = run(g, "x=3; echo n-$((x))")
+    assert p.returncode == 0 and "n-3" in p.stdout, p.stderr
+    e = command_events(g)[-1]
+    assert (e["result"], e["reason"]) == ("warn", "dynamic"), e
+    assert 'dynamic="arithmetic on a variable' in e["detail"]
+    g.cli("cmdgroup", "add", "danger", "rm")
+    g.cli("cmdfilter", "add", "no-danger", "--cmdgroup", "danger", "--action", "reject")
+    p = run(g, "x=3; echo n-$((x))")
+    assert p.returncode == 126 and "dynamic: arithmetic on a variable" in p.stderr
+    g.stop()
+    g.write_conf("cmdfilter_dynamic = warn\n")
+    g.start()
+    p = run(g, "x=3; echo n-$((x))")
+    assert p.returncode == 0 and "n-3" in p.stdout, p.stderr
+    assert command_events(g)[-1]["result"] == "warn"
+    p = run(g, "rm -f /nonexistent-x $((x))")  # the rm filter still rejects
+    assert p.returncode == 126 and "rejected by command filter no-danger" in p.stderr

@@ -14,6 +14,7 @@ from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_spawn, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 REJECTED = "rejected by command filter no-danger"
+DYNAMIC_REFUSED = "rejected: it cannot be analysed \\(dynamic: "
 
 
 @pytest.fixture
@@ -165,7 +166,10 @@ def test_interactive_vim_shell_escape_not_caught(danger, victim):
     assert ("interactive", "resumed", "alternate screen", 'cmd=""') in ev
 
 
-def test_interactive_script_file_not_caught(danger, victim, tmp_path):
+def test_interactive_script_file(danger, victim, tmp_path):
+    """A shell running a script file is dynamic (its contents are unknown):
+    refused under a reject filter. A script run by its own path is a
+    program like any other: not caught (filter it by name or path)."""
     g = danger
     script = f"{os.path.dirname(victim)}/s.sh"
     with open(script, "w") as f:
@@ -173,10 +177,16 @@ def test_interactive_script_file_not_caught(danger, victim, tmp_path):
     os.chmod(script, 0o755)
     c = shell(g)
     c.sendline(f"sh {script}")
+    c.expect(DYNAMIC_REFUSED + "shell running a script")
+    c.expect(PROMPT_RE)
+    assert os.path.exists(victim)
+    c.sendline(script)
     c.expect(PROMPT_RE)
     bye(c)
     assert not os.path.exists(victim)
-    assert ("interactive", "accept", None, f'cmd="sh {script}"') in commands(g)
+    ev = commands(g)
+    assert ("interactive", "accept", None, f'cmd="{script}"') in ev
+    assert [e[1:3] for e in ev if e[3].startswith(f'cmd="sh {script}"')] == [("reject", "dynamic")]
 
 
 def _pending(g):
@@ -264,3 +274,81 @@ def test_joined_input_is_filtered_too(danger, victim):
     bye(c)
     assert os.path.exists(victim)
     assert ("interactive", "reject", "no-danger", f'cmd="rm -rf {victim}" group=danger') in commands(g)
+
+
+
+def test_interactive_ctrl_o_is_enter(danger, victim):
+    """Issue 11 item 4: Ctrl-O (readline's operate-and-get-next, bound by
+    default) runs the line without Enter. It must be held and decided like
+    Enter: the rm is refused, an allowed line runs and is logged. Fails
+    without the fix (the file is deleted, no command event)."""
+    g = danger
+    c = shell(g)
+    c.send(f"rm -f {victim}\x0f")
+    c.expect(REJECTED)
+    c.expect(PROMPT_RE)
+    c.send("echo ok-$((2+3))\x0f")
+    c.expect("ok-5")
+    c.expect(PROMPT_RE)
+    c.send("\x0a")  # Ctrl-J on an empty line: nothing to check, a new prompt
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim)
+    ev = commands(g)
+    assert ("interactive", "reject", "no-danger", f'cmd="rm -f {victim}" group=danger') in ev
+    assert ("interactive", "accept", None, 'cmd="echo ok-$((2+3))"') in ev
+
+
+@pytest.mark.parametrize("template", [
+    "PROMPT_COMMAND='rm -f {v}'",
+    "PS1='$(rm -f {v})x$ '",
+    "PS0='$(rm -f {v})'",
+    "PS4='$(rm -f {v})'; set -x",
+    "trap 'rm -f {v}' DEBUG",
+    "export PROMPT_COMMAND='rm -f {v}'",
+], ids=["PROMPT_COMMAND", "PS1", "PS0", "PS4", "trap-DEBUG", "export-PROMPT_COMMAND"])
+def test_interactive_code_assignments(danger, victim, template):
+    """Issue 11 item 4: values bash runs later (PROMPT_COMMAND, PS0/PS1/PS4
+    expansions, a DEBUG trap) are analysed as commands where they are
+    assigned: a rejected command inside rejects the assignment. Fails
+    without the fix (the assignment is accepted and the next prompt or
+    command deletes the file); the DEBUG trap was caught before and stays
+    caught."""
+    g = danger
+    c = shell(g)
+    c.sendline(template.format(v=victim))
+    c.expect(REJECTED)
+    c.expect(PROMPT_RE)
+    for i in range(2):  # prompts and commands that would run the code
+        c.sendline(f"echo next-$((40+{i}))")
+        c.expect(f"next-{40 + i}")
+        c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim)
+    assert commands(g)[0][1:3] == ("reject", "no-danger")
+
+
+def test_interactive_dynamic_refused(danger, victim):
+    """Issue 11 item 3 on the interactive path: arithmetic on a variable
+    holding a subscript runs its substitution, and a code variable given a
+    value expanded now runs that value at every prompt; both lines are
+    refused as dynamic with a one-line reason. Fails without the fix."""
+    g = danger
+    c = shell(g)
+    c.sendline(f"a='z[$(rm -f {victim})]'")  # a plain string: accepted
+    c.expect(PROMPT_RE)
+    c.sendline("echo $((a))")
+    c.expect(DYNAMIC_REFUSED + "arithmetic on a variable")
+    c.expect(PROMPT_RE)
+    # a value expanded now becomes code run at every prompt
+    c.sendline('PROMPT_COMMAND="echo $a"')
+    c.expect(DYNAMIC_REFUSED + "variable naming code")
+    c.expect(PROMPT_RE)
+    c.sendline("echo after-$((1+1))")
+    c.expect("after-2")
+    c.expect(PROMPT_RE)
+    bye(c)
+    assert os.path.exists(victim)
+    ev = [e for e in g.events("command") if e["detail"] == 'cmd="echo $((a))" '
+          'dynamic="arithmetic on a variable (its value is evaluated and may run code)"']
+    assert len(ev) == 1 and (ev[0]["result"], ev[0]["reason"]) == ("reject", "dynamic"), ev

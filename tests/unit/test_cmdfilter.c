@@ -300,18 +300,186 @@ static void test_unanalysable(void **state)
 	assert_true(res.unanalysable);
 	assert_int_equal(res.action, GH_FILTER_REVIEW);
 	gh_cmdfilter_set_free(s);
-	/* accept-only sets never accept what they cannot read */
+	/* accept-only sets never accept what they cannot read: auto flags it */
 	assert_int_equal(gh_cmdfilter_set_new(fl, 1, &s), 0);
 	res = check(s, "ls 'x");
 	assert_true(res.unanalysable);
-	assert_int_equal(res.action, GH_FILTER_NONE);
+	assert_string_equal(res.why, "line cannot be parsed");
+	assert_int_equal(res.action, GH_FILTER_WARN);
 	res = check(s, "$X");
-	assert_int_equal(res.action, GH_FILTER_NONE);
+	assert_int_equal(res.action, GH_FILTER_WARN);
+	assert_string_equal(res.why, "command name known only at run time");
+	gh_cmdfilter_set_free(s);
+	/* cmdfilter_dynamic overrides auto, both ways; a filter matching the
+	 * command with a more severe action still wins */
+	assert_int_equal(gh_cmdfilter_set_new(fl, 3, &s), 0);
+	assert_int_equal(gh_cmdfilter_dynamic_verdict(s), GH_FILTER_REJECT);
+	assert_int_equal(gh_cmdfilter_set_dynamic(s, GH_FILTER_WARN), 0);
+	res = check(s, "echo $((a))");
+	assert_int_equal(res.action, GH_FILTER_WARN);
+	assert_true(res.unanalysable);
+	assert_non_null(res.why);
+	res = check(s, "sudo rm x $((a))");
+	assert_int_equal(res.action, GH_FILTER_REJECT);
+	assert_int_equal(gh_cmdfilter_set_dynamic(s, GH_FILTER_ACCEPT), 0);
+	res = check(s, "source f");
+	assert_int_equal(res.action, GH_FILTER_ACCEPT);
+	assert_true(res.unanalysable);
+	assert_int_equal(gh_cmdfilter_set_dynamic(s, (enum gh_filter_action)9), GH_EINVAL);
+	gh_cmdfilter_set_free(s);
+	assert_int_equal(gh_cmdfilter_set_new(fl + 2, 1, &s), 0);
+	assert_int_equal(gh_cmdfilter_set_dynamic(s, GH_FILTER_REJECT), 0);
+	res = check(s, "source f");
+	assert_int_equal(res.action, GH_FILTER_REJECT);
 	gh_cmdfilter_set_free(s);
 	/* an empty set decides nothing */
 	assert_int_equal(gh_cmdfilter_set_new(NULL, 0, &s), 0);
 	res = check(s, "rm -rf /");
 	assert_int_equal(res.action, GH_FILTER_NONE);
+	gh_cmdfilter_set_free(s);
+}
+
+/* Issue 11 item 3: code bash evaluates that the splitter used to pass as
+ * plain data. Each line ran a rejected rm and was accepted before the
+ * dynamic classification; each is now refused as dynamic (not analysable)
+ * where a reject filter applies. */
+static const char *const dynamic_lines[] = {
+	"a='z[$(rm -f F)]'; echo $((a))",
+	"a='z[$(rm -f F)]'; echo $(( $a ))",
+	"a='z[$(rm -f F)]'; echo $[a]",
+	"x='$(rm -f F)'; echo \"${x@P}\"",
+	"[[ 'z[$(rm -f F)]' -eq 0 ]]",
+	"[[ $a -lt 1 ]] && ls",
+	"printf 'rm -f F' | xargs -0 bash -c",
+	"bash /dev/stdin <<< 'rm -f F'",
+	"a='z[$(rm -f F)]'; let a",
+	"let 'z[$(rm -f F)]'",
+	"declare -i b; b='z[$(rm -f F)]'",
+	"typeset -i q=a",
+	"printf -v 'z[$(rm -f F)]' x",
+	"read 'z[$(rm -f F)]' <<< x",
+	"read -a 'z[$(rm -f F)]' <<< x",
+	"test -v 'z[$(rm -f F)]'",
+	"[ -v 'z[$(rm -f F)]' ]",
+	"[[ -v 'a[$(rm -f F)]' ]]",
+	"declare 'a[$(rm -f F)]=1'",
+	"echo rm -f F | sh -c 'sh'",
+	"echo rm -f F | xargs -L1 env",
+	"echo rm -f F | xargs sudo",
+	"echo 'rm -f F' | xargs -I{} sh -c '{}'",
+	"BASH_ENV=<(echo 'rm -f F') bash -c true",
+	"env BASH_ENV=/tmp/x bash -c true",
+	"source <(echo 'rm -f F')",
+	". <(echo 'rm -f F')",
+	"source ./f",
+	"sh ./s.sh",
+	"bash --rcfile f -i",
+	"a='z[$(rm -f F)]'; echo ${z[a]}",
+	"a='z[$(rm -f F)]'; z[a]=1",
+	"a='z[$(rm -f F)]'; z=([a]=1)",
+	"a='z[$(rm -f F)]'; echo ${!a}",
+	"echo ${x:0:a}",
+	"for ((i=a;0;)); do :; done",
+	"declare -n r=a; r=1",
+	"mapfile -C 'rm -f F' -c 1 x < f",
+	"cat <<EOF\n$((a))\nEOF",
+	"eval 'echo $((a))'",
+	"bind -x '\"\\C-x\": rm -f F'",
+	"fc -s",
+	"enable -f ./x.so x",
+	"complete -C 'rm -f F' ls",
+	"echo !!",
+	"!rm",
+	"env 'BASH_FUNC_ls%%=() { rm -f F; }' bash -c ls",
+	"LD_PRELOAD=./x.so ls",
+	"BASH_CMDS[ls]=/bin/rm; ls F",
+	"BASH_ALIASES[ll]='rm -f F'",
+	"PS1='\\044(rm -f F)x$ '",
+	"set -o vi",
+	/* code variables filled from what the line does not show */
+	"x='$(rm -f F)'; PS1=\"$x\"", "PROMPT_COMMAND=\"echo $x\"", "export PS1=\"$x\"",
+	"PROMPT_COMMAND=(\"$x\")", "read PROMPT_COMMAND <<< 'rm -f F'", "printf -v PS1 '%s' x",
+	"read -a PROMPT_COMMAND <<< x", "mapfile PROMPT_COMMAND < f",
+	"for PROMPT_COMMAND in 'rm -f F'; do :; done", ": ${PROMPT_COMMAND:='rm -f F'}",
+	/* strings a shell runs, built from expansions made before it runs */
+	"eval \"echo $x\"", "trap \"echo $x\" DEBUG", "alias l=\"echo $x\"", "su -c \"echo $x\"",
+	"watch \"echo $x\"", "env -S \"echo $x\"",
+};
+
+static void test_dynamic_refused(void **state)
+{
+	struct fixture *f = *state;
+	const struct gh_cmdgroup *g_rm[] = { f->rm };
+	struct gh_cmdfilter fl[] = { { "no-rm", 20, GH_FILTER_REJECT, g_rm, 1 } };
+	struct gh_cmdfilter_set *s = NULL;
+	struct gh_filter_result res;
+
+	assert_int_equal(gh_cmdfilter_set_new(fl, 1, &s), 0);
+	for (size_t i = 0; i < sizeof dynamic_lines / sizeof dynamic_lines[0]; i++) {
+		res = check(s, dynamic_lines[i]);
+		if (res.action != GH_FILTER_REJECT)
+			fail_msg("'%s' not rejected: %s", dynamic_lines[i],
+				 gh_filter_action_name(res.action));
+	}
+	gh_cmdfilter_set_free(s);
+}
+
+/* Code run later, analysed where it is assigned (issue 11 item 4): a
+ * rejected command inside the value rejects the assignment. */
+static void test_code_assignments(void **state)
+{
+	struct fixture *f = *state;
+	const struct gh_cmdgroup *g_rm[] = { f->rm };
+	struct gh_cmdfilter fl[] = { { "no-rm", 20, GH_FILTER_REJECT, g_rm, 1 } };
+	struct gh_cmdfilter_set *s = NULL;
+	struct gh_filter_result res;
+	static const char *const lines[] = {
+		"PROMPT_COMMAND='rm -f F'", "PS1='$(rm -f F)x$ '", "PS0='`rm -f F`'",
+		"PS2='$(rm -f F)'", "PS4='$(rm -f F)'", "trap 'rm -f F' DEBUG",
+		"trap -- 'rm -f F' EXIT", "export PROMPT_COMMAND='rm -f F'",
+		"declare PS1='$(rm -f F)'", "PROMPT_COMMAND=('ls' 'rm -f F')",
+		"PROMPT_COMMAND+=('rm -f F')", "env PROMPT_COMMAND='rm -f F' bash -i",
+		"readonly PS4='$(rm -f F)'", "local PS1='$(rm -f F)'",
+	};
+
+	assert_int_equal(gh_cmdfilter_set_new(fl, 1, &s), 0);
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		res = check(s, lines[i]);
+		if (res.action != GH_FILTER_REJECT || !res.filter_name)
+			fail_msg("'%s' not rejected by the filter: %s", lines[i],
+				 gh_filter_action_name(res.action));
+	}
+	gh_cmdfilter_set_free(s);
+}
+
+/* What stays analysable: ordinary uses of the same builtins and
+ * expansions are not dynamic. */
+static void test_not_dynamic(void **state)
+{
+	struct fixture *f = *state;
+	const struct gh_cmdgroup *g_rm[] = { f->rm };
+	struct gh_cmdfilter fl[] = { { "no-rm", 20, GH_FILTER_REJECT, g_rm, 1 } };
+	struct gh_cmdfilter_set *s = NULL;
+	struct gh_filter_result res;
+	static const char *const lines[] = {
+		"echo $((1 + 2 * 0x1f - 2#101))", "x=1; echo $x", "[[ -f x && $y == z ]]",
+		"[[ 3 -eq 3 ]]", "declare x=1 y", "read -r line", "read -r -a words",
+		"printf -v name %s x", "test -v name", "[ -f x ]", "echo ${x:1:2}",
+		"echo ${#x} ${x#a} ${x%%b} ${x/a/b} ${x:-d}", "echo ${!pre*} ${!arr[@]}",
+		"echo \"${x@Q}\"", "a[0]=1; echo ${a[1]} ${a[@]}", "export PATH=/usr/bin:$PATH",
+		"echo 'hi!'", "echo \"hi!\"", "[ ! -f x ]", "ls | xargs -0 ls",
+		"unset x", "local -r y=2", "history", "PS1='\\u@\\h:\\w\\$ '",
+		"echo $# $? $$", "(( 1 + 2 ))", "echo a != b", "sh -c 'ls'",
+		"PS1='$x \\w$ '", "PROMPT_COMMAND='history -a'", "eval 'echo hi'",
+		"trap 'echo bye' EXIT", "for f in *; do echo \"$f\"; done", ": ${x:=1}",
+	};
+
+	assert_int_equal(gh_cmdfilter_set_new(fl, 1, &s), 0);
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		res = check(s, lines[i]);
+		if (res.action != GH_FILTER_NONE || res.unanalysable)
+			fail_msg("'%s' refused: %s", lines[i], gh_filter_action_name(res.action));
+	}
 	gh_cmdfilter_set_free(s);
 }
 
@@ -353,6 +521,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_multi_command_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unanalysable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_assignments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_dynamic, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,7 +42,8 @@ static const struct split_case cases[] = {
 	/* subshells and groups */
 	{ "(cd /tmp; rm x)", { "cd /tmp", "rm x" } },
 	{ "{ rm x; ls; }", { "rm x", "ls" } },
-	{ "((i++)) && rm x", { "rm x" } },
+	{ "((i++)) && rm x", { "((i++))", "rm x" } }, /* arithmetic on i: dynamic */
+	{ "((1+2)) && rm x", { "rm x" } },
 	{ "((echo a); rm x)", { "echo a", "rm x" } },
 	/* quoting */
 	{ "rm\\ -rf", { "rm -rf" } },
@@ -97,7 +98,8 @@ static const struct split_case cases[] = {
 	{ "if rm x; then ls; else pwd; fi", { "rm x", "ls", "pwd" } },
 	{ "while true; do rm x; done < f", { "true", "rm x" } },
 	{ "for f in $(ls); do rm $f; done", { "ls", "rm $f" } },
-	{ "for ((i=0;i<3;i++)); do rm x; done", { "rm x" } },
+	{ "for ((i=0;i<3;i++)); do rm x; done", { "for ((i=0;i<3;i++))", "rm x" } },
+	{ "for ((;;)); do rm x; done", { "rm x" } },
 	{ "case $x in a|b) rm x;; (c) ls;& *) pwd;; esac", { "rm x", "ls", "pwd" } },
 	{ "f() { rm x; }; f", { "rm x", "f" } },
 	{ "function g { rm y; }", { "rm y" } },
@@ -259,7 +261,16 @@ static void test_flags(void **state)
 		{ "echo rm | sh", 1, GH_CMD_DYNAMIC, 0 },
 		{ "echo rm | sudo bash -s", 2, GH_CMD_DYNAMIC | GH_CMD_WRAPPED, 0 },
 		{ "sh < script", 0, GH_CMD_DYNAMIC, 0 },
-		{ "sh script", 0, 0, GH_CMD_DYNAMIC },
+		{ "sh script", 0, GH_CMD_DYNAMIC, 0 },
+		{ "bash", 0, GH_CMD_SHELL_STDIN, GH_CMD_DYNAMIC },
+		{ "sudo -s", 0, GH_CMD_SHELL_STDIN, GH_CMD_DYNAMIC },
+		{ "sh -c 'bash'", 1, GH_CMD_SHELL_STDIN | GH_CMD_NESTED, GH_CMD_DYNAMIC },
+		{ "echo x | sh -c 'sh'", 2, GH_CMD_DYNAMIC | GH_CMD_NESTED, 0 },
+		/* a newline after | continues the pipeline (it used to reset it) */
+		{ "echo rm x |\nsh", 1, GH_CMD_DYNAMIC, 0 },
+		{ "echo rm x |\n\n  # c\n sh", 1, GH_CMD_DYNAMIC, 0 },
+		{ "echo rm x\nsh", 1, GH_CMD_SHELL_STDIN, GH_CMD_DYNAMIC },
+		{ "ls", 0, 0, GH_CMD_SHELL_STDIN },
 		{ "echo rm x | sudo -s", 1, GH_CMD_DYNAMIC, 0 },
 		{ "echo rm x | sudo -u root -i", 1, GH_CMD_DYNAMIC, 0 },
 		{ "echo rm x | su -", 1, GH_CMD_DYNAMIC, 0 },
@@ -282,6 +293,54 @@ static void test_flags(void **state)
 	}
 }
 
+/* Every dynamic command says why, in one line (shown to the user and
+ * written to the audit); an analysable one has no reason. */
+static void test_dynamic_reasons(void **state)
+{
+	static const struct { const char *line; size_t idx; const char *why; } t[] = {
+		{ "echo $((a))", 0, "arithmetic on a variable" },
+		{ "echo $[a]", 0, "arithmetic on a variable" },
+		{ "[[ $a -eq 1 ]]", 0, "arithmetic on a variable" },
+		{ "z[i]=1", 0, "array subscript" },
+		{ "printf -v 'a[$(id)]' x", 0, "variable name" },
+		{ "echo ${!x}", 0, "indirect expansion" },
+		{ "echo ${x@P}", 0, "prompt expansion" },
+		{ "source f", 0, "source of a file" },
+		{ "bind -x 'x: y'", 0, "builtin that runs code" },
+		{ "sh f.sh", 0, "shell running a script" },
+		{ "echo x | sh", 1, "shell reading its commands from a pipe" },
+		{ "echo x | xargs env", 3, "xargs input" },
+		{ "$c x", 0, "command name known only at run time" },
+		{ "LD_PRELOAD=x ls", 0, "variable naming code" },
+		{ "echo !!", 0, "history expansion" },
+		{ "PS1='\\044(id)'", 0, "prompt escape" },
+		{ "eval \"$x\"", 0, "shell string known only at run time" },
+		{ "declare -i x", 0, "declare -i/-n" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct gh_cmdlist *l = NULL;
+		const struct gh_cmd *c;
+		if (split(t[i].line, &l) != 0)
+			fail_msg("'%s' does not split", t[i].line);
+		if (t[i].idx >= l->n)
+			fail_msg("'%s': only %zu commands", t[i].line, l->n);
+		c = &l->v[t[i].idx];
+		if (!(c->flags & GH_CMD_DYNAMIC) || !c->why || !strstr(c->why, t[i].why))
+			fail_msg("'%s' [%zu]: flags %#x why '%s', want '%s'", t[i].line, t[i].idx,
+				 c->flags, c->why ? c->why : "(null)", t[i].why);
+		gh_cmdlist_free(l);
+	}
+	{
+		struct gh_cmdlist *l = NULL;
+		assert_int_equal(split("ls -l; echo $((1+2)) ${x:-y}", &l), 0);
+		for (size_t i = 0; i < l->n; i++) {
+			assert_null(l->v[i].why);
+			assert_false(l->v[i].flags & GH_CMD_DYNAMIC);
+		}
+		gh_cmdlist_free(l);
+	}
+}
+
 static void test_empty(void **state)
 {
 	static const char *empty[] = { "", "   ", "\n\n", "# only a comment", "A=1 B=2", ";" };
@@ -298,6 +357,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_dynamic_reasons),
 		cmocka_unit_test(test_unbalanced),
 		cmocka_unit_test(test_nul_and_limits),
 		cmocka_unit_test(test_spans_and_argv),

@@ -307,6 +307,87 @@ static void test_ctrl_c_never_waits(void **state)
 	gh_ifilter_free(f);
 }
 
+/* Issue 11 item 4: readline runs the line on Ctrl-O (operate-and-get-next)
+ * and Ctrl-J as well as on CR; each must be held and decided like an
+ * Enter. Without the fix Ctrl-O passed as a plain key: the line ran
+ * unchecked and no command was decided. */
+static void test_ctrl_o_and_ctrl_j_are_enter(void **state)
+{
+	static const char *const keys[] = { "\x0f", "\n", "\r" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		struct sim s;
+		struct gh_ifilter *f = mk(&s, 24, 80);
+		char line[64];
+		out(f, "$ ", 0);
+		snprintf(line, sizeof line, "rm -f F%s", keys[i]);
+		in(f, line, 10);
+		assert_true(gh_ifilter_busy(f));
+		assert_string_equal(s.sent, "rm -f F"); /* the key held */
+		out(f, "rm -f F", 20);
+		gh_ifilter_tick(f, 300);
+		assert_int_equal(s.n_decided, 1);
+		assert_string_equal(s.sent, "rm -f F\x03"); /* refused: Ctrl-C instead */
+		out(f, "^C\r\n$ ", 310);
+		gh_ifilter_tick(f, 600);
+		s.n_sent = 0;
+		snprintf(line, sizeof line, "ls%s", keys[i]);
+		in(f, line, 700);
+		out(f, "ls", 710);
+		gh_ifilter_tick(f, 1000);
+		assert_int_equal(s.n_decided, 2);
+		/* allowed: Ctrl-O goes on as CR (no history line pre-filled next) */
+		assert_string_equal(s.sent, keys[i][0] == '\n' ? "ls\n" : "ls\r");
+		gh_ifilter_free(f);
+	}
+}
+
+/* Ctrl-X Ctrl-E (edit-and-execute-command) runs an editor's buffer the
+ * filter never sees: under a filter its Ctrl-E goes as Ctrl-G (abort), also
+ * when the two keys come in separate reads; log-only passes it. Fails
+ * without the fix (Ctrl-E sent). */
+static void test_edit_and_execute_aborted(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 24, 80);
+	out(f, "$ ", 0);
+	in(f, "echo hi\x18\x05", 10);
+	assert_string_equal(s.sent, "echo hi\x18\x07");
+	assert_int_equal(s.n_told, 1);
+	in(f, "\x18", 20);
+	in(f, "\x05", 30);
+	assert_string_equal(s.sent, "echo hi\x18\x07\x18\x07");
+	in(f, "\x05", 40); /* a lone Ctrl-E (end of line) passes */
+	assert_string_equal(s.sent, "echo hi\x18\x07\x18\x07\x05");
+	gh_ifilter_free(f);
+
+	f = mk(&s, 24, 80);
+	gh_ifilter_set_log_only(f, true);
+	out(f, "$ ", 0);
+	in(f, "ls\x18\x05", 10);
+	assert_string_equal(s.sent, "ls\x18\x05");
+	gh_ifilter_free(f);
+}
+
+/* A scroll region set before a resize to fewer rows: libvterm 0.1.4 kept
+ * it and its next scroll did a memmove of a negative size (found by
+ * fuzz_ifilter; the target prints the region, the user's client resizes).
+ * Crashes without the reset in gh_ifilter_resize. */
+static void test_scroll_region_then_resize(void **state)
+{
+	struct sim s;
+	struct gh_ifilter *f = mk(&s, 18, 4);
+	out(f, "ideeee\x1b[6r", 0);
+	gh_ifilter_resize(f, 2, 8);
+	out(f, "q\r\n\n$ \n \n\n\n", 10);
+	out(f, "$ ", 20);
+	in(f, "ls\r", 30);
+	out(f, "ls", 40);
+	gh_ifilter_tick(f, 300);
+	assert_int_equal(s.n_decided, 1);
+	assert_string_equal(s.screen[0], "ls");
+	gh_ifilter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +401,9 @@ int main(void)
 		cmocka_unit_test(test_log_only),
 		cmocka_unit_test(test_hostile_output),
 		cmocka_unit_test(test_ctrl_c_never_waits),
+		cmocka_unit_test(test_ctrl_o_and_ctrl_j_are_enter),
+		cmocka_unit_test(test_edit_and_execute_aborted),
+		cmocka_unit_test(test_scroll_region_then_resize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,11 +245,28 @@ static void test_bulk_around_modes(void **state)
 	free(t.p);
 }
 
+/* A scroll region set before a resize to fewer rows (libvterm 0.1.4 kept
+ * it: a memmove of a negative size at the next scroll). Crashes without
+ * the reset in gh_screen_resize. */
+static void test_scroll_region_then_resize(void **state)
+{
+	struct gh_screen *s = NULL;
+	assert_int_equal(gh_screen_new(18, 4, &s), 0);
+	gh_screen_feed(s, "ideeee\x1b[6r", strlen("ideeee\x1b[6r"));
+	gh_screen_resize(s, 2, 8);
+	gh_screen_feed(s, "q\r\n\n$ \n \n\n\nok", strlen("q\r\n\n$ \n \n\n\nok"));
+	char *out = render(s);
+	assert_non_null(strstr(out, "ok"));
+	free(out);
+	gh_screen_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_and_cursor),
 		cmocka_unit_test(test_hostile_output),
+		cmocka_unit_test(test_scroll_region_then_resize),
 		cmocka_unit_test(test_overwritten_and_cleared),
 		cmocka_unit_test(test_colours_and_attributes),
 		cmocka_unit_test(test_utf8_and_resize),
