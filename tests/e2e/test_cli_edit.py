@@ -30,7 +30,7 @@ def world(gh):
 
 def changes(data_dir):
     import sqlite3
-    c = sqlite3.connect(os.path.join(data_dir, "gatehouse.db"))
+    c = sqlite3.connect(os.path.join(data_dir, "db", "gatehouse.db"))
     c.row_factory = sqlite3.Row
     try:
         return [dict(r) for r in c.execute("SELECT * FROM events WHERE kind = 'change' ORDER BY id")]
