@@ -1397,6 +1397,28 @@ static size_t tunnels_open(void *ud)
 	return gh_fwdset_count(w->fwds) + gh_backfwd_count(w->back);
 }
 
+/* The gate for a remote forward's listener at ADDR:PORT (rfwd.h): the
+ * user and the forward action as the login's account, now. */
+static bool rfwd_allowed(void *ud, const char *addr, int port, char *reason, size_t len)
+{
+	struct worker *w = ud;
+	struct gh_authz dec;
+	struct gh_authz_req rq = { .user = w->user.name,
+				   .source_ip = w->args->peer_ip,
+				   .asset = w->login.asset,
+				   .account = w->login.account,
+				   .protocol = GH_PROTO_SSH,
+				   .action = GH_ACT_FORWARD,
+				   .port = port };
+	(void)addr;
+	memset(&dec, 0, sizeof dec);
+	if (gh_authz_check(w->st, &rq, &dec) < 0)
+		snprintf(dec.reason, sizeof dec.reason, "policy unavailable");
+	if (!dec.allow)
+		snprintf(reason, len, "%s", dec.reason);
+	return dec.allow;
+}
+
 /* Before the target channel opens: the relay of the channels TS opens
  * back (backfwd.h) when agent forwarding is asked for (TR asks the target
  * too) or remote forwards are allowed; the recorded remote forwards are
@@ -1426,6 +1448,7 @@ static void back_open(struct worker *w, ssh_session ts, const char *asset,
 					   .asset = asset,
 					   .max_conns = w->app->cfg.max_tunnel_connections,
 					   .count = tunnels_open,
+					   .allow = rfwd_allowed,
 					   .ud = w };
 		gh_rfwd_attach(w->rfwd, ts, w->back, &env);
 	}
