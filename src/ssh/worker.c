@@ -1976,18 +1976,9 @@ static int run_menu(struct worker *w)
 			if (gh_store_asset_get_by_id(w->st, ids[i], &assets[na]) < 0)
 				continue;
 			struct gh_asset *a = &assets[na];
-			size_t len = 1;
-			for (size_t j = 0; j < a->n_nodes; j++)
-				len += strlen(a->nodes[j]) + 1;
-			nodes[na] = calloc(1, len);
-			if (!nodes[na]) {
+			if (gh_strjoin((const char *const *)a->nodes, a->n_nodes, ",", &nodes[na]) < 0) {
 				gh_asset_free(a);
 				continue;
-			}
-			for (size_t j = 0; j < a->n_nodes; j++) {
-				if (j)
-					strcat(nodes[na], ",");
-				strcat(nodes[na], a->nodes[j]);
 			}
 			items[na].id = a->id;
 			items[na].name = a->name;
