@@ -117,6 +117,7 @@ struct worker {
 	bool authed;
 	int auth_failures;
 	bool too_many;
+	bool over_limit;         /* too_many: max_sessions_per_user, not failures */
 	struct gh_mfa mfa;       /* second factor, active after the first one */
 	char first_method[16];
 	bool counted;            /* this worker holds a place (proclimit.h) */
@@ -516,7 +517,7 @@ static bool too_many_sessions(struct worker *w, const char *method)
 		ssh_send_issue_banner(w->s, banner);
 	ssh_string_free(banner);
 	auth_reset_user(w);
-	w->too_many = true;
+	w->too_many = w->over_limit = true;
 	return true;
 }
 
@@ -2363,8 +2364,9 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		if (!ssh_is_connected(w->s) || stop_requested)
 			break;
 		if (w->too_many) {
-			gh_info("too many authentication failures for %s from %s", w->presented,
-				w->source);
+			if (!w->over_limit) /* else logged as the refusal it is */
+				gh_info("too many authentication failures for %s from %s",
+					w->presented, w->source);
 			ssh_disconnect(w->s);
 			goto out;
 		}
