@@ -2241,9 +2241,10 @@ static void session_reset(struct worker *w)
 	w->x11_screen = 0;
 }
 
-/* A later session on a shared connection: the user is checked again as at
- * login (still there, enabled, not locked, login ACLs and schedules), so a
- * connection kept open does not outlive a lock or a rule. NULL: go on. */
+/* Every session on a connection, the first and each later one of a shared
+ * connection: the user is checked again as at login (still there, enabled,
+ * not locked, login ACLs and schedules), so a connection kept open does not
+ * outlive a lock or a rule. NULL: go on. */
 static const char *session_again_refused(struct worker *w)
 {
 	char why[256];
@@ -2380,7 +2381,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	 * (ssh -J / -W / -N -L open no session channel); OpenSSH connection
 	 * sharing (ControlMaster/ControlPersist) opens one session after
 	 * another on the same connection */
-	for (bool first = true;; first = false) {
+	for (;;) {
 		while (!(w->ch && w->req != REQ_NONE)) {
 			if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
 				break;
@@ -2389,7 +2390,8 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		}
 		if (!(w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested))
 			break;
-		const char *no = first ? NULL : session_again_refused(w);
+		/* the first session too: the login may be long past */
+		const char *no = session_again_refused(w);
 		if (no) {
 			say(w, "%s", no);
 			finish_client(w, 1);

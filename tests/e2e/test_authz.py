@@ -370,3 +370,39 @@ def test_remote_forward_connections_ask_the_gate(authz, echo):
     assert "got=second" not in out, "a connection to the -R listener after the permission ended"
     deny = [e for e in _tunnel_events(g, "deny") if e["method"] == "tcpip-forward"]
     assert deny and not deny[-1]["reason"].startswith("allowed"), deny
+
+
+def test_first_session_after_lock_refused(authz):
+    """A connection authenticated before `user lock` opens its first session
+    after it: refused like any later one (the user is read again for every
+    session, the first included), and no menu row is left open. Before the
+    fix only later sessions were checked: the locked user got the menu,
+    whose row stayed open (the lock had ended "0 live sessions" before it
+    existed) until the client left."""
+    import paramiko
+    g = authz
+    t = paramiko.Transport(("127.0.0.1", g.port))
+    try:
+        t.start_client(timeout=10)
+        t.auth_password("alice", ALICE_PW)
+        g.cli("user", "lock", "alice")
+        ch = t.open_session(timeout=10)
+        ch.get_pty(width=100, height=30)
+        ch.invoke_shell()
+        ch.settimeout(20)
+        seen = b""
+        while True:
+            try:
+                d = ch.recv(4096)
+            except OSError:
+                break
+            if not d:
+                break
+            seen += d
+        assert b"web01" not in seen, seen  # no menu for a locked user
+        assert b"may not open another session" in seen, seen
+    finally:
+        t.close()
+    assert not [r for r in g.sessions() if not r["ended_at"]], g.sessions()
+    ev = [e for e in g.events("login") if e["method"] == "session"]
+    assert ev and ev[-1]["result"] == "failure" and ev[-1]["reason"] == "locked", ev
