@@ -2,6 +2,7 @@
 #include "ssh/rfwd.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "ssh/backfwd.h"
 
 #include <libssh/server.h>
@@ -113,11 +114,12 @@ static void audit(struct gh_rfwd *rf, const struct entry *e, bool allow, const c
 /* The caller's gate for entry E now; refusals audited. */
 static bool gate(struct gh_rfwd *rf, const struct entry *e)
 {
-	char reason[400];
+	char reason[400], esc[MAX_ADDR * 4 + 1];
 	if (!rf->env.allow || rf->env.allow(rf->env.ud, e->addr, e->port, reason, sizeof reason))
 		return true;
 	audit(rf, e, false, reason);
-	gh_info("remote forward %s:%d on %s refused: %s", e->addr, e->port, rf->env.asset, reason);
+	gh_info("remote forward %s:%d on %s refused: %s", gh_escape(esc, sizeof esc, e->addr),
+		e->port, rf->env.asset, reason);
 	return false;
 }
 
