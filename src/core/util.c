@@ -216,6 +216,35 @@ char *gh_escape(char *dst, size_t dstlen, const char *src)
 	return dst;
 }
 
+int gh_strjoin(const char *const *v, size_t n, const char *sep, char **ret)
+{
+	size_t seplen = sep ? strlen(sep) : 0, len = 1, o = 0;
+	char *s = NULL;
+
+	if (!ret || !sep || (n && !v))
+		return GH_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i])
+			return GH_EINVAL;
+		len += strlen(v[i]) + (i ? seplen : 0);
+	}
+	s = malloc(len);
+	if (!s)
+		return GH_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		if (i) {
+			memcpy(s + o, sep, seplen);
+			o += seplen;
+		}
+		memcpy(s + o, v[i], l);
+		o += l;
+	}
+	s[o] = '\0';
+	*ret = s;
+	return 0;
+}
+
 int64_t gh_now(void)
 {
 	return (int64_t)time(NULL);

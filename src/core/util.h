@@ -29,6 +29,11 @@ int gh_mkdir_p(const char *path, int mode);
  * For putting user-controlled text into logs. Returns DST. */
 char *gh_escape(char *dst, size_t dstlen, const char *src);
 
+/* The N strings of V joined with SEP between them, in a new string
+ * (caller frees); "" when N is 0. GH_ENOMEM or GH_EINVAL (a NULL
+ * argument or string). */
+int gh_strjoin(const char *const *v, size_t n, const char *sep, char **ret);
+
 /* Seconds since the epoch (wall clock). */
 int64_t gh_now(void);
 /* Monotonic milliseconds. */

@@ -2,6 +2,7 @@
 #include "ssh/rfwd.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "ssh/backfwd.h"
 
 #include <libssh/server.h>
@@ -110,11 +111,27 @@ static void audit(struct gh_rfwd *rf, const struct entry *e, bool allow, const c
 	gh_audit_tunnel(rf->env.st, &rf->env.who, rf->env.asset, &t);
 }
 
+/* The caller's gate for entry E now; refusals audited. */
+static bool gate(struct gh_rfwd *rf, const struct entry *e)
+{
+	char reason[400], esc[MAX_ADDR * 4 + 1];
+	if (!rf->env.allow || rf->env.allow(rf->env.ud, e->addr, e->port, reason, sizeof reason))
+		return true;
+	audit(rf, e, false, reason);
+	gh_info("remote forward %s:%d on %s refused: %s", gh_escape(esc, sizeof esc, e->addr),
+		e->port, rf->env.asset, reason);
+	return false;
+}
+
 /* One global request for entry I: SSH_AGAIN while pending (non-blocking). */
 static int step(struct gh_rfwd *rf, size_t i)
 {
 	struct entry *e = &rf->e[i];
 	char reason[400];
+	if (e->st == WANT && rf->busy != (ssize_t)i && !gate(rf, e)) {
+		e->st = FAILED; /* recorded for an earlier target, refused now */
+		return SSH_ERROR;
+	}
 	if (e->st == WANT) {
 		int r = ssh_channel_listen_forward(rf->ts, e->addr, e->port, NULL);
 		if (r == SSH_AGAIN)
@@ -188,6 +205,8 @@ static int cb_target_msg(ssh_session s, ssh_message msg, void *ud)
 			rf->env.asset, port);
 		return 1;
 	}
+	if (!gate(rf, e))
+		return 1;
 	if (rf->env.count && rf->env.count(rf->env.ud) >= (size_t)rf->env.max_conns) {
 		char reason[96];
 		snprintf(reason, sizeof reason,

@@ -11,9 +11,10 @@
  * cancels that come later are passed on during the relay (gh_rfwd_tick).
  * Every forwarded-tcpip channel the target opens back for a listening
  * forward is accepted and relayed to a forwarded-tcpip channel opened to
- * the user (backfwd.h); the caller's hook audits each connection's end
- * (method "tcpip-forward", bytes, duration). A connection beyond the
- * caller's limit (max_tunnel_connections) is refused and audited. */
+ * the user (backfwd.h) when the caller's gate allows it again; the
+ * caller's hook audits each connection's end (method "tcpip-forward",
+ * bytes, duration). A connection the gate refuses or beyond the caller's
+ * limit (max_tunnel_connections) is refused and audited. */
 #pragma once
 #include <libssh/libssh.h>
 #include <stdbool.h>
@@ -33,6 +34,11 @@ struct gh_rfwd_env {
 	const char *asset;
 	int max_conns;                      /* connections at once ... */
 	size_t (*count)(void *ud);          /* ... counted by this */
+	/* the gate for a forward at ADDR:PORT now (session/authz.h): true
+	 * when allowed, else false with REASON. Asked before the target is
+	 * asked to listen and again for every connection it sends back, so
+	 * a listener does not outlive the user's lock or permission */
+	bool (*allow)(void *ud, const char *addr, int port, char *reason, size_t len);
 	void *ud;
 };
 

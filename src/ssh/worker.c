@@ -117,6 +117,7 @@ struct worker {
 	bool authed;
 	int auth_failures;
 	bool too_many;
+	bool over_limit;         /* too_many: max_sessions_per_user, not failures */
 	struct gh_mfa mfa;       /* second factor, active after the first one */
 	char first_method[16];
 	bool counted;            /* this worker holds a place (proclimit.h) */
@@ -518,7 +519,7 @@ static bool too_many_sessions(struct worker *w, const char *method)
 		ssh_send_issue_banner(w->s, banner);
 	ssh_string_free(banner);
 	auth_reset_user(w);
-	w->too_many = true;
+	w->too_many = w->over_limit = true;
 	return true;
 }
 
@@ -1400,6 +1401,28 @@ static size_t tunnels_open(void *ud)
 	return gh_fwdset_count(w->fwds) + gh_backfwd_count(w->back);
 }
 
+/* The gate for a remote forward's listener at ADDR:PORT (rfwd.h): the
+ * user and the forward action as the login's account, now. */
+static bool rfwd_allowed(void *ud, const char *addr, int port, char *reason, size_t len)
+{
+	struct worker *w = ud;
+	struct gh_authz dec;
+	struct gh_authz_req rq = { .user = w->user.name,
+				   .source_ip = w->args->peer_ip,
+				   .asset = w->login.asset,
+				   .account = w->login.account,
+				   .protocol = GH_PROTO_SSH,
+				   .action = GH_ACT_FORWARD,
+				   .port = port };
+	(void)addr;
+	memset(&dec, 0, sizeof dec);
+	if (gh_authz_check(w->st, &rq, &dec) < 0)
+		snprintf(dec.reason, sizeof dec.reason, "policy unavailable");
+	if (!dec.allow)
+		snprintf(reason, len, "%s", dec.reason);
+	return dec.allow;
+}
+
 /* Before the target channel opens: the relay of the channels TS opens
  * back (backfwd.h) when agent forwarding is asked for (TR asks the target
  * too) or remote forwards are allowed; the recorded remote forwards are
@@ -1429,6 +1452,7 @@ static void back_open(struct worker *w, ssh_session ts, const char *asset,
 					   .asset = asset,
 					   .max_conns = w->app->cfg.max_tunnel_connections,
 					   .count = tunnels_open,
+					   .allow = rfwd_allowed,
 					   .ud = w };
 		gh_rfwd_attach(w->rfwd, ts, w->back, &env);
 	}
@@ -1958,18 +1982,9 @@ static int run_menu(struct worker *w)
 			if (gh_store_asset_get_by_id(w->st, ids[i], &assets[na]) < 0)
 				continue;
 			struct gh_asset *a = &assets[na];
-			size_t len = 1;
-			for (size_t j = 0; j < a->n_nodes; j++)
-				len += strlen(a->nodes[j]) + 1;
-			nodes[na] = calloc(1, len);
-			if (!nodes[na]) {
+			if (gh_strjoin((const char *const *)a->nodes, a->n_nodes, ",", &nodes[na]) < 0) {
 				gh_asset_free(a);
 				continue;
-			}
-			for (size_t j = 0; j < a->n_nodes; j++) {
-				if (j)
-					strcat(nodes[na], ",");
-				strcat(nodes[na], a->nodes[j]);
 			}
 			items[na].id = a->id;
 			items[na].name = a->name;
@@ -2232,9 +2247,10 @@ static void session_reset(struct worker *w)
 	w->x11_screen = 0;
 }
 
-/* A later session on a shared connection: the user is checked again as at
- * login (still there, enabled, not locked, login ACLs and schedules), so a
- * connection kept open does not outlive a lock or a rule. NULL: go on. */
+/* Every session on a connection, the first and each later one of a shared
+ * connection: the user is checked again as at login (still there, enabled,
+ * not locked, login ACLs and schedules), so a connection kept open does not
+ * outlive a lock or a rule. NULL: go on. */
 static const char *session_again_refused(struct worker *w)
 {
 	char why[256];
@@ -2355,8 +2371,9 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		if (!ssh_is_connected(w->s) || stop_requested)
 			break;
 		if (w->too_many) {
-			gh_info("too many authentication failures for %s from %s", w->presented,
-				w->source);
+			if (!w->over_limit) /* else logged as the refusal it is */
+				gh_info("too many authentication failures for %s from %s",
+					w->presented, w->source);
 			ssh_disconnect(w->s);
 			goto out;
 		}
@@ -2370,7 +2387,7 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	 * (ssh -J / -W / -N -L open no session channel); OpenSSH connection
 	 * sharing (ControlMaster/ControlPersist) opens one session after
 	 * another on the same connection */
-	for (bool first = true;; first = false) {
+	for (;;) {
 		while (!(w->ch && w->req != REQ_NONE)) {
 			if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
 				break;
@@ -2379,7 +2396,8 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		}
 		if (!(w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested))
 			break;
-		const char *no = first ? NULL : session_again_refused(w);
+		/* the first session too: the login may be long past */
+		const char *no = session_again_refused(w);
 		if (no) {
 			say(w, "%s", no);
 			finish_client(w, 1);

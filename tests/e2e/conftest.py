@@ -15,7 +15,7 @@ def gh_bin():
     path = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build", "gatehouse"))
     path = os.path.abspath(path)
     if not os.access(path, os.X_OK):
-        pytest.skip(f"gatehouse binary not found at {path} (set GATEHOUSE_BIN)")
+        pytest.fail(f"gatehouse binary not found at {path} (set GATEHOUSE_BIN)")
     return path
 
 

@@ -58,10 +58,10 @@ def port_open(port):
 
 def _need_root():
     if os.geteuid() != 0:
-        pytest.skip("SSH end-to-end tests need root (test Unix accounts, sshd)")
+        pytest.fail("SSH end-to-end tests need root (test Unix accounts, sshd)")
     for b in ("/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen"):
         if not os.access(b, os.X_OK):
-            pytest.skip(f"{b} missing")
+            pytest.fail(f"{b} missing")
 
 
 def _add_authorized_key(path, line, keep=64):

@@ -37,7 +37,7 @@ def _verify(g, conf=None):
 def _tool(name):
     path = os.path.join(os.path.dirname(os.environ.get("GATEHOUSE_BIN", "build/gatehouse")), name)
     if not os.access(path, os.X_OK):
-        pytest.skip(f"{name} not built next to the gatehouse binary")
+        pytest.fail(f"{name} not built next to the gatehouse binary")
     return path
 
 
@@ -212,7 +212,7 @@ def _jsonl(path):
 
 def test_syslog_and_jsonl_export_survive_a_receiver_outage(ghenv, keygen, tmp_path):
     if not shutil.which("rsyslogd"):
-        pytest.skip("rsyslogd missing (scripts/deps.sh installs rsyslog)")
+        pytest.fail("rsyslogd missing (scripts/deps.sh installs rsyslog)")
     g = ghenv
     port = free_port()
     jsonl = str(tmp_path / "events.jsonl")

@@ -330,3 +330,79 @@ def test_lock_ends_an_idle_shared_connection(authz):
     finally:
         subprocess.run(ssh_args(g, DEPLOY, extra=mux + ("-O", "exit")), capture_output=True,
                        timeout=20)
+
+
+def test_remote_forward_connections_ask_the_gate(authz, echo):
+    """A -R listener on the asset outlives the permission that allowed it:
+    every connection made there later is a new channel to the user and asks
+    the gate again (forward as the login's account, at the listen port).
+    Here the permission is disabled between two connections: the second is
+    refused and audited. Before the fix src/ssh/rfwd.c relayed every
+    connection to a listener without asking (the second got its echo)."""
+    g = authz
+    port = free_port()
+    flag = tempfile.mktemp(prefix="gh-rfwd-flag-", dir="/tmp")
+    probe = ("python3 -c \"import socket,sys; "
+             f"s=socket.create_connection(('127.0.0.1',{port}),10); s.settimeout(20); "
+             "s.sendall(sys.argv[1].encode()); s.shutdown(socket.SHUT_WR); "
+             "print('got=' + b''.join(iter(lambda: s.recv(100), b'')).decode())\"")
+    command = (f"{probe} first; for i in $(seq 600); do [ -e {flag} ] && break; sleep 0.1; "
+               f"done; {probe} second")
+    env = dict(os.environ, SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
+               GH_TEST_PASSWORD=ALICE_PW, DISPLAY=":0")
+    env.pop("SSH_AUTH_SOCK", None)
+    argv = ssh_args(g, DEPLOY, command, extra=("-o", "ExitOnForwardFailure=yes", "-R",
+                                                f"127.0.0.1:{port}:127.0.0.1:{echo.port}"))
+    p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        def first_done():
+            return any(e["method"] == "tcpip-forward" for e in _tunnel_events(g, "end"))
+        assert wait_for(first_done, timeout=30), (g.events("tunnel"), p.poll())
+        g.cli("perm", "disable", "p-deploy")
+        open(flag, "w").close()
+        out, err = p.communicate(timeout=60)
+    finally:
+        _stop(p)
+        if os.path.exists(flag):
+            os.unlink(flag)
+    assert "got=first" in out, out + err
+    assert "got=second" not in out, "a connection to the -R listener after the permission ended"
+    deny = [e for e in _tunnel_events(g, "deny") if e["method"] == "tcpip-forward"]
+    assert deny and not deny[-1]["reason"].startswith("allowed"), deny
+
+
+def test_first_session_after_lock_refused(authz):
+    """A connection authenticated before `user lock` opens its first session
+    after it: refused like any later one (the user is read again for every
+    session, the first included), and no menu row is left open. Before the
+    fix only later sessions were checked: the locked user got the menu,
+    whose row stayed open (the lock had ended "0 live sessions" before it
+    existed) until the client left."""
+    import paramiko
+    g = authz
+    t = paramiko.Transport(("127.0.0.1", g.port))
+    try:
+        t.start_client(timeout=10)
+        t.auth_password("alice", ALICE_PW)
+        g.cli("user", "lock", "alice")
+        ch = t.open_session(timeout=10)
+        ch.get_pty(width=100, height=30)
+        ch.invoke_shell()
+        ch.settimeout(20)
+        seen = b""
+        while True:
+            try:
+                d = ch.recv(4096)
+            except OSError:
+                break
+            if not d:
+                break
+            seen += d
+        assert b"web01" not in seen, seen  # no menu for a locked user
+        assert b"may not open another session" in seen, seen
+    finally:
+        t.close()
+    assert not [r for r in g.sessions() if not r["ended_at"]], g.sessions()
+    ev = [e for e in g.events("login") if e["method"] == "session"]
+    assert ev and ev[-1]["result"] == "failure" and ev[-1]["reason"] == "locked", ev

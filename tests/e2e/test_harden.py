@@ -101,7 +101,7 @@ def test_ssh_audit_finds_nothing_but_unknown_names(gatehouse):
     algorithm" (it does not know kex-strict-s-v00@openssh.com)."""
     exe = shutil.which("ssh-audit")
     if not exe:
-        pytest.skip("ssh-audit not installed (scripts/deps.sh)")
+        pytest.fail("ssh-audit not installed (scripts/deps.sh)")
     p = subprocess.run([exe, "-b", "-n", "-l", "warn", "-t", "20", "-p", str(gatehouse.port),
                         "127.0.0.1"], capture_output=True, text=True, timeout=120)
     findings = [ln for ln in p.stdout.splitlines() if re.match(r"^\((gen|cve|kex|key|enc|mac)\)", ln)]

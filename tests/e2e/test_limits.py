@@ -160,3 +160,19 @@ def test_forward_helpers_count_per_user(limited, target):
             c.close()
     finally:
         t.close()
+
+
+def test_limit_refusal_is_not_called_a_failure(limited):
+    """A login refused by max_sessions_per_user (the right password) is
+    logged as that refusal only. Before the fix the worker then logged
+    "too many authentication failures" for it, which sent an admin after
+    a password guesser that did not exist."""
+    g = limited
+    with contextlib.ExitStack() as stack:
+        for _ in range(3):
+            stack.callback(login(g).close)
+        p = ssh_run_loglevel_info(g, "alice", "true")
+        assert p.returncode == 255 and "max_sessions_per_user 3" in p.stderr, p.stderr
+        assert wait_for(lambda: "refused: too many sessions for alice" in g.read_log(),
+                        timeout=10), g.read_log()[-2000:]
+    assert "too many authentication failures" not in g.read_log(), g.read_log()[-2000:]

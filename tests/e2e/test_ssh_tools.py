@@ -19,7 +19,7 @@ BOB = f"bob@{UNIX_DEPLOY}@web01"
 
 def _need(tool):
     if not shutil.which(tool):
-        pytest.skip(f"{tool} missing (scripts/deps.sh installs it)")
+        pytest.fail(f"{tool} missing (scripts/deps.sh installs it)")
 
 
 def _ssh_opts(g, key, login):
