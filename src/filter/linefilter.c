@@ -676,6 +676,11 @@ size_t gh_linefilter_held(const struct gh_linefilter *f)
 	return f->len - f->off;
 }
 
+const char *gh_linefilter_data(const struct gh_linefilter *f)
+{
+	return f->buf + f->off;
+}
+
 size_t gh_linefilter_room(const struct gh_linefilter *f)
 {
 	return f->eof ? 0 : GH_LINEFILTER_MAX - gh_linefilter_held(f);

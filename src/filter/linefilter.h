@@ -59,5 +59,7 @@ enum gh_linefilter_unit gh_linefilter_next(struct gh_linefilter *f, const char *
 /* Drop N bytes from the head (at most the current unit: the bytes passed
  * on, or the whole unit when refused). */
 void gh_linefilter_consume(struct gh_linefilter *f, size_t n);
-/* Bytes held (undecided or not yet consumed). */
+/* Bytes held (undecided or not yet consumed), and where they start
+ * (borrowed, valid until the next call that changes F). */
 size_t gh_linefilter_held(const struct gh_linefilter *f);
+const char *gh_linefilter_data(const struct gh_linefilter *f);

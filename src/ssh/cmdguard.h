@@ -32,6 +32,11 @@ struct gh_cmdguard *gh_cmdguard_free(struct gh_cmdguard *g);
 int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 		      struct gh_filter_result *res);
 
+/* The verdict for input that cannot be analysed (gh_cmdfilter_check's
+ * fallback: the most severe action among the applicable filters, never
+ * accept). Names in RES are NULL. */
+int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, struct gh_filter_result *res);
+
 /* The user-facing text of a verdict, e.g. "rejected by command filter
  * no-danger" into BUF. */
 const char *gh_cmdguard_reason(const struct gh_filter_result *res, char *buf, size_t len);
@@ -54,8 +59,10 @@ int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, cons
 /* The whole check of an exec request COMMAND by U on ASSET as ACCOUNT: load
  * the filters, decide, hold for review when asked (TIMEOUT_S), tell the
  * user one line when refused or flagged (WT->say), and write the "command"
- * event (method "exec"). Returns 0 when the command may run, GH_EPERM when
- * refused (rejected, denied, timed out, unanalysable under a reject
+ * event (method "exec"). A program that would read code from the input
+ * which the filter cannot read (python3 -, perl: filter/inputkind.h) makes
+ * the line not analysable. Returns 0 when the command may run, GH_EPERM
+ * when refused (rejected, denied, timed out, unanalysable under a reject
  * filter, or the filters could not be loaded). */
 int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const struct gh_user *u,
 		     const struct gh_asset *a, const char *account, const char *command,
