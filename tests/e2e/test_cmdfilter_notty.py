@@ -8,14 +8,17 @@ Real OpenSSH client -> gatehouse serve -> real sshd with bash.
 
 Each test marked "regression" failed before the input filter existed: the
 file was deleted although a reject filter on `rm` applied."""
+import json
 import os
 import shutil
+import threading
+import time
 import uuid
 
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_run, ssh_spawn
+from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_run, ssh_spawn, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 REJECTED = "rejected by command filter no-danger"
@@ -178,6 +181,86 @@ def test_pipe_into_shell_on_next_line(danger, victim):
     assert p.returncode == 126 and os.path.exists(victim)
 
 
+def test_many_commands_in_order(danger):
+    """A script of many commands goes through whole and in order (each one
+    decided and logged); the measured time is printed."""
+    g = danger
+    n = 1500
+    script = "".join(f"echo line-{i}\n" for i in range(n))
+    t0 = time.monotonic()
+    p = run(g, "bash -s", input=script, timeout=300)
+    took = time.monotonic() - t0
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:-1] == [f"line-{i}" for i in range(n)]
+    got = [c for c in commands(g) if c[0] == "stdin"]
+    assert len(got) == n and all(c[1] == "accept" for c in got)
+    print(f"{n} input commands through the filter in {took:.2f} s")
+
+
+@pytest.mark.parametrize("decision", ["approve", "deny"])
+def test_review_of_an_input_command(ghenv, victim, decision):
+    """Review applies to input commands too: the input is held (the commands
+    before it ran) until a second CLI process decides; approved runs, denied
+    ends the input (exit 126) and the next command never runs."""
+    g = ghenv
+    g.cli("cmdgroup", "add", "hold", "touch")
+    g.cli("cmdfilter", "add", "hold-touch", "--cmdgroup", "hold", "--action", "review")
+    mark = victim + ".mark"
+    after = victim + ".after"
+    res = {}
+
+    def go():
+        res["p"] = run(g, input=f"echo first\ntouch {mark}\necho x > {after}\n",
+                       extra=("-T",), timeout=120)
+
+    t = threading.Thread(target=go)
+    t.start()
+    try:
+        found = {}
+
+        def pending():
+            v = json.loads(g.cli("request", "list", "--json").stdout)
+            if v:
+                found.update(v[0])
+            return bool(v)
+
+        assert wait_for(pending, timeout=30), g.read_log()
+        assert found["command"] == f"touch {mark}" and found["filter"] == "hold-touch"
+        assert not os.path.exists(mark) and not os.path.exists(after)  # held
+        g.cli("request", decision, str(found["id"]))
+        t.join(90)
+        p = res["p"]
+        assert "held for review" in p.stderr and "first" in p.stdout
+        if decision == "approve":
+            assert p.returncode == 0, p.stderr
+            assert os.path.exists(mark) and os.path.exists(after)
+        else:
+            assert p.returncode == 126, (p.returncode, p.stderr)
+            assert "denied by the reviewer" in p.stderr
+            assert not os.path.exists(mark) and not os.path.exists(after)
+        results = [c[1] for c in commands(g) if c[0] == "stdin"]
+        want = {"approve": ["accept", "review-approved", "accept"],
+                "deny": ["accept", "review-denied"]}[decision]
+        assert results == want, results
+    finally:
+        t.join(90)
+
+
+def test_warn_only_flags_and_runs(ghenv, victim):
+    """With only a warn filter, input commands run and are flagged; what
+    cannot be analysed (python3 reading stdin) runs, flagged too."""
+    g = ghenv
+    g.cli("cmdgroup", "add", "danger", "rm")
+    g.cli("cmdfilter", "add", "watch-rm", "--cmdgroup", "danger", "--action", "warn")
+    p = run(g, input=f"rm -f {victim}\n", extra=("-T",))
+    assert p.returncode == 0, p.stderr
+    assert not os.path.exists(victim)
+    assert ("stdin", "warn", "watch-rm", f'cmd="rm -f {victim}" group=danger') in commands(g)
+    p = run(g, "python3 -", input="print(6 * 7)\n")
+    assert p.returncode == 0 and p.stdout.strip() == "42", p.stderr
+    assert commands(g)[-1][:3] == ("exec", "warn", None)
+
+
 # ---- what cannot be analysed ---------------------------------------------------
 
 @pytest.mark.parametrize("cmd", ["python3", "python3 -", "/bin/sh -c '/usr/bin/python3 && sleep 0'",
@@ -232,3 +315,21 @@ def test_automation_without_filter(ghenv, victim):
     assert "hi-2" in p.stdout
     assert not os.path.exists(victim)
     assert not [c for c in commands(g) if c[0] == "stdin"]
+
+
+def test_through_a_jump(danger, victim, tmp_path):
+    """The inner login of `ssh -J` is the same session core: `echo 'rm -f F'
+    | ssh -J gh account@asset bash` is refused like the direct login."""
+    import subprocess
+    from test_jump import _env, _setup
+    g = danger
+    cfg, _ = _setup(g, tmp_path)
+    env = _env()
+    env.update(SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force", GH_TEST_PASSWORD=g.alice_pw,
+               DISPLAY=env.get("DISPLAY", ":0"))
+    p = subprocess.run(["ssh", "-F", cfg, "web01", "bash"], input=f"echo in-$((2*3))\nrm -f {victim}\n",
+                       capture_output=True, text=True, env=env, timeout=60, start_new_session=True)
+    assert p.returncode == 126, (p.returncode, p.stdout, p.stderr)
+    assert "in-6" in p.stdout and REJECTED in p.stderr
+    assert os.path.exists(victim)
+    assert [c[:2] for c in commands(g) if c[0] == "stdin"] == [("stdin", "accept"), ("stdin", "reject")]
