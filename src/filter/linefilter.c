@@ -28,6 +28,8 @@ enum frame_kind {
 	F_ASQ,      /* $' ' */
 	F_BQ,       /* ` ` */
 	F_DBRACKET, /* [[ ]] */
+	F_SUBSCRIPT, /* NAME[ ] at the start of a word (bash reads on to the ]); sub: open [ */
+	F_ARRAY,     /* NAME=( ... ) */
 };
 
 /* The state of the command context around a $( or ( (restored at its end). */
@@ -149,7 +151,8 @@ static void pop(struct cut *c)
 		c->wweird = true; /* a word holding a substitution */
 	}
 	if (f->kind != F_SUBST && f->kind != F_PARAM && f->kind != F_DQ && f->kind != F_SQ &&
-	    f->kind != F_ASQ && f->kind != F_BQ && !(f->kind == F_ARITH && f->dollar)) {
+	    f->kind != F_ASQ && f->kind != F_BQ && f->kind != F_SUBSCRIPT && f->kind != F_ARRAY &&
+	    !(f->kind == F_ARITH && f->dollar)) {
 		c->s.cmdpos = false; /* a compound command ended: redirections, then ; */
 		c->s.closed = true;
 	}
@@ -449,6 +452,23 @@ static size_t backslash(struct cut *c, const char *p, size_t n, size_t i, bool k
 	return i + 2;
 }
 
+/* The word so far is a NAME: a [ now opens a subscript (an assignment
+ * NAME[...]=, which bash reads across newlines; the cutter does so
+ * wherever the word stands). */
+static bool subscript_start(const struct cut *c)
+{
+	if (!c->in_word || c->wquoted || c->wweird || c->wlong || c->wlen == 0 ||
+	    c->nfr != c->wbase || (c->w[0] >= '0' && c->w[0] <= '9'))
+		return false;
+	for (size_t k = 0; k < c->wlen; k++) {
+		char ch = c->w[k];
+		if (!(ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9')))
+			return false;
+	}
+	return true;
+}
+
 static size_t in_cmd(struct cut *c, const char *p, size_t n, size_t i)
 {
 	char ch = p[i];
@@ -478,9 +498,20 @@ static size_t in_cmd(struct cut *c, const char *p, size_t n, size_t i)
 		push_cmd(c, F_SUBST);
 		return i + 2;
 	}
+	if (ch == '(' && c->in_word && !c->wweird && c->nfr == c->wbase && c->wlen > 0 &&
+	    c->w[c->wlen - 1] == '=') {
+		wchar(c, ch);
+		push(c, F_ARRAY); /* NAME=( */
+		return i + 1;
+	}
 	if (strchr(";&|()<>", ch)) {
 		word_end(c);
 		return op(c, p, n, i);
+	}
+	if (ch == '[' && subscript_start(c)) {
+		wchar(c, ch);
+		push(c, F_SUBSCRIPT);
+		return i + 1;
 	}
 	wchar(c, ch);
 	return i + 1;
@@ -550,6 +581,29 @@ static size_t in_expr(struct cut *c, const char *p, size_t n, size_t i)
 		pop(c);
 		return i + 1;
 	}
+	if ((ch == '<' || ch == '>') && n1 == '(') {
+		push_cmd(c, F_SUBST); /* bash reads a process substitution here too */
+		return i + 2;
+	}
+	if (t->kind == F_ARRAY && ch == '[') {
+		push(c, F_SUBSCRIPT); /* ( [key]=value ) */
+		return i + 1;
+	}
+	if (t->kind == F_ARRAY && ch == ')') {
+		pop(c);
+		return i + 1;
+	}
+	if (t->kind == F_ARRAY && ch == '#' && (i == 0 || strchr(" \t(", p[i - 1])))
+		return n; /* a comment inside ( ) */
+	if (t->kind == F_SUBSCRIPT && (ch == '[' || ch == ']')) {
+		if (ch == '[')
+			t->sub++;
+		else if (t->sub > 0)
+			t->sub--;
+		else
+			pop(c);
+		return i + 1;
+	}
 	if (t->kind == F_ARITH && ch == '(') {
 		t->sub++;
 		return i + 1;
@@ -561,11 +615,10 @@ static size_t in_expr(struct cut *c, const char *p, size_t n, size_t i)
 			pop(c);
 			return i + 2;
 		} else {
-			/* not arithmetic after all: $( ( ... ) or ( ( ... ) */
-			bool dollar_form = t->dollar;
-			c->nfr--;
-			push_cmd(c, dollar_form ? F_SUBST : F_PAREN);
-			c->s.cmdpos = false; /* after the inner ( ) */
+			/* not arithmetic after all: bash reads it again as $( ( ... ) or
+			 * ( ( ... ), commands the cutter has read as an expression */
+			c->stuck = true;
+			return n;
 		}
 		return i + 1;
 	}

@@ -111,7 +111,16 @@ static const struct cut_case cases[] = {
 	{ "cat <<<'x'\nls\n", "cat <<<'x'\n|ls\n" },
 	{ "if x; then cat <<E\nfi\nE\nfi\n", "if x; then cat <<E\nfi\nE\nfi\n" },
 	{ "bash <<'E'\nrm F\nE\n", "bash <<'E'\nrm F\nE\n" },
+	/* an array subscript: bash reads NAME[ on to its ] */
+	{ "a[\necho hi\n]=1\nls\n", "a[\necho hi\n]=1\n|ls\n" },
+	{ "a=(1) b[$(x\n)]=2 [x\nls\n", "a=(1) b[$(x\n)]=2 [x\n|ls\n" },
+	{ "esac[[\n$x\n", "#esac[[\n$x\n" },
+	{ "a=(1 # )\n2 \"$(x)\" ')'\n)\nls\n", "a=(1 # )\n2 \"$(x)\" ')'\n)\n|ls\n" },
+	{ "a+=(\n1)\n", "a+=(\n1)\n" },
+	{ "a=([k]=1 [\n)]=2)\nls\n", "a=([k]=1 [\n)]=2)\n|ls\n" },
+	{ "a[<(ls ])]=1\nls\n", "a[<(ls ])]=1\n|ls\n" },
 	/* what the cutter cannot follow: no further end */
+	{ "((ls) )\nls\n", "#((ls) )\nls\n" },
 	{ "fi\nls\n", "#fi\nls\n" },
 	{ "ls (\nls\n", "#ls (\nls\n" },
 	{ "cat <<\nls\n", "#cat <<\nls\n" },
