@@ -39,6 +39,7 @@ struct cmdstate {
 	bool need_body;  /* a function header: its compound body must follow */
 	bool func_kw;    /* `function`: its name comes next */
 	bool for_next;   /* the word after `for` (a `((` there is arithmetic) */
+	bool after_time; /* the last word was `time` (-p may follow) */
 	bool closed;     /* a compound command just ended: fi done esac } then
 			  * do else elif are still reserved words here */
 	unsigned words;  /* words of the current simple command */
@@ -229,6 +230,7 @@ static bool keyword(struct cut *c, const char *w)
 	if (!strcmp(w, "then") || !strcmp(w, "else") || !strcmp(w, "elif") || !strcmp(w, "do") ||
 	    !strcmp(w, "!") || !strcmp(w, "time") || !strcmp(w, "coproc")) {
 		c->s.cmdpos = true;
+		c->s.after_time = !strcmp(w, "time");
 		return true;
 	}
 	if (!strcmp(w, "fi") || !strcmp(w, "done") || !strcmp(w, "esac") || !strcmp(w, "}")) {
@@ -287,9 +289,14 @@ static void word_end(struct cut *c)
 		return;
 	}
 	bool kwpos = c->s.cmdpos || (c->s.closed && !opener(c->w) && strcmp(c->w, "function"));
-	c->s.closed = false;
+	bool after_time = c->s.after_time;
+	c->s.closed = c->s.after_time = false;
 	if (plain && kwpos && keyword(c, c->w))
 		return;
+	if (plain && after_time && !strcmp(c->w, "-p")) {
+		c->s.cmdpos = true; /* time -p: a command still follows */
+		return;
+	}
 	if (c->s.need_body) {
 		c->stuck = true;
 		return;
@@ -427,6 +434,11 @@ static size_t dollar(struct cut *c, const char *p, size_t n, size_t i, bool in_d
 		push(c, F_PARAM);
 		return i + 2;
 	}
+	if (n1 == '[') { /* $[ old arithmetic ] */
+		wchar(c, '$');
+		push(c, F_SUBSCRIPT);
+		return i + 2;
+	}
 	if (!in_dq && (n1 == '\'' || n1 == '"')) {
 		word_start(c);
 		c->wquoted = true;
@@ -472,7 +484,7 @@ static bool subscript_start(const struct cut *c)
 static size_t in_cmd(struct cut *c, const char *p, size_t n, size_t i)
 {
 	char ch = p[i];
-	if (ch == ' ' || ch == '\t' || ch == '\r') {
+	if (ch == ' ' || ch == '\t') { /* not \r: bash reads it as part of a word */
 		word_end(c);
 		return i + 1;
 	}

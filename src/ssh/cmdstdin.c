@@ -96,7 +96,7 @@ static bool decide(struct gh_cmdstdin *in, const char *unit, size_t len, enum gh
 	const char *result = "accept";
 	size_t shown = len > 0 && unit[len - 1] == '\n' ? len - 1 : len;
 	size_t blank = 0;
-	while (blank < len && strchr(" \t\r\n", unit[blank]) && unit[blank])
+	while (blank < len && strchr(" \t\n", unit[blank]) && unit[blank])
 		blank++;
 	if (blank == len)
 		return true; /* blank lines */

@@ -119,6 +119,11 @@ static const struct cut_case cases[] = {
 	{ "a+=(\n1)\n", "a+=(\n1)\n" },
 	{ "a=([k]=1 [\n)]=2)\nls\n", "a=([k]=1 [\n)]=2)\n|ls\n" },
 	{ "a[<(ls ])]=1\nls\n", "a[<(ls ])]=1\n|ls\n" },
+	{ "echo $[1 +\n2]\nls\n", "echo $[1 +\n2]\n|ls\n" },
+	/* \r is part of a word: `E\r` is not the delimiter E, `fi\r` not fi */
+	{ "cat <<E\r\nE\n'$(rm F)'\nE\r\nls\n", "cat <<E\r\nE\n'$(rm F)'\nE\r\n|ls\n" },
+	{ "if x; then\nfi\r\nfi\n", "if x; then\nfi\r\nfi\n" },
+	{ "time -p if x; then\nls; fi\n", "time -p if x; then\nls; fi\n" },
 	/* what the cutter cannot follow: no further end */
 	{ "((ls) )\nls\n", "#((ls) )\nls\n" },
 	{ "fi\nls\n", "#fi\nls\n" },
