@@ -976,6 +976,20 @@ static bool is_assignment(const struct word *w)
 	return i < w->lit && s[i] == '=';
 }
 
+/* NAME[ with no ] in the word: bash reads an lvalue's subscript on, across
+ * newlines, to its ], and evaluates it; what this parser takes for the
+ * command's end is inside the subscript. */
+static bool opens_subscript(const struct word *w)
+{
+	const char *s = w->s.p;
+	size_t i = 0;
+	if (w->lit == 0 || !is_name_start(s[0]))
+		return false;
+	while (i < w->lit && is_name_char(s[i]))
+		i++;
+	return i < w->lit && s[i] == '[' && !memchr(s + i, ']', w->s.n - i);
+}
+
 /* Same test on a word after quote removal (sudo/env operands). */
 static bool is_assignment_str(const char *s)
 {
@@ -2066,6 +2080,8 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 		wstart = p->pos;
 		if ((r = read_word(p, &w)) < 0)
 			goto out;
+		if (wv.n == 0 && opens_subscript(&w))
+			set_dyn(p, GH_WHY_SUBSCRIPT);
 		if (wv.n == 0 && is_assignment(&w)) {
 			assigned = true;
 			if ((r = read_assignment(p, &w, wstart)) < 0)

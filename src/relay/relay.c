@@ -47,6 +47,7 @@ struct gh_relay {
 	bool in_pull;            /* inside ssh_channel_read_nonblocking: callbacks take nothing */
 	bool rec_failed;         /* the recorder reported an error: end the session */
 	bool rec_aborted;
+	bool input_ended;        /* gh_relay_end_input: the user's input is refused */
 
 	/* sftp mode: the engine and its output; up/down stay unused */
 	struct gh_sftp *sftp;
@@ -182,7 +183,7 @@ static void target_exit_status(ssh_session session, ssh_channel channel, int sta
 			       void *userdata)
 {
 	struct gh_relay *r = userdata;
-	if (!r->sftp_failed) /* we ended it: the target's word does not count */
+	if (!r->sftp_failed && !r->input_ended) /* we ended it: the target's word does not count */
 		r->exit_status = status;
 }
 
@@ -190,7 +191,8 @@ static void target_exit_signal(ssh_session session, ssh_channel channel, const c
 			       int core, const char *errmsg, const char *lang, void *userdata)
 {
 	struct gh_relay *r = userdata;
-	snprintf(r->exit_signal, sizeof r->exit_signal, "%s", signal ? signal : "");
+	if (!r->input_ended)
+		snprintf(r->exit_signal, sizeof r->exit_signal, "%s", signal ? signal : "");
 }
 
 int gh_relay_new(const struct gh_relay_opts *o, struct gh_relay **ret)
@@ -301,7 +303,7 @@ size_t gh_relay_send_client(struct gh_relay *r, const void *data, size_t len)
 
 int gh_relay_client_data(struct gh_relay *r, const void *data, size_t len)
 {
-	if (r->eof_to_target || r->closed_target) /* nowhere to go: drop */
+	if (r->eof_to_target || r->closed_target || r->input_ended) /* nowhere to go: drop */
 		return (int)len;
 	if (r->in_pull) { /* see pull() */
 		r->client_held = true;
@@ -480,6 +482,21 @@ static void pull(struct gh_relay *r, ssh_channel ch, struct rbuf *b, int is_stde
 	r->in_pull = false;
 }
 
+/* The user's input has ended: does the input hook still hold some? */
+static bool input_eof(struct gh_relay *r)
+{
+	return !r->o.input.eof || r->o.input.eof(r->o.input.ud);
+}
+
+void gh_relay_end_input(struct gh_relay *r, int exit_status, const char *reason)
+{
+	r->input_ended = true;
+	r->exit_status = exit_status;
+	r->exit_signal[0] = '\0';
+	if (!r->reason)
+		r->reason = reason;
+}
+
 /* The target's exit signal or status to the user, once. */
 static void send_status(struct gh_relay *r)
 {
@@ -519,8 +536,8 @@ static bool pump(struct gh_relay *r, int64_t now_ms)
 				pull(r, r->o.client, &r->up, 0, &r->client_held, false);
 			flush_up(r);
 		}
-		if (r->client_eof && !r->client_held && r->up.len == 0 && r->s_up.len == 0 &&
-		    !r->eof_to_target) {
+		if ((r->input_ended || (r->client_eof && !r->client_held && input_eof(r))) &&
+		    r->up.len == 0 && r->s_up.len == 0 && !r->eof_to_target) {
 			ssh_channel_send_eof(r->o.target);
 			r->eof_to_target = true;
 		}

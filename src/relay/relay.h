@@ -65,6 +65,11 @@ struct gh_relay_opts {
 		size_t (*take)(void *ud, const void *data, size_t len);
 		size_t (*room)(void *ud);
 		void (*output)(void *ud, const void *data, size_t len);
+		/* Optional: the user's input has ended and all of it was
+		 * taken. True once the hook holds nothing more (EOF then goes
+		 * to the target); false while it still does (asked again at
+		 * every pump). NULL: EOF goes once the target buffer drained. */
+		bool (*eof)(void *ud);
 		void *ud;
 	} input;
 };
@@ -102,6 +107,12 @@ size_t gh_relay_inject_input(struct gh_relay *r, const void *data, size_t len);
  * a message for the user (recorded as output like the target's). */
 size_t gh_relay_send_target(struct gh_relay *r, const void *data, size_t len);
 size_t gh_relay_send_client(struct gh_relay *r, const void *data, size_t len);
+
+/* For an input hook that refused the user's input: later input is
+ * dropped, EOF goes to the target once what was queued has gone, and the
+ * user gets EXIT_STATUS instead of the target's; REASON (static text) is
+ * the session's end reason. */
+void gh_relay_end_input(struct gh_relay *r, int exit_status, const char *reason);
 
 /* Move data after a poll. NOW_MS: monotonic milliseconds. Returns true
  * when the relay is finished (see gh_relay_get_result). */

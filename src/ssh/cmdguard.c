@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "filter/inputkind.h"
 #include "filter/rules.h"
 #include "store/cmdstore.h"
 #include "store/store.h"
@@ -131,6 +132,37 @@ int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 	return gh_cmdfilter_check(g->set, line, len, res, NULL);
 }
 
+int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, struct gh_filter_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->action = gh_cmdfilter_dynamic_verdict(g->set);
+	res->unanalysable = res->action != GH_FILTER_NONE;
+	res->why = "a program would read its code from the input";
+	return 0;
+}
+
+/* Decide an exec line; a program reading code from the input that the
+ * filter cannot read raises it to the not-analysable verdict (its name
+ * then in PROG, else ""). */
+static int check_exec(const struct gh_cmdguard *g, const char *command,
+		      struct gh_filter_result *res, char *prog, size_t proglen)
+{
+	struct gh_cmdlist *l = NULL;
+	const char *p = NULL;
+	prog[0] = '\0';
+	int r = gh_cmdfilter_check(g->set, command, strlen(command), res, &l);
+	if (r == 0 && gh_input_kind(l, &p) == GH_INPUT_CODE) {
+		struct gh_filter_result fb;
+		r = gh_cmdguard_unanalysable(g, &fb);
+		if (r == 0 && fb.action > res->action) {
+			*res = fb;
+			gh_escape(prog, proglen, p);
+		}
+	}
+	gh_cmdlist_free(l);
+	return r;
+}
+
 const char *gh_cmdguard_reason(const struct gh_filter_result *res, char *buf, size_t len)
 {
 	const char *what = res->action == GH_FILTER_REJECT   ? "rejected"
@@ -208,7 +240,7 @@ int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const 
 {
 	struct gh_cmdguard *g = NULL;
 	struct gh_filter_result res;
-	char err[300], line[400];
+	char err[300], line[400], prog[100];
 	const char *result = "accept";
 	int r = gh_cmdguard_open(st, u, a, account, &g, err, sizeof err);
 	if (r < 0) {
@@ -220,7 +252,7 @@ int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const 
 	memset(&res, 0, sizeof res);
 	res.action = GH_FILTER_NONE;
 	gh_cmdguard_set_dynamic(g, dynamic);
-	if (g && (r = gh_cmdguard_check(g, command, strlen(command), &res)) < 0) {
+	if (g && (r = check_exec(g, command, &res, prog, sizeof prog)) < 0) {
 		res.action = GH_FILTER_REJECT; /* out of memory: fail closed */
 		res.filter_name = NULL;
 		res.group_name = NULL;
@@ -251,6 +283,11 @@ int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const 
 				 res.filter_name ? res.filter_name : "-");
 		else if (!strcmp(result, "review-timeout"))
 			snprintf(line, sizeof line, "command refused: no review decision in time");
+		else if (prog[0])
+			snprintf(line, sizeof line,
+				 "command rejected: %s would read its program from the input, which "
+				 "cannot be analysed",
+				 prog);
 		else
 			gh_cmdguard_reason(&res, line, sizeof line);
 		wt->say(wt->ud, line);

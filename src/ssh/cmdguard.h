@@ -40,6 +40,11 @@ void gh_cmdguard_audit(struct gh_store *st, const struct gh_audit_who *who, cons
 int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 		      struct gh_filter_result *res);
 
+/* The verdict for input that cannot be analysed: the setting
+ * cmdfilter_dynamic (gh_cmdfilter_dynamic_verdict), marked unanalysable
+ * with its reason. Names in RES are NULL. */
+int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, struct gh_filter_result *res);
+
 /* The user-facing text of a verdict, e.g. "rejected by command filter
  * no-danger" or "command rejected: it cannot be analysed (dynamic: history
  * expansion re-runs an earlier command)" into BUF. */
@@ -63,8 +68,10 @@ int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, cons
 /* The whole check of an exec request COMMAND by U on ASSET as ACCOUNT: load
  * the filters, decide, hold for review when asked (TIMEOUT_S), tell the
  * user one line when refused or flagged (WT->say), and write the "command"
- * event (method "exec"). Returns 0 when the command may run, GH_EPERM when
- * refused (rejected, denied, timed out, unanalysable under a reject
+ * event (method "exec"). A program that would read code from the input
+ * which the filter cannot read (python3 -, perl: filter/inputkind.h) makes
+ * the line not analysable. Returns 0 when the command may run, GH_EPERM
+ * when refused (rejected, denied, timed out, unanalysable under a reject
  * filter, or the filters could not be loaded). */
 int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const struct gh_user *u,
 		     const struct gh_asset *a, const char *account, const char *command,

@@ -15,6 +15,7 @@
 #include "ssh/authgate.h"
 #include "ssh/cmdguard.h"
 #include "ssh/cmdshell.h"
+#include "ssh/cmdstdin.h"
 #include "ssh/execclass.h"
 #include "ssh/backfwd.h"
 #include "ssh/fwd.h"
@@ -168,6 +169,8 @@ struct worker {
 	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
 	/* the command filter of an interactive shell (NULL: none applies) */
 	struct gh_cmdshell *cmdshell;
+	/* ... of a shell reading its input without a terminal (NULL: none) */
+	struct gh_cmdstdin *cmdstdin;
 	/* agent forwarding asked for and allowed, remote forwards (-R): the
 	 * channels the target opens back are relayed while on a target */
 	bool agent_req;
@@ -1335,12 +1338,15 @@ static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, str
 		poll_once(w, gh_relay_ready(r)                                  ? 0
 			     : gh_live_busy(w->live)                          ? LIVE_POLL_MS
 			     : w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30
+			     : w->cmdstdin && gh_cmdstdin_busy(w->cmdstdin) ? 30
 									    : POLL_MS);
 		now = gh_mono_ms();
 		if (w->live)
 			live_poll(w);
 		if (w->cmdshell)
 			gh_cmdshell_tick(w->cmdshell, now);
+		if (w->cmdstdin)
+			gh_cmdstdin_tick(w->cmdstdin);
 		if (w->n_fev)
 			file_events_flush(w);
 		if (rec)
@@ -1461,18 +1467,27 @@ static void back_open(struct worker *w, ssh_session ts, const char *asset,
 static bool review_poll(void *ud, int ms);
 static void review_say(void *ud, const char *line);
 
-/* The command filter of a shell (src/ssh/cmdshell.h): hooks O (log only
- * when no filter applies). GH_EINVAL when the filters cannot be loaded. */
-static int shell_filter(struct worker *w, const struct gh_asset *a, const char *account,
+/* The command filter of the user's input (docs/COMMAND-FILTER.md, "Input
+ * of shells and interpreters"): a shell on a terminal (the login shell, or
+ * an exec starting one) gets the interactive filter (src/ssh/cmdshell.h;
+ * the login shell in log-only mode when no filter applies), a shell
+ * without one the line filter (src/ssh/cmdstdin.h); other input passes (a
+ * program reading code from it was decided with the exec line). Hooks O.
+ * GH_EINVAL when the filters cannot be loaded. */
+static int input_filter(struct worker *w, const struct gh_asset *a, const char *account,
 			struct gh_relay_opts *o)
 {
 	struct gh_cmdguard *g = NULL;
 	char err[300];
+	if (w->req != REQ_SHELL && !(w->req == REQ_EXEC && gh_cmdstdin_shell(w->command)))
+		return 0;
 	int r = gh_cmdguard_open(w->st, &w->user, a, account, &g, err, sizeof err);
 	if (r < 0) {
 		gh_error("command filters unavailable for %s on %s: %s", w->user.name, a->name, err);
 		return r;
 	}
+	if (!g && !(w->req == REQ_SHELL && w->pty))
+		return 0; /* no filter applies: the input passes as it is */
 	gh_cmdguard_set_dynamic(g, w->app->cfg.cmdfilter_dynamic);
 	struct gh_cmdshell_ctx c = { .st = w->st,
 				     .who = who(w),
@@ -1480,6 +1495,12 @@ static int shell_filter(struct worker *w, const struct gh_asset *a, const char *
 				     .account = account,
 				     .review_timeout = w->app->cfg.review_timeout,
 				     .wait = { .poll = review_poll, .say = review_say, .ud = w } };
+	if (!w->pty) {
+		r = gh_cmdstdin_new(g, &c, &w->cmdstdin);
+		if (r == 0)
+			gh_cmdstdin_hook(w->cmdstdin, o);
+		return r;
+	}
 	r = gh_cmdshell_new(g, &c, w->height, w->width, &w->cmdshell);
 	if (r == 0)
 		gh_cmdshell_hook(w->cmdshell, o);
@@ -1652,7 +1673,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 			goto out;
 		}
 	}
-	if (w->req == REQ_SHELL && w->pty && shell_filter(w, a, account, &ro_relay) < 0) {
+	if (input_filter(w, a, account, &ro_relay) < 0) {
 		snprintf(err, sizeof err, "command filters unavailable");
 		say(w, "%s: %s", a->name, err);
 		close_reason = err;
@@ -1668,6 +1689,8 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 		gh_live_set_relay(w->live, relay);
 	if (w->cmdshell)
 		gh_cmdshell_attach(w->cmdshell, relay);
+	if (w->cmdstdin)
+		gh_cmdstdin_attach(w->cmdstdin, relay);
 	struct gh_target_req tr = { .pty = w->pty,
 				    .term = w->term,
 				    .width = w->width,
@@ -1704,6 +1727,7 @@ static int run_target(struct worker *w, const struct gh_asset *a, const char *ac
 out:
 	gh_relay_free(relay);
 	w->cmdshell = gh_cmdshell_free(w->cmdshell);
+	w->cmdstdin = gh_cmdstdin_free(w->cmdstdin);
 	if (w->fev) {
 		/* files still open if the relay ended early */
 		file_events_flush(w);

@@ -302,6 +302,8 @@ static void test_dynamic_reasons(void **state)
 		{ "echo $[a]", 0, "arithmetic on a variable" },
 		{ "[[ $a -eq 1 ]]", 0, "arithmetic on a variable" },
 		{ "z[i]=1", 0, "array subscript" },
+		/* bash reads a subscript on across the newline to its ] */
+		{ "a[\n'$(rm x)']=1", 0, "array subscript" },
 		{ "printf -v 'a[$(id)]' x", 0, "variable name" },
 		{ "echo ${!x}", 0, "indirect expansion" },
 		{ "echo ${x@P}", 0, "prompt expansion" },
