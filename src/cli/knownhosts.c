@@ -15,11 +15,11 @@ static const char usage[] =
 	"Usage:\n"
 	"  gatehouse known-hosts [--user USER]\n"
 	"\n"
-	"Print one known_hosts line per asset (its name and address, [host]:port when\n"
-	"the port is not 22) with the Gatehouse jump host key, ready to append to\n"
-	"~/.ssh/known_hosts for `ssh -J`. With --user, only the assets USER may reach\n"
-	"over ssh now (what `ssh USER@gatehouse known-hosts` prints); without, every\n"
-	"asset with the ssh protocol.\n";
+	"Print one known_hosts line per asset (its name, plain and as [name]:port, and\n"
+	"its address as [addr]:port; plain when the port is 22) with the Gatehouse jump\n"
+	"host key, ready to append to ~/.ssh/known_hosts for `ssh -J`. With --user,\n"
+	"only the assets USER may reach over ssh now (what `ssh USER@gatehouse\n"
+	"known-hosts` prints); without, every asset with the ssh protocol.\n";
 
 enum { OPT_USER = 1000 };
 

@@ -33,32 +33,61 @@ struct decision {
 	char reason[300];
 };
 
-/* The asset HOST:PORT names: by name (any case) or address, one whose port
- * is PORT first. GH_ENOENT when none. */
-static int match_asset(struct gh_store *st, const char *host, int port, struct gh_asset *ret)
+/* How a channel to HOST:PORT names asset A, best first (docs/PROXYJUMP.md,
+ * "How a jump works"). A name is Gatehouse's, not a host the client can
+ * reach: on port 22 (what `ssh -J gh deploy@db01` asks) or on the asset's
+ * SSH port it means the asset's SSH service, a jump. An address is a real
+ * host: only its SSH port is a jump, any other port (22 included) is that
+ * port, a tunnel. */
+enum rank { R_NAME_JUMP, R_NAME_OTHER_CASE_JUMP, R_ADDR_JUMP, R_PORT_TUNNEL, R_TUNNEL, R_NONE };
+
+static enum rank rank_asset(const struct gh_asset *a, const char *host, int port)
+{
+	bool exact = !strcmp(a->name, host);
+	bool named = exact || !strcasecmp(a->name, host);
+	bool addressed = a->address && !strcmp(a->address, host);
+	bool ssh = (a->protocols & GH_PROTO_SSH) != 0;
+	if (named && ssh && (port == 22 || port == a->port))
+		return exact ? R_NAME_JUMP : R_NAME_OTHER_CASE_JUMP;
+	if (addressed && ssh && port == a->port)
+		return R_ADDR_JUMP;
+	if (!named && !addressed)
+		return R_NONE;
+	return port == a->port ? R_PORT_TUNNEL : R_TUNNEL;
+}
+
+/* The asset HOST:PORT names, the first of the best rank above, and whether
+ * the channel is a jump to its SSH service (*RET_JUMP). GH_ENOENT when
+ * none; GH_EEXIST when HOST names several assets only in other cases
+ * (db01 for Db01 and DB01): no guess, refused. */
+static int match_asset(struct gh_store *st, const char *host, int port, struct gh_asset *ret,
+		       bool *ret_jump)
 {
 	struct gh_asset *v = NULL;
-	size_t n = 0;
+	size_t n = 0, n_best = 0;
 	int r = gh_store_asset_list(st, &v, &n);
 	if (r < 0)
 		return r;
-	ssize_t best = -1;
+	enum rank best = R_NONE;
+	size_t at = 0;
 	for (size_t i = 0; i < n; i++) {
-		bool named = !strcasecmp(v[i].name, host) || (v[i].address && !strcmp(v[i].address, host));
-		if (!named)
-			continue;
-		if (v[i].port == port) {
-			best = (ssize_t)i;
-			break;
+		enum rank k = rank_asset(&v[i], host, port);
+		if (k < best) {
+			best = k;
+			at = i;
+			n_best = 0;
 		}
-		if (best < 0)
-			best = (ssize_t)i;
+		if (k == best)
+			n_best++;
 	}
-	if (best < 0) {
+	if (best == R_NONE) {
 		r = GH_ENOENT;
+	} else if (best == R_NAME_OTHER_CASE_JUMP && n_best > 1) {
+		r = GH_EEXIST;
 	} else {
-		*ret = v[best];
-		memset(&v[best], 0, sizeof v[best]); /* moved out */
+		*ret = v[at];
+		memset(&v[at], 0, sizeof v[at]); /* moved out */
+		*ret_jump = best <= R_ADDR_JUMP;
 		r = 0;
 	}
 	gh_assets_free(v, n);
@@ -351,19 +380,20 @@ static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 		ssh_message_reply_default(msg);
 		return;
 	}
-	int r = match_asset(c->st, host, port, &d.asset);
+	int r = match_asset(c->st, host, port, &d.asset, &d.jump);
 	if (r == GH_ENOENT && c->asset) {
 		do_via_target(c, msg, host, port);
 		return;
 	}
 	if (r < 0) {
 		deny_tunnel(c, "direct-tcpip", NULL, host, port,
-			    r == GH_ENOENT ? "no such asset" : "store error");
+			    r == GH_ENOENT   ? "no such asset"
+			    : r == GH_EEXIST ? "ambiguous: several assets have this name in other cases"
+					     : "store error");
 		ssh_message_reply_default(msg);
 		return;
 	}
 	d.have_asset = true;
-	d.jump = d.asset.port == port && (d.asset.protocols & GH_PROTO_SSH);
 	if (!d.jump) {
 		do_tunnel(c, msg, &d.asset, host, port);
 		goto out;

@@ -81,7 +81,12 @@ int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_us
 		const struct gh_asset *a = &assets[i];
 		if (!(a->protocols & GH_PROTO_SSH) || (user && !reachable(ids, n_ids, a->id)))
 			continue;
-		add_host(&b, a->name, a->port);
+		/* the name plain: a channel to it on port 22 is a jump too (jump.c) */
+		add(&b, a->name);
+		if (a->port != 22) {
+			add(&b, ",");
+			add_host(&b, a->name, a->port);
+		}
 		if (a->address && *a->address && strcmp(a->address, a->name) != 0) {
 			add(&b, ",");
 			add_host(&b, a->address, a->port);

@@ -3,8 +3,10 @@
  * Behind `ssh -J`, the client checks the key of the inner server against
  * the name it asked for (web01, or [web01]:2022). Gatehouse answers every
  * jump with its jump host key, so a user trusts it with one line per
- * reachable asset: its name and address (the `[host]:port` form when the
- * port is not 22) -> the jump host public key. */
+ * reachable asset -> the jump host public key: its name plain (a channel
+ * to the name on port 22 is a jump to the asset's SSH service, jump.c) and
+ * as [name]:port, and its address at its SSH port only ([addr]:port; plain
+ * when that is 22: the address on another port is another service). */
 #pragma once
 
 struct gh_store;

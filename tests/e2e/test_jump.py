@@ -93,7 +93,7 @@ def test_known_hosts_lists_permitted_assets(ghenv):
     lines = out.splitlines()
     assert len(lines) == 1, out
     hosts, ktype, key = lines[0].split()[:3]
-    assert hosts == f"[web01]:{g.target.port},[127.0.0.1]:{g.target.port}"
+    assert hosts == f"web01,[web01]:{g.target.port},[127.0.0.1]:{g.target.port}"
     jump = subprocess.run(["ssh-keygen", "-y", "-f", os.path.join(g.data, "ssh_jump_ed25519_key")],
                           capture_output=True, text=True, check=True).stdout.split()
     assert (ktype, key) == (jump[0], jump[1])
@@ -233,3 +233,105 @@ def test_proxycommand_ssh_w(ghenv, tmp_path):
     assert p.stdout == "via-w\n"
     r = _closed_sessions(g)[0]
     assert r["kind"] == "exec" and r["exit_status"] == 7 and r["recording_path"]
+
+
+def _plain_setup(g, tmp_path):
+    """ssh_config with only gh and strict host key checking: `ssh -J gh
+    ACCOUNT@HOST` then asks for HOST on port 22, as a user types it."""
+    kh = tmp_path / "kh_plain"
+    kh.write_text(_front_line(g) + _known_hosts(g))
+    cfg = tmp_path / "ssh_config_plain"
+    cfg.write_text(f"""
+Host gh
+    HostName 127.0.0.1
+    Port {g.port}
+    User alice
+Host *
+    UserKnownHostsFile {kh}
+    GlobalKnownHostsFile /dev/null
+    StrictHostKeyChecking yes
+    PreferredAuthentications password
+    PubkeyAuthentication no
+    IdentityAgent none
+    ConnectTimeout 10
+    LogLevel ERROR
+""")
+    return str(cfg), kh
+
+
+def test_jump_by_name_whatever_the_ssh_port(ghenv, tmp_path):
+    """`ssh -J gh deploy@web01` with web01's SSH port not 22: the channel to
+    web01:22 names the asset, so it is a recorded jump to its SSH service,
+    trusted through the plain `web01` line known-hosts prints. Guards the
+    channel to NAME:22 being taken for a TCP tunnel (`stdio forwarding
+    failed`) and the name printed only as [web01]:PORT: fails without the fix."""
+    g = ghenv
+    assert g.target.port != 22
+    hosts = _known_hosts(g).split()[0].split(",")
+    assert "web01" in hosts and f"[127.0.0.1]:{g.target.port}" in hosts, hosts
+    assert "127.0.0.1" not in hosts  # the address on port 22 is another service
+    cfg, _ = _plain_setup(g, tmp_path)
+    p = _ssh(g, cfg, f"{UNIX_DEPLOY}@web01", "echo by-name-$((6*7)); exit 4",
+             extra=("-J", "gh"))
+    assert p.returncode == 4, p.stderr
+    assert p.stdout == "by-name-42\n"
+    r = _closed_sessions(g)[0]
+    assert r["account"] == UNIX_DEPLOY and r["kind"] == "exec" and r["exit_status"] == 4
+    assert r["recording_path"] and os.path.exists(r["recording_path"])
+    jumps = g.events("jump")
+    assert jumps and jumps[-1]["result"] == "allow" and jumps[-1]["asset_name"] == "web01", jumps
+    assert not [e for e in g.events("tunnel") if e["result"] == "allow"]
+
+
+def test_jump_to_address_on_port_22_stays_a_tunnel(ghenv, tmp_path):
+    """The asset's address on port 22, when its SSH port is another, is a
+    real port of that host: a TCP tunnel needing `forward` (alice has only
+    connect), refused and audited, never a jump."""
+    g = ghenv
+    cfg, _ = _plain_setup(g, tmp_path)
+    p = _ssh(g, cfg, f"{UNIX_DEPLOY}@127.0.0.1", "true", extra=("-J", "gh"))
+    assert p.returncode == 255
+    assert "forwarding failed" in p.stderr or "prohibited" in p.stderr, p.stderr
+    ev = [e for e in g.events("tunnel") if e["result"] == "deny"]
+    assert ev and ev[-1]["asset_name"] == "web01" and "forward" in ev[-1]["reason"], ev
+    assert not g.events("jump")
+    assert not [r for r in g.sessions() if r["asset_name"] == "web01"]
+
+
+def test_jump_by_name_beats_another_assets_address(ghenv, tmp_path):
+    """A name that is also another asset's address: `web01` on port 22 is
+    the asset named web01 (a jump to its SSH service), not asset gamma whose
+    address is `web01` with SSH port 22 (that one preferred the port and
+    jumped to gamma, a login to the unresolvable host web01)."""
+    g = ghenv
+    g.cli("asset", "add", "gamma", "--address", "web01", "--port", "22")
+    g.add_account("gamma", UNIX_DEPLOY)
+    g.add_perm("p-alice-gamma", "alice", "gamma")
+    cfg, _ = _plain_setup(g, tmp_path)
+    p = _ssh(g, cfg, f"{UNIX_DEPLOY}@web01", "echo named; exit 6", extra=("-J", "gh"))
+    assert p.returncode == 6, p.stderr
+    assert p.stdout == "named\n"
+    assert _closed_sessions(g)[0]["exit_status"] == 6
+    assert [e["asset_name"] for e in g.events("jump")] == ["web01"]
+
+
+def test_jump_by_name_in_another_case(ghenv, tmp_path):
+    """Asset names match in any case (the client lowercases host names and
+    compares known_hosts lines so); several assets of one name in other
+    cases are refused as ambiguous, never guessed."""
+    g = ghenv
+    g.add_asset("DB01")
+    g.add_account("DB01", UNIX_DEPLOY)
+    g.add_perm("p-alice-DB01", "alice", "DB01")
+    cfg, _ = _plain_setup(g, tmp_path)
+    assert "DB01" in _known_hosts(g)
+    p = _ssh(g, cfg, f"{UNIX_DEPLOY}@DB01", "echo upper; exit 2", extra=("-J", "gh"))
+    assert p.returncode == 2, p.stderr
+    assert p.stdout == "upper\n"
+    assert _closed_sessions(g, asset="DB01")[0]["exit_status"] == 2
+    g.add_asset("Db01")
+    p = _ssh(g, cfg, "gh", extra=("-W", "db01:22"), timeout=30)
+    assert p.returncode == 255, p.stderr
+    ev = [e for e in g.events("tunnel") if e["result"] == "deny"]
+    assert ev and "ambiguous" in ev[-1]["reason"], ev
+    assert [e["asset_name"] for e in g.events("jump")] == ["DB01"]

@@ -1,5 +1,6 @@
 /* Unit tests for the known_hosts lines of recorded ProxyJump: formats
- * ([host]:port, port 22, name == address), the ssh protocol filter and the
+ * (the name plain and as [name]:port, the address as [addr]:port, port 22,
+ * name == address), the ssh protocol filter and the
  * per-user filter through the policy. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,7 +43,7 @@ static void test_lines(void **state)
 	/* every ssh asset (the admin's view) */
 	assert_int_equal(gh_known_hosts_text(st, KEY, NULL, &text), 0);
 	assert_string_equal(text, "10.0.0.7 " KEY "\n"
-				  "[db01]:2022,[10.0.0.6]:2022 " KEY "\n"
+				  "db01,[db01]:2022,[10.0.0.6]:2022 " KEY "\n"
 				  "web01,10.0.0.5 " KEY "\n");
 	free(text);
 
