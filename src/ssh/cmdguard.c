@@ -234,14 +234,87 @@ int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, cons
 	return 0;
 }
 
+/* How the log names a command of METHOD. */
+static const char *method_label(const char *method)
+{
+	return !strcmp(method, "stdin")		? "input command"
+	       : !strcmp(method, "interactive") ? "interactive command"
+						: method;
+}
+
+/* The filter a verdict is told and reviewed under: the deciding filter,
+ * "dynamic" for a command that could not be analysed, else NULL. */
+static const char *verdict_filter(const struct gh_filter_result *res)
+{
+	return res->filter_name ? res->filter_name : res->unanalysable ? "dynamic" : NULL;
+}
+
+/* The result of verdict RES, after its review when it asks for one. */
+static const char *carry_out(const struct gh_cmdguard_ctx *c, const struct gh_filter_result *res,
+			     const char *cmd)
+{
+	const char *result = "accept";
+	switch (res->action) {
+	case GH_FILTER_REJECT:
+		result = "reject";
+		break;
+	case GH_FILTER_WARN:
+		result = "warn";
+		break;
+	case GH_FILTER_REVIEW:
+		gh_cmdguard_review(c->st, &c->who, c->asset, c->account, cmd, verdict_filter(res),
+				   c->review_timeout, &c->wait, &result);
+		break;
+	default:
+		break;
+	}
+	return result;
+}
+
+int gh_cmdguard_settle(const struct gh_cmdguard_ctx *c, const char *method,
+		       const struct gh_filter_result *res, const char *cmd, bool quiet, char *why,
+		       size_t whylen, const char **ret_result)
+{
+	const char *result = carry_out(c, res, cmd);
+	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
+		     !strcmp(result, "review-approved");
+	const char *filter = verdict_filter(res) ? verdict_filter(res) : "-";
+
+	why[0] = '\0';
+	if (!quiet || !allow)
+		gh_cmdguard_audit(c->st, &c->who, c->asset, c->account, method, result, res, cmd);
+	if (!allow) {
+		if (!strcmp(result, "review-denied"))
+			snprintf(why, whylen, "command denied by the reviewer (filter %s)", filter);
+		else if (!strcmp(result, "review-timeout"))
+			snprintf(why, whylen, "command refused: no review decision in time");
+		else
+			gh_cmdguard_reason(res, why, whylen);
+		gh_info("%s: %s on %s@%s %s", c->who.user, method_label(method), c->account,
+			c->asset, why);
+	} else if (!strcmp(result, "warn")) {
+		gh_warn("%s: %s on %s@%s flagged by command filter %s", c->who.user,
+			method_label(method), c->account, c->asset, filter);
+	}
+	if (ret_result)
+		*ret_result = result;
+	return allow ? 0 : GH_EPERM;
+}
+
 int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const struct gh_user *u,
 		     const struct gh_asset *a, const char *account, const char *command,
 		     int timeout_s, const struct gh_cmdguard_wait *wt, int dynamic)
 {
+	struct gh_cmdguard_ctx c = { .st = st,
+				     .who = *who,
+				     .asset = a->name,
+				     .account = account,
+				     .review_timeout = timeout_s,
+				     .wait = *wt };
 	struct gh_cmdguard *g = NULL;
 	struct gh_filter_result res;
 	char err[300], line[400], prog[100];
-	const char *result = "accept";
+	const char *result = NULL;
 	int r = gh_cmdguard_open(st, u, a, account, &g, err, sizeof err);
 	if (r < 0) {
 		gh_error("command filters unavailable for %s on %s: %s", u->name, a->name, err);
@@ -251,6 +324,7 @@ int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const 
 	}
 	memset(&res, 0, sizeof res);
 	res.action = GH_FILTER_NONE;
+	prog[0] = '\0';
 	gh_cmdguard_set_dynamic(g, dynamic);
 	if (g && (r = check_exec(g, command, &res, prog, sizeof prog)) < 0) {
 		res.action = GH_FILTER_REJECT; /* out of memory: fail closed */
@@ -259,43 +333,14 @@ int gh_cmdguard_exec(struct gh_store *st, const struct gh_audit_who *who, const 
 		res.unanalysable = true;
 		res.why = "out of memory";
 	}
-	switch (res.action) {
-	case GH_FILTER_REJECT:
-		result = "reject";
-		break;
-	case GH_FILTER_WARN:
-		result = "warn";
-		break;
-	case GH_FILTER_REVIEW:
-		gh_cmdguard_review(st, who, a->name, account, command,
-				   res.filter_name ? res.filter_name
-				   : res.unanalysable ? "dynamic" : NULL, timeout_s, wt, &result);
-		break;
-	default:
-		break;
-	}
-	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
-		     !strcmp(result, "review-approved");
-	gh_cmdguard_audit(st, who, a->name, account, "exec", result, &res, command);
-	if (!allow) {
-		if (!strcmp(result, "review-denied"))
-			snprintf(line, sizeof line, "command denied by the reviewer (filter %s)",
-				 res.filter_name ? res.filter_name : "-");
-		else if (!strcmp(result, "review-timeout"))
-			snprintf(line, sizeof line, "command refused: no review decision in time");
-		else if (prog[0])
-			snprintf(line, sizeof line,
-				 "command rejected: %s would read its program from the input, which "
-				 "cannot be analysed",
-				 prog);
-		else
-			gh_cmdguard_reason(&res, line, sizeof line);
+	r = gh_cmdguard_settle(&c, "exec", &res, command, false, line, sizeof line, &result);
+	if (r < 0 && !strcmp(result, "reject") && prog[0])
+		snprintf(line, sizeof line,
+			 "command rejected: %s would read its program from the input, which cannot "
+			 "be analysed",
+			 prog);
+	if (r < 0)
 		wt->say(wt->ud, line);
-		gh_info("%s: exec on %s@%s %s", u->name, account, a->name, line);
-	} else if (!strcmp(result, "warn")) {
-		gh_warn("%s: exec on %s@%s flagged by command filter %s", u->name, account, a->name,
-			res.filter_name ? res.filter_name : "-");
-	}
 	gh_cmdguard_free(g);
-	return allow ? 0 : GH_EPERM;
+	return r;
 }

@@ -1,19 +1,20 @@
 /* Command guard: the command filters of one session (user, asset,
  * account) loaded from the store, the decision for a command line, its
  * "command" audit event, and the wait for a review decision.
- * Used by the worker for exec requests (cmdguard_exec) and by the
- * interactive filter (src/filter/interactive.h) for shells. */
+ * Used by the worker for exec requests (cmdguard_exec) and, through
+ * gh_cmdguard_settle, by the filters of a shell's input (cmdstdin.h) and
+ * of a terminal (cmdshell.h). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "filter/filter.h"
 
 struct gh_store;
 struct gh_user;
 struct gh_asset;
-struct gh_audit_who;
 struct gh_cmdguard;
 
 /* Exit status of an exec refused by a command filter (as a shell's "found
@@ -64,6 +65,34 @@ struct gh_cmdguard_wait {
 int gh_cmdguard_review(struct gh_store *st, const struct gh_audit_who *who, const char *asset,
 		       const char *account, const char *command, const char *filter,
 		       int timeout_s, const struct gh_cmdguard_wait *wt, const char **ret_result);
+
+/* What a verdict is carried out with: the session (its store, user, asset,
+ * account; strings borrowed for the caller's life), the review timeout and
+ * the callbacks a review waits with. */
+struct gh_cmdguard_ctx {
+	struct gh_store *st;
+	struct gh_audit_who who; /* strings borrowed */
+	const char *asset, *account;
+	int review_timeout; /* seconds */
+	struct gh_cmdguard_wait wait;
+};
+
+/* Carry out the verdict RES on the command CMD (the text audited and shown
+ * to a reviewer) for METHOD ("exec" | "stdin" | "interactive"), the one
+ * copy for exec lines, a shell's input and the terminal filter: hold it
+ * for review when RES asks (filed with the deciding filter, or "dynamic"
+ * when the command could not be analysed), write its "command" event
+ * (gh_cmdguard_audit; none for an allowed command when QUIET), and log a
+ * refusal or a flag. *RET_RESULT (a static string; RET_RESULT may be
+ * NULL): "accept" | "warn" | "reject" | "review-approved" |
+ * "review-denied" | "review-timeout". When refused, WHY (caller's buffer)
+ * gets the user's line ("command denied by the reviewer (filter F)", "...
+ * no review decision in time", or gh_cmdguard_reason); the caller says
+ * it, in its own frame. Returns 0 when the command may run, GH_EPERM when
+ * refused. */
+int gh_cmdguard_settle(const struct gh_cmdguard_ctx *c, const char *method,
+		       const struct gh_filter_result *res, const char *cmd, bool quiet, char *why,
+		       size_t whylen, const char **ret_result);
 
 /* The whole check of an exec request COMMAND by U on ASSET as ACCOUNT: load
  * the filters, decide, hold for review when asked (TIMEOUT_S), tell the

@@ -10,7 +10,7 @@
 #include <string.h>
 
 struct gh_cmdshell {
-	struct gh_cmdshell_ctx c;
+	struct gh_cmdguard_ctx c;
 	struct gh_cmdguard *g;
 	struct gh_ifilter *f;
 	struct gh_relay *r;
@@ -73,47 +73,15 @@ static bool decide(void *ud, const char *screen, const char *typed)
 	 * accepted one is not logged at all. */
 	bool hidden = !*screen;
 	const char *shown = hidden ? "(input not echoed)" : line;
-	const char *result = "accept";
-	switch (res->action) {
-	case GH_FILTER_REJECT:
-		result = "reject";
-		break;
-	case GH_FILTER_WARN:
-		result = "warn";
-		break;
-	case GH_FILTER_REVIEW:
-		gh_cmdguard_review(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, shown,
-				   res->filter_name, sh->c.review_timeout, &sh->c.wait, &result);
-		break;
-	default:
-		break;
-	}
-	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
-		     !strcmp(result, "review-approved");
-	if (!hidden || !allow)
-		gh_cmdguard_audit(sh->c.st, &sh->c.who, sh->c.asset, sh->c.account, "interactive",
-				  result, res, shown);
-	if (!allow) {
-		char msg[300];
-		if (!strcmp(result, "review-denied"))
-			snprintf(msg, sizeof msg, "command denied by the reviewer (filter %s)",
-				 res->filter_name ? res->filter_name : "-");
-		else if (!strcmp(result, "review-timeout"))
-			snprintf(msg, sizeof msg, "command refused: no review decision in time");
-		else
-			gh_cmdguard_reason(res, msg, sizeof msg);
+	char msg[300];
+	bool allow = gh_cmdguard_settle(&sh->c, "interactive", res, shown, hidden, msg, sizeof msg,
+					NULL) == 0;
+	if (!allow)
 		tell(sh, msg);
-		gh_info("%s: interactive command on %s@%s %s", sh->c.who.user, sh->c.account,
-			sh->c.asset, msg);
-	} else if (!strcmp(result, "warn")) {
-		gh_warn("%s: interactive command on %s@%s flagged by command filter %s",
-			sh->c.who.user, sh->c.account, sh->c.asset,
-			res->filter_name ? res->filter_name : "-");
-	}
 	return allow;
 }
 
-int gh_cmdshell_new(struct gh_cmdguard *g, const struct gh_cmdshell_ctx *ctx, int rows, int cols,
+int gh_cmdshell_new(struct gh_cmdguard *g, const struct gh_cmdguard_ctx *ctx, int rows, int cols,
 		    struct gh_cmdshell **ret)
 {
 	struct gh_cmdshell *sh = calloc(1, sizeof *sh);

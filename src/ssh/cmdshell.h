@@ -13,17 +13,11 @@
 
 struct gh_cmdshell;
 
-struct gh_cmdshell_ctx {
-	struct gh_store *st;
-	struct gh_audit_who who;  /* strings borrowed for the shell's life */
-	const char *asset, *account;
-	int review_timeout;
-	struct gh_cmdguard_wait wait; /* for reviews (decisions run in tick) */
-};
-
-/* G is taken over (freed with the shell). G NULL (no filter applies):
- * log only, every line an "accept" event, Enter never held. */
-int gh_cmdshell_new(struct gh_cmdguard *g, const struct gh_cmdshell_ctx *ctx, int rows, int cols,
+/* CTX (cmdguard.h): its strings borrowed for the shell's life; reviews
+ * wait with CTX->wait (decisions run in tick). G is taken over (freed with
+ * the shell). G NULL (no filter applies): log only, every line an "accept"
+ * event, Enter never held. */
+int gh_cmdshell_new(struct gh_cmdguard *g, const struct gh_cmdguard_ctx *ctx, int rows, int cols,
 		    struct gh_cmdshell **ret);
 struct gh_cmdshell *gh_cmdshell_free(struct gh_cmdshell *sh);
 /* Fill O's input hook; then, once the relay exists, attach it. */

@@ -1,6 +1,5 @@
 /* Command filtering of a shell reading its input (cmdstdin.h). */
 #include "ssh/cmdstdin.h"
-#include "audit/audit.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "filter/inputkind.h"
@@ -13,7 +12,7 @@
 #define DISCARD_ROOM 65536u /* taken at once (and dropped) after a refusal */
 
 struct gh_cmdstdin {
-	struct gh_cmdshell_ctx c;
+	struct gh_cmdguard_ctx c;
 	struct gh_cmdguard *g;
 	struct gh_linefilter *lf;
 	struct gh_relay *r;
@@ -33,7 +32,7 @@ bool gh_cmdstdin_shell(const char *command)
 	return shell;
 }
 
-int gh_cmdstdin_new(struct gh_cmdguard *g, const struct gh_cmdshell_ctx *ctx,
+int gh_cmdstdin_new(struct gh_cmdguard *g, const struct gh_cmdguard_ctx *ctx,
 		    struct gh_cmdstdin **ret)
 {
 	struct gh_cmdstdin *in = calloc(1, sizeof *in);
@@ -73,27 +72,11 @@ static void verdict(struct gh_cmdstdin *in, const char *text, size_t len,
 	}
 }
 
-static void tell_refusal(struct gh_cmdstdin *in, const char *result,
-			 const struct gh_filter_result *res)
-{
-	char why[300], line[400];
-	if (!strcmp(result, "review-denied"))
-		snprintf(why, sizeof why, "command denied by the reviewer (filter %s)",
-			 res->filter_name ? res->filter_name : "-");
-	else if (!strcmp(result, "review-timeout"))
-		snprintf(why, sizeof why, "command refused: no review decision in time");
-	else
-		gh_cmdguard_reason(res, why, sizeof why);
-	snprintf(line, sizeof line, "gatehouse: %s; the rest of the input was not run", why);
-	in->c.wait.say(in->c.wait.ud, line);
-	gh_info("%s: input command on %s@%s %s", in->c.who.user, in->c.account, in->c.asset, why);
-}
-
 /* Decide a command (UNIT, LEN bytes). True: it may go to the target. */
 static bool decide(struct gh_cmdstdin *in, const char *unit, size_t len, enum gh_linefilter_unit t)
 {
 	struct gh_filter_result res;
-	const char *result = "accept";
+	char why[300], line[400];
 	size_t shown = len > 0 && unit[len - 1] == '\n' ? len - 1 : len;
 	size_t blank = 0;
 	while (blank < len && strchr(" \t\n", unit[blank]) && unit[blank])
@@ -108,31 +91,14 @@ static bool decide(struct gh_cmdstdin *in, const char *unit, size_t len, enum gh
 	memset(&res, 0, sizeof res);
 	verdict(in, text, len, t, &res);
 	text[shown] = '\0';
-	switch (res.action) {
-	case GH_FILTER_REJECT:
-		result = "reject";
-		break;
-	case GH_FILTER_WARN:
-		result = "warn";
-		break;
-	case GH_FILTER_REVIEW:
-		in->deciding = true;
-		gh_cmdguard_review(in->c.st, &in->c.who, in->c.asset, in->c.account, text,
-				   res.filter_name, in->c.review_timeout, &in->c.wait, &result);
-		in->deciding = false;
-		break;
-	default:
-		break;
+	in->deciding = true; /* a review polls the session */
+	bool allow = gh_cmdguard_settle(&in->c, "stdin", &res, text, false, why, sizeof why,
+					NULL) == 0;
+	in->deciding = false;
+	if (!allow) {
+		snprintf(line, sizeof line, "gatehouse: %s; the rest of the input was not run", why);
+		in->c.wait.say(in->c.wait.ud, line);
 	}
-	bool allow = !strcmp(result, "accept") || !strcmp(result, "warn") ||
-		     !strcmp(result, "review-approved");
-	gh_audit_command(in->c.st, &in->c.who, in->c.asset, in->c.account, "stdin", result,
-			 res.filter_name, text, res.group_name);
-	if (!allow)
-		tell_refusal(in, result, &res);
-	else if (!strcmp(result, "warn"))
-		gh_warn("%s: input command on %s@%s flagged by command filter %s", in->c.who.user,
-			in->c.account, in->c.asset, res.filter_name ? res.filter_name : "-");
 	free(text);
 	return allow;
 }

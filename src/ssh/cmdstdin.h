@@ -27,7 +27,7 @@ bool gh_cmdstdin_shell(const char *command);
 
 /* G (not NULL) is taken over, freed with the filter. CTX as for
  * gh_cmdshell_new (its wait.say tells the user one line). */
-int gh_cmdstdin_new(struct gh_cmdguard *g, const struct gh_cmdshell_ctx *ctx,
+int gh_cmdstdin_new(struct gh_cmdguard *g, const struct gh_cmdguard_ctx *ctx,
 		    struct gh_cmdstdin **ret);
 struct gh_cmdstdin *gh_cmdstdin_free(struct gh_cmdstdin *in);
 /* Fill O's input hook; then, once the relay exists, attach it. */

@@ -1489,7 +1489,7 @@ static int input_filter(struct worker *w, const struct gh_asset *a, const char *
 	if (!g && !(w->req == REQ_SHELL && w->pty))
 		return 0; /* no filter applies: the input passes as it is */
 	gh_cmdguard_set_dynamic(g, w->app->cfg.cmdfilter_dynamic);
-	struct gh_cmdshell_ctx c = { .st = w->st,
+	struct gh_cmdguard_ctx c = { .st = w->st,
 				     .who = who(w),
 				     .asset = a->name,
 				     .account = account,

@@ -4,40 +4,14 @@ never runs, pastes are checked line by line, full-screen programs pause the
 filter (and the audit log says so). Real OpenSSH client -> gatehouse serve
 -> real sshd with bash."""
 import os
-import shutil
-import uuid
 
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_spawn, wait_for
+from sshenv import PROMPT_RE, ssh_spawn, wait_for
+from cmdfilterenv import DIRECT, REJECTED, victim, danger, pending_request  # noqa: F401 (fixtures)
 
-DIRECT = f"alice@{UNIX_DEPLOY}@web01"
-REJECTED = "rejected by command filter no-danger"
 DYNAMIC_REFUSED = "rejected: it cannot be analysed \\(dynamic: "
-
-
-@pytest.fixture
-def victim():
-    """A file the target account could delete: /tmp/ghcf-*/x (its directory
-    owned by the account, so `rm` would succeed if it ran)."""
-    d = f"/tmp/ghcf-{uuid.uuid4().hex[:12]}"
-    os.mkdir(d)
-    shutil.chown(d, UNIX_DEPLOY, UNIX_DEPLOY)
-    path = os.path.join(d, "x")
-    with open(path, "w") as f:
-        f.write("keep\n")
-    shutil.chown(path, UNIX_DEPLOY, UNIX_DEPLOY)
-    yield path
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def danger(ghenv):
-    g = ghenv
-    g.cli("cmdgroup", "add", "danger", "rm")
-    g.cli("cmdfilter", "add", "no-danger", "--cmdgroup", "danger", "--action", "reject")
-    return g
 
 
 def shell(g):
@@ -189,21 +163,6 @@ def test_interactive_script_file(danger, victim, tmp_path):
     assert [e[1:3] for e in ev if e[3].startswith(f'cmd="sh {script}"')] == [("reject", "dynamic")]
 
 
-def _pending(g):
-    import json
-    found = {}
-
-    def check():
-        p = g.cli("request", "list", "--json", check=None)
-        v = json.loads(p.stdout) if p.returncode == 0 else []
-        if v:
-            found.update(v[0])
-        return bool(v)
-
-    assert wait_for(check, timeout=30)
-    return found
-
-
 @pytest.mark.parametrize("decision", ["approve", "deny"])
 def test_interactive_review(ghenv, victim, decision):
     g = ghenv
@@ -212,7 +171,7 @@ def test_interactive_review(ghenv, victim, decision):
     c = shell(g)
     c.sendline(f"rm -f {victim}")
     c.expect(r"held for review \(filter hold-rm\): request (\d+)")
-    req = _pending(g)
+    req = pending_request(g)
     assert req["command"] == f"rm -f {victim}" and str(req["id"]) == c.match.group(1)
     assert os.path.exists(victim)
     g.cli("request", decision, str(req["id"]))  # a second CLI process decides
@@ -226,6 +185,27 @@ def test_interactive_review(ghenv, victim, decision):
     assert os.path.exists(victim) == (decision == "deny")
     want = "review-approved" if decision == "approve" else "review-denied"
     assert ("interactive", want, "hold-rm", f'cmd="rm -f {victim}" group=hold') in commands(g)
+
+
+def test_interactive_review_of_a_dynamic_line(ghenv):
+    """Regression: a terminal line that cannot be analysed, held for review
+    (only a review filter applies: cmdfilter_dynamic auto), is filed and
+    told with filter "dynamic" as exec files it. Failed before the three
+    callers shared gh_cmdguard_settle: the request had no filter."""
+    g = ghenv
+    g.cli("cmdgroup", "add", "hold", "touch")
+    g.cli("cmdfilter", "add", "hold-touch", "--cmdgroup", "hold", "--action", "review")
+    c = shell(g)
+    c.sendline("x=3; echo n-$((x))")
+    c.expect(r"held for review \(filter dynamic\): request (\d+)")
+    req = pending_request(g)
+    assert req["filter"] == "dynamic" and str(req["id"]) == c.match.group(1), req
+    g.cli("request", "deny", str(req["id"]))
+    c.expect(r"denied by the reviewer \(filter dynamic\)")
+    c.expect(PROMPT_RE)
+    bye(c)
+    got = [x for x in commands(g) if x[3].startswith('cmd="x=3; ')]
+    assert [x[:3] for x in got] == [("interactive", "review-denied", "dynamic")], commands(g)
 
 
 def test_interactive_unechoed_input_not_logged(danger):

@@ -8,43 +8,15 @@ Real OpenSSH client -> gatehouse serve -> real sshd with bash.
 
 Each test marked "regression" failed before the input filter existed: the
 file was deleted although a reject filter on `rm` applied."""
-import json
 import os
-import shutil
 import threading
 import time
-import uuid
 
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_run, ssh_spawn, wait_for
-
-DIRECT = f"alice@{UNIX_DEPLOY}@web01"
-REJECTED = "rejected by command filter no-danger"
-
-
-@pytest.fixture
-def victim():
-    """A file the target account could delete: /tmp/ghcf-*/x (its directory
-    owned by the account, so `rm` would succeed if it ran)."""
-    d = f"/tmp/ghcf-{uuid.uuid4().hex[:12]}"
-    os.mkdir(d)
-    shutil.chown(d, UNIX_DEPLOY, UNIX_DEPLOY)
-    path = os.path.join(d, "x")
-    with open(path, "w") as f:
-        f.write("keep\n")
-    shutil.chown(path, UNIX_DEPLOY, UNIX_DEPLOY)
-    yield path
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def danger(ghenv):
-    g = ghenv
-    g.cli("cmdgroup", "add", "danger", "rm")
-    g.cli("cmdfilter", "add", "no-danger", "--cmdgroup", "danger", "--action", "reject")
-    return g
+from sshenv import PROMPT_RE, ssh_run, ssh_spawn
+from cmdfilterenv import DIRECT, REJECTED, victim, danger, pending_request  # noqa: F401 (fixtures)
 
 
 def run(g, *cmd, input="", extra=(), timeout=60):
@@ -216,15 +188,7 @@ def test_review_of_an_input_command(ghenv, victim, decision):
     t = threading.Thread(target=go)
     t.start()
     try:
-        found = {}
-
-        def pending():
-            v = json.loads(g.cli("request", "list", "--json").stdout)
-            if v:
-                found.update(v[0])
-            return bool(v)
-
-        assert wait_for(pending, timeout=30), g.read_log()
+        found = pending_request(g)
         assert found["command"] == f"touch {mark}" and found["filter"] == "hold-touch"
         assert not os.path.exists(mark) and not os.path.exists(after)  # held
         g.cli("request", decision, str(found["id"]))
@@ -242,6 +206,41 @@ def test_review_of_an_input_command(ghenv, victim, decision):
         want = {"approve": ["accept", "review-approved", "accept"],
                 "deny": ["accept", "review-denied"]}[decision]
         assert results == want, results
+    finally:
+        t.join(90)
+
+
+def test_review_of_a_dynamic_input_command(ghenv):
+    """Regression: a command on a shell's input that cannot be analysed,
+    held for review (only a review filter applies: cmdfilter_dynamic auto),
+    is filed and told with filter "dynamic" as exec files it, and its event
+    names "dynamic" with the reason. Failed before the three callers shared
+    gh_cmdguard_settle: the request had no filter and the event no reason."""
+    g = ghenv
+    g.cli("cmdgroup", "add", "hold", "touch")
+    g.cli("cmdfilter", "add", "hold-touch", "--cmdgroup", "hold", "--action", "review")
+    res = {}
+
+    def go():
+        res["p"] = run(g, input="x=3; echo n-$((x))\necho after\n", extra=("-T",),
+                       timeout=120)
+
+    t = threading.Thread(target=go)
+    t.start()
+    try:
+        found = pending_request(g)
+        assert found["command"] == "x=3; echo n-$((x))", found
+        assert found["filter"] == "dynamic", found
+        g.cli("request", "deny", str(found["id"]))
+        t.join(90)
+        p = res["p"]
+        assert p.returncode == 126, (p.returncode, p.stdout, p.stderr)
+        assert "held for review (filter dynamic)" in p.stderr, p.stderr
+        assert "denied by the reviewer (filter dynamic)" in p.stderr, p.stderr
+        assert "n-3" not in p.stdout and "after" not in p.stdout, p.stdout
+        e = [c for c in commands(g) if c[0] == "stdin"][-1]
+        assert e[1:3] == ("review-denied", "dynamic"), e
+        assert 'dynamic="arithmetic on a variable' in e[3], e
     finally:
         t.join(90)
 
