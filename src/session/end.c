@@ -10,13 +10,15 @@ int gh_session_end(struct gh_store *st, const struct gh_audit_who *who,
 {
 	struct gh_audit_who aw = *who;
 	const char *sig = e->exit_signal && *e->exit_signal ? e->exit_signal : NULL;
-	aw.session_id = e->id;
-	int r = gh_audit_session(st, &aw, e->asset, e->account, "end", e->reason, e->detail);
-	if (r < 0)
-		gh_error("session %s: cannot write its end event: %s", e->id, gh_strerror(r));
-	int c = gh_store_session_close(st, e->id, e->exit_status, sig, e->bytes_in, e->bytes_out,
+	int r = gh_store_session_close(st, e->id, e->exit_status, sig, e->bytes_in, e->bytes_out,
 				       e->reason);
-	if (c < 0)
-		gh_error("cannot close session %s: %s", e->id, gh_strerror(c));
-	return r < 0 ? r : c;
+	if (r == GH_ENOENT)
+		return r; /* ended already, with its event */
+	if (r < 0)
+		gh_error("cannot close session %s: %s", e->id, gh_strerror(r));
+	aw.session_id = e->id;
+	int a = gh_audit_session(st, &aw, e->asset, e->account, "end", e->reason, e->detail);
+	if (a < 0)
+		gh_error("session %s: cannot write its end event: %s", e->id, gh_strerror(a));
+	return r < 0 ? r : a;
 }

@@ -26,7 +26,9 @@ struct gh_session_end {
 };
 
 /* Close E->id's row and write its one end event (WHO names the user and
- * source; its session_id is taken from E->id). Returns 0 or the first
- * store error (the other step is still tried). */
+ * source; its session_id is taken from E->id). A row that has ended
+ * already (closed by another process first) gets no second event:
+ * GH_ENOENT. Otherwise 0, or the first store error (after a failed close
+ * the event is still written: the end is not lost from the audit). */
 int gh_session_end(struct gh_store *st, const struct gh_audit_who *who,
 		   const struct gh_session_end *e);

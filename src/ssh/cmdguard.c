@@ -132,12 +132,13 @@ int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 	return gh_cmdfilter_check(g->set, line, len, res, NULL);
 }
 
-int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, struct gh_filter_result *res)
+int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, const char *why,
+			     struct gh_filter_result *res)
 {
 	memset(res, 0, sizeof *res);
 	res->action = gh_cmdfilter_dynamic_verdict(g->set);
 	res->unanalysable = res->action != GH_FILTER_NONE;
-	res->why = "a program would read its code from the input";
+	res->why = why;
 	return 0;
 }
 
@@ -153,7 +154,7 @@ static int check_exec(const struct gh_cmdguard *g, const char *command,
 	int r = gh_cmdfilter_check(g->set, command, strlen(command), res, &l);
 	if (r == 0 && gh_input_kind(l, &p) == GH_INPUT_CODE) {
 		struct gh_filter_result fb;
-		r = gh_cmdguard_unanalysable(g, &fb);
+		r = gh_cmdguard_unanalysable(g, "a program would read its code from the input", &fb);
 		if (r == 0 && fb.action > res->action) {
 			*res = fb;
 			gh_escape(prog, proglen, p);

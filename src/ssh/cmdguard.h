@@ -43,8 +43,9 @@ int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 
 /* The verdict for input that cannot be analysed: the setting
  * cmdfilter_dynamic (gh_cmdfilter_dynamic_verdict), marked unanalysable
- * with its reason. Names in RES are NULL. */
-int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, struct gh_filter_result *res);
+ * with WHY (static storage, one line). Names in RES are NULL. */
+int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, const char *why,
+			     struct gh_filter_result *res);
 
 /* The user-facing text of a verdict, e.g. "rejected by command filter
  * no-danger" or "command rejected: it cannot be analysed (dynamic: history

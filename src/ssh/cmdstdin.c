@@ -64,7 +64,8 @@ struct gh_cmdstdin *gh_cmdstdin_free(struct gh_cmdstdin *in)
 static void verdict(struct gh_cmdstdin *in, const char *text, size_t len,
 		    enum gh_linefilter_unit t, struct gh_filter_result *res)
 {
-	int r = t == GH_LINEFILTER_TOO_LONG ? gh_cmdguard_unanalysable(in->g, res)
+	static const char too_long[] = "a command longer than the line filter holds (64 KiB)";
+	int r = t == GH_LINEFILTER_TOO_LONG ? gh_cmdguard_unanalysable(in->g, too_long, res)
 					    : gh_cmdguard_check(in->g, text, len, res);
 	if (r < 0) { /* out of memory: fail closed */
 		memset(res, 0, sizeof *res);

@@ -55,10 +55,8 @@ int gh_sweep_close_worker(struct gh_store *st, int pid, const char *reason)
 	struct gh_session *s = NULL;
 	size_t n = 0;
 	int closed = 0;
-	int r = gh_store_session_list(st, true, 0, &s, &n);
+	int r = gh_store_session_list_worker(st, pid, &s, &n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (s[i].worker_pid != pid)
-			continue;
 		char source[128];
 		snprintf(source, sizeof source, "%s:%d", s[i].source_addr ? s[i].source_addr : "-",
 			 s[i].source_port);

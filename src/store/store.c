@@ -1349,14 +1349,15 @@ int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 			FREE_FN(gh_session_free));
 }
 
-int gh_store_session_close_worker(struct gh_store *st, int pid, const char *close_reason)
+int gh_store_session_list_worker(struct gh_store *st, int pid, struct gh_session **ret,
+				 size_t *ret_n)
 {
-	int changes = 0;
-	struct gh_db_val p[] = { DB_INT(gh_now()), DB_TEXT(close_reason), DB_INT(pid) };
-	int r = q(st, "UPDATE sessions SET ended_at = ?, close_reason = ?"
-		      " WHERE ended_at = 0 AND worker_pid = ?",
-		  p, NP(p), NULL, NULL, NULL, &changes);
-	return r < 0 ? r : changes;
+	struct gh_db_val p[] = { DB_INT(pid) };
+	return list_all(st,
+			"SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND worker_pid = ?"
+			" ORDER BY started_at, id",
+			p, 1, decode_session, sizeof **ret, (void **)ret, ret_n,
+			FREE_FN(gh_session_free));
 }
 
 /* ---- events (hash chain) -------------------------------------------------- */

@@ -306,9 +306,11 @@ int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked);
 int gh_store_user_locked(struct gh_store *st, int64_t user_id);
 int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 			  struct gh_session **ret, size_t *ret_n);
-/* Close every still-open session of worker PID (reaped by the master).
- * Returns the number of sessions closed, or a negative error. */
-int gh_store_session_close_worker(struct gh_store *st, int pid, const char *close_reason);
+/* The still-open sessions of worker PID (reaped by the master: they are
+ * closed through session/end.h), oldest first; caller frees with
+ * gh_sessions_free. */
+int gh_store_session_list_worker(struct gh_store *st, int pid, struct gh_session **ret,
+				 size_t *ret_n);
 
 /* Audit events: appended in one transaction with the hash chain
  * (hash = SHA-256 over prev_hash and the event's fields). id, ts (when 0),

@@ -117,6 +117,18 @@ def test_nothing_after_a_refused_line(danger, victim):
     assert not os.path.exists(after)
 
 
+def test_command_too_long_to_hold_refused(danger, victim):
+    """A command longer than the line filter holds (64 KiB, here a
+    here-document that never ends in time) is not analysable: refused, with
+    that reason in the audit (not "a program would read its code")."""
+    g = danger
+    body = "x" * 1000 + "\n"
+    p = run(g, "bash", input=f"cat <<E >/dev/null\n{body * 80}E\nrm -f {victim}\n")
+    assert_refused(g, p, victim)
+    ev = [c for c in commands(g) if c[0] == "stdin" and c[1] == "reject"]
+    assert ev and "longer than the line filter holds" in (ev[-1][3] or ""), ev
+
+
 @pytest.mark.parametrize("script", [
     "r\\\nm -f {v}\n",                                 # backslash-newline joins the word
     "ls /tmp >/dev/null &&\nrm -f {v}\n",              # a line ending in an operator

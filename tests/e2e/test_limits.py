@@ -147,12 +147,20 @@ def test_forward_helpers_count_per_user(limited, target):
     g = limited
     g.cli("perm", "add", "p-fwd", "--user", "alice", "--asset", "web01", "--actions",
           "connect,forward")
+    # a first login pins web01's host key: a forward from the asset needs it
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@web01", "true", password=g.alice_pw)
+    assert p.returncode == 0, p.stderr
     t = transport(g)
     try:
         t.auth_password(f"alice@{UNIX_DEPLOY}@web01", g.alice_pw)
         dest = ("localhost", target.port)  # names no asset: opened from web01
         chans = [t.open_channel("direct-tcpip", dest, ("127.0.0.1", 0), timeout=10)
                  for _ in range(2)]
+        # each helper is up and connected (the target's sshd greets through
+        # it): a helper that died early would have given its place back
+        for c in chans:
+            c.settimeout(30)
+            assert c.recv(64).startswith(b"SSH-2.0-"), "a forward helper is not carrying data"
         with pytest.raises(paramiko.ChannelException):
             t.open_channel("direct-tcpip", dest, ("127.0.0.1", 0), timeout=10)
         assert len(refusals(g, "tunnel")) == 1, g.events("tunnel")

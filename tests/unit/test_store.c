@@ -153,7 +153,14 @@ static void test_sessions_and_events(void **state)
 	assert_int_equal(gh_store_session_list(st, true, 0, &v, &n), 0);
 	assert_int_equal(n, 1);
 	gh_sessions_free(v, n);
-	assert_int_equal(gh_store_session_close_worker(st, 4242, "worker killed by signal 9"), 1);
+	assert_int_equal(gh_store_session_list_worker(st, 4243, &v, &n), 0);
+	assert_int_equal(n, 0);
+	gh_sessions_free(v, n);
+	assert_int_equal(gh_store_session_list_worker(st, 4242, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].id, id);
+	gh_sessions_free(v, n);
+	assert_int_equal(gh_store_session_close(st, id, -1, NULL, 0, 0, "worker killed by signal 9"), 0);
 	assert_int_equal(gh_store_session_close(st, id, 0, NULL, 1, 2, "x"), GH_ENOENT); /* already closed */
 	struct gh_session g = { 0 };
 	assert_int_equal(gh_store_session_get(st, id, &g), 0);
