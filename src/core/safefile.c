@@ -253,7 +253,7 @@ int gh_path_beneath(const char *base, const char *path, const char **ret_rel)
 static int walk_beneath(int dirfd, const char *rel, int *ret_fd, char **ret_name, char *why,
 			size_t whylen)
 {
-	int cur = dup(dirfd);
+	int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	int r = cur < 0 ? GH_EIO : 0;
 	const char *s = rel;
 	while (r == 0 && strchr(s, '/')) {

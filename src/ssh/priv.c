@@ -112,7 +112,7 @@ static void give_at(int dfd, const char *name, const struct stat *st, const stru
  * itself, never followed. */
 static void give_entries(int dfd, const struct gh_priv *p, const char *top, int depth)
 {
-	int fd = dup(dfd);
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
@@ -169,7 +169,7 @@ static void give_tree_fd(int dfd, const char *path, const struct gh_priv *p)
  * (search only: the worker cannot list those directories). */
 static int ensure_traversal(int dfd, const char *path, const struct gh_priv *p)
 {
-	int cur = dup(dfd);
+	int cur = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	int r = cur < 0 ? GH_EIO : 0;
 	for (int i = 0; r == 0 && i < 4096; i++) {
 		struct stat sb, up;

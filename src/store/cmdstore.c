@@ -303,6 +303,27 @@ int gh_store_cmdfilter_list(struct gh_store *st, struct gh_cmdfilter_row **ret, 
 	return 0;
 }
 
+/* Inside the caller's transaction: drop the references of kind KIND
+ * (GH_CFREF_USER or GH_CFREF_UGROUP) to NAME, which is being deleted, so a
+ * user or group created later under that name inherits no filter. A filter
+ * left naming no user and no group is deleted: it applied to no one left,
+ * and with no names it would apply to everyone (its references go with it:
+ * ON DELETE CASCADE). */
+int gh_store_cmdfilter_forget(struct gh_store *st, int kind, const char *name)
+{
+	struct gh_db_val p[] = { DB_INT(kind), DB_TEXT(name), DB_INT(GH_CFREF_USER),
+				 DB_INT(GH_CFREF_UGROUP), DB_INT(kind), DB_TEXT(name) };
+	int r = gh_store_q(st, "DELETE FROM cmd_filters WHERE id IN (SELECT filter_id FROM "
+			       "cmd_filter_refs WHERE kind = ? AND value = ?) AND NOT EXISTS ("
+			       "SELECT 1 FROM cmd_filter_refs r WHERE r.filter_id = cmd_filters.id "
+			       "AND r.kind IN (?, ?) AND NOT (r.kind = ? AND r.value = ?))",
+			   p, NP(p), NULL, NULL, NULL, NULL);
+	if (r == 0)
+		r = gh_store_q(st, "DELETE FROM cmd_filter_refs WHERE kind = ? AND value = ?", p, 2,
+			       NULL, NULL, NULL, NULL);
+	return r;
+}
+
 int gh_store_cmdfilter_del(struct gh_store *st, const char *name)
 {
 	int changes = 0;

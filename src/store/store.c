@@ -6,6 +6,7 @@
 #include "store/db.h"
 #include "store/priv.h"
 #include "store/migrations.h"
+#include "store/cmdstore.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -497,7 +498,13 @@ int gh_store_user_list(struct gh_store *st, struct gh_user **ret, size_t *ret_n)
 int gh_store_user_del(struct gh_store *st, const char *name)
 {
 	struct gh_db_val p[] = { DB_TEXT(name) };
-	return q_change(st, "DELETE FROM users WHERE name = ?", p, 1);
+	int r = tx_begin(st);
+	if (r < 0)
+		return r;
+	r = q_change(st, "DELETE FROM users WHERE name = ?", p, 1);
+	if (r == 0)
+		r = gh_store_cmdfilter_forget(st, GH_CFREF_USER, name);
+	return tx_end(st, r);
 }
 
 int gh_store_user_set_password(struct gh_store *st, int64_t id, const char *password_hash)
@@ -604,7 +611,13 @@ int gh_store_group_list(struct gh_store *st, struct gh_group **ret, size_t *ret_
 int gh_store_group_del(struct gh_store *st, const char *name)
 {
 	struct gh_db_val p[] = { DB_TEXT(name) };
-	return q_change(st, "DELETE FROM user_groups WHERE name = ?", p, 1);
+	int r = tx_begin(st);
+	if (r < 0)
+		return r;
+	r = q_change(st, "DELETE FROM user_groups WHERE name = ?", p, 1);
+	if (r == 0)
+		r = gh_store_cmdfilter_forget(st, GH_CFREF_UGROUP, name);
+	return tx_end(st, r);
 }
 
 int gh_store_group_member_add(struct gh_store *st, int64_t group_id, int64_t user_id)

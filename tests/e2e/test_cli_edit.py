@@ -218,3 +218,25 @@ def test_host_key_rotation_forget_then_pin(ghenv, own_target):
     g.cli("asset", "set", "db01", "--host-key", t.host_key_line())
     p = ssh_run(g, login, "true", password=g.alice_pw)
     assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("kind,opt", [("group", "--group"), ("user", "--user")])
+def test_del_forgets_command_filter_refs(world, gh_json, kind, opt):
+    """Deleting a user or group drops the command filters' references to
+    it: a user or group created later with the same name starts with no
+    filters (for an accept filter that would be a permission it was never
+    given). A filter left naming no user or group is deleted with it, as
+    with no names it would apply to everyone. Fails without the fix: the
+    new `g` inherits both filters."""
+    world(kind, "add", "g", check=0)
+    world("cmdgroup", "add", "danger", "--cmd", "rm", check=0)
+    world("cmdfilter", "add", "only-g", "--cmdgroup", "danger", "--action", "accept",
+          opt, "g", check=0)
+    world("cmdfilter", "add", "g-and-ops", "--cmdgroup", "danger", "--action", "accept",
+          opt, "g", "--group", "ops", check=0)
+    world(kind, "del", "g", check=0)
+    world(kind, "add", "g", check=0)
+    key = kind + "s"
+    fl = {f["name"]: f for f in gh_json("cmdfilter", "list", "--json")}
+    assert sorted(fl) == ["g-and-ops"]
+    assert "g" not in fl["g-and-ops"][key] and fl["g-and-ops"]["groups"] == ["ops"]
