@@ -368,7 +368,11 @@ int gh_safe_append(const char *path, int mode, int *ret_fd, char *why, size_t wh
 	if (fd < 0) {
 		r = errno == ELOOP ? GH_EPERM : err_of(errno);
 		say(why, whylen, "%s", errno == ELOOP ? "a symlink" : strerror(errno));
-	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !uid_trusted(st.st_uid)) {
+	} else if (fstat(fd, &st) < 0) {
+		r = err_of(errno);
+		say(why, whylen, "%s", strerror(errno));
+		close(fd);
+	} else if (!S_ISREG(st.st_mode) || !uid_trusted(st.st_uid)) {
 		say(why, whylen, "not a regular file owned by root (owner uid %d)", (int)st.st_uid);
 		r = GH_EPERM;
 		close(fd);
