@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "ssh/execclass.h"
+#include "policy/execclass.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "core/error.h"
-#include "ssh/execclass.h"
+#include "policy/execclass.h"
 #include "store/store.h"
 
 static struct gh_exec_class c;

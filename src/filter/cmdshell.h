@@ -9,7 +9,7 @@
 
 #include "audit/audit.h"
 #include "relay/relay.h"
-#include "ssh/cmdguard.h"
+#include "filter/cmdguard.h"
 
 struct gh_cmdshell;
 

@@ -23,7 +23,7 @@
 #include <libssh/libssh.h>
 #include <stdbool.h>
 
-#include "ssh/fwd.h"
+#include "relay/fwd.h"
 
 #define GH_BACKFWD_MAX 256
 

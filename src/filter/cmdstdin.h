@@ -17,8 +17,8 @@
 #include <stdbool.h>
 
 #include "relay/relay.h"
-#include "ssh/cmdguard.h"
-#include "ssh/cmdshell.h"
+#include "filter/cmdguard.h"
+#include "filter/cmdshell.h"
 
 struct gh_cmdstdin;
 

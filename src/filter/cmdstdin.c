@@ -1,5 +1,5 @@
 /* Command filtering of a shell reading its input (cmdstdin.h). */
-#include "ssh/cmdstdin.h"
+#include "filter/cmdstdin.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "filter/inputkind.h"

@@ -1,5 +1,5 @@
 /* Forwarded channels of one connection (see fwd.h). */
-#include "ssh/fwd.h"
+#include "relay/fwd.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"

@@ -1,5 +1,5 @@
 /* Channels a target opens back to the user, relayed: see backfwd.h. */
-#include "ssh/backfwd.h"
+#include "relay/backfwd.h"
 
 #include <libssh/callbacks.h>
 #include <libssh/server.h>

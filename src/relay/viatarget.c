@@ -1,10 +1,10 @@
 /* Forwards opened from the target (see viatarget.h). */
-#include "ssh/viatarget.h"
+#include "relay/viatarget.h"
 #include "app/app.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "session/authz.h"
-#include "ssh/fwd.h"
+#include "relay/fwd.h"
 #include "store/store.h"
 #include "target/target.h"
 

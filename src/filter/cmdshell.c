@@ -1,5 +1,5 @@
 /* Command filtering of an interactive shell (cmdshell.h). */
-#include "ssh/cmdshell.h"
+#include "filter/cmdshell.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"

@@ -1,5 +1,5 @@
 /* Classifier of file-transfer exec requests (see execclass.h). */
-#include "ssh/execclass.h"
+#include "policy/execclass.h"
 #include "core/error.h"
 #include "store/store.h"
 

@@ -1,5 +1,5 @@
 /* Command guard (cmdguard.h). */
-#include "ssh/cmdguard.h"
+#include "filter/cmdguard.h"
 #include "audit/audit.h"
 #include "core/error.h"
 #include "core/log.h"

@@ -1,9 +1,9 @@
 /* Remote forwards relayed through the target (see rfwd.h). */
-#include "ssh/rfwd.h"
+#include "relay/rfwd.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "ssh/backfwd.h"
+#include "relay/backfwd.h"
 
 #include <libssh/server.h>
 #include <stdio.h>
