@@ -82,19 +82,12 @@ static int actor_may(struct gh_app *app, const struct actor *a, enum need need,
 	if (need == NEED_WATCH && a->u.role == GH_ROLE_AUDITOR)
 		return 0;
 	if (need == NEED_JOIN && s && s->asset_id > 0 && s->account) {
-		struct gh_policy *p = NULL;
-		int64_t *groups = NULL;
-		size_t ng = 0;
+		struct gh_policy_subject ps;
 		uint32_t acts = 0;
-		if (gh_store_user_groups(app->store, a->u.id, &groups, &ng) == 0 &&
-		    gh_policy_load(app->store, &p) == 0) {
-			struct gh_subject subj = { .user_id = a->u.id, .group_ids = groups,
-						   .n_groups = ng };
-			acts = gh_policy_allowed_actions(p, &subj, s->asset_id, s->account,
+		if (gh_policy_subject_load(app->store, a->u.id, &ps) == 0)
+			acts = gh_policy_allowed_actions(ps.p, &ps.subj, s->asset_id, s->account,
 							 GH_PROTO_SSH, gh_now());
-		}
-		gh_policy_free(p);
-		free(groups);
+		gh_policy_subject_free(&ps);
 		if (acts & GH_ACT_SHARE)
 			return 0;
 	}

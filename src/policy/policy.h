@@ -58,6 +58,26 @@ struct gh_subject {
 	size_t n_groups;
 };
 
+/* A user's policy as the gate sees it: the snapshot and the subject (the
+ * user and the groups it is in now). The one loader every caller uses (the
+ * gate, ProxyJump, known_hosts, the CLI), so none can judge a user by other
+ * groups or another snapshot than the gate does. Owns P and GROUPS;
+ * subj.group_ids points into GROUPS. */
+struct gh_policy_subject {
+	struct gh_policy *p;
+	struct gh_subject subj;
+	int64_t *groups;
+};
+
+/* Load the policy (gh_policy_load) and USER_ID's groups from ST (borrowed)
+ * into *RET. GH_EINVAL on NULL arguments; store errors as they come;
+ * GH_ENOMEM. *RET is zeroed on failure, so gh_policy_subject_free may be
+ * called either way. */
+int gh_policy_subject_load(struct gh_store *st, int64_t user_id, struct gh_policy_subject *ret);
+
+/* Frees what PS owns and zeroes it. Accepts NULL and a zeroed struct. */
+void gh_policy_subject_free(struct gh_policy_subject *ps);
+
 /* What a denial is about: the policy speaks of ids, so callers that know
  * the names reword the first two kinds with gh_policy_name_reason. */
 enum gh_deny {

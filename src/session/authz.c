@@ -100,22 +100,16 @@ void gh_authz_name_reason(struct gh_store *st, const struct gh_user *u, const ch
 static int policy_step(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
 		       const struct gh_authz_req *rq, int64_t now, struct gh_authz *d)
 {
-	struct gh_policy *p = NULL;
-	int64_t *groups = NULL;
-	size_t ng = 0;
+	struct gh_policy_subject ps;
 	struct gh_decision dec;
 
 	memset(&dec, 0, sizeof dec);
-	int r = gh_store_user_groups(st, u->id, &groups, &ng);
+	int r = gh_policy_subject_load(st, u->id, &ps);
 	if (r == 0)
-		r = gh_policy_load(st, &p);
-	if (r == 0) {
-		struct gh_subject s = { .user_id = u->id, .group_ids = groups, .n_groups = ng };
 		r = rq->action == GH_ACT_FORWARD && rq->port
-			    ? gh_policy_check_forward(p, &s, a->id, rq->account, rq->port, now, &dec)
-			    : gh_policy_check(p, &s, a->id, rq->account, rq->protocol, rq->action,
+			    ? gh_policy_check_forward(ps.p, &ps.subj, a->id, rq->account, rq->port, now, &dec)
+			    : gh_policy_check(ps.p, &ps.subj, a->id, rq->account, rq->protocol, rq->action,
 					      now, &dec);
-	}
 	if (r == 0 && !dec.allow)
 		gh_authz_name_reason(st, u, a->name, &dec);
 	if (r < 0) {
@@ -126,8 +120,7 @@ static int policy_step(struct gh_store *st, const struct gh_user *u, const struc
 		snprintf(d->perm_name, sizeof d->perm_name, "%s", dec.perm_name);
 		snprintf(d->reason, sizeof d->reason, "%s", dec.reason);
 	}
-	gh_policy_free(p);
-	free(groups);
+	gh_policy_subject_free(&ps);
 	return r;
 }
 

@@ -94,31 +94,6 @@ static int match_asset(struct gh_store *st, const char *host, int port, struct g
 	return r;
 }
 
-struct pctx {
-	struct gh_policy *p;
-	struct gh_subject subj;
-	int64_t *groups;
-};
-
-static int pctx_load(const struct gh_jump_ctx *c, struct pctx *pc)
-{
-	size_t ng = 0;
-	memset(pc, 0, sizeof *pc);
-	int r = gh_store_user_groups(c->st, c->user->id, &pc->groups, &ng);
-	if (r == 0)
-		r = gh_policy_load(c->st, &pc->p);
-	pc->subj.user_id = c->user->id;
-	pc->subj.group_ids = pc->groups;
-	pc->subj.n_groups = ng;
-	return r;
-}
-
-static void pctx_free(struct pctx *pc)
-{
-	gh_policy_free(pc->p);
-	free(pc->groups);
-}
-
 /* The gate's request for a forward to PORT on ASSET as ACCOUNT (NULL: a
  * tunnel to the asset itself, which logs into nothing). */
 static struct gh_authz_req forward_req(const struct gh_jump_ctx *c, const char *asset,
@@ -136,7 +111,7 @@ static struct gh_authz_req forward_req(const struct gh_jump_ctx *c, const char *
 
 /* May the user log in to asset A with some account (ssh or sftp)? When
  * not, REASON says why (the policy's explanation for one of its accounts). */
-static bool jump_allowed(const struct gh_jump_ctx *c, struct pctx *pc, const struct gh_asset *a,
+static bool jump_allowed(const struct gh_jump_ctx *c, struct gh_policy_subject *pc, const struct gh_asset *a,
 			 char *reason, size_t len)
 {
 	static const uint32_t protos[] = { GH_PROTO_SSH, GH_PROTO_SFTP };
@@ -361,7 +336,7 @@ static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 	const char *host = ssh_message_channel_request_open_destination(msg);
 	int port = ssh_message_channel_request_open_destination_port(msg);
 	struct decision d;
-	struct pctx pc;
+	struct gh_policy_subject pc;
 	char esc[MAX_HOST * 4 + 1];
 
 	memset(&d, 0, sizeof d);
@@ -398,7 +373,7 @@ static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 		do_tunnel(c, msg, &d.asset, host, port);
 		goto out;
 	}
-	if (pctx_load(c, &pc) < 0) {
+	if (gh_policy_subject_load(c->st, c->user->id, &pc) < 0) {
 		gh_audit_jump(c->st, &c->who, d.asset.name, false, "policy unavailable", host, port);
 		ssh_message_reply_default(msg);
 		goto out;
@@ -412,7 +387,7 @@ static void direct_tcpip(const struct gh_jump_ctx *c, ssh_message msg)
 	}
 	do_jump(c, msg, &d.asset, host, port);
 out:
-	pctx_free(&pc);
+	gh_policy_subject_free(&pc);
 	if (d.have_asset)
 		gh_asset_free(&d.asset);
 }

@@ -59,20 +59,18 @@ int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_us
 			char **ret)
 {
 	struct gh_asset *assets = NULL;
-	size_t na = 0, n_ids = 0, ng = 0;
-	int64_t *ids = NULL, *groups = NULL;
-	struct gh_policy *p = NULL;
+	size_t na = 0, n_ids = 0;
+	int64_t *ids = NULL;
+	struct gh_policy_subject ps = { 0 };
 	struct sbuf b = { 0 };
 
 	int r = gh_store_asset_list(st, &assets, &na);
 	if (r < 0)
 		goto out;
 	if (user) {
-		if ((r = gh_store_user_groups(st, user->id, &groups, &ng)) < 0 ||
-		    (r = gh_policy_load(st, &p)) < 0)
+		if ((r = gh_policy_subject_load(st, user->id, &ps)) < 0)
 			goto out;
-		struct gh_subject subj = { .user_id = user->id, .group_ids = groups, .n_groups = ng };
-		r = gh_policy_allowed_assets(p, &subj, GH_PROTO_SSH, gh_now(), &ids, &n_ids);
+		r = gh_policy_allowed_assets(ps.p, &ps.subj, GH_PROTO_SSH, gh_now(), &ids, &n_ids);
 		if (r < 0)
 			goto out;
 	}
@@ -105,8 +103,7 @@ int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_us
 out:
 	free(b.p);
 	free(ids);
-	free(groups);
-	gh_policy_free(p);
+	gh_policy_subject_free(&ps);
 	gh_assets_free(assets, na);
 	return r;
 }

@@ -997,28 +997,19 @@ struct policy_ctx {
 
 static void policy_ctx_free(struct policy_ctx *pc)
 {
-	gh_policy_free(pc->p);
-	free(pc->groups);
+	struct gh_policy_subject ps = { .p = pc->p, .groups = pc->groups };
+	gh_policy_subject_free(&ps);
 	memset(pc, 0, sizeof *pc);
 }
 
 static int policy_ctx_load(struct worker *w, struct policy_ctx *pc)
 {
-	size_t ng = 0;
+	struct gh_policy_subject ps;
 	memset(pc, 0, sizeof *pc);
-	int r = gh_store_user_groups(w->st, w->user.id, &pc->groups, &ng);
-	if (r < 0)
-		return r;
-	r = gh_policy_load(w->st, &pc->p);
-	if (r < 0) {
-		free(pc->groups);
-		pc->groups = NULL;
-		return r;
-	}
-	pc->subj.user_id = w->user.id;
-	pc->subj.group_ids = pc->groups;
-	pc->subj.n_groups = ng;
-	return 0;
+	int r = gh_policy_subject_load(w->st, w->user.id, &ps);
+	if (r == 0)
+		*pc = (struct policy_ctx){ .p = ps.p, .subj = ps.subj, .groups = ps.groups };
+	return r;
 }
 
 static uint32_t req_protocol(const struct worker *w)

@@ -1025,6 +1025,59 @@ static void test_gate_bad_requests(void **state)
 	gate_close(&g);
 }
 
+/* The one subject loader (gh_policy_subject_load) over a real store: the
+ * user's groups as they are now, the snapshot, and the same answer as the
+ * gate's for the same question, before and after a membership change. */
+static void test_subject_loader_matches_gate(void **state)
+{
+	struct gate g;
+	struct gh_policy_subject ps;
+	struct gh_decision dec;
+	int64_t ops = 0;
+	gate_open(&g);
+	assert_int_equal(gh_store_group_add(g.st, "ops", &ops), 0);
+	struct gh_perm p = PERM(0, "p-ops", GROUPS(ops), ASSETS(g.web01), ACCTS((char *)"ops"),
+				.actions = GH_ACT_CONNECT);
+	assert_int_equal(gh_store_perm_add(g.st, &p, NULL), 0);
+
+	assert_int_equal(gh_policy_subject_load(g.st, g.alice, &ps), 0);
+	assert_non_null(ps.p);
+	assert_int_equal(ps.subj.user_id, g.alice);
+	assert_int_equal(ps.subj.n_groups, 0);
+	assert_int_equal(gh_policy_check(ps.p, &ps.subj, g.web01, "ops", SSH, CONNECT, NOW, &dec), 0);
+	assert_false(dec.allow);
+	assert_false(gate_ask(&g, NULL, "ops", CONNECT, 0).allow);
+	gh_policy_subject_free(&ps);
+	assert_null(ps.p);
+	assert_null(ps.groups);
+
+	assert_int_equal(gh_store_group_member_add(g.st, ops, g.alice), 0);
+	assert_int_equal(gh_policy_subject_load(g.st, g.alice, &ps), 0);
+	assert_int_equal(ps.subj.n_groups, 1);
+	assert_ptr_equal(ps.subj.group_ids, ps.groups);
+	assert_int_equal(ps.groups[0], ops);
+	assert_int_equal(gh_policy_check(ps.p, &ps.subj, g.web01, "ops", SSH, CONNECT, NOW, &dec), 0);
+	assert_true(dec.allow);
+	assert_string_equal(dec.perm_name, "p-ops");
+	struct gh_authz d = gate_ask(&g, NULL, "ops", CONNECT, 0);
+	assert_true(d.allow);
+	assert_string_equal(d.perm_name, dec.perm_name);
+	/* the user's own permission still counts */
+	assert_int_equal(gh_policy_check(ps.p, &ps.subj, g.web01, "deploy", SSH, CONNECT, NOW, &dec), 0);
+	assert_true(dec.allow);
+	gh_policy_subject_free(&ps);
+
+	/* bad arguments: GH_EINVAL, the output zeroed; frees accept NULL and zero */
+	memset(&ps, 0xa5, sizeof ps);
+	assert_int_equal(gh_policy_subject_load(NULL, g.alice, &ps), GH_EINVAL);
+	assert_null(ps.p);
+	assert_null(ps.groups);
+	assert_int_equal(gh_policy_subject_load(g.st, g.alice, NULL), GH_EINVAL);
+	gh_policy_subject_free(&ps);
+	gh_policy_subject_free(NULL);
+	gate_close(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1048,6 +1101,7 @@ int main(void)
 		cmocka_unit_test(test_gate_credential_only_when_allowed),
 		cmocka_unit_test(test_gate_bad_requests),
 		cmocka_unit_test(test_reason_names),
+		cmocka_unit_test(test_subject_loader_matches_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
