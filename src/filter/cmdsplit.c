@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "filter/cmdclass.h"
 #include "filter/filter.h"
 
@@ -513,31 +514,14 @@ static int hexval(char c)
 	return -1;
 }
 
+/* CP as UTF-8 into W; GH_EINVAL for NUL (bash would cut the word there)
+ * and for what is not a scalar value. */
 static int put_utf8(struct word *w, unsigned long cp)
 {
-	char b[4];
-	size_t n;
-	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	char b[GH_UTF8_MAX];
+	size_t n = cp == 0 || cp > 0x10ffff ? 0 : gh_utf8_encode((uint32_t)cp, b);
+	if (n == 0)
 		return GH_EINVAL;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
 	return w_quoted(w, b, n);
 }
 

@@ -3,6 +3,7 @@
 
 #include "core/vtguard.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -312,33 +313,6 @@ size_t gh_ifilter_room(const struct gh_ifilter *f)
 	return GH_IFILTER_MAX_PENDING - f->n_pend;
 }
 
-static size_t utf8_put(uint32_t c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xe0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	if (c < 0x110000) {
-		out[0] = (char)(0xf0 | (c >> 18));
-		out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[3] = (char)(0x80 | (c & 0x3f));
-		return 4;
-	}
-	return 0;
-}
-
 /* The text of screen row ROW from column COL, trailing blanks trimmed,
  * appended to OUT (capacity CAP, NUL-terminated). Returns the number of
  * columns the row's text used (COL + its width). */
@@ -355,8 +329,8 @@ static int row_text(struct gh_ifilter *f, int row, int col, char *out, size_t *n
 				out[(*n)++] = ' ';
 			continue;
 		}
-		char u[4];
-		size_t m = utf8_put(ch, u);
+		char u[GH_UTF8_MAX];
+		size_t m = gh_utf8_encode(ch, u);
 		if (*n + m < cap) {
 			memcpy(out + *n, u, m);
 			*n += m;

@@ -2,6 +2,7 @@
 
 #include "core/vtguard.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -303,29 +304,12 @@ static bool blank(const VTermScreenCell *c)
 	       !c->attrs.reverse && !c->attrs.underline && !c->attrs.strike;
 }
 
+/* CP as UTF-8; '?' for what is not a scalar value. */
 static void put_utf8(struct out *o, uint32_t cp)
 {
-	char b[4];
-	size_t n;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else if (cp < 0x110000) {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	} else {
+	char b[GH_UTF8_MAX];
+	size_t n = gh_utf8_encode(cp, b);
+	if (n == 0) {
 		b[0] = '?';
 		n = 1;
 	}
