@@ -30,13 +30,13 @@ int gh_buf_putc(struct gh_buf *b, char c);
 /* Formatted append; as gh_buf_put, GH_EINVAL on a format error. */
 int gh_buf_printf(struct gh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Empty it (LEN 0, error cleared), keeping its memory and cap. */
+/* Empty it (LEN 0, error cleared), keeping its memory. */
 void gh_buf_reset(struct gh_buf *b);
 
 /* Hand the bytes to the caller (caller frees; "" when nothing was
- * appended) and leave B empty with its cap; *RET_LEN gets the length
+ * appended) and leave B empty (MAX kept); *RET_LEN gets the length
  * (may be NULL). NULL on the sticky error or GH_ENOMEM (B keeps it). */
 char *gh_buf_take(struct gh_buf *b, size_t *ret_len);
 
-/* Free the bytes and empty B (the cap stays). Accepts NULL. */
+/* Free the bytes and empty B (MAX kept). Accepts NULL. */
 void gh_buf_free(struct gh_buf *b);

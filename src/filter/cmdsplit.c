@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/utf8.h"
 #include "filter/cmdclass.h"
@@ -17,50 +18,22 @@
 
 /* ---- growing strings and words --------------------------------------- */
 
-struct sbuf {
-	char *p;
-	size_t n, cap;
-};
-
-static int sb_grow(struct sbuf *b, size_t extra)
+/* The strings built here (words, command texts, nested bodies) are
+ * gh_bufs capped at the work budget; a zeroed one gets the cap here. */
+static int sb_put(struct gh_buf *b, const char *s, size_t n)
 {
-	size_t need, cap;
-	char *p = NULL;
-	if (extra > GH_CMD_MAX_WORK || b->n > GH_CMD_MAX_WORK)
-		return GH_ELIMIT;
-	need = b->n + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 32;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return GH_ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
+	b->max = GH_CMD_MAX_WORK;
+	return gh_buf_put(b, s, n);
 }
 
-static int sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	int r = sb_grow(b, n);
-	if (r < 0)
-		return r;
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-	return 0;
-}
-
-static int sb_putc(struct sbuf *b, char c)
+static int sb_putc(struct gh_buf *b, char c)
 {
 	return sb_put(b, &c, 1);
 }
 
 /* One word as read: its value after quote removal, plus what it held. */
 struct word {
-	struct sbuf s;
+	struct gh_buf s;
 	size_t lit;      /* length of the leading unquoted literal run */
 	bool lit_done;   /* that run has ended */
 	bool quoted;     /* some quoting or escaping was removed */
@@ -276,7 +249,7 @@ static int raw_emit(struct parser *p, char *const *av, size_t ac, const char *wh
 {
 	struct ctx *c = p->ctx;
 	struct gh_cmd cmd = { 0 };
-	struct sbuf text = { 0 };
+	struct gh_buf text = { 0 };
 	int r = 0;
 
 	if (ac == 0)
@@ -385,7 +358,7 @@ static int emit(struct parser *p, char *const *av, const bool *dyn, size_t ac, c
 static int emit_text(struct parser *p, const char *text, size_t n, const char *why, size_t off,
 		     size_t len)
 {
-	struct sbuf b = { 0 };
+	struct gh_buf b = { 0 };
 	int r = sb_put(&b, text, n);
 	if (r >= 0) {
 		char *av[1] = { b.p };
@@ -815,7 +788,7 @@ static int parse_dollar(struct parser *p, struct word *w, bool in_dq)
 static int parse_backtick(struct parser *p, struct word *w, bool in_dq)
 {
 	size_t start = p->pos, off, len;
-	struct sbuf body = { 0 };
+	struct gh_buf body = { 0 };
 	int r = 0;
 
 	p->pos++;
@@ -840,7 +813,7 @@ static int parse_backtick(struct parser *p, struct word *w, bool in_dq)
 		p->pos++;
 	}
 	span_of(p, start, p->pos, &off, &len);
-	if ((r = parse_nested(p, body.p ? body.p : "", body.n, off, len, GH_CMD_SUBST)) < 0)
+	if ((r = parse_nested(p, body.p ? body.p : "", body.len, off, len, GH_CMD_SUBST)) < 0)
 		goto out;
 	r = w_exp(w, p->s + start, p->pos - start);
 out:
@@ -949,11 +922,11 @@ static bool is_assignment(const struct word *w)
 	while (i < w->lit && is_name_char(s[i]))
 		i++;
 	if (i < w->lit && s[i] == '[') {
-		const char *e = memchr(s + i, ']', w->s.n - i);
+		const char *e = memchr(s + i, ']', w->s.len - i);
 		if (!e)
 			return false;
 		i = (size_t)(e - s) + 1;
-		return i < w->s.n && (s[i] == '=' || (s[i] == '+' && s[i + 1] == '='));
+		return i < w->s.len && (s[i] == '=' || (s[i] == '+' && s[i + 1] == '='));
 	}
 	if (i < w->lit && s[i] == '+')
 		i++;
@@ -971,7 +944,7 @@ static bool opens_subscript(const struct word *w)
 		return false;
 	while (i < w->lit && is_name_char(s[i]))
 		i++;
-	return i < w->lit && s[i] == '[' && !memchr(s + i, ']', w->s.n - i);
+	return i < w->lit && s[i] == '[' && !memchr(s + i, ']', w->s.len - i);
 }
 
 /* Same test on a word after quote removal (sudo/env operands). */
@@ -1121,13 +1094,13 @@ static size_t skip_opts(char *const *av, size_t n, size_t k, const struct wrap_s
 	return k < n ? k : n;
 }
 
-static int join_words(char *const *av, size_t n, const char *prefix, struct sbuf *out)
+static int join_words(char *const *av, size_t n, const char *prefix, struct gh_buf *out)
 {
 	int r = 0;
 	if (prefix && (r = sb_put(out, prefix, strlen(prefix))) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		if ((out->n > 0 && (r = sb_putc(out, ' ')) < 0) ||
+		if ((out->len > 0 && (r = sb_putc(out, ' ')) < 0) ||
 		    (r = sb_put(out, av[i], strlen(av[i]))) < 0)
 			return r;
 	}
@@ -1150,10 +1123,10 @@ static void dyn_string(struct parser *p, const bool *dyn, size_t n)
 static int nested_join(struct parser *p, char *const *av, size_t n, const char *prefix,
 		       size_t off, size_t len)
 {
-	struct sbuf s = { 0 };
+	struct gh_buf s = { 0 };
 	int r = join_words(av, n, prefix, &s);
 	if (r >= 0)
-		r = parse_nested(p, s.p, s.n, off, len, GH_CMD_NESTED);
+		r = parse_nested(p, s.p, s.len, off, len, GH_CMD_NESTED);
 	free(s.p);
 	return r;
 }
@@ -1709,13 +1682,13 @@ static bool is_arith_op(const struct word *w)
  * to be (0 anything, 1 arithmetic, 2 a name) and gets what the next one has to be. */
 static void cond_word(struct parser *p, const struct word *prev, const struct word *w, int *need)
 {
-	if (*need == 1 && !gh_arith_safe(w->s.p, w->s.n))
+	if (*need == 1 && !gh_arith_safe(w->s.p, w->s.len))
 		set_dyn(p, GH_WHY_ARITH);
-	if (*need == 2 && !gh_plain_lvalue(w->s.p, w->s.n))
+	if (*need == 2 && !gh_plain_lvalue(w->s.p, w->s.len))
 		set_dyn(p, GH_WHY_NAME);
 	*need = 0;
 	if (is_arith_op(w)) {
-		if (prev && !gh_arith_safe(prev->s.p, prev->s.n))
+		if (prev && !gh_arith_safe(prev->s.p, prev->s.len))
 			set_dyn(p, GH_WHY_ARITH);
 		*need = 1;
 	} else if (!w->quoted && (!strcmp(w->s.p, "-v") || !strcmp(w->s.p, "-R"))) {
@@ -1784,7 +1757,7 @@ static int skip_for_header(struct parser *p)
 			return GH_EINVAL;
 		r = read_word(p, &w);
 		/* for PS1 in …: the loop assigns the words to the variable */
-		if (r >= 0 && first && gh_var_kind(w.s.p, w.s.n) != GH_VAR_DATA)
+		if (r >= 0 && first && gh_var_kind(w.s.p, w.s.len) != GH_VAR_DATA)
 			set_dyn(p, GH_WHY_CODEVAR);
 		word_fini(&w);
 		if (r < 0)
@@ -1880,7 +1853,7 @@ out:
  * code it assigns is split (assign_check). W is consumed. */
 static int read_assignment(struct parser *p, struct word *w, size_t wstart)
 {
-	bool array = w->s.n > 0 && w->s.p[w->s.n - 1] == '=' && w->lit == w->s.n &&
+	bool array = w->s.len > 0 && w->s.p[w->s.len - 1] == '=' && w->lit == w->s.len &&
 		     p->pos < p->len && p->s[p->pos] == '(';
 	const char *why = NULL;
 	size_t nl = 0, aoff, alen;
@@ -2112,7 +2085,7 @@ static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 		}
 		if (shell_stdin) {
 			if (in == IN_HERESTR && herestr.s.p)
-				r = parse_nested(p, herestr.s.p, herestr.s.n, off, len, GH_CMD_NESTED);
+				r = parse_nested(p, herestr.s.p, herestr.s.len, off, len, GH_CMD_NESTED);
 			else if (in == IN_PIPE || in == IN_FILE)
 				mark_last(p, GH_WHY_SHELL_IN);
 			else if (in == IN_TTY)

@@ -2,6 +2,7 @@
 
 #include "core/vtguard.h"
 #include "core/error.h"
+#include "core/buf.h"
 #include "core/utf8.h"
 
 #include <stdbool.h>
@@ -35,34 +36,12 @@ static void vt_write(struct gh_screen *s, const char *p, size_t n)
 	gh_vtguard_feed(&s->guard, p, n, vt_put, s->vt);
 }
 
-/* growable output of gh_screen_render */
-struct out {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct out *o, const void *data, size_t n)
+static void put(struct gh_buf *o, const void *data, size_t n)
 {
-	if (o->oom)
-		return;
-	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		while (cap < o->len + n)
-			cap *= 2;
-		char *p = realloc(o->p, cap);
-		if (!p) {
-			o->oom = true;
-			return;
-		}
-		o->p = p;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, data, n);
-	o->len += n;
+	(void)gh_buf_put(o, data, n);
 }
 
-static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
+static void puts_(struct gh_buf *o, const char *s) { put(o, s, strlen(s)); }
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -249,7 +228,7 @@ void gh_screen_resize(struct gh_screen *s, int rows, int cols)
 	}
 }
 
-static void put_color(struct out *o, const VTermColor *c, bool fg)
+static void put_color(struct gh_buf *o, const VTermColor *c, bool fg)
 {
 	char buf[32];
 	if (fg ? VTERM_COLOR_IS_DEFAULT_FG(c) : VTERM_COLOR_IS_DEFAULT_BG(c))
@@ -270,7 +249,7 @@ static void put_color(struct out *o, const VTermColor *c, bool fg)
 }
 
 /* The SGR sequence of CELL's attributes and colours, from a reset. */
-static void put_sgr(struct out *o, const VTermScreenCell *c)
+static void put_sgr(struct gh_buf *o, const VTermScreenCell *c)
 {
 	puts_(o, "\x1b[0");
 	if (c->attrs.bold)
@@ -305,7 +284,7 @@ static bool blank(const VTermScreenCell *c)
 }
 
 /* CP as UTF-8; '?' for what is not a scalar value. */
-static void put_utf8(struct out *o, uint32_t cp)
+static void put_utf8(struct gh_buf *o, uint32_t cp)
 {
 	char b[GH_UTF8_MAX];
 	size_t n = gh_utf8_encode(cp, b);
@@ -318,8 +297,7 @@ static void put_utf8(struct out *o, uint32_t cp)
 
 int gh_screen_render(struct gh_screen *s, char **ret, size_t *ret_len)
 {
-	struct out o = { 0 };
-	char buf[32];
+	struct gh_buf o = { 0 };
 	VTermScreenCell cell, prev;
 	VTermPos pos;
 
@@ -337,8 +315,7 @@ int gh_screen_render(struct gh_screen *s, char **ret, size_t *ret_len)
 				last = pos.col;
 		if (last < 0)
 			continue;
-		snprintf(buf, sizeof buf, "\x1b[%d;1H", pos.row + 1);
-		puts_(&o, buf);
+		gh_buf_printf(&o, "\x1b[%d;1H", pos.row + 1);
 		bool have_prev = false;
 		for (pos.col = 0; pos.col <= last; pos.col++) {
 			if (!vterm_screen_get_cell(s->scr, pos, &cell))
@@ -359,13 +336,15 @@ int gh_screen_render(struct gh_screen *s, char **ret, size_t *ret_len)
 		puts_(&o, "\x1b[0m");
 	}
 	vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
-	snprintf(buf, sizeof buf, "\x1b[%d;%dH", pos.row + 1, pos.col + 1);
-	puts_(&o, buf);
-	if (o.oom) {
-		free(o.p);
-		return GH_ENOMEM;
+	gh_buf_printf(&o, "\x1b[%d;%dH", pos.row + 1, pos.col + 1);
+	size_t len = 0;
+	char *text = gh_buf_take(&o, &len);
+	if (!text) {
+		e = o.err;
+		gh_buf_free(&o);
+		return e;
 	}
-	*ret = o.p;
-	*ret_len = o.len;
+	*ret = text;
+	*ret_len = len;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* Reading recordings back: multi-member gzip, asciicast v2 lines. */
 #include "record/record.h"
 
+#include "core/buf.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -28,8 +29,7 @@ struct reader {
 	z_stream zs;
 	bool zs_init;
 	unsigned char *in, *out;
-	char *line;
-	size_t line_len, line_cap;
+	struct gh_buf line;          /* the line being read, capped at MAX_LINE */
 	bool header_seen;
 	event_fn fn;
 	void *ud;
@@ -104,27 +104,16 @@ static int feed(struct reader *rd, const unsigned char *p, size_t n)
 	while (n > 0) {
 		const unsigned char *nl = memchr(p, '\n', n);
 		size_t take = nl ? (size_t)(nl - p) : n;
-		if (rd->line_len + take > MAX_LINE)
-			return GH_EINVAL;
-		if (rd->line_len + take > rd->line_cap) {
-			size_t cap = rd->line_cap ? rd->line_cap : 4096;
-			while (cap < rd->line_len + take)
-				cap *= 2;
-			char *nb = realloc(rd->line, cap);
-			if (!nb)
-				return GH_ENOMEM;
-			rd->line = nb;
-			rd->line_cap = cap;
-		}
-		memcpy(rd->line + rd->line_len, p, take);
-		rd->line_len += take;
+		int r = gh_buf_put(&rd->line, p, take);
+		if (r < 0)
+			return r == GH_ELIMIT ? GH_EINVAL : r;
 		p += take;
 		n -= take;
 		if (nl) {
-			int r = handle_line(rd, rd->line, rd->line_len);
+			r = handle_line(rd, rd->line.p, rd->line.len);
 			if (r < 0)
 				return r;
-			rd->line_len = 0;
+			gh_buf_reset(&rd->line);
 			p++;
 			n--;
 		}
@@ -185,7 +174,7 @@ static int read_all(struct reader *rd)
 
 static int read_recording_fd(int fd, event_fn fn, void *ud)
 {
-	struct reader rd = { .fd = fd, .fn = fn, .ud = ud };
+	struct reader rd = { .fd = fd, .fn = fn, .ud = ud, .line = { .max = MAX_LINE } };
 	int r;
 
 	rd.in = malloc(IN_CAP);
@@ -205,7 +194,7 @@ out:
 		inflateEnd(&rd.zs);
 	free(rd.in);
 	free(rd.out);
-	free(rd.line);
+	gh_buf_free(&rd.line);
 	return r;
 }
 
@@ -221,45 +210,27 @@ static int read_recording(const char *path, event_fn fn, void *ud)
 
 /* ---- gh_rec_read_output -------------------------------------------------- */
 
-struct membuf {
-	char *p;
-	size_t len, cap;
-};
-
 static int collect(void *ud, int64_t t_ms, const char *data, size_t len)
 {
-	struct membuf *b = ud;
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		char *nb = realloc(b->p, cap);
-		if (!nb)
-			return GH_ENOMEM;
-		b->p = nb;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return 0;
+	return gh_buf_put(ud, data, len);
 }
 
 int gh_rec_read_output(const char *path, char **ret, size_t *ret_len)
 {
-	struct membuf b = { 0 };
+	struct gh_buf b = { 0 };
+	size_t len = 0;
+	char *text = NULL;
 	if (!path || !ret)
 		return GH_EINVAL;
 	int r = read_recording(path, collect, &b);
-	if (r == 0 && !b.p)
-		r = collect(&b, 0, "", 0);
-	if (r < 0) {
-		free(b.p);
+	if (r == 0 && !(text = gh_buf_take(&b, &len)))
+		r = b.err;
+	gh_buf_free(&b);
+	if (r < 0)
 		return r;
-	}
-	*ret = b.p;
+	*ret = text;
 	if (ret_len)
-		*ret_len = b.len;
+		*ret_len = len;
 	return 0;
 }
 

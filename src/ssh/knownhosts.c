@@ -1,5 +1,6 @@
 /* known_hosts lines for recorded ProxyJump (see knownhosts.h). */
 #include "ssh/knownhosts.h"
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/util.h"
 #include "policy/policy.h"
@@ -10,41 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void add(struct sbuf *b, const char *s)
+static void add_host(struct gh_buf *b, const char *host, int port)
 {
-	size_t n = strlen(s);
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap : 256);
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n + 1);
-	b->len += n;
-}
-
-static void add_host(struct sbuf *b, const char *host, int port)
-{
-	char buf[600];
 	if (port == 22)
-		snprintf(buf, sizeof buf, "%s", host);
+		gh_buf_puts(b, host);
 	else
-		snprintf(buf, sizeof buf, "[%s]:%d", host, port);
-	add(b, buf);
+		gh_buf_printf(b, "[%s]:%d", host, port);
 }
 
 static bool reachable(const int64_t *ids, size_t n, int64_t id)
@@ -62,7 +34,7 @@ int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_us
 	size_t na = 0, n_ids = 0;
 	int64_t *ids = NULL;
 	struct gh_policy_subject ps = { 0 };
-	struct sbuf b = { 0 };
+	struct gh_buf b = { 0 };
 
 	int r = gh_store_asset_list(st, &assets, &na);
 	if (r < 0)
@@ -74,34 +46,33 @@ int gh_known_hosts_text(struct gh_store *st, const char *key, const struct gh_us
 		if (r < 0)
 			goto out;
 	}
-	add(&b, "");
 	for (size_t i = 0; i < na; i++) {
 		const struct gh_asset *a = &assets[i];
 		if (!(a->protocols & GH_PROTO_SSH) || (user && !reachable(ids, n_ids, a->id)))
 			continue;
 		/* the name plain: a channel to it on port 22 is a jump too (jump.c) */
-		add(&b, a->name);
+		gh_buf_puts(&b, a->name);
 		if (a->port != 22) {
-			add(&b, ",");
+			gh_buf_puts(&b, ",");
 			add_host(&b, a->name, a->port);
 		}
 		if (a->address && *a->address && strcmp(a->address, a->name) != 0) {
-			add(&b, ",");
+			gh_buf_puts(&b, ",");
 			add_host(&b, a->address, a->port);
 		}
-		add(&b, " ");
-		add(&b, key);
-		add(&b, "\n");
+		gh_buf_puts(&b, " ");
+		gh_buf_puts(&b, key);
+		gh_buf_puts(&b, "\n");
 	}
-	if (b.oom) {
-		r = GH_ENOMEM;
+	char *text = gh_buf_take(&b, NULL);
+	if (!text) {
+		r = b.err;
 		goto out;
 	}
-	*ret = b.p;
-	b.p = NULL;
+	*ret = text;
 	r = 0;
 out:
-	free(b.p);
+	gh_buf_free(&b);
 	free(ids);
 	gh_policy_subject_free(&ps);
 	gh_assets_free(assets, na);

@@ -2,6 +2,7 @@
 #include "ssh/menu.h"
 
 #include "core/error.h"
+#include "core/buf.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -47,31 +48,14 @@ struct gh_menu {
 	int done;                    /* GH_MENU_CONTINUE / PICKED / QUIT */
 	size_t picked;
 
-	char *out;
-	size_t olen, ocap;
-	bool oom;
+	struct gh_buf out;           /* what to send; its error is reported by gh_menu_feed */
 };
 
 /* ---- output buffer ------------------------------------------------------- */
 
 static void ob_put(struct gh_menu *m, const char *s, size_t n)
 {
-	if (m->oom || n == 0)
-		return;
-	if (m->olen + n > m->ocap) {
-		size_t cap = m->ocap ? m->ocap : 4096;
-		while (cap < m->olen + n)
-			cap *= 2;
-		char *nb = realloc(m->out, cap);
-		if (!nb) {
-			m->oom = true;
-			return;
-		}
-		m->out = nb;
-		m->ocap = cap;
-	}
-	memcpy(m->out + m->olen, s, n);
-	m->olen += n;
+	(void)gh_buf_put(&m->out, s, n);
 }
 
 static void ob_str(struct gh_menu *m, const char *s)
@@ -637,8 +621,8 @@ int gh_menu_feed(struct gh_menu *m, const char *in, size_t len, size_t *ret_inde
 		else
 			ob_str(m, "\x1b[0m\x1b[H\x1b[2J");
 	}
-	if (m->oom)
-		return GH_ENOMEM;
+	if (m->out.err)
+		return m->out.err;
 	if (m->done == GH_MENU_PICKED && ret_index)
 		*ret_index = m->picked;
 	return m->done;
@@ -736,22 +720,18 @@ const char *gh_menu_output(struct gh_menu *m, size_t *ret_len)
 		return "";
 	}
 	if (ret_len)
-		*ret_len = m->olen;
-	return m->out ? m->out : "";
+		*ret_len = m->out.len;
+	return m->out.p ? m->out.p : "";
 }
 
 void gh_menu_output_clear(struct gh_menu *m)
 {
 	if (!m)
 		return;
-	m->olen = 0;
-	m->oom = false;
+	gh_buf_reset(&m->out);
 	/* a burst (a huge window) does not keep its memory forever */
-	if (m->ocap > (1u << 20)) {
-		free(m->out);
-		m->out = NULL;
-		m->ocap = 0;
-	}
+	if (m->out.cap > (1u << 20))
+		gh_buf_free(&m->out);
 }
 
 size_t gh_menu_matches(const struct gh_menu *m)
@@ -772,7 +752,7 @@ struct gh_menu *gh_menu_free(struct gh_menu *m)
 	free(m->hay_off);
 	free(m->match);
 	free(m->title);
-	free(m->out);
+	gh_buf_free(&m->out);
 	free(m);
 	return NULL;
 }
