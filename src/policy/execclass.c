@@ -1,7 +1,7 @@
 /* Classifier of file-transfer exec requests (see execclass.h). */
 #include "policy/execclass.h"
 #include "core/error.h"
-#include "store/store.h"
+#include "store/model.h"
 
 #include <stdbool.h>
 #include <stddef.h>

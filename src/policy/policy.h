@@ -30,9 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/model.h"
 
 struct gh_policy;
+struct gh_store;
 
 /* Build from in-memory data (tests, bench). Copies what it needs; inputs
  * are borrowed. pair_asset[i] sits in node pair_node[i]. Node ids named by
