@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/chain.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -87,7 +88,7 @@ static int fill(struct gh_store *st, long n)
 		e.method = (char *)(!strcmp(kind, "login") ? "password" : "exec");
 		e.result = (char *)(rnd() % 10 ? "success" : "failure");
 		e.detail = detail;
-		int r = gh_store_event_add(st, &e);
+		int r = gh_chain_append(st, &e);
 		if (r < 0) {
 			fprintf(stderr, "audit_bench: insert %ld: %s (%s)\n", i, gh_strerror(r),
 				gh_store_errmsg(st));
@@ -193,7 +194,7 @@ int main(int argc, char **argv)
 	}
 	struct gh_chain_report rep;
 	double a = now_s();
-	r = gh_store_chain_verify(st, &rep);
+	r = gh_chain_verify(st, &rep);
 	printf("%-42s %10.0f %8lld (%s)\n", "audit verify: chain walk", (now_s() - a) * 1000,
 	       (long long)rep.checked, r == 0 ? "intact" : "BROKEN");
 	gh_store_close(st);

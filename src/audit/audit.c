@@ -1,4 +1,5 @@
 #include "audit/audit.h"
+#include "audit/chain.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -30,7 +31,7 @@ static int add(struct gh_store *st, const struct gh_audit_who *who, const char *
 	e.result = (char *)result;
 	e.reason = (char *)reason;
 	e.detail = (char *)detail;
-	int r = gh_store_event_add(st, &e);
+	int r = gh_chain_append(st, &e);
 	if (r < 0)
 		gh_error("cannot record %s event: %s (%s)", kind, gh_strerror(r), gh_store_errmsg(st));
 	return r;

@@ -1,7 +1,7 @@
 /* Audit: the one door through which every module records what happened.
  *
- * Each helper writes one structured event through gh_store_event_add (the
- * store chains it by hash). Helpers never take secrets: pass names,
+ * Each helper writes one structured event through gh_chain_append
+ * (audit/chain.h hashes and links it; the store keeps the row). Helpers never take secrets: pass names,
  * addresses, methods and reasons only. Strings are borrowed; any may be
  * NULL. Return 0 or a negative GH_E* (callers usually log and go on: an
  * audit failure must not leak into what the user sees). */

@@ -160,7 +160,7 @@ int gh_audit_verify(struct gh_store *st, const char *recordings_dir, struct gh_a
 {
 	struct marks seals = { 0 }, pruned = { .retention = true };
 	memset(out, 0, sizeof *out);
-	int r = gh_store_chain_verify(st, &out->chain);
+	int r = gh_chain_verify(st, &out->chain);
 	if (r < 0 && r != GH_ECRYPTO)
 		return r;
 	out->chain_ok = r == 0;

@@ -1,5 +1,6 @@
 /* `gatehouse audit verify`: the event chain and every closed recording. */
 #pragma once
+#include "audit/chain.h"
 #include "store/store.h"
 
 #include <stdbool.h>

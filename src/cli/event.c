@@ -1,6 +1,7 @@
 /* gatehouse event: the audit log and its hash chain. */
 #include "app/app.h"
 #include "cli/cli.h"
+#include "audit/chain.h"
 #include "core/error.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -111,7 +112,7 @@ static int event_verify(struct gh_cli *cli, int argc, char **argv)
 	if (!gh_cli_start(cli, argc, argv, NULL, 0, 0, "",
 			  GH_APP_NO_VAULT, &app, &r))
 		return r;
-	r = gh_store_chain_verify(app->store, &rep);
+	r = gh_chain_verify(app->store, &rep);
 	if (r == GH_ECRYPTO) {
 		gh_cli_error("event chain broken at event %lld: %s", (long long)rep.bad_id,
 			     rep.problem);

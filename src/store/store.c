@@ -1235,7 +1235,7 @@ int gh_store_session_list_worker(struct gh_store *st, int pid, struct gh_session
 			FREE_FN(gh_session_free));
 }
 
-/* ---- events (hash chain) -------------------------------------------------- */
+/* ---- events: the chain's rows (audit/chain.c computes the chain) ----------- */
 
 #define EVENT_COLS                                                                   \
 	"id, ts, kind, user_name, source, session_id, asset_name, account, method, result," \
@@ -1261,40 +1261,16 @@ static int decode_event(const struct gh_db_val *c, int n, void *out)
 	return e->kind && e->prev_hash && e->hash ? 0 : GH_ENOMEM;
 }
 
-#define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
-
-/* SHA-256 over prev hash, id, ts and every field, each length-prefixed. */
-static void event_hash(const struct gh_event *e, int64_t id, int64_t ts, const char *prev,
-		       char out[65])
-{
-	crypto_hash_sha256_state h;
-	unsigned char dig[32];
-	char num[64];
-	const char *fields[] = { prev, NULL, NULL, e->kind, e->user_name, e->source, e->session_id,
-				 e->asset_name, e->account, e->method, e->result, e->reason, e->detail };
-	char idbuf[32], tsbuf[32];
-	snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-	snprintf(tsbuf, sizeof tsbuf, "%lld", (long long)ts);
-	fields[1] = idbuf;
-	fields[2] = tsbuf;
-	crypto_hash_sha256_init(&h);
-	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		const char *f = fields[i] ? fields[i] : "";
-		int n = snprintf(num, sizeof num, "%c%zu:", fields[i] ? 's' : 'n', strlen(f));
-		crypto_hash_sha256_update(&h, (const unsigned char *)num, (unsigned long long)n);
-		crypto_hash_sha256_update(&h, (const unsigned char *)f, strlen(f));
-	}
-	crypto_hash_sha256_final(&h, dig);
-	sodium_bin2hex(out, 65, dig, sizeof dig);
-}
-
 static int tip_set(struct gh_store *st, int64_t id, const char *hash);
 
-int gh_store_event_add(struct gh_store *st, const struct gh_event *e)
+int gh_store_event_append(struct gh_store *st, const struct gh_event *e, const char *genesis,
+			  gh_store_event_hash_fn hash_fn)
 {
 	char *prev = NULL;
 	int64_t last_id = 0;
 	char hash[65];
+	if (!e || !genesis || !hash_fn)
+		return GH_EINVAL;
 	int64_t ts = e->ts ? e->ts : gh_now();
 	int r = tx_begin(st);
 	if (r < 0)
@@ -1304,10 +1280,10 @@ int gh_store_event_add(struct gh_store *st, const struct gh_event *e)
 	if (r == 0)
 		r = q(st, "SELECT COALESCE(MAX(id), 0) FROM events", NULL, 0, one_id, &last_id, NULL, NULL);
 	if (r == 0) {
-		const char *ph = prev ? prev : GENESIS_HASH;
+		const char *ph = prev ? prev : genesis;
 		int64_t id = last_id + 1;
 		const char *hp = hash;
-		event_hash(e, id, ts, ph, hash);
+		hash_fn(e, id, ts, ph, hash);
 		struct gh_db_val p[] = { DB_INT(id), DB_INT(ts), DB_TEXT(e->kind), DB_TEXT(e->user_name),
 					 DB_TEXT(e->source), DB_TEXT(e->session_id),
 					 DB_TEXT(e->asset_name), DB_TEXT(e->account), DB_TEXT(e->method),
@@ -1334,16 +1310,7 @@ int gh_store_event_list(struct gh_store *st, const char *kind, int limit,
 			decode_event, sizeof **ret, (void **)ret, ret_n, FREE_FN(gh_event_free));
 }
 
-int gh_store_event_verify(struct gh_store *st, int64_t *ret_bad_id)
-{
-	struct gh_chain_report rep;
-	int r = gh_store_chain_verify(st, &rep);
-	if (r == GH_ECRYPTO && ret_bad_id)
-		*ret_bad_id = rep.bad_id;
-	return r;
-}
-
-/* ---- audit: chain tip, verification, tailing, queries, digests ------------ */
+/* ---- audit: chain tip, tailing, queries, digests -------------------------- */
 
 static int tip_set(struct gh_store *st, int64_t id, const char *hash)
 {
@@ -1378,98 +1345,6 @@ int gh_store_event_tip(struct gh_store *st, int64_t *ret_id, char ret_hash[65])
 	return 0;
 }
 
-struct chain_ctx {
-	struct gh_chain_report *rep;
-	char prev[65];  /* stored hash of the previous row */
-	int64_t prev_id;
-	int64_t tip_id;
-	const char *tip_hash;
-	bool tip_seen;
-};
-
-static int chain_row(void *ud, const struct gh_db_val *cols, int ncols)
-{
-	struct chain_ctx *v = ud;
-	struct gh_chain_report *rep = v->rep;
-	struct gh_event e = { 0 };
-	char h[65];
-	int r = decode_event(cols, ncols, &e);
-	if (r < 0) {
-		gh_event_free(&e);
-		return r;
-	}
-	rep->checked++;
-	rep->last_id = e.id;
-	event_hash(&e, e.id, e.ts, e.prev_hash, h);
-	if (strcmp(e.prev_hash, v->prev) != 0) {
-		if (e.id != v->prev_id + 1)
-			snprintf(rep->problem, sizeof rep->problem,
-				 "event %lld follows event %lld: events %lld..%lld were removed",
-				 (long long)e.id, (long long)v->prev_id, (long long)v->prev_id + 1,
-				 (long long)e.id - 1);
-		else
-			snprintf(rep->problem, sizeof rep->problem,
-				 "event %lld does not chain to event %lld before it: an event was "
-				 "removed, inserted or reordered",
-				 (long long)e.id, (long long)v->prev_id);
-		r = GH_ECRYPTO;
-	} else if (strcmp(e.hash, h) != 0) {
-		snprintf(rep->problem, sizeof rep->problem,
-			 "event %lld does not match its hash: it was altered (or moved)",
-			 (long long)e.id);
-		r = GH_ECRYPTO;
-	} else if (e.id == v->tip_id) {
-		v->tip_seen = true;
-		if (strcmp(e.hash, v->tip_hash) != 0) {
-			snprintf(rep->problem, sizeof rep->problem,
-				 "event %lld is not the event recorded as the chain's tip: the "
-				 "chain was rewritten from there",
-				 (long long)e.id);
-			r = GH_ECRYPTO;
-		}
-	}
-	if (r == GH_ECRYPTO)
-		rep->bad_id = e.id;
-	snprintf(v->prev, sizeof v->prev, "%s", e.hash);
-	v->prev_id = e.id;
-	gh_event_free(&e);
-	return r;
-}
-
-int gh_store_chain_verify(struct gh_store *st, struct gh_chain_report *rep)
-{
-	char tip_hash[65];
-	int64_t tip_id = 0;
-	memset(rep, 0, sizeof *rep);
-	/* The tip is read first: events appended during the walk come after it. */
-	int r = gh_store_event_tip(st, &tip_id, tip_hash);
-	if (r == GH_ENOENT) {
-		tip_id = 0;
-		memcpy(tip_hash, GENESIS_HASH, sizeof tip_hash);
-	} else if (r == GH_EINVAL) {
-		snprintf(rep->problem, sizeof rep->problem, "the chain's tip record is damaged");
-		return GH_ECRYPTO;
-	} else if (r < 0) {
-		return r;
-	}
-	rep->tip_id = tip_id;
-	struct chain_ctx v = { .rep = rep, .tip_id = tip_id, .tip_hash = tip_hash };
-	memcpy(v.prev, GENESIS_HASH, sizeof v.prev);
-	r = q(st, "SELECT " EVENT_COLS " FROM events ORDER BY id", NULL, 0, chain_row, &v, NULL,
-	      NULL);
-	if (r < 0)
-		return r;
-	if (tip_id > 0 && !v.tip_seen) {
-		rep->bad_id = tip_id;
-		snprintf(rep->problem, sizeof rep->problem,
-			 "event %lld, the last one appended, is missing (the log ends at event %lld): "
-			 "the end of the chain was removed",
-			 (long long)tip_id, (long long)rep->last_id);
-		return GH_ECRYPTO;
-	}
-	return 0;
-}
-
 struct each_ctx {
 	gh_store_event_fn fn;
 	void *ud;
@@ -1484,6 +1359,13 @@ static int each_row(void *ud, const struct gh_db_val *cols, int ncols)
 		r = c->fn(c->ud, &e);
 	gh_event_free(&e);
 	return r;
+}
+
+int gh_store_event_each(struct gh_store *st, gh_store_event_fn fn, void *ud)
+{
+	struct each_ctx c = { fn, ud };
+	return q(st, "SELECT " EVENT_COLS " FROM events ORDER BY id", NULL, 0, each_row, &c, NULL,
+		 NULL);
 }
 
 int gh_store_event_after(struct gh_store *st, int64_t after_id, int limit, struct gh_event **ret,

@@ -123,35 +123,32 @@ int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 int gh_store_session_list_worker(struct gh_store *st, int pid, struct gh_session **ret,
 				 size_t *ret_n);
 
-/* Audit events: appended in one transaction with the hash chain
- * (hash = SHA-256 over prev_hash and the event's fields). id, ts (when 0),
- * prev_hash and hash are set by the store. */
-int gh_store_event_add(struct gh_store *st, const struct gh_event *e);
+/* Audit events. The chain's computation (hashing, linking, verifying) is
+ * audit/chain.h's; the store keeps the rows and the tip. */
+
+/* How an appended row is hashed (audit/chain.h: gh_chain_hash): into OUT
+ * (65 bytes) for E as row ID at TS after the row hashed PREV. */
+typedef void (*gh_store_event_hash_fn)(const struct gh_event *e, int64_t id, int64_t ts,
+				       const char *prev, char out[65]);
+/* Append E in one write transaction: the next id, ts (E's, or now when 0),
+ * prev_hash (the last row's hash, GENESIS when there is none), hash
+ * (HASH's), and the tip moved to it. Callers go through gh_chain_append. */
+int gh_store_event_append(struct gh_store *st, const struct gh_event *e, const char *genesis,
+			  gh_store_event_hash_fn hash);
 /* Newest first; KIND may be NULL for all. */
 int gh_store_event_list(struct gh_store *st, const char *kind, int limit,
 			struct gh_event **ret, size_t *ret_n);
-/* Recompute the chain; returns 0 when intact, GH_ECRYPTO with *ret_bad_id set when not. */
-int gh_store_event_verify(struct gh_store *st, int64_t *ret_bad_id);
 
-/* ---- audit: the chain's tip, verification, tailing, queries, digests ---- */
+/* ---- audit: the chain's tip, tailing, queries, digests ---- */
 
 /* The tip: id and hash of the last appended event, written in the same
  * transaction as the event (so removing the last events is seen). */
 int gh_store_event_tip(struct gh_store *st, int64_t *ret_id, char ret_hash[65]);
 
-struct gh_chain_report {
-	int64_t checked;     /* events walked */
-	int64_t last_id;     /* id of the last event walked */
-	int64_t tip_id;      /* the recorded tip */
-	int64_t bad_id;      /* first bad event (or the missing tip) when not clean */
-	char problem[256];   /* what is wrong, when not clean */
-};
-/* Walk the whole chain: 0 when intact, GH_ECRYPTO (REP filled) when an event
- * was altered, removed, inserted or reordered, or the end was cut off. */
-int gh_store_chain_verify(struct gh_store *st, struct gh_chain_report *rep);
-
 /* Called for each event (borrowed for the call); return 0 to go on. */
 typedef int (*gh_store_event_fn)(void *ud, const struct gh_event *e);
+/* Every event in id order (the chain's walk). */
+int gh_store_event_each(struct gh_store *st, gh_store_event_fn fn, void *ud);
 /* Events with id > AFTER_ID in id order, at most LIMIT (<= 0: all). */
 int gh_store_event_after(struct gh_store *st, int64_t after_id, int limit, struct gh_event **ret,
 			 size_t *ret_n);

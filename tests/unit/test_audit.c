@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "audit/chain.h"
 #include "audit/export.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -140,16 +141,16 @@ static void test_chain_tip_catches_a_cut_end(void **state)
 	struct gh_chain_report rep;
 	struct gh_audit_who w = { .user = "u", .source = "cli" };
 	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
-	assert_int_equal(gh_store_chain_verify(st, &rep), 0);
+	assert_int_equal(gh_chain_verify(st, &rep), 0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(gh_audit_change(st, &w, "user add", true, "\"x\""), 0);
-	assert_int_equal(gh_store_chain_verify(st, &rep), 0);
+	assert_int_equal(gh_chain_verify(st, &rep), 0);
 	assert_int_equal(rep.checked, 5);
 	assert_int_equal(rep.tip_id, 5);
 	gh_store_close(st);
 	exec_sql("DELETE FROM events WHERE id = 5");
 	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
-	assert_int_equal(gh_store_chain_verify(st, &rep), GH_ECRYPTO);
+	assert_int_equal(gh_chain_verify(st, &rep), GH_ECRYPTO);
 	assert_int_equal(rep.bad_id, 5);
 	assert_non_null(strstr(rep.problem, "missing"));
 	/* the export cursor */

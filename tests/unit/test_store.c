@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit/chain.h"
 #include "core/error.h"
 #include "store/edit.h"
 #include "store/migrations.h"
@@ -172,10 +173,10 @@ static void test_sessions_and_events(void **state)
 		struct gh_event e = { .kind = "login", .user_name = "alice", .source = "127.0.0.1:4000",
 				      .method = "password", .result = i ? "success" : "failure",
 				      .reason = i ? NULL : "bad password" };
-		assert_int_equal(gh_store_event_add(st, &e), 0);
+		assert_int_equal(gh_chain_append(st, &e), 0);
 	}
-	int64_t bad = 0;
-	assert_int_equal(gh_store_event_verify(st, &bad), 0);
+	struct gh_chain_report rep;
+	assert_int_equal(gh_chain_verify(st, &rep), 0);
 	struct gh_event *ev = NULL;
 	assert_int_equal(gh_store_event_list(st, "login", 2, &ev, &n), 0);
 	assert_int_equal(n, 2);
@@ -188,8 +189,8 @@ static void test_sessions_and_events(void **state)
 	snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"UPDATE events SET result='success' WHERE id=1\"", dbpath);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
-	assert_int_equal(gh_store_event_verify(st, &bad), GH_ECRYPTO);
-	assert_int_equal(bad, 1);
+	assert_int_equal(gh_chain_verify(st, &rep), GH_ECRYPTO);
+	assert_int_equal(rep.bad_id, 1);
 	gh_store_close(st);
 }
 
@@ -213,7 +214,7 @@ static void test_concurrent_writers(void **state)
 				if (gh_store_user_add(st, name, GH_ROLE_USER, NULL, NULL) < 0)
 					bad++;
 				struct gh_event e = { .kind = "test", .user_name = name, .result = "ok" };
-				if (gh_store_event_add(st, &e) < 0)
+				if (gh_chain_append(st, &e) < 0)
 					bad++;
 				char id[33];
 				gh_session_id_new(id);
@@ -249,8 +250,8 @@ static void test_concurrent_writers(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_true(s[i].ended_at > 0);
 	gh_sessions_free(s, n);
-	int64_t bad = 0;
-	assert_int_equal(gh_store_event_verify(st, &bad), 0);
+	struct gh_chain_report rep;
+	assert_int_equal(gh_chain_verify(st, &rep), 0);
 	gh_store_close(st);
 }
 
