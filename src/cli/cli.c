@@ -111,11 +111,10 @@ int gh_cli_dispatch(struct gh_cli *cli, const char *noun, const char *usage,
 			continue;
 		snprintf(cli->cmd, sizeof cli->cmd, "%s %s", noun, v->name);
 		/* the innermost verb (user key add, not user key) is audited */
-		static int depth, deepest;
-		int d = deepest = ++depth;
+		int d = cli->deepest = ++cli->depth;
 		int rc = v->fn(cli, argc - 1, argv + 1);
-		depth--;
-		if (deepest == d)
+		cli->depth--;
+		if (cli->deepest == d)
 			gh_cli_audit_change(cli, noun, v->name, argc - 1, argv + 1, rc);
 		return rc;
 	}

@@ -24,6 +24,7 @@ struct gh_cli {
 	const char *config;    /* --config FILE; NULL: DATA/gatehouse.conf when present */
 	char cmd[96];          /* "user add", for messages */
 	const char *usage;     /* usage text of the current noun */
+	int depth, deepest;    /* verb nesting: the innermost verb is audited */
 };
 
 typedef int (*gh_cmd_fn)(struct gh_cli *cli, int argc, char **argv);

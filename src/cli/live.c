@@ -235,25 +235,28 @@ static int request(struct gh_app *app, const char *id, const char *req)
 
 /* ---- watch / join ---------------------------------------------------------- */
 
-static struct termios saved_tty;
-static bool tty_raw;
+/* The terminal's settings while attached, to put back on detach. */
+struct tty_state {
+	struct termios saved;
+	bool raw;
+};
 
-static void tty_restore(void)
+static void tty_restore(struct tty_state *t)
 {
-	if (tty_raw)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
-	tty_raw = false;
+	if (t->raw)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t->saved);
+	t->raw = false;
 }
 
-static void tty_make_raw(void)
+static void tty_make_raw(struct tty_state *t)
 {
-	struct termios t;
-	if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+	struct termios raw;
+	if (tcgetattr(STDIN_FILENO, &t->saved) < 0)
 		return;
-	t = saved_tty;
-	cfmakeraw(&t);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0)
-		tty_raw = true;
+	raw = t->saved;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0)
+		t->raw = true;
 }
 
 /* Copy the session's output to stdout; from a terminal (or, when JOIN,
@@ -265,12 +268,13 @@ static void attach(int fd, bool join)
 	bool tty = isatty(STDIN_FILENO);
 	bool read_stdin = tty || join;
 	bool at_line_start = true, tilde = false;
+	struct tty_state ts = { .raw = false };
 	char buf[16384];
 
 	if (tty) {
 		fprintf(stderr, "[gatehouse: %s; Ctrl-] or ~. detaches]\r\n",
 			join ? "joined read-write" : "watching read-only");
-		tty_make_raw();
+		tty_make_raw(&ts);
 	}
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
@@ -337,7 +341,7 @@ static void attach(int fd, bool join)
 				break;
 		}
 	}
-	tty_restore();
+	tty_restore(&ts);
 	if (tty)
 		fprintf(stderr, "\r\n[gatehouse: detached]\r\n");
 }

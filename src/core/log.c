@@ -10,6 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The process's one log sink (as syslog's is): every layer logs without a
+ * context pointer, so the level and descriptor are this file's, set at
+ * start (gh_log_set_level, gh_log_set_file). Kept file-scope on purpose;
+ * with record.c's table and store/sqlite.c's hook, the only mutable
+ * file-scope state besides signal flags (docs/CODING_STYLE.md). */
 static int log_level = GH_LOG_INFO;
 static int log_fd = STDERR_FILENO;
 static const char *log_tag = "gatehouse";

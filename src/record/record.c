@@ -238,6 +238,8 @@ struct esc_entry {
 	char out[8];
 	unsigned char len;
 };
+/* Written once under ESC_ONCE, read-only after: a constant table built
+ * from the code that defines it rather than typed out. */
 static struct esc_entry esc_entries[256];
 static pthread_once_t esc_once = PTHREAD_ONCE_INIT;
 

@@ -39,7 +39,7 @@ static bool write_all(int fd, const char *p, size_t n)
  * directions are done or either side fails. */
 static void pump(int fd, ssh_session ts, ssh_channel ch)
 {
-	static char buf[PUMP_BUF];
+	char buf[PUMP_BUF]; /* in the forked child (child()), on its own stack */
 	bool fd_eof = false, ch_eof = false;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = fd_eof ? 0 : POLLIN },

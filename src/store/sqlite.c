@@ -50,6 +50,8 @@ static int map_rc(sqlite3 *db, int rc)
  *    it is closed before SQLite reads or writes it. */
 
 typedef int (*open_fn)(const char *, int, int);
+/* SQLite's system-call hook takes a bare function pointer, no context: the
+ * original open is kept here, set once when the hook is installed. */
 static open_fn real_open;
 
 static int guarded_open(const char *path, int flags, int mode)
