@@ -73,6 +73,9 @@ static int ref_exists(struct gh_store *st, int k, const char *name)
 	return r;
 }
 
+/* Long (about 130 lines): option loop, reference resolution and the
+ * write in one; to be split as perm_add was (perm.c: add_parse,
+ * add_resolve) when the CLI's option parsing becomes a table. */
 static int filter_add(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {

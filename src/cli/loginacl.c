@@ -32,6 +32,9 @@ enum { OPT_USER = 1000, OPT_GROUP, OPT_SOURCE, OPT_SCHEDULE, OPT_ACTION, OPT_PRI
 
 #define DEFAULT_PRIORITY 50
 
+/* Long (about 170 lines): option loop, name resolution and the write in
+ * one; to be split as perm_add was (perm.c: add_parse, add_resolve) when
+ * the CLI's option parsing becomes a table (docs/CODING_STYLE.md). */
 static int acl_add(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {

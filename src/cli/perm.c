@@ -51,7 +51,84 @@ static void push_unique(int64_t *v, size_t *n, int64_t id)
 	v[(*n)++] = id;
 }
 
-static int perm_add(struct gh_cli *cli, int argc, char **argv)
+/* What `perm add` was given: the names by kind (0 users, 1 groups,
+ * 2 assets, 3 nodes) and accounts as typed (borrowed from argv), the ids
+ * they resolve to, and the permission being built. */
+struct add_args {
+	struct gh_perm p;
+	char *ports;               /* owned: --ports normalized */
+	const char **names[4];
+	size_t counts[4];
+	int64_t *ids[4];
+	size_t n_ids[4];
+	const char **accounts;
+	size_t n_accounts;
+};
+
+static void add_args_free(struct add_args *a)
+{
+	for (int k = 0; k < 4; k++) {
+		free(a->names[k]);
+		free(a->ids[k]);
+	}
+	free(a->accounts);
+	free(a->ports);
+}
+
+/* One option of `perm add` into A: 0, or an exit code (message printed). */
+static int add_option(struct gh_cli *cli, int c, char **argv, struct add_args *a)
+{
+	struct gh_perm *p = &a->p;
+	char esc[128];
+	switch (c) {
+	case OPT_USER:
+	case OPT_GROUP:
+	case OPT_ASSET:
+	case OPT_NODE:
+		a->names[c - OPT_USER][a->counts[c - OPT_USER]++] = optarg;
+		return 0;
+	case OPT_ACCOUNT:
+		if (!gh_valid_name(optarg))
+			return gh_cli_usage_error(cli, "bad account name '%s' for --account",
+						  gh_escape(esc, sizeof esc, optarg));
+		a->accounts[a->n_accounts++] = optarg;
+		return 0;
+	case OPT_ACTIONS:
+		return gh_cli_parse_actions(cli, "--actions", optarg, &p->actions);
+	case OPT_PROTOCOLS:
+		return gh_cli_parse_protocols(cli, "--protocols", optarg, &p->protocols);
+	case OPT_FROM:
+		return gh_cli_parse_time(cli, "--from", optarg, &p->valid_from);
+	case OPT_UNTIL:
+		return gh_cli_parse_time(cli, "--until", optarg, &p->valid_until);
+	case OPT_INACTIVE:
+		p->active = false;
+		return 0;
+	case OPT_PORTS:
+		free(a->ports);
+		a->ports = NULL;
+		if (gh_ports_normalize(optarg, &a->ports) < 0)
+			return gh_cli_usage_error(cli, "bad value '%s' for --ports: expected ports "
+						       "1-65535 separated by commas (at most %d)",
+						  gh_escape(esc, sizeof esc, optarg), GH_PORTS_MAX);
+		p->forward_ports = a->ports;
+		return 0;
+	case OPT_SCHEDULE: {
+		int r = gh_cli_check_schedule(cli, optarg);
+		if (!r)
+			p->schedule = optarg;
+		return r;
+	}
+	case 'h':
+		return gh_cli_help(cli);
+	default:
+		return gh_cli_bad_option(cli, c, argv);
+	}
+}
+
+/* Parse `perm add`'s options and check the request as a whole; A's
+ * arrays are sized for ARGC. 0, or an exit code (message printed). */
+static int add_parse(struct gh_cli *cli, int argc, char **argv, struct add_args *a)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, OPT_USER },
@@ -69,215 +146,166 @@ static int perm_add(struct gh_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gh_app *app = NULL;
-	struct gh_perm p = { 0 };
-	char *ports = NULL;
-	/* names as given, by kind: 0 users, 1 groups, 2 assets, 3 nodes */
-	const char **names[4] = { NULL };
-	size_t counts[4] = { 0 };
-	const char **accounts = NULL;
-	size_t n_accounts = 0;
-	int64_t *ids[4] = { NULL };
+	char esc[128], ut[32], ft[32];
+	int c, r;
+
+	gh_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		if ((r = add_option(cli, c, argv, a)) || c == 'h')
+			return r ? r : GH_EXIT_OK;
+	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME (--user U | --group G)... (--asset A | "
+						    "--node /P)... [options]")))
+		return r;
+	const char *name = argv[optind];
+	if (!gh_valid_name(name))
+		return gh_cli_usage_error(cli, "bad permission name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
+					       "(not starting with -)",
+					  gh_escape(esc, sizeof esc, name));
+	if (!a->counts[0] && !a->counts[1])
+		return gh_cli_usage_error(cli, "say who it is for with --user USER or --group GROUP");
+	if (!a->counts[2] && !a->counts[3])
+		return gh_cli_usage_error(cli, "say what it grants with --asset ASSET or --node /PATH");
+	if (a->p.valid_from && a->p.valid_until && a->p.valid_until <= a->p.valid_from)
+		return gh_cli_usage_error(cli, "--until %s is not after --from %s",
+					  gh_format_time(a->p.valid_until, ut, sizeof ut),
+					  gh_format_time(a->p.valid_from, ft, sizeof ft));
+	a->p.name = (char *)name;
+	return 0;
+}
+
+/* The id of the KIND-th kind's name NM (GROUPS: every group). 0, GH_ENOENT
+ * (also for a malformed node path), GH_EINVAL for the root node (kind 3),
+ * or a store error. */
+static int add_resolve_one(struct gh_app *app, int kind, const char *nm,
+			   const struct gh_group *groups, size_t n_groups, int64_t *ret)
+{
+	int r = GH_ENOENT;
+	int64_t id = 0;
+	if (kind == 0) {
+		struct gh_user u = { 0 };
+		r = gh_store_user_get(app->store, nm, &u);
+		id = u.id;
+		gh_user_free(&u);
+	} else if (kind == 1) {
+		for (size_t g = 0; g < n_groups && r; g++)
+			if (!strcmp(groups[g].name, nm)) {
+				id = groups[g].id;
+				r = 0;
+			}
+	} else if (kind == 2) {
+		struct gh_asset a = { 0 };
+		r = gh_store_asset_get(app->store, nm, &a);
+		id = a.id;
+		gh_asset_free(&a);
+	} else {
+		struct gh_node nd = { 0 };
+		char *norm = NULL;
+		bool root = gh_node_path_normalize(nm, &norm) == 0 && !strcmp(norm, "/");
+		free(norm);
+		if (root)
+			return GH_EINVAL;
+		r = gh_store_node_get(app->store, nm, &nd);
+		if (r == GH_EINVAL)
+			r = GH_ENOENT;
+		id = nd.id;
+		gh_node_free(&nd);
+	}
+	if (r == 0)
+		*ret = id;
+	return r;
+}
+
+/* Resolve every name in A to ids before anything is written, and drop
+ * repeated accounts. 0, or an exit code (message printed). */
+static int add_resolve(struct gh_cli *cli, struct gh_app *app, struct add_args *a)
+{
+	static const char *const kind[] = { "user", "group", "asset", "node" };
 	struct gh_group *groups = NULL;
 	size_t n_groups = 0;
-	char esc[128], ut[32], ft[32];
-	int c, r = 0;
+	char esc[128];
+	int r = 0;
+
+	if (a->counts[1] && (r = gh_store_group_list(app->store, &groups, &n_groups)) < 0)
+		return gh_cli_fail(app, r, "cannot list groups");
+	for (int k = 0; k < 4 && r == 0; k++) {
+		for (size_t i = 0; i < a->counts[k] && r == 0; i++) {
+			const char *nm = a->names[k][i];
+			int64_t id = 0;
+			r = add_resolve_one(app, k, nm, groups, n_groups, &id);
+			if (k == 3 && r == GH_EINVAL) {
+				r = gh_cli_usage_error(cli, "'/' is the root of the tree, not a node: "
+							    "name nodes under it or assets");
+			} else if (r == GH_ENOENT) {
+				gh_cli_error("unknown %s '%s'", kind[k], gh_escape(esc, sizeof esc, nm));
+				r = GH_EXIT_FAIL;
+			} else if (r < 0) {
+				r = gh_cli_fail(app, r, "cannot read %s '%s'", kind[k], nm);
+			} else {
+				push_unique(a->ids[k], &a->n_ids[k], id);
+			}
+		}
+	}
+	gh_groups_free(groups, n_groups);
+	if (r)
+		return r;
+	size_t na = 0;
+	for (size_t i = 0; i < a->n_accounts; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < na; k++)
+			dup = dup || !strcmp(a->accounts[k], a->accounts[i]);
+		if (!dup)
+			a->accounts[na++] = a->accounts[i];
+	}
+	a->n_accounts = na;
+	return 0;
+}
+
+static int perm_add(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	struct add_args a = { .p = { .actions = DEFAULT_ACTIONS,
+				     .protocols = GH_PROTO_SSH | GH_PROTO_SFTP,
+				     .active = true } };
+	int r;
 
 	for (int k = 0; k < 4; k++) {
-		names[k] = calloc((size_t)argc, sizeof *names[k]);
-		ids[k] = calloc((size_t)argc, sizeof *ids[k]);
+		a.names[k] = calloc((size_t)argc, sizeof *a.names[k]);
+		a.ids[k] = calloc((size_t)argc, sizeof *a.ids[k]);
 	}
-	accounts = calloc((size_t)argc, sizeof *accounts);
-	if (!names[0] || !names[1] || !names[2] || !names[3] || !ids[0] || !ids[1] || !ids[2] ||
-	    !ids[3] || !accounts) {
+	a.accounts = calloc((size_t)argc, sizeof *a.accounts);
+	if (!a.names[0] || !a.names[1] || !a.names[2] || !a.names[3] || !a.ids[0] || !a.ids[1] ||
+	    !a.ids[2] || !a.ids[3] || !a.accounts) {
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-	p.actions = DEFAULT_ACTIONS;
-	p.protocols = GH_PROTO_SSH | GH_PROTO_SFTP;
-	p.active = true;
-	gh_cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_USER:
-		case OPT_GROUP:
-		case OPT_ASSET:
-		case OPT_NODE:
-			names[c - OPT_USER][counts[c - OPT_USER]++] = optarg;
-			break;
-		case OPT_ACCOUNT:
-			if (!gh_valid_name(optarg)) {
-				r = gh_cli_usage_error(cli, "bad account name '%s' for --account",
-						       gh_escape(esc, sizeof esc, optarg));
-				goto out;
-			}
-			accounts[n_accounts++] = optarg;
-			break;
-		case OPT_ACTIONS:
-			if ((r = gh_cli_parse_actions(cli, "--actions", optarg, &p.actions)))
-				goto out;
-			break;
-		case OPT_PROTOCOLS:
-			if ((r = gh_cli_parse_protocols(cli, "--protocols", optarg, &p.protocols)))
-				goto out;
-			break;
-		case OPT_FROM:
-			if ((r = gh_cli_parse_time(cli, "--from", optarg, &p.valid_from)))
-				goto out;
-			break;
-		case OPT_UNTIL:
-			if ((r = gh_cli_parse_time(cli, "--until", optarg, &p.valid_until)))
-				goto out;
-			break;
-		case OPT_INACTIVE:
-			p.active = false;
-			break;
-		case OPT_PORTS:
-			free(ports);
-			ports = NULL;
-			if (gh_ports_normalize(optarg, &ports) < 0) {
-				r = gh_cli_usage_error(cli, "bad value '%s' for --ports: expected ports "
-							    "1-65535 separated by commas (at most %d)",
-						       gh_escape(esc, sizeof esc, optarg), GH_PORTS_MAX);
-				goto out;
-			}
-			p.forward_ports = ports;
-			break;
-		case OPT_SCHEDULE:
-			if ((r = gh_cli_check_schedule(cli, optarg)))
-				goto out;
-			p.schedule = optarg;
-			break;
-		case 'h':
-			r = gh_cli_help(cli);
-			goto out;
-		default:
-			r = gh_cli_bad_option(cli, c, argv);
-			goto out;
-		}
-	}
-	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME (--user U | --group G)... (--asset A | "
-						    "--node /P)... [options]")))
+	if ((r = add_parse(cli, argc, argv, &a)) || !a.p.name)
 		goto out;
-	const char *name = argv[optind];
-	if (!gh_valid_name(name)) {
-		r = gh_cli_usage_error(cli, "bad permission name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
-					    "(not starting with -)",
-				       gh_escape(esc, sizeof esc, name));
-		goto out;
-	}
-	if (!counts[0] && !counts[1]) {
-		r = gh_cli_usage_error(cli, "say who it is for with --user USER or --group GROUP");
-		goto out;
-	}
-	if (!counts[2] && !counts[3]) {
-		r = gh_cli_usage_error(cli, "say what it grants with --asset ASSET or --node /PATH");
-		goto out;
-	}
-	if (p.valid_from && p.valid_until && p.valid_until <= p.valid_from) {
-		r = gh_cli_usage_error(cli, "--until %s is not after --from %s",
-				       gh_format_time(p.valid_until, ut, sizeof ut),
-				       gh_format_time(p.valid_from, ft, sizeof ft));
-		goto out;
-	}
 	if (gh_cli_open(cli, GH_APP_CREATE | GH_APP_NO_VAULT, &app) < 0) {
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-	/* resolve every name before writing anything */
-	size_t n_ids[4] = { 0 };
-	if (counts[1] && (r = gh_store_group_list(app->store, &groups, &n_groups)) < 0) {
-		r = gh_cli_fail(app, r, "cannot list groups");
+	if ((r = add_resolve(cli, app, &a)))
 		goto out;
-	}
-	for (int k = 0; k < 4; k++) {
-		static const char *const kind[] = { "user", "group", "asset", "node" };
-		for (size_t i = 0; i < counts[k]; i++) {
-			const char *nm = names[k][i];
-			int64_t id = 0;
-			r = GH_ENOENT;
-			if (k == 0) {
-				struct gh_user u = { 0 };
-				r = gh_store_user_get(app->store, nm, &u);
-				id = u.id;
-				gh_user_free(&u);
-			} else if (k == 1) {
-				for (size_t g = 0; g < n_groups && r; g++)
-					if (!strcmp(groups[g].name, nm)) {
-						id = groups[g].id;
-						r = 0;
-					}
-			} else if (k == 2) {
-				struct gh_asset a = { 0 };
-				r = gh_store_asset_get(app->store, nm, &a);
-				id = a.id;
-				gh_asset_free(&a);
-			} else {
-				struct gh_node nd = { 0 };
-				char *norm = NULL;
-				bool root = gh_node_path_normalize(nm, &norm) == 0 && !strcmp(norm, "/");
-				free(norm);
-				if (root) {
-					r = gh_cli_usage_error(cli, "'/' is the root of the tree, not a node: "
-								    "name nodes under it or assets");
-					goto out;
-				}
-				r = gh_store_node_get(app->store, nm, &nd);
-				id = nd.id;
-				gh_node_free(&nd);
-			}
-			if (r == GH_ENOENT || (k == 3 && r == GH_EINVAL)) {
-				gh_cli_error("unknown %s '%s'", kind[k], gh_escape(esc, sizeof esc, nm));
-				r = GH_EXIT_FAIL;
-				goto out;
-			}
-			if (r < 0) {
-				r = gh_cli_fail(app, r, "cannot read %s '%s'", kind[k], nm);
-				goto out;
-			}
-			push_unique(ids[k], &n_ids[k], id);
-		}
-	}
-	/* accounts: dedupe */
-	size_t na = 0;
-	for (size_t i = 0; i < n_accounts; i++) {
-		bool dup = false;
-		for (size_t k = 0; k < na; k++)
-			dup = dup || !strcmp(accounts[k], accounts[i]);
-		if (!dup)
-			accounts[na++] = accounts[i];
-	}
-	p.name = (char *)name;
-	p.user_ids = ids[0];
-	p.n_users = n_ids[0];
-	p.group_ids = ids[1];
-	p.n_groups = n_ids[1];
-	p.asset_ids = ids[2];
-	p.n_assets = n_ids[2];
-	p.node_ids = ids[3];
-	p.n_nodes = n_ids[3];
-	p.accounts = (char **)accounts;
-	p.n_accounts = na;
-	r = gh_store_perm_add(app->store, &p, NULL);
+	struct gh_perm *p = &a.p;
+	p->user_ids = a.ids[0], p->n_users = a.n_ids[0];
+	p->group_ids = a.ids[1], p->n_groups = a.n_ids[1];
+	p->asset_ids = a.ids[2], p->n_assets = a.n_ids[2];
+	p->node_ids = a.ids[3], p->n_nodes = a.n_ids[3];
+	p->accounts = (char **)a.accounts, p->n_accounts = a.n_accounts;
+	r = gh_store_perm_add(app->store, p, NULL);
 	if (r == GH_EEXIST) {
-		gh_cli_error("permission '%s' already exists", name);
+		gh_cli_error("permission '%s' already exists", p->name);
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
 	if (r < 0) {
-		r = gh_cli_fail(app, r, "cannot add permission '%s'", name);
+		r = gh_cli_fail(app, r, "cannot add permission '%s'", p->name);
 		goto out;
 	}
-	printf("added permission '%s'%s\n", name, p.active ? "" : " (inactive)");
+	printf("added permission '%s'%s\n", p->name, p->active ? "" : " (inactive)");
 	r = GH_EXIT_OK;
 out:
-	for (int k = 0; k < 4; k++) {
-		free(names[k]);
-		free(ids[k]);
-	}
-	free(accounts);
-	free(ports);
-	gh_groups_free(groups, n_groups);
+	add_args_free(&a);
 	gh_app_close(app);
 	return r;
 }

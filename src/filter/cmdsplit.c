@@ -1174,7 +1174,10 @@ out:
 
 /* The command av[i..n) has been emitted; report what it wraps.
  * *ret_shell_stdin is set when the innermost command is a shell that
- * reads its commands from standard input. */
+ * reads its commands from standard input. Long (about 190 lines): one
+ * switch over the wrapper kinds of the wrappers table (sudo, env, xargs,
+ * nice, sh -c, ...) walking the same argument cursor; each case is short,
+ * and a function per case would pass the walk's whole state by pointer. */
 static int unwrap(struct parser *p, char *const *av, const bool *dyn, size_t n, size_t i,
 		  size_t off, size_t len, unsigned level, bool *ret_shell_stdin)
 {
@@ -1895,7 +1898,13 @@ static const char *const noise_words[] = { "if", "then", "else", "elif", "fi", "
 	"while", "until", "!", "{", "}", NULL };
 
 /* One command at pos (not at a separator). *ret_esac is set when TERM is
- * T_CASE and the word "esac" ends the case item list (pos left on it). */
+ * T_CASE and the word "esac" ends the case item list (pos left on it).
+ * Long (about 220 lines) because it is the one loop over a simple
+ * command's tokens where words, assignments, redirections, here-strings,
+ * case/esac and keywords meet and share state (the word vector, the
+ * standard input's kind, what is dynamic); each token's work is already
+ * its own function (read_word, parse_redir, assign_check), and what is
+ * left is the dispatch that must see all of them. */
 static int parse_command(struct parser *p, int term, bool piped, bool *ret_esac)
 {
 	struct wordvec wv = { 0 };

@@ -515,7 +515,10 @@ static void no_edit_and_execute(struct gh_ifilter *f, size_t run)
 }
 
 /* DECIDE false: never call ops.decide (input arrives inside the caller's
- * callbacks; decisions may block, so they happen in gh_ifilter_tick). */
+ * callbacks; decisions may block, so they happen in gh_ifilter_tick).
+ * Long (about 130 lines): the filter's state machine in one bounded loop,
+ * a block per state (echo, prompt, idle), so that a transition is a
+ * `continue` and the states' order is read top to bottom. */
 static void process(struct gh_ifilter *f, int64_t now_ms, bool decide)
 {
 	for (int guard = 0; guard < 100000; guard++) {

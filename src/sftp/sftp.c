@@ -522,7 +522,10 @@ static void classify_ext(const uint8_t *p, uint32_t n, struct decision *d)
 	}
 }
 
-/* A whole request other than WRITE (RD is positioned after the type). */
+/* A whole request other than WRITE (RD is positioned after the type).
+ * Long (about 180 lines): one switch over the SFTP v3 request types, a
+ * short case per packet layout (bounds-checked reads, the action it
+ * needs); the switch is the protocol's table and reads best in one place. */
 static int client_request(struct gh_sftp *s, uint8_t type, struct rd *rd, enum disp *disp,
 			  struct gh_sftp_buf *to_client)
 {
@@ -884,6 +887,11 @@ static void clamp_limits(struct gh_sftp *s, uint8_t *pkt, size_t total)
 	}
 }
 
+/* One packet from the target: the VERSION reply, or the reply to a
+ * tracked request (STATUS, DATA, HANDLE, NAME, EXTENDED_REPLY). Long
+ * (about 150 lines): the common framing (how much of the packet the
+ * decision needs, the request it answers) and then a short case per reply
+ * type, which share that framing's state. */
 static int target_packet(struct gh_sftp *s, const uint8_t *p, size_t avail, size_t total,
 			 size_t *need, enum disp *disp, struct gh_sftp_buf *to_client)
 {

@@ -454,6 +454,10 @@ static void signal_children(struct master *m, int sig)
 		kill(m->children[i].pid, sig);
 }
 
+/* The master: start (host keys, privilege plan, sweep of rows left open,
+ * signals, listeners), then its one poll loop (accept, reap, sweep,
+ * SIGHUP, the staged shutdown). Long (about 130 lines) because the
+ * shutdown stages (deadline, kill stage) are the loop's own state. */
 int gh_ssh_serve(struct gh_app *app)
 {
 	struct master m;
