@@ -1,4 +1,4 @@
-/* The exec classifier (src/ssh/execclass.c): scp, rsync and git execs. */
+/* The exec classifier (src/policy/execclass.c): scp, rsync and git execs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
