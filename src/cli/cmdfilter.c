@@ -74,8 +74,8 @@ static int ref_exists(struct gh_store *st, int k, const char *name)
 }
 
 /* Long (about 130 lines): option loop, reference resolution and the
- * write in one; to be split as perm_add was (perm.c: add_parse,
- * add_resolve) when the CLI's option parsing becomes a table. */
+ * write in one; to be split as perm_add and acl_add were (parse, resolve,
+ * write). */
 static int filter_add(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -32,10 +32,67 @@ enum { OPT_USER = 1000, OPT_GROUP, OPT_SOURCE, OPT_SCHEDULE, OPT_ACTION, OPT_PRI
 
 #define DEFAULT_PRIORITY 50
 
-/* Long (about 170 lines): option loop, name resolution and the write in
- * one; to be split as perm_add was (perm.c: add_parse, add_resolve) when
- * the CLI's option parsing becomes a table (docs/CODING_STYLE.md). */
-static int acl_add(struct gh_cli *cli, int argc, char **argv)
+/* What `login-acl add` was given: the rule being built (its sources and
+ * schedule owned, its name borrowed from argv) and the user and group
+ * names as typed. */
+struct acl_args {
+	struct gh_loginacl a;
+	const char **users, **groups;
+	size_t nu, ng;
+	long long prio;
+	int action;
+};
+
+/* One option of `login-acl add` into X: 0, or an exit code (message
+ * printed). */
+static int acl_option(struct gh_cli *cli, int c, char **argv, struct acl_args *x)
+{
+	struct gh_loginacl *a = &x->a;
+	char esc[160];
+	switch (c) {
+	case OPT_USER:
+		x->users[x->nu++] = optarg;
+		return 0;
+	case OPT_GROUP:
+		x->groups[x->ng++] = optarg;
+		return 0;
+	case OPT_SOURCE: {
+		struct gh_cidr cidr;
+		char buf[64];
+		if (gh_cidr_parse(optarg, &cidr) < 0)
+			return gh_cli_usage_error(cli, "bad --source '%s': expected an IPv4 or IPv6 "
+						       "address or network (10.0.0.0/8, 2001:db8::/32)",
+						  gh_escape(esc, sizeof esc, optarg));
+		if (!(a->sources[a->n_sources] = strdup(gh_cidr_format(&cidr, buf, sizeof buf))))
+			return GH_EXIT_FAIL;
+		a->n_sources++;
+		return 0;
+	}
+	case OPT_SCHEDULE:
+		free(a->schedule);
+		return (a->schedule = strdup(optarg)) ? 0 : GH_EXIT_FAIL;
+	case OPT_ACTION:
+		if (!strcmp(optarg, "allow"))
+			x->action = GH_ACL_ALLOW;
+		else if (!strcmp(optarg, "deny"))
+			x->action = GH_ACL_DENY;
+		else
+			return gh_cli_usage_error(cli, "bad --action '%s': expected allow or deny",
+						  gh_escape(esc, sizeof esc, optarg));
+		return 0;
+	case OPT_PRIORITY:
+		return gh_cli_parse_int(cli, "--priority", optarg, 1, 100, &x->prio);
+	case 'h':
+		return gh_cli_help(cli);
+	default:
+		return gh_cli_bad_option(cli, c, argv);
+	}
+}
+
+/* Parse the options and check the rule as logins will read it. 0 (with
+ * X->a.name set), or an exit code (message printed; 0 with no name after
+ * --help). */
+static int acl_parse(struct gh_cli *cli, int argc, char **argv, struct acl_args *x)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, OPT_USER },
@@ -48,162 +105,119 @@ static int acl_add(struct gh_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gh_app *app = NULL;
-	struct gh_loginacl a = { 0 };
 	struct gh_acl *check = NULL;
-	const char **users = calloc((size_t)argc + 1, sizeof *users);
-	const char **groups = calloc((size_t)argc + 1, sizeof *groups);
-	size_t nu = 0, ng = 0;
 	char esc[160], err[256];
-	long long prio = DEFAULT_PRIORITY;
-	int c, r = 0, action = -1;
+	int c, r;
 
-	a.user_ids = calloc((size_t)argc + 1, sizeof *a.user_ids);
-	a.group_ids = calloc((size_t)argc + 1, sizeof *a.group_ids);
-	a.sources = calloc((size_t)argc + 1, sizeof *a.sources);
-	if (!users || !groups || !a.user_ids || !a.group_ids || !a.sources) {
+	gh_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		if ((r = acl_option(cli, c, argv, x)) || c == 'h')
+			return r;
+	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME (--user U | --group G)... --action "
+						    "allow|deny [options]")))
+		return r;
+	const char *name = argv[optind];
+	if (!gh_valid_name(name))
+		return gh_cli_usage_error(cli, "bad rule name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
+					       "(not starting with -)",
+					  gh_escape(esc, sizeof esc, name));
+	if (!x->nu && !x->ng)
+		return gh_cli_usage_error(cli, "say who it is for with --user USER or --group GROUP");
+	if (x->action < 0)
+		return gh_cli_usage_error(cli, "say what it does with --action allow or --action deny");
+	x->a.action = x->action;
+	x->a.priority = (int)x->prio;
+	/* the whole rule, checked the way logins will read it */
+	struct gh_acl_rule rule = { .name = name, .action = (enum gh_acl_action)x->action,
+				    .priority = x->a.priority,
+				    .sources = (const char *const *)x->a.sources,
+				    .n_sources = x->a.n_sources, .schedule = x->a.schedule };
+	err[0] = '\0';
+	if (gh_acl_new(&rule, 1, &check, err, sizeof err) < 0)
+		return gh_cli_usage_error(cli, "bad rule: %s", err[0] ? err : "invalid");
+	gh_acl_free(check);
+	x->a.name = (char *)name;
+	return 0;
+}
+
+/* The ids of X's user and group names. 0, or an exit code (message
+ * printed). */
+static int acl_resolve(struct gh_app *app, struct acl_args *x)
+{
+	char esc[160];
+	int r = 0;
+	for (size_t i = 0; i < x->nu + x->ng; i++) {
+		bool user = i < x->nu;
+		const char *nm = user ? x->users[i] : x->groups[i - x->nu];
+		int64_t id = 0;
+		if (user) {
+			struct gh_user u = { 0 };
+			r = gh_store_user_get(app->store, nm, &u);
+			id = u.id;
+			gh_user_free(&u);
+		} else {
+			struct gh_group g = { 0 };
+			r = gh_store_group_get(app->store, nm, &g);
+			id = g.id;
+			gh_group_free(&g);
+		}
+		if (r == GH_ENOENT) {
+			gh_cli_error("unknown %s '%s'", user ? "user" : "group",
+				     gh_escape(esc, sizeof esc, nm));
+			return GH_EXIT_FAIL;
+		}
+		if (r < 0)
+			return gh_cli_fail(app, r, "cannot read %s", user ? "user" : "group");
+		if (user)
+			x->a.user_ids[x->a.n_users++] = id;
+		else
+			x->a.group_ids[x->a.n_groups++] = id;
+	}
+	return 0;
+}
+
+static int acl_add(struct gh_cli *cli, int argc, char **argv)
+{
+	struct gh_app *app = NULL;
+	struct acl_args x = { .prio = DEFAULT_PRIORITY, .action = -1 };
+	struct gh_loginacl *a = &x.a;
+	int r = 0;
+
+	x.users = calloc((size_t)argc + 1, sizeof *x.users);
+	x.groups = calloc((size_t)argc + 1, sizeof *x.groups);
+	a->user_ids = calloc((size_t)argc + 1, sizeof *a->user_ids);
+	a->group_ids = calloc((size_t)argc + 1, sizeof *a->group_ids);
+	a->sources = calloc((size_t)argc + 1, sizeof *a->sources);
+	if (!x.users || !x.groups || !a->user_ids || !a->group_ids || !a->sources) {
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-	gh_cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_USER:
-			users[nu++] = optarg;
-			break;
-		case OPT_GROUP:
-			groups[ng++] = optarg;
-			break;
-		case OPT_SOURCE: {
-			struct gh_cidr cidr;
-			char buf[64];
-			if (gh_cidr_parse(optarg, &cidr) < 0) {
-				r = gh_cli_usage_error(cli, "bad --source '%s': expected an IPv4 or IPv6 "
-							    "address or network (10.0.0.0/8, 2001:db8::/32)",
-						       gh_escape(esc, sizeof esc, optarg));
-				goto out;
-			}
-			if (!(a.sources[a.n_sources] = strdup(gh_cidr_format(&cidr, buf, sizeof buf)))) {
-				r = GH_EXIT_FAIL;
-				goto out;
-			}
-			a.n_sources++;
-			break;
-		}
-		case OPT_SCHEDULE:
-			free(a.schedule);
-			if (!(a.schedule = strdup(optarg))) {
-				r = GH_EXIT_FAIL;
-				goto out;
-			}
-			break;
-		case OPT_ACTION:
-			if (!strcmp(optarg, "allow")) {
-				action = GH_ACL_ALLOW;
-			} else if (!strcmp(optarg, "deny")) {
-				action = GH_ACL_DENY;
-			} else {
-				r = gh_cli_usage_error(cli, "bad --action '%s': expected allow or deny",
-						       gh_escape(esc, sizeof esc, optarg));
-				goto out;
-			}
-			break;
-		case OPT_PRIORITY:
-			if ((r = gh_cli_parse_int(cli, "--priority", optarg, 1, 100, &prio)))
-				goto out;
-			break;
-		case 'h':
-			r = gh_cli_help(cli);
-			goto out;
-		default:
-			r = gh_cli_bad_option(cli, c, argv);
-			goto out;
-		}
-	}
-	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME (--user U | --group G)... --action "
-						    "allow|deny [options]")))
+	if ((r = acl_parse(cli, argc, argv, &x)) || !a->name)
 		goto out;
-	const char *name = argv[optind];
-	if (!gh_valid_name(name)) {
-		r = gh_cli_usage_error(cli, "bad rule name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
-					    "(not starting with -)",
-				       gh_escape(esc, sizeof esc, name));
-		goto out;
-	}
-	if (!nu && !ng) {
-		r = gh_cli_usage_error(cli, "say who it is for with --user USER or --group GROUP");
-		goto out;
-	}
-	if (action < 0) {
-		r = gh_cli_usage_error(cli, "say what it does with --action allow or --action deny");
-		goto out;
-	}
-	a.name = (char *)name;
-	a.action = action;
-	a.priority = (int)prio;
-	/* the whole rule, checked the way logins will read it */
-	struct gh_acl_rule rule = { .name = name, .action = (enum gh_acl_action)action,
-				    .priority = a.priority,
-				    .sources = (const char *const *)a.sources,
-				    .n_sources = a.n_sources, .schedule = a.schedule };
-	err[0] = '\0';
-	if (gh_acl_new(&rule, 1, &check, err, sizeof err) < 0) {
-		r = gh_cli_usage_error(cli, "bad rule: %s", err[0] ? err : "invalid");
-		goto out;
-	}
 	if (gh_cli_open(cli, GH_APP_CREATE | GH_APP_NO_VAULT, &app) < 0) {
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
-	for (size_t i = 0; i < nu; i++) {
-		struct gh_user u = { 0 };
-		r = gh_store_user_get(app->store, users[i], &u);
-		a.user_ids[a.n_users++] = u.id;
-		gh_user_free(&u);
-		if (r == GH_ENOENT) {
-			gh_cli_error("unknown user '%s'", gh_escape(esc, sizeof esc, users[i]));
-			r = GH_EXIT_FAIL;
-			goto out;
-		}
-		if (r < 0) {
-			r = gh_cli_fail(app, r, "cannot read user");
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < ng; i++) {
-		struct gh_group g = { 0 };
-		r = gh_store_group_get(app->store, groups[i], &g);
-		a.group_ids[a.n_groups++] = g.id;
-		gh_group_free(&g);
-		if (r == GH_ENOENT) {
-			gh_cli_error("unknown group '%s'", gh_escape(esc, sizeof esc, groups[i]));
-			r = GH_EXIT_FAIL;
-			goto out;
-		}
-		if (r < 0) {
-			r = gh_cli_fail(app, r, "cannot read group");
-			goto out;
-		}
-	}
-	r = gh_store_loginacl_add(app->store, &a, NULL);
+	if ((r = acl_resolve(app, &x)))
+		goto out;
+	r = gh_store_loginacl_add(app->store, a, NULL);
 	if (r == GH_EEXIST) {
-		gh_cli_error("login ACL rule '%s' already exists", name);
+		gh_cli_error("login ACL rule '%s' already exists", a->name);
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
 	if (r < 0) {
-		r = gh_cli_fail(app, r, "cannot add login ACL rule '%s'", name);
+		r = gh_cli_fail(app, r, "cannot add login ACL rule '%s'", a->name);
 		goto out;
 	}
-	printf("added login ACL rule '%s' (%s, priority %d)\n", name,
-	       action == GH_ACL_DENY ? "deny" : "allow", a.priority);
+	printf("added login ACL rule '%s' (%s, priority %d)\n", a->name,
+	       x.action == GH_ACL_DENY ? "deny" : "allow", a->priority);
 	r = GH_EXIT_OK;
 out:
-	a.name = NULL; /* borrowed from argv */
-	gh_loginacl_free(&a);
-	gh_acl_free(check);
-	free(users);
-	free(groups);
+	a->name = NULL; /* borrowed from argv */
+	gh_loginacl_free(a);
+	free(x.users);
+	free(x.groups);
 	gh_app_close(app);
 	return r;
 }
