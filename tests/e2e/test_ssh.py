@@ -4,6 +4,7 @@ and audit events. Real OpenSSH client -> gatehouse serve -> real sshd."""
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -565,14 +566,18 @@ def test_recording_failure_ends_the_session(ghenv, tmp_path):
     message, a closed row, an audit event, and a recording readable up to the
     failure."""
     g = ghenv
-    small = tmp_path / "small-recordings"
-    small.mkdir()
+    base = reachable_tmp()  # the workers' user reaches it
+    small = os.path.join(base, "small-recordings")
+    os.mkdir(small)
     # a small tmpfs is the full disk (the e2e tests run as root, see
     # sshenv._need_root); a test never skips: it fails with the reason
     m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
                        capture_output=True, text=True)
     assert m.returncode == 0, f"cannot mount a 1 MiB tmpfs for the full disk: {m.stderr}"
     try:
+        # a recordings_dir changed by SIGHUP must already be the workers' (docs/CONFIG.md)
+        pw = __import__("pwd").getpwnam("gatehouse")
+        os.chown(small, pw.pw_uid, pw.pw_gid)
         g.write_conf(f"recordings_dir = {small}\n")
         g.proc.send_signal(__import__("signal").SIGHUP)
         assert wait_for(lambda: "configuration reloaded" in g.read_log(), timeout=10)
@@ -597,3 +602,4 @@ def test_recording_failure_ends_the_session(ghenv, tmp_path):
         assert p.returncode == 0 and p.stdout == "fine\n", p.stderr
     finally:
         subprocess.run(["umount", "-l", str(small)], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
