@@ -50,6 +50,13 @@ const char *fixture_store_path(void **state)
 	return f->dbpath;
 }
 
+const char *fixture_store_dir(void **state)
+{
+	const struct fixture_store *f = *state;
+	assert_non_null(f);
+	return f->dir;
+}
+
 struct gh_store *fixture_store_open(void **state)
 {
 	struct gh_store *st = NULL;

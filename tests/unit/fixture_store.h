@@ -31,6 +31,8 @@ int fixture_store_setup(void **state);
 int fixture_store_teardown(void **state);
 /* DIR/gh.db of the fixture in *STATE (borrowed). */
 const char *fixture_store_path(void **state);
+/* DIR itself, for files a test keeps next to the store (borrowed). */
+const char *fixture_store_dir(void **state);
 /* The store at DIR/gh.db opened (created and migrated on first use) with a
  * 5 s busy timeout; the caller closes it with gh_store_close. */
 struct gh_store *fixture_store_open(void **state);
