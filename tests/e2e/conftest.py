@@ -40,30 +40,17 @@ def pytest_sessionstart(session):
         pytest.exit("end-to-end tests cannot run: " + "; ".join(why), returncode=1)
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "opt_in(env): a measurement that runs only when the environment variable "
-        "ENV is set, and is reported as skipped otherwise; the only test that may skip "
-        "(docs/TESTING.md)")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        m = item.get_closest_marker("opt_in")
-        if m and not os.environ.get(m.args[0]):
-            item.add_marker(pytest.mark.skip(reason=f"opt-in measurement: set {m.args[0]}"))
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A skip (or an expected failure) outside an opt_in test is a failure: a
-    test that cannot run fails with the reason."""
+    """A skip (or an expected failure) is a failure: a test that cannot run
+    fails with the reason (docs/CODING_STYLE.md, "Tests"). Measurements live
+    in bench/."""
     outcome = yield
     rep = outcome.get_result()
-    if rep.skipped and item.get_closest_marker("opt_in") is None:
+    if rep.skipped:
         why = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else rep.longrepr
         rep.outcome = "failed"
-        rep.longrepr = f"skipped, and only opt_in tests may skip: {why}"
+        rep.longrepr = f"a test never skips, it fails with the reason: {why}"
 
 
 @pytest.fixture(scope="session")
