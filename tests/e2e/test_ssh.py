@@ -169,10 +169,14 @@ def test_direct_login_with_terminal_and_resize(ghenv):
     c.expect("MARK-42")
     c.expect(PROMPT_RE)
     c.setwinsize(40, 132)
-    time.sleep(0.3)
-    c.sendline("stty size")
-    c.expect("40 132")
-    c.expect(PROMPT_RE)
+
+    def resized():  # the new size reaches the target's terminal through ssh, gatehouse, sshd
+        c.sendline("stty size")
+        seen = c.expect(["40 132", "24 80"])
+        c.expect(PROMPT_RE)
+        return seen == 0
+
+    assert wait_for(resized, timeout=10)
     c.sendline("exit 7")
     c.expect(__import__("pexpect").EOF)
     c.close()
@@ -194,8 +198,9 @@ def test_paste_1mib_through_terminal(ghenv):
     assert len(data) >= 1 << 20
     c = ssh_spawn(g, DIRECT, password=g.alice_pw, timeout=60)
     c.expect(PROMPT_RE)
-    c.sendline(f"stty -echo; cat > /tmp/gh-paste-{os.getpid()}.txt; stty echo")
-    time.sleep(0.5)
+    # the paste starts once echo is off (cat then reads what the terminal holds)
+    c.sendline(f"stty -echo; echo ECHO-OFF-$((6*7)); cat > /tmp/gh-paste-{os.getpid()}.txt; stty echo")
+    c.expect("ECHO-OFF-42")
     for i in range(0, len(data), 16384):
         c.send(data[i:i + 16384])
     c.sendcontrol("d")
