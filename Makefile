@@ -20,9 +20,13 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/gatehouse --data $(DATA) serve
 
+# Tests never skip: without cmocka the unit tests are not built, and that is
+# a failure, not an empty pass (docs/CODING_STYLE.md, "Tests").
 unit: build
+	@[ -x $(BUILD)/test_store ] || { echo "unit tests not built: cmocka missing (scripts/deps.sh installs libcmocka-dev)" >&2; exit 1; }
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
+# A missing prerequisite or a skip fails the run (tests/e2e/conftest.py).
 e2e: build
 	GATEHOUSE_BIN=$(abspath $(BUILD))/gatehouse $(PY) -m pytest -q tests/e2e $(PYTEST_ARGS)
 

@@ -8,14 +8,15 @@
 #   CONC_BENCH_ARGS   concurrency.py   (N concurrent sessions: memory, latency)
 #   SOAK_BENCH_ARGS   soak.py          (open/close loop: leaks)
 #   HOSTILE_BENCH_ARGS hostile_bench.py (failed-login flood: legitimate login time)
-#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile
+#   JUMP_BENCH_ARGS   jump_throughput.py (recorded ProxyJump against OpenSSH -J)
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -58,5 +59,10 @@ fi
 if want hostile; then
 	echo "== hostile (failed-login flood)"
 	"$PY" "$HERE/hostile_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${HOSTILE_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want jump; then
+	echo "== jump_throughput"
+	"$PY" "$HERE/jump_throughput.py" --gatehouse "$BUILD_DIR/gatehouse" ${JUMP_BENCH_ARGS:-} || STATUS=1
 fi
 exit $STATUS

@@ -4,10 +4,53 @@ feature-specific fixtures live in their own modules (e.g. sshenv.py)."""
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# What the end-to-end tests run (scripts/deps.sh installs the packages). A
+# missing one fails the run at its start with the list; nothing is skipped.
+E2E_PROGRAMS = ("sshd", "ssh", "scp", "sftp", "ssh-keygen", "rsync", "rsyslogd", "ssh-audit",
+                "oathtool", "xauth", "setpriv", "runuser", "useradd", "chpasswd", "mount",
+                "ps", "ss")
+E2E_MODULES = ("pexpect", "paramiko")
+
+
+def e2e_missing():
+    """What the end-to-end tests need and do not have, as reasons (empty when
+    all is there)."""
+    import importlib.util
+    import shutil
+    why = []
+    if os.geteuid() != 0:
+        why.append("not root (the tests start sshd and create Unix test accounts)")
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    why += [f"program {p} missing (scripts/deps.sh)" for p in E2E_PROGRAMS
+            if not shutil.which(p, path=path)]
+    why += [f"python module {m} missing for {sys.executable} (scripts/deps.sh)"
+            for m in E2E_MODULES if importlib.util.find_spec(m) is None]
+    return why
+
+
+def pytest_sessionstart(session):
+    why = e2e_missing()
+    if why:
+        pytest.exit("end-to-end tests cannot run: " + "; ".join(why), returncode=1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skip (or an expected failure) is a failure: a test that cannot run
+    fails with the reason (docs/CODING_STYLE.md, "Tests"). Measurements live
+    in bench/."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped:
+        why = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else rep.longrepr
+        rep.outcome = "failed"
+        rep.longrepr = f"a test never skips, it fails with the reason: {why}"
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,22 @@
-"""Gatehouse with the default privilege drop (workers run as the
-gatehouse system user) for the e2e tests: the data directory lives under
-/var/tmp (reachable by that user), not under pytest's 0700 tmp root.
+"""Fixtures for tests that need the Gatehouse data directory in a place of
+their own that the workers' user can reach (drop_tmp): for files a test puts
+next to the data directory (symlinks, log files). The privilege drop itself
+is the default of every Gatehouse (sshenv.py); gatehouse_drop and ghenv_drop
+are kept as names for it.
 
 Use:  from dropenv import drop_tmp, ghenv_drop, gatehouse_drop"""
-import os
 import shutil
-import tempfile
 
 import pytest
 
-from sshenv import Gatehouse, setup_ghenv
+from sshenv import Gatehouse, reachable_tmp, setup_ghenv
 
 __all__ = ["drop_tmp", "gatehouse_drop", "ghenv_drop"]
 
 
 @pytest.fixture
 def drop_tmp():
-    d = tempfile.mkdtemp(prefix="gh-e2e-", dir="/var/tmp")
-    os.chmod(d, 0o711)
+    d = reachable_tmp()
     yield d
     shutil.rmtree(d, ignore_errors=True)
 

@@ -16,14 +16,16 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
+import weakref
 
 import pytest
 
 __all__ = [
     "target", "gatehouse", "ghenv", "Gatehouse", "Target", "free_port", "wait_for",
     "UNIX_DEPLOY", "UNIX_OPS", "ssh_args", "ssh_run", "ssh_spawn", "PROMPT", "PROMPT_RE",
-    "setup_ghenv",
+    "setup_ghenv", "reachable_tmp", "port_open",
 ]
 
 UNIX_DEPLOY = "ghtest-deploy"
@@ -182,19 +184,37 @@ class Target:
         self.proc = None
 
 
+REACHABLE_PREFIX = "/var/tmp/gh-e2e-"
+
+
+def reachable_tmp():
+    """A fresh directory under /var/tmp, mode 0711, that the workers' user can
+    pass through (the caller removes it)."""
+    d = tempfile.mkdtemp(prefix=os.path.basename(REACHABLE_PREFIX),
+                         dir=os.path.dirname(REACHABLE_PREFIX))
+    os.chmod(d, 0o711)
+    return d
+
+
 class Gatehouse:
     """A running `gatehouse serve` with its data directory and CLI."""
 
-    def __init__(self, gh_bin, tmp, target, extra_conf="", drop=False):
-        """drop=False runs the workers as root (worker_user =): pytest's
-        tmp root is 0700 and other pytest runs reset it, so a worker user
-        could not reach the data. drop=True keeps the default (workers drop
-        to the gatehouse user): tmp must then be reachable by that user
-        (see dropenv.py)."""
+    def __init__(self, gh_bin, tmp, target, extra_conf="", drop=True):
+        """drop=True (the default, as `make run`): workers drop to the
+        gatehouse user, so the data directory must be reachable by that user.
+        pytest's tmp root is 0700 and other pytest runs reset it: unless TMP
+        is itself from reachable_tmp(), the data directory goes to a fresh
+        reachable_tmp(), removed when this object goes. drop=False runs the
+        workers as root (`worker_user =`): only for a test that needs it,
+        with a comment saying why."""
         self.bin = gh_bin
         self.drop = drop
         self.tmp = tmp
-        self.data = os.path.join(tmp, "data")
+        root = tmp
+        if drop and not tmp.startswith(REACHABLE_PREFIX):
+            root = reachable_tmp()
+            weakref.finalize(self, shutil.rmtree, root, True)
+        self.data = os.path.join(root, "data")
         self.target = target
         self.port = free_port()
         self.proc = None

@@ -257,9 +257,12 @@ def test_syslog_and_jsonl_export_survive_a_receiver_outage(ghenv, keygen, tmp_pa
         assert wait_for(lambda: new_id in {m["id"] for _, m in rs.messages()}, timeout=30)
         # the receiver restarts: what was written while it was away is not lost
         rs.stop()
+        down = g.read_log().count("export: syslog sink unavailable")
         g.cli("node", "add", "/prod/mq")
         gap_id = g.events()[-1]["id"]
-        time.sleep(1)
+        # the export notices the receiver is gone before it comes back
+        assert wait_for(lambda: g.read_log().count("export: syslog sink unavailable") > down,
+                        timeout=30), g.read_log()
         rs.start()
         assert wait_for(lambda: gap_id in {m["id"] for _, m in rs.messages()}, timeout=60), \
             g.read_log()
@@ -337,7 +340,9 @@ def test_prune_dry_run_then_yes_keeps_open_sessions(ghenv):
         assert wait_for(lambda: any(not s["ended_at"] and s["recording_path"]
                                     for s in g.sessions()), timeout=20), g.sessions()
         open_row = next(s for s in g.sessions() if not s["ended_at"])
-        time.sleep(1.2)  # the closed session ended at least a second ago
+        # prune takes sessions that ended before now (whole seconds): the clock
+        # passes the closed one's end
+        assert wait_for(lambda: time.time() >= closed["ended_at"] + 1, timeout=5)
         g.cli("recordings", "prune", check=2)  # no retention configured, no --older-than
         dry = g.cli("recordings", "prune", "--older-than", "0").stdout
         assert closed["id"] in dry and open_row["id"] not in dry and "dry run" in dry

@@ -6,7 +6,6 @@ import signal
 import sqlite3
 import stat
 import subprocess
-import time
 
 import pytest
 
@@ -78,9 +77,8 @@ def test_second_start_keeps_admin_and_key(tmp_path):
     finally:
         stop(proc)
     key1 = open(os.path.join(data, "master.key")).read()
-    proc = start_serve(data)
+    proc = start_serve(data)  # waits until it listens, or until it ends
     try:
-        time.sleep(1.0)
         assert proc.poll() is None, proc.stderr.read()
     finally:
         rc, out, err = stop(proc)

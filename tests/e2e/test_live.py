@@ -17,7 +17,7 @@ import pexpect
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_args, ssh_run, ssh_spawn, wait_for
+from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_args, ssh_run, ssh_spawn, target_copy, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
@@ -168,7 +168,14 @@ def test_watch_authorization_with_as(ghenv):
 def _stream_rate(g, command, during=None, tty=False):
     """Run COMMAND over gatehouse (no terminal); returns (bytes, bytes/s
     measured from the first byte to EOF). DURING(sid) runs once the session's
-    socket is up, before the output starts (the command sleeps first)."""
+    socket is up, before the output starts (COMMAND waits for a flag file
+    set after DURING, bounded)."""
+    with target_copy("go") as go:
+        return _stream_rate_go(g, command, during, tty, go)
+
+
+def _stream_rate_go(g, command, during, tty, go):
+    command = f"for i in $(seq 600); do [ -e {go} ] && break; sleep 0.1; done; {command}"
     env = dict(os.environ)
     env.update(SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
                GH_TEST_PASSWORD=g.alice_pw, DISPLAY=":0")
@@ -180,6 +187,7 @@ def _stream_rate(g, command, during=None, tty=False):
     try:
         if during:
             keep = during(live_session(g)[-1])
+        open(go, "w").close()
         total, t0 = 0, None
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -208,10 +216,10 @@ def test_stalled_watcher_does_not_slow_the_session(ghenv, tty):
     if tty:
         # base64 lines through the pty: 77 bytes + CRLF
         size = (24 << 20) // 57 * 78
-        cmd = f"sleep 2; head -c {(24 << 20) // 57 * 57} /dev/zero | base64"
+        cmd = f"head -c {(24 << 20) // 57 * 57} /dev/zero | base64"
     else:
         size = 48 << 20
-        cmd = f"sleep 2; head -c {size} /dev/zero"
+        cmd = f"head -c {size} /dev/zero"
     n0, base, _ = _stream_rate(g, cmd, tty=tty)
     assert n0 == size
 

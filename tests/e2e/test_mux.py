@@ -2,10 +2,9 @@
 uses by default) through Gatehouse."""
 import os
 import subprocess
-import time
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, ssh_args, ssh_run
+from sshenv import UNIX_DEPLOY, ssh_args, ssh_run, target_copy, wait_for
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
@@ -41,12 +40,18 @@ def test_controlmaster_concurrent_channels(ghenv):
     env = dict(os.environ, SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
                GH_TEST_PASSWORD=g.alice_pw, DISPLAY=":0")
     env.pop("SSH_AUTH_SOCK", None)
-    first = subprocess.Popen(ssh_args(g, DIRECT, "sleep 3; echo first", extra=extra),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                             start_new_session=True)
-    time.sleep(1.5)
-    p = ssh_run(g, DIRECT, "echo second", password=g.alice_pw, extra=extra, timeout=60)
-    out, err = first.communicate(timeout=30)
+    with target_copy("second-done") as flag:
+        # the first command runs until the second one is done (bounded)
+        wait = f"for i in $(seq 600); do [ -e {flag} ] && break; sleep 0.1; done; echo first"
+        first = subprocess.Popen(ssh_args(g, DIRECT, wait, extra=extra),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env, start_new_session=True)
+        # the second starts once the first's session runs on the master connection
+        assert wait_for(lambda: os.listdir(cpdir) and any(not r["ended_at"]
+                                                          for r in g.sessions()), timeout=30)
+        p = ssh_run(g, DIRECT, f"echo second; touch {flag}", password=g.alice_pw, extra=extra,
+                    timeout=60)
+        out, err = first.communicate(timeout=90)
     subprocess.run(ssh_args(g, DIRECT, extra=extra + ("-O", "exit")), capture_output=True, timeout=20)
     assert out == "first\n", err
     assert p.returncode == 0 and p.stdout == "second\n", (p.returncode, p.stderr)

@@ -15,11 +15,13 @@ from sshenv import UNIX_DEPLOY, download_check, running_gatehouse, setup_ghenv, 
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 # reads in uneven pieces with short pauses: the target's window opens in
-# small steps, so the relay's buffer is pulled with little room left
+# small steps, so the relay's buffer is pulled with little room left (the
+# pauses, on the target, are the case under test)
 UNEVEN_READER = ("python3 -c 'import sys,time,hashlib,random\nh=hashlib.sha256()\n"
                  "while True:\n b=sys.stdin.buffer.read1(random.choice((3000,20000,70000)))\n"
                  " if not b: break\n h.update(b)\n"
-                 " if random.random()<0.05: time.sleep(0.01)\nprint(h.hexdigest())'")
+                 " if random.random()<0.05: time.sleep(0.01)\n"  # sleep-ok: under test
+                 "print(h.hexdigest())'")
 
 
 @pytest.fixture
@@ -64,6 +66,8 @@ def run_at_once(g, checks):
     assert "overrun" not in g.read_log()
 
 
+# "late": the reader starts a second late, so the relay holds the upload
+# meanwhile (that pause is the case under test, not a wait)
 @pytest.mark.parametrize("reader", ["sleep 1; sha256sum", UNEVEN_READER],
                          ids=["late", "uneven"])
 def test_uploads_arrive_byte_exact(small_ghenv, reader):

@@ -4,6 +4,7 @@ and audit events. Real OpenSSH client -> gatehouse serve -> real sshd."""
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -168,10 +169,14 @@ def test_direct_login_with_terminal_and_resize(ghenv):
     c.expect("MARK-42")
     c.expect(PROMPT_RE)
     c.setwinsize(40, 132)
-    time.sleep(0.3)
-    c.sendline("stty size")
-    c.expect("40 132")
-    c.expect(PROMPT_RE)
+
+    def resized():  # the new size reaches the target's terminal through ssh, gatehouse, sshd
+        c.sendline("stty size")
+        seen = c.expect(["40 132", "24 80"])
+        c.expect(PROMPT_RE)
+        return seen == 0
+
+    assert wait_for(resized, timeout=10)
     c.sendline("exit 7")
     c.expect(__import__("pexpect").EOF)
     c.close()
@@ -193,8 +198,9 @@ def test_paste_1mib_through_terminal(ghenv):
     assert len(data) >= 1 << 20
     c = ssh_spawn(g, DIRECT, password=g.alice_pw, timeout=60)
     c.expect(PROMPT_RE)
-    c.sendline(f"stty -echo; cat > /tmp/gh-paste-{os.getpid()}.txt; stty echo")
-    time.sleep(0.5)
+    # the paste starts once echo is off (cat then reads what the terminal holds)
+    c.sendline(f"stty -echo; echo ECHO-OFF-$((6*7)); cat > /tmp/gh-paste-{os.getpid()}.txt; stty echo")
+    c.expect("ECHO-OFF-42")
     for i in range(0, len(data), 16384):
         c.send(data[i:i + 16384])
     c.sendcontrol("d")
@@ -565,14 +571,18 @@ def test_recording_failure_ends_the_session(ghenv, tmp_path):
     message, a closed row, an audit event, and a recording readable up to the
     failure."""
     g = ghenv
-    small = tmp_path / "small-recordings"
-    small.mkdir()
+    base = reachable_tmp()  # the workers' user reaches it
+    small = os.path.join(base, "small-recordings")
+    os.mkdir(small)
     # a small tmpfs is the full disk (the e2e tests run as root, see
     # sshenv._need_root); a test never skips: it fails with the reason
     m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
                        capture_output=True, text=True)
     assert m.returncode == 0, f"cannot mount a 1 MiB tmpfs for the full disk: {m.stderr}"
     try:
+        # a recordings_dir changed by SIGHUP must already be the workers' (docs/CONFIG.md)
+        pw = __import__("pwd").getpwnam("gatehouse")
+        os.chown(small, pw.pw_uid, pw.pw_gid)
         g.write_conf(f"recordings_dir = {small}\n")
         g.proc.send_signal(__import__("signal").SIGHUP)
         assert wait_for(lambda: "configuration reloaded" in g.read_log(), timeout=10)
@@ -597,3 +607,4 @@ def test_recording_failure_ends_the_session(ghenv, tmp_path):
         assert p.returncode == 0 and p.stdout == "fine\n", p.stderr
     finally:
         subprocess.run(["umount", "-l", str(small)], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)

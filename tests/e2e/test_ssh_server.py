@@ -139,7 +139,7 @@ def test_sigterm_lets_sessions_finish_then_ends_them(ghenv):
     c = ssh_spawn(g, DIRECT, password=g.alice_pw)
     c.expect(PROMPT_RE)
     g.proc.send_signal(signal.SIGTERM)
-    time.sleep(1)
+    assert wait_for(lambda: "stopping:" in g.read_log(), timeout=10)  # listeners closed
     # no new connections, the live session still works
     p = ssh_run(g, DIRECT, "true", password=g.alice_pw, extra=("-o", "ConnectTimeout=3"))
     assert p.returncode == 255

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -151,7 +150,6 @@ def test_local_forward_with_forward_action(ghenv, echo):
         data = os.urandom(300000)
         with f.connect() as s:
             assert _echo_roundtrip(s, data) == data
-            time.sleep(0.2)
         assert wait_for(lambda: any(_detail(e).get("bytes_in") == str(len(data))
                                     for e in _tunnel_events(g, "end")), timeout=20), \
             _tunnel_events(g)

@@ -16,22 +16,7 @@
 #include "core/error.h"
 #include "store/store.h"
 
-static char dir[64], dbpath[128];
-
-static int setup(void **state)
-{
-	strcpy(dir, "/tmp/ghauditXXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(dbpath, sizeof dbpath, "%s/gh.db", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "fixture_store.h"
 
 static void test_names_and_targets(void **state)
 {
@@ -127,10 +112,10 @@ static void test_syslog_format(void **state)
 	json_decref(j);
 }
 
-static void exec_sql(const char *sql)
+static void exec_sql(const char *path, const char *sql)
 {
 	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -140,7 +125,7 @@ static void test_chain_tip_catches_a_cut_end(void **state)
 	struct gh_store *st = NULL;
 	struct gh_chain_report rep;
 	struct gh_audit_who w = { .user = "u", .source = "cli" };
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	assert_int_equal(gh_chain_verify(st, &rep), 0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(gh_audit_change(st, &w, "user add", true, "\"x\""), 0);
@@ -148,8 +133,8 @@ static void test_chain_tip_catches_a_cut_end(void **state)
 	assert_int_equal(rep.checked, 5);
 	assert_int_equal(rep.tip_id, 5);
 	gh_store_close(st);
-	exec_sql("DELETE FROM events WHERE id = 5");
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	exec_sql(fixture_store_path(state), "DELETE FROM events WHERE id = 5");
+	st = fixture_store_open(state);
 	assert_int_equal(gh_chain_verify(st, &rep), GH_ECRYPTO);
 	assert_int_equal(rep.bad_id, 5);
 	assert_non_null(strstr(rep.problem, "missing"));
@@ -169,7 +154,7 @@ int main(void)
 		cmocka_unit_test(test_names_and_targets),
 		cmocka_unit_test(test_syslog_format),
 		cmocka_unit_test(test_config_keys),
-		cmocka_unit_test_setup_teardown(test_chain_tip_catches_a_cut_end, setup, teardown),
+		FIXTURE_STORE_TEST(test_chain_tip_catches_a_cut_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

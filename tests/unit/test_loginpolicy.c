@@ -23,22 +23,7 @@
 #include "store/store.h"
 #include "vault/vault.h"
 
-static char dir[64], dbpath[128];
-
-static int setup(void **state)
-{
-	strcpy(dir, "/tmp/ghloginXXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(dbpath, sizeof dbpath, "%s/gh.db", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "fixture_store.h"
 
 static int64_t T(const char *iso)
 {
@@ -48,12 +33,11 @@ static int64_t T(const char *iso)
 	return t;
 }
 
-static struct gh_store *open_store(void)
+/* a new store for each test (the group shares one directory) */
+static struct gh_store *open_store(void **state)
 {
-	struct gh_store *st = NULL;
-	unlink(dbpath);
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
-	return st;
+	unlink(fixture_store_path(state));
+	return fixture_store_open(state);
 }
 
 static int64_t add_user(struct gh_store *st, const char *name, int role, struct gh_user *ret)
@@ -121,7 +105,7 @@ static void test_policy_schedule(void **state)
 
 static void test_store_rows(void **state)
 {
-	struct gh_store *st = open_store();
+	struct gh_store *st = open_store(state);
 	int64_t alice = add_user(st, "alice", GH_ROLE_USER, NULL), gid = 0;
 	assert_int_equal(gh_store_group_add(st, "ops", &gid), 0);
 
@@ -208,7 +192,7 @@ static void test_store_rows(void **state)
 
 static void test_login_acl(void **state)
 {
-	struct gh_store *st = open_store();
+	struct gh_store *st = open_store(state);
 	struct gh_user alice = { 0 }, bob = { 0 };
 	int64_t aid = add_user(st, "alice", GH_ROLE_USER, &alice), gid = 0;
 	add_user(st, "bob", GH_ROLE_USER, &bob);
@@ -260,7 +244,7 @@ static void code_at(const struct gh_mfa *m, int64_t t, char *out)
 
 static void test_mfa_flow(void **state)
 {
-	struct gh_store *st = open_store();
+	struct gh_store *st = open_store(state);
 	struct gh_vault *v = NULL;
 	uint8_t key[32];
 	memset(key, 7, sizeof key);
@@ -378,5 +362,5 @@ int main(void)
 		cmocka_unit_test(test_login_acl),
 		cmocka_unit_test(test_mfa_flow),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_store_setup, fixture_store_teardown);
 }

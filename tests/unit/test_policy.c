@@ -18,6 +18,8 @@
 #include "store/store.h"
 #include "vault/vault.h"
 
+#include "fixture_store.h"
+
 #include <unistd.h>
 
 /* PERM() sets defaults that the arguments may override. */
@@ -814,7 +816,6 @@ static void test_random_world_matches_reference(void **state)
 /* ---- the gate (session/authz.h) over a real store ------------------------------ */
 
 struct gate {
-	char dir[64];
 	struct gh_store *st;
 	struct gh_vault *v;
 	int64_t alice, web01;
@@ -822,15 +823,12 @@ struct gate {
 
 /* alice may use web01 as deploy only (connect, forward); web01 also has
  * the account ops. Both secrets are sealed as the CLI seals them. */
-static void gate_open(struct gate *g)
+static void gate_open(struct gate *g, void **state)
 {
-	char path[128], err[256];
+	char err[256];
 	int64_t id = 0;
-	snprintf(g->dir, sizeof g->dir, "/tmp/ghgateXXXXXX");
-	assert_non_null(mkdtemp(g->dir));
-	snprintf(path, sizeof path, "%s/gh.db", g->dir);
-	assert_int_equal(gh_store_open_sqlite(path, 5000, &g->st), 0);
-	assert_int_equal(gh_vault_open(g->dir, true, &g->v, err), 0);
+	g->st = fixture_store_open(state);
+	assert_int_equal(gh_vault_open(fixture_store_dir(state), true, &g->v, err), 0);
 	assert_int_equal(gh_store_user_add(g->st, "alice", GH_ROLE_USER, NULL, &g->alice), 0);
 	struct gh_asset a = { .name = (char *)"web01", .address = (char *)"127.0.0.1", .port = 22,
 			      .platform = (char *)"linux", .protocols = GH_PROTO_ALL };
@@ -857,11 +855,8 @@ static void gate_open(struct gate *g)
 
 static void gate_close(struct gate *g)
 {
-	char cmd[128];
 	gh_store_close(g->st);
 	gh_vault_free(g->v);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g->dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 static struct gh_authz gate_ask(struct gate *g, const char *src, const char *account,
@@ -880,7 +875,7 @@ static struct gh_authz gate_ask(struct gate *g, const char *src, const char *acc
 static void test_gate_account_in_every_question(void **state)
 {
 	struct gate g;
-	gate_open(&g);
+	gate_open(&g, state);
 	struct gh_authz d = gate_ask(&g, NULL, "deploy", CONNECT, 0);
 	assert_true(d.allow);
 	assert_string_equal(d.perm_name, "p-deploy");
@@ -913,7 +908,7 @@ static void test_gate_account_in_every_question(void **state)
 static void test_gate_rereads_the_user(void **state)
 {
 	struct gate g;
-	gate_open(&g);
+	gate_open(&g, state);
 	assert_int_equal(gh_store_user_lock(g.st, g.alice, true), 0);
 	struct gh_authz d = gate_ask(&g, NULL, "deploy", CONNECT, 0);
 	assert_false(d.allow);
@@ -954,7 +949,7 @@ static void test_gate_rereads_the_user(void **state)
 static void test_gate_credential_only_when_allowed(void **state)
 {
 	struct gate g;
-	gate_open(&g);
+	gate_open(&g, state);
 	struct gh_credential c = { 0 };
 	struct gh_authz d;
 	struct gh_authz_req rq = { .user = "alice", .asset = "web01", .account = "deploy",
@@ -992,7 +987,7 @@ static void test_gate_credential_only_when_allowed(void **state)
 static void test_gate_bad_requests(void **state)
 {
 	struct gate g;
-	gate_open(&g);
+	gate_open(&g, state);
 	struct gh_authz d;
 	struct gh_authz_req ok = { .user = "alice", .asset = "web01", .account = "deploy",
 				   .protocol = SSH, .action = CONNECT };
@@ -1034,7 +1029,7 @@ static void test_subject_loader_matches_gate(void **state)
 	struct gh_policy_subject ps;
 	struct gh_decision dec;
 	int64_t ops = 0;
-	gate_open(&g);
+	gate_open(&g, state);
 	assert_int_equal(gh_store_group_add(g.st, "ops", &ops), 0);
 	struct gh_perm p = PERM(0, "p-ops", GROUPS(ops), ASSETS(g.web01), ACCTS((char *)"ops"),
 				.actions = GH_ACT_CONNECT);
@@ -1096,12 +1091,12 @@ int main(void)
 		cmocka_unit_test(test_closest_near_miss_and_lowest_id),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_random_world_matches_reference),
-		cmocka_unit_test(test_gate_account_in_every_question),
-		cmocka_unit_test(test_gate_rereads_the_user),
-		cmocka_unit_test(test_gate_credential_only_when_allowed),
-		cmocka_unit_test(test_gate_bad_requests),
+		FIXTURE_STORE_TEST(test_gate_account_in_every_question),
+		FIXTURE_STORE_TEST(test_gate_rereads_the_user),
+		FIXTURE_STORE_TEST(test_gate_credential_only_when_allowed),
+		FIXTURE_STORE_TEST(test_gate_bad_requests),
 		cmocka_unit_test(test_reason_names),
-		cmocka_unit_test(test_subject_loader_matches_gate),
+		FIXTURE_STORE_TEST(test_subject_loader_matches_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,22 +14,7 @@
 #include "core/error.h"
 #include "store/store.h"
 
-static char dir[64], dbpath[128];
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof dir, "/tmp/ghprocsXXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(dbpath, sizeof dbpath, "%s/gh.db", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "fixture_store.h"
 
 static bool all_alive(int pid, void *ud)
 {
@@ -56,7 +41,7 @@ static void test_limits_bind_release(void **state)
 	struct gh_store *st = NULL;
 	int64_t id[4] = { 0 };
 	int n = -1;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	assert_int_equal(claim(st, 1, 100, 2, 10, all_alive, NULL, &id[0]), 0);
 	assert_int_equal(claim(st, 1, 100, 2, 10, all_alive, NULL, &id[1]), 0);
 	assert_int_equal(claim(st, 1, 100, 2, 10, all_alive, NULL, &id[2]), GH_ELIMIT);
@@ -87,7 +72,7 @@ static void test_concurrent_claims(void **state)
 {
 	enum { N = 12, MAX = 5 };
 	struct gh_store *st = NULL;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	gh_store_close(st);
 	pid_t kids[N];
 	for (int i = 0; i < N; i++) {
@@ -96,7 +81,7 @@ static void test_concurrent_claims(void **state)
 		if (kids[i] == 0) {
 			struct gh_store *s = NULL;
 			int64_t id = 0;
-			if (gh_store_open_sqlite(dbpath, 20000, &s) < 0)
+			if (gh_store_open_sqlite(fixture_store_path(state), 20000, &s) < 0)
 				_exit(3);
 			int r = claim(s, 7, (int)getpid(), MAX, 1000, all_alive, NULL, &id);
 			gh_store_close(s);
@@ -118,8 +103,8 @@ static void test_concurrent_claims(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_limits_bind_release, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_claims, setup, teardown),
+		FIXTURE_STORE_TEST(test_limits_bind_release),
+		FIXTURE_STORE_TEST(test_concurrent_claims),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

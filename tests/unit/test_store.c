@@ -16,32 +16,17 @@
 #include "store/store.h"
 #include "store/migrations.h"
 
-static char dir[64], dbpath[128];
-
-static int setup(void **state)
-{
-	strcpy(dir, "/tmp/ghstoreXXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(dbpath, sizeof dbpath, "%s/gh.db", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "fixture_store.h"
 
 static void test_migrate_and_reopen(void **state)
 {
 	struct gh_store *st = NULL;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	assert_int_equal(gh_store_schema_version(st), (int)gh_migrations_count());
 	assert_int_equal(gh_store_meta_set(st, "k", "v1"), 0);
 	assert_int_equal(gh_store_meta_set(st, "k", "v2"), 0);
 	gh_store_close(st);
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	char *v = NULL;
 	assert_int_equal(gh_store_meta_get(st, "k", &v), 0);
 	assert_string_equal(v, "v2");
@@ -54,7 +39,7 @@ static void test_model_crud(void **state)
 {
 	struct gh_store *st = NULL;
 	int64_t uid = 0, gid = 0, nid = 0, aid = 0, acc = 0, pid = 0;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	assert_int_equal(gh_store_user_add(st, "alice", GH_ROLE_USER, "$argon2id$x", &uid), 0);
 	assert_int_equal(gh_store_user_add(st, "alice", GH_ROLE_USER, NULL, NULL), GH_EEXIST);
 	struct gh_user u = { 0 };
@@ -143,7 +128,7 @@ static void test_sessions_and_events(void **state)
 {
 	struct gh_store *st = NULL;
 	char id[33];
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	gh_session_id_new(id);
 	assert_int_equal(strlen(id), 32);
 	struct gh_session s = { .id = id, .user_name = "alice", .source_addr = "127.0.0.1",
@@ -186,9 +171,9 @@ static void test_sessions_and_events(void **state)
 
 	/* tamper with one row behind the store's back */
 	char cmd[512];
-	snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"UPDATE events SET result='success' WHERE id=1\"", dbpath);
+	snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"UPDATE events SET result='success' WHERE id=1\"", fixture_store_path(state));
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	assert_int_equal(gh_chain_verify(st, &rep), GH_ECRYPTO);
 	assert_int_equal(rep.bad_id, 1);
 	gh_store_close(st);
@@ -206,7 +191,7 @@ static void test_concurrent_writers(void **state)
 		if (pids[w] == 0) {
 			struct gh_store *st = NULL;
 			int bad = 0;
-			if (gh_store_open_sqlite(dbpath, 2000, &st) < 0)
+			if (gh_store_open_sqlite(fixture_store_path(state), 2000, &st) < 0)
 				_exit(10);
 			for (int i = 0; i < PER_WRITER; i++) {
 				char name[64];
@@ -234,7 +219,7 @@ static void test_concurrent_writers(void **state)
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	struct gh_store *st = NULL;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	struct gh_user *u = NULL;
 	size_t n = 0;
 	assert_int_equal(gh_store_user_list(st, &u, &n), 0);
@@ -264,7 +249,7 @@ static void test_child_after_fork_keeps_the_wal(void **state)
 	struct gh_store *st = NULL;
 	int up[2], go[2];
 	char wal[160], c;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	assert_int_equal(gh_store_meta_set(st, "who", "parent"), 0);
 	assert_int_equal(pipe(up), 0);
 	assert_int_equal(pipe(go), 0);
@@ -275,7 +260,7 @@ static void test_child_after_fork_keeps_the_wal(void **state)
 		close(up[0]);
 		close(go[1]); /* EOF on GO when the parent fails and exits */
 		st = gh_store_forget(st);
-		if (gh_store_open_sqlite(dbpath, 5000, &own) < 0)
+		if (gh_store_open_sqlite(fixture_store_path(state), 5000, &own) < 0)
 			_exit(10);
 		if (write(up[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(11);
@@ -285,14 +270,14 @@ static void test_child_after_fork_keeps_the_wal(void **state)
 	}
 	assert_int_equal(read(up[0], &c, 1), 1);
 	st = gh_store_close(st); /* the parent goes; the child still uses the file */
-	snprintf(wal, sizeof wal, "%s-wal", dbpath);
+	snprintf(wal, sizeof wal, "%s-wal", fixture_store_path(state));
 	assert_int_equal(access(wal, F_OK), 0);
 	assert_int_equal(write(go[1], "g", 1), 1);
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	char *v = NULL;
 	assert_int_equal(gh_store_meta_get(st, "who", &v), 0);
 	assert_string_equal(v, "child");
@@ -310,7 +295,7 @@ static void test_edit_in_place(void **state)
 {
 	struct gh_store *st = NULL;
 	int64_t aid = 0, n1 = 0, n2 = 0, gid = 0, gid2 = 0, u1 = 0, u2 = 0;
-	assert_int_equal(gh_store_open_sqlite(dbpath, 5000, &st), 0);
+	st = fixture_store_open(state);
 	assert_int_equal(gh_store_node_add(st, "/a", &n1), 0);
 	assert_int_equal(gh_store_node_add(st, "/b", &n2), 0);
 	struct gh_asset a = { .name = "web01", .address = "10.0.0.1", .port = 22, .platform = "linux",
@@ -400,12 +385,12 @@ static void test_masks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_model_crud, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sessions_and_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_child_after_fork_keeps_the_wal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_edit_in_place, setup, teardown),
+		FIXTURE_STORE_TEST(test_migrate_and_reopen),
+		FIXTURE_STORE_TEST(test_model_crud),
+		FIXTURE_STORE_TEST(test_sessions_and_events),
+		FIXTURE_STORE_TEST(test_concurrent_writers),
+		FIXTURE_STORE_TEST(test_child_after_fork_keeps_the_wal),
+		FIXTURE_STORE_TEST(test_edit_in_place),
 		cmocka_unit_test(test_masks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
