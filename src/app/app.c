@@ -142,6 +142,7 @@ struct gh_app *gh_app_close(struct gh_app *app)
 		return NULL;
 	gh_store_close(app->store);
 	gh_vault_free(app->vault);
+	gh_secret_free(app->ldap_secret);
 	gh_config_free(&app->cfg);
 	free(app->data_dir);
 	free(app->config_path);

@@ -13,6 +13,7 @@ struct gh_app {
 	char *config_path;        /* owned: --config, or NULL (DATA/gatehouse.conf when present) */
 	struct gh_store *store;   /* owned */
 	struct gh_vault *vault;   /* owned */
+	char *ldap_secret;        /* owned, sodium memory: the LDAP bind password (auth/ldapsync.h) */
 };
 
 enum {
