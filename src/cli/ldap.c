@@ -83,6 +83,14 @@ static int ldap_sync(struct gh_cli *cli, int argc, char **argv)
 	return r;
 }
 
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s >= 0x7f)
+			return false;
+	return true;
+}
+
 static void print_list(const char *what, char **v, size_t n)
 {
 	printf("%s:%s\n", what, n ? "" : " none");
@@ -123,8 +131,10 @@ static int test_user(struct gh_app *app, struct gh_ldap *l, const char *name)
 	char err[GH_LDAP_ERRLEN] = "", esc[1024], *filter = NULL;
 	char **groups = NULL;
 	size_t ng = 0;
+	/* the value is escaped (RFC 4515: printable ASCII only); the template is the
+	 * administrator's: shown as it is unless it holds anything else */
 	if (gh_ldap_filter_fill(gh_ldap_user_filter(&app->cfg), name, &filter) == 0)
-		printf("filter: %s\n", gh_escape(esc, sizeof esc, filter));
+		printf("filter: %s\n", printable(filter) ? filter : gh_escape(esc, sizeof esc, filter));
 	free(filter);
 	int r = gh_ldap_find_user(l, name, &e, err, sizeof err);
 	if (r < 0) {
