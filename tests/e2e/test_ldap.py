@@ -13,6 +13,7 @@ user name finds nobody. Every change the directory makes is a chained
 "change" event by actor ldap."""
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -20,6 +21,7 @@ import time
 
 import pytest
 
+from dropenv import drop_tmp  # noqa: F401 (fixture)
 from ldapenv import *  # noqa: F401,F403
 from ldapenv import ROOT_DN  # noqa: F401
 from sshenv import *  # noqa: F401,F403
@@ -330,3 +332,53 @@ def test_bind_password_file_must_be_private(gh_bin, tmp_path, target, slapd):
     t = g.cli("ldap", "test", "alice")
     assert "connection: ok" in t.stdout and f"dn: uid=alice,{PEOPLE}" in t.stdout, t.stdout
     assert "gatehouse groups:\n  ops" in t.stdout
+
+
+def test_with_privilege_drop(gh_bin, drop_tmp, target, slapd):
+    """The default set-up (workers drop to the gatehouse user): the bind
+    password was read by root before the drop (the file stays root's 0600),
+    the worker connects with StartTLS and binds as the user."""
+    ca = os.path.join(drop_tmp, "ldap-ca.crt")
+    shutil.copyfile(slapd.ca, ca)
+    os.chmod(ca, 0o644)
+    pw = _pwfile(drop_tmp)
+    conf = ldap_conf(slapd, pw, ldap_ca_file=ca, ldap_group_map=f"cn=ops,{GROUPS} => ops")
+    g = Gatehouse(gh_bin, drop_tmp, target, extra_conf=conf, drop=True)
+    g.start()
+    try:
+        g.add_asset("web01")
+        g.add_account("web01", UNIX_DEPLOY)
+        g.cli("group", "add", "ops")
+        g.cli("perm", "add", "p-ops", "--group", "ops", "--asset", "web01", "--account",
+              UNIX_DEPLOY)
+        ok, p = _reaches(g, "alice", password=USER_PW["alice"])
+        assert ok, p.stderr + g.read_log()
+        slapd.modify(f"dn: cn=ops,{GROUPS}\nchangetype: modify\nadd: member\n"
+                     f"member: uid=bob,{PEOPLE}\n")
+        ok, p = _reaches(g, "bob", key=slapd.bob_key)
+        assert ok, p.stderr + g.read_log()
+        assert os.stat(pw).st_mode & 0o777 == 0o600 and os.stat(pw).st_uid == 0
+    finally:
+        rc = g.stop()
+    assert rc == 0, g.read_log()
+
+
+def test_totp_still_applies(gh_bin, tmp_path, target, slapd):
+    """With mfa = all an LDAP user's directory password is the first factor
+    only: enrolment at the first login, then a code every time."""
+    from test_mfa import CODE_PROMPT, enrol, finish, password_step, spawn, totp
+    with ldap_gatehouse(gh_bin, tmp_path, target, slapd, extra="mfa = all\n") as g:
+        g.alice_pw = USER_PW["alice"]
+        c = spawn(g, login=_login("alice"))
+        password_step(g, c)
+        secret = enrol(g, c)
+        out, status = finish(c)
+        assert status == 0 and "mfa-reached-target" in out, out + g.read_log()
+        code = totp(secret, offset=30)
+        c = spawn(g, login=_login("alice"))
+        password_step(g, c)
+        c.expect(CODE_PROMPT)
+        c.sendline(code)
+        out, status = finish(c)
+        assert status == 0 and "mfa-reached-target" in out, out
+        assert _last_login(g, "alice")["reason"] == "totp code after password"
