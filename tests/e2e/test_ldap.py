@@ -106,6 +106,7 @@ def test_password_login_over_starttls_with_mapped_group(lg, slapd):
     assert u["source"] == "ldap" and u["password_hash"] is None
     assert u["dn"] == f"uid=alice,{PEOPLE}" and u["email"] == "alice@example.org"
     assert u["display_name"] == "Alice Example"
+    assert '"source": "ldap"' in lg.cli("user", "show", "alice", "--json").stdout
     assert _groups_of(lg, "alice") == ["ops"]
     what = [e["method"] for e in _ldap_changes(lg)]
     assert "ldap user add" in what and "ldap group member add" in what
