@@ -79,14 +79,17 @@ int gh_ldap_escape_filter_value(const char *in, char *out, size_t outlen)
 
 int gh_ldap_filter_fill(const char *tmpl, const char *value, char **ret)
 {
-	char esc[VALUE_MAX * 3 + 1];
+	char *esc = NULL;
 	const char *v = "*";
 	if (!tmpl || tmpl[0] != '(' || !strstr(tmpl, "%s"))
 		return GH_EINVAL;
+	if (value && strlen(value) > VALUE_MAX)
+		return GH_ELIMIT;
 	if (value) {
-		int r = gh_ldap_escape_filter_value(value, esc, sizeof esc);
-		if (r < 0)
-			return r;
+		size_t cap = strlen(value) * 3 + 1;
+		if (!(esc = malloc(cap)))
+			return GH_ENOMEM;
+		gh_ldap_escape_filter_value(value, esc, cap); /* fits: 3 bytes per byte at most */
 		v = esc;
 	}
 	size_t n = 0, vl = strlen(v);
@@ -94,8 +97,10 @@ int gh_ldap_filter_fill(const char *tmpl, const char *value, char **ret)
 		n++;
 	size_t len = strlen(tmpl) - 2 * n + vl * n + 1;
 	char *out = malloc(len), *o = out;
-	if (!out)
+	if (!out) {
+		free(esc);
 		return GH_ENOMEM;
+	}
 	for (const char *p = tmpl; *p;) {
 		if (p[0] == '%' && p[1] == 's') {
 			memcpy(o, v, vl);
@@ -106,6 +111,7 @@ int gh_ldap_filter_fill(const char *tmpl, const char *value, char **ret)
 		}
 	}
 	*o = '\0';
+	free(esc);
 	*ret = out;
 	return 0;
 }

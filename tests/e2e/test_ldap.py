@@ -276,7 +276,7 @@ def test_silent_directory_bounded_by_ldap_timeout(gh_bin, tmp_path, target, slap
         ok, p = _reaches(g, "alice", password=USER_PW["alice"])
         took = time.monotonic() - t0
         assert not ok and took < 10, took
-        assert _last_login(g, "alice")["reason"] in ("unknown user", "directory unavailable")
+        assert _last_login(g, "alice")["reason"] == "directory unavailable"
         t0 = time.monotonic()
         ok, p = _reaches(g, "localadmin", password=ADMIN_PW)
         assert ok and time.monotonic() - t0 < 5, p.stderr
