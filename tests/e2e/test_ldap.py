@@ -383,3 +383,24 @@ def test_totp_still_applies(gh_bin, tmp_path, target, slapd):
         out, status = finish(c)
         assert status == 0 and "mfa-reached-target" in out, out
         assert _last_login(g, "alice")["reason"] == "totp code after password"
+
+
+def test_config_check_names_ldap_mistakes(gh, tmp_path, data_dir):
+    """`gatehouse config check` refuses an LDAP setting that cannot work."""
+    conf = os.path.join(str(data_dir), "gatehouse.conf")
+    os.makedirs(str(data_dir), exist_ok=True)
+    for text, word in (("ldap_url = http://h\nldap_user_base = dc=x\n", "ldap://"),
+                       ("ldap_url = ldap://h\n", "ldap_user_base"),
+                       ("ldap_url = ldap://h\nldap_user_base = dc=x\n"
+                        "ldap_group_map = cn=ops,dc=x ops\n", "ldap_group_map")):
+        with open(conf, "w") as f:
+            f.write(text)
+        p = gh("config", "check")
+        assert p.returncode == 1 and word in p.stderr, p.stderr
+    with open(conf, "w") as f:
+        f.write("ldap_url = ldap://h\nldap_user_base = dc=x\n"
+                "ldap_group_map = cn=ops,dc=x => ops\nldap_group_map = cn=dba,dc=x => dba\n")
+    p = gh("config", "check")
+    assert p.returncode == 0, p.stderr
+    show = gh("config", "show").stdout
+    assert "ldap_group_map = cn=ops,dc=x => ops\nldap_group_map = cn=dba,dc=x => dba\n" in show
