@@ -448,24 +448,10 @@ bool gh_ldap_sync_wanted(const struct gh_app *app)
 int gh_ldap_sync_run(struct gh_app *app)
 {
 	struct gh_store *st = NULL;
-	struct sigaction sa;
 	char err[GH_LDAP_ERRLEN], eerr[GH_LDAP_ERRLEN * 4];
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	gh_log_set_tag("ldap");
-	app->store = gh_store_forget(app->store); /* the master's, see gh_store_forget */
-	int r = gh_store_open(&app->cfg, &st);
-	if (r < 0) {
-		gh_error("ldap: cannot open the store: %s", gh_strerror(r));
+	int r = gh_app_helper_start(app, "ldap", on_term, &st);
+	if (r < 0)
 		return 1;
-	}
 	gh_info("ldap: syncing every %d s", app->cfg.ldap_sync_interval);
 	while (!stop_flag) {
 		r = gh_ldap_sync(app, st, false, NULL, err, sizeof err);
