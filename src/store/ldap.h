@@ -18,7 +18,7 @@ struct gh_ldap_row {
 /* The row of USER_ID into *RET (free with gh_ldap_row_clear); GH_ENOENT
  * when the user never came from the directory. */
 int gh_store_ldap_get(struct gh_store *st, int64_t user_id, struct gh_ldap_row *ret);
-/* Write R for USER_ID and mark the user's source "ldap" (one transaction
- * when not inside one already is the caller's choice: two statements). */
+/* Write R for USER_ID (inserted or replaced) and mark the user's source
+ * "ldap". */
 int gh_store_ldap_set(struct gh_store *st, int64_t user_id, const struct gh_ldap_row *r);
 void gh_ldap_row_clear(struct gh_ldap_row *r);

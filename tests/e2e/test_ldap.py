@@ -404,3 +404,37 @@ def test_config_check_names_ldap_mistakes(gh, tmp_path, data_dir):
     assert p.returncode == 0, p.stderr
     show = gh("config", "show").stdout
     assert "ldap_group_map = cn=ops,dc=x => ops\nldap_group_map = cn=dba,dc=x => dba\n" in show
+
+
+def test_directory_never_takes_over_a_local_user(lg, slapd):
+    """mallory exists locally (with a password of her own) and in the
+    directory: she stays local. Her directory password does not log her in,
+    the sync skips her, her local password still works, no directory group
+    is given to her."""
+    lg.add_user("mallory", password=ADMIN_PW)
+    lg.cli("perm", "add", "p-mallory", "--user", "mallory", "--asset", "web01", "--account",
+           UNIX_DEPLOY)
+    ok, p = _reaches(lg, "mallory", password=USER_PW["mallory"])
+    assert not ok and _last_login(lg, "mallory")["reason"] == "bad password"
+    p = lg.cli("ldap", "sync")
+    assert "skipped mallory: a local user of that name exists" in p.stdout, p.stdout
+    assert _user(lg, "mallory")["source"] == "local" and _user(lg, "mallory")["dn"] is None
+    assert _reaches(lg, "mallory", password=ADMIN_PW)[0]
+
+
+def test_empty_password_and_unverified_certificate_refused(gh_bin, tmp_path, target, slapd):
+    """An empty password is never sent as a bind (the directory would take
+    it as anonymous and say yes); a directory whose certificate does not
+    chain to ldap_ca_file (here: none given, the system CAs) is not used."""
+    with ldap_gatehouse(gh_bin, tmp_path, target, slapd) as g:
+        assert _reaches(g, "alice", password=USER_PW["alice"])[0]
+        ok, p = _reaches(g, "alice", password="")
+        assert not ok and _last_login(g, "alice")["reason"] == "bad password"
+    (tmp_path / "nocafile").mkdir()
+    with ldap_gatehouse(gh_bin, tmp_path / "nocafile", target, slapd, ldap_ca_file="") as g:
+        ok, p = _reaches(g, "alice", password=USER_PW["alice"])
+        assert not ok and _last_login(g, "alice")["reason"] == "directory unavailable"
+        assert "certificate" in g.read_log().lower() or "tls" in g.read_log().lower(), \
+            g.read_log()
+        t = g.cli("ldap", "test", check=1)
+        assert "connection: FAILED" in t.stdout, t.stdout
