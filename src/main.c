@@ -29,6 +29,7 @@ static const char usage[] =
 	"  cmdgroup  command groups (commands or regexes)\n"
 	"  cmdfilter command filters: reject, review, warn or accept command groups\n"
 	"  request   commands held for review: list, approve, deny\n"
+	"  ldap      LDAP / Active Directory: sync users, test the configuration\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -46,6 +47,7 @@ static const struct {
 	{ "session", gh_cmd_session }, { "event", gh_cmd_event },     { "replay", gh_cmd_replay },
 	{ "config", gh_cmd_config },   { "audit", gh_cmd_audit },     { "recordings", gh_cmd_recordings },
 	{ "known-hosts", gh_cmd_known_hosts },
+	{ "ldap", gh_cmd_ldap },
 	{ "loginacl", gh_cmd_loginacl },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
 };

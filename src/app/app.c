@@ -7,6 +7,7 @@
 #include "vault/vault.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -142,6 +143,7 @@ struct gh_app *gh_app_close(struct gh_app *app)
 		return NULL;
 	gh_store_close(app->store);
 	gh_vault_free(app->vault);
+	gh_secret_free(app->ldap_secret);
 	gh_config_free(&app->cfg);
 	free(app->data_dir);
 	free(app->config_path);
@@ -195,4 +197,25 @@ out:
 	}
 	*ret_password = pw;
 	return 0;
+}
+
+int gh_app_helper_start(struct gh_app *app, const char *tag, void (*on_term)(int),
+			struct gh_store **ret_st)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	gh_log_set_tag(tag);
+	app->store = gh_store_forget(app->store); /* the master's, see gh_store_forget */
+	int r = gh_store_open(&app->cfg, ret_st);
+	if (r < 0)
+		gh_error("%s: cannot open the store: %s", tag, gh_strerror(r));
+	return r;
 }

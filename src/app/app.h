@@ -13,6 +13,7 @@ struct gh_app {
 	char *config_path;        /* owned: --config, or NULL (DATA/gatehouse.conf when present) */
 	struct gh_store *store;   /* owned */
 	struct gh_vault *vault;   /* owned */
+	char *ldap_secret;        /* owned, sodium memory: the LDAP bind password (auth/ldapsync.h) */
 };
 
 enum {
@@ -41,6 +42,14 @@ int gh_app_layout(const struct gh_config *cfg, char *err);
  * afterwards inherit it. On error logs why (to the old destination) and
  * returns a negative GH_E*; the old destination stays. */
 int gh_app_log_open(struct gh_app *app);
+
+/* The start of a helper process forked by the master of `gatehouse serve`
+ * (the audit export, the LDAP sync): ON_TERM handles SIGTERM and SIGINT,
+ * SIGHUP and SIGCHLD are back to their defaults, SIGPIPE is ignored, log
+ * lines are tagged TAG, the master's store handle is let go of and the
+ * helper's own opened into *RET_ST (the caller closes it). */
+int gh_app_helper_start(struct gh_app *app, const char *tag, void (*on_term)(int),
+			struct gh_store **ret_st);
 
 /* First start: when no user exists, create "admin" (role admin) with a
  * random password, save it to DATA/initial-admin-password (0600) and

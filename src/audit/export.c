@@ -575,24 +575,10 @@ int gh_export_run(struct gh_app *app)
 	char host[256] = "-";
 	char *buf = NULL;
 	int64_t next_retention = 0;
-	struct sigaction sa;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	gh_log_set_tag("export");
-	app->store = gh_store_forget(app->store); /* the master's, see gh_store_forget */
-	int r = gh_store_open(&app->cfg, &st);
-	if (r < 0) {
-		gh_error("export: cannot open the store: %s", gh_strerror(r));
+	int r = gh_app_helper_start(app, "export", on_term, &st);
+	if (r < 0)
 		return 1;
-	}
 	buf = malloc(MSG_CAP);
 	if (!buf) {
 		gh_store_close(st);

@@ -46,6 +46,7 @@ int gh_cmd_event(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_replay(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_config(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_known_hosts(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_ldap(struct gh_cli *cli, int argc, char **argv); /* src/cli/ldap.c */
 /* src/cli/live.c: verbs of live operations, dispatched by session.c
  * (watch, join, kill) and user.c (lock, unlock). */
 int gh_cli_session_watch(struct gh_cli *cli, int argc, char **argv);

@@ -1,4 +1,5 @@
 /* gatehouse config: check or show the effective configuration. */
+#include "auth/ldap.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -56,6 +57,13 @@ static int config_check(struct gh_cli *cli, int argc, char **argv)
 		return r;
 	if ((r = load(cli, &cfg, &path)))
 		return r;
+	char why[256];
+	if (gh_ldap_check_config(&cfg, why, sizeof why) < 0) {
+		gh_cli_error("%s: %s", path ? path : "defaults", why);
+		free(path);
+		gh_config_free(&cfg);
+		return GH_EXIT_FAIL;
+	}
 	if (path)
 		printf("%s: OK\n", path);
 	else

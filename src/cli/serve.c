@@ -1,6 +1,7 @@
 /* gatehouse serve: first-start initialisation, then the SSH front door
  * until SIGTERM (see ssh/ssh.h). */
 #include "app/app.h"
+#include "auth/ldapsync.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -46,6 +47,11 @@ int gh_cmd_serve(struct gh_app *app, int argc, char **argv)
 	gh_log_set_tag("master");
 	if (gh_app_log_open(app) < 0)
 		return GH_EXIT_FAIL;
+	char why[256];
+	if (gh_ldap_prepare(app, why, sizeof why) < 0) { /* root, before any worker drops */
+		gh_error("LDAP: %s", why);
+		return GH_EXIT_FAIL;
+	}
 	gh_info("gatehouse serving from %s", app->data_dir);
 	r = gh_ssh_serve(app);
 	if (r < 0) {

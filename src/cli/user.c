@@ -169,6 +169,7 @@ static json_t *user_json(const struct gh_user *u)
 	json_object_set_new(j, "name", json_string(u->name));
 	json_object_set_new(j, "role", json_string(gh_role_name(u->role)));
 	json_object_set_new(j, "disabled", json_boolean(u->disabled));
+	json_object_set_new(j, "source", json_string(u->ldap ? "ldap" : "local"));
 	json_object_set_new(j, "password", json_boolean(u->password_hash != NULL));
 	json_object_set_new(j, "totp", json_boolean(u->totp_sealed != NULL));
 	json_object_set_new(j, "created_at", gh_cli_json_time(u->created_at));
@@ -289,6 +290,7 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	gh_cli_field("name:", u.name);
 	gh_cli_field("role:", gh_role_name(u.role));
 	gh_cli_field("status:", u.disabled ? "disabled" : "enabled");
+	gh_cli_field("source:", u.ldap ? "ldap (the directory holds the password)" : "local");
 	gh_cli_field("password:", u.password_hash ? "set" : "none");
 	gh_cli_field("totp:", u.totp_sealed ? "enrolled" : "none");
 	const char *mfa = j ? json_string_value(json_object_get(j, "mfa")) : NULL;

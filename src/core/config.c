@@ -15,7 +15,8 @@
 
 #define UNSET_INT INT_MIN
 
-enum opt_type { T_STR, T_INT, T_BOOL, T_ENUM, T_LISTEN, T_PATH };
+/* T_LIST: a string key that may be repeated; the values joined by '\n' */
+enum opt_type { T_STR, T_INT, T_BOOL, T_ENUM, T_LISTEN, T_PATH, T_LIST };
 
 struct opt {
 	const char *name;
@@ -36,6 +37,7 @@ static const char *const facility_choices[] = {
 static const char *const mfa_choices[] = { "off", "all", "admins", NULL };
 /* index = enum gh_filter_action (0 "auto" = GH_FILTER_NONE) */
 static const char *const dynamic_choices[] = { "auto", "accept", "warn", "review", "reject", NULL };
+static const char *const ldap_flavor_choices[] = { "openldap", "ad", NULL };
 
 #define O(f) offsetof(struct gh_config, f)
 /* "@" in a default stands for the data directory. */
@@ -77,6 +79,26 @@ static const struct opt options[] = {
 	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },
 	{ "review_timeout", T_INT, O(review_timeout), "300", 1, 86400, NULL },
 	{ "cmdfilter_dynamic", T_ENUM, O(cmdfilter_dynamic), "auto", 0, 0, dynamic_choices },
+	/* LDAP and Active Directory (docs/LDAP.md); "" = the flavour's default */
+	{ "ldap_url", T_STR, O(ldap_url), "", 0, 0, NULL },
+	{ "ldap_ca_file", T_PATH, O(ldap_ca_file), "", 0, 0, NULL },
+	{ "ldap_bind_dn", T_STR, O(ldap_bind_dn), "", 0, 0, NULL },
+	{ "ldap_bind_password_file", T_PATH, O(ldap_bind_password_file), "", 0, 0, NULL },
+	{ "ldap_flavor", T_ENUM, O(ldap_flavor), "openldap", 0, 0, ldap_flavor_choices },
+	{ "ldap_user_base", T_STR, O(ldap_user_base), "", 0, 0, NULL },
+	{ "ldap_user_filter", T_STR, O(ldap_user_filter), "", 0, 0, NULL },
+	{ "ldap_attr_user", T_STR, O(ldap_attr_user), "", 0, 0, NULL },
+	{ "ldap_attr_display", T_STR, O(ldap_attr_display), "", 0, 0, NULL },
+	{ "ldap_attr_email", T_STR, O(ldap_attr_email), "mail", 0, 0, NULL },
+	{ "ldap_attr_ssh_key", T_STR, O(ldap_attr_ssh_key), "sshPublicKey", 0, 0, NULL },
+	{ "ldap_group_base", T_STR, O(ldap_group_base), "", 0, 0, NULL },
+	{ "ldap_group_filter", T_STR, O(ldap_group_filter), "(objectClass=groupOfNames)", 0, 0, NULL },
+	{ "ldap_group_member_attr", T_STR, O(ldap_group_member_attr), "member", 0, 0, NULL },
+	{ "ldap_group_map", T_LIST, O(ldap_group_map), "", 0, 0, NULL },
+	{ "ldap_group_by_name", T_BOOL, O(ldap_group_by_name), "no", 0, 0, NULL },
+	{ "ldap_timeout", T_INT, O(ldap_timeout), "10", 1, 600, NULL },
+	{ "ldap_page_size", T_INT, O(ldap_page_size), "500", 1, 100000, NULL },
+	{ "ldap_sync_interval", T_INT, O(ldap_sync_interval), "0", 0, 604800, NULL },
 };
 #undef O
 
@@ -121,11 +143,30 @@ static int check_listen(const char *v)
 	return r;
 }
 
+/* A repeated key: each value appended on a line of its own. */
+static int set_list(char **field, const char *val)
+{
+	char *s = NULL;
+	if (*field && **field && *val) {
+		if (asprintf(&s, "%s\n%s", *field, val) < 0)
+			s = NULL;
+	} else {
+		s = strdup(*field && !*val ? *field : val);
+	}
+	if (!s)
+		return GH_ENOMEM;
+	free(*field);
+	*field = s;
+	return 0;
+}
+
 /* Set one option from its textual value; on error writes a message (no location). */
 static int set_option(struct gh_config *cfg, const struct opt *o, const char *val,
 		      const char *data_dir, char *msg, size_t msglen)
 {
 	switch (o->type) {
+	case T_LIST:
+		return set_list(str_field(cfg, o), val);
 	case T_STR:
 	case T_PATH:
 	case T_LISTEN: {
@@ -308,7 +349,7 @@ void gh_config_free(struct gh_config *cfg)
 	free(cfg->data_dir);
 	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
 		const struct opt *o = &options[i];
-		if (o->type == T_STR || o->type == T_PATH || o->type == T_LISTEN)
+		if (o->type == T_STR || o->type == T_PATH || o->type == T_LISTEN || o->type == T_LIST)
 			free(*str_field(cfg, o));
 	}
 	memset(cfg, 0, sizeof *cfg);
@@ -352,6 +393,15 @@ void gh_config_dump(const struct gh_config *cfg, void *file)
 		case T_ENUM:
 			fprintf(f, "%s = %s\n", o->name, o->choices[*int_field(c, o)]);
 			break;
+		case T_LIST: {
+			const char *v = *str_field(c, o) ? *str_field(c, o) : "";
+			do {
+				size_t n = strcspn(v, "\n");
+				fprintf(f, "%s = %.*s\n", o->name, (int)n, v);
+				v += n + (v[n] != '\0');
+			} while (*v);
+			break;
+		}
 		default:
 			fprintf(f, "%s = %s\n", o->name, *str_field(c, o) ? *str_field(c, o) : "");
 		}

@@ -54,7 +54,22 @@ struct gh_config {
 	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
 	int review_timeout;       /* seconds a command held for review waits for a decision */
 	int cmdfilter_dynamic;    /* verdict for dynamic commands: enum gh_filter_action, 0 auto */
+
+	/* LDAP / Active Directory (docs/LDAP.md); ldap_url "" = off */
+	char *ldap_url, *ldap_ca_file, *ldap_bind_dn, *ldap_bind_password_file;
+	int ldap_flavor;          /* GH_CONFIG_LDAP_* */
+	char *ldap_user_base;     /* bases separated by '|' */
+	char *ldap_user_filter;   /* "" = the flavour's; %s = the escaped user name */
+	char *ldap_attr_user, *ldap_attr_display, *ldap_attr_email, *ldap_attr_ssh_key;
+	char *ldap_group_base, *ldap_group_filter, *ldap_group_member_attr;
+	char *ldap_group_map;     /* "DN => group" lines */
+	int ldap_group_by_name;   /* bool */
+	int ldap_timeout;         /* seconds, every directory call */
+	int ldap_page_size;
+	int ldap_sync_interval;   /* seconds; 0 = no periodic sync */
 };
+
+enum { GH_CONFIG_LDAP_OPENLDAP = 0, GH_CONFIG_LDAP_AD = 1 };
 
 enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };
 

@@ -2,6 +2,7 @@
 #include "ssh/ssh.h"
 #include "app/app.h"
 #include "audit/export.h"
+#include "auth/ldapsync.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -51,6 +52,8 @@ struct master {
 	int64_t refused_logged_ms; /* rate limit for "limit reached" lines */
 	pid_t export_pid;          /* audit export/retention process, 0: none */
 	int64_t export_restart_ms; /* monotonic: not before */
+	pid_t ldap_pid;            /* LDAP sync process (auth/ldapsync.h), 0: none */
+	int64_t ldap_restart_ms;
 	struct gh_priv priv;       /* what workers drop to */
 	struct gh_penalty *penalty; /* failed logins per source */
 	uint64_t refused;          /* connections refused since the last summary */
@@ -340,6 +343,12 @@ static void reap(struct master *m)
 			m->export_restart_ms = gh_mono_ms() + 2000;
 			continue;
 		}
+		if (pid == m->ldap_pid) {
+			gh_info("ldap sync process %d ended", (int)pid);
+			m->ldap_pid = 0;
+			m->ldap_restart_ms = gh_mono_ms() + 2000;
+			continue;
+		}
 		int n = gh_sweep_close_worker(m->app->store, (int)pid, reason);
 		gh_proclimit_release(m->app->store, pid);
 		if (n > 0 || WIFSIGNALED(st))
@@ -405,18 +414,23 @@ static void reload(struct master *m)
 	int lvl = gh_log_level_parse(nc.log_level);
 	if (lvl >= 0)
 		gh_log_set_level(lvl);
+	char why[256];
+	if (gh_ldap_prepare(m->app, why, sizeof why) < 0)
+		gh_error("SIGHUP: LDAP: %s", why);
 	gh_info("configuration reloaded");
 }
 
-/* The audit export/retention process (audit/export.h), when configured. */
-static void export_spawn(struct master *m)
+/* A helper process started by the master (the audit export, the LDAP
+ * sync), restarted 2 s after it ends while WANTED. */
+static void helper_spawn(struct master *m, pid_t *pid_p, int64_t *restart_p, bool wanted,
+			 int (*run)(struct gh_app *))
 {
-	if (m->export_pid > 0 || !gh_export_wanted(m->app) || gh_mono_ms() < m->export_restart_ms)
+	if (*pid_p > 0 || !wanted || gh_mono_ms() < *restart_p)
 		return;
 	pid_t pid = fork();
 	if (pid < 0) {
 		gh_warn("fork: %s", strerror(errno));
-		m->export_restart_ms = gh_mono_ms() + 2000;
+		*restart_p = gh_mono_ms() + 2000;
 		return;
 	}
 	if (pid == 0) {
@@ -426,26 +440,42 @@ static void export_spawn(struct master *m)
 		for (size_t i = 0; i < m->n_children; i++)
 			if (m->children[i].status_fd >= 0)
 				close(m->children[i].status_fd);
-		_exit(gh_export_run(m->app));
+		_exit(run(m->app));
 	}
-	m->export_pid = pid;
+	*pid_p = pid;
 }
 
-static void export_stop(struct master *m)
+/* The audit export/retention process (audit/export.h), when configured;
+ * the LDAP sync process (ldap_sync_interval). */
+static void export_spawn(struct master *m)
 {
-	if (m->export_pid <= 0)
+	helper_spawn(m, &m->export_pid, &m->export_restart_ms, gh_export_wanted(m->app),
+		     gh_export_run);
+	helper_spawn(m, &m->ldap_pid, &m->ldap_restart_ms, gh_ldap_sync_wanted(m->app),
+		     gh_ldap_sync_run);
+}
+
+static void helper_stop(pid_t *pid_p)
+{
+	if (*pid_p <= 0)
 		return;
-	kill(m->export_pid, SIGTERM);
+	kill(*pid_p, SIGTERM);
 	for (int i = 0; i < 60; i++) {
-		if (waitpid(m->export_pid, NULL, WNOHANG) == m->export_pid) {
-			m->export_pid = 0;
+		if (waitpid(*pid_p, NULL, WNOHANG) == *pid_p) {
+			*pid_p = 0;
 			return;
 		}
 		usleep(50000);
 	}
-	kill(m->export_pid, SIGKILL);
-	waitpid(m->export_pid, NULL, 0);
-	m->export_pid = 0;
+	kill(*pid_p, SIGKILL);
+	waitpid(*pid_p, NULL, 0);
+	*pid_p = 0;
+}
+
+static void export_stop(struct master *m)
+{
+	helper_stop(&m->export_pid);
+	helper_stop(&m->ldap_pid);
 }
 
 static void signal_children(struct master *m, int sig)
@@ -535,6 +565,8 @@ int gh_ssh_serve(struct gh_app *app)
 					gh_app_log_open(m.app); /* after a rotation */
 					if (m.export_pid > 0) /* restarted with the new settings */
 						kill(m.export_pid, SIGTERM);
+					if (m.ldap_pid > 0)
+						kill(m.ldap_pid, SIGTERM);
 				}
 				else if ((sigs[i] == SIGTERM || sigs[i] == SIGINT) && !stopping) {
 					stopping = true;

@@ -2,6 +2,7 @@
 #include "ssh/worker.h"
 #include "app/app.h"
 #include "audit/audit.h"
+#include "auth/ldapsync.h"
 #include "core/error.h"
 #include "core/fault.h"
 #include "core/log.h"
@@ -468,7 +469,8 @@ static const char *auth_prepare(struct worker *w, const char *name)
 		return "login name changed";
 	if (!parsed)
 		return "malformed login name";
-	return user_refusal(w, w->login.user, &w->user, &w->have_user);
+	const char *dir = gh_ldap_login_refresh(w->app, w->st, w->login.user);
+	return dir ? dir : user_refusal(w, w->login.user, &w->user, &w->have_user);
 }
 
 /* WHY: NULL, or how a second factor completed the login. */
@@ -642,12 +644,15 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 	/* a suspect connection hashes behind the others (authgate.h) */
 	int gate = w->args->suspect || w->auth_failures > 0
 			   ? gh_auth_gate_enter(w->app->cfg.data_dir) : -1;
-	bool ok = password_matches(w, password);
+	const char *dir = NULL; /* an LDAP user binds as itself (auth/ldapsync.h) */
+	bool ok = !why && w->user.ldap
+			  ? gh_ldap_login_password(w->app, w->st, &w->user, password, &dir) == 0
+			  : password_matches(w, password);
 	gh_auth_gate_leave(gate);
-	if (!why && !w->user.password_hash)
+	if (!why && !w->user.password_hash && !w->user.ldap)
 		why = "no password set";
 	else if (!why && !ok)
-		why = "bad password";
+		why = dir ? dir : "bad password";
 	if (why)
 		return auth_fail(w, "password", why);
 	return auth_first_factor(w, "password");

@@ -135,6 +135,11 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL);"
 	"CREATE INDEX user_procs_user ON user_procs(user_id);"
 	"CREATE INDEX user_procs_pid ON user_procs(pid);",
+	/* 8: ldap (where a user comes from; what the directory said of it) */
+	"ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local';"
+	"CREATE TABLE user_ldap (user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  dn TEXT NOT NULL, display_name TEXT, email TEXT,"
+	"  dir_disabled INTEGER NOT NULL DEFAULT 0, synced_at INTEGER NOT NULL);",
 };
 
 size_t gh_migrations_count(void)

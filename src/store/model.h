@@ -69,6 +69,7 @@ struct gh_user {
 	size_t totp_sealed_len;
 	bool disabled;
 	int64_t created_at;
+	bool ldap;               /* source "ldap": the directory holds its password (store/ldapstore.c) */
 };
 
 struct gh_user_key {

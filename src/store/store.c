@@ -274,7 +274,7 @@ static int q_change(struct gh_store *st, const char *sql, const struct gh_db_val
 
 /* ---- users ---------------------------------------------------------------- */
 
-#define USER_COLS "id, name, role, password_hash, totp_sealed, disabled, created_at"
+#define USER_COLS "id, name, role, password_hash, totp_sealed, disabled, created_at, source"
 
 static int decode_user(const struct gh_db_val *c, int n, void *out)
 {
@@ -286,6 +286,7 @@ static int decode_user(const struct gh_db_val *c, int n, void *out)
 	u->totp_sealed = col_blob(&c[4], &u->totp_sealed_len);
 	u->disabled = col_int(&c[5]) != 0;
 	u->created_at = col_int(&c[6]);
+	u->ldap = n > 7 && c[7].type == GH_DB_TEXT && c[7].s && !strcmp(c[7].s, "ldap");
 	return u->name ? 0 : GH_ENOMEM;
 }
 
@@ -498,7 +499,7 @@ int gh_store_group_member_del(struct gh_store *st, int64_t group_id, int64_t use
 int gh_store_group_members(struct gh_store *st, int64_t group_id, struct gh_user **ret, size_t *ret_n)
 {
 	struct gh_db_val p[] = { DB_INT(group_id) };
-	return list_all(st, "SELECT u.id, u.name, u.role, NULL, NULL, u.disabled, u.created_at"
+	return list_all(st, "SELECT u.id, u.name, u.role, NULL, NULL, u.disabled, u.created_at, u.source"
 			    " FROM users u JOIN group_members m ON m.user_id = u.id"
 			    " WHERE m.group_id = ? ORDER BY u.name",
 			p, 1, decode_user, sizeof **ret, (void **)ret, ret_n, FREE_FN(gh_user_free));

@@ -60,7 +60,8 @@ def test_full_setup_lists_and_shows(gh, gh_json, keygen, ssh_fingerprint):
     assert by["alice"]["role"] == "admin" and by["alice"]["password"] is True
     assert by["bob"]["role"] == "user" and by["bob"]["password"] is False
     assert by["carol"]["role"] == "auditor"
-    assert all(set(u) == {"id", "name", "role", "disabled", "password", "totp", "created_at"}
+    assert all(set(u) == {"id", "name", "role", "disabled", "source", "password", "totp",
+                          "created_at"}
                for u in users)
 
     alice = gh_json("user", "show", "alice", "--json")
