@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from sshenv import free_port, port_open, wait_for
+from sshenv import free_port, port_open, reachable_tmp, wait_for
 
 __all__ = ["Slapd", "slapd", "BASE", "PEOPLE", "GROUPS", "SERVICE_DN", "SERVICE_PW",
            "USER_PW", "ldap_conf"]
@@ -239,13 +239,15 @@ def ldap_conf(sl, pwfile, **over):
 @pytest.fixture
 def slapd(tmp_path, keygen):
     """A started slapd whose bob holds a generated key (slapd.bob_key: the
-    private key path)."""
+    private key path). Its directory (the test CA Gatehouse's workers read)
+    is one the workers' user can reach: they drop privileges by default."""
     key, pub = keygen("bob_ldap")
     with open(pub) as f:
         line = f.read().strip()
-    s = Slapd(str(tmp_path), ssh_key_line=line)
+    tmp = reachable_tmp()
+    s = Slapd(tmp, ssh_key_line=line)
     s.bob_key = key
     s.start()
     yield s
     s.stop()
-    shutil.rmtree(os.path.join(s.dir, "db"), ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
