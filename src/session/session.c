@@ -7,6 +7,7 @@
 #include "record/record.h"
 #include "session/authz.h"
 #include "session/end.h"
+#include "session/files.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -28,7 +29,7 @@ struct gh_sess {
 	char term[64];
 	int width, height;
 	struct gh_rec *rec;
-	uint64_t dropped;
+	struct gh_files *files;   /* sftp: its file events */
 };
 
 static int64_t wall_ms(void)
@@ -108,6 +109,11 @@ struct gh_audit_who gh_sess_who(const struct gh_sess *s)
 {
 	struct gh_audit_who a = { .user = s->user, .source = s->source, .session_id = gh_sess_id(s) };
 	return a;
+}
+
+const char *gh_sess_source_ip(const struct gh_sess *s)
+{
+	return s->source_ip;
 }
 
 const char *gh_sess_asset(const struct gh_sess *s)
@@ -222,9 +228,24 @@ void gh_sess_running(struct gh_sess *s, const char *detail)
 	s->state = GH_SESS_RUNNING;
 }
 
-void gh_sess_dropped_events(struct gh_sess *s, uint64_t n)
+int gh_sess_sftp_open(struct gh_sess *s, uint32_t allowed)
 {
-	s->dropped += n;
+	if (s->files)
+		return 0;
+	return gh_files_new(allowed, &s->files);
+}
+
+struct gh_sftp_hooks gh_sess_sftp_hooks(struct gh_sess *s)
+{
+	return gh_files_hooks(s->files);
+}
+
+void gh_sess_tick(struct gh_sess *s)
+{
+	if (!s || !gh_files_pending(s->files))
+		return;
+	struct gh_audit_who a = gh_sess_who(s);
+	gh_files_flush(s->files, s->st, &a, s->asset, s->account);
 }
 
 int gh_sess_end(struct gh_sess *s, const struct gh_sess_result *res, const char *reason)
@@ -237,6 +258,13 @@ int gh_sess_end(struct gh_sess *s, const struct gh_sess_result *res, const char 
 		return 0;
 	if (!res)
 		res = &none;
+	/* files still open when the relay ended are reported by then */
+	gh_sess_tick(s);
+	uint64_t dropped = gh_files_dropped(s->files);
+	s->files = gh_files_free(s->files);
+	if (dropped)
+		gh_warn("session %s: %llu file events not recorded (queue full)", s->id,
+			(unsigned long long)dropped);
 	if (s->rec) {
 		char sha[65];
 		uint64_t bytes = gh_rec_bytes_written(s->rec);
@@ -248,9 +276,9 @@ int gh_sess_end(struct gh_sess *s, const struct gh_sess_result *res, const char 
 	int dn = snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out",
 			  res->exit_status, sig ? " signal " : "", sig ? sig : "",
 			  (long long)res->bytes_in, (long long)res->bytes_out);
-	if (s->dropped && dn > 0 && (size_t)dn < sizeof detail)
+	if (dropped && dn > 0 && (size_t)dn < sizeof detail)
 		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
-			 (unsigned long long)s->dropped);
+			 (unsigned long long)dropped);
 	if (s->row_open) {
 		struct gh_session_end e = { .id = s->id, .asset = s->asset, .account = s->account,
 					    .exit_status = res->exit_status, .exit_signal = sig,

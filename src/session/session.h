@@ -13,8 +13,14 @@
  *                        follows): state CONNECTING; the door then reaches
  *                        the target through src/target/, with the secret
  *                        only gh_authz_credential() gives
+ *   gh_sess_reach()      the target's SSH service through src/target/:
+ *                        connect, host key pinned or checked, login with
+ *                        the secret the gate gives again (no one else
+ *                        sees it)
  *   gh_sess_record()     the recording (none for sftp: it is audited per
  *                        file)
+ *   gh_sess_sftp_open()  for sftp: the actions granted, file events queued
+ *                        by the engine's hooks, written by gh_sess_tick()
  *   gh_sess_running()    the start event: state RUNNING
  *   gh_sess_end()        the only way out: the recording is sealed (its
  *                        digest chained), the row closed and exactly one
@@ -28,7 +34,8 @@
  * One object per session; several live in one process at once (one SSH
  * connection carries up to max_channels_per_connection of them), all on
  * the caller's one thread. Nothing here blocks longer than a store write.
- * No libssh: the relay and the target's channels stay with the door.
+ * No libssh server headers: the relay and the user's channels stay with
+ * the door; the target side uses the libssh client through src/target/.
  * Ownership: the door owns the object (gh_sess_free); strings passed in
  * are copied; gh_sess_rec() is borrowed until gh_sess_end(). */
 #pragma once
@@ -36,8 +43,12 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "sftp/sftp.h"
+#include "target/target.h" /* the libssh client side only */
 
 struct gh_store;
+struct gh_vault;
+struct gh_asset;
 struct gh_rec;
 struct gh_authz;
 struct gh_sess;
@@ -98,6 +109,27 @@ void gh_sess_refuse(struct gh_sess *s, const char *asset, const char *account, c
 void gh_sess_target(struct gh_sess *s, int64_t asset_id, const char *asset, const char *account,
 		    const char *kind);
 
+/* The session's source address (borrowed). */
+const char *gh_sess_source_ip(const struct gh_sess *s);
+
+struct gh_sess_reach {
+	struct gh_store *st;
+	struct gh_vault *vault;
+	const struct gh_asset *asset;
+	const char *account;
+	uint32_t protocol;       /* GH_PROTO_* the gate is asked for */
+	int timeout;             /* seconds, each blocking step */
+};
+/* Connect to O->asset's SSH service (src/target/), pin its host key on
+ * first use or refuse a changed one (audited either way), and log in as
+ * O->account with the secret gh_authz_credential gives (the gate decides
+ * again; a refusal is audited). Blocks, each step bounded by O->timeout.
+ * On success *RET is the caller's (gh_target_free). Otherwise GH_E*
+ * (GH_EHOSTKEY: the key changed) and ERR (GH_TARGET_ERRLEN) the reason,
+ * fit for the user and the row ("connection refused", "not permitted",
+ * "host key changed"), never a secret. */
+int gh_sess_reach(struct gh_sess *s, const struct gh_sess_reach *o, ssh_session *ret, char *err);
+
 struct gh_sess_rec_opts {
 	const char *recordings_dir;
 	bool record_input;
@@ -113,8 +145,15 @@ struct gh_rec *gh_sess_rec(const struct gh_sess *s);
  * command or the kind). State RUNNING. */
 void gh_sess_running(struct gh_sess *s, const char *detail);
 
-/* File events the door could not queue (they are named in the end event). */
-void gh_sess_dropped_events(struct gh_sess *s, uint64_t n);
+/* An sftp session: ALLOWED, the GH_ACT_* bits granted on protocol sftp,
+ * decides every file operation; each is queued as a file event. GH_ENOMEM. */
+int gh_sess_sftp_open(struct gh_sess *s, uint32_t allowed);
+/* The sftp engine's hooks (src/sftp/sftp.h) for this session: they run
+ * inside libssh callbacks and do not block. */
+struct gh_sftp_hooks gh_sess_sftp_hooks(struct gh_sess *s);
+/* After every poll, outside libssh callbacks: write the queued file
+ * events. (Events lost to a full queue are named in the end event.) */
+void gh_sess_tick(struct gh_sess *s);
 
 struct gh_sess_result {
 	int exit_status;         /* -1 when none */

@@ -76,8 +76,6 @@
 #define ENROL_GRACE_S 300 /* login grace once the TOTP enrolment screen is shown */
 #define IDLE_RECHECK_MS 5000 /* an idle connection's user is read again this often */
 #define NOT_PERMITTED "not permitted"
-/* sftp file events waiting to be written (per poll iteration) */
-#define MAX_FILE_EVENTS 1024
 
 static volatile sig_atomic_t stop_requested;
 
@@ -92,17 +90,6 @@ enum chan_state { CH_NEW = 0, CH_BUSY, CH_RELAY, CH_DONE };
 
 struct env_var {
 	char *name, *value;
-};
-
-/* An sftp file event copied out of the engine's hook. */
-struct file_event {
-	int op;                  /* GH_FXP_* */
-	char *ext;               /* GH_FXP_EXTENDED: its name */
-	char *path, *path2;
-	uint32_t action;         /* GH_ACT_* it needed */
-	bool denied;
-	int status;
-	uint64_t bytes_read, bytes_written;
 };
 
 struct worker;
@@ -148,12 +135,7 @@ struct chan {
 	struct gh_live *live;    /* live operations on it (src/live) */
 	bool killed;             /* ended by gatehouse session kill */
 
-	/* sftp: actions granted on protocol sftp, and the file events the
-	 * engine reported inside libssh callbacks, written after each poll */
-	uint32_t sftp_allowed;
-	struct file_event *fev;  /* MAX_FILE_EVENTS slots */
-	size_t n_fev;
-	uint64_t fev_dropped;
+	uint32_t sftp_allowed;   /* sftp: the actions granted on protocol sftp */
 
 	/* the command filter of an interactive shell / of a shell reading
 	 * its input without a terminal (NULL: none) */
@@ -169,6 +151,7 @@ struct chan {
 	bool from_menu;          /* the menu goes on when the target ends */
 	bool aborted;
 	int exit_status;         /* for the user, once the relay ended */
+	bool ticking;            /* inside its pump: not again (chans_tick) */
 };
 
 struct worker {
@@ -196,7 +179,6 @@ struct worker {
 
 	/* the session channels (max_channels_per_connection at once) */
 	struct chan *chans[MAX_CHANNELS];
-	bool ticking;            /* inside chans_tick: not again */
 	bool closing;            /* a session was refused: no more channels */
 
 	/* direct-tcpip channels (ProxyJump, tunnels): see fwd.h, jump.h */
@@ -391,11 +373,8 @@ static void sess_end(struct chan *c, const struct gh_sess_result *res, const cha
 {
 	if (!c->sess)
 		return;
-	if (c->fev_dropped)
-		gh_sess_dropped_events(c->sess, c->fev_dropped);
 	gh_sess_end(c->sess, res, reason);
 	c->sess = gh_sess_free(c->sess);
-	c->fev_dropped = 0;
 }
 
 static void sess_close(struct chan *c, const char *reason)
@@ -1216,125 +1195,6 @@ static void refuse(struct chan *c, const char *asset, const char *account, const
 	say(c, "%s", NOT_PERMITTED);
 }
 
-/* ---- sftp file operations ------------------------------------------------------- */
-
-/* The engine's authorize hook: the actions the permission grants on sftp. */
-static int sftp_authorize(void *ud, const struct gh_sftp_op *op)
-{
-	const struct chan *c = ud;
-	return (op->action & ~c->sftp_allowed) ? GH_EPERM : 0;
-}
-
-static void file_event_clear(struct file_event *f)
-{
-	free(f->ext);
-	free(f->path);
-	free(f->path2);
-	memset(f, 0, sizeof *f);
-}
-
-/* The engine's event hook (inside libssh callbacks): copy and queue. */
-static void sftp_event(void *ud, const struct gh_sftp_event *ev)
-{
-	struct chan *c = ud;
-	if (!c->fev || c->n_fev >= MAX_FILE_EVENTS) {
-		c->fev_dropped++;
-		return;
-	}
-	struct file_event *f = &c->fev[c->n_fev];
-	memset(f, 0, sizeof *f);
-	f->op = ev->op.op;
-	f->ext = ev->op.ext ? strdup(ev->op.ext) : NULL;
-	f->path = ev->op.path ? strdup(ev->op.path) : NULL;
-	f->path2 = ev->op.path2 ? strdup(ev->op.path2) : NULL;
-	if ((ev->op.ext && !f->ext) || (ev->op.path && !f->path) || (ev->op.path2 && !f->path2)) {
-		file_event_clear(f);
-		c->fev_dropped++;
-		return;
-	}
-	f->action = ev->op.action;
-	f->denied = ev->denied;
-	f->status = ev->status;
-	f->bytes_read = ev->bytes_read;
-	f->bytes_written = ev->bytes_written;
-	c->n_fev++;
-}
-
-static const char *sftp_op_name(const struct file_event *f)
-{
-	switch (f->op) {
-	case GH_FXP_OPEN: return "open";
-	case GH_FXP_CLOSE: return "close";
-	case GH_FXP_SETSTAT: return "setstat";
-	case GH_FXP_FSETSTAT: return "fsetstat";
-	case GH_FXP_OPENDIR: return "opendir";
-	case GH_FXP_REMOVE: return "remove";
-	case GH_FXP_MKDIR: return "mkdir";
-	case GH_FXP_RMDIR: return "rmdir";
-	case GH_FXP_REALPATH: return "realpath";
-	case GH_FXP_STAT: return "stat";
-	case GH_FXP_LSTAT: return "lstat";
-	case GH_FXP_RENAME: return "rename";
-	case GH_FXP_READLINK: return "readlink";
-	case GH_FXP_SYMLINK: return "symlink";
-	case GH_FXP_EXTENDED: return f->ext ? f->ext : "extended";
-	default: return "other";
-	}
-}
-
-static const char *sftp_status_name(int status)
-{
-	switch (status) {
-	case GH_FX_OK: return NULL;
-	case -1: return "no status";
-	case GH_FX_EOF: return "end of file";
-	case GH_FX_NO_SUCH_FILE: return "no such file";
-	case GH_FX_PERMISSION_DENIED: return "target: permission denied";
-	case GH_FX_FAILURE: return "failure";
-	case GH_FX_BAD_MESSAGE: return "bad message";
-	case GH_FX_OP_UNSUPPORTED: return "unsupported";
-	default: return "error";
-	}
-}
-
-
-/* Write the queued file events to the store (outside libssh callbacks). */
-static void file_events_flush(struct chan *c)
-{
-	struct worker *w = c->w;
-	struct gh_audit_who aw = cwho(c);
-	const char *asset = c->sess ? gh_sess_asset(c->sess) : NULL;
-	const char *account = c->sess ? gh_sess_account(c->sess) : NULL;
-	for (size_t i = 0; i < c->n_fev; i++) {
-		struct file_event *f = &c->fev[i];
-		char acts[128], missing[128], reason[160];
-		const char *why = NULL;
-		gh_actions_format(f->action, acts, sizeof acts);
-		if (f->denied) {
-			gh_actions_format(f->action & ~c->sftp_allowed, missing, sizeof missing);
-			snprintf(reason, sizeof reason, "not permitted: needs %s",
-				 missing[0] ? missing : "a path rule");
-			why = reason;
-		} else if (f->op == GH_FXP_CLOSE && f->status == -1) {
-			why = "channel ended";
-		} else {
-			why = sftp_status_name(f->status);
-		}
-		struct gh_audit_file_op op = { .operation = sftp_op_name(f),
-					       .path = f->path,
-					       .path2 = f->path2,
-					       .actions = f->action ? acts : NULL,
-					       .bytes_read = f->bytes_read,
-					       .bytes_written = f->bytes_written,
-					       .status = f->status,
-					       .allow = !f->denied,
-					       .reason = why };
-		gh_audit_file(w->st, &aw, asset, account, &op);
-		file_event_clear(f);
-	}
-	c->n_fev = 0;
-}
-
 /* Live operations after a poll: requests, watchers, a notice for the user. */
 static void live_poll(struct chan *c)
 {
@@ -1402,8 +1262,7 @@ static void relay_tick(struct chan *c)
 		gh_cmdshell_tick(c->cmdshell, now);
 	if (c->cmdstdin)
 		gh_cmdstdin_tick(c->cmdstdin);
-	if (c->n_fev)
-		file_events_flush(c);
+	gh_sess_tick(c->sess); /* sftp's file events */
 	if (rec)
 		gh_rec_tick(rec, wall_ms());
 	const char *why = c->aborted ? NULL : relay_abort_reason(c, now);
@@ -1415,22 +1274,21 @@ static void relay_tick(struct chan *c)
 		relay_end(c);
 }
 
-/* Pump every relayed channel (not again from inside one of them: a
- * message said while one ends polls too). */
+/* Pump every relayed channel. A channel is not pumped again from inside
+ * its own pump (a message said while it ends, a command review of its
+ * shell poll too); the others are, so one channel's wait holds none. */
 static void chans_tick(struct worker *w)
 {
-	if (w->ticking)
-		return;
-	w->ticking = true;
 	for (size_t i = 0; i < MAX_CHANNELS; i++) {
 		struct chan *c = w->chans[i];
-		if (!c)
+		if (!c || c->ticking)
 			continue;
+		c->ticking = true;
 		gh_backfwd_tick(c->back, NULL);
 		if (c->state == CH_RELAY && c->relay)
 			relay_tick(c);
+		c->ticking = false;
 	}
-	w->ticking = false;
 }
 
 /* How long the next poll may wait: not at all when a relay can move data
@@ -1580,95 +1438,6 @@ static int input_filter(struct chan *c, const struct gh_asset *a, const char *ac
 	return r;
 }
 
-/* Log in to the target TS as ACCOUNT with the secret the gate gives
- * (session/authz.h: the user and the permission as they are now). ERR
- * gets the user's one-liner on failure. */
-static int target_login(struct chan *c, ssh_session ts, const struct gh_asset *a,
-			const char *account, char *err)
-{
-	struct worker *w = c->w;
-	struct gh_credential cred = { 0 };
-	struct gh_authz dec;
-	struct gh_authz_req rq = { .user = w->user.name,
-				   .source_ip = w->args->peer_ip,
-				   .asset = a->name,
-				   .account = account,
-				   .protocol = req_protocol(c),
-				   .action = GH_ACT_CONNECT };
-	int r = gh_authz_credential(w->st, w->app->vault, &rq, &dec, &cred);
-	if (r == GH_EPERM) {
-		struct gh_audit_who aw = cwho(c);
-		gh_audit_policy(w->st, &aw, a->name, account, false, dec.reason);
-		snprintf(err, GH_TARGET_ERRLEN, NOT_PERMITTED);
-	} else if (r < 0) {
-		gh_error("cannot unseal the secret of %s@%s: %s", account, a->name, gh_strerror(r));
-		snprintf(err, GH_TARGET_ERRLEN, "the stored credentials cannot be used");
-	} else {
-		r = gh_target_auth(ts, cred.kind, cred.secret, err);
-	}
-	gh_credential_clear(&cred);
-	return r;
-}
-
-
-/* Reach ASSET's SSH service as ACCOUNT through src/target/: connect, pin
- * or check its host key, log in with the secret the gate gives. *RET_TS
- * is the caller's. ERR: the user's one-liner and the close reason. */
-static int target_reach(struct chan *c, const struct gh_asset *a, const char *account,
-			ssh_session *ret_ts, char *err)
-{
-	struct worker *w = c->w;
-	ssh_session ts = NULL;
-	char *hk = NULL, *fp = NULL;
-	struct gh_audit_who aw = cwho(c);
-	struct gh_target_conn tc = { .address = a->address,
-				     .port = a->port,
-				     .username = account,
-				     .pinned_host_key = a->host_key,
-				     .timeout = w->app->cfg.target_connect_timeout };
-	int r = gh_target_connect(&tc, &ts, err);
-	if (r < 0)
-		goto out;
-	r = gh_fault("target-hostkey") ? GH_EIO : gh_target_host_key(ts, &hk, &fp);
-	if (r < 0) {
-		snprintf(err, GH_TARGET_ERRLEN, "cannot read the host key");
-		goto out;
-	}
-	if (a->host_key && *a->host_key) {
-		if (!gh_target_host_key_equal(a->host_key, hk)) {
-			char detail[512];
-			snprintf(detail, sizeof detail, "presented %s (%.40s...)", fp, hk);
-			gh_audit_hostkey(w->st, &aw, a->name, "mismatch", detail);
-			gh_warn("host key of asset %s changed: now %s; refused", a->name, fp);
-			snprintf(err, GH_TARGET_ERRLEN, "host key changed");
-			say(c, "host key of %s changed; connection refused, an administrator must verify it",
-			    a->name);
-			r = GH_EPERM;
-			goto out;
-		}
-	} else {
-		r = gh_store_asset_set_host_key(w->st, a->id, hk);
-		if (r < 0)
-			gh_error("cannot pin host key of %s: %s", a->name, gh_strerror(r));
-		gh_audit_hostkey(w->st, &aw, a->name, "pinned", fp);
-		gh_info("pinned host key of %s: %s", a->name, fp);
-	}
-	/* the gate decides again and only then gives the secret, which
-	 * exists in clear only inside target_login */
-	r = target_login(c, ts, a, account, err);
-	if (r < 0)
-		goto out;
-	*ret_ts = ts;
-	ts = NULL;
-out:
-	if (r < 0 && strcmp(err, "host key changed") != 0)
-		say(c, "%s: %s", a->name, err);
-	gh_target_free(ts);
-	free(hk);
-	free(fp);
-	return r;
-}
-
 /* Undo what target_start set up for channel C (the relay, filters, file
  * events, the target), then end its session with RES and REASON. */
 static void target_cleanup(struct chan *c, const struct gh_sess_result *res, const char *reason)
@@ -1677,12 +1446,6 @@ static void target_cleanup(struct chan *c, const struct gh_sess_result *res, con
 	c->relay = gh_relay_free(c->relay);
 	c->cmdshell = gh_cmdshell_free(c->cmdshell);
 	c->cmdstdin = gh_cmdstdin_free(c->cmdstdin);
-	if (c->fev) {
-		/* files still open if the relay ended early */
-		file_events_flush(c);
-		free(c->fev);
-		c->fev = NULL;
-	}
 	sess_end(c, res, reason);
 	c->live = gh_live_close(c->live); /* after the row: REASON may be its text */
 	if (c->rfwd_owner)
@@ -1718,16 +1481,11 @@ static int relay_start(struct chan *c, const struct gh_asset *a, const char *acc
 				    .tap_ud = c->live,
 				    .record_input = w->app->cfg.record_input != 0,
 				    .finish_client = !c->from_menu,
-				    .sftp = c->req == REQ_SUBSYSTEM,
-				    .sftp_hooks = { .authorize = sftp_authorize,
-						    .event = sftp_event,
-						    .ud = c } };
+				    .sftp = c->req == REQ_SUBSYSTEM };
 	if (ro.sftp) {
-		c->fev = gh_fault("sftp-queue") ? NULL : calloc(MAX_FILE_EVENTS, sizeof *c->fev);
-		c->n_fev = 0;
-		c->fev_dropped = 0;
-		if (!c->fev)
+		if (gh_sess_sftp_open(c->sess, c->sftp_allowed) < 0)
 			return snprintf(err, GH_TARGET_ERRLEN, "out of memory"), GH_ENOMEM;
+		ro.sftp_hooks = gh_sess_sftp_hooks(c->sess);
 	}
 	if (input_filter(c, a, account, &ro) < 0)
 		return snprintf(err, GH_TARGET_ERRLEN, "command filters unavailable"), GH_EINVAL;
@@ -1774,7 +1532,19 @@ static int target_start(struct chan *c, const struct gh_asset *a, const char *ac
 	}
 	gh_account_free(&acct);
 	gh_sess_target(c->sess, a->id, a->name, account, req_kind_name(c));
-	if (target_reach(c, a, account, &c->ts, err) < 0) {
+	struct gh_sess_reach rch = { .st = w->st,
+				     .vault = w->app->vault,
+				     .asset = a,
+				     .account = account,
+				     .protocol = req_protocol(c),
+				     .timeout = w->app->cfg.target_connect_timeout };
+	r = gh_sess_reach(c->sess, &rch, &c->ts, err);
+	if (r < 0) {
+		if (r == GH_EHOSTKEY)
+			say(c, "host key of %s changed; connection refused, an administrator must verify it",
+			    a->name);
+		else
+			say(c, "%s: %s", a->name, err);
 		target_cleanup(c, NULL, err);
 		return 1;
 	}
@@ -1815,11 +1585,13 @@ static void relay_end(struct chan *c)
 	struct gh_relay_result res;
 	const char *sid = gh_sess_id(c->sess) ? gh_sess_id(c->sess) : "-";
 	gh_live_detach(c->live);
-	file_events_flush(c); /* the last ones come from the pump's end */
+	gh_sess_tick(c->sess); /* the last file events come from the pump's end */
 	gh_relay_get_result(c->relay, &res);
 	if (!c->from_menu && res.client_finished)
 		c->client_finished = true;
 	bool alive = c->ch && client_alive(c);
+	if (c->killed)
+		w->closing = true; /* a killed session's connection opens no other */
 	if (!strcmp(res.reason, GH_RELAY_RECORDING_FAILED)) {
 		gh_error("session %s of %s ended: its recording failed (disk full or I/O error)",
 			 sid, w->user.name);
@@ -1834,9 +1606,6 @@ static void relay_end(struct chan *c)
 			say(c, "idle timeout");
 	}
 	c->exit_status = res.exit_signal[0] || res.exit_status < 0 ? 255 : res.exit_status;
-	if (c->fev_dropped)
-		gh_warn("session %s: %llu file events not recorded (queue full)", sid,
-			(unsigned long long)c->fev_dropped);
 	gh_info("session %s ended: %s (exit %d%s%s, %lld bytes in, %lld bytes out)", sid,
 		res.reason, res.exit_status, res.exit_signal[0] ? " signal " : "", res.exit_signal,
 		(long long)res.bytes_in, (long long)res.bytes_out);
@@ -2088,6 +1857,7 @@ static bool menu_killed(struct chan *c)
 	if (!k)
 		return false;
 	c->killed = true;
+	c->w->closing = true;
 	if (client_alive(c))
 		say(c, "%s[gatehouse: this session was %s]", nl(c), k);
 	sess_close(c, k);
