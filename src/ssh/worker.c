@@ -2294,21 +2294,8 @@ static void chans_free_all(struct worker *w)
 
 
 
-int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
+static void worker_signals(void)
 {
-	struct worker *w = calloc(1, sizeof *w);
-	ssh_bind bind = NULL;
-	int status = 1, r;
-
-	if (!w) {
-		close(args->fd);
-		return 1;
-	}
-	w->app = app;
-	w->args = args;
-	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
-	gh_log_set_tag(args->jump_user ? "jump" : "worker");
-
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
@@ -2321,32 +2308,37 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
-	alarm((unsigned)app->cfg.login_grace_time);
+}
 
+/* The store of this process and the SSH session on the accepted fd
+ * (which is consumed either way); then the privilege drop. */
+static int worker_accept(struct worker *w, ssh_bind *ret_bind)
+{
+	const struct gh_worker_args *args = w->args;
+	struct gh_app *app = w->app;
 	/* A connection inherited over fork() must not be used: let go of it
 	 * (before ours opens, see gh_store_forget) and open our own. */
 	app->store = gh_store_forget(app->store);
-	r = gh_store_open(&app->cfg, &w->st);
+	int r = gh_store_open(&app->cfg, &w->st);
 	if (r < 0) {
 		gh_error("cannot open the store: %s", gh_strerror(r));
 		close(args->fd);
-		goto out;
+		return r;
 	}
 	app->store = w->st;
-
 	ssh_set_log_callback(log_cb);
 	ssh_set_log_level(gh_log_get_level() >= GH_LOG_DEBUG ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);
 	fcntl(args->fd, F_SETFL, fcntl(args->fd, F_GETFL) | O_NONBLOCK);
-	bind = make_bind(args);
+	*ret_bind = make_bind(args);
 	w->s = ssh_new();
-	if (!bind || !w->s) {
+	if (!*ret_bind || !w->s) {
 		close(args->fd);
-		goto out;
+		return GH_ENOMEM;
 	}
-	if (ssh_bind_accept_fd(bind, w->s, args->fd) != SSH_OK) {
-		gh_error("accept failed: %s", ssh_get_error(bind));
+	if (ssh_bind_accept_fd(*ret_bind, w->s, args->fd) != SSH_OK) {
+		gh_error("accept failed: %s", ssh_get_error(*ret_bind));
 		close(args->fd);
-		goto out;
+		return GH_EIO;
 	}
 	/* the jump host key stays in memory for jumps and known-hosts */
 	if (args->jump_user) {
@@ -2358,10 +2350,15 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		gh_warn("cannot load the jump host key: ProxyJump unavailable");
 	}
 	/* the host keys are in the session now: nothing more needs root */
-	if (gh_priv_drop(args->priv) < 0)
-		goto out;
+	return gh_priv_drop(args->priv) < 0 ? GH_EPERM : 0;
+}
+
+/* The server callbacks, the key exchange, the connection's event and
+ * its forwarded channels' sets. */
+static int worker_kex(struct worker *w)
+{
 	w->scb.userdata = w;
-	if (args->jump_user) {
+	if (w->args->jump_user) {
 		w->scb.auth_none_function = cb_auth_jump_none;
 		w->scb.auth_password_function = cb_auth_jump_password;
 		w->scb.auth_pubkey_function = cb_auth_jump_pubkey;
@@ -2377,21 +2374,21 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		char esc[256];
 		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
 		gh_info("key exchange with %s failed: %s", w->source, esc);
-		goto out;
+		return GH_ECONN;
 	}
 	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
 	w->ev = ssh_event_new();
 	if (!w->ev || ssh_event_add_session(w->ev, w->s) != SSH_OK)
-		goto out;
+		return GH_ENOMEM;
 	struct gh_fwdset_hooks fh = { .on_end = fwd_ended, .on_child = fwd_child, .ud = w };
 	w->fwds = gh_fwdset_new(w->s, w->ev, &fh);
-	if (!w->fwds)
-		goto out;
-	w->rfwd = gh_rfwd_new();
-	if (!w->rfwd)
-		goto out;
+	w->rfwd = w->fwds ? gh_rfwd_new() : NULL;
+	return w->rfwd ? 0 : GH_ENOMEM;
+}
 
-	/* authentication */
+/* Until the user has authenticated (true) or the connection ends. */
+static bool worker_auth(struct worker *w)
+{
 	while (!w->authed) {
 		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
 			break;
@@ -2402,23 +2399,20 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 				gh_info("too many authentication failures for %s from %s",
 					w->presented, w->source);
 			ssh_disconnect(w->s);
-			goto out;
+			return false;
 		}
 	}
-	if (!w->authed)
-		goto out;
-	alarm(0);
-	ssh_set_blocking(w->s, 0);
+	return w->authed;
+}
 
-	serve_channels(w);
-	/* forwarded channels still open outlive the session channels */
-	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)
-		poll_once(w, POLL_MS);
-	status = 0;
-out:
+/* The connection's end: its channels, its place among the user's
+ * processes, its forwards (told to end first on a shutdown), then the
+ * session itself. */
+static void worker_end(struct worker *w, ssh_bind bind)
+{
 	if (w->ev)
 		chans_free_all(w);
-	if (w->st && (w->counted || args->jump_user))
+	if (w->st && (w->counted || w->args->jump_user))
 		gh_proclimit_release(w->st, getpid());
 	if (stop_requested && w->fwds) {
 		/* inner sessions end themselves ("server shutdown"), then the pumps */
@@ -2445,6 +2439,35 @@ out:
 		ssh_key_free(w->jump_key);
 	auth_reset_user(w);
 	gh_mfa_clear(&w->mfa);
+}
+
+int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
+{
+	struct worker *w = calloc(1, sizeof *w);
+	ssh_bind bind = NULL;
+	int status = 1;
+
+	if (!w) {
+		close(args->fd);
+		return 1;
+	}
+	w->app = app;
+	w->args = args;
+	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
+	gh_log_set_tag(args->jump_user ? "jump" : "worker");
+	worker_signals();
+	alarm((unsigned)app->cfg.login_grace_time);
+	if (worker_accept(w, &bind) < 0 || worker_kex(w) < 0 || !worker_auth(w))
+		goto out;
+	alarm(0);
+	ssh_set_blocking(w->s, 0);
+	serve_channels(w);
+	/* forwarded channels still open outlive the session channels */
+	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)
+		poll_once(w, POLL_MS);
+	status = 0;
+out:
+	worker_end(w, bind);
 	if (args->status_fd >= 0)
 		close(args->status_fd);
 	free(w);
