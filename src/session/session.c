@@ -242,7 +242,11 @@ struct gh_sftp_hooks gh_sess_sftp_hooks(struct gh_sess *s)
 
 void gh_sess_tick(struct gh_sess *s)
 {
-	if (!s || !gh_files_pending(s->files))
+	if (!s)
+		return;
+	if (s->rec)
+		gh_rec_tick(s->rec, wall_ms());
+	if (!gh_files_pending(s->files))
 		return;
 	struct gh_audit_who a = gh_sess_who(s);
 	gh_files_flush(s->files, s->st, &a, s->asset, s->account);

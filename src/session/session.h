@@ -151,8 +151,9 @@ int gh_sess_sftp_open(struct gh_sess *s, uint32_t allowed);
 /* The sftp engine's hooks (src/sftp/sftp.h) for this session: they run
  * inside libssh callbacks and do not block. */
 struct gh_sftp_hooks gh_sess_sftp_hooks(struct gh_sess *s);
-/* After every poll, outside libssh callbacks: write the queued file
- * events. (Events lost to a full queue are named in the end event.) */
+/* After every poll, outside libssh callbacks: finish the recording's
+ * gzip member when due, write the queued file events. (Events lost to a
+ * full queue are named in the end event.) Cheap when nothing is due. */
 void gh_sess_tick(struct gh_sess *s);
 
 struct gh_sess_result {

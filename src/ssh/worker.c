@@ -252,13 +252,6 @@ static void say(struct chan *c, const char *fmt, ...)
 	}
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One poll of the connection's event, then the pumps: the relayed session
  * channels and the forwarded channels. */
 static int poll_once(struct worker *w, int timeout_ms)
@@ -1255,16 +1248,13 @@ static const char *relay_abort_reason(struct chan *c, int64_t now)
 static void relay_tick(struct chan *c)
 {
 	int64_t now = gh_mono_ms();
-	struct gh_rec *rec = c->sess ? gh_sess_rec(c->sess) : NULL;
 	if (c->live)
 		live_poll(c);
 	if (c->cmdshell)
 		gh_cmdshell_tick(c->cmdshell, now);
 	if (c->cmdstdin)
 		gh_cmdstdin_tick(c->cmdstdin);
-	gh_sess_tick(c->sess); /* sftp's file events */
-	if (rec)
-		gh_rec_tick(rec, wall_ms());
+	gh_sess_tick(c->sess); /* sftp's file events, the recording's members */
 	const char *why = c->aborted ? NULL : relay_abort_reason(c, now);
 	if (why) {
 		gh_relay_abort(c->relay, why, now);
