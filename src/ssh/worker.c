@@ -1410,10 +1410,11 @@ static int input_filter(struct chan *c, const struct gh_asset *a, const char *ac
 	if (!g && !(c->req == REQ_SHELL && c->pty))
 		return 0; /* no filter applies: the input passes as it is */
 	gh_cmdguard_set_dynamic(g, w->app->cfg.cmdfilter_dynamic);
+	/* the session's copies: the filter lives as long as the session */
 	struct gh_cmdguard_ctx x = { .st = w->st,
 				     .who = cwho(c),
-				     .asset = a->name,
-				     .account = account,
+				     .asset = gh_sess_asset(c->sess),
+				     .account = gh_sess_account(c->sess),
 				     .review_timeout = w->app->cfg.review_timeout,
 				     .wait = { .poll = review_poll, .say = review_say, .ud = c } };
 	if (!c->pty) {
@@ -1436,12 +1437,13 @@ static void target_cleanup(struct chan *c, const struct gh_sess_result *res, con
 	c->relay = gh_relay_free(c->relay);
 	c->cmdshell = gh_cmdshell_free(c->cmdshell);
 	c->cmdstdin = gh_cmdstdin_free(c->cmdstdin);
-	sess_end(c, res, reason);
-	c->live = gh_live_close(c->live); /* after the row: REASON may be its text */
+	/* before the session ends: they borrow its names */
 	if (c->rfwd_owner)
 		gh_rfwd_detach(w->rfwd);
 	c->rfwd_owner = false;
 	c->back = gh_backfwd_free(c->back, reason);
+	sess_end(c, res, reason);
+	c->live = gh_live_close(c->live); /* after the row: REASON may be its text */
 	if (c->ts && c->state == CH_RELAY)
 		ssh_event_remove_session(w->ev, c->ts);
 	if (c->tch)
@@ -1497,7 +1499,7 @@ static int relay_start(struct chan *c, const struct gh_asset *a, const char *acc
 				    .subsystem = c->req == REQ_SUBSYSTEM ? c->subsystem : NULL,
 				    .on_channel = attach_target,
 				    .userdata = c->relay };
-	back_open(c, c->ts, a->name, &tr);
+	back_open(c, c->ts, gh_sess_asset(c->sess), &tr); /* borrowed for the session */
 	return gh_target_open(c->ts, &tr, &c->tch, err);
 }
 
