@@ -5,20 +5,18 @@ commands at once. Each channel is its own session: its own row,
 recording and start/end events; max_channels_per_connection bounds them,
 and a refusal is logged and audited."""
 import concurrent.futures
-import contextlib
 import gzip
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 
 import paramiko
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import UNIX_DEPLOY, running_gatehouse, setup_ghenv, ssh_args, wait_for
+from sshenv import UNIX_DEPLOY, ssh_args, wait_for
+from test_relay_integrity import busy_cpus
 
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
@@ -105,26 +103,12 @@ def test_paramiko_exec_sftp_execs_on_one_client(ghenv):
                    for r in rows if r["kind"] == "exec") == 1
 
 
-@contextlib.contextmanager
-def busy_cpus(n, limit_s=300):
-    """N busy loops (one process each, killed at the end), each also ending
-    by itself after LIMIT_S (as in test_relay_integrity.py)."""
-    loop = f"import time\nend = time.monotonic() + {limit_s}\nwhile time.monotonic() < end: pass"
-    procs = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(n)]
-    try:
-        yield
-    finally:
-        for p in procs:
-            p.kill()
-            p.wait()
-
-
 def test_paramiko_sequence_20_runs_under_busy_loops(ghenv):
     """The sequence 20 times in a row, the CPU busy with two loops: 20 of
     20 pass (the refusal of a channel opened right after another ended was
     a race that busy CPUs made likelier)."""
     g = ghenv
-    with busy_cpus(2):
+    with busy_cpus(2, limit_s=300):
         for k in range(20):
             sequence(g, f"r{k}")
     rows = [r for r in g.sessions() if r["asset_name"] == "web01"]
