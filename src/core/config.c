@@ -65,6 +65,7 @@ static const struct opt options[] = {
 	{ "per_source_penalty_failures", T_INT, O(per_source_penalty_failures), "20", 0, 100000, NULL },
 	{ "per_source_penalty_time", T_INT, O(per_source_penalty_time), "60", 1, 86400, NULL },
 	{ "max_tunnel_connections", T_INT, O(max_tunnel_connections), "256", 1, 100000, NULL },
+	{ "max_channels_per_connection", T_INT, O(max_channels_per_connection), "10", 1, 64, NULL },
 	{ "relay_buffer_kib", T_INT, O(relay_buffer_kib), "1024", 16, 65536, NULL },
 	{ "max_jump_depth", T_INT, O(max_jump_depth), "4", 1, 32, NULL },
 	{ "allow_remote_forward", T_BOOL, O(allow_remote_forward), "no", 0, 0, NULL },

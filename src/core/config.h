@@ -39,6 +39,7 @@ struct gh_config {
 
 	/* forwarding (ProxyJump, tunnels) */
 	int max_tunnel_connections; /* forwarded channels at once per connection */
+	int max_channels_per_connection; /* session channels at once per connection */
 	int relay_buffer_kib;     /* relay buffer per direction of a session */
 	int max_jump_depth;       /* nested ProxyJump hops through Gatehouse */
 	int allow_remote_forward; /* bool: -R (tcpip-forward) with the forward action */

@@ -31,7 +31,7 @@
 #include "ssh/proclimit.h"
 #include "ssh/sweep.h"
 #include "ssh/tunrow.h"
-#include "session/end.h"
+#include "session/session.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -77,26 +77,82 @@
 #define ENROL_GRACE_S 300 /* login grace once the TOTP enrolment screen is shown */
 #define IDLE_RECHECK_MS 5000 /* an idle connection's user is read again this often */
 #define NOT_PERMITTED "not permitted"
-/* sftp file events waiting to be written (per poll iteration) */
-#define MAX_FILE_EVENTS 1024
 
 static volatile sig_atomic_t stop_requested;
 
 enum req_kind { REQ_NONE = 0, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM };
 
+/* A session channel's life: opened, its request awaited (NEW); served by
+ * the worker's main loop (BUSY: the set-up, the menu); relayed, pumped
+ * after every poll (RELAY); done, its user's CLOSE awaited (DONE). */
+enum chan_state { CH_NEW = 0, CH_BUSY, CH_RELAY, CH_DONE };
+
+#define MAX_CHANNELS 64 /* the top of max_channels_per_connection */
+
 struct env_var {
 	char *name, *value;
 };
 
-/* An sftp file event copied out of the engine's hook. */
-struct file_event {
-	int op;                  /* GH_FXP_* */
-	char *ext;               /* GH_FXP_EXTENDED: its name */
-	char *path, *path2;
-	uint32_t action;         /* GH_ACT_* it needed */
-	bool denied;
-	int status;
-	uint64_t bytes_read, bytes_written;
+struct worker;
+
+/* One session channel of the connection and the session it carries (the
+ * session core's object, src/session/session.h, holds its row, recording
+ * and events; this holds the SSH side: the channel, its requests, the
+ * relay and the target's session). */
+struct chan {
+	struct worker *w;
+	ssh_channel ch;
+	struct ssh_channel_callbacks_struct ccb;
+	enum chan_state state;
+	int64_t done_ms;         /* DONE: the user's CLOSE awaited until then */
+
+	/* the channel's requests */
+	bool pty;
+	char term[64];
+	int width, height;
+	struct env_var env[MAX_ENV];
+	size_t n_env;
+	enum req_kind req;
+	char *command;
+	char *subsystem;
+	/* agent forwarding asked for and allowed; X11 forwarding asked for
+	 * and allowed (the user's fake cookie): asked of the target */
+	bool agent_req;
+	bool x11_req, x11_single;
+	char x11_proto[64], x11_cookie[256];
+	int x11_screen;
+	bool client_eof, client_closed;
+	bool client_finished;    /* exit status, EOF and close already sent */
+	int64_t last_input_ms;
+
+	/* what currently consumes the user's input */
+	struct gh_relay *relay;
+	struct gh_menu *menu;
+	int menu_state;          /* GH_MENU_CONTINUE / PICKED / QUIT */
+	size_t menu_pick;
+	char said[160];          /* the last line said: the next menu shows it */
+
+	struct gh_sess *sess;    /* the current session (NULL between two) */
+	struct gh_live *live;    /* live operations on it (src/live) */
+	bool killed;             /* ended by gatehouse session kill */
+
+	uint32_t sftp_allowed;   /* sftp: the actions granted on protocol sftp */
+
+	/* the command filter of an interactive shell / of a shell reading
+	 * its input without a terminal (NULL: none) */
+	struct gh_cmdshell *cmdshell;
+	struct gh_cmdstdin *cmdstdin;
+	/* channels the target opens back (agent, X11, -R) while relayed */
+	struct gh_backfwd *back;
+	bool rfwd_owner;         /* the connection's remote forwards ride on this target */
+
+	/* the target while relayed */
+	ssh_session ts;
+	ssh_channel tch;
+	bool from_menu;          /* the menu goes on when the target ends */
+	bool aborted;
+	int exit_status;         /* for the user, once the relay ended */
+	bool ticking;            /* inside its pump: not again (chans_tick) */
 };
 
 struct worker {
@@ -106,9 +162,7 @@ struct worker {
 	char source[96];
 	ssh_session s;
 	ssh_event ev;
-	ssh_channel ch;
 	struct ssh_server_callbacks_struct scb;
-	struct ssh_channel_callbacks_struct ccb;
 
 	/* authentication */
 	char presented[GH_LOGIN_MAX * 4 + 1]; /* escaped, for audit and logs */
@@ -124,63 +178,15 @@ struct worker {
 	char first_method[16];
 	bool counted;            /* this worker holds a place (proclimit.h) */
 
-	/* the user's channel */
-	bool pty;
-	char term[64];
-	int width, height;
-	struct env_var env[MAX_ENV];
-	size_t n_env;
-	enum req_kind req;
-	char *command;
-	char *subsystem;
-	bool client_eof, client_closed;
-	bool client_finished;    /* exit status, EOF and close already sent */
-	int64_t last_input_ms;
-
-	/* what currently consumes the user's input */
-	struct gh_relay *relay;
-	struct gh_menu *menu;
-	int menu_state;          /* GH_MENU_CONTINUE / PICKED / QUIT */
-	size_t menu_pick;
-	char said[160];          /* the last line said: the next menu shows it */
-
-	/* the current session row: its asset and account (for its end
-	 * event), and whether it was relayed (its end then tells the exit
-	 * status and bytes) */
-	char sid[33];
-	bool row_open;
-	char *row_asset, *row_account;
-	bool row_relayed;
-
-	/* live operations on the relayed session (src/live) */
-	struct gh_live *live;
-	bool killed;             /* ended by gatehouse session kill */
-
-	/* sftp: actions granted on protocol sftp, and the file events the
-	 * engine reported inside libssh callbacks, written after each poll */
-	uint32_t sftp_allowed;
-	struct file_event *fev;  /* MAX_FILE_EVENTS slots */
-	size_t n_fev;
-	uint64_t fev_dropped;
-	const char *fev_asset, *fev_account; /* borrowed for the session */
+	/* the session channels (max_channels_per_connection at once) */
+	struct chan *chans[MAX_CHANNELS];
+	bool closing;            /* a session was refused: no more channels */
 
 	/* direct-tcpip channels (ProxyJump, tunnels): see fwd.h, jump.h */
 	struct gh_fwdset *fwds;
 	ssh_key jump_key;        /* the jump host key in memory (NULL: none) */
 	bool own_jump_key;       /* loaded here (an inner worker's bind owns it) */
-	/* the command filter of an interactive shell (NULL: none applies) */
-	struct gh_cmdshell *cmdshell;
-	/* ... of a shell reading its input without a terminal (NULL: none) */
-	struct gh_cmdstdin *cmdstdin;
-	/* agent forwarding asked for and allowed, remote forwards (-R): the
-	 * channels the target opens back are relayed while on a target */
-	bool agent_req;
-	/* X11 forwarding asked for and allowed: the user's (fake) cookie */
-	bool x11_req, x11_single;
-	char x11_proto[64], x11_cookie[256];
-	int x11_screen;
-	struct gh_backfwd *back;
-	struct gh_rfwd *rfwd;
+	struct gh_rfwd *rfwd;    /* remote forwards (-R) */
 	/* the row (kind "tunnel") of this connection's forwards: tunrow.h */
 	struct gh_tunrow *tunrow;
 	int64_t recheck_ms;      /* next check of an idle connection's user */
@@ -191,6 +197,7 @@ struct worker {
 static int poll_once(struct worker *w, int timeout_ms);
 static void idle_recheck(struct worker *w);
 static void fwd_ended(void *ud, const struct gh_fwd_end *e);
+static void chans_tick(struct worker *w);
 
 static void on_term(int sig)
 {
@@ -206,15 +213,16 @@ static void on_alarm(int sig)
 	_exit(2);
 }
 
-static const char *nl(const struct worker *w)
+static const char *nl(const struct chan *c)
 {
-	return w->pty ? "\r\n" : "\n";
+	return c->pty ? "\r\n" : "\n";
 }
 
 /* A line for the user on stderr (stdout on a terminal, where it is the same). */
-static void say(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct worker *w, const char *fmt, ...)
+static void say(struct chan *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct chan *c, const char *fmt, ...)
 {
+	struct worker *w = c->w;
 	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
@@ -224,41 +232,35 @@ static void say(struct worker *w, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof buf - 3)
 		n = (int)sizeof buf - 3;
-	snprintf(w->said, sizeof w->said, "%.*s", n, buf);
-	memcpy(buf + n, nl(w), strlen(nl(w)) + 1);
-	if (!w->ch || w->client_closed)
+	snprintf(c->said, sizeof c->said, "%.*s", n, buf);
+	memcpy(buf + n, nl(c), strlen(nl(c)) + 1);
+	if (!c->ch || c->client_closed)
 		return;
 	/* The session is non-blocking once the relay runs, and a write with a
 	 * closed window sends nothing: wait (bounded) for the user's window. */
 	size_t len = strlen(buf), off = 0;
 	int64_t end = gh_mono_ms() + SAY_WAIT_MS;
 	while (off < len) {
-		int k = w->pty ? ssh_channel_write(w->ch, buf + off, (uint32_t)(len - off))
-			       : ssh_channel_write_stderr(w->ch, buf + off, (uint32_t)(len - off));
+		int k = c->pty ? ssh_channel_write(c->ch, buf + off, (uint32_t)(len - off))
+			       : ssh_channel_write_stderr(c->ch, buf + off, (uint32_t)(len - off));
 		if (k < 0)
 			return;
 		off += (size_t)k;
-		if (off == len || !w->ev || w->client_closed || !ssh_is_connected(w->s) ||
+		if (off == len || !w->ev || c->client_closed || !ssh_is_connected(w->s) ||
 		    gh_mono_ms() >= end)
 			return;
 		poll_once(w, 50);
 	}
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One poll of the connection's event, then the forwarded channels' pump. */
+/* One poll of the connection's event, then the pumps: the relayed session
+ * channels and the forwarded channels. */
 static int poll_once(struct worker *w, int timeout_ms)
 {
 	int r = ssh_event_dopoll(w->ev, timeout_ms);
+	chans_tick(w);
 	gh_fwdset_tick(w->fwds, NULL);
 	gh_rfwd_tick(w->rfwd);
-	gh_backfwd_tick(w->back, NULL);
 	/* the forwards' row was killed (session kill, user lock or disable):
 	 * the whole connection ends */
 	const char *k = gh_tunrow_tick(w->tunrow);
@@ -276,16 +278,30 @@ static void notify_master(struct worker *w, char what)
 		(void)!write(w->args->status_fd, &what, 1);
 }
 
-/* Before authentication events are filed under the user part of the
- * login name (the name as presented when it does not parse). */
+/* Events of the connection (no session row). Before authentication they
+ * are filed under the user part of the login name (the name as presented
+ * when it does not parse). */
 static struct gh_audit_who who(const struct worker *w)
 {
 	struct gh_audit_who a = { .user = w->authed	       ? w->user.name
 					  : w->login.user[0] ? w->login.user
 							     : w->presented,
-				  .source = w->source,
-				  .session_id = w->row_open ? w->sid : NULL };
+				  .source = w->source };
 	return a;
+}
+
+/* Events of channel C's session (its row when one is open). */
+static struct gh_audit_who cwho(const struct chan *c)
+{
+	return c->sess ? gh_sess_who(c->sess) : who(c->w);
+}
+
+static bool any_session(const struct worker *w)
+{
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i] && w->chans[i]->sess)
+			return true;
+	return false;
 }
 
 /* A connection with no open row (between sessions of a shared
@@ -295,8 +311,8 @@ static struct gh_audit_who who(const struct worker *w)
 static void idle_recheck(struct worker *w)
 {
 	char why[256];
-	if (!w->authed || w->row_open || w->tunrow || gh_mono_ms() < w->recheck_ms ||
-	    !ssh_is_connected(w->s))
+	if (!w->authed || w->tunrow || gh_mono_ms() < w->recheck_ms || !ssh_is_connected(w->s) ||
+	    any_session(w))
 		return;
 	w->recheck_ms = gh_mono_ms() + IDLE_RECHECK_MS;
 	if (gh_authz_user(w->st, w->login.user, w->args->peer_ip, gh_now(), NULL, NULL, why,
@@ -308,94 +324,57 @@ static void idle_recheck(struct worker *w)
 	ssh_disconnect(w->s);
 }
 
-/* ---- session rows ------------------------------------------------------- */
+/* ---- session rows (the session core) --------------------------------------- */
 
-/* The asset and account the session end event names (copies). */
-static void row_names(struct worker *w, const char *asset, const char *account)
+static uint32_t req_protocol(const struct chan *c)
 {
-	char *a = asset ? strdup(asset) : NULL, *c = account ? strdup(account) : NULL;
-	free(w->row_asset);
-	free(w->row_account);
-	w->row_asset = a;
-	w->row_account = c;
+	return c->req == REQ_SUBSYSTEM ? GH_PROTO_SFTP : GH_PROTO_SSH;
 }
 
-static void row_open(struct worker *w, const char *kind, const char *asset, const char *account)
+static const char *req_kind_name(const struct chan *c)
 {
-	struct gh_session s;
-	memset(&s, 0, sizeof s);
-	gh_session_id_new(w->sid);
-	s.id = w->sid;
-	s.user_id = w->user.id;
-	s.user_name = w->user.name;
-	s.source_addr = (char *)w->args->peer_ip;
-	s.source_port = w->args->peer_port;
-	s.asset_name = (char *)asset;
-	s.account = (char *)account;
-	s.protocol = (char *)(w->req == REQ_SUBSYSTEM ? "sftp" : "ssh");
-	s.kind = (char *)kind;
-	s.started_at = gh_now();
-	s.worker_pid = (int)getpid();
-	int r = gh_store_session_open(w->st, &s);
-	if (r < 0) {
-		gh_error("cannot record session: %s (%s)", gh_strerror(r), gh_store_errmsg(w->st));
-		return;
+	switch (c->req) {
+	case REQ_EXEC: return "exec";
+	case REQ_SUBSYSTEM: return "sftp";
+	default: return "shell";
 	}
-	w->row_open = true;
-	w->row_relayed = false;
-	row_names(w, asset, account);
 }
 
-static void row_update(struct worker *w, int64_t asset_id, const char *asset,
-		       const char *account, const char *kind, const char *recording)
+/* C's session opens (its row): KIND, and the target when known. */
+static void sess_open(struct chan *c, const char *kind, const char *asset, const char *account)
 {
-	if (!w->row_open)
-		return;
-	struct gh_session s;
-	memset(&s, 0, sizeof s);
-	s.id = w->sid;
-	s.asset_id = asset_id;
-	s.asset_name = (char *)asset;
-	s.account = (char *)account;
-	s.protocol = (char *)(w->req == REQ_SUBSYSTEM ? "sftp" : "ssh");
-	s.kind = (char *)kind;
-	s.recording_path = (char *)recording;
-	int r = gh_store_session_update_target(w->st, &s);
-	if (r < 0)
-		gh_error("cannot update session %s: %s", w->sid, gh_strerror(r));
-	row_names(w, asset, account);
+	struct worker *w = c->w;
+	struct gh_sess_opts o = { .st = w->st,
+				  .user_id = w->user.id,
+				  .user = w->user.name,
+				  .source_ip = w->args->peer_ip,
+				  .source_port = w->args->peer_port,
+				  .asset = asset,
+				  .account = account,
+				  .protocol = c->req == REQ_SUBSYSTEM ? "sftp" : "ssh",
+				  .kind = kind,
+				  .pty = c->pty,
+				  .term = c->term,
+				  .width = c->width,
+				  .height = c->height };
+	c->sess = gh_sess_free(c->sess);
+	if (gh_sess_open(&o, &c->sess) < 0)
+		gh_error("session of %s: out of memory", w->user.name);
 }
 
-/* The session's end: the one way a row of this worker closes. Closes the
- * row and writes exactly one session event, result "end", with REASON
- * (and, for a relayed session, the exit status and bytes as detail), so
- * that no way out of a session can leave a row without its event. */
-static void row_close(struct worker *w, int exit_status, const char *exit_signal,
-		      int64_t bytes_in, int64_t bytes_out, const char *reason)
+/* C's session ends (gh_sess_end: the row and its one end event). */
+static void sess_end(struct chan *c, const struct gh_sess_result *res, const char *reason)
 {
-	if (!w->row_open)
+	if (!c->sess)
 		return;
-	const char *sig = exit_signal && *exit_signal ? exit_signal : NULL;
-	char detail[200];
-	int dn = snprintf(detail, sizeof detail, "exit %d%s%s, %lld bytes in, %lld bytes out",
-			  exit_status, sig ? " signal " : "", sig ? sig : "", (long long)bytes_in,
-			  (long long)bytes_out);
-	if (w->fev_dropped && dn > 0 && (size_t)dn < sizeof detail)
-		snprintf(detail + dn, sizeof detail - (size_t)dn, ", %llu file events not recorded",
-			 (unsigned long long)w->fev_dropped);
-	struct gh_audit_who aw = who(w);
-	struct gh_session_end e = { .id = w->sid, .asset = w->row_asset, .account = w->row_account,
-				    .exit_status = exit_status, .exit_signal = sig,
-				    .bytes_in = bytes_in, .bytes_out = bytes_out, .reason = reason,
-				    .detail = w->row_relayed ? detail : NULL };
-	gh_session_end(w->st, &aw, &e);
-	w->row_open = false;
-	w->row_relayed = false;
-	w->fev_dropped = 0;
-	row_names(w, NULL, NULL);
+	gh_sess_end(c->sess, res, reason);
+	c->sess = gh_sess_free(c->sess);
 }
 
-/* ---- authentication ------------------------------------------------------ */
+static void sess_close(struct chan *c, const char *reason)
+{
+	sess_end(c, NULL, reason);
+}
 
 static void auth_reset_user(struct worker *w)
 {
@@ -740,32 +719,34 @@ static int cb_auth_jump_pubkey(ssh_session session, const char *user, struct ssh
 
 /* ---- the user's channel ---------------------------------------------------- */
 
-static void menu_flush(struct worker *w)
+/* ---- the user's channels ---------------------------------------------------- */
+
+static void menu_flush(struct chan *c)
 {
 	size_t len = 0;
-	const char *out = gh_menu_output(w->menu, &len);
-	if (len > 0 && w->ch && !w->client_closed)
-		ssh_channel_write(w->ch, out, (uint32_t)len);
-	gh_menu_output_clear(w->menu);
+	const char *out = gh_menu_output(c->menu, &len);
+	if (len > 0 && c->ch && !c->client_closed)
+		ssh_channel_write(c->ch, out, (uint32_t)len);
+	gh_menu_output_clear(c->menu);
 }
 
 static int cb_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
 		   int is_stderr, void *userdata)
 {
-	struct worker *w = userdata;
-	w->last_input_ms = gh_mono_ms();
-	if (w->relay)
-		return gh_relay_client_data(w->relay, data, len);
-	if (w->menu) {
-		if (w->menu_state == GH_MENU_CONTINUE) {
+	struct chan *c = userdata;
+	c->last_input_ms = gh_mono_ms();
+	if (c->relay)
+		return gh_relay_client_data(c->relay, data, len);
+	if (c->menu) {
+		if (c->menu_state == GH_MENU_CONTINUE) {
 			size_t idx = 0;
-			int r = gh_menu_feed(w->menu, data, len, &idx);
-			menu_flush(w);
+			int r = gh_menu_feed(c->menu, data, len, &idx);
+			menu_flush(c);
 			if (r == GH_MENU_PICKED) {
-				w->menu_state = GH_MENU_PICKED;
-				w->menu_pick = idx;
+				c->menu_state = GH_MENU_PICKED;
+				c->menu_pick = idx;
 			} else if (r == GH_MENU_QUIT) {
-				w->menu_state = GH_MENU_QUIT;
+				c->menu_state = GH_MENU_QUIT;
 			}
 		}
 		return (int)len;
@@ -775,80 +756,80 @@ static int cb_data(ssh_session session, ssh_channel channel, void *data, uint32_
 
 static void cb_eof(ssh_session session, ssh_channel channel, void *userdata)
 {
-	struct worker *w = userdata;
-	w->client_eof = true;
-	if (w->relay)
-		gh_relay_client_eof(w->relay);
+	struct chan *c = userdata;
+	c->client_eof = true;
+	if (c->relay)
+		gh_relay_client_eof(c->relay);
 }
 
 static void cb_close(ssh_session session, ssh_channel channel, void *userdata)
 {
-	struct worker *w = userdata;
-	w->client_closed = true;
-	w->client_eof = true;
-	if (w->relay)
-		gh_relay_client_close(w->relay);
+	struct chan *c = userdata;
+	c->client_closed = true;
+	c->client_eof = true;
+	if (c->relay)
+		gh_relay_client_close(c->relay);
 }
 
 /* A channel request refused (too long, unknown): one log line (lengths
  * only, never the content), then the failure reply. */
-static int refuse_request(struct worker *w, const char *what, const char *why, size_t len)
+static int refuse_request(struct chan *c, const char *what, const char *why, size_t len)
 {
-	gh_info("refused %s request from %s (%s): %s, %zu bytes", what, w->source, w->presented,
-		why, len);
+	gh_info("refused %s request from %s (%s): %s, %zu bytes", what, c->w->source,
+		c->w->presented, why, len);
 	return -1;
 }
 
 static int cb_pty(ssh_session session, ssh_channel channel, const char *term, int width,
 		  int height, int pxwidth, int pxheight, void *userdata)
 {
-	struct worker *w = userdata;
-	if (w->req != REQ_NONE || w->pty)
+	struct chan *c = userdata;
+	if (c->req != REQ_NONE || c->pty)
 		return -1;
-	if (term && strlen(term) >= sizeof w->term)
-		return refuse_request(w, "pty", "terminal type too long", strlen(term));
-	w->pty = true;
-	snprintf(w->term, sizeof w->term, "%s", term && *term ? term : "xterm");
-	w->width = width > 0 && width < 10000 ? width : 80;
-	w->height = height > 0 && height < 10000 ? height : 24;
+	if (term && strlen(term) >= sizeof c->term)
+		return refuse_request(c, "pty", "terminal type too long", strlen(term));
+	c->pty = true;
+	snprintf(c->term, sizeof c->term, "%s", term && *term ? term : "xterm");
+	c->width = width > 0 && width < 10000 ? width : 80;
+	c->height = height > 0 && height < 10000 ? height : 24;
 	return 0;
 }
 
 static int cb_shell(ssh_session session, ssh_channel channel, void *userdata)
 {
-	struct worker *w = userdata;
-	if (w->req != REQ_NONE)
+	struct chan *c = userdata;
+	if (c->req != REQ_NONE)
 		return -1;
-	w->req = REQ_SHELL;
+	c->req = REQ_SHELL;
 	return 0;
 }
 
 static int cb_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
-	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !command)
+	struct chan *c = userdata;
+	if (c->req != REQ_NONE || !command)
 		return -1;
 	if (strlen(command) > MAX_COMMAND)
-		return refuse_request(w, "exec", "command too long", strlen(command));
-	w->command = strdup(command);
-	if (!w->command)
+		return refuse_request(c, "exec", "command too long", strlen(command));
+	c->command = strdup(command);
+	if (!c->command)
 		return -1;
-	w->req = REQ_EXEC;
+	c->req = REQ_EXEC;
 	return 0;
 }
 
 static int cb_subsystem(ssh_session session, ssh_channel channel, const char *subsystem,
 			void *userdata)
 {
-	struct worker *w = userdata;
-	if (w->req != REQ_NONE || !subsystem)
+	struct chan *c = userdata;
+	if (c->req != REQ_NONE || !subsystem)
 		return -1;
 	if (strcmp(subsystem, "sftp") != 0)
-		return refuse_request(w, "subsystem", "unknown subsystem", strlen(subsystem));
-	w->subsystem = strdup(subsystem);
-	if (!w->subsystem)
+		return refuse_request(c, "subsystem", "unknown subsystem", strlen(subsystem));
+	c->subsystem = strdup(subsystem);
+	if (!c->subsystem)
 		return -1;
-	w->req = REQ_SUBSYSTEM;
+	c->req = REQ_SUBSYSTEM;
 	return 0;
 }
 
@@ -860,12 +841,12 @@ static bool env_allowed(const char *name)
 static int cb_env(ssh_session session, ssh_channel channel, const char *name, const char *value,
 		  void *userdata)
 {
-	struct worker *w = userdata;
-	if (w->req != REQ_NONE || w->n_env >= MAX_ENV || !name || !value || !env_allowed(name))
+	struct chan *c = userdata;
+	if (c->req != REQ_NONE || c->n_env >= MAX_ENV || !name || !value || !env_allowed(name))
 		return -1;
 	if (strlen(name) > 64 || strlen(value) > MAX_ENV_VALUE)
-		return refuse_request(w, "env", "variable too long", strlen(name) + strlen(value));
-	struct env_var *e = &w->env[w->n_env];
+		return refuse_request(c, "env", "variable too long", strlen(name) + strlen(value));
+	struct env_var *e = &c->env[c->n_env];
 	e->name = strdup(name);
 	e->value = strdup(value);
 	if (!e->name || !e->value) {
@@ -873,26 +854,26 @@ static int cb_env(ssh_session session, ssh_channel channel, const char *name, co
 		free(e->value);
 		return -1;
 	}
-	w->n_env++;
+	c->n_env++;
 	return 0;
 }
 
 static int cb_window(ssh_session session, ssh_channel channel, int width, int height,
 		     int pxwidth, int pxheight, void *userdata)
 {
-	struct worker *w = userdata;
+	struct chan *c = userdata;
 	if (width <= 0 || height <= 0 || width >= 10000 || height >= 10000)
 		return -1;
-	w->width = width;
-	w->height = height;
-	if (w->cmdshell)
-		gh_cmdshell_resize(w->cmdshell, height, width);
-	if (w->relay) {
-		gh_relay_client_window(w->relay, width, height);
-		gh_live_resize(w->live, height, width);
-	} else if (w->menu) {
-		gh_menu_resize(w->menu, width, height);
-		menu_flush(w);
+	c->width = width;
+	c->height = height;
+	if (c->cmdshell)
+		gh_cmdshell_resize(c->cmdshell, height, width);
+	if (c->relay) {
+		gh_relay_client_window(c->relay, width, height);
+		gh_live_resize(c->live, height, width);
+	} else if (c->menu) {
+		gh_menu_resize(c->menu, width, height);
+		menu_flush(c);
 	}
 	return 0;
 }
@@ -902,10 +883,11 @@ static int cb_window(ssh_session session, ssh_channel channel, int width, int he
  * Audited either way. OpenSSH sends it without asking for a reply. */
 static void cb_agent(ssh_session session, ssh_channel channel, void *userdata)
 {
-	struct worker *w = userdata;
+	struct chan *c = userdata;
+	struct worker *w = c->w;
 	struct gh_audit_who aw = who(w);
 	bool allow = w->app->cfg.allow_agent_forwarding != 0;
-	w->agent_req = allow;
+	c->agent_req = allow;
 	struct gh_audit_tunnel t = {
 		.method = "agent",
 		.result = allow ? "allow" : "deny",
@@ -924,17 +906,18 @@ static void cb_x11(ssh_session session, ssh_channel channel, int single_connecti
 {
 	(void)session;
 	(void)channel;
-	struct worker *w = userdata;
+	struct chan *c = userdata;
+	struct worker *w = c->w;
 	struct gh_audit_who aw = who(w);
-	bool ok = protocol && cookie && strlen(protocol) < sizeof w->x11_proto &&
-		  strlen(cookie) < sizeof w->x11_cookie && screen < 1000 &&
+	bool ok = protocol && cookie && strlen(protocol) < sizeof c->x11_proto &&
+		  strlen(cookie) < sizeof c->x11_cookie && screen < 1000 &&
 		  strspn(cookie, "0123456789abcdefABCDEF") == strlen(cookie);
 	if (ok) {
-		w->x11_req = true;
-		w->x11_single = single_connection != 0;
-		snprintf(w->x11_proto, sizeof w->x11_proto, "%s", protocol);
-		snprintf(w->x11_cookie, sizeof w->x11_cookie, "%s", cookie);
-		w->x11_screen = (int)screen;
+		c->x11_req = true;
+		c->x11_single = single_connection != 0;
+		snprintf(c->x11_proto, sizeof c->x11_proto, "%s", protocol);
+		snprintf(c->x11_cookie, sizeof c->x11_cookie, "%s", cookie);
+		c->x11_screen = (int)screen;
 	}
 	struct gh_audit_tunnel t = { .method = "x11",
 				     .result = ok ? "allow" : "deny",
@@ -942,54 +925,120 @@ static void cb_x11(ssh_session session, ssh_channel channel, int single_connecti
 	gh_audit_tunnel(w->st, &aw, w->login.asset, &t);
 }
 
+/* Session channels still open on the user's side (a closed one waiting
+ * to be freed does not count). */
+static size_t chans_open(const struct worker *w)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i] && !w->chans[i]->client_closed)
+			n++;
+	return n;
+}
+
+/* A session channel beyond max_channels_per_connection: refused (the
+ * client sees "administratively prohibited"), logged and audited. */
+static void chan_refused(struct worker *w, size_t open)
+{
+	char why[128];
+	snprintf(why, sizeof why, "too many session channels on one connection (%zu open, "
+				  "max_channels_per_connection %d)",
+		 open, w->app->cfg.max_channels_per_connection);
+	struct gh_audit_who aw = who(w);
+	gh_audit_event(w->st, &aw, "session", w->login.asset[0] ? w->login.asset : NULL,
+		       w->login.account[0] ? w->login.account : NULL, "channel", "deny", why, NULL);
+	gh_info("session channel of %s from %s refused: %s", w->user.name, w->source, why);
+}
+
 static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 {
 	struct worker *w = userdata;
-	if (!w->authed || w->ch)
-		return NULL; /* one session channel per connection */
-	w->ch = ssh_channel_new(session);
-	if (!w->ch)
+	size_t slot = MAX_CHANNELS, open = chans_open(w);
+	if (!w->authed || w->closing)
 		return NULL;
-	memset(&w->ccb, 0, sizeof w->ccb);
-	w->ccb.userdata = w;
-	w->ccb.channel_data_function = cb_data;
-	w->ccb.channel_eof_function = cb_eof;
-	w->ccb.channel_close_function = cb_close;
-	w->ccb.channel_pty_request_function = cb_pty;
-	w->ccb.channel_shell_request_function = cb_shell;
-	w->ccb.channel_exec_request_function = cb_exec;
-	w->ccb.channel_subsystem_request_function = cb_subsystem;
-	w->ccb.channel_env_request_function = cb_env;
-	w->ccb.channel_pty_window_change_function = cb_window;
-	w->ccb.channel_auth_agent_req_function = cb_agent;
-	if (w->app->cfg.allow_x11_forwarding && w->login.asset[0])
-		w->ccb.channel_x11_req_function = cb_x11;
-	ssh_callbacks_init(&w->ccb);
-	ssh_set_channel_callbacks(w->ch, &w->ccb);
-	return w->ch;
-}
-
-static bool client_alive(const struct worker *w)
-{
-	return ssh_is_connected(w->s) && !w->client_closed;
-}
-
-/* End the user's channel: exit status, EOF, close, then wait (bounded)
- * for the user's CLOSE so nothing in flight is lost. */
-static void finish_client(struct worker *w, int exit_status)
-{
-	if (!w->ch || !ssh_is_connected(w->s) || w->client_finished)
-		return;
-	w->client_finished = true;
-	if (!w->client_closed) {
-		if (exit_status >= 0)
-			ssh_channel_request_send_exit_status(w->ch, exit_status);
-		ssh_channel_send_eof(w->ch);
-		ssh_channel_close(w->ch);
+	for (size_t i = 0; i < MAX_CHANNELS && slot == MAX_CHANNELS; i++)
+		if (!w->chans[i])
+			slot = i;
+	if (open >= (size_t)w->app->cfg.max_channels_per_connection || slot == MAX_CHANNELS) {
+		chan_refused(w, open);
+		return NULL;
 	}
-	int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
-	while (!w->client_closed && ssh_is_connected(w->s) && gh_mono_ms() < end)
-		poll_once(w, 100);
+	struct chan *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->w = w;
+	c->width = 80;
+	c->height = 24;
+	c->exit_status = -1;
+	snprintf(c->term, sizeof c->term, "xterm");
+	c->last_input_ms = gh_mono_ms();
+	c->ch = ssh_channel_new(session);
+	if (!c->ch) {
+		free(c);
+		return NULL;
+	}
+	c->ccb.userdata = c;
+	c->ccb.channel_data_function = cb_data;
+	c->ccb.channel_eof_function = cb_eof;
+	c->ccb.channel_close_function = cb_close;
+	c->ccb.channel_pty_request_function = cb_pty;
+	c->ccb.channel_shell_request_function = cb_shell;
+	c->ccb.channel_exec_request_function = cb_exec;
+	c->ccb.channel_subsystem_request_function = cb_subsystem;
+	c->ccb.channel_env_request_function = cb_env;
+	c->ccb.channel_pty_window_change_function = cb_window;
+	c->ccb.channel_auth_agent_req_function = cb_agent;
+	if (w->app->cfg.allow_x11_forwarding && w->login.asset[0])
+		c->ccb.channel_x11_req_function = cb_x11;
+	ssh_callbacks_init(&c->ccb);
+	ssh_set_channel_callbacks(c->ch, &c->ccb);
+	w->chans[slot] = c;
+	return c->ch;
+}
+
+static bool client_alive(const struct chan *c)
+{
+	return ssh_is_connected(c->w->s) && !c->client_closed;
+}
+
+/* End the user's channel: exit status, EOF, close. Its CLOSE is awaited
+ * (bounded) by the main loop before the channel is freed, so nothing in
+ * flight is lost. */
+static void finish_client(struct chan *c, int exit_status)
+{
+	c->state = CH_DONE;
+	c->done_ms = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
+	if (!c->ch || !ssh_is_connected(c->w->s) || c->client_finished)
+		return;
+	c->client_finished = true;
+	if (!c->client_closed) {
+		if (exit_status >= 0)
+			ssh_channel_request_send_exit_status(c->ch, exit_status);
+		ssh_channel_send_eof(c->ch);
+		ssh_channel_close(c->ch);
+	}
+}
+
+/* Forget channel C (its session ended): what it held, then itself. */
+static void chan_free(struct chan *c)
+{
+	struct worker *w = c->w;
+	sess_close(c, "worker ended");
+	c->live = gh_live_close(c->live);
+	if (c->ch) {
+		ssh_remove_channel_callbacks(c->ch, &c->ccb);
+		ssh_channel_free(c->ch);
+	}
+	for (size_t i = 0; i < c->n_env; i++) {
+		free(c->env[i].name);
+		free(c->env[i].value);
+	}
+	free(c->command);
+	free(c->subsystem);
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i] == c)
+			w->chans[i] = NULL;
+	free(c);
 }
 
 /* ---- reaching a target ------------------------------------------------------ */
@@ -1017,25 +1066,13 @@ static int policy_ctx_load(struct worker *w, struct policy_ctx *pc)
 	return r;
 }
 
-static uint32_t req_protocol(const struct worker *w)
-{
-	return w->req == REQ_SUBSYSTEM ? GH_PROTO_SFTP : GH_PROTO_SSH;
-}
-
-static const char *req_kind_name(const struct worker *w)
-{
-	switch (w->req) {
-	case REQ_EXEC: return "exec";
-	case REQ_SUBSYSTEM: return "sftp";
-	default: return "shell";
-	}
-}
 
 /* Accounts of ASSET the user may use and that exist. Caller frees with
  * gh_policy_names_free. */
-static int allowed_accounts(struct worker *w, struct policy_ctx *pc, const struct gh_asset *a,
+static int allowed_accounts(struct chan *c, struct policy_ctx *pc, const struct gh_asset *a,
 			    char ***ret, size_t *ret_n)
 {
+	struct worker *w = c->w;
 	bool all = false;
 	char **names = NULL;
 	size_t n = 0;
@@ -1044,7 +1081,7 @@ static int allowed_accounts(struct worker *w, struct policy_ctx *pc, const struc
 	char **out = NULL;
 	size_t nout = 0;
 
-	int r = gh_policy_allowed_accounts(pc->p, &pc->subj, a->id, req_protocol(w), gh_now(), &all,
+	int r = gh_policy_allowed_accounts(pc->p, &pc->subj, a->id, req_protocol(c), gh_now(), &all,
 					   &names, &n);
 	if (r < 0)
 		return r;
@@ -1080,25 +1117,25 @@ out:
 	return r;
 }
 
-static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx);
+static int menu_choose(struct chan *c, struct gh_menu *m, size_t *ret_idx);
 
 /* Pick the account for ASSET when the login did not name one: the only
  * allowed one, or a choice on a terminal. Writes the name into BUF.
  * Returns 0, GH_EPERM (none), GH_EINVAL (several, no terminal) or
  * GH_ECONN (the user went away / quit). */
-static int choose_account(struct worker *w, struct policy_ctx *pc, const struct gh_asset *a,
+static int choose_account(struct chan *c, struct policy_ctx *pc, const struct gh_asset *a,
 			  char *buf, size_t buflen)
 {
 	char **names = NULL;
 	size_t n = 0;
-	int r = allowed_accounts(w, pc, a, &names, &n);
+	int r = allowed_accounts(c, pc, a, &names, &n);
 	if (r < 0)
 		return r;
 	if (n == 0) {
 		r = GH_EPERM;
 	} else if (n == 1) {
 		snprintf(buf, buflen, "%s", names[0]);
-	} else if (!w->pty || w->req != REQ_SHELL) {
+	} else if (!c->pty || c->req != REQ_SHELL) {
 		r = GH_EINVAL;
 	} else {
 		struct gh_menu_item *items = calloc(n, sizeof *items);
@@ -1115,15 +1152,15 @@ static int choose_account(struct worker *w, struct policy_ctx *pc, const struct 
 			items[i].comment = "";
 		}
 		snprintf(title, sizeof title, "%s: choose an account", a->name);
-		struct gh_menu *m = gh_menu_new(items, n, w->width, w->height, title);
+		struct gh_menu *m = gh_menu_new(items, n, c->width, c->height, title);
 		gh_menu_set_noun(m, "account", "accounts");
 		size_t idx = 0;
 		if (!m) {
 			r = GH_ENOMEM;
 		} else {
-			int c = menu_choose(w, m, &idx);
+			int k = menu_choose(c, m, &idx);
 			gh_menu_free(m);
-			if (c == 1 && idx < n)
+			if (k == 1 && idx < n)
 				snprintf(buf, buflen, "%s", names[idx]);
 			else
 				r = GH_ECONN;
@@ -1135,261 +1172,129 @@ out:
 	return r;
 }
 
-struct target_result {
-	int exit_status;
-	char exit_signal[32];
-	bool ended_by_client;
-};
-
-/* The gate (session/authz.h): may this user, from this address, connect
- * to ASSET as ACCOUNT over PROTOCOL now? The user is read again. */
-static int gate_check(struct worker *w, const char *asset, const char *account, uint32_t protocol,
-		      struct gh_authz *ret)
+/* A refusal: audited and logged by the session core, one line for the user. */
+static void refuse(struct chan *c, const char *asset, const char *account, const char *why)
 {
-	struct gh_authz_req rq = { .user = w->user.name,
-				   .source_ip = w->args->peer_ip,
-				   .asset = asset,
-				   .account = account,
-				   .protocol = protocol,
-				   .action = GH_ACT_CONNECT };
-	return gh_authz_check(w->st, &rq, ret);
-}
-
-/* The user-facing one-liner and the session close reason for a refusal. */
-static void refuse(struct worker *w, const char *asset, const char *account, const char *why)
-{
-	struct gh_audit_who a = who(w);
-	gh_audit_policy(w->st, &a, asset, account, false, why);
-	gh_info("%s from %s refused %s@%s: %s", w->user.name, w->source, account ? account : "-",
-		asset ? asset : "-", why);
-	say(w, "%s", NOT_PERMITTED);
-}
-
-/* ---- sftp file operations ------------------------------------------------------- */
-
-/* The engine's authorize hook: the actions the permission grants on sftp. */
-static int sftp_authorize(void *ud, const struct gh_sftp_op *op)
-{
-	const struct worker *w = ud;
-	return (op->action & ~w->sftp_allowed) ? GH_EPERM : 0;
-}
-
-static void file_event_clear(struct file_event *f)
-{
-	free(f->ext);
-	free(f->path);
-	free(f->path2);
-	memset(f, 0, sizeof *f);
-}
-
-/* The engine's event hook (inside libssh callbacks): copy and queue. */
-static void sftp_event(void *ud, const struct gh_sftp_event *ev)
-{
-	struct worker *w = ud;
-	if (!w->fev || w->n_fev >= MAX_FILE_EVENTS) {
-		w->fev_dropped++;
-		return;
+	if (c->sess) {
+		gh_sess_refuse(c->sess, asset, account, why);
+	} else {
+		struct gh_audit_who a = who(c->w);
+		gh_audit_policy(c->w->st, &a, asset, account, false, why);
 	}
-	struct file_event *f = &w->fev[w->n_fev];
-	memset(f, 0, sizeof *f);
-	f->op = ev->op.op;
-	f->ext = ev->op.ext ? strdup(ev->op.ext) : NULL;
-	f->path = ev->op.path ? strdup(ev->op.path) : NULL;
-	f->path2 = ev->op.path2 ? strdup(ev->op.path2) : NULL;
-	if ((ev->op.ext && !f->ext) || (ev->op.path && !f->path) || (ev->op.path2 && !f->path2)) {
-		file_event_clear(f);
-		w->fev_dropped++;
-		return;
-	}
-	f->action = ev->op.action;
-	f->denied = ev->denied;
-	f->status = ev->status;
-	f->bytes_read = ev->bytes_read;
-	f->bytes_written = ev->bytes_written;
-	w->n_fev++;
-}
-
-static const char *sftp_op_name(const struct file_event *f)
-{
-	switch (f->op) {
-	case GH_FXP_OPEN: return "open";
-	case GH_FXP_CLOSE: return "close";
-	case GH_FXP_SETSTAT: return "setstat";
-	case GH_FXP_FSETSTAT: return "fsetstat";
-	case GH_FXP_OPENDIR: return "opendir";
-	case GH_FXP_REMOVE: return "remove";
-	case GH_FXP_MKDIR: return "mkdir";
-	case GH_FXP_RMDIR: return "rmdir";
-	case GH_FXP_REALPATH: return "realpath";
-	case GH_FXP_STAT: return "stat";
-	case GH_FXP_LSTAT: return "lstat";
-	case GH_FXP_RENAME: return "rename";
-	case GH_FXP_READLINK: return "readlink";
-	case GH_FXP_SYMLINK: return "symlink";
-	case GH_FXP_EXTENDED: return f->ext ? f->ext : "extended";
-	default: return "other";
-	}
-}
-
-static const char *sftp_status_name(int status)
-{
-	switch (status) {
-	case GH_FX_OK: return NULL;
-	case -1: return "no status";
-	case GH_FX_EOF: return "end of file";
-	case GH_FX_NO_SUCH_FILE: return "no such file";
-	case GH_FX_PERMISSION_DENIED: return "target: permission denied";
-	case GH_FX_FAILURE: return "failure";
-	case GH_FX_BAD_MESSAGE: return "bad message";
-	case GH_FX_OP_UNSUPPORTED: return "unsupported";
-	default: return "error";
-	}
-}
-
-/* Write the queued file events to the store (outside libssh callbacks). */
-static void file_events_flush(struct worker *w)
-{
-	struct gh_audit_who aw = who(w);
-	for (size_t i = 0; i < w->n_fev; i++) {
-		struct file_event *f = &w->fev[i];
-		char acts[128], missing[128], reason[160];
-		const char *why = NULL;
-		gh_actions_format(f->action, acts, sizeof acts);
-		if (f->denied) {
-			gh_actions_format(f->action & ~w->sftp_allowed, missing, sizeof missing);
-			snprintf(reason, sizeof reason, "not permitted: needs %s",
-				 missing[0] ? missing : "a path rule");
-			why = reason;
-		} else if (f->op == GH_FXP_CLOSE && f->status == -1) {
-			why = "channel ended";
-		} else {
-			why = sftp_status_name(f->status);
-		}
-		struct gh_audit_file_op op = { .operation = sftp_op_name(f),
-					       .path = f->path,
-					       .path2 = f->path2,
-					       .actions = f->action ? acts : NULL,
-					       .bytes_read = f->bytes_read,
-					       .bytes_written = f->bytes_written,
-					       .status = f->status,
-					       .allow = !f->denied,
-					       .reason = why };
-		gh_audit_file(w->st, &aw, w->fev_asset, w->fev_account, &op);
-		file_event_clear(f);
-	}
-	w->n_fev = 0;
+	say(c, "%s", NOT_PERMITTED);
 }
 
 /* Live operations after a poll: requests, watchers, a notice for the user. */
-static void live_poll(struct worker *w)
+static void live_poll(struct chan *c)
 {
 	char note[200];
-	gh_live_tick(w->live);
-	if (gh_live_take_notice(w->live, note, sizeof note) && client_alive(w))
-		say(w, "%s%s", nl(w), note);
+	gh_live_tick(c->live);
+	if (gh_live_take_notice(c->live, note, sizeof note) && client_alive(c))
+		say(c, "%s%s", nl(c), note);
 }
 
 /* Open the live socket of the session about to be relayed (a failure is
  * logged: the session goes on without live operations). */
-static void live_open(struct worker *w, struct gh_rec *rec, bool screen)
+static void live_open(struct chan *c, struct gh_rec *rec, bool screen)
 {
+	struct worker *w = c->w;
 	char run_dir[4096];
+	const char *sid = c->sess ? gh_sess_id(c->sess) : NULL;
 	struct gh_live_opts lo = { .run_dir = run_dir,
-				   .session_id = w->sid,
-				   .pty = screen && w->pty && w->req != REQ_SUBSYSTEM,
-				   .rows = w->height,
-				   .cols = w->width,
+				   .session_id = sid,
+				   .pty = screen && c->pty && c->req != REQ_SUBSYSTEM,
+				   .rows = c->height,
+				   .cols = c->width,
 				   .notify_watch = w->app->cfg.notify_watch > 0,
 				   .rec = rec };
-	if (!w->row_open || gh_live_run_dir(w->app->data_dir, run_dir, sizeof run_dir) < 0)
+	if (!sid || gh_live_run_dir(w->app->data_dir, run_dir, sizeof run_dir) < 0)
 		return;
-	int r = gh_live_open(&lo, w->ev, &w->live);
+	int r = gh_live_open(&lo, w->ev, &c->live);
 	if (r < 0)
-		gh_warn("session %s: no live socket: %s", w->sid, gh_strerror(r));
+		gh_warn("session %s: no live socket: %s", sid, gh_strerror(r));
 }
 
-/* Relay between the user's channel and the target (R, its target channel
- * attached) until one side ends. */
-static void relay_loop(struct worker *w, ssh_session ts, struct gh_relay *r, struct gh_rec *rec,
-		       bool from_menu, struct gh_relay_result *res)
+/* ---- relayed channels: one poll loop pumps them all ------------------------------ */
+
+static void relay_end(struct chan *c);
+
+/* Why channel C's relay must end now, or NULL. */
+static const char *relay_abort_reason(struct chan *c, int64_t now)
 {
-	memset(res, 0, sizeof *res);
-	res->exit_status = -1;
-	/* what the set-up freed (key exchanges, policy, queries) goes back to
-	 * the kernel before a session that may last for hours */
-	malloc_trim(0);
-	ssh_event_add_session(w->ev, ts);
-	w->relay = r;
-	if (w->client_eof)
-		gh_relay_client_eof(r);
-	if (w->client_closed)
-		gh_relay_client_close(r);
-	w->last_input_ms = gh_mono_ms();
+	struct worker *w = c->w;
 	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
-	bool aborted = false;
-	for (;;) {
-		int64_t now = gh_mono_ms();
-		if (gh_relay_pump(r, now))
-			break;
-		poll_once(w, gh_relay_ready(r)                                  ? 0
-			     : gh_live_busy(w->live)                          ? LIVE_POLL_MS
-			     : w->cmdshell && gh_cmdshell_busy(w->cmdshell) ? 30
-			     : w->cmdstdin && gh_cmdstdin_busy(w->cmdstdin) ? 30
-									    : POLL_MS);
-		now = gh_mono_ms();
-		if (w->live)
-			live_poll(w);
-		if (w->cmdshell)
-			gh_cmdshell_tick(w->cmdshell, now);
-		if (w->cmdstdin)
-			gh_cmdstdin_tick(w->cmdstdin);
-		if (w->n_fev)
-			file_events_flush(w);
-		if (rec)
-			gh_rec_tick(rec, wall_ms());
-		if (aborted)
+	if (!ssh_is_connected(w->s))
+		return "user disconnected";
+	if (!ssh_is_connected(c->ts))
+		return "target disconnected";
+	if (stop_requested)
+		return "server shutdown";
+	if (idle_ms > 0 && now - c->last_input_ms > idle_ms)
+		return "idle timeout";
+	if (gh_live_kill_reason(c->live)) {
+		c->killed = true;
+		return gh_live_kill_reason(c->live);
+	}
+	return NULL;
+}
+
+/* After a poll: channel C's live socket, filters, file events and
+ * recording, the reasons to end it, then its pump; when the relay is
+ * done, its end. */
+static void relay_tick(struct chan *c)
+{
+	int64_t now = gh_mono_ms();
+	if (c->live)
+		live_poll(c);
+	if (c->cmdshell)
+		gh_cmdshell_tick(c->cmdshell, now);
+	if (c->cmdstdin)
+		gh_cmdstdin_tick(c->cmdstdin);
+	gh_sess_tick(c->sess); /* sftp's file events, the recording's members */
+	const char *why = c->aborted ? NULL : relay_abort_reason(c, now);
+	if (why) {
+		gh_relay_abort(c->relay, why, now);
+		c->aborted = true;
+	}
+	if (gh_relay_pump(c->relay, gh_mono_ms()))
+		relay_end(c);
+}
+
+/* Pump every relayed channel. A channel is not pumped again from inside
+ * its own pump (a message said while it ends, a command review of its
+ * shell poll too); the others are, so one channel's wait holds none. */
+static void chans_tick(struct worker *w)
+{
+	for (size_t i = 0; i < MAX_CHANNELS; i++) {
+		struct chan *c = w->chans[i];
+		if (!c || c->ticking)
 			continue;
-		if (!ssh_is_connected(w->s)) {
-			gh_relay_abort(r, "user disconnected", now);
-			aborted = true;
-		} else if (!ssh_is_connected(ts)) {
-			gh_relay_abort(r, "target disconnected", now);
-			aborted = true;
-		} else if (stop_requested) {
-			gh_relay_abort(r, "server shutdown", now);
-			aborted = true;
-		} else if (idle_ms > 0 && now - w->last_input_ms > idle_ms) {
-			gh_relay_abort(r, "idle timeout", now);
-			aborted = true;
-		} else if (gh_live_kill_reason(w->live)) {
-			gh_relay_abort(r, gh_live_kill_reason(w->live), now);
-			aborted = true;
-			w->killed = true;
-		}
+		c->ticking = true;
+		gh_backfwd_tick(c->back, NULL);
+		if (c->state == CH_RELAY && c->relay)
+			relay_tick(c);
+		c->ticking = false;
 	}
-	gh_live_detach(w->live);
-	file_events_flush(w); /* the last ones come from the pump's end */
-	gh_relay_get_result(r, res);
-	if (!from_menu && res->client_finished)
-		w->client_finished = true;
-	w->relay = NULL;
-	gh_rfwd_detach(w->rfwd);
-	w->back = gh_backfwd_free(w->back, res->reason);
-	ssh_event_remove_session(w->ev, ts);
-	bool rec_failed = !strcmp(res->reason, GH_RELAY_RECORDING_FAILED);
-	if (rec_failed) {
-		gh_error("session %s of %s ended: its recording failed (disk full or I/O error)",
-			 w->sid, w->user.name);
-		if (w->ch && ssh_is_connected(w->s) && !w->client_closed)
-			say(w, "the session recording failed; the session was ended");
-	} else if (w->killed && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
-		say(w, "%s[gatehouse: this session was %s]", nl(w), res->reason);
-	} else if (aborted && !from_menu && w->ch && ssh_is_connected(w->s) && !w->client_closed) {
-		if (stop_requested)
-			say(w, "gatehouse is shutting down");
-		else if (idle_ms > 0 && !strcmp(res->reason, "idle timeout"))
-			say(w, "idle timeout");
+}
+
+/* How long the next poll may wait: not at all when a relay can move data
+ * now, briefly while a watcher or a filter waits. */
+static int poll_timeout(const struct worker *w)
+{
+	int t = POLL_MS;
+	for (size_t i = 0; i < MAX_CHANNELS; i++) {
+		const struct chan *c = w->chans[i];
+		if (!c || c->state != CH_RELAY || !c->relay)
+			continue;
+		if (gh_relay_ready(c->relay))
+			return 0;
+		if (gh_live_busy(c->live) && t > LIVE_POLL_MS)
+			t = LIVE_POLL_MS;
+		if ((c->cmdshell && gh_cmdshell_busy(c->cmdshell)) ||
+		    (c->cmdstdin && gh_cmdstdin_busy(c->cmdstdin)))
+			t = t > 30 ? 30 : t;
 	}
+	return t;
 }
 
 static void attach_target(ssh_channel ch, void *userdata)
@@ -1400,7 +1305,11 @@ static void attach_target(ssh_channel ch, void *userdata)
 static size_t tunnels_open(void *ud)
 {
 	struct worker *w = ud;
-	return gh_fwdset_count(w->fwds) + gh_backfwd_count(w->back);
+	size_t n = gh_fwdset_count(w->fwds);
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i])
+			n += gh_backfwd_count(w->chans[i]->back);
+	return n;
 }
 
 /* The gate for a remote forward's listener at ADDR:PORT (rfwd.h): the
@@ -1425,38 +1334,49 @@ static bool rfwd_allowed(void *ud, const char *addr, int port, char *reason, siz
 	return dec.allow;
 }
 
+static bool rfwd_taken(const struct worker *w)
+{
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i] && w->chans[i]->rfwd_owner)
+			return true;
+	return false;
+}
+
 /* Before the target channel opens: the relay of the channels TS opens
  * back (backfwd.h) when agent forwarding is asked for (TR asks the target
  * too) or remote forwards are allowed; the recorded remote forwards are
- * asked of TS, which still blocks (rfwd.h). */
-static void back_open(struct worker *w, ssh_session ts, const char *asset,
+ * asked of TS, which still blocks (rfwd.h). One target of the connection
+ * at a time carries the remote forwards: the first relayed one. */
+static void back_open(struct chan *c, ssh_session ts, const char *asset,
 		      struct gh_target_req *tr)
 {
-	bool agent = w->agent_req && w->req != REQ_SUBSYSTEM;
-	bool x11 = w->x11_req && w->req != REQ_SUBSYSTEM;
-	bool remote = w->rfwd && w->app->cfg.allow_remote_forward;
+	struct worker *w = c->w;
+	bool agent = c->agent_req && c->req != REQ_SUBSYSTEM;
+	bool x11 = c->x11_req && c->req != REQ_SUBSYSTEM;
+	bool remote = w->rfwd && w->app->cfg.allow_remote_forward && !rfwd_taken(w);
 	if (!agent && !x11 && !remote)
 		return;
 	struct gh_fwdset_hooks h = { .on_end = fwd_ended, .ud = w };
-	w->back = gh_backfwd_new(w->s, ts, w->ev, asset, agent, x11, &h);
-	if (!w->back)
+	c->back = gh_backfwd_new(w->s, ts, w->ev, asset, agent, x11, &h);
+	if (!c->back)
 		return;
 	tr->agent = agent;
 	if (x11) {
-		tr->x11_protocol = w->x11_proto;
-		tr->x11_cookie = w->x11_cookie;
-		tr->x11_screen = w->x11_screen;
-		tr->x11_single = w->x11_single;
+		tr->x11_protocol = c->x11_proto;
+		tr->x11_cookie = c->x11_cookie;
+		tr->x11_screen = c->x11_screen;
+		tr->x11_single = c->x11_single;
 	}
 	if (remote) {
 		struct gh_rfwd_env env = { .st = w->st,
-					   .who = who(w),
+					   .who = cwho(c),
 					   .asset = asset,
 					   .max_conns = w->app->cfg.max_tunnel_connections,
 					   .count = tunnels_open,
 					   .allow = rfwd_allowed,
 					   .ud = w };
-		gh_rfwd_attach(w->rfwd, ts, w->back, &env);
+		gh_rfwd_attach(w->rfwd, ts, c->back, &env);
+		c->rfwd_owner = true;
 	}
 }
 
@@ -1465,303 +1385,249 @@ static void review_say(void *ud, const char *line);
 
 /* The command filter of the user's input (docs/COMMAND-FILTER.md, "Input
  * of shells and interpreters"): a shell on a terminal (the login shell, or
- * an exec starting one) gets the interactive filter (src/ssh/cmdshell.h;
+ * an exec starting one) gets the interactive filter (src/filter/cmdshell.h;
  * the login shell in log-only mode when no filter applies), a shell
- * without one the line filter (src/ssh/cmdstdin.h); other input passes (a
+ * without one the line filter (src/filter/cmdstdin.h); other input passes (a
  * program reading code from it was decided with the exec line). Hooks O.
  * GH_EINVAL when the filters cannot be loaded. */
-static int input_filter(struct worker *w, const struct gh_asset *a, const char *account,
+static int input_filter(struct chan *c, const struct gh_asset *a, const char *account,
 			struct gh_relay_opts *o)
 {
+	struct worker *w = c->w;
 	struct gh_cmdguard *g = NULL;
 	char err[300];
-	if (w->req != REQ_SHELL && !(w->req == REQ_EXEC && gh_cmdstdin_shell(w->command)))
+	if (c->req != REQ_SHELL && !(c->req == REQ_EXEC && gh_cmdstdin_shell(c->command)))
 		return 0;
 	int r = gh_cmdguard_open(w->st, &w->user, a, account, &g, err, sizeof err);
 	if (r < 0) {
 		gh_error("command filters unavailable for %s on %s: %s", w->user.name, a->name, err);
 		return r;
 	}
-	if (!g && !(w->req == REQ_SHELL && w->pty))
+	if (!g && !(c->req == REQ_SHELL && c->pty))
 		return 0; /* no filter applies: the input passes as it is */
 	gh_cmdguard_set_dynamic(g, w->app->cfg.cmdfilter_dynamic);
-	struct gh_cmdguard_ctx c = { .st = w->st,
-				     .who = who(w),
-				     .asset = a->name,
-				     .account = account,
+	/* the session's copies: the filter lives as long as the session */
+	struct gh_cmdguard_ctx x = { .st = w->st,
+				     .who = cwho(c),
+				     .asset = gh_sess_asset(c->sess),
+				     .account = gh_sess_account(c->sess),
 				     .review_timeout = w->app->cfg.review_timeout,
-				     .wait = { .poll = review_poll, .say = review_say, .ud = w } };
-	if (!w->pty) {
-		r = gh_cmdstdin_new(g, &c, &w->cmdstdin);
+				     .wait = { .poll = review_poll, .say = review_say, .ud = c } };
+	if (!c->pty) {
+		r = gh_cmdstdin_new(g, &x, &c->cmdstdin);
 		if (r == 0)
-			gh_cmdstdin_hook(w->cmdstdin, o);
+			gh_cmdstdin_hook(c->cmdstdin, o);
 		return r;
 	}
-	r = gh_cmdshell_new(g, &c, w->height, w->width, &w->cmdshell);
+	r = gh_cmdshell_new(g, &x, c->height, c->width, &c->cmdshell);
 	if (r == 0)
-		gh_cmdshell_hook(w->cmdshell, o);
+		gh_cmdshell_hook(c->cmdshell, o);
 	return r;
 }
 
-/* Log in to the target TS as ACCOUNT with the secret the gate gives
- * (session/authz.h: the user and the permission as they are now). ERR
- * gets the user's one-liner on failure. */
-static int target_login(struct worker *w, ssh_session ts, const struct gh_asset *a,
-			const char *account, char *err)
+/* Undo what target_start set up for channel C (the relay, filters, file
+ * events, the target), then end its session with RES and REASON. */
+static void target_cleanup(struct chan *c, const struct gh_sess_result *res, const char *reason)
 {
-	struct gh_credential cred = { 0 };
-	struct gh_authz dec;
-	struct gh_authz_req rq = { .user = w->user.name,
-				   .source_ip = w->args->peer_ip,
-				   .asset = a->name,
-				   .account = account,
-				   .protocol = req_protocol(w),
-				   .action = GH_ACT_CONNECT };
-	int r = gh_authz_credential(w->st, w->app->vault, &rq, &dec, &cred);
-	if (r == GH_EPERM) {
-		struct gh_audit_who aw = who(w);
-		gh_audit_policy(w->st, &aw, a->name, account, false, dec.reason);
-		snprintf(err, GH_TARGET_ERRLEN, NOT_PERMITTED);
-	} else if (r < 0) {
-		gh_error("cannot unseal the secret of %s@%s: %s", account, a->name, gh_strerror(r));
-		snprintf(err, GH_TARGET_ERRLEN, "the stored credentials cannot be used");
-	} else {
-		r = gh_target_auth(ts, cred.kind, cred.secret, err);
+	struct worker *w = c->w;
+	c->relay = gh_relay_free(c->relay);
+	c->cmdshell = gh_cmdshell_free(c->cmdshell);
+	c->cmdstdin = gh_cmdstdin_free(c->cmdstdin);
+	/* before the session ends: they borrow its names */
+	if (c->rfwd_owner)
+		gh_rfwd_detach(w->rfwd);
+	c->rfwd_owner = false;
+	c->back = gh_backfwd_free(c->back, reason);
+	sess_end(c, res, reason);
+	c->live = gh_live_close(c->live); /* after the row: REASON may be its text */
+	if (c->ts && c->state == CH_RELAY)
+		ssh_event_remove_session(w->ev, c->ts);
+	if (c->tch)
+		ssh_channel_free(c->tch);
+	c->tch = NULL;
+	c->ts = gh_target_free(c->ts);
+}
+
+/* The relay of channel C to its target TS: sftp's file event queue, the
+ * command filter, live socket, then the target channel with the user's
+ * requests. */
+static int relay_start(struct chan *c, const struct gh_asset *a, const char *account,
+		       char *err)
+{
+	struct worker *w = c->w;
+	struct gh_rec *rec = gh_sess_rec(c->sess);
+	struct gh_target_env env[MAX_ENV];
+	for (size_t i = 0; i < c->n_env; i++) {
+		env[i].name = c->env[i].name;
+		env[i].value = c->env[i].value;
 	}
-	gh_credential_clear(&cred);
-	return r;
+	live_open(c, rec, true);
+	struct gh_relay_opts ro = { .client = c->ch,
+				    .buffer_size = (size_t)w->app->cfg.relay_buffer_kib << 10,
+				    .rec = rec,
+				    .output_tap = c->live && c->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
+				    .tap_ud = c->live,
+				    .record_input = w->app->cfg.record_input != 0,
+				    .finish_client = !c->from_menu,
+				    .sftp = c->req == REQ_SUBSYSTEM };
+	if (ro.sftp) {
+		if (gh_sess_sftp_open(c->sess, c->sftp_allowed) < 0)
+			return snprintf(err, GH_TARGET_ERRLEN, "out of memory"), GH_ENOMEM;
+		ro.sftp_hooks = gh_sess_sftp_hooks(c->sess);
+	}
+	if (input_filter(c, a, account, &ro) < 0)
+		return snprintf(err, GH_TARGET_ERRLEN, "command filters unavailable"), GH_EINVAL;
+	if (gh_fault("relay-new") || gh_relay_new(&ro, &c->relay) < 0)
+		return snprintf(err, GH_TARGET_ERRLEN, "out of memory"), GH_ENOMEM;
+	if (c->live)
+		gh_live_set_relay(c->live, c->relay);
+	if (c->cmdshell)
+		gh_cmdshell_attach(c->cmdshell, c->relay);
+	if (c->cmdstdin)
+		gh_cmdstdin_attach(c->cmdstdin, c->relay);
+	struct gh_target_req tr = { .pty = c->pty,
+				    .term = c->term,
+				    .width = c->width,
+				    .height = c->height,
+				    .env = env,
+				    .n_env = c->n_env,
+				    .command = c->req == REQ_EXEC ? c->command : NULL,
+				    .subsystem = c->req == REQ_SUBSYSTEM ? c->subsystem : NULL,
+				    .on_channel = attach_target,
+				    .userdata = c->relay };
+	back_open(c, c->ts, gh_sess_asset(c->sess), &tr); /* borrowed for the session */
+	return gh_target_open(c->ts, &tr, &c->tch, err);
 }
 
-/* Connect to ASSET as ACCOUNT (policy already allowed it; the gate asks
- * again for the secret), relay, record, and close the session row.
- * Returns the exit status for the user. */
-static int run_target(struct worker *w, const struct gh_asset *a, const char *account,
-		      bool from_menu)
+/* Connect channel C to ASSET as ACCOUNT (policy already allowed it; the
+ * gate asks again for the secret), open its recording and start its relay,
+ * which the poll loop then pumps (relay_tick) until relay_end. Returns 0
+ * when relayed, else 1 (the session ended, the user told why). */
+static int target_start(struct chan *c, const struct gh_asset *a, const char *account,
+			bool from_menu)
 {
+	struct worker *w = c->w;
 	struct gh_account acct;
-	ssh_session ts = NULL;
-	ssh_channel tch = NULL;
-	struct gh_rec *rec = NULL;
-	char err[GH_TARGET_ERRLEN];
-	char *hk = NULL, *fp = NULL, *rec_path = NULL;
-	const char *close_reason = NULL;
-	int exit_status = 1;
-	bool have_acct = false;
-	struct gh_relay_result res;
-	struct gh_relay *relay = NULL;
-	struct gh_audit_who aw;
-
+	char err[GH_TARGET_ERRLEN] = "";
+	c->from_menu = from_menu;
+	c->aborted = false;
 	memset(&acct, 0, sizeof acct);
-	memset(&res, 0, sizeof res);
-	res.exit_status = -1;
 	int r = gh_store_account_get(w->st, a->id, account, &acct);
 	if (r < 0) {
-		refuse(w, a->name, account, r == GH_ENOENT ? "no such account" : "store error");
-		close_reason = NOT_PERMITTED;
-		goto out;
+		refuse(c, a->name, account, r == GH_ENOENT ? "no such account" : "store error");
+		target_cleanup(c, NULL, NOT_PERMITTED);
+		return 1;
 	}
-	have_acct = true;
-	row_update(w, a->id, a->name, account, req_kind_name(w), NULL);
-
-	struct gh_target_conn c = { .address = a->address,
-				    .port = a->port,
-				    .username = account,
-				    .pinned_host_key = a->host_key,
-				    .timeout = w->app->cfg.target_connect_timeout };
-	r = gh_target_connect(&c, &ts, err);
+	gh_account_free(&acct);
+	gh_sess_target(c->sess, a->id, a->name, account, req_kind_name(c));
+	struct gh_sess_reach rch = { .st = w->st,
+				     .vault = w->app->vault,
+				     .asset = a,
+				     .account = account,
+				     .protocol = req_protocol(c),
+				     .timeout = w->app->cfg.target_connect_timeout };
+	r = gh_sess_reach(c->sess, &rch, &c->ts, err);
 	if (r < 0) {
-		say(w, "%s: %s", a->name, err);
-		close_reason = err;
-		goto out;
-	}
-	r = gh_fault("target-hostkey") ? GH_EIO : gh_target_host_key(ts, &hk, &fp);
-	if (r < 0) {
-		snprintf(err, sizeof err, "cannot read the host key");
-		say(w, "%s: %s", a->name, err);
-		close_reason = err;
-		goto out;
-	}
-	aw = who(w);
-	if (a->host_key && *a->host_key) {
-		if (!gh_target_host_key_equal(a->host_key, hk)) {
-			char detail[512];
-			snprintf(detail, sizeof detail, "presented %s (%.40s...)", fp, hk);
-			gh_audit_hostkey(w->st, &aw, a->name, "mismatch", detail);
-			gh_warn("host key of asset %s changed: now %s; refused", a->name, fp);
-			say(w, "host key of %s changed; connection refused, an administrator must verify it",
+		if (r == GH_EHOSTKEY)
+			say(c, "host key of %s changed; connection refused, an administrator must verify it",
 			    a->name);
-			close_reason = "host key changed";
-			goto out;
-		}
-	} else {
-		r = gh_store_asset_set_host_key(w->st, a->id, hk);
-		if (r < 0)
-			gh_error("cannot pin host key of %s: %s", a->name, gh_strerror(r));
-		gh_audit_hostkey(w->st, &aw, a->name, "pinned", fp);
-		gh_info("pinned host key of %s: %s", a->name, fp);
+		else
+			say(c, "%s: %s", a->name, err);
+		target_cleanup(c, NULL, err);
+		return 1;
 	}
-
-	/* the gate decides again and only then gives the secret, which
-	 * exists in clear only between these lines */
-	if (target_login(w, ts, a, account, err) < 0) {
-		say(w, "%s: %s", a->name, err);
-		close_reason = err;
-		goto out;
-	}
-
-	/* recording */
-	int64_t start_ms = wall_ms();
-	/* An sftp session is audited per file (kind "file" events); its binary
-	 * packets would make a useless terminal recording. */
-	r = w->req == REQ_SUBSYSTEM
-		    ? 0
-		    : gh_rec_path(w->app->cfg.recordings_dir, w->sid, start_ms / 1000, &rec_path);
-	if (r == 0 && rec_path) {
-		char title[256];
-		snprintf(title, sizeof title, "%s \xe2\x86\x92 %s@%s", w->user.name, account, a->name);
-		struct gh_rec_opts ro = { .width = w->pty ? w->width : 80,
-					  .height = w->pty ? w->height : 24,
-					  .term = w->pty ? w->term : NULL,
-					  .title = title,
-					  .start_ms = start_ms,
-					  .record_input = w->app->cfg.record_input != 0,
-					  /* compression off the relay's CPU */
-					  .background = true,
-					  /* a stream, not a screen: binary kept byte for byte */
-					  .binary_events = !w->pty };
-		r = gh_rec_open(rec_path, &ro, &rec);
-	}
-	if (r < 0) {
-		gh_error("cannot open the recording for session %s: %s", w->sid, gh_strerror(r));
+	struct gh_sess_rec_opts rco = { .recordings_dir = w->app->cfg.recordings_dir,
+					.record_input = w->app->cfg.record_input != 0,
+					.binary = !c->pty };
+	if (gh_sess_record(c->sess, &rco) < 0)
 		snprintf(err, sizeof err, "recording unavailable");
-		say(w, "%s: %s", a->name, err);
-		close_reason = err;
-		goto out;
+	else if (relay_start(c, a, account, err) == 0)
+		err[0] = '\0';
+	if (err[0]) {
+		say(c, "%s: %s", a->name, err);
+		target_cleanup(c, NULL, err);
+		return 1;
 	}
-	row_update(w, a->id, a->name, account, req_kind_name(w), rec_path);
-	struct gh_target_env env[MAX_ENV];
-	for (size_t i = 0; i < w->n_env; i++) {
-		env[i].name = w->env[i].name;
-		env[i].value = w->env[i].value;
-	}
-	live_open(w, rec, true);
-	struct gh_relay_opts ro_relay = { .client = w->ch,
-					  .buffer_size = (size_t)w->app->cfg.relay_buffer_kib << 10,
-					  .rec = rec,
-					  .output_tap = w->live && w->req != REQ_SUBSYSTEM ? gh_live_tap : NULL,
-					  .tap_ud = w->live,
-					  .record_input = w->app->cfg.record_input != 0,
-					  .finish_client = !from_menu,
-					  .sftp = w->req == REQ_SUBSYSTEM,
-					  .sftp_hooks = { .authorize = sftp_authorize,
-							  .event = sftp_event,
-							  .ud = w } };
-	if (ro_relay.sftp) {
-		w->fev = gh_fault("sftp-queue") ? NULL : calloc(MAX_FILE_EVENTS, sizeof *w->fev);
-		w->n_fev = 0;
-		w->fev_dropped = 0;
-		w->fev_asset = a->name;
-		w->fev_account = account;
-		if (!w->fev) {
-			snprintf(err, sizeof err, "out of memory");
-			say(w, "%s: %s", a->name, err);
-			close_reason = err;
-			goto out;
-		}
-	}
-	if (input_filter(w, a, account, &ro_relay) < 0) {
-		snprintf(err, sizeof err, "command filters unavailable");
-		say(w, "%s: %s", a->name, err);
-		close_reason = err;
-		goto out;
-	}
-	if (gh_fault("relay-new") || gh_relay_new(&ro_relay, &relay) < 0) {
-		snprintf(err, sizeof err, "out of memory");
-		say(w, "%s: %s", a->name, err);
-		close_reason = err;
-		goto out;
-	}
-	if (w->live)
-		gh_live_set_relay(w->live, relay);
-	if (w->cmdshell)
-		gh_cmdshell_attach(w->cmdshell, relay);
-	if (w->cmdstdin)
-		gh_cmdstdin_attach(w->cmdstdin, relay);
-	struct gh_target_req tr = { .pty = w->pty,
-				    .term = w->term,
-				    .width = w->width,
-				    .height = w->height,
-				    .env = env,
-				    .n_env = w->n_env,
-				    .command = w->req == REQ_EXEC ? w->command : NULL,
-				    .subsystem = w->req == REQ_SUBSYSTEM ? w->subsystem : NULL,
-				    .on_channel = attach_target,
-				    .userdata = relay };
-	back_open(w, ts, a->name, &tr);
-	r = gh_target_open(ts, &tr, &tch, err);
-	if (r < 0) {
-		say(w, "%s: %s", a->name, err);
-		close_reason = err;
-		goto out;
-	}
+	gh_sess_running(c->sess, c->req == REQ_EXEC ? c->command : req_kind_name(c));
+	gh_info("session %s: %s from %s -> %s@%s (%s)", gh_sess_id(c->sess), w->user.name,
+		w->source, account, a->name, req_kind_name(c));
+	/* what the set-up freed (key exchanges, policy, queries) goes back to
+	 * the kernel before a session that may last for hours */
+	malloc_trim(0);
+	ssh_event_add_session(w->ev, c->ts);
+	if (c->client_eof)
+		gh_relay_client_eof(c->relay);
+	if (c->client_closed)
+		gh_relay_client_close(c->relay);
+	c->last_input_ms = gh_mono_ms();
+	c->state = CH_RELAY;
+	return 0;
+}
 
-	gh_audit_session(w->st, &aw, a->name, account, "start", NULL,
-			 w->req == REQ_EXEC ? w->command : req_kind_name(w));
-	w->row_relayed = true;
-	gh_info("session %s: %s from %s -> %s@%s (%s)", w->sid, w->user.name, w->source, account,
-		a->name, req_kind_name(w));
-
-	relay_loop(w, ts, relay, rec, from_menu, &res);
-	close_reason = res.reason;
-	exit_status = res.exit_signal[0] || res.exit_status < 0 ? 255 : res.exit_status;
-	if (w->fev_dropped)
-		gh_warn("session %s: %llu file events not recorded (queue full)", w->sid,
-			(unsigned long long)w->fev_dropped);
-	gh_info("session %s ended: %s (exit %d%s%s, %lld bytes in, %lld bytes out)", w->sid,
+/* Channel C's relay is done (from relay_tick): its result, a word for the
+ * user when Gatehouse ended it, the session's end; then the menu goes on
+ * (BUSY) or the user's channel ends (DONE). */
+static void relay_end(struct chan *c)
+{
+	struct worker *w = c->w;
+	struct gh_relay_result res;
+	const char *sid = gh_sess_id(c->sess) ? gh_sess_id(c->sess) : "-";
+	gh_live_detach(c->live);
+	gh_sess_tick(c->sess); /* the last file events come from the pump's end */
+	gh_relay_get_result(c->relay, &res);
+	if (!c->from_menu && res.client_finished)
+		c->client_finished = true;
+	bool alive = c->ch && client_alive(c);
+	if (c->killed)
+		w->closing = true; /* a killed session's connection opens no other */
+	if (!strcmp(res.reason, GH_RELAY_RECORDING_FAILED)) {
+		gh_error("session %s of %s ended: its recording failed (disk full or I/O error)",
+			 sid, w->user.name);
+		if (alive)
+			say(c, "the session recording failed; the session was ended");
+	} else if (c->killed && alive) {
+		say(c, "%s[gatehouse: this session was %s]", nl(c), res.reason);
+	} else if (c->aborted && !c->from_menu && alive) {
+		if (stop_requested)
+			say(c, "gatehouse is shutting down");
+		else if (!strcmp(res.reason, "idle timeout"))
+			say(c, "idle timeout");
+	}
+	c->exit_status = res.exit_signal[0] || res.exit_status < 0 ? 255 : res.exit_status;
+	gh_info("session %s ended: %s (exit %d%s%s, %lld bytes in, %lld bytes out)", sid,
 		res.reason, res.exit_status, res.exit_signal[0] ? " signal " : "", res.exit_signal,
 		(long long)res.bytes_in, (long long)res.bytes_out);
-out:
-	gh_relay_free(relay);
-	w->cmdshell = gh_cmdshell_free(w->cmdshell);
-	w->cmdstdin = gh_cmdstdin_free(w->cmdstdin);
-	if (w->fev) {
-		/* files still open if the relay ended early */
-		file_events_flush(w);
-		free(w->fev);
-		w->fev = NULL;
-		w->fev_asset = w->fev_account = NULL;
-	}
-	if (rec) {
-		char rec_sha[65];
-		uint64_t rec_bytes = gh_rec_bytes_written(rec);
-		int rec_err = gh_rec_close_digest(rec, rec_sha);
-		gh_audit_recording_closed(w->st, &aw, a->name, account, rec_bytes, rec_err, rec_sha);
-	}
-	row_close(w, res.exit_status, res.exit_signal, res.bytes_in, res.bytes_out,
-		  close_reason ? close_reason : "ended");
-	w->live = gh_live_close(w->live); /* after the row: close_reason may be its text */
-	gh_rfwd_detach(w->rfwd);
-	w->back = gh_backfwd_free(w->back, close_reason ? close_reason : "ended");
-	if (tch) {
-		ssh_channel_free(tch);
-	}
-	gh_target_free(ts);
-	free(rec_path);
-	free(hk);
-	free(fp);
-	if (have_acct)
-		gh_account_free(&acct);
-	return exit_status;
+	struct gh_sess_result sr = { .exit_status = res.exit_status,
+				     .exit_signal = res.exit_signal,
+				     .bytes_in = res.bytes_in,
+				     .bytes_out = res.bytes_out };
+	target_cleanup(c, &sr, res.reason);
+	c->relay = NULL;
+	if (c->from_menu)
+		c->state = CH_BUSY;
+	else
+		finish_client(c, c->exit_status);
 }
+
+/* The menu's pick: relay until the target ends, serving the other
+ * channels meanwhile. */
+static void run_target_wait(struct chan *c, const struct gh_asset *a, const char *account)
+{
+	if (target_start(c, a, account, true) != 0)
+		return;
+	while (c->state == CH_RELAY)
+		poll_once(c->w, poll_timeout(c->w));
+}
+
 
 /* ---- scp, rsync and git execs ------------------------------------------------- */
 
 /* The "file" event of a classified exec. */
-static void exec_event(struct worker *w, const char *asset, const char *account,
+static void exec_event(struct chan *c, const char *asset, const char *account,
 		       const struct gh_exec_class *ec, bool allow, const char *reason)
 {
 	char acts[64];
-	struct gh_audit_who aw = who(w);
+	struct gh_audit_who aw = cwho(c);
 	gh_actions_format(ec->action, acts, sizeof acts);
 	struct gh_audit_file_op op = { .operation = gh_exec_method(ec),
 				       .path = ec->path,
@@ -1769,7 +1635,7 @@ static void exec_event(struct worker *w, const char *asset, const char *account,
 				       .status = -1,
 				       .allow = allow,
 				       .reason = reason };
-	gh_audit_file(w->st, &aw, asset, account, &op);
+	gh_audit_file(c->w->st, &aw, asset, account, &op);
 }
 
 /* An exec that runs scp, rsync or git to move files (see execclass.h)
@@ -1778,12 +1644,12 @@ static void exec_event(struct worker *w, const char *asset, const char *account,
  * with the default protocols allows it. Fills *EC (kind OTHER for any
  * other request). Returns 0 when allowed or not such an exec, GH_EPERM
  * when refused (the user told "not permitted", the reason logged). */
-static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const struct gh_asset *a,
+static int exec_authorize(struct chan *c, const struct policy_ctx *pc, const struct gh_asset *a,
 			  const char *account, struct gh_exec_class *ec)
 {
 	int r = 0;
 	memset(ec, 0, sizeof *ec);
-	if (w->req != REQ_EXEC || !w->command || gh_exec_classify(w->command, ec) < 0 ||
+	if (c->req != REQ_EXEC || !c->command || gh_exec_classify(c->command, ec) < 0 ||
 	    !gh_exec_method(ec))
 		return 0;
 	int64_t now = gh_now();
@@ -1798,9 +1664,9 @@ static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const s
 		gh_escape(path, sizeof path, ec->path);
 		snprintf(reason, sizeof reason, "denied: %s of \"%s\" needs action %s",
 			 gh_exec_method(ec), path, acts);
-		refuse(w, a->name, account, reason);
+		refuse(c, a->name, account, reason);
 		snprintf(reason, sizeof reason, "not permitted: needs %s", acts);
-		exec_event(w, a->name, account, ec, false, reason);
+		exec_event(c, a->name, account, ec, false, reason);
 		r = GH_EPERM;
 	}
 	return r;
@@ -1809,9 +1675,9 @@ static int exec_authorize(struct worker *w, const struct policy_ctx *pc, const s
 /* Review waits: keep the user's session served, notice when it goes. */
 static bool review_poll(void *ud, int ms)
 {
-	struct worker *w = ud;
-	poll_once(w, ms);
-	return client_alive(w) && !stop_requested;
+	struct chan *c = ud;
+	poll_once(c->w, ms);
+	return client_alive(c) && !stop_requested;
 }
 
 static void review_say(void *ud, const char *line)
@@ -1819,256 +1685,316 @@ static void review_say(void *ud, const char *line)
 	say(ud, "%s", line);
 }
 
-static int exec_filter(struct worker *w, const struct gh_asset *a, const char *account)
+static int exec_filter(struct chan *c, const struct gh_asset *a, const char *account)
 {
-	struct gh_audit_who aw = who(w);
-	struct gh_cmdguard_wait wt = { .poll = review_poll, .say = review_say, .ud = w };
-	return gh_cmdguard_exec(w->st, &aw, &w->user, a, account, w->command,
+	struct worker *w = c->w;
+	struct gh_audit_who aw = cwho(c);
+	struct gh_cmdguard_wait wt = { .poll = review_poll, .say = review_say, .ud = c };
+	return gh_cmdguard_exec(w->st, &aw, &w->user, a, account, c->command,
 				w->app->cfg.review_timeout, &wt, w->app->cfg.cmdfilter_dynamic);
 }
 
-/* user@account@asset / user@asset: straight to the target. */
-static int run_direct(struct worker *w)
+/* The direct login's account: as named, or chosen (choose_account).
+ * Returns 0, or the exit status for the user with the session ended. */
+static int direct_account(struct chan *c, struct policy_ctx *pc, const struct gh_asset *a,
+			  char *account, size_t len)
 {
-	struct policy_ctx pc;
+	struct worker *w = c->w;
+	if (w->login.account[0]) {
+		snprintf(account, len, "%s", w->login.account);
+		return 0;
+	}
+	int r = choose_account(c, pc, a, account, len);
+	if (r == GH_EINVAL) {
+		say(c, "%s: several accounts are allowed; log in as %s@ACCOUNT@%s", a->name,
+		    w->user.name, a->name);
+		sess_close(c, "account not chosen");
+		return 1;
+	}
+	if (r == GH_ECONN) {
+		sess_close(c, "user quit");
+		return -1; /* exit status 0 */
+	}
+	if (r < 0) {
+		refuse(c, a->name, NULL, r == GH_EPERM ? "no allowed account" : "store error");
+		sess_close(c, NOT_PERMITTED);
+		return 1;
+	}
+	return 0;
+}
+
+/* user@account@asset / user@asset: the gate, the exec's checks, then the
+ * target (target_start). Returns 0 when the channel is relayed, else the
+ * exit status for the user (its session ended). */
+static int run_direct(struct chan *c, struct policy_ctx *pc)
+{
+	struct worker *w = c->w;
 	struct gh_asset a;
 	struct gh_authz dec;
 	struct gh_exec_class ec;
 	char account[GH_LOGIN_PART_MAX + 1];
 	int status = 1;
-	bool have_asset = false;
 
 	memset(&a, 0, sizeof a);
-	row_open(w, req_kind_name(w), w->login.asset, w->login.account[0] ? w->login.account : NULL);
-	if (policy_ctx_load(w, &pc) < 0) {
-		say(w, "internal error");
-		row_close(w, -1, NULL, 0, 0, "policy unavailable");
-		return 1;
-	}
 	int r = gh_store_asset_get(w->st, w->login.asset, &a);
 	if (r < 0) {
-		refuse(w, w->login.asset, w->login.account, r == GH_ENOENT ? "no such asset" : "store error");
-		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+		refuse(c, w->login.asset, w->login.account, r == GH_ENOENT ? "no such asset" : "store error");
+		sess_close(c, NOT_PERMITTED);
+		return 1;
+	}
+	r = direct_account(c, pc, &a, account, sizeof account);
+	if (r != 0) {
+		status = r < 0 ? 0 : r;
 		goto out;
 	}
-	have_asset = true;
-	if (w->login.account[0]) {
-		snprintf(account, sizeof account, "%s", w->login.account);
-	} else {
-		r = choose_account(w, &pc, &a, account, sizeof account);
-		if (r == GH_EINVAL) {
-			say(w, "%s: several accounts are allowed; log in as %s@ACCOUNT@%s", a.name,
-			    w->user.name, a.name);
-			row_close(w, -1, NULL, 0, 0, "account not chosen");
-			goto out;
-		}
-		if (r == GH_ECONN) {
-			row_close(w, -1, NULL, 0, 0, "user quit");
-			status = 0;
-			goto out;
-		}
-		if (r < 0) {
-			refuse(w, a.name, NULL, r == GH_EPERM ? "no allowed account" : "store error");
-			row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
-			goto out;
-		}
-	}
-	r = gate_check(w, a.name, account, req_protocol(w), &dec);
-	if (r < 0 || !dec.allow) {
-		refuse(w, a.name, account, r < 0 ? "policy error" : dec.reason);
-		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+	if (gh_sess_authorize(c->sess, a.name, account, req_protocol(c), &dec) < 0) {
+		say(c, "%s", NOT_PERMITTED);
+		sess_close(c, NOT_PERMITTED);
 		goto out;
 	}
 	/* scp, rsync and git execs also need their upload or download */
-	if (exec_authorize(w, &pc, &a, account, &ec) < 0) {
-		row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
+	if (exec_authorize(c, pc, &a, account, &ec) < 0) {
+		sess_close(c, NOT_PERMITTED);
 		goto out;
 	}
-	/* the command filters (src/ssh/cmdguard.h) */
-	if (w->req == REQ_EXEC && exec_filter(w, &a, account) < 0) {
-		row_close(w, -1, NULL, 0, 0, "command refused");
+	/* the command filters (src/filter/cmdguard.h) */
+	if (c->req == REQ_EXEC && exec_filter(c, &a, account) < 0) {
+		sess_close(c, "command refused");
 		status = GH_CMDGUARD_EXIT_REJECTED;
 		goto out;
 	}
 	/* sftp needs connect only; every file operation is then checked
 	 * against the actions granted on sftp (computed once, here) */
-	if (w->req == REQ_SUBSYSTEM)
-		w->sftp_allowed = gh_policy_allowed_actions(pc.p, &pc.subj, a.id, account,
+	if (c->req == REQ_SUBSYSTEM)
+		c->sftp_allowed = gh_policy_allowed_actions(pc->p, &pc->subj, a.id, account,
 							    GH_PROTO_SFTP, gh_now());
-	struct gh_audit_who aw = who(w);
-	gh_audit_policy(w->st, &aw, a.name, account, true, dec.perm_name);
 	if (gh_exec_method(&ec))
-		exec_event(w, a.name, account, &ec, true, NULL);
-	policy_ctx_free(&pc);
-	status = run_target(w, &a, account, false);
+		exec_event(c, a.name, account, &ec, true, NULL);
+	status = target_start(c, &a, account, false);
+out:
 	gh_asset_free(&a);
 	return status;
-out:
+}
+
+/* The session of a direct login's channel C: its row, then run_direct. */
+static int start_direct(struct chan *c)
+{
+	struct worker *w = c->w;
+	struct policy_ctx pc;
+	sess_open(c, req_kind_name(c), w->login.asset, w->login.account[0] ? w->login.account : NULL);
+	if (policy_ctx_load(w, &pc) < 0) {
+		say(c, "internal error");
+		sess_close(c, "policy unavailable");
+		return 1;
+	}
+	int status = run_direct(c, &pc);
 	policy_ctx_free(&pc);
-	if (have_asset)
-		gh_asset_free(&a);
 	return status;
 }
 
 /* ---- the menu ----------------------------------------------------------------- */
 
 /* Run menu M until a pick (1, *ret_idx), quit (0) or the user leaves (-1). */
-static int menu_choose(struct worker *w, struct gh_menu *m, size_t *ret_idx)
+static int menu_choose(struct chan *c, struct gh_menu *m, size_t *ret_idx)
 {
-	struct gh_menu *saved = w->menu;
+	struct worker *w = c->w;
+	struct gh_menu *saved = c->menu;
 	int rc = -1;
-	w->menu = m;
-	w->menu_state = GH_MENU_CONTINUE;
+	c->menu = m;
+	c->menu_state = GH_MENU_CONTINUE;
 	gh_menu_render(m);
-	menu_flush(w);
+	menu_flush(c);
 	/* keystrokes that arrived before the menu existed */
 	char tmp[4096];
 	int n;
-	while (w->menu_state == GH_MENU_CONTINUE &&
-	       (n = ssh_channel_read_nonblocking(w->ch, tmp, sizeof tmp, 0)) > 0)
-		cb_data(w->s, w->ch, tmp, (uint32_t)n, 0, w);
+	while (c->menu_state == GH_MENU_CONTINUE &&
+	       (n = ssh_channel_read_nonblocking(c->ch, tmp, sizeof tmp, 0)) > 0)
+		cb_data(w->s, c->ch, tmp, (uint32_t)n, 0, c);
 	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
-	while (w->menu_state == GH_MENU_CONTINUE && client_alive(w) && !stop_requested &&
-	       !w->client_eof) {
-		poll_once(w, POLL_MS);
-		if (w->live) {
-			live_poll(w);
-			if (gh_live_kill_reason(w->live)) {
-				w->killed = true;
+	while (c->menu_state == GH_MENU_CONTINUE && client_alive(c) && !stop_requested &&
+	       !c->client_eof) {
+		poll_once(w, poll_timeout(w));
+		if (c->live) {
+			live_poll(c);
+			if (gh_live_kill_reason(c->live)) {
+				c->killed = true;
 				break;
 			}
 		}
-		if (idle_ms > 0 && gh_mono_ms() - w->last_input_ms > idle_ms) {
-			say(w, "idle timeout");
+		if (idle_ms > 0 && gh_mono_ms() - c->last_input_ms > idle_ms) {
+			say(c, "idle timeout");
 			break;
 		}
 	}
-	if (w->menu_state == GH_MENU_PICKED) {
-		*ret_idx = w->menu_pick;
+	if (c->menu_state == GH_MENU_PICKED) {
+		*ret_idx = c->menu_pick;
 		rc = 1;
-	} else if (w->menu_state == GH_MENU_QUIT) {
+	} else if (c->menu_state == GH_MENU_QUIT) {
 		rc = 0;
 	}
-	w->menu = saved;
-	w->menu_state = GH_MENU_CONTINUE;
+	c->menu = saved;
+	c->menu_state = GH_MENU_CONTINUE;
 	return rc;
 }
 
 /* A kill that came while the user was in a menu (the menu's own live
  * socket): tell the user, close the row. True when killed. */
-static bool menu_killed(struct worker *w)
+static bool menu_killed(struct chan *c)
 {
-	const char *k = gh_live_kill_reason(w->live);
+	const char *k = gh_live_kill_reason(c->live);
 	if (!k)
 		return false;
-	w->killed = true;
-	if (client_alive(w))
-		say(w, "%s[gatehouse: this session was %s]", nl(w), k);
-	row_close(w, -1, NULL, 0, 0, k);
+	c->killed = true;
+	c->w->closing = true;
+	if (client_alive(c))
+		say(c, "%s[gatehouse: this session was %s]", nl(c), k);
+	sess_close(c, k);
 	return true;
 }
 
-static int run_menu(struct worker *w)
+/* The menu's pick: asset A, then its account and the gate, then the
+ * target until it ends. Returns -1 when the user left, 1 otherwise. */
+static int menu_pick(struct chan *c, struct policy_ctx *pc, struct gh_asset *a)
 {
+	char account[GH_LOGIN_PART_MAX + 1];
+	struct gh_authz dec;
+	int r = choose_account(c, pc, a, account, sizeof account);
+	if (menu_killed(c))
+		return -1;
+	if (r == GH_ECONN) {
+		sess_close(c, "user left the menu");
+		return -1;
+	}
+	if (r < 0) {
+		refuse(c, a->name, NULL, r == GH_EPERM ? "no allowed account" : "policy error");
+		sess_close(c, NOT_PERMITTED);
+		return 1;
+	}
+	if (gh_sess_authorize(c->sess, a->name, account, GH_PROTO_SSH, &dec) < 0) {
+		say(c, "%s", NOT_PERMITTED);
+		sess_close(c, NOT_PERMITTED);
+		return 1;
+	}
+	/* the relay opens its own socket under the same id */
+	c->live = gh_live_close(c->live);
+	run_target_wait(c, a, account);
+	/* leave the target's screen state behind */
+	static const char reset[] = "\x1b[0m\x1b[?1049l\x1b[?25h\r\n";
+	if (client_alive(c))
+		ssh_channel_write(c->ch, reset, sizeof reset - 1);
+	return 1;
+}
+
+struct menu_list {
+	int64_t *ids;
+	struct gh_asset *assets;
+	struct gh_menu_item *items;
+	char **nodes;
+	size_t n;
+};
+
+static void menu_list_free(struct menu_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		gh_asset_free(&l->assets[i]);
+		free(l->nodes[i]);
+	}
+	free(l->assets);
+	free(l->items);
+	free(l->nodes);
+	free(l->ids);
+	memset(l, 0, sizeof *l);
+}
+
+/* The assets the user may reach over ssh now, as menu items. */
+static int menu_list_load(struct worker *w, struct policy_ctx *pc, struct menu_list *l)
+{
+	size_t n = 0;
+	memset(l, 0, sizeof *l);
+	int r = gh_policy_allowed_assets(pc->p, &pc->subj, GH_PROTO_SSH, gh_now(), &l->ids, &n);
+	if (r < 0)
+		return r;
+	l->assets = calloc(n + 1, sizeof *l->assets);
+	l->items = calloc(n + 1, sizeof *l->items);
+	l->nodes = calloc(n + 1, sizeof *l->nodes);
+	if (!l->assets || !l->items || !l->nodes)
+		return GH_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct gh_asset *a = &l->assets[l->n];
+		if (gh_store_asset_get_by_id(w->st, l->ids[i], a) < 0)
+			continue;
+		if (gh_strjoin((const char *const *)a->nodes, a->n_nodes, ",", &l->nodes[l->n]) < 0) {
+			gh_asset_free(a);
+			continue;
+		}
+		l->items[l->n] = (struct gh_menu_item){ .id = a->id,
+							.name = a->name,
+							.address = a->address,
+							.nodes = l->nodes[l->n],
+							.comment = a->comment ? a->comment : "" };
+		l->n++;
+	}
+	return 0;
+}
+
+/* One round of the menu on channel C: its row, the list, a pick and its
+ * session. Returns 1 to show the menu again, 0 (quit) or -1 (left). */
+static int menu_round(struct chan *c, const char *title)
+{
+	struct worker *w = c->w;
+	struct policy_ctx pc;
+	struct menu_list l;
+	size_t idx = 0;
+	int rc = -1;
+	memset(&l, 0, sizeof l);
+	sess_open(c, "menu", NULL, NULL);
+	live_open(c, NULL, false); /* kill and lock reach the menu too */
+	if (policy_ctx_load(w, &pc) < 0) {
+		say(c, "internal error");
+		sess_close(c, "policy unavailable");
+		c->live = gh_live_close(c->live);
+		return -1;
+	}
+	if (menu_list_load(w, &pc, &l) < 0) {
+		say(c, "internal error");
+		sess_close(c, "policy unavailable");
+		goto out;
+	}
+	struct gh_menu *m = gh_menu_new(l.items, l.n, c->width, c->height, title);
+	gh_menu_set_notice(m, c->said); /* why the last pick did not connect */
+	c->said[0] = '\0';
+	rc = m ? menu_choose(c, m, &idx) : -1;
+	gh_menu_free(m);
+	if (menu_killed(c))
+		rc = -1;
+	if (rc == 1 && idx < l.n) {
+		rc = menu_pick(c, &pc, &l.assets[idx]);
+	} else {
+		struct gh_sess_result q = { .exit_status = 0 };
+		sess_end(c, &q, rc == 0 ? "user quit the menu" : "user left");
+		c->sess = gh_sess_free(c->sess);
+	}
+out:
+	c->live = gh_live_close(c->live);
+	policy_ctx_free(&pc);
+	menu_list_free(&l);
+	return rc;
+}
+
+/* The menu on channel C until the user quits or leaves. It holds the
+ * main loop: a menu login's channels are served one at a time (other
+ * channels' relays are pumped meanwhile). Returns the exit status. */
+static int run_menu(struct chan *c)
+{
+	struct worker *w = c->w;
 	char title[160];
 	snprintf(title, sizeof title, "Gatehouse \xe2\x80\x94 %s", w->user.name);
-	w->said[0] = '\0';
+	c->said[0] = '\0';
 	for (;;) {
-		struct policy_ctx pc;
-		int64_t *ids = NULL;
-		size_t n = 0;
-		struct gh_asset *assets = NULL;
-		struct gh_menu_item *items = NULL;
-		char **nodes = NULL;
-		size_t na = 0;
-		int rc = -1;
-
-		row_open(w, "menu", NULL, NULL);
-		live_open(w, NULL, false); /* kill and lock reach the menu too */
-		if (policy_ctx_load(w, &pc) < 0 ||
-		    gh_policy_allowed_assets(pc.p, &pc.subj, GH_PROTO_SSH, gh_now(), &ids, &n) < 0) {
-			say(w, "internal error");
-			policy_ctx_free(&pc);
-			row_close(w, -1, NULL, 0, 0, "policy unavailable");
-			w->live = gh_live_close(w->live);
-			return 1;
-		}
-		assets = calloc(n + 1, sizeof *assets);
-		items = calloc(n + 1, sizeof *items);
-		nodes = calloc(n + 1, sizeof *nodes);
-		if (!assets || !items || !nodes)
-			goto next;
-		for (size_t i = 0; i < n; i++) {
-			if (gh_store_asset_get_by_id(w->st, ids[i], &assets[na]) < 0)
-				continue;
-			struct gh_asset *a = &assets[na];
-			if (gh_strjoin((const char *const *)a->nodes, a->n_nodes, ",", &nodes[na]) < 0) {
-				gh_asset_free(a);
-				continue;
-			}
-			items[na].id = a->id;
-			items[na].name = a->name;
-			items[na].address = a->address;
-			items[na].nodes = nodes[na];
-			items[na].comment = a->comment ? a->comment : "";
-			na++;
-		}
-		struct gh_menu *m = gh_menu_new(items, na, w->width, w->height, title);
-		size_t idx = 0;
-		gh_menu_set_notice(m, w->said); /* why the last pick did not connect */
-		w->said[0] = '\0';
-		rc = m ? menu_choose(w, m, &idx) : -1;
-		gh_menu_free(m);
-		if (menu_killed(w))
-			rc = -1;
-		if (rc == 1 && idx < na) {
-			struct gh_asset *a = &assets[idx];
-			char account[GH_LOGIN_PART_MAX + 1];
-			int r = choose_account(w, &pc, a, account, sizeof account);
-			if (menu_killed(w))
-				r = GH_ECONN;
-			struct gh_authz dec;
-			memset(&dec, 0, sizeof dec);
-			if (r == 0)
-				r = gate_check(w, a->name, account, GH_PROTO_SSH, &dec);
-			if (r == GH_ECONN) {
-				row_close(w, -1, NULL, 0, 0, "user left the menu");
-				rc = -1;
-			} else if (r < 0 || !dec.allow) {
-				refuse(w, a->name, r == 0 ? account : NULL,
-				       r == GH_EPERM ? "no allowed account"
-				       : r < 0	     ? "policy error"
-						     : dec.reason);
-				row_close(w, -1, NULL, 0, 0, NOT_PERMITTED);
-			} else {
-				struct gh_audit_who aw = who(w);
-				gh_audit_policy(w->st, &aw, a->name, account, true, dec.perm_name);
-				/* the relay opens its own socket under the same id */
-				w->live = gh_live_close(w->live);
-				run_target(w, a, account, true);
-				/* leave the target's screen state behind */
-				static const char reset[] = "\x1b[0m\x1b[?1049l\x1b[?25h\r\n";
-				if (client_alive(w))
-					ssh_channel_write(w->ch, reset, sizeof reset - 1);
-			}
-		} else {
-			row_close(w, 0, NULL, 0, 0, rc == 0 ? "user quit the menu" : "user left");
-		}
-	next:
-		w->live = gh_live_close(w->live);
-		policy_ctx_free(&pc);
-		for (size_t i = 0; i < na; i++) {
-			gh_asset_free(&assets[i]);
-			free(nodes[i]);
-		}
-		free(assets);
-		free(items);
-		free(nodes);
-		free(ids);
-		if (rc != 1 || !client_alive(w) || stop_requested || w->killed)
+		int rc = menu_round(c, title);
+		if (rc != 1 || !client_alive(c) || stop_requested || c->killed)
 			return rc == 0 ? 0 : 1;
-		if (w->row_open)
-			row_close(w, -1, NULL, 0, 0, "ended");
+		sess_close(c, "ended");
 	}
 }
 
@@ -2164,10 +2090,12 @@ static void fwd_child(void *ud, pid_t pid, int status)
 			n > 0 ? n : 0, n == 1 ? "" : "s");
 }
 
+
 /* `known-hosts`: the known_hosts lines of the user's assets -> the jump
  * host key, on stdout. */
-static int run_known_hosts(struct worker *w)
+static int run_known_hosts(struct chan *c)
 {
+	struct worker *w = c->w;
 	char *text = NULL;
 	char *key = NULL;
 	int r = w->jump_key ? gh_ssh_key_public_line(w->jump_key, &key) : GH_ENOENT;
@@ -2175,13 +2103,13 @@ static int run_known_hosts(struct worker *w)
 		r = gh_known_hosts_text(w->st, key, &w->user, &text);
 	free(key);
 	if (r < 0) {
-		say(w, "known-hosts: %s", r == GH_ENOENT ? "no jump host key" : gh_strerror(r));
+		say(c, "known-hosts: %s", r == GH_ENOENT ? "no jump host key" : gh_strerror(r));
 		return 1;
 	}
 	size_t len = strlen(text), off = 0;
 	int64_t end = gh_mono_ms() + 10000;
-	while (off < len && client_alive(w) && gh_mono_ms() < end) {
-		int k = ssh_channel_write(w->ch, text + off, (uint32_t)(len - off));
+	while (off < len && client_alive(c) && gh_mono_ms() < end) {
+		int k = ssh_channel_write(c->ch, text + off, (uint32_t)(len - off));
 		if (k < 0)
 			break;
 		off += (size_t)k;
@@ -2234,39 +2162,6 @@ static ssh_bind make_bind(const struct gh_worker_args *a)
 	return b;
 }
 
-/* The session channel is done: forget it and what its requests set, so
- * that the next session on this connection starts afresh. */
-static void session_reset(struct worker *w)
-{
-	if (w->ch) {
-		ssh_remove_channel_callbacks(w->ch, &w->ccb);
-		ssh_channel_free(w->ch);
-		w->ch = NULL;
-	}
-	for (size_t i = 0; i < w->n_env; i++) {
-		free(w->env[i].name);
-		free(w->env[i].value);
-	}
-	w->n_env = 0;
-	free(w->command);
-	free(w->subsystem);
-	w->command = w->subsystem = NULL;
-	w->req = REQ_NONE;
-	w->pty = false;
-	snprintf(w->term, sizeof w->term, "xterm"); /* the defaults of a new worker */
-	w->width = 80;
-	w->height = 24;
-	w->client_eof = w->client_closed = w->client_finished = false;
-	w->menu_state = 0;
-	w->menu_pick = 0;
-	w->sid[0] = '\0';
-	w->sftp_allowed = 0;
-	w->agent_req = false;
-	w->x11_req = w->x11_single = false;
-	w->x11_proto[0] = w->x11_cookie[0] = '\0';
-	w->x11_screen = 0;
-}
-
 /* Every session on a connection, the first and each later one of a shared
  * connection: the user is checked again as at login (still there, enabled,
  * not locked, login ACLs and schedules), so a connection kept open does not
@@ -2284,24 +2179,111 @@ static const char *session_again_refused(struct worker *w)
 	return "this connection may not open another session; log in again";
 }
 
-int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
+/* Channel C has its request: serve it. A direct login's session is
+ * relayed from here on by the poll loop (state RELAY); the menu, and the
+ * other answers, are done when this returns (DONE). */
+static void chan_serve(struct chan *c)
 {
-	struct worker *w = calloc(1, sizeof *w);
-	ssh_bind bind = NULL;
-	int status = 1, r;
-
-	if (!w) {
-		close(args->fd);
-		return 1;
+	struct worker *w = c->w;
+	int status = 1;
+	c->state = CH_BUSY;
+	/* the first session too: the login may be long past */
+	const char *no = session_again_refused(w);
+	if (no) {
+		say(c, "%s", no);
+		finish_client(c, 1);
+		w->closing = true;
+		return;
 	}
-	w->app = app;
-	w->args = args;
-	w->width = 80;
-	w->height = 24;
-	snprintf(w->term, sizeof w->term, "xterm");
-	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
-	gh_log_set_tag(args->jump_user ? "jump" : "worker");
+	if (w->login.asset[0]) {
+		status = start_direct(c);
+		if (status == 0 && c->state == CH_RELAY)
+			return;
+	} else if (c->req == REQ_SHELL && c->pty) {
+		status = run_menu(c);
+	} else if (c->req == REQ_EXEC && c->command && !strcmp(c->command, "known-hosts")) {
+		status = run_known_hosts(c);
+	} else {
+		say(c, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
+		    w->user.name);
+	}
+	finish_client(c, status < 0 ? 255 : status);
+}
 
+/* Serve the channels whose request came; free those done whose user's
+ * CLOSE came (or did not in time). */
+static void chans_step(struct worker *w)
+{
+	for (size_t i = 0; i < MAX_CHANNELS; i++) {
+		struct chan *c = w->chans[i];
+		if (!c)
+			continue;
+		if (c->state == CH_NEW && c->req != REQ_NONE && ssh_is_connected(w->s) &&
+		    !stop_requested)
+			chan_serve(c);
+		else if (c->state == CH_NEW && (c->client_closed || !ssh_is_connected(w->s)))
+			finish_client(c, -1);
+		else if (c->state == CH_DONE &&
+			 (c->client_closed || !ssh_is_connected(w->s) || gh_mono_ms() >= c->done_ms))
+			chan_free(c);
+	}
+}
+
+static bool chans_relayed(const struct worker *w)
+{
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i] && w->chans[i]->state == CH_RELAY)
+			return true;
+	return false;
+}
+
+/* After authentication: session channels (up to max_channels_per_connection
+ * at once, each its own session) and/or forwarded channels (ssh -J / -W /
+ * -N -L open no session channel); OpenSSH connection sharing
+ * (ControlMaster/ControlPersist) opens sessions one after another or at
+ * once on the same connection. Until the user goes (or a shutdown has
+ * ended every relay). */
+static void serve_channels(struct worker *w)
+{
+	for (;;) {
+		bool relayed = chans_relayed(w);
+		if (!relayed && (!ssh_is_connected(w->s) || stop_requested))
+			break;
+		if (w->closing && chans_open(w) == 0)
+			break;
+		poll_once(w, poll_timeout(w));
+		chans_step(w);
+	}
+}
+
+/* At the worker's end: the user's CLOSE of every channel (bounded), then
+ * each is freed (a session still open ends "worker ended"). */
+static void chans_free_all(struct worker *w)
+{
+	int64_t end = gh_mono_ms() + CLIENT_CLOSE_WAIT_MS;
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i] && w->chans[i]->state != CH_DONE && w->chans[i]->state != CH_RELAY)
+			finish_client(w->chans[i], -1);
+	for (;;) {
+		bool waiting = false;
+		for (size_t i = 0; i < MAX_CHANNELS; i++)
+			waiting |= w->chans[i] && !w->chans[i]->client_closed;
+		if (!waiting || !w->ev || !ssh_is_connected(w->s) || gh_mono_ms() >= end)
+			break;
+		poll_once(w, 100);
+	}
+	for (size_t i = 0; i < MAX_CHANNELS; i++)
+		if (w->chans[i]) {
+			if (w->chans[i]->relay)
+				target_cleanup(w->chans[i], NULL, "worker ended");
+			chan_free(w->chans[i]);
+		}
+}
+
+
+
+static void worker_signals(void)
+{
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
@@ -2314,32 +2296,37 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
-	alarm((unsigned)app->cfg.login_grace_time);
+}
 
+/* The store of this process and the SSH session on the accepted fd
+ * (which is consumed either way); then the privilege drop. */
+static int worker_accept(struct worker *w, ssh_bind *ret_bind)
+{
+	const struct gh_worker_args *args = w->args;
+	struct gh_app *app = w->app;
 	/* A connection inherited over fork() must not be used: let go of it
 	 * (before ours opens, see gh_store_forget) and open our own. */
 	app->store = gh_store_forget(app->store);
-	r = gh_store_open(&app->cfg, &w->st);
+	int r = gh_store_open(&app->cfg, &w->st);
 	if (r < 0) {
 		gh_error("cannot open the store: %s", gh_strerror(r));
 		close(args->fd);
-		goto out;
+		return r;
 	}
 	app->store = w->st;
-
 	ssh_set_log_callback(log_cb);
 	ssh_set_log_level(gh_log_get_level() >= GH_LOG_DEBUG ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);
 	fcntl(args->fd, F_SETFL, fcntl(args->fd, F_GETFL) | O_NONBLOCK);
-	bind = make_bind(args);
+	*ret_bind = make_bind(args);
 	w->s = ssh_new();
-	if (!bind || !w->s) {
+	if (!*ret_bind || !w->s) {
 		close(args->fd);
-		goto out;
+		return GH_ENOMEM;
 	}
-	if (ssh_bind_accept_fd(bind, w->s, args->fd) != SSH_OK) {
-		gh_error("accept failed: %s", ssh_get_error(bind));
+	if (ssh_bind_accept_fd(*ret_bind, w->s, args->fd) != SSH_OK) {
+		gh_error("accept failed: %s", ssh_get_error(*ret_bind));
 		close(args->fd);
-		goto out;
+		return GH_EIO;
 	}
 	/* the jump host key stays in memory for jumps and known-hosts */
 	if (args->jump_user) {
@@ -2351,10 +2338,15 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		gh_warn("cannot load the jump host key: ProxyJump unavailable");
 	}
 	/* the host keys are in the session now: nothing more needs root */
-	if (gh_priv_drop(args->priv) < 0)
-		goto out;
+	return gh_priv_drop(args->priv) < 0 ? GH_EPERM : 0;
+}
+
+/* The server callbacks, the key exchange, the connection's event and
+ * its forwarded channels' sets. */
+static int worker_kex(struct worker *w)
+{
 	w->scb.userdata = w;
-	if (args->jump_user) {
+	if (w->args->jump_user) {
 		w->scb.auth_none_function = cb_auth_jump_none;
 		w->scb.auth_password_function = cb_auth_jump_password;
 		w->scb.auth_pubkey_function = cb_auth_jump_pubkey;
@@ -2370,21 +2362,21 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		char esc[256];
 		gh_escape(esc, sizeof esc, ssh_get_error(w->s));
 		gh_info("key exchange with %s failed: %s", w->source, esc);
-		goto out;
+		return GH_ECONN;
 	}
 	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
 	w->ev = ssh_event_new();
 	if (!w->ev || ssh_event_add_session(w->ev, w->s) != SSH_OK)
-		goto out;
+		return GH_ENOMEM;
 	struct gh_fwdset_hooks fh = { .on_end = fwd_ended, .on_child = fwd_child, .ud = w };
 	w->fwds = gh_fwdset_new(w->s, w->ev, &fh);
-	if (!w->fwds)
-		goto out;
-	w->rfwd = gh_rfwd_new();
-	if (!w->rfwd)
-		goto out;
+	w->rfwd = w->fwds ? gh_rfwd_new() : NULL;
+	return w->rfwd ? 0 : GH_ENOMEM;
+}
 
-	/* authentication */
+/* Until the user has authenticated (true) or the connection ends. */
+static bool worker_auth(struct worker *w)
+{
 	while (!w->authed) {
 		if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
 			break;
@@ -2395,63 +2387,20 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 				gh_info("too many authentication failures for %s from %s",
 					w->presented, w->source);
 			ssh_disconnect(w->s);
-			goto out;
+			return false;
 		}
 	}
-	if (!w->authed)
-		goto out;
-	alarm(0);
-	ssh_set_blocking(w->s, 0);
+	return w->authed;
+}
 
-	/* a session channel with its request, and/or forwarded channels
-	 * (ssh -J / -W / -N -L open no session channel); OpenSSH connection
-	 * sharing (ControlMaster/ControlPersist) opens one session after
-	 * another on the same connection */
-	for (;;) {
-		while (!(w->ch && w->req != REQ_NONE)) {
-			if (poll_once(w, POLL_MS) == SSH_ERROR && !ssh_is_connected(w->s))
-				break;
-			if (!ssh_is_connected(w->s) || stop_requested || w->client_closed)
-				break;
-		}
-		if (!(w->ch && w->req != REQ_NONE && ssh_is_connected(w->s) && !stop_requested))
-			break;
-		/* the first session too: the login may be long past */
-		const char *no = session_again_refused(w);
-		if (no) {
-			say(w, "%s", no);
-			finish_client(w, 1);
-			break;
-		}
-		if (w->login.asset[0]) {
-			status = run_direct(w);
-			if (status < 0)
-				status = 255;
-			finish_client(w, status);
-		} else if (w->req == REQ_SHELL && w->pty) {
-			status = run_menu(w);
-			finish_client(w, status);
-		} else if (w->req == REQ_EXEC && w->command && !strcmp(w->command, "known-hosts")) {
-			status = run_known_hosts(w);
-			finish_client(w, status);
-		} else {
-			say(w, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
-			    w->user.name);
-			status = 1;
-			finish_client(w, status);
-		}
-		if (w->killed || !ssh_is_connected(w->s) || stop_requested)
-			break;
-		session_reset(w);
-	}
-	/* forwarded channels still open outlive the session channel */
-	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)
-		poll_once(w, POLL_MS);
-	status = 0;
-out:
-	if (w->row_open)
-		row_close(w, -1, NULL, 0, 0, "worker ended");
-	if (w->st && (w->counted || args->jump_user))
+/* The connection's end: its channels, its place among the user's
+ * processes, its forwards (told to end first on a shutdown), then the
+ * session itself. */
+static void worker_end(struct worker *w, ssh_bind bind)
+{
+	if (w->ev)
+		chans_free_all(w);
+	if (w->st && (w->counted || w->args->jump_user))
 		gh_proclimit_release(w->st, getpid());
 	if (stop_requested && w->fwds) {
 		/* inner sessions end themselves ("server shutdown"), then the pumps */
@@ -2465,7 +2414,6 @@ out:
 	w->tunrow = gh_tunrow_close(w->tunrow, stop_requested ? "server shutdown" : "connection ended");
 	gh_rfwd_free(w->rfwd);
 	w->rfwd = NULL;
-	session_reset(w);
 	if (w->s && ssh_is_connected(w->s))
 		ssh_disconnect(w->s);
 	if (w->ev) {
@@ -2479,6 +2427,35 @@ out:
 		ssh_key_free(w->jump_key);
 	auth_reset_user(w);
 	gh_mfa_clear(&w->mfa);
+}
+
+int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
+{
+	struct worker *w = calloc(1, sizeof *w);
+	ssh_bind bind = NULL;
+	int status = 1;
+
+	if (!w) {
+		close(args->fd);
+		return 1;
+	}
+	w->app = app;
+	w->args = args;
+	snprintf(w->source, sizeof w->source, "%s:%d", args->peer_ip, args->peer_port);
+	gh_log_set_tag(args->jump_user ? "jump" : "worker");
+	worker_signals();
+	alarm((unsigned)app->cfg.login_grace_time);
+	if (worker_accept(w, &bind) < 0 || worker_kex(w) < 0 || !worker_auth(w))
+		goto out;
+	alarm(0);
+	ssh_set_blocking(w->s, 0);
+	serve_channels(w);
+	/* forwarded channels still open outlive the session channels */
+	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)
+		poll_once(w, POLL_MS);
+	status = 0;
+out:
+	worker_end(w, bind);
 	if (args->status_fd >= 0)
 		close(args->status_fd);
 	free(w);
