@@ -2,6 +2,7 @@
 #include "ssh/worker.h"
 #include "app/app.h"
 #include "audit/audit.h"
+#include "auth/userauth.h"
 #include "core/error.h"
 #include "core/fault.h"
 #include "core/log.h"
@@ -434,18 +435,7 @@ static int auth_fail(struct worker *w, const char *method, const char *reason)
  * must be freed): NULL, or why they may not log in. */
 static const char *user_refusal(struct worker *w, const char *name, struct gh_user *u, bool *found)
 {
-	*found = false;
-	int r = gh_store_user_get(w->st, name, u);
-	if (r == GH_ENOENT)
-		return "unknown user";
-	if (r < 0)
-		return "store error";
-	*found = true;
-	if (u->disabled)
-		return "disabled";
-	if (gh_store_user_locked(w->st, u->id) != 0)
-		return "locked";
-	return NULL;
+	return gh_auth_user_refusal(w->st, name, u, found); /* auth/userauth.h */
 }
 
 /* Common checks for every method: the login name parses, does not change
@@ -618,16 +608,11 @@ static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 	return forward_message(w, msg); /* else the default reply: refused */
 }
 
-/* Exactly one Argon2id verification for every password attempt, whoever
- * it names: the user's own hash when there is one (also when the user may
- * not log in), else a dummy of the configured strength. The answer then
- * takes as long for a key-only, unknown, disabled or locked user as for a
- * wrong password. True only when the user's own hash matched. */
+/* One Argon2id verification per attempt, whoever it names (auth/userauth.h). */
 static bool password_matches(struct worker *w, const char *password)
 {
-	const char *own = w->have_user ? w->user.password_hash : NULL;
-	const char *hash = own ? own : gh_password_dummy_hash(w->app->cfg.password_hash_strength);
-	return gh_password_verify(hash, password) == 0 && own;
+	return gh_auth_password_matches(w->have_user ? w->user.password_hash : NULL,
+					w->app->cfg.password_hash_strength, password);
 }
 
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
