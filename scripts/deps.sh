@@ -8,7 +8,7 @@ libssh-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libpcre2-de
 libvterm-dev liboath-dev libqrencode-dev zlib1g-dev libjansson-dev
 libcmocka-dev openssh-server openssh-client clang libclang-rt-14-dev
 python3-pytest python3-pexpect python3-paramiko asciinema procps iproute2 hyperfine
-rsync git rsyslog ssh-audit libseccomp-dev oathtool xauth"
+rsync git rsyslog ssh-audit libseccomp-dev oathtool xauth libwebsockets-dev python3-requests"
 
 missing=""
 for p in $PKGS; do

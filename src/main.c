@@ -48,6 +48,7 @@ static const struct {
 	{ "known-hosts", gh_cmd_known_hosts },
 	{ "loginacl", gh_cmd_loginacl },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
+	{ "token", gh_cmd_token },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

@@ -15,6 +15,7 @@
 
 struct gh_app;
 struct gh_user;
+struct gh_asset;
 
 enum { GH_EXIT_OK = 0, GH_EXIT_FAIL = 1, GH_EXIT_USAGE = 2 };
 
@@ -79,6 +80,7 @@ int gh_cli_check_schedule(const struct gh_cli *cli, const char *spec);
 int gh_cmd_cmdgroup(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_cmdfilter(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_token(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
  * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
  * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */
@@ -185,6 +187,12 @@ json_t *gh_cli_json_str(const char *s);
 /* Array of the names of bits set in MASK ("connect", ...). */
 json_t *gh_cli_json_actions(uint32_t mask);
 json_t *gh_cli_json_protocols(uint32_t mask);
+/* An asset as `asset show --json` prints it (and the REST API returns it). */
+json_t *gh_cli_asset_json(const struct gh_asset *a);
+/* The asset rules of `asset add|set` (shared with the REST API). */
+bool gh_asset_valid_host(const char *h);
+bool gh_asset_valid_comment(const char *s);
+bool gh_asset_platform_known(const char *p);
 /* "2026-01-02T03:04:05Z" or "-" for 0, into BUF (>= 24). */
 const char *gh_cli_time_text(int64_t t, char *buf, size_t len);
 

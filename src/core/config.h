@@ -54,6 +54,16 @@ struct gh_config {
 	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */
 	int review_timeout;       /* seconds a command held for review waits for a decision */
 	int cmdfilter_dynamic;    /* verdict for dynamic commands: enum gh_filter_action, 0 auto */
+
+	/* web console and REST API (docs/API.md) */
+	char *web_listen;         /* host:port, default 0.0.0.0:8443; empty = off */
+	char *web_cert, *web_key; /* PEM paths; empty: DATA/web_cert.pem, DATA/web_key.pem */
+	int web_max_connections;  /* connections at once */
+	int web_max_body_kib;     /* request body */
+	int web_max_header_bytes; /* request headers */
+	int web_request_timeout;  /* seconds for one request */
+	int web_session_idle;     /* seconds a console session lives without use */
+	int web_session_max;      /* seconds a console session lives at most */
 };
 
 enum { GH_CONFIG_MFA_OFF = 0, GH_CONFIG_MFA_ALL = 1, GH_CONFIG_MFA_ADMINS = 2 };

@@ -2,6 +2,7 @@
 #include "ssh/ssh.h"
 #include "app/app.h"
 #include "audit/export.h"
+#include "web/web.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -51,6 +52,8 @@ struct master {
 	int64_t refused_logged_ms; /* rate limit for "limit reached" lines */
 	pid_t export_pid;          /* audit export/retention process, 0: none */
 	int64_t export_restart_ms; /* monotonic: not before */
+	pid_t web_pid;             /* HTTPS server process (web/web.h), 0: none */
+	int64_t web_restart_ms;
 	struct gh_priv priv;       /* what workers drop to */
 	struct gh_penalty *penalty; /* failed logins per source */
 	uint64_t refused;          /* connections refused since the last summary */
@@ -340,6 +343,12 @@ static void reap(struct master *m)
 			m->export_restart_ms = gh_mono_ms() + 2000;
 			continue;
 		}
+		if (pid == m->web_pid) {
+			gh_info("web process %d ended (%s)", (int)pid, reason);
+			m->web_pid = 0;
+			m->web_restart_ms = gh_mono_ms() + 2000;
+			continue;
+		}
 		int n = gh_sweep_close_worker(m->app->store, (int)pid, reason);
 		gh_proclimit_release(m->app->store, pid);
 		if (n > 0 || WIFSIGNALED(st))
@@ -431,6 +440,37 @@ static void export_spawn(struct master *m)
 	m->export_pid = pid;
 }
 
+/* The HTTPS server (web/web.h): root until it has its key and socket. */
+static void web_spawn(struct master *m)
+{
+	if (m->web_pid > 0 || !gh_web_wanted(m->app) || gh_mono_ms() < m->web_restart_ms)
+		return;
+	pid_t pid = fork();
+	if (pid < 0) {
+		m->web_restart_ms = gh_mono_ms() + 2000;
+		return;
+	}
+	if (pid == 0) {
+		close_listeners(m);
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		for (size_t i = 0; i < m->n_children; i++)
+			if (m->children[i].status_fd >= 0)
+				close(m->children[i].status_fd);
+		_exit(gh_web_run(m->app, &m->priv));
+	}
+	m->web_pid = pid;
+}
+
+static void web_stop(struct master *m)
+{
+	if (m->web_pid <= 0)
+		return;
+	kill(m->web_pid, SIGTERM);
+	if (waitpid(m->web_pid, NULL, 0) == m->web_pid)
+		m->web_pid = 0;
+}
+
 static void export_stop(struct master *m)
 {
 	if (m->export_pid <= 0)
@@ -493,8 +533,10 @@ int gh_ssh_serve(struct gh_app *app)
 	for (;;) {
 		if (stopping && m.n_children == 0)
 			break;
-		if (!stopping)
+		if (!stopping) {
 			export_spawn(&m);
+			web_spawn(&m);
+		}
 		size_t need = 1 + m.n_listeners + m.n_children;
 		if (need > cap_pfds) {
 			struct pollfd *p = realloc(pfds, need * 2 * sizeof *p);
@@ -531,9 +573,12 @@ int gh_ssh_serve(struct gh_app *app)
 					gh_app_log_open(m.app); /* after a rotation */
 					if (m.export_pid > 0) /* restarted with the new settings */
 						kill(m.export_pid, SIGTERM);
+					if (m.web_pid > 0)
+						kill(m.web_pid, SIGTERM);
 				}
 				else if ((sigs[i] == SIGTERM || sigs[i] == SIGINT) && !stopping) {
 					stopping = true;
+					web_stop(&m); /* health says "up" while the listener is */
 					close_listeners(&m);
 					deadline = gh_mono_ms() + (int64_t)app->cfg.shutdown_grace * 1000;
 					gh_info("stopping: %zu worker%s, waiting up to %d s", m.n_children,
@@ -575,6 +620,7 @@ int gh_ssh_serve(struct gh_app *app)
 		}
 	}
 	export_stop(&m);
+	web_stop(&m);
 	refused_summary(&m);
 	free(pfds);
 	free(m.children);

@@ -1,0 +1,31 @@
+/* Every route of the HTTPS server and the least role it needs: the one
+ * table gh_web_dispatch enforces and openapi.json describes. */
+#include "web/http.h"
+#include "store/store.h"
+
+#define ADMIN GH_ROLE_ADMIN
+#define AUDITOR GH_ROLE_AUDITOR
+#define USER GH_ROLE_USER
+#define PUBLIC GH_WEB_PUBLIC
+
+const struct gh_web_route gh_web_routes[] = {
+	{ GH_GET, "/api/health", PUBLIC, gh_web_h_health, "Health for load balancers", false },
+	{ GH_GET, "/api/v1/openapi.json", PUBLIC, gh_web_h_openapi, "This description", false },
+	{ GH_POST, "/api/v1/login", PUBLIC, gh_web_h_login,
+	  "Sign in with user, password and totp: a session cookie and a CSRF token", true },
+	{ GH_POST, "/api/v1/logout", USER, gh_web_h_logout, "End the cookie session", false },
+	{ GH_GET, "/api/v1/me", USER, gh_web_h_me, "Who the caller is", false },
+	{ GH_GET, "/api/v1/assets", AUDITOR, gh_web_h_asset_list,
+	  "Assets (limit, cursor): {items, next}", false },
+	{ GH_POST, "/api/v1/assets", ADMIN, gh_web_h_asset_add, "Add an asset", true },
+	{ GH_GET, "/api/v1/assets/{name}", AUDITOR, gh_web_h_asset_get, "One asset", false },
+	{ GH_PATCH, "/api/v1/assets/{name}", ADMIN, gh_web_h_asset_patch, "Change an asset",
+	  true },
+	{ GH_DELETE, "/api/v1/assets/{name}", ADMIN, gh_web_h_asset_del, "Delete an asset", false },
+	{ GH_GET, "/api/v1/tokens", ADMIN, gh_web_h_token_list, "API tokens", false },
+	{ GH_POST, "/api/v1/tokens", ADMIN, gh_web_h_token_add,
+	  "Add a token {name, user, expires}: the token is in the answer, once", true },
+	{ GH_DELETE, "/api/v1/tokens/{name}", ADMIN, gh_web_h_token_del, "Delete a token", false },
+};
+
+const size_t gh_web_n_routes = sizeof gh_web_routes / sizeof gh_web_routes[0];

@@ -1,0 +1,301 @@
+"""The HTTPS server and REST API (docs/API.md) against a real `gatehouse
+serve`: TLS verified against the fingerprint Gatehouse printed, every route
+for 401 / 403 / a bad body, the assets contract, cookie sessions with CSRF,
+API tokens, audit events, and the privilege drop of the web process."""
+import hashlib
+import json
+import os
+import re
+import socket
+import ssl
+import stat
+import subprocess
+import time
+
+import pytest
+import requests
+
+from dropenv import drop_tmp, gatehouse_drop  # noqa: F401 (fixtures)
+from sshenv import port_open, running_gatehouse, target, wait_for  # noqa: F401
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "API.md")
+
+
+class Web:
+    """requests against one Gatehouse's web port, TLS pinned to the
+    certificate whose fingerprint `gatehouse serve` printed."""
+
+    def __init__(self, g, tmp):
+        self.g = g
+        assert wait_for(lambda: port_open(g.web_port), timeout=30), g.read_log()
+        fp = re.compile(r"certificate SHA-256 ([0-9A-F:]{95})")
+        assert wait_for(lambda: fp.search(g.read_log())), "no fingerprint:\n" + g.read_log()
+        m = fp.search(g.read_log())
+        printed = m.group(1)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", g.web_port), timeout=10) as s:
+            with ctx.wrap_socket(s) as t:
+                der = t.getpeercert(binary_form=True)
+        got = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+        assert got == printed, f"served certificate {got} is not the printed {printed}"
+        self.ca = os.path.join(tmp, "web-ca.pem")
+        with open(self.ca, "w") as f:
+            f.write(ssl.DER_cert_to_PEM_cert(der))
+        self.base = f"https://127.0.0.1:{g.web_port}"
+        with open(os.path.join(g.data, "initial-admin-password")) as f:
+            self.admin_pw = f.read().strip()
+
+    def req(self, method, path, token=None, session=None, **kw):
+        h = kw.pop("headers", {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        s = session or requests
+        return s.request(method, self.base + path, headers=h, verify=self.ca, timeout=20, **kw)
+
+    def token(self, name, user):
+        p = self.g.cli("token", "add", name, "--user", user)
+        tok = p.stdout.strip()
+        assert re.fullmatch(r"ghp_[0-9a-f]{64}", tok), p.stdout
+        return tok
+
+    def openapi(self):
+        r = self.req("GET", "/api/v1/openapi.json")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def routes(self):
+        return [(m.upper(), path, op) for path, item in self.openapi()["paths"].items()
+                for m, op in item.items()]
+
+
+@pytest.fixture
+def web(gh_bin, tmp_path, target):
+    with running_gatehouse(gh_bin, tmp_path, target,
+                           extra_conf="per_source_penalty_failures = 5\n") as g:
+        yield Web(g, str(tmp_path))
+
+
+def concrete(path):
+    return re.sub(r"\{[^}]+\}", "no-such-thing", path)
+
+
+def test_tls_pinned_health_and_headers(web):
+    """The certificate is the printed one (Web() checks), health answers, and
+    every answer carries the secure headers."""
+    r = web.req("GET", "/api/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+    h = r.headers
+    assert h["Strict-Transport-Security"].startswith("max-age=")
+    assert "script-src 'self'" in h["Content-Security-Policy"]
+    assert "unsafe-inline" not in h["Content-Security-Policy"]
+    assert h["X-Frame-Options"] == "DENY"
+    assert h["X-Content-Type-Options"] == "nosniff"
+    key = os.stat(os.path.join(web.g.data, "web_key.pem"))
+    assert key.st_uid == 0 and stat.S_IMODE(key.st_mode) == 0o600
+    with pytest.raises(requests.exceptions.SSLError):  # not trusted without the pin
+        requests.get(web.base + "/api/health", timeout=10)
+
+
+def test_every_route_needs_credentials(web):
+    """Each non-public route answers 401 {"error"} without credentials, with
+    a wrong token and with a forged cookie; the refused token is a login event."""
+    routes = [(m, p) for m, p, op in web.routes() if op["x-role"] != "public"]
+    assert len(routes) >= 8
+    for m, p in routes:
+        for kw in ({}, {"token": "ghp_" + "0" * 64}, {"cookies": {"gh_session": "f" * 64}}):
+            r = web.req(m, concrete(p), json={}, **kw)
+            assert r.status_code == 401, (m, p, kw, r.status_code, r.text)
+            assert "error" in r.json()
+    ev = [e for e in web.g.events("login") if e["method"] == "token"]
+    assert ev and ev[-1]["result"] == "failure" and ev[-1]["reason"] == "unknown token"
+
+
+def test_roles_are_enforced_on_every_route(web):
+    """An auditor reads but changes nothing; a user gets neither; admins
+    everything (403 {"error"} otherwise)."""
+    web.g.cli("user", "add", "aud", "--role", "auditor")
+    web.g.cli("user", "add", "bob")
+    toks = {"auditor": web.token("t-aud", "aud"), "user": web.token("t-bob", "bob")}
+    rank = {"public": -1, "user": 0, "auditor": 1, "admin": 2}
+    checked = 0
+    for m, p, op in web.routes():
+        for role, tok in toks.items():
+            if rank[op["x-role"]] <= rank[role] or p == "/api/v1/logout":
+                continue
+            r = web.req(m, concrete(p), token=tok, json={})
+            assert r.status_code == 403, (role, m, p, r.status_code, r.text)
+            assert "error" in r.json()
+            checked += 1
+    assert checked >= 10
+    assert web.req("GET", "/api/v1/assets", token=toks["auditor"]).status_code == 200
+    assert web.req("GET", "/api/v1/me", token=toks["user"]).json()["role"] == "user"
+
+
+def test_bad_bodies_are_400_and_the_server_keeps_serving(web):
+    tok = web.token("ci", "admin")
+    body_routes = [(m, p) for m, p, op in web.routes() if "requestBody" in op]
+    assert len(body_routes) >= 4
+    bad = [b"{", b"[]", b'"x"', b'{"a":1,"a":2}', b"\xff\xfe", b"[" * 5000, b""]
+    for m, p in body_routes:
+        for body in bad:
+            r = web.req(m, concrete(p).replace("no-such-thing", "web01"), token=tok, data=body,
+                        headers={"Content-Type": "application/json"})
+            if p == "/api/v1/login":
+                assert r.status_code in (400, 401), (m, p, body[:20], r.text)
+            else:
+                assert r.status_code == 400, (m, p, body[:20], r.status_code, r.text)
+            assert "error" in r.json()
+    assert web.req("GET", "/api/health").status_code == 200
+
+
+def test_body_too_large_is_413(web):
+    tok = web.token("ci", "admin")
+    r = web.req("POST", "/api/v1/assets", token=tok, data=b"x" * (1024 * 1024 + 10))
+    assert r.status_code == 413
+    assert web.req("GET", "/api/health").status_code == 200
+
+
+def test_assets_contract(web):
+    """POST -> 201 and the asset; list {items, next} with limit/cursor; GET,
+    PATCH, DELETE; errors 4xx {"error"}; each change a chained change event
+    with actor token:NAME."""
+    tok = web.token("ci", "admin")
+    r = web.req("POST", "/api/v1/assets", token=tok,
+                json={"name": "web02", "address": "127.0.0.1", "port": 22})
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert (a["name"], a["address"], a["port"]) == ("web02", "127.0.0.1", 22)
+    assert a == json.loads(web.g.cli("asset", "show", "web02", "--json").stdout) | {} or \
+        {k: v for k, v in json.loads(web.g.cli("asset", "show", "web02", "--json").stdout).items()
+         if k in a} == a
+    for n in ("web03", "web04"):
+        assert web.req("POST", "/api/v1/assets", token=tok,
+                       json={"name": n, "address": "127.0.0.1"}).status_code == 201
+    assert web.req("POST", "/api/v1/assets", token=tok,
+                   json={"name": "web02", "address": "127.0.0.1"}).status_code == 409
+    assert web.req("POST", "/api/v1/assets", token=tok,
+                   json={"name": "bad name", "address": "127.0.0.1"}).status_code == 400
+    assert web.req("POST", "/api/v1/assets", token=tok,
+                   json={"name": "x1", "address": "127.0.0.1", "platform": "toaster"}
+                   ).status_code == 400
+    seen, cursor = [], None
+    for _ in range(5):
+        r = web.req("GET", "/api/v1/assets", token=tok,
+                    params={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen += [x["name"] for x in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == ["web02", "web03", "web04"]
+    assert web.req("GET", "/api/v1/assets?limit=0", token=tok).status_code == 400
+    r = web.req("GET", "/api/v1/assets/web02", token=tok)
+    assert r.status_code == 200 and r.json()["name"] == "web02"
+    r = web.req("PATCH", "/api/v1/assets/web02", token=tok, json={"port": 2202, "comment": "c"})
+    assert r.status_code == 200 and r.json()["port"] == 2202 and r.json()["comment"] == "c"
+    assert web.req("PATCH", "/api/v1/assets/web02", token=tok,
+                   json={"name": "other"}).status_code == 400
+    assert web.req("DELETE", "/api/v1/assets/web03", token=tok).status_code == 200
+    r = web.req("GET", "/api/v1/assets/web03", token=tok)
+    assert r.status_code == 404 and "error" in r.json()
+    ch = [e for e in web.g.events("change") if e["user_name"] == "token:ci"]
+    assert [e["method"] for e in ch] == ["asset add"] * 4 + ["asset set", "asset del"], ch
+    assert web.g.cli("audit", "verify").returncode == 0
+
+
+def test_cookie_session_csrf_and_logout(web):
+    s = requests.Session()
+    r = web.req("POST", "/api/v1/login", session=s, json={"user": "admin", "password": "wrong"})
+    assert r.status_code == 401 and "error" in r.json()
+    r = web.req("POST", "/api/v1/login", session=s,
+                json={"user": "admin", "password": web.admin_pw})
+    assert r.status_code == 200, r.text
+    csrf = r.json()["csrf"]
+    sc = r.headers["Set-Cookie"]
+    for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Max-Age="):
+        assert flag in sc, sc
+    assert web.req("GET", "/api/v1/me", session=s).json()["actor"] == "web:admin"
+    body = {"name": "web05", "address": "127.0.0.1"}
+    assert web.req("POST", "/api/v1/assets", session=s, json=body).status_code == 403
+    assert web.req("POST", "/api/v1/assets", session=s, json=body,
+                   headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+    r = web.req("POST", "/api/v1/assets", session=s, json=body, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.text
+    assert web.g.events("change")[-1]["user_name"] == "web:admin"
+    assert web.req("POST", "/api/v1/logout", session=s,
+                   headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert web.req("GET", "/api/v1/me", session=s).status_code == 401
+    logins = [(e["user_name"], e["result"], e["reason"]) for e in web.g.events("login")
+              if e["method"] == "web"]
+    assert logins == [("admin", "failure", "bad password"), ("admin", "success", None),
+                      ("admin", "success", "logout")], logins
+
+
+def test_failed_logins_get_the_source_refused(web):
+    """per_source_penalty_failures (5 here) failed logins: 429 even for the
+    right password, like the SSH door's per-source penalty."""
+    for _ in range(5):
+        r = web.req("POST", "/api/v1/login", json={"user": "admin", "password": "nope"})
+        assert r.status_code == 401
+    r = web.req("POST", "/api/v1/login", json={"user": "admin", "password": web.admin_pw})
+    assert r.status_code == 429 and "error" in r.json()
+
+
+def test_tokens_cli_and_api(web):
+    tok = web.token("ci", "admin")
+    web.g.cli("user", "add", "bob")
+    p = web.g.cli("token", "add", "ci", "--user", "admin", check=1)
+    assert "already exists" in p.stderr
+    web.g.cli("token", "add", "old", "--user", "bob", "--expires", "2000-01-01", check=2)
+    lst = json.loads(web.g.cli("token", "list", "--json").stdout)
+    assert [t["name"] for t in lst] == ["ci"] and tok not in json.dumps(lst)
+    assert set(lst[0]) == {"name", "user", "created_at", "expires_at", "last_used"}
+    r = web.req("POST", "/api/v1/tokens", token=tok, json={"name": "bobs", "user": "bob"})
+    assert r.status_code == 201, r.text
+    bobs = r.json()["token"]
+    assert web.req("GET", "/api/v1/me", token=bobs).json()["user"] == "bob"
+    names = [t["name"] for t in web.req("GET", "/api/v1/tokens", token=tok).json()["items"]]
+    assert names == ["bobs", "ci"]
+    assert web.req("DELETE", "/api/v1/tokens/bobs", token=tok).status_code == 200
+    assert web.req("GET", "/api/v1/me", token=bobs).status_code == 401
+    web.g.cli("token", "del", "ci")
+    assert web.req("GET", "/api/v1/me", token=tok).status_code == 401
+
+
+def test_openapi_both_ways(web):
+    """Every described route answers (not the router's 404/405), and the
+    routes docs/API.md lists are exactly the described ones."""
+    tok = web.token("ci", "admin")
+    described = set()
+    for m, p, op in web.routes():
+        described.add(f"{m} {p}")
+        if p == "/api/v1/logout":
+            continue
+        r = web.req(m, concrete(p), token=tok, json={})
+        assert r.status_code != 405 and r.json() != {"error": "not found"}, (m, p, r.text)
+    documented = set(re.findall(r"^\| `((?:GET|POST|PATCH|PUT|DELETE) /[^`]+)` \|",
+                                open(DOC).read(), re.M))
+    assert documented == described, (documented ^ described)
+    r = web.req("GET", "/api/v1/no-such-route", token=tok)
+    assert r.status_code == 404 and r.json() == {"error": "not found"}
+    assert web.req("PUT", "/api/v1/assets", token=tok).status_code == 405
+
+
+def test_web_process_drops_privileges(gatehouse_drop, drop_tmp):  # noqa: F811
+    """With the default privilege drop (what `make run` gives), the web
+    process serves as the worker user; the key stays root-only."""
+    w = Web(gatehouse_drop, drop_tmp)
+    assert w.req("GET", "/api/health").json()["status"] == "ok"
+    out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(gatehouse_drop.proc.pid)],
+                         capture_output=True, text=True).stdout
+    kids = [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] == ["gh-web"]]
+    assert len(kids) == 1, out
+    for pid in kids:
+        with open(f"/proc/{pid}/status") as f:
+            uids = [ln for ln in f if ln.startswith("Uid:")][0].split()[1:]
+        assert "0" not in uids, (pid, uids)
+    key = os.stat(os.path.join(gatehouse_drop.data, "web_key.pem"))
+    assert key.st_uid == 0 and stat.S_IMODE(key.st_mode) == 0o600
