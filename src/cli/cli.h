@@ -193,6 +193,21 @@ json_t *gh_cli_asset_json(const struct gh_asset *a);
 bool gh_asset_valid_host(const char *h);
 bool gh_asset_valid_comment(const char *s);
 bool gh_asset_platform_known(const char *p);
+struct gh_perm;
+struct gh_store;
+/* What `perm add` grants without --actions. */
+#define GH_PERM_DEFAULT_ACTIONS \
+	(GH_ACT_CONNECT | GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE | GH_ACT_COPY | GH_ACT_PASTE)
+/* Permissions as `perm show --json` prints them (names, not ids), an
+ * array in *RET (caller decrefs). */
+int gh_cli_perms_json(struct gh_store *st, const struct gh_perm *v, size_t n, json_t **ret);
+/* The names of a new permission to ids, by kind (0 users, 1 groups, 2
+ * assets, 3 nodes; IDS[k] has room for COUNTS[k], N_IDS[k] counts the
+ * distinct ones). GH_ENOENT ("unknown user 'x'" in WHY), GH_EINVAL (the
+ * root "/" as a node), or another GH_E*. */
+int gh_perm_resolve_names(struct gh_store *st, const char **const names[4],
+			  const size_t counts[4], int64_t *const ids[4], size_t n_ids[4],
+			  char *why, size_t whylen);
 /* "2026-01-02T03:04:05Z" or "-" for 0, into BUF (>= 24). */
 const char *gh_cli_time_text(int64_t t, char *buf, size_t len);
 

@@ -39,8 +39,7 @@ enum { OPT_USER = 1000, OPT_GROUP, OPT_ASSET, OPT_NODE, OPT_ACCOUNT, OPT_ACTIONS
        OPT_FROM, OPT_UNTIL, OPT_INACTIVE, OPT_ACTION, OPT_PROTOCOL, OPT_AT, OPT_JSON,
        OPT_SCHEDULE, OPT_PORTS };
 
-#define DEFAULT_ACTIONS \
-	(GH_ACT_CONNECT | GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE | GH_ACT_COPY | GH_ACT_PASTE)
+#define DEFAULT_ACTIONS GH_PERM_DEFAULT_ACTIONS
 
 /* Append ID to V (capacity CAP, fixed by the caller) unless present. */
 static void push_unique(int64_t *v, size_t *n, int64_t id)
@@ -49,6 +48,71 @@ static void push_unique(int64_t *v, size_t *n, int64_t id)
 		if (v[i] == id)
 			return;
 	v[(*n)++] = id;
+}
+
+int gh_perm_resolve_names(struct gh_store *st, const char **const names[4],
+			  const size_t counts[4], int64_t *const ids[4], size_t n_ids[4],
+			  char *why, size_t whylen)
+{
+	static const char *const kind[] = { "user", "group", "asset", "node" };
+	struct gh_group *groups = NULL;
+	size_t n_groups = 0;
+	char esc[128];
+	int r = 0;
+	if (counts[1] && (r = gh_store_group_list(st, &groups, &n_groups)) < 0) {
+		snprintf(why, whylen, "cannot list groups");
+		return r;
+	}
+	for (int k = 0; k < 4 && r == 0; k++) {
+		for (size_t i = 0; i < counts[k] && r == 0; i++) {
+			const char *nm = names[k][i];
+			int64_t id = 0;
+			r = GH_ENOENT;
+			if (k == 0) {
+				struct gh_user u = { 0 };
+				r = gh_store_user_get(st, nm, &u);
+				id = u.id;
+				gh_user_free(&u);
+			} else if (k == 1) {
+				for (size_t g = 0; g < n_groups && r; g++)
+					if (!strcmp(groups[g].name, nm)) {
+						id = groups[g].id;
+						r = 0;
+					}
+			} else if (k == 2) {
+				struct gh_asset a = { 0 };
+				r = gh_store_asset_get(st, nm, &a);
+				id = a.id;
+				gh_asset_free(&a);
+			} else {
+				struct gh_node nd = { 0 };
+				char *norm = NULL;
+				bool root = gh_node_path_normalize(nm, &norm) == 0 && !strcmp(norm, "/");
+				free(norm);
+				if (root) {
+					snprintf(why, whylen, "'/' is the root of the tree, not a node: "
+							      "name nodes under it or assets");
+					r = GH_EINVAL;
+					break;
+				}
+				r = gh_store_node_get(st, nm, &nd);
+				id = nd.id;
+				gh_node_free(&nd);
+				if (r == GH_EINVAL)
+					r = GH_ENOENT;
+			}
+			if (r == GH_ENOENT)
+				snprintf(why, whylen, "unknown %s '%s'", kind[k],
+					 gh_escape(esc, sizeof esc, nm));
+			else if (r < 0)
+				snprintf(why, whylen, "cannot read %s '%s'", kind[k],
+					 gh_escape(esc, sizeof esc, nm));
+			else
+				push_unique(ids[k], &n_ids[k], id);
+		}
+	}
+	gh_groups_free(groups, n_groups);
+	return r;
 }
 
 static int perm_add(struct gh_cli *cli, int argc, char **argv)
@@ -186,56 +250,21 @@ static int perm_add(struct gh_cli *cli, int argc, char **argv)
 	}
 	/* resolve every name before writing anything */
 	size_t n_ids[4] = { 0 };
-	if (counts[1] && (r = gh_store_group_list(app->store, &groups, &n_groups)) < 0) {
-		r = gh_cli_fail(app, r, "cannot list groups");
-		goto out;
-	}
-	for (int k = 0; k < 4; k++) {
-		static const char *const kind[] = { "user", "group", "asset", "node" };
-		for (size_t i = 0; i < counts[k]; i++) {
-			const char *nm = names[k][i];
-			int64_t id = 0;
-			r = GH_ENOENT;
-			if (k == 0) {
-				struct gh_user u = { 0 };
-				r = gh_store_user_get(app->store, nm, &u);
-				id = u.id;
-				gh_user_free(&u);
-			} else if (k == 1) {
-				for (size_t g = 0; g < n_groups && r; g++)
-					if (!strcmp(groups[g].name, nm)) {
-						id = groups[g].id;
-						r = 0;
-					}
-			} else if (k == 2) {
-				struct gh_asset a = { 0 };
-				r = gh_store_asset_get(app->store, nm, &a);
-				id = a.id;
-				gh_asset_free(&a);
-			} else {
-				struct gh_node nd = { 0 };
-				char *norm = NULL;
-				bool root = gh_node_path_normalize(nm, &norm) == 0 && !strcmp(norm, "/");
-				free(norm);
-				if (root) {
-					r = gh_cli_usage_error(cli, "'/' is the root of the tree, not a node: "
-								    "name nodes under it or assets");
-					goto out;
-				}
-				r = gh_store_node_get(app->store, nm, &nd);
-				id = nd.id;
-				gh_node_free(&nd);
-			}
-			if (r == GH_ENOENT || (k == 3 && r == GH_EINVAL)) {
-				gh_cli_error("unknown %s '%s'", kind[k], gh_escape(esc, sizeof esc, nm));
-				r = GH_EXIT_FAIL;
-				goto out;
-			}
-			if (r < 0) {
-				r = gh_cli_fail(app, r, "cannot read %s '%s'", kind[k], nm);
-				goto out;
-			}
-			push_unique(ids[k], &n_ids[k], id);
+	{
+		char why[256];
+		r = gh_perm_resolve_names(app->store, names, counts, ids, n_ids, why, sizeof why);
+		if (r == GH_EINVAL) {
+			r = gh_cli_usage_error(cli, "%s", why);
+			goto out;
+		}
+		if (r == GH_ENOENT) {
+			gh_cli_error("%s", why);
+			r = GH_EXIT_FAIL;
+			goto out;
+		}
+		if (r < 0) {
+			r = gh_cli_fail(app, r, "%s", why);
+			goto out;
 		}
 	}
 	/* accounts: dedupe */
@@ -303,16 +332,21 @@ static void names_free(struct names *nm)
 	memset(nm, 0, sizeof *nm);
 }
 
+static int names_load_st(struct gh_store *st, struct names *nm)
+{
+	int r = gh_store_user_list(st, &nm->users, &nm->n_users);
+	if (r == 0)
+		r = gh_store_group_list(st, &nm->groups, &nm->n_groups);
+	if (r == 0)
+		r = gh_store_asset_list(st, &nm->assets, &nm->n_assets);
+	if (r == 0)
+		r = gh_store_node_list(st, &nm->nodes, &nm->n_nodes);
+	return r;
+}
+
 static int names_load(struct gh_app *app, struct names *nm)
 {
-	int r = gh_store_user_list(app->store, &nm->users, &nm->n_users);
-	if (r == 0)
-		r = gh_store_group_list(app->store, &nm->groups, &nm->n_groups);
-	if (r == 0)
-		r = gh_store_asset_list(app->store, &nm->assets, &nm->n_assets);
-	if (r == 0)
-		r = gh_store_node_list(app->store, &nm->nodes, &nm->n_nodes);
-	return r;
+	return names_load_st(app->store, nm);
 }
 
 static const char *name_of(const struct names *nm, int kind, int64_t id)
@@ -376,6 +410,21 @@ static json_t *perm_json(const struct names *nm, const struct gh_perm *p)
 	json_object_set_new(j, "schedule", gh_cli_json_str(p->schedule));
 	json_object_set_new(j, "created_at", gh_cli_json_time(p->created_at));
 	return j;
+}
+
+int gh_cli_perms_json(struct gh_store *st, const struct gh_perm *v, size_t n, json_t **ret)
+{
+	struct names nm = { 0 };
+	int r = names_load_st(st, &nm);
+	json_t *a = r == 0 ? json_array() : NULL;
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, perm_json(&nm, &v[i]));
+	names_free(&nm);
+	if (r == 0 && !a)
+		r = GH_ENOMEM;
+	if (r == 0)
+		*ret = a;
+	return r;
 }
 
 /* Join a JSON array of strings with PREFIX before each; "" when empty.

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from dropenv import drop_tmp, gatehouse_drop  # noqa: F401 (fixtures)
-from sshenv import port_open, running_gatehouse, target, wait_for  # noqa: F401
+from sshenv import (ALICE_PW, UNIX_DEPLOY, port_open, running_gatehouse, ssh_run,  # noqa: F401
+                    target, wait_for)
 
 DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "API.md")
 
@@ -151,9 +152,16 @@ def test_bad_bodies_are_400_and_the_server_keeps_serving(web):
 
 
 def test_body_too_large_is_413(web):
+    """A body announced larger than web_max_body_kib is refused before it is
+    read: 413 and the connection closed."""
     tok = web.token("ci", "admin")
-    r = web.req("POST", "/api/v1/assets", token=tok, data=b"x" * (1024 * 1024 + 10))
-    assert r.status_code == 413
+    ctx = ssl.create_default_context(cafile=web.ca)
+    with socket.create_connection(("127.0.0.1", web.g.web_port), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+            t.sendall(f"POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}"
+                      f"\r\nContent-Length: {1024 * 1024 + 1}\r\n\r\n{{".encode())
+            head = t.recv(4096).decode()
+    assert head.startswith("HTTP/1.1 413"), head
     assert web.req("GET", "/api/health").status_code == 200
 
 
@@ -299,3 +307,42 @@ def test_web_process_drops_privileges(gatehouse_drop, drop_tmp):  # noqa: F811
         assert "0" not in uids, (pid, uids)
     key = os.stat(os.path.join(gatehouse_drop.data, "web_key.pem"))
     assert key.st_uid == 0 and stat.S_IMODE(key.st_mode) == 0o600
+
+
+def test_permission_granted_through_the_api_lets_ssh_in(web, target):
+    """No permission: the real ssh is refused. POST /api/v1/permissions (the
+    shape of `perm show --json`): the same login works; permissions/check
+    answers as the gate does; DELETE takes it back."""
+    g = web.g
+    g.add_user("alice", password=ALICE_PW)
+    g.add_asset("web01")
+    g.add_account("web01", UNIX_DEPLOY)
+    tok = web.token("ci", "admin")
+    login = f"alice@{UNIX_DEPLOY}@web01"
+    assert ssh_run(g, login, "echo in", password=ALICE_PW).returncode != 0
+    chk = {"user": "alice", "asset": "web01", "account": UNIX_DEPLOY}
+    r = web.req("POST", "/api/v1/permissions/check", token=tok, json=chk)
+    assert r.status_code == 200 and r.json()["allow"] is False, r.text
+    body = {"name": "p-alice", "users": ["alice"], "assets": ["web01"],
+            "accounts": [UNIX_DEPLOY], "actions": ["connect"], "protocols": ["ssh"]}
+    r = web.req("POST", "/api/v1/permissions", token=tok, json=body)
+    assert r.status_code == 201, r.text
+    p = r.json()
+    assert {k: p[k] for k in body} == body
+    assert p == json.loads(g.cli("perm", "show", "p-alice", "--json").stdout)
+    r = web.req("POST", "/api/v1/permissions/check", token=tok, json=chk)
+    assert r.json() == {"allow": True, "permission": "p-alice",
+                        "reason": r.json()["reason"]}, r.text
+    out = ssh_run(g, login, "echo in", password=ALICE_PW)
+    assert out.returncode == 0 and out.stdout.strip() == "in", out.stderr
+    assert web.req("POST", "/api/v1/permissions", token=tok,
+                   json=body | {"name": "p2", "users": ["nobody"]}).status_code == 404
+    assert web.req("POST", "/api/v1/permissions", token=tok,
+                   json=body | {"name": "p-alice"}).status_code == 409
+    names = [x["name"] for x in web.req("GET", "/api/v1/permissions", token=tok).json()["items"]]
+    assert names == ["p-alice"]
+    assert web.req("DELETE", "/api/v1/permissions/p-alice", token=tok).status_code == 200
+    assert ssh_run(g, login, "echo in", password=ALICE_PW).returncode != 0
+    assert [(e["method"], e["result"]) for e in g.events("change")
+            if e["user_name"] == "token:ci"] == [("perm add", "ok"), ("perm add", "error"),
+                                                 ("perm del", "ok")]
