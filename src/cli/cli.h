@@ -195,6 +195,13 @@ bool gh_asset_valid_comment(const char *s);
 bool gh_asset_platform_known(const char *p);
 struct gh_perm;
 struct gh_store;
+struct gh_group;
+struct gh_session;
+/* A user, a group (with its members; *RET_N their number, may be NULL) and
+ * a session as the CLI's --json prints them (and the REST API returns them). */
+json_t *gh_cli_user_json(const struct gh_user *u);
+json_t *gh_cli_group_json(struct gh_store *st, const struct gh_group *g, size_t *ret_n);
+json_t *gh_cli_session_json(const struct gh_session *s);
 /* What `perm add` grants without --actions. */
 #define GH_PERM_DEFAULT_ACTIONS \
 	(GH_ACT_CONNECT | GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE | GH_ACT_COPY | GH_ACT_PASTE)

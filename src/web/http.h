@@ -143,3 +143,11 @@ int gh_web_h_perm_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_
 int gh_web_h_perm_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_perm_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_perm_check(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_user_list(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_user_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_group_list(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_group_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_session_list(struct gh_web_ctx *ctx, struct gh_web_req *req,
+			  struct gh_web_resp *resp);
+int gh_web_h_my_sessions(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_session_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

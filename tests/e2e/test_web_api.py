@@ -341,8 +341,33 @@ def test_permission_granted_through_the_api_lets_ssh_in(web, target):
                    json=body | {"name": "p-alice"}).status_code == 409
     names = [x["name"] for x in web.req("GET", "/api/v1/permissions", token=tok).json()["items"]]
     assert names == ["p-alice"]
+    ses = web.req("GET", "/api/v1/sessions", token=tok).json()["items"]
+    assert ses and ses[0]["user"] == "alice" and ses[0]["asset"] == "web01"
+    assert ses == json.loads(g.cli("session", "list", "--json").stdout)
+    one = web.req("GET", f"/api/v1/sessions/{ses[0]['id']}", token=tok).json()
+    assert one == json.loads(g.cli("session", "show", ses[0]["id"], "--json").stdout)
+    mine = web.req("GET", "/api/v1/me/sessions", token=web.token("t-alice", "alice")).json()
+    assert [x["id"] for x in mine["items"]] == [x["id"] for x in ses]
+    theirs = web.req("GET", "/api/v1/me/sessions", token=tok).json()
+    assert theirs["items"] == []
     assert web.req("DELETE", "/api/v1/permissions/p-alice", token=tok).status_code == 200
     assert ssh_run(g, login, "echo in", password=ALICE_PW).returncode != 0
     assert [(e["method"], e["result"]) for e in g.events("change")
             if e["user_name"] == "token:ci"] == [("perm add", "ok"), ("perm add", "error"),
                                                  ("perm del", "ok")]
+
+
+def test_users_and_groups_have_the_cli_shapes(web):
+    g = web.g
+    g.cli("user", "add", "carol", "--role", "auditor")
+    g.cli("group", "add", "ops")
+    g.cli("group", "set", "ops", "--member", "carol", check=None)
+    tok = web.token("ci", "admin")
+    assert web.req("GET", "/api/v1/users", token=tok).json()["items"] == \
+        json.loads(g.cli("user", "list", "--json").stdout)
+    assert web.req("GET", "/api/v1/users/carol", token=tok).json()["role"] == "auditor"
+    assert web.req("GET", "/api/v1/groups", token=tok).json()["items"] == \
+        json.loads(g.cli("group", "list", "--json").stdout)
+    assert web.req("GET", "/api/v1/groups/ops", token=tok).json() == \
+        json.loads(g.cli("group", "show", "ops", "--json").stdout)
+    assert web.req("GET", "/api/v1/users/nobody", token=tok).status_code == 404
