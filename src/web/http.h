@@ -151,3 +151,4 @@ int gh_web_h_session_list(struct gh_web_ctx *ctx, struct gh_web_req *req,
 			  struct gh_web_resp *resp);
 int gh_web_h_my_sessions(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_session_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_metrics(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

@@ -11,6 +11,8 @@
 const struct gh_web_route gh_web_routes[] = {
 	{ GH_GET, "/api/health", PUBLIC, gh_web_h_health, "Health for load balancers", false },
 	{ GH_GET, "/api/v1/openapi.json", PUBLIC, gh_web_h_openapi, "This description", false },
+	{ GH_GET, "/metrics", AUDITOR, gh_web_h_metrics,
+	  "Prometheus counters: sessions, logins, bytes, recordings, events, export lag", false },
 	{ GH_POST, "/api/v1/login", PUBLIC, gh_web_h_login,
 	  "Sign in with user, password and totp: a session cookie and a CSRF token", true },
 	{ GH_POST, "/api/v1/logout", USER, gh_web_h_logout, "End the cookie session", false },
