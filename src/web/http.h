@@ -40,6 +40,7 @@ struct gh_web_req {
 	char authorization[GH_WEB_HDR_MAX];
 	char csrf[GH_WEB_HDR_MAX];   /* X-CSRF-Token */
 	char peer[64];               /* source address */
+	bool accept_gzip;            /* Accept-Encoding names gzip */
 	char params[2][GH_WEB_PARAM_MAX]; /* the {...} parts of the route */
 	/* filled by authentication */
 	int64_t user_id;
@@ -54,6 +55,7 @@ struct gh_web_resp {
 	char *body;                  /* malloc'd */
 	size_t len;
 	const char *ctype;           /* static */
+	const char *encoding;        /* static Content-Encoding, or NULL */
 	char set_cookie[256];        /* empty: none */
 	char location[256];          /* empty: none */
 };
@@ -152,3 +154,4 @@ int gh_web_h_session_list(struct gh_web_ctx *ctx, struct gh_web_req *req,
 int gh_web_h_my_sessions(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_session_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_metrics(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_recording(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

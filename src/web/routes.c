@@ -27,6 +27,8 @@ const struct gh_web_route gh_web_routes[] = {
 	{ GH_GET, "/api/v1/sessions", AUDITOR, gh_web_h_session_list,
 	  "Sessions, newest first (active, limit)", false },
 	{ GH_GET, "/api/v1/sessions/{id}", AUDITOR, gh_web_h_session_get, "One session", false },
+	{ GH_GET, "/api/v1/sessions/{id}/recording", AUDITOR, gh_web_h_recording,
+	  "The session's asciicast v2 recording (gzip as stored when accepted)", false },
 	{ GH_GET, "/api/v1/assets", AUDITOR, gh_web_h_asset_list,
 	  "Assets (limit, cursor): {items, next}", false },
 	{ GH_POST, "/api/v1/assets", ADMIN, gh_web_h_asset_add, "Add an asset", true },

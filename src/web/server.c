@@ -126,6 +126,7 @@ static int respond(struct lws *wsi, struct pss *ps)
 	    add(wsi, "referrer-policy:", "no-referrer", &p, end) ||
 	    add(wsi, "cache-control:", "no-store", &p, end) ||
 	    (rs->set_cookie[0] && add(wsi, "set-cookie:", rs->set_cookie, &p, end)) ||
+	    (rs->encoding && add(wsi, "content-encoding:", rs->encoding, &p, end)) ||
 	    (ps->close_after && add(wsi, "connection:", "close", &p, end)) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
@@ -191,6 +192,9 @@ static int on_http(struct lws *wsi, struct server *sv, struct pss *ps, const cha
 	if (lws_hdr_custom_copy(wsi, rq->csrf, sizeof rq->csrf, "x-csrf-token:", 13) < 0)
 		rq->csrf[0] = '\0';
 	lws_get_peer_simple(wsi, rq->peer, sizeof rq->peer);
+	char ae[256];
+	hdr(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, ae, sizeof ae);
+	rq->accept_gzip = strstr(ae, "gzip") != NULL;
 	hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, clen, sizeof clen);
 	long long n = 0;
 	if (clen[0] && (gh_parse_ll(clen, &n) < 0 || n < 0 ||

@@ -2,6 +2,7 @@
 serve`: TLS verified against the fingerprint Gatehouse printed, every route
 for 401 / 403 / a bad body, the assets contract, cookie sessions with CSRF,
 API tokens, audit events, and the privilege drop of the web process."""
+import gzip
 import hashlib
 import json
 import os
@@ -346,6 +347,17 @@ def test_permission_granted_through_the_api_lets_ssh_in(web, target):
     assert ses == json.loads(g.cli("session", "list", "--json").stdout)
     one = web.req("GET", f"/api/v1/sessions/{ses[0]['id']}", token=tok).json()
     assert one == json.loads(g.cli("session", "show", ses[0]["id"], "--json").stdout)
+    path = [x for x in g.sessions() if x["id"] == ses[0]["id"]][0]["recording_path"]
+    assert wait_for(lambda: g.sessions()[0]["ended_at"] != 0)
+    with open(path, "rb") as f:
+        cast = gzip.decompress(f.read())
+    r = web.req("GET", f"/api/v1/sessions/{ses[0]['id']}/recording", token=tok)
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert r.content == cast and json.loads(cast.splitlines()[0])["version"] == 2
+    r = web.req("GET", f"/api/v1/sessions/{ses[0]['id']}/recording", token=tok,
+                headers={"Accept-Encoding": "identity"})
+    assert r.status_code == 200 and "Content-Encoding" not in r.headers and r.content == cast
+    assert b"in" in cast
     mine = web.req("GET", "/api/v1/me/sessions", token=web.token("t-alice", "alice")).json()
     assert [x["id"] for x in mine["items"]] == [x["id"] for x in ses]
     theirs = web.req("GET", "/api/v1/me/sessions", token=tok).json()
