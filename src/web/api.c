@@ -56,7 +56,8 @@ static json_t *operation(const struct gh_web_route *rt)
 	}
 	if (rt->body)
 		json_object_set_new(op, "requestBody",
-				    json_pack("{s:b, s:{s:{s:{s:s}}}}", "required", 1, "content",
+				    json_pack("{s:b, s:{s:{s:{s:s}}}}", "required", !rt->body_optional,
+					      "content",
 					      "application/json", "schema", "type", "object"));
 	return op;
 }

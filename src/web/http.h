@@ -70,6 +70,7 @@ struct gh_web_route {
 	gh_web_handler fn;
 	const char *summary;         /* for openapi.json */
 	bool body;                   /* takes a JSON body */
+	bool body_optional;          /* ... which may be left out */
 };
 
 extern const struct gh_web_route gh_web_routes[];
@@ -155,3 +156,4 @@ int gh_web_h_my_sessions(struct gh_web_ctx *ctx, struct gh_web_req *req, struct 
 int gh_web_h_session_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_metrics(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_recording(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_session_kill(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
