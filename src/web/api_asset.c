@@ -163,18 +163,15 @@ int gh_web_h_asset_list(struct gh_web_ctx *ctx, struct gh_web_req *req, struct g
 		return gh_web_error(resp, 400, "limit: an integer from 1 to %d", LIST_MAX);
 	if (gh_web_query(req, "cursor", cursor, sizeof cursor) == GH_EINVAL)
 		return gh_web_error(resp, 400, "bad cursor");
-	if ((r = gh_store_asset_list(ctx->st, &v, &n)) < 0)
+	/* one more than asked: is there a next page? */
+	if ((r = gh_store_asset_page(ctx->st, cursor, (int)limit + 1, &v, &n)) < 0)
 		return gh_web_store_error(resp, r, "assets");
 	json_t *items = json_array(), *next = json_null();
-	for (size_t i = 0; i < n; i++) { /* the store lists by name */
-		if (cursor[0] && strcmp(v[i].name, cursor) <= 0)
-			continue;
-		if ((long long)json_array_size(items) == limit) {
-			json_decref(next);
-			next = json_string(v[i - 1].name);
-			break;
-		}
+	for (size_t i = 0; i < n && (long long)i < limit; i++)
 		json_array_append_new(items, gh_cli_asset_json(&v[i]));
+	if ((long long)n > limit) {
+		json_decref(next);
+		next = json_string(v[limit - 1].name);
 	}
 	gh_assets_free(v, n);
 	return gh_web_json(resp, 200, json_pack("{s:o, s:o}", "items", items, "next", next));
