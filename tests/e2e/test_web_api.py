@@ -430,3 +430,29 @@ def test_session_kill_through_the_api(web, target):
     ev = [e for e in g.events("live") if e["session_id"] == sid]
     assert ev and ev[-1]["user_name"] == "token:ci" and ev[-1]["result"] == "ok", ev
     assert web.req("POST", f"/api/v1/sessions/{sid}/kill", token=tok).status_code == 409
+
+
+def test_web_login_needs_totp_like_ssh(web, target):
+    """The SSH login's second-factor rules: a user who must use TOTP and has
+    not enrolled cannot sign in on the web; once enrolled over SSH, the web
+    login needs a current code, and a code used once is refused again."""
+    from test_mfa import enrol, finish, password_step, spawn, totp
+    g = setup_ghenv(web.g, target)
+    g.cli("user", "set", "alice", "--mfa", "required")
+    body = {"user": "alice", "password": ALICE_PW}
+    r = web.req("POST", "/api/v1/login", json=body)
+    assert r.status_code == 401
+    assert g.events("login")[-1]["reason"].startswith("totp not enrolled")
+    c = spawn(g)
+    password_step(g, c)
+    secret = enrol(g, c)
+    assert finish(c)[1] == 0
+    assert web.req("POST", "/api/v1/login", json=body).status_code == 401
+    assert g.events("login")[-1]["reason"] == "totp code required"
+    assert web.req("POST", "/api/v1/login", json=body | {"totp": "000000"}).status_code == 401
+    code = totp(secret, offset=30)
+    r = web.req("POST", "/api/v1/login", json=body | {"totp": code})
+    assert r.status_code == 200, r.text
+    assert r.json()["user"] == "alice" and r.json()["role"] == "user"
+    assert web.req("POST", "/api/v1/login", json=body | {"totp": code}).status_code == 401
+    assert g.events("login")[-1]["reason"] == "totp code replayed"
