@@ -232,8 +232,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	struct pss *ps = user;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		/* WSI_CREATE counts the listener too */
-		return sv->conns > sv->ctx.app->cfg.web_max_connections ? -1 : 0;
+		/* before this connection's WSI_CREATE */
+		return sv->conns >= sv->ctx.app->cfg.web_max_connections ? -1 : 0;
 	case LWS_CALLBACK_WSI_CREATE:
 		sv->conns++;
 		break;

@@ -456,3 +456,57 @@ def test_web_login_needs_totp_like_ssh(web, target):
     assert r.json()["user"] == "alice" and r.json()["role"] == "user"
     assert web.req("POST", "/api/v1/login", json=body | {"totp": code}).status_code == 401
     assert g.events("login")[-1]["reason"] == "totp code replayed"
+
+
+def test_connection_header_and_time_bounds(gh_bin, tmp_path, target):
+    """web_max_connections: connections past it are closed at once;
+    web_max_header_bytes: a larger request gets no answer but an end;
+    web_request_timeout: a request that never completes is dropped. The
+    server keeps serving after each."""
+    conf = ("web_max_connections = 3\nweb_max_header_bytes = 2048\n"
+            "web_request_timeout = 2\n")
+    with running_gatehouse(gh_bin, tmp_path, target, extra_conf=conf) as g:
+        web = Web(g, str(tmp_path))
+        ctx = ssl.create_default_context(cafile=web.ca)
+
+        def tls():
+            s = socket.create_connection(("127.0.0.1", g.web_port), timeout=10)
+            return ctx.wrap_socket(s, server_hostname="127.0.0.1")
+
+        held = [tls() for _ in range(3)]
+        with pytest.raises((ssl.SSLError, OSError)):
+            extra = tls()
+            extra.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            if not extra.recv(100):
+                raise OSError("closed")
+        for t in held:
+            t.close()
+        assert wait_for(lambda: web.req("GET", "/api/health").status_code == 200)
+
+        t = tls()
+        t.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8000 + b"\r\n\r\n")
+        got = b""
+        try:
+            while len(got) < 100000:
+                k = t.recv(4096)
+                if not k:
+                    break
+                got += k
+        except (ssl.SSLError, OSError):
+            pass
+        assert b"200 OK" not in got, got[:200]
+        t.close()
+
+        t = tls()
+        t.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")  # never finished
+        t0 = time.monotonic()
+        t.settimeout(15)
+        try:
+            answer = t.recv(100)
+        except socket.timeout:
+            pytest.fail("an unfinished request was not dropped within 15 s")
+        except (ssl.SSLError, ConnectionError):
+            answer = b""
+        assert b"200 OK" not in answer and time.monotonic() - t0 < 12, answer
+        t.close()
+        assert web.req("GET", "/api/health").status_code == 200
