@@ -29,6 +29,8 @@ static const char usage[] =
 	"  cmdgroup  command groups (commands or regexes)\n"
 	"  cmdfilter command filters: reject, review, warn or accept command groups\n"
 	"  request   commands held for review: list, approve, deny\n"
+	"  token     API tokens: add, list, del\n"
+	"  access    access requests: list, approve, deny\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -48,7 +50,7 @@ static const struct {
 	{ "known-hosts", gh_cmd_known_hosts },
 	{ "loginacl", gh_cmd_loginacl },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
-	{ "token", gh_cmd_token },
+	{ "token", gh_cmd_token }, { "access", gh_cmd_access },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

@@ -177,3 +177,125 @@ int gh_store_websession_prune(struct gh_store *st, int64_t idle_before, int64_t 
 	return gh_store_q(st, "DELETE FROM web_sessions WHERE last_seen < ? OR created_at < ?", p,
 			  NP(p), NULL, NULL, NULL, NULL);
 }
+
+/* ---- access requests ------------------------------------------------------ */
+
+#define ACCESS_COLS                                                                          \
+	"SELECT r.id, r.user_id, u.name, r.asset_id, a.name, r.account, r.reason, r.ticket,"   \
+	" r.minutes, r.status, r.created_at, r.decided_at, r.decided_by, r.perm_name"          \
+	" FROM access_requests r JOIN users u ON u.id = r.user_id"                            \
+	" JOIN assets a ON a.id = r.asset_id "
+
+void gh_access_req_free(struct gh_access_req *a)
+{
+	if (!a)
+		return;
+	free(a->user_name);
+	free(a->asset_name);
+	free(a->account);
+	free(a->reason);
+	free(a->ticket);
+	free(a->status);
+	free(a->decided_by);
+	free(a->perm_name);
+	memset(a, 0, sizeof *a);
+}
+
+void gh_access_reqs_free(struct gh_access_req *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		gh_access_req_free(&v[i]);
+	free(v);
+}
+
+struct access_rows {
+	struct gh_access_req *v;
+	size_t n;
+};
+
+static int access_row(void *ud, const struct gh_db_val *c, int nc)
+{
+	struct access_rows *ar = ud;
+	struct gh_access_req *nv = realloc(ar->v, (ar->n + 1) * sizeof *nv);
+	if (!nv)
+		return GH_ENOMEM;
+	ar->v = nv;
+	struct gh_access_req *a = &nv[ar->n++];
+	memset(a, 0, sizeof *a);
+	a->id = gh_store_col_int(&c[0]);
+	a->user_id = gh_store_col_int(&c[1]);
+	a->user_name = gh_store_col_str(&c[2]);
+	a->asset_id = gh_store_col_int(&c[3]);
+	a->asset_name = gh_store_col_str(&c[4]);
+	a->account = gh_store_col_str(&c[5]);
+	a->reason = gh_store_col_str(&c[6]);
+	a->ticket = gh_store_col_str(&c[7]);
+	a->minutes = (int)gh_store_col_int(&c[8]);
+	a->status = gh_store_col_str(&c[9]);
+	a->created_at = gh_store_col_int(&c[10]);
+	a->decided_at = gh_store_col_int(&c[11]);
+	a->decided_by = gh_store_col_str(&c[12]);
+	a->perm_name = gh_store_col_str(&c[13]);
+	return a->user_name && a->asset_name && a->account && a->reason && a->ticket && a->status
+		       ? 0 : GH_ENOMEM;
+}
+
+int gh_store_access_add(struct gh_store *st, const struct gh_access_req *a, int64_t *ret_id)
+{
+	struct gh_db_val p[] = { DB_INT(a->user_id), DB_INT(a->asset_id), DB_TEXT(a->account),
+				 DB_TEXT(a->reason), DB_TEXT(a->ticket), DB_INT(a->minutes),
+				 DB_INT(time(NULL)) };
+	return gh_store_q(st, "INSERT INTO access_requests (user_id, asset_id, account, reason,"
+			      " ticket, minutes, status, created_at) VALUES (?, ?, ?, ?, ?, ?,"
+			      " 'pending', ?)",
+			  p, NP(p), NULL, NULL, ret_id, NULL);
+}
+
+int gh_store_access_get(struct gh_store *st, int64_t id, struct gh_access_req *ret)
+{
+	struct access_rows ar = { 0 };
+	struct gh_db_val p[] = { DB_INT(id) };
+	int r = gh_store_q(st, ACCESS_COLS "WHERE r.id = ?", p, NP(p), access_row, &ar, NULL,
+			   NULL);
+	if (r == 0 && ar.n == 0)
+		r = GH_ENOENT;
+	if (r == 0) {
+		*ret = ar.v[0];
+		memset(&ar.v[0], 0, sizeof ar.v[0]);
+	}
+	gh_access_reqs_free(ar.v, ar.n);
+	return r;
+}
+
+int gh_store_access_list(struct gh_store *st, int64_t user_id, struct gh_access_req **ret,
+			 size_t *ret_n)
+{
+	struct access_rows ar = { 0 };
+	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(user_id) };
+	int r = gh_store_q(st, ACCESS_COLS "WHERE ? = 0 OR r.user_id = ? ORDER BY r.id DESC", p,
+			   NP(p), access_row, &ar, NULL, NULL);
+	if (r < 0) {
+		gh_access_reqs_free(ar.v, ar.n);
+		return r;
+	}
+	*ret = ar.v;
+	*ret_n = ar.n;
+	return 0;
+}
+
+int gh_store_access_decide(struct gh_store *st, int64_t id, const char *status, const char *by,
+			   const char *perm_name, int64_t now)
+{
+	int changes = 0;
+	struct gh_db_val p[] = { DB_TEXT(status), DB_TEXT(by), DB_TEXT(perm_name), DB_INT(now),
+				 DB_INT(id) };
+	int r = gh_store_q(st, "UPDATE access_requests SET status = ?, decided_by = ?,"
+			       " perm_name = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+			   p, NP(p), NULL, NULL, NULL, &changes);
+	if (r < 0 || changes)
+		return r;
+	struct gh_access_req a = { 0 };
+	r = gh_store_access_get(st, id, &a);
+	gh_access_req_free(&a);
+	return r < 0 ? r : GH_EBUSY;
+}

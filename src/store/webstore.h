@@ -49,3 +49,30 @@ int gh_store_websession_del(struct gh_store *st, const char *hash);
 /* Drop sessions idle since before IDLE_BEFORE or created before
  * CREATED_BEFORE. */
 int gh_store_websession_prune(struct gh_store *st, int64_t idle_before, int64_t created_before);
+
+/* Access requests: a user asks for an account on an asset for some
+ * minutes; an approver approves (a permission is made) or denies. */
+struct gh_access_req {
+	int64_t id;
+	int64_t user_id;
+	char *user_name;
+	int64_t asset_id;
+	char *asset_name;
+	char *account, *reason, *ticket;
+	int minutes;
+	char *status;            /* "pending", "approved", "denied" */
+	int64_t created_at, decided_at;
+	char *decided_by, *perm_name; /* NULL until decided */
+};
+
+void gh_access_req_free(struct gh_access_req *a);
+void gh_access_reqs_free(struct gh_access_req *v, size_t n);
+int gh_store_access_add(struct gh_store *st, const struct gh_access_req *a, int64_t *ret_id);
+int gh_store_access_get(struct gh_store *st, int64_t id, struct gh_access_req *ret);
+/* USER_ID 0: everyone's. Newest first. */
+int gh_store_access_list(struct gh_store *st, int64_t user_id, struct gh_access_req **ret,
+			 size_t *ret_n);
+/* Pending request ID -> STATUS by BY (PERM_NAME may be NULL); GH_EBUSY
+ * when it was already decided, GH_ENOENT when there is none. */
+int gh_store_access_decide(struct gh_store *st, int64_t id, const char *status, const char *by,
+			   const char *perm_name, int64_t now);

@@ -157,3 +157,9 @@ int gh_web_h_session_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct 
 int gh_web_h_metrics(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_recording(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_session_kill(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_access_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_access_list(struct gh_web_ctx *ctx, struct gh_web_req *req,
+			 struct gh_web_resp *resp);
+int gh_web_h_access_approve(struct gh_web_ctx *ctx, struct gh_web_req *req,
+			    struct gh_web_resp *resp);
+int gh_web_h_access_deny(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

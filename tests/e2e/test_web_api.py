@@ -516,3 +516,55 @@ def test_connection_header_and_time_bounds(gh_bin, tmp_path, target):
         assert b"200 OK" not in answer and time.monotonic() - t0 < 12, answer
         t.close()
         assert web.req("GET", "/api/health").status_code == 200
+
+
+def test_access_request_approved_through_the_api(web, target):
+    """A user asks through the API; an admin approves through the API: the
+    permission access-ID lets the user's next ssh in, until the minutes
+    asked have passed. Denied and decided requests make no permission."""
+    g = web.g
+    g.add_user("alice", password=ALICE_PW)
+    g.add_asset("web01")
+    g.add_account("web01", UNIX_DEPLOY)
+    g.cli("user", "add", "bob")
+    admin, alice = web.token("ci", "admin"), web.token("t-alice", "alice")
+    login = f"alice@{UNIX_DEPLOY}@web01"
+    ask = {"asset": "web01", "account": UNIX_DEPLOY, "reason": "deploy fix",
+           "ticket": "CHG-123", "minutes": 1}
+    for bad in ({**ask, "minutes": 0}, {**ask, "account": "a b"}, {**ask, "reason": "x\ny"}):
+        assert web.req("POST", "/api/v1/access-requests", token=alice, json=bad).status_code == 400
+    assert web.req("POST", "/api/v1/access-requests", token=alice,
+                   json={**ask, "asset": "nope"}).status_code == 404
+    r = web.req("POST", "/api/v1/access-requests", token=alice, json=ask)
+    assert r.status_code == 201, r.text
+    req = r.json()
+    assert (req["user"], req["status"], req["ticket"]) == ("alice", "pending", "CHG-123")
+    rid = req["id"]
+    assert web.req("GET", "/api/v1/access-requests", token=web.token("t-bob", "bob")
+                   ).json()["items"] == []
+    assert [x["id"] for x in web.req("GET", "/api/v1/access-requests", token=alice
+                                     ).json()["items"]] == [rid]
+    assert web.req("POST", f"/api/v1/access-requests/{rid}/approve", token=alice
+                   ).status_code == 403
+    assert ssh_run(g, login, "echo in", password=ALICE_PW).returncode != 0
+    r = web.req("POST", f"/api/v1/access-requests/{rid}/approve", token=admin)
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+    assert r.json()["permission"] == f"access-{rid}" and r.json()["decided_by"] == "token:ci"
+    perm = json.loads(g.cli("perm", "show", f"access-{rid}", "--json").stdout)
+    assert perm["users"] == ["alice"] and perm["accounts"] == [UNIX_DEPLOY]
+    out = ssh_run(g, login, "echo in", password=ALICE_PW)
+    assert out.returncode == 0 and out.stdout.strip() == "in", out.stderr
+    assert web.req("POST", f"/api/v1/access-requests/{rid}/deny", token=admin
+                   ).status_code == 409
+    r2 = web.req("POST", "/api/v1/access-requests", token=alice, json=ask).json()["id"]
+    assert web.req("POST", f"/api/v1/access-requests/{r2}/deny", token=admin).status_code == 200
+    assert g.cli("perm", "show", f"access-{r2}", check=1)
+    p = g.cli("access", "approve", str(r2), check=1)
+    assert "already decided" in p.stderr
+    lst = json.loads(g.cli("access", "list", "--json").stdout)
+    assert [(x["id"], x["status"]) for x in lst] == [(r2, "denied"), (rid, "approved")]
+    assert [e["method"] for e in g.events("change") if e["user_name"] == "token:ci"] == \
+        ["access approve", "access deny", "access deny"]
+    # the minute asked passes: the next login is refused again
+    assert wait_for(lambda: ssh_run(g, login, "true", password=ALICE_PW).returncode != 0,
+                    timeout=150, step=5)
