@@ -198,6 +198,13 @@ struct gh_perm;
 struct gh_store;
 struct gh_group;
 struct gh_session;
+struct gh_vault;
+/* Seal SECRET (LEN bytes, kind GH_SECRET_*) for account USERNAME of ASSET_ID
+ * and store it: a new account (ACCOUNT_ID 0, GH_EEXIST when taken) or the
+ * new secret of ACCOUNT_ID. The one place that seals account secrets. */
+int gh_account_seal_store(struct gh_store *st, struct gh_vault *v, int64_t asset_id,
+			  int64_t account_id, const char *username, int kind, const char *secret,
+			  size_t secret_len);
 /* A user, a group (with its members; *RET_N their number, may be NULL) and
  * a session as the CLI's --json prints them (and the REST API returns them). */
 json_t *gh_cli_user_json(const struct gh_user *u);

@@ -568,3 +568,38 @@ def test_access_request_approved_through_the_api(web, target):
     # the minute asked passes: the next login is refused again
     assert wait_for(lambda: ssh_run(g, login, "true", password=ALICE_PW).returncode != 0,
                     timeout=150, step=5)
+
+
+def test_account_secrets_are_write_only(web, target):
+    """An account added through the API with its password: the gate injects
+    it (a real ssh gets in); no answer, list or log ever shows it; a wrong
+    replacement secret makes the login fail."""
+    g = web.g
+    g.add_user("alice", password=ALICE_PW)
+    g.add_asset("web01")
+    g.add_perm("p-alice", "alice", "web01")
+    tok = web.token("ci", "admin")
+    secret = target.passwords[UNIX_DEPLOY]
+    r = web.req("POST", "/api/v1/assets/web01/accounts", token=tok,
+                json={"username": UNIX_DEPLOY, "password": secret})
+    assert r.status_code == 201 and secret not in r.text, r.text
+    assert web.req("POST", "/api/v1/assets/web01/accounts", token=tok,
+                   json={"username": UNIX_DEPLOY, "password": "x"}).status_code == 409
+    assert web.req("POST", "/api/v1/assets/web01/accounts", token=tok,
+                   json={"username": "u1", "password": "x", "extra": 1}).status_code == 400
+    r = web.req("GET", "/api/v1/assets/web01/accounts", token=tok)
+    assert r.json()["items"] == [{"username": UNIX_DEPLOY, "secret": "password"}]
+    login = f"alice@{UNIX_DEPLOY}@web01"
+    out = ssh_run(g, login, "echo in", password=ALICE_PW)
+    assert out.returncode == 0 and out.stdout.strip() == "in", out.stderr
+    r = web.req("PUT", f"/api/v1/assets/web01/accounts/{UNIX_DEPLOY}", token=tok,
+                json={"password": "wrong-" + secret})
+    assert r.status_code == 200, r.text
+    assert ssh_run(g, login, "echo in", password=ALICE_PW).returncode != 0
+    assert web.req("DELETE", f"/api/v1/assets/web01/accounts/{UNIX_DEPLOY}",
+                   token=tok).status_code == 200
+    assert web.req("GET", "/api/v1/assets/web01/accounts", token=tok).json()["items"] == []
+    assert secret not in g.read_log()
+    assert not any(secret in json.dumps(e) for e in g.events())
+    assert [e["method"] for e in g.events("change") if e["user_name"] == "token:ci"] == \
+        ["account add", "account add", "account set", "account del"]
