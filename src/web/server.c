@@ -259,8 +259,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 static void lws_log(int level, const char *line)
 {
-	char esc[512];
-	gh_escape(esc, sizeof esc, line);
+	char esc[512], copy[400];
+	size_t n = strcspn(line, "\n"); /* lws ends its lines with one */
+	snprintf(copy, sizeof copy, "%.*s", (int)(n < sizeof copy ? n : sizeof copy - 1), line);
+	gh_escape(esc, sizeof esc, copy);
 	if (level & LLL_ERR)
 		gh_warn("web: %s", esc);
 	else
