@@ -202,34 +202,59 @@ out:
 	return r;
 }
 
+/* The audit queries: a name and the event kinds it reads (cli.h). */
+static const struct {
+	const char *name;
+	const char *kinds[2];
+	size_t n;
+} queries[] = {
+	{ "logins", { "login" }, 1 },	  { "sessions", { "session" }, 1 },
+	{ "commands", { "command" }, 1 }, { "files", { "file" }, 1 },
+	{ "changes", { "change", "retention" }, 2 },
+};
+
+int gh_cli_audit_kinds(const char *name, const char *const **ret, size_t *ret_n)
+{
+	for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
+		if (!strcmp(queries[i].name, name)) {
+			*ret = queries[i].kinds;
+			*ret_n = queries[i].n;
+			return 0;
+		}
+	return GH_ENOENT;
+}
+
+static int named_query(struct gh_cli *cli, int argc, char **argv, const char *name)
+{
+	const char *const *k = NULL;
+	size_t n = 0;
+	gh_cli_audit_kinds(name, &k, &n);
+	return query(cli, argc, argv, k, n);
+}
+
 static int audit_logins(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "login" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "logins");
 }
 
 static int audit_sessions(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "session" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "sessions");
 }
 
 static int audit_commands(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "command" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "commands");
 }
 
 static int audit_files(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "file" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "files");
 }
 
 static int audit_changes(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "change", "retention" };
-	return query(cli, argc, argv, k, 2);
+	return named_query(cli, argc, argv, "changes");
 }
 
 int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv)

@@ -168,3 +168,4 @@ int gh_web_h_account_list(struct gh_web_ctx *ctx, struct gh_web_req *req,
 int gh_web_h_account_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_account_set(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_account_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_audit(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

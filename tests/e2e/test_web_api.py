@@ -603,3 +603,20 @@ def test_account_secrets_are_write_only(web, target):
     assert not any(secret in json.dumps(e) for e in g.events())
     assert [e["method"] for e in g.events("change") if e["user_name"] == "token:ci"] == \
         ["account add", "account add", "account set", "account del"]
+
+
+def test_audit_queries_are_the_clis(web):
+    tok = web.token("ci", "admin")
+    web.req("POST", "/api/v1/login", json={"user": "admin", "password": "wrong"})
+    web.req("POST", "/api/v1/assets", token=tok, json={"name": "w1", "address": "127.0.0.1"})
+    for q in ("logins", "changes", "sessions"):
+        r = web.req("GET", f"/api/v1/audit/{q}", token=tok)
+        assert r.status_code == 200, r.text
+        assert r.json()["items"] == json.loads(web.g.cli("audit", q, "--json").stdout), q
+    r = web.req("GET", "/api/v1/audit/changes", token=tok, params={"user": "token:ci"})
+    assert [e["method"] for e in r.json()["items"]] == ["asset add"]
+    r = web.req("GET", "/api/v1/audit/logins", token=tok, params={"limit": 1})
+    assert len(r.json()["items"]) == 1
+    assert web.req("GET", "/api/v1/audit/nope", token=tok).status_code == 404
+    assert web.req("GET", "/api/v1/audit/logins?limit=0", token=tok).status_code == 400
+    assert web.req("GET", "/api/v1/audit/logins?since=yesterday", token=tok).status_code == 400
