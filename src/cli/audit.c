@@ -54,6 +54,40 @@ static void on_rec(void *ud, const struct gh_recording_row *row, const char *pro
 		       gh_escape(esc, sizeof esc, row->path ? row->path : "-"), problem, text);
 }
 
+/* `audit verify --json`: the report V (R its result), PROBLEMS stolen. */
+static json_t *verify_json(const struct gh_audit_verify *v, int r, json_t *problems)
+{
+	json_t *j = json_object(), *ev = json_object(), *rec = json_object();
+	json_object_set_new(j, "clean", json_boolean(r == 0));
+	json_object_set_new(ev, "ok", json_boolean(v->chain_ok));
+	json_object_set_new(ev, "checked", json_integer(v->chain.checked));
+	json_object_set_new(ev, "last_id", json_integer(v->chain.last_id));
+	json_object_set_new(ev, "tip_id", json_integer(v->chain.tip_id));
+	json_object_set_new(ev, "bad_id", v->chain_ok ? json_null() : json_integer(v->chain.bad_id));
+	json_object_set_new(ev, "problem",
+			    v->chain_ok ? json_null() : json_string(v->chain.problem));
+	json_object_set_new(j, "events", ev);
+	json_object_set_new(rec, "checked", json_integer((json_int_t)v->rec_checked));
+	json_object_set_new(rec, "bad", json_integer((json_int_t)v->rec_bad));
+	json_object_set_new(rec, "unsealed", json_integer((json_int_t)v->rec_unsealed));
+	json_object_set_new(rec, "problems", problems);
+	json_object_set_new(j, "recordings", rec);
+	return j;
+}
+
+int gh_cli_audit_verify_json(struct gh_store *st, const char *recordings_dir, json_t **ret)
+{
+	struct gh_audit_verify v;
+	struct verify_out o = { .json = true, .problems = json_array() };
+	int r = gh_audit_verify(st, recordings_dir, &v, on_rec, &o);
+	if (r < 0 && r != GH_ECRYPTO) {
+		json_decref(o.problems);
+		return r;
+	}
+	*ret = verify_json(&v, r, o.problems);
+	return 0;
+}
+
 int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv)
 {
 	struct gh_app *app = NULL;
@@ -73,21 +107,7 @@ int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv)
 		return r;
 	}
 	if (o.json) {
-		json_t *j = json_object(), *ev = json_object(), *rec = json_object();
-		json_object_set_new(j, "clean", json_boolean(r == 0));
-		json_object_set_new(ev, "ok", json_boolean(v.chain_ok));
-		json_object_set_new(ev, "checked", json_integer(v.chain.checked));
-		json_object_set_new(ev, "last_id", json_integer(v.chain.last_id));
-		json_object_set_new(ev, "tip_id", json_integer(v.chain.tip_id));
-		json_object_set_new(ev, "bad_id", v.chain_ok ? json_null() : json_integer(v.chain.bad_id));
-		json_object_set_new(ev, "problem", v.chain_ok ? json_null() : json_string(v.chain.problem));
-		json_object_set_new(j, "events", ev);
-		json_object_set_new(rec, "checked", json_integer((json_int_t)v.rec_checked));
-		json_object_set_new(rec, "bad", json_integer((json_int_t)v.rec_bad));
-		json_object_set_new(rec, "unsealed", json_integer((json_int_t)v.rec_unsealed));
-		json_object_set_new(rec, "problems", o.problems);
-		json_object_set_new(j, "recordings", rec);
-		gh_cli_json_print(j);
+		gh_cli_json_print(verify_json(&v, r, o.problems));
 	} else {
 		if (v.chain_ok)
 			printf("events: %lld checked, chain intact (tip event %lld)\n",

@@ -202,6 +202,9 @@ struct gh_vault;
 /* The event kinds of audit query NAME ("logins", "sessions", "commands",
  * "files", "changes"); GH_ENOENT for another name. */
 int gh_cli_audit_kinds(const char *name, const char *const **ret, size_t *ret_n);
+/* `audit verify --json`'s report into *RET (caller decrefs); a negative
+ * GH_E* only when the store could not be read. */
+int gh_cli_audit_verify_json(struct gh_store *st, const char *recordings_dir, json_t **ret);
 /* Seal SECRET (LEN bytes, kind GH_SECRET_*) for account USERNAME of ASSET_ID
  * and store it: a new account (ACCOUNT_ID 0, GH_EEXIST when taken) or the
  * new secret of ACCOUNT_ID. The one place that seals account secrets. */

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
+#include "app/app.h"
 #include "store/store.h"
 
 #include <string.h>
@@ -53,4 +54,14 @@ int gh_web_h_audit(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web
 		json_array_append_new(a, gh_export_event_json(&v[i]));
 	gh_events_free(v, n);
 	return gh_web_json(resp, 200, json_pack("{s:o, s:n}", "items", a, "next"));
+}
+
+int gh_web_h_audit_verify(struct gh_web_ctx *ctx, struct gh_web_req *req,
+			  struct gh_web_resp *resp)
+{
+	json_t *j = NULL;
+	int r = gh_cli_audit_verify_json(ctx->st, ctx->app->cfg.recordings_dir, &j);
+	if (r < 0)
+		return gh_web_store_error(resp, r, "audit trail");
+	return gh_web_json(resp, 200, j);
 }

@@ -169,3 +169,4 @@ int gh_web_h_account_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct 
 int gh_web_h_account_set(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_account_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_audit(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_audit_verify(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

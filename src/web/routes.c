@@ -63,6 +63,8 @@ const struct gh_web_route gh_web_routes[] = {
 	  "Approve: a permission for the minutes asked", false, false },
 	{ GH_POST, "/api/v1/access-requests/{id}/deny", ADMIN, gh_web_h_access_deny,
 	  "Deny", false, false },
+	{ GH_GET, "/api/v1/audit/verify", AUDITOR, gh_web_h_audit_verify,
+	  "Walk the event chain and every closed recording (audit verify --json)", false, false },
 	{ GH_GET, "/api/v1/audit/{query}", AUDITOR, gh_web_h_audit,
 	  "Audit queries logins|sessions|commands|files|changes (since, until, user, asset, "
 	  "session, limit)", false, false },

@@ -620,3 +620,6 @@ def test_audit_queries_are_the_clis(web):
     assert web.req("GET", "/api/v1/audit/nope", token=tok).status_code == 404
     assert web.req("GET", "/api/v1/audit/logins?limit=0", token=tok).status_code == 400
     assert web.req("GET", "/api/v1/audit/logins?since=yesterday", token=tok).status_code == 400
+    r = web.req("GET", "/api/v1/audit/verify", token=tok)
+    assert r.status_code == 200 and r.json()["clean"] is True, r.text
+    assert r.json() == json.loads(web.g.cli("audit", "verify", "--json").stdout)
