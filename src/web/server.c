@@ -377,6 +377,24 @@ bool gh_web_wanted(const struct gh_app *app)
 	return app->cfg.web_listen && app->cfg.web_listen[0];
 }
 
+/* The URL to give people: the host name when LISTEN is a wildcard. */
+static void web_url(const char *listen, char *url, size_t len)
+{
+	char *host = NULL, name[256] = "localhost";
+	int port = 0;
+	if (gh_parse_hostport(listen, &host, &port) < 0) {
+		snprintf(url, len, "https://%s/", listen);
+		return;
+	}
+	bool any = !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "*");
+	if (any && gethostname(name, sizeof name - 1) < 0)
+		snprintf(name, sizeof name, "localhost");
+	bool v6 = !any && strchr(host, ':');
+	snprintf(url, len, "https://%s%s%s:%d/", v6 ? "[" : "", any ? name : host, v6 ? "]" : "",
+		 port);
+	free(host);
+}
+
 int gh_web_prepare(struct gh_app *app)
 {
 	char cp[4096], kp[4096], fp[96], why[256];
@@ -397,9 +415,11 @@ int gh_web_prepare(struct gh_app *app)
 	if (r == 0 && (r = gh_web_cert_fingerprint(pem, len, fp)) < 0)
 		gh_error("web: %s holds no PEM certificate", cp);
 	if (r == 0) {
-		printf("Web console: https://%s/ (certificate SHA-256 %s)\n", app->cfg.web_listen, fp);
+		char url[400];
+		web_url(app->cfg.web_listen, url, sizeof url);
+		printf("Web console: %s (certificate SHA-256 %s)\n", url, fp);
 		fflush(stdout);
-		gh_info("web console https://%s/ certificate SHA-256 %s", app->cfg.web_listen, fp);
+		gh_info("web console %s certificate SHA-256 %s", url, fp);
 	}
 	free(pem);
 	return r;
