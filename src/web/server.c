@@ -353,6 +353,9 @@ int gh_web_run(struct gh_app *app, const struct gh_priv *p)
 	}
 	if (gh_priv_drop(p) < 0)
 		goto out;
+	/* end with the master (after the drop: a credential change clears it) */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != sv.ctx.master_pid)
+		goto out;
 	if (gh_store_open(&app->cfg, &sv.ctx.st) < 0 || !(sv.ctx.penalty = gh_penalty_new())) {
 		gh_error("web: cannot open the store");
 		goto out;

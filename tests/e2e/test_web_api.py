@@ -623,3 +623,26 @@ def test_audit_queries_are_the_clis(web):
     r = web.req("GET", "/api/v1/audit/verify", token=tok)
     assert r.status_code == 200 and r.json()["clean"] is True, r.text
     assert r.json() == json.loads(web.g.cli("audit", "verify", "--json").stdout)
+
+
+def test_web_process_ends_with_its_master(gh_bin, tmp_path, target):
+    """A master killed outright (SIGKILL) takes its web process with it: no
+    orphan keeps the port and answers for a Gatehouse that is gone. Fails
+    without the parent-death signal set after the privilege drop."""
+    from sshenv import Gatehouse
+    g = Gatehouse(gh_bin, str(tmp_path), target)
+    g.start()
+    try:
+        assert wait_for(lambda: port_open(g.web_port), timeout=30), g.read_log()
+        out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(g.proc.pid)],
+                             capture_output=True, text=True).stdout
+        web_pid = [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] == ["gh-web"]]
+        assert len(web_pid) == 1, out
+        g.proc.kill()
+        g.proc.wait(timeout=10)
+        assert wait_for(lambda: not os.path.exists(f"/proc/{web_pid[0]}")
+                        or open(f"/proc/{web_pid[0]}/stat").read().split()[2] == "Z",
+                        timeout=10), "the web process outlived its master"
+        assert wait_for(lambda: not port_open(g.web_port), timeout=10)
+    finally:
+        g.stop()
