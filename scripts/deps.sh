@@ -9,7 +9,7 @@ libvterm-dev liboath-dev libqrencode-dev zlib1g-dev libjansson-dev
 libcmocka-dev openssh-server openssh-client clang libclang-rt-14-dev
 python3-pytest python3-pexpect python3-paramiko asciinema procps iproute2 hyperfine
 rsync git rsyslog ssh-audit libseccomp-dev oathtool xauth
-libldap-dev slapd ldap-utils"
+libldap-dev slapd ldap-utils libwebsockets-dev python3-requests"
 
 missing=""
 for p in $PKGS; do

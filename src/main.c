@@ -30,6 +30,8 @@ static const char usage[] =
 	"  cmdfilter command filters: reject, review, warn or accept command groups\n"
 	"  request   commands held for review: list, approve, deny\n"
 	"  ldap      LDAP / Active Directory: sync users, test the configuration\n"
+	"  token     API tokens: add, list, del\n"
+	"  access    access requests: list, approve, deny\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -50,6 +52,7 @@ static const struct {
 	{ "ldap", gh_cmd_ldap },
 	{ "loginacl", gh_cmd_loginacl },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
+	{ "token", gh_cmd_token }, { "access", gh_cmd_access },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

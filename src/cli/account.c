@@ -36,6 +36,30 @@ static int get_asset(struct gh_app *app, const char *name, struct gh_asset *ret)
 }
 
 /* add (SET false) or replace (SET true) an account's secret. */
+/* Seal SECRET for (ASSET_ID, USERNAME) and store it: a new account, or
+ * the new secret of account ACCOUNT_ID when it is not 0 (cli.h). */
+int gh_account_seal_store(struct gh_store *st, struct gh_vault *v, int64_t asset_id,
+			  int64_t account_id, const char *username, int kind, const char *secret,
+			  size_t secret_len)
+{
+	char ad[256];
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	gh_vault_ad_account(ad, sizeof ad, asset_id, username);
+	int r = gh_vault_seal(v, secret, secret_len, ad, &sealed, &sealed_len);
+	if (r < 0)
+		return r;
+	if (account_id) {
+		r = gh_store_account_set_secret(st, account_id, kind, sealed, sealed_len);
+	} else {
+		struct gh_account na = { .asset_id = asset_id, .username = (char *)username,
+					 .secret_kind = kind, .sealed = sealed, .sealed_len = sealed_len };
+		r = gh_store_account_add(st, &na, NULL);
+	}
+	free(sealed);
+	return r;
+}
+
 static int account_write(struct gh_cli *cli, int argc, char **argv, bool set)
 {
 	static const struct option opts[] = {
@@ -51,9 +75,7 @@ static int account_write(struct gh_cli *cli, int argc, char **argv, bool set)
 	bool want_pw = false;
 	char *secret = NULL;
 	size_t secret_len = 0;
-	uint8_t *sealed = NULL;
-	size_t sealed_len = 0;
-	char esc[80], err[512], ad[256];
+	char esc[80], err[512];
 	int c, r = 0;
 
 	gh_cli_getopt_reset();
@@ -106,19 +128,12 @@ static int account_write(struct gh_cli *cli, int argc, char **argv, bool set)
 			goto out;
 		}
 	}
-	gh_vault_ad_account(ad, sizeof ad, a.id, username);
-	r = gh_vault_seal(app->vault, secret, secret_len, ad, &sealed, &sealed_len);
-	if (r < 0) {
+	int kind = key_file ? GH_SECRET_KEY : GH_SECRET_PASSWORD;
+	r = gh_account_seal_store(app->store, app->vault, a.id, set ? acc.id : 0, username, kind,
+				  secret, secret_len);
+	if (r == GH_ECRYPTO || r == GH_EKEY) {
 		r = gh_cli_fail(app, r, "cannot seal the secret");
 		goto out;
-	}
-	int kind = key_file ? GH_SECRET_KEY : GH_SECRET_PASSWORD;
-	if (set) {
-		r = gh_store_account_set_secret(app->store, acc.id, kind, sealed, sealed_len);
-	} else {
-		struct gh_account na = { .asset_id = a.id, .username = (char *)username,
-					 .secret_kind = kind, .sealed = sealed, .sealed_len = sealed_len };
-		r = gh_store_account_add(app->store, &na, NULL);
 	}
 	if (r == GH_EEXIST) {
 		gh_cli_error("account '%s' already exists on asset '%s' (change its secret with "
@@ -134,7 +149,6 @@ static int account_write(struct gh_cli *cli, int argc, char **argv, bool set)
 	       a.name, key_file ? "key" : "password");
 	r = GH_EXIT_OK;
 out:
-	free(sealed);
 	gh_secret_free(secret);
 	gh_account_free(&acc);
 	gh_asset_free(&a);

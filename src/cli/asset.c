@@ -77,7 +77,15 @@ static void asset_args_clear(struct asset_args *a)
 static const char *const platforms[] = { "linux", "unix", "windows", "macos", "network-device",
 					 "mysql", "postgresql", "other", NULL };
 
-static bool valid_host(const char *h)
+bool gh_asset_platform_known(const char *p)
+{
+	for (size_t i = 0; platforms[i]; i++)
+		if (!strcmp(platforms[i], p))
+			return true;
+	return false;
+}
+
+bool gh_asset_valid_host(const char *h)
 {
 	size_t n = strlen(h);
 	if (n == 0 || n > 253 || h[0] == '-')
@@ -90,7 +98,7 @@ static bool valid_host(const char *h)
 	return true;
 }
 
-static bool valid_comment(const char *s)
+bool gh_asset_valid_comment(const char *s)
 {
 	if (strlen(s) > 1024)
 		return false;
@@ -106,7 +114,7 @@ static int check_address(const struct gh_cli *cli, const char *address, struct a
 	char esc[128];
 	enum { NO_PORT = 65536 }; /* kept by gh_parse_hostport when ADDRESS has none */
 	int p = a->port ? (int)a->port : NO_PORT;
-	if (gh_parse_hostport(address, &a->host, &p) < 0 || !valid_host(a->host))
+	if (gh_parse_hostport(address, &a->host, &p) < 0 || !gh_asset_valid_host(a->host))
 		return gh_cli_usage_error(cli, "bad address '%s': expected HOST, HOST:PORT or [IPv6]:PORT "
 					       "with a port from 1 to 65535",
 					  gh_escape(esc, sizeof esc, address));
@@ -146,14 +154,11 @@ static int check_args(const struct gh_cli *cli, const char *address, const char 
 					  gh_escape(esc, sizeof esc, a->name));
 	if (address && (r = check_address(cli, address, a)))
 		return r;
-	bool known = !a->platform;
-	for (size_t i = 0; platforms[i] && !known; i++)
-		known = !strcmp(platforms[i], a->platform);
-	if (!known)
+	if (a->platform && !gh_asset_platform_known(a->platform))
 		return gh_cli_usage_error(cli, "unknown platform '%s': expected linux, unix, windows, "
 					       "macos, network-device, mysql, postgresql or other",
 					  gh_escape(esc, sizeof esc, a->platform));
-	if (a->comment && !valid_comment(a->comment))
+	if (a->comment && !gh_asset_valid_comment(a->comment))
 		return gh_cli_usage_error(cli, "bad --comment: at most 1024 characters, no control "
 					       "characters");
 	if (host_key && a->forget_host_key)
@@ -344,7 +349,7 @@ out:
 	return r < 0 ? GH_EXIT_OK : r;
 }
 
-static json_t *asset_json(const struct gh_asset *a)
+json_t *gh_cli_asset_json(const struct gh_asset *a)
 {
 	json_t *j = json_object(), *nodes = json_array();
 	if (!j || !nodes) {
@@ -405,7 +410,7 @@ static int asset_list(struct gh_cli *cli, int argc, char **argv)
 	if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < n; i++)
-			json_array_append_new(a, asset_json(&v[i]));
+			json_array_append_new(a, gh_cli_asset_json(&v[i]));
 		r = gh_cli_json_print(a) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
@@ -454,7 +459,7 @@ static int asset_show(struct gh_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *j = asset_json(&a), *accounts = json_array();
+		json_t *j = gh_cli_asset_json(&a), *accounts = json_array();
 		for (size_t i = 0; accounts && i < nacc; i++) {
 			json_t *o = json_object();
 			json_object_set_new(o, "username", json_string(acc[i].username));

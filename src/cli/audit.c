@@ -54,6 +54,40 @@ static void on_rec(void *ud, const struct gh_recording_row *row, const char *pro
 		       gh_escape(esc, sizeof esc, row->path ? row->path : "-"), problem, text);
 }
 
+/* `audit verify --json`: the report V (R its result), PROBLEMS stolen. */
+static json_t *verify_json(const struct gh_audit_verify *v, int r, json_t *problems)
+{
+	json_t *j = json_object(), *ev = json_object(), *rec = json_object();
+	json_object_set_new(j, "clean", json_boolean(r == 0));
+	json_object_set_new(ev, "ok", json_boolean(v->chain_ok));
+	json_object_set_new(ev, "checked", json_integer(v->chain.checked));
+	json_object_set_new(ev, "last_id", json_integer(v->chain.last_id));
+	json_object_set_new(ev, "tip_id", json_integer(v->chain.tip_id));
+	json_object_set_new(ev, "bad_id", v->chain_ok ? json_null() : json_integer(v->chain.bad_id));
+	json_object_set_new(ev, "problem",
+			    v->chain_ok ? json_null() : json_string(v->chain.problem));
+	json_object_set_new(j, "events", ev);
+	json_object_set_new(rec, "checked", json_integer((json_int_t)v->rec_checked));
+	json_object_set_new(rec, "bad", json_integer((json_int_t)v->rec_bad));
+	json_object_set_new(rec, "unsealed", json_integer((json_int_t)v->rec_unsealed));
+	json_object_set_new(rec, "problems", problems);
+	json_object_set_new(j, "recordings", rec);
+	return j;
+}
+
+int gh_cli_audit_verify_json(struct gh_store *st, const char *recordings_dir, json_t **ret)
+{
+	struct gh_audit_verify v;
+	struct verify_out o = { .json = true, .problems = json_array() };
+	int r = gh_audit_verify(st, recordings_dir, &v, on_rec, &o);
+	if (r < 0 && r != GH_ECRYPTO) {
+		json_decref(o.problems);
+		return r;
+	}
+	*ret = verify_json(&v, r, o.problems);
+	return 0;
+}
+
 int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv)
 {
 	struct gh_app *app = NULL;
@@ -73,21 +107,7 @@ int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv)
 		return r;
 	}
 	if (o.json) {
-		json_t *j = json_object(), *ev = json_object(), *rec = json_object();
-		json_object_set_new(j, "clean", json_boolean(r == 0));
-		json_object_set_new(ev, "ok", json_boolean(v.chain_ok));
-		json_object_set_new(ev, "checked", json_integer(v.chain.checked));
-		json_object_set_new(ev, "last_id", json_integer(v.chain.last_id));
-		json_object_set_new(ev, "tip_id", json_integer(v.chain.tip_id));
-		json_object_set_new(ev, "bad_id", v.chain_ok ? json_null() : json_integer(v.chain.bad_id));
-		json_object_set_new(ev, "problem", v.chain_ok ? json_null() : json_string(v.chain.problem));
-		json_object_set_new(j, "events", ev);
-		json_object_set_new(rec, "checked", json_integer((json_int_t)v.rec_checked));
-		json_object_set_new(rec, "bad", json_integer((json_int_t)v.rec_bad));
-		json_object_set_new(rec, "unsealed", json_integer((json_int_t)v.rec_unsealed));
-		json_object_set_new(rec, "problems", o.problems);
-		json_object_set_new(j, "recordings", rec);
-		gh_cli_json_print(j);
+		gh_cli_json_print(verify_json(&v, r, o.problems));
 	} else {
 		if (v.chain_ok)
 			printf("events: %lld checked, chain intact (tip event %lld)\n",
@@ -202,34 +222,59 @@ out:
 	return r;
 }
 
+/* The audit queries: a name and the event kinds it reads (cli.h). */
+static const struct {
+	const char *name;
+	const char *kinds[2];
+	size_t n;
+} queries[] = {
+	{ "logins", { "login" }, 1 },	  { "sessions", { "session" }, 1 },
+	{ "commands", { "command" }, 1 }, { "files", { "file" }, 1 },
+	{ "changes", { "change", "retention" }, 2 },
+};
+
+int gh_cli_audit_kinds(const char *name, const char *const **ret, size_t *ret_n)
+{
+	for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
+		if (!strcmp(queries[i].name, name)) {
+			*ret = queries[i].kinds;
+			*ret_n = queries[i].n;
+			return 0;
+		}
+	return GH_ENOENT;
+}
+
+static int named_query(struct gh_cli *cli, int argc, char **argv, const char *name)
+{
+	const char *const *k = NULL;
+	size_t n = 0;
+	gh_cli_audit_kinds(name, &k, &n);
+	return query(cli, argc, argv, k, n);
+}
+
 static int audit_logins(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "login" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "logins");
 }
 
 static int audit_sessions(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "session" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "sessions");
 }
 
 static int audit_commands(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "command" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "commands");
 }
 
 static int audit_files(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "file" };
-	return query(cli, argc, argv, k, 1);
+	return named_query(cli, argc, argv, "files");
 }
 
 static int audit_changes(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const k[] = { "change", "retention" };
-	return query(cli, argc, argv, k, 2);
+	return named_query(cli, argc, argv, "changes");
 }
 
 int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv)

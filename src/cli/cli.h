@@ -15,6 +15,7 @@
 
 struct gh_app;
 struct gh_user;
+struct gh_asset;
 
 enum { GH_EXIT_OK = 0, GH_EXIT_FAIL = 1, GH_EXIT_USAGE = 2 };
 
@@ -81,6 +82,8 @@ int gh_cli_check_schedule(const struct gh_cli *cli, const char *spec);
 int gh_cmd_cmdgroup(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_cmdfilter(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_token(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_access(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
  * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
  * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */
@@ -187,6 +190,47 @@ json_t *gh_cli_json_str(const char *s);
 /* Array of the names of bits set in MASK ("connect", ...). */
 json_t *gh_cli_json_actions(uint32_t mask);
 json_t *gh_cli_json_protocols(uint32_t mask);
+/* An asset as `asset show --json` prints it (and the REST API returns it). */
+json_t *gh_cli_asset_json(const struct gh_asset *a);
+/* The asset rules of `asset add|set` (shared with the REST API). */
+bool gh_asset_valid_host(const char *h);
+bool gh_asset_valid_comment(const char *s);
+bool gh_asset_platform_known(const char *p);
+struct gh_perm;
+struct gh_store;
+struct gh_group;
+struct gh_session;
+struct gh_vault;
+/* The event kinds of audit query NAME ("logins", "sessions", "commands",
+ * "files", "changes"); GH_ENOENT for another name. */
+int gh_cli_audit_kinds(const char *name, const char *const **ret, size_t *ret_n);
+/* `audit verify --json`'s report into *RET (caller decrefs); a negative
+ * GH_E* only when the store could not be read. */
+int gh_cli_audit_verify_json(struct gh_store *st, const char *recordings_dir, json_t **ret);
+/* Seal SECRET (LEN bytes, kind GH_SECRET_*) for account USERNAME of ASSET_ID
+ * and store it: a new account (ACCOUNT_ID 0, GH_EEXIST when taken) or the
+ * new secret of ACCOUNT_ID. The one place that seals account secrets. */
+int gh_account_seal_store(struct gh_store *st, struct gh_vault *v, int64_t asset_id,
+			  int64_t account_id, const char *username, int kind, const char *secret,
+			  size_t secret_len);
+/* A user, a group (with its members; *RET_N their number, may be NULL) and
+ * a session as the CLI's --json prints them (and the REST API returns them). */
+json_t *gh_cli_user_json(const struct gh_user *u);
+json_t *gh_cli_group_json(struct gh_store *st, const struct gh_group *g, size_t *ret_n);
+json_t *gh_cli_session_json(const struct gh_session *s);
+/* What `perm add` grants without --actions. */
+#define GH_PERM_DEFAULT_ACTIONS \
+	(GH_ACT_CONNECT | GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE | GH_ACT_COPY | GH_ACT_PASTE)
+/* Permissions as `perm show --json` prints them (names, not ids), an
+ * array in *RET (caller decrefs). */
+int gh_cli_perms_json(struct gh_store *st, const struct gh_perm *v, size_t n, json_t **ret);
+/* The names of a new permission to ids, by kind (0 users, 1 groups, 2
+ * assets, 3 nodes; IDS[k] has room for COUNTS[k], N_IDS[k] counts the
+ * distinct ones). GH_ENOENT ("unknown user 'x'" in WHY), GH_EINVAL (the
+ * root "/" as a node), or another GH_E*. */
+int gh_perm_resolve_names(struct gh_store *st, const char **const names[4],
+			  const size_t counts[4], int64_t *const ids[4], size_t n_ids[4],
+			  char *why, size_t whylen);
 /* "2026-01-02T03:04:05Z" or "-" for 0, into BUF (>= 24). */
 const char *gh_cli_time_text(int64_t t, char *buf, size_t len);
 

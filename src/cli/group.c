@@ -68,7 +68,7 @@ static int group_add(struct gh_cli *cli, int argc, char **argv)
 	return r;
 }
 
-static json_t *group_json(struct gh_app *app, const struct gh_group *g, size_t *ret_n)
+json_t *gh_cli_group_json(struct gh_store *st, const struct gh_group *g, size_t *ret_n)
 {
 	struct gh_user *m = NULL;
 	size_t n = 0;
@@ -78,7 +78,7 @@ static json_t *group_json(struct gh_app *app, const struct gh_group *g, size_t *
 		json_decref(a);
 		return NULL;
 	}
-	if (gh_store_group_members(app->store, g->id, &m, &n) == 0)
+	if (gh_store_group_members(st, g->id, &m, &n) == 0)
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, json_string(m[i].name));
 	gh_users_free(m, n);
@@ -113,7 +113,7 @@ static int group_list(struct gh_cli *cli, int argc, char **argv)
 	for (size_t i = 0; a && i < n; i++) {
 		size_t nm = 0;
 		char num[32];
-		json_t *g = group_json(app, &v[i], &nm);
+		json_t *g = gh_cli_group_json(app->store, &v[i], &nm);
 		snprintf(num, sizeof num, "%zu", nm);
 		if (t)
 			gh_table_add(t, v[i].name, num);
@@ -147,7 +147,7 @@ static int group_show(struct gh_cli *cli, int argc, char **argv)
 		return r;
 	if ((r = get_group(app, argv[optind], &g)))
 		goto out;
-	json_t *j = group_json(app, &g, NULL);
+	json_t *j = gh_cli_group_json(app->store, &g, NULL);
 	if (json) {
 		r = gh_cli_json_print(j) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;

@@ -39,8 +39,7 @@ enum { OPT_USER = 1000, OPT_GROUP, OPT_ASSET, OPT_NODE, OPT_ACCOUNT, OPT_ACTIONS
        OPT_FROM, OPT_UNTIL, OPT_INACTIVE, OPT_ACTION, OPT_PROTOCOL, OPT_AT, OPT_JSON,
        OPT_SCHEDULE, OPT_PORTS };
 
-#define DEFAULT_ACTIONS \
-	(GH_ACT_CONNECT | GH_ACT_UPLOAD | GH_ACT_DOWNLOAD | GH_ACT_DELETE | GH_ACT_COPY | GH_ACT_PASTE)
+#define DEFAULT_ACTIONS GH_PERM_DEFAULT_ACTIONS
 
 /* Append ID to V (capacity CAP, fixed by the caller) unless present. */
 static void push_unique(int64_t *v, size_t *n, int64_t id)
@@ -176,14 +175,14 @@ static int add_parse(struct gh_cli *cli, int argc, char **argv, struct add_args 
 /* The id of the KIND-th kind's name NM (GROUPS: every group). 0, GH_ENOENT
  * (also for a malformed node path), GH_EINVAL for the root node (kind 3),
  * or a store error. */
-static int add_resolve_one(struct gh_app *app, int kind, const char *nm,
+static int add_resolve_one(struct gh_store *st, int kind, const char *nm,
 			   const struct gh_group *groups, size_t n_groups, int64_t *ret)
 {
 	int r = GH_ENOENT;
 	int64_t id = 0;
 	if (kind == 0) {
 		struct gh_user u = { 0 };
-		r = gh_store_user_get(app->store, nm, &u);
+		r = gh_store_user_get(st, nm, &u);
 		id = u.id;
 		gh_user_free(&u);
 	} else if (kind == 1) {
@@ -194,7 +193,7 @@ static int add_resolve_one(struct gh_app *app, int kind, const char *nm,
 			}
 	} else if (kind == 2) {
 		struct gh_asset a = { 0 };
-		r = gh_store_asset_get(app->store, nm, &a);
+		r = gh_store_asset_get(st, nm, &a);
 		id = a.id;
 		gh_asset_free(&a);
 	} else {
@@ -204,7 +203,7 @@ static int add_resolve_one(struct gh_app *app, int kind, const char *nm,
 		free(norm);
 		if (root)
 			return GH_EINVAL;
-		r = gh_store_node_get(app->store, nm, &nd);
+		r = gh_store_node_get(st, nm, &nd);
 		if (r == GH_EINVAL)
 			r = GH_ENOENT;
 		id = nd.id;
@@ -215,9 +214,9 @@ static int add_resolve_one(struct gh_app *app, int kind, const char *nm,
 	return r;
 }
 
-/* Resolve every name in A to ids before anything is written, and drop
- * repeated accounts. 0, or an exit code (message printed). */
-static int add_resolve(struct gh_cli *cli, struct gh_app *app, struct add_args *a)
+int gh_perm_resolve_names(struct gh_store *st, const char **const names[4],
+			  const size_t counts[4], int64_t *const ids[4], size_t n_ids[4],
+			  char *why, size_t whylen)
 {
 	static const char *const kind[] = { "user", "group", "asset", "node" };
 	struct gh_group *groups = NULL;
@@ -225,29 +224,47 @@ static int add_resolve(struct gh_cli *cli, struct gh_app *app, struct add_args *
 	char esc[128];
 	int r = 0;
 
-	if (a->counts[1] && (r = gh_store_group_list(app->store, &groups, &n_groups)) < 0)
-		return gh_cli_fail(app, r, "cannot list groups");
+	if (counts[1] && (r = gh_store_group_list(st, &groups, &n_groups)) < 0) {
+		snprintf(why, whylen, "cannot list groups");
+		return r;
+	}
 	for (int k = 0; k < 4 && r == 0; k++) {
-		for (size_t i = 0; i < a->counts[k] && r == 0; i++) {
-			const char *nm = a->names[k][i];
+		for (size_t i = 0; i < counts[k] && r == 0; i++) {
+			const char *nm = names[k][i];
 			int64_t id = 0;
-			r = add_resolve_one(app, k, nm, groups, n_groups, &id);
-			if (k == 3 && r == GH_EINVAL) {
-				r = gh_cli_usage_error(cli, "'/' is the root of the tree, not a node: "
-							    "name nodes under it or assets");
-			} else if (r == GH_ENOENT) {
-				gh_cli_error("unknown %s '%s'", kind[k], gh_escape(esc, sizeof esc, nm));
-				r = GH_EXIT_FAIL;
-			} else if (r < 0) {
-				r = gh_cli_fail(app, r, "cannot read %s '%s'", kind[k], nm);
-			} else {
-				push_unique(a->ids[k], &a->n_ids[k], id);
-			}
+			r = add_resolve_one(st, k, nm, groups, n_groups, &id);
+			if (k == 3 && r == GH_EINVAL)
+				snprintf(why, whylen, "'/' is the root of the tree, not a node: "
+						      "name nodes under it or assets");
+			else if (r == GH_ENOENT)
+				snprintf(why, whylen, "unknown %s '%s'", kind[k],
+					 gh_escape(esc, sizeof esc, nm));
+			else if (r < 0)
+				snprintf(why, whylen, "cannot read %s '%s'", kind[k],
+					 gh_escape(esc, sizeof esc, nm));
+			else
+				push_unique(ids[k], &n_ids[k], id);
 		}
 	}
 	gh_groups_free(groups, n_groups);
-	if (r)
-		return r;
+	return r;
+}
+
+/* Resolve every name in A to ids before anything is written, and drop
+ * repeated accounts. 0, or an exit code (message printed). */
+static int add_resolve(struct gh_cli *cli, struct gh_app *app, struct add_args *a)
+{
+	char why[256];
+	int r = gh_perm_resolve_names(app->store, (const char **const *)a->names, a->counts,
+				      a->ids, a->n_ids, why, sizeof why);
+	if (r == GH_EINVAL)
+		return gh_cli_usage_error(cli, "%s", why);
+	if (r == GH_ENOENT) {
+		gh_cli_error("%s", why);
+		return GH_EXIT_FAIL;
+	}
+	if (r < 0)
+		return gh_cli_fail(app, r, "%s", why);
 	size_t na = 0;
 	for (size_t i = 0; i < a->n_accounts; i++) {
 		bool dup = false;
@@ -331,16 +348,21 @@ static void names_free(struct names *nm)
 	memset(nm, 0, sizeof *nm);
 }
 
+static int names_load_st(struct gh_store *st, struct names *nm)
+{
+	int r = gh_store_user_list(st, &nm->users, &nm->n_users);
+	if (r == 0)
+		r = gh_store_group_list(st, &nm->groups, &nm->n_groups);
+	if (r == 0)
+		r = gh_store_asset_list(st, &nm->assets, &nm->n_assets);
+	if (r == 0)
+		r = gh_store_node_list(st, &nm->nodes, &nm->n_nodes);
+	return r;
+}
+
 static int names_load(struct gh_app *app, struct names *nm)
 {
-	int r = gh_store_user_list(app->store, &nm->users, &nm->n_users);
-	if (r == 0)
-		r = gh_store_group_list(app->store, &nm->groups, &nm->n_groups);
-	if (r == 0)
-		r = gh_store_asset_list(app->store, &nm->assets, &nm->n_assets);
-	if (r == 0)
-		r = gh_store_node_list(app->store, &nm->nodes, &nm->n_nodes);
-	return r;
+	return names_load_st(app->store, nm);
 }
 
 static const char *name_of(const struct names *nm, int kind, int64_t id)
@@ -404,6 +426,21 @@ static json_t *perm_json(const struct names *nm, const struct gh_perm *p)
 	json_object_set_new(j, "schedule", gh_cli_json_str(p->schedule));
 	json_object_set_new(j, "created_at", gh_cli_json_time(p->created_at));
 	return j;
+}
+
+int gh_cli_perms_json(struct gh_store *st, const struct gh_perm *v, size_t n, json_t **ret)
+{
+	struct names nm = { 0 };
+	int r = names_load_st(st, &nm);
+	json_t *a = r == 0 ? json_array() : NULL;
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, perm_json(&nm, &v[i]));
+	names_free(&nm);
+	if (r == 0 && !a)
+		r = GH_ENOMEM;
+	if (r == 0)
+		*ret = a;
+	return r;
 }
 
 /* Join a JSON array of strings with PREFIX before each; "" when empty.

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "ssh/ssh.h"
 #include "vault/vault.h"
+#include "web/web.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +54,8 @@ int gh_cmd_serve(struct gh_app *app, int argc, char **argv)
 		return GH_EXIT_FAIL;
 	}
 	gh_info("gatehouse serving from %s", app->data_dir);
+	if (gh_web_prepare(app) < 0)
+		return GH_EXIT_FAIL;
 	r = gh_ssh_serve(app);
 	if (r < 0) {
 		gh_error("cannot serve: %s", gh_strerror(r));

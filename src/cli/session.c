@@ -20,7 +20,7 @@ static const char usage[] =
 
 enum { OPT_ACTIVE = 1000, OPT_JSON, OPT_LIMIT };
 
-static json_t *session_json(const struct gh_session *s)
+json_t *gh_cli_session_json(const struct gh_session *s)
 {
 	json_t *j = json_object();
 	if (!j)
@@ -94,7 +94,7 @@ static int session_list(struct gh_cli *cli, int argc, char **argv)
 	if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < n; i++)
-			json_array_append_new(a, session_json(&v[i]));
+			json_array_append_new(a, gh_cli_session_json(&v[i]));
 		r = gh_cli_json_print(a) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
@@ -139,7 +139,7 @@ static int session_show(struct gh_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		r = gh_cli_json_print(session_json(&s)) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
+		r = gh_cli_json_print(gh_cli_session_json(&s)) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
 	gh_cli_field("id:", s.id);

@@ -160,7 +160,7 @@ out:
 	return r;
 }
 
-static json_t *user_json(const struct gh_user *u)
+json_t *gh_cli_user_json(const struct gh_user *u)
 {
 	json_t *j = json_object();
 	if (!j)
@@ -210,7 +210,7 @@ static int user_list(struct gh_cli *cli, int argc, char **argv)
 	if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < n; i++)
-			json_array_append_new(a, user_json(&v[i]));
+			json_array_append_new(a, gh_cli_user_json(&v[i]));
 		r = gh_cli_json_print(a) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
@@ -269,7 +269,7 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 		r = gh_cli_fail(app, r, "cannot list keys");
 		goto out;
 	}
-	j = user_json(&u);
+	j = gh_cli_user_json(&u);
 	json_t *ka = json_array();
 	for (size_t i = 0; ka && i < nk; i++)
 		json_array_append_new(ka, key_json(&keys[i]));

@@ -49,6 +49,15 @@ static const struct opt options[] = {
 	{ "log_level", T_STR, O(log_level), "info", 0, 0, level_choices },
 	{ "log_file", T_PATH, O(log_file), "", 0, 0, NULL },
 	{ "ssh_listen", T_LISTEN, O(ssh_listen), "0.0.0.0:2222", 0, 0, NULL },
+	{ "web_listen", T_LISTEN, O(web_listen), "0.0.0.0:8443", 0, 0, NULL },
+	{ "web_cert", T_PATH, O(web_cert), "", 0, 0, NULL },
+	{ "web_key", T_PATH, O(web_key), "", 0, 0, NULL },
+	{ "web_max_connections", T_INT, O(web_max_connections), "256", 1, 100000, NULL },
+	{ "web_max_body_kib", T_INT, O(web_max_body_kib), "1024", 1, 1048576, NULL },
+	{ "web_max_header_bytes", T_INT, O(web_max_header_bytes), "8192", 1024, 65535, NULL },
+	{ "web_request_timeout", T_INT, O(web_request_timeout), "30", 1, 3600, NULL },
+	{ "web_session_idle", T_INT, O(web_session_idle), "1800", 60, 604800, NULL },
+	{ "web_session_max", T_INT, O(web_session_max), "43200", 60, 2592000, NULL },
 	{ "max_startups", T_INT, O(max_startups), "64", 1, 100000, NULL },
 	{ "per_source_max_startups", T_INT, O(per_source_max_startups), "10", 1, 100000, NULL },
 	{ "login_grace_time", T_INT, O(login_grace_time), "60", 1, 3600, NULL },
@@ -189,7 +198,8 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 				 "unix:/PATH)", val, o->name);
 			return GH_EINVAL;
 		}
-		if (o->type == T_LISTEN && check_listen(val) < 0) {
+		if (o->type == T_LISTEN && check_listen(val) < 0 &&
+		    !(*val == '\0' && !strcmp(o->name, "web_listen"))) { /* "": off */
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
 			return GH_EINVAL;
 		}

@@ -68,6 +68,15 @@ struct gh_config {
 	int ldap_timeout;         /* seconds, every directory call */
 	int ldap_page_size;
 	int ldap_sync_interval;   /* seconds; 0 = no periodic sync */
+	/* web console and REST API (docs/API.md) */
+	char *web_listen;         /* host:port, default 0.0.0.0:8443; empty = off */
+	char *web_cert, *web_key; /* PEM paths; empty: DATA/web_cert.pem, DATA/web_key.pem */
+	int web_max_connections;  /* connections at once */
+	int web_max_body_kib;     /* request body */
+	int web_max_header_bytes; /* request headers */
+	int web_request_timeout;  /* seconds for one request */
+	int web_session_idle;     /* seconds a console session lives without use */
+	int web_session_max;      /* seconds a console session lives at most */
 };
 
 enum { GH_CONFIG_LDAP_OPENLDAP = 0, GH_CONFIG_LDAP_AD = 1 };

@@ -3,6 +3,7 @@
 #include "app/app.h"
 #include "audit/export.h"
 #include "auth/ldapsync.h"
+#include "web/web.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -54,6 +55,8 @@ struct master {
 	int64_t export_restart_ms; /* monotonic: not before */
 	pid_t ldap_pid;            /* LDAP sync process (auth/ldapsync.h), 0: none */
 	int64_t ldap_restart_ms;
+	pid_t web_pid;             /* HTTPS server process (web/web.h), 0: none */
+	int64_t web_restart_ms;
 	struct gh_priv priv;       /* what workers drop to */
 	struct gh_penalty *penalty; /* failed logins per source */
 	uint64_t refused;          /* connections refused since the last summary */
@@ -349,6 +352,12 @@ static void reap(struct master *m)
 			m->ldap_restart_ms = gh_mono_ms() + 2000;
 			continue;
 		}
+		if (pid == m->web_pid) {
+			gh_info("web process %d ended (%s)", (int)pid, reason);
+			m->web_pid = 0;
+			m->web_restart_ms = gh_mono_ms() + 2000;
+			continue;
+		}
 		int n = gh_sweep_close_worker(m->app->store, (int)pid, reason);
 		gh_proclimit_release(m->app->store, pid);
 		if (n > 0 || WIFSIGNALED(st))
@@ -420,6 +429,17 @@ static void reload(struct master *m)
 	gh_info("configuration reloaded");
 }
 
+/* In a helper process just forked: close what only the master uses. */
+static void helper_child_setup(struct master *m)
+{
+	close_listeners(m);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	for (size_t i = 0; i < m->n_children; i++)
+		if (m->children[i].status_fd >= 0)
+			close(m->children[i].status_fd);
+}
+
 /* A helper process started by the master (the audit export, the LDAP
  * sync), restarted 2 s after it ends while WANTED. */
 static void helper_spawn(struct master *m, pid_t *pid_p, int64_t *restart_p, bool wanted,
@@ -434,15 +454,28 @@ static void helper_spawn(struct master *m, pid_t *pid_p, int64_t *restart_p, boo
 		return;
 	}
 	if (pid == 0) {
-		close_listeners(m);
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		for (size_t i = 0; i < m->n_children; i++)
-			if (m->children[i].status_fd >= 0)
-				close(m->children[i].status_fd);
+		helper_child_setup(m);
 		_exit(run(m->app));
 	}
 	*pid_p = pid;
+}
+
+/* The HTTPS server (web/web.h): root until it has its key and socket. */
+static void web_spawn(struct master *m)
+{
+	if (m->web_pid > 0 || !gh_web_wanted(m->app) || gh_mono_ms() < m->web_restart_ms)
+		return;
+	pid_t pid = fork();
+	if (pid < 0) {
+		gh_warn("fork: %s", strerror(errno));
+		m->web_restart_ms = gh_mono_ms() + 2000;
+		return;
+	}
+	if (pid == 0) {
+		helper_child_setup(m);
+		_exit(gh_web_run(m->app, &m->priv));
+	}
+	m->web_pid = pid;
 }
 
 /* The audit export/retention process (audit/export.h), when configured;
@@ -527,8 +560,10 @@ int gh_ssh_serve(struct gh_app *app)
 	for (;;) {
 		if (stopping && m.n_children == 0)
 			break;
-		if (!stopping)
+		if (!stopping) {
 			export_spawn(&m);
+			web_spawn(&m);
+		}
 		size_t need = 1 + m.n_listeners + m.n_children;
 		if (need > cap_pfds) {
 			struct pollfd *p = realloc(pfds, need * 2 * sizeof *p);
@@ -567,9 +602,12 @@ int gh_ssh_serve(struct gh_app *app)
 						kill(m.export_pid, SIGTERM);
 					if (m.ldap_pid > 0)
 						kill(m.ldap_pid, SIGTERM);
+					if (m.web_pid > 0)
+						kill(m.web_pid, SIGTERM);
 				}
 				else if ((sigs[i] == SIGTERM || sigs[i] == SIGINT) && !stopping) {
 					stopping = true;
+					helper_stop(&m.web_pid); /* health says "up" while the listener is */
 					close_listeners(&m);
 					deadline = gh_mono_ms() + (int64_t)app->cfg.shutdown_grace * 1000;
 					gh_info("stopping: %zu worker%s, waiting up to %d s", m.n_children,
@@ -611,6 +649,7 @@ int gh_ssh_serve(struct gh_app *app)
 		}
 	}
 	export_stop(&m);
+	helper_stop(&m.web_pid);
 	refused_summary(&m);
 	free(pfds);
 	free(m.children);

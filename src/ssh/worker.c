@@ -2,7 +2,7 @@
 #include "ssh/worker.h"
 #include "app/app.h"
 #include "audit/audit.h"
-#include "auth/ldapsync.h"
+#include "auth/userauth.h"
 #include "core/error.h"
 #include "core/fault.h"
 #include "core/log.h"
@@ -410,24 +410,6 @@ static int auth_fail(struct worker *w, const char *method, const char *reason)
 	return SSH_AUTH_DENIED;
 }
 
-/* The user NAME as the store has it now, into U (*FOUND: U is filled and
- * must be freed): NULL, or why they may not log in. */
-static const char *user_refusal(struct worker *w, const char *name, struct gh_user *u, bool *found)
-{
-	*found = false;
-	int r = gh_store_user_get(w->st, name, u);
-	if (r == GH_ENOENT)
-		return "unknown user";
-	if (r < 0)
-		return "store error";
-	*found = true;
-	if (u->disabled)
-		return "disabled";
-	if (gh_store_user_locked(w->st, u->id) != 0)
-		return "locked";
-	return NULL;
-}
-
 /* Common checks for every method: the login name parses, does not change
  * between attempts, names an existing, enabled user. Returns NULL when the
  * user may try, else the audit reason (w->user filled when it exists). */
@@ -448,8 +430,7 @@ static const char *auth_prepare(struct worker *w, const char *name)
 		return "login name changed";
 	if (!parsed)
 		return "malformed login name";
-	const char *dir = gh_ldap_login_refresh(w->app, w->st, w->login.user);
-	return dir ? dir : user_refusal(w, w->login.user, &w->user, &w->have_user);
+	return gh_auth_prepare(w->app, w->st, w->login.user, &w->user, &w->have_user);
 }
 
 /* WHY: NULL, or how a second factor completed the login. */
@@ -599,18 +580,6 @@ static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 	return forward_message(w, msg); /* else the default reply: refused */
 }
 
-/* Exactly one Argon2id verification for every password attempt, whoever
- * it names: the user's own hash when there is one (also when the user may
- * not log in), else a dummy of the configured strength. The answer then
- * takes as long for a key-only, unknown, disabled or locked user as for a
- * wrong password. True only when the user's own hash matched. */
-static bool password_matches(struct worker *w, const char *password)
-{
-	const char *own = w->have_user ? w->user.password_hash : NULL;
-	const char *hash = own ? own : gh_password_dummy_hash(w->app->cfg.password_hash_strength);
-	return gh_password_verify(hash, password) == 0 && own;
-}
-
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
@@ -623,15 +592,12 @@ static int cb_auth_password(ssh_session session, const char *user, const char *p
 	/* a suspect connection hashes behind the others (authgate.h) */
 	int gate = w->args->suspect || w->auth_failures > 0
 			   ? gh_auth_gate_enter(w->app->cfg.data_dir) : -1;
-	const char *dir = NULL; /* an LDAP user binds as itself (auth/ldapsync.h) */
-	bool ok = !why && w->user.ldap
-			  ? gh_ldap_login_password(w->app, w->st, &w->user, password, &dir) == 0
-			  : password_matches(w, password);
+	/* one Argon2id per attempt, an LDAP user's bind after it (auth/userauth.h) */
+	const char *bad = gh_auth_password_check(w->app, w->st, w->have_user ? &w->user : NULL,
+						 !why, password);
 	gh_auth_gate_leave(gate);
-	if (!why && !w->user.password_hash && !w->user.ldap)
-		why = "no password set";
-	else if (!why && !ok)
-		why = dir ? dir : "bad password";
+	if (!why)
+		why = bad;
 	if (why)
 		return auth_fail(w, "password", why);
 	return auth_first_factor(w, "password");

@@ -140,6 +140,20 @@ static const char *const migrations[] = {
 	"CREATE TABLE user_ldap (user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
 	"  dn TEXT NOT NULL, display_name TEXT, email TEXT,"
 	"  dir_disabled INTEGER NOT NULL DEFAULT 0, synced_at INTEGER NOT NULL);",
+	/* 9: web API tokens and console sessions (hashes only, see webstore.h), access requests */
+	"CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	"  last_used INTEGER NOT NULL);"
+	"CREATE TABLE web_sessions (hash TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  csrf TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+	"CREATE TABLE access_requests (id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,"
+	"  account TEXT NOT NULL, reason TEXT NOT NULL, ticket TEXT NOT NULL,"
+	"  minutes INTEGER NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  decided_at INTEGER NOT NULL DEFAULT 0, decided_by TEXT, perm_name TEXT);",
 };
 
 size_t gh_migrations_count(void)

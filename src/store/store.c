@@ -797,6 +797,33 @@ int gh_store_asset_list(struct gh_store *st, struct gh_asset **ret, size_t *ret_
 	return 0;
 }
 
+int gh_store_asset_page(struct gh_store *st, const char *after, int limit, struct gh_asset **ret,
+			size_t *ret_n)
+{
+	struct gh_asset *v = NULL;
+	size_t n = 0;
+	struct gh_db_val p[] = { DB_TEXT(after ? after : ""), DB_INT(limit) };
+	int r = list_all(st, "SELECT " ASSET_COLS " FROM (SELECT * FROM assets WHERE name > ?"
+			     " ORDER BY name LIMIT ?) ORDER BY id",
+			 p, 2, decode_asset, sizeof *v, (void **)&v, &n, FREE_FN(gh_asset_free));
+	if (r < 0)
+		return r;
+	struct asset_nodes_ctx c = { v, n };
+	r = q(st, "SELECT an.asset_id, n.path FROM asset_nodes an JOIN nodes n ON n.id = an.node_id"
+		  " WHERE an.asset_id IN (SELECT id FROM assets WHERE name > ? ORDER BY name LIMIT ?)"
+		  " ORDER BY n.path",
+	      p, 2, attach_node, &c, NULL, NULL);
+	if (r < 0) {
+		gh_assets_free(v, n);
+		return r;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_asset_name);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 int gh_store_asset_del(struct gh_store *st, const char *name)
 {
 	struct gh_db_val p[] = { DB_TEXT(name) };

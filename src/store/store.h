@@ -74,6 +74,9 @@ int gh_store_asset_add(struct gh_store *st, const struct gh_asset *a, int64_t *r
 int gh_store_asset_get(struct gh_store *st, const char *name, struct gh_asset *ret);
 int gh_store_asset_get_by_id(struct gh_store *st, int64_t id, struct gh_asset *ret);
 int gh_store_asset_list(struct gh_store *st, struct gh_asset **ret, size_t *ret_n);
+/* At most LIMIT assets whose names sort after AFTER (NULL: from the first), by name. */
+int gh_store_asset_page(struct gh_store *st, const char *after, int limit, struct gh_asset **ret,
+			size_t *ret_n);
 int gh_store_asset_del(struct gh_store *st, const char *name);
 int gh_store_asset_set_host_key(struct gh_store *st, int64_t id, const char *host_key);
 int gh_store_asset_node_add(struct gh_store *st, int64_t asset_id, int64_t node_id);

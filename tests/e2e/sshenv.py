@@ -217,6 +217,7 @@ class Gatehouse:
         self.data = os.path.join(root, "data")
         self.target = target
         self.port = free_port()
+        self.web_port = free_port()  # web_listen: never the shared default 8443
         self.proc = None
         self.known_hosts = os.path.join(tmp, "known_hosts")
         self.log_path = os.path.join(tmp, "serve.log")
@@ -232,6 +233,7 @@ class Gatehouse:
     def write_conf(self, extra=""):
         with open(os.path.join(self.data, "gatehouse.conf"), "w") as f:
             f.write(f"ssh_listen = 127.0.0.1:{self.port}\n"
+                    f"web_listen = 127.0.0.1:{self.web_port}\n"
                     "log_level = info\n"
                     "auth_failure_delay_ms = 50\n"
                     "target_connect_timeout = 3\n"
@@ -336,9 +338,10 @@ class Gatehouse:
             return [dict(r) for r in c.execute(q, (kind,) if kind else ())]
 
     def worker_pids(self):
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
+        out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(self.proc.pid)],
                              capture_output=True, text=True).stdout
-        return [int(x) for x in out.split()]
+        # the web process (comm gh-web) is no worker
+        return [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] != ["gh-web"]]
 
 
 def ssh_args(gh, login, *command, key=None, tty=False, extra=()):

@@ -438,3 +438,20 @@ def test_empty_password_and_unverified_certificate_refused(gh_bin, tmp_path, tar
             g.read_log()
         t = g.cli("ldap", "test", check=1)
         assert "connection: FAILED" in t.stdout, t.stdout
+
+
+def test_web_console_login_binds_as_the_directory_user(lg, slapd, tmp_path):
+    """The web console's login asks the same first-factor rules as SSH
+    (auth/userauth.h): an LDAP user's password is a bind as its DN from the
+    privilege-dropped web process; a wrong one is refused and audited."""
+    from test_web_api import Web
+    web = Web(lg, str(tmp_path))
+    r = web.req("POST", "/api/v1/login", json={"user": "alice", "password": "wrong"})
+    assert r.status_code == 401, r.text
+    ev = _last_login(lg, "alice")
+    assert ev["method"] == "web" and ev["result"] == "failure", ev
+    r = web.req("POST", "/api/v1/login", json={"user": "alice", "password": USER_PW["alice"]})
+    assert r.status_code == 200, r.text + lg.read_log()
+    assert _user(lg, "alice")["source"] == "ldap"
+    ev = _last_login(lg, "alice")
+    assert ev["method"] == "web" and ev["result"] == "success", ev
