@@ -35,6 +35,7 @@ def log(msg):
 
 
 def children(pid):
+    """The master's workers: its children but the web process (comm gh-web)."""
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -44,7 +45,8 @@ def children(pid):
                 stat = f.read()
         except OSError:
             continue
-        if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
+        comm = stat[stat.find("(") + 1:stat.rfind(")")]
+        if int(stat[stat.rfind(")") + 2:].split()[1]) == pid and comm != "gh-web":
             out.append(int(d))
     return out
 
