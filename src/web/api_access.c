@@ -4,7 +4,7 @@
 #include "core/util.h"
 #include "store/store.h"
 #include "store/webstore.h"
-#include "web/access.h"
+#include "session/access.h"
 
 #include <stdio.h>
 #include <stdlib.h>

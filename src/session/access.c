@@ -1,5 +1,5 @@
 /* Access requests (see access.h). */
-#include "web/access.h"
+#include "session/access.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"

@@ -1,8 +1,9 @@
-/* Access requests: what the API and `gatehouse access` share. A user asks
- * for ACCOUNT on ASSET for MINUTES (with a reason and a ticket ID of an
- * external ticketing system); an admin approves it, which makes the
- * permission "access-ID" for that user, asset and account, valid from the
- * approval for those minutes, or denies it. */
+/* Access requests: what the API, the SSH `request` command and
+ * `gatehouse access` share. A user asks for ACCOUNT on ASSET for MINUTES
+ * (with a reason and a ticket ID of an external ticketing system); an
+ * admin approves it, which makes the permission "access-ID" for that
+ * user, asset and account, valid from the approval for those minutes, or
+ * denies it. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
