@@ -75,7 +75,7 @@ static int decide(struct gh_cli *cli, int argc, char **argv, bool approve)
 	}
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(by, sizeof by, "os:%s", pw ? pw->pw_name : "?");
-	r = gh_access_decide(app->store, id, approve, by);
+	r = gh_access_decide(app->store, id, approve, by, 0, GH_ROLE_ADMIN); /* root's CLI */
 	if (r == GH_ENOENT || r == GH_EBUSY) {
 		gh_cli_error("access request %lld %s", id,
 			     r == GH_ENOENT ? "does not exist" : "is already decided");

@@ -25,7 +25,16 @@ int gh_access_request(struct gh_store *st, int64_t user_id, const char *asset,
 		      const char *account, const char *reason, const char *ticket, int minutes,
 		      int64_t *ret_id, char *why, size_t whylen);
 
-/* Approve (APPROVE) or deny pending request ID as BY. Approval makes the
+/* May user USER_ID of ROLE (enum gh_role) decide request ID? Admins
+ * always; others when they are members of the approvers group of a node
+ * holding the request's asset (at or above it: gatehouse node set
+ * --approvers), and the request is not their own. 0 yes, GH_EPERM no,
+ * GH_ENOENT no such request, or another GH_E*. */
+int gh_access_may_decide(struct gh_store *st, int64_t id, int64_t user_id, int role);
+
+/* Approve (APPROVE) or deny pending request ID as BY, who is user USER_ID
+ * of ROLE (gh_access_may_decide first: GH_EPERM). Approval makes the
  * permission first, and takes it back when the request was decided
  * meanwhile. GH_ENOENT, GH_EBUSY (already decided), or another GH_E*. */
-int gh_access_decide(struct gh_store *st, int64_t id, bool approve, const char *by);
+int gh_access_decide(struct gh_store *st, int64_t id, bool approve, const char *by,
+		     int64_t user_id, int role);
