@@ -2,10 +2,18 @@
 itself on a plain login; an approver decides through the REST API (TLS
 pinned as in test_web_api.py); the user's next login works until the minutes
 asked have passed."""
+import http.server
 import json
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
 
 from test_web_api import Web, web  # noqa: F401 (fixture)
-from sshenv import ALICE_PW, UNIX_DEPLOY, ssh_run, target, wait_for  # noqa: F401
+from sshenv import (ALICE_PW, UNIX_DEPLOY, running_gatehouse, ssh_run, target,  # noqa: F401
+                    wait_for)
 
 
 def test_access_request_over_ssh_approved_through_the_api(web, target):  # noqa: F811
@@ -133,3 +141,83 @@ def test_node_approvers_decide_requests_under_their_node(web, target):  # noqa: 
                  json={"asset": "db01", "account": UNIX_DEPLOY}).json()["id"]
     assert web.req("POST", f"/api/v1/access-requests/{r3}/deny",
                    token=tok["carol"]).status_code == 403
+
+
+class Receiver:
+    """An HTTPS server on loopback (its own self-signed certificate) that
+    answers the first FAIL POSTs with 500, then 200, and keeps the bodies
+    it accepted."""
+
+    def __init__(self, fail=1):
+        d = tempfile.mkdtemp(prefix="gh-hook-")
+        os.chmod(d, 0o755)  # the export process may run as the workers' user
+        self.cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+        os.chmod(self.cert, 0o644)
+        self.got, self.tries, self.fail = [], 0, fail
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers["Content-Length"])
+                body = self.rfile.read(n)
+                outer.tries += 1
+                ok = outer.tries > outer.fail
+                if ok:
+                    outer.got.append((self.path, self.headers["Content-Type"],
+                                      json.loads(body)))
+                self.send_response(200 if ok else 500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, key)
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.port = self.srv.server_address[1]
+        self.t = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.t.start()
+        self.dir = d
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_notify_webhook_posts_requests_and_decisions(gh_bin, tmp_path, target):  # noqa: F811
+    """notify_webhook receives a JSON POST for the request (made over SSH)
+    and for its approval; the first POST is answered 500, logged and
+    retried."""
+    rcv = Receiver(fail=1)
+    try:
+        conf = (f"notify_webhook = https://127.0.0.1:{rcv.port}/hook?x=1\n"
+                f"notify_webhook_ca = {rcv.cert}\n")
+        with running_gatehouse(gh_bin, tmp_path, target, extra_conf=conf) as g:
+            web = Web(g, str(tmp_path))
+            g.add_user("alice", password=ALICE_PW)
+            g.add_asset("web01")
+            p = ssh_run(g, "alice", f"request web01 --account {UNIX_DEPLOY} --ticket CHG-9",
+                        password=ALICE_PW)
+            assert p.returncode == 0, p.stderr
+            rid = json.loads(g.cli("access", "list", "--json").stdout)[0]["id"]
+            assert wait_for(lambda: len(rcv.got) == 1, timeout=30), (rcv.tries, g.read_log())
+            r = web.req("POST", f"/api/v1/access-requests/{rid}/approve",
+                        token=web.token("ci", "admin"))
+            assert r.status_code == 200, r.text
+            assert wait_for(lambda: len(rcv.got) == 2, timeout=30), (rcv.tries, g.read_log())
+            assert rcv.tries == 3
+            assert "notify_webhook: event" in g.read_log() and "answered 500" in g.read_log()
+    finally:
+        rcv.close()
+    (p1, ct1, b1), (p2, _, b2) = rcv.got
+    assert p1 == "/hook?x=1" and ct1 == "application/json"
+    assert (b1["method"], b1["user"], b1["detail"], b1["result"]) == \
+        ("access request", "ssh:alice", str(rid), "ok")
+    assert (b2["method"], b2["user"], b2["detail"]) == ("access approve", "token:ci", str(rid))
