@@ -221,3 +221,25 @@ def test_notify_webhook_posts_requests_and_decisions(gh_bin, tmp_path, target): 
     assert (b1["method"], b1["user"], b1["detail"], b1["result"]) == \
         ("access request", "ssh:alice", str(rid), "ok")
     assert (b2["method"], b2["user"], b2["detail"]) == ("access approve", "token:ci", str(rid))
+
+
+def test_notify_webhook_refuses_a_certificate_it_does_not_trust(gh_bin, tmp_path,  # noqa: F811
+                                                               target):
+    """A receiver whose certificate does not chain to notify_webhook_ca
+    gets nothing; the refusal is logged, and the request over SSH is served
+    as usual."""
+    rcv, other = Receiver(fail=0), Receiver(fail=0)
+    try:
+        conf = (f"notify_webhook = https://127.0.0.1:{rcv.port}/hook\n"
+                f"notify_webhook_ca = {other.cert}\n")
+        with running_gatehouse(gh_bin, tmp_path, target, extra_conf=conf) as g:
+            g.add_user("alice", password=ALICE_PW)
+            g.add_asset("web01")
+            p = ssh_run(g, "alice", f"request web01 --account {UNIX_DEPLOY}", password=ALICE_PW)
+            assert p.returncode == 0, p.stderr
+            assert wait_for(lambda: "TLS with 127.0.0.1 refused" in g.read_log(), timeout=30), \
+                g.read_log()
+            assert rcv.tries == 0 and rcv.got == []
+    finally:
+        rcv.close()
+        other.close()
