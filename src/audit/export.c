@@ -3,6 +3,7 @@
 #include "audit/export.h"
 #include "app/app.h"
 #include "audit/retention.h"
+#include "audit/webhook.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/safefile.h"
@@ -222,7 +223,13 @@ struct sink {
 	/* jsonl */
 	const char *path;
 	char why[GH_SAFE_WHYLEN]; /* why it could not be opened */
+	/* webhook (audit/webhook.h): access events only, one POST each */
+	bool webhook;
+	struct gh_webhook_url url;
+	const char *ca;
 };
+
+#define N_SINKS 3
 
 static void sink_close(struct sink *s)
 {
@@ -288,6 +295,8 @@ static void stream_check_closed(struct sink *s)
 
 static int sink_open(struct sink *s)
 {
+	if (s->webhook) /* one connection per POST */
+		return 0;
 	jsonl_check_rotated(s);
 	stream_check_closed(s);
 	if (s->fd >= 0)
@@ -377,13 +386,34 @@ struct deliver_ctx {
 	int err;
 };
 
+/* The webhook's POST of access event E; others are passed over. */
+static int webhook_one(struct sink *s, const struct gh_event *e)
+{
+	char why[256] = "";
+	if (!gh_webhook_wants(e))
+		return 0;
+	json_t *j = gh_export_event_json(e);
+	char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
+	json_decref(j);
+	if (!body)
+		return GH_ENOMEM;
+	int r = gh_webhook_post(&s->url, s->ca, body, SEND_TIMEOUT_MS, why, sizeof why);
+	free(body);
+	if (r < 0)
+		gh_warn("export: notify_webhook: event %lld not delivered (%s); retrying",
+			(long long)e->id, why);
+	return r;
+}
+
 static int deliver_one(void *ud, const struct gh_event *e)
 {
 	struct deliver_ctx *c = ud;
 	struct sink *s = c->s;
 	long n;
 	int r;
-	if (s->path) {
+	if (s->webhook) {
+		r = webhook_one(s, e);
+	} else if (s->path) {
 		json_t *j = gh_export_event_json(e);
 		char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 			       : NULL;
@@ -484,13 +514,21 @@ static int sink_step(struct gh_store *st, struct sink *s, char *buf, const char 
 	return c.n;
 }
 
-static int setup_sinks(struct gh_app *app, struct sink *sl, struct sink *jl)
+static int setup_sinks(struct gh_app *app, struct sink *s)
 {
-	memset(sl, 0, sizeof *sl);
-	memset(jl, 0, sizeof *jl);
-	sl->fd = jl->fd = -1;
+	struct sink *sl = &s[0], *jl = &s[1], *wh = &s[2];
+	memset(s, 0, N_SINKS * sizeof *s);
+	sl->fd = jl->fd = wh->fd = -1;
 	sl->name = "syslog";
 	jl->name = "jsonl";
+	wh->name = "webhook";
+	if (app->cfg.notify_webhook && *app->cfg.notify_webhook) {
+		if (gh_webhook_url_parse(app->cfg.notify_webhook, &wh->url) < 0)
+			gh_error("notify_webhook: expected https://HOST[:PORT]/PATH; it is off");
+		else
+			wh->on = wh->webhook = true;
+		wh->ca = app->cfg.notify_webhook_ca;
+	}
 	if (app->cfg.syslog_target && *app->cfg.syslog_target) {
 		if (gh_syslog_target_parse(app->cfg.syslog_target, &sl->t) < 0) {
 			gh_error("syslog_target '%s': expected udp:HOST:PORT, tcp:HOST:PORT or "
@@ -513,20 +551,21 @@ static int setup_sinks(struct gh_app *app, struct sink *sl, struct sink *jl)
 bool gh_export_wanted(const struct gh_app *app)
 {
 	return (app->cfg.syslog_target && *app->cfg.syslog_target) ||
+	       (app->cfg.notify_webhook && *app->cfg.notify_webhook) ||
 	       (app->cfg.jsonl_file && *app->cfg.jsonl_file) || app->cfg.recording_retention_days > 0;
 }
 
 int gh_export_once(struct gh_app *app)
 {
-	struct sink s[2];
+	struct sink s[N_SINKS];
 	char host[256] = "-";
 	char *buf = malloc(MSG_CAP);
 	int total = 0, r = 0;
 	if (!buf)
 		return GH_ENOMEM;
 	gethostname(host, sizeof host - 1);
-	setup_sinks(app, &s[0], &s[1]);
-	for (int i = 0; i < 2 && r >= 0; i++) {
+	setup_sinks(app, s);
+	for (int i = 0; i < N_SINKS && r >= 0; i++) {
 		if (!s[i].on)
 			continue;
 		do {
@@ -571,7 +610,7 @@ static void sleep_ms(int ms)
 int gh_export_run(struct gh_app *app)
 {
 	struct gh_store *st = NULL;
-	struct sink s[2];
+	struct sink s[N_SINKS];
 	char host[256] = "-";
 	char *buf = NULL;
 	int64_t next_retention = 0;
@@ -585,13 +624,15 @@ int gh_export_run(struct gh_app *app)
 		return 1;
 	}
 	gethostname(host, sizeof host - 1);
-	setup_sinks(app, &s[0], &s[1]);
-	gh_info("export: %s%s%s%s", s[0].on ? "syslog " : "", s[0].on ? app->cfg.syslog_target : "",
-		s[1].on ? " jsonl " : "", s[1].on ? app->cfg.jsonl_file : "");
+	setup_sinks(app, s);
+	gh_info("export: %s%s%s%s%s%s", s[0].on ? "syslog " : "",
+		s[0].on ? app->cfg.syslog_target : "", s[1].on ? " jsonl " : "",
+		s[1].on ? app->cfg.jsonl_file : "", s[2].on ? " webhook " : "",
+		s[2].on ? s[2].url.host : "");
 	while (!stop_flag) {
 		int64_t now = gh_mono_ms();
 		bool busy = false;
-		for (int i = 0; i < 2 && !stop_flag; i++) {
+		for (int i = 0; i < N_SINKS && !stop_flag; i++) {
 			struct sink *k = &s[i];
 			if (!k->on || now < k->retry_at_ms)
 				continue;
@@ -631,8 +672,8 @@ int gh_export_run(struct gh_app *app)
 		if (!busy)
 			sleep_ms(IDLE_POLL_MS);
 	}
-	sink_close(&s[0]);
-	sink_close(&s[1]);
+	for (int i = 0; i < N_SINKS; i++)
+		sink_close(&s[i]);
 	free(buf);
 	gh_store_close(st);
 	return 0;

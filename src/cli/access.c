@@ -1,11 +1,11 @@
-/* gatehouse access: access requests (web/access.h). */
+/* gatehouse access: access requests (session/access.h). */
 #include "app/app.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
 #include "store/store.h"
 #include "store/webstore.h"
-#include "web/access.h"
+#include "session/access.h"
 
 #include <pwd.h>
 #include <stdio.h>
@@ -20,7 +20,8 @@ static const char usage[] =
 	"  gatehouse access deny ID\n"
 	"\n"
 	"Users ask for an account on an asset for some minutes through the REST API\n"
-	"(POST /api/v1/access-requests, docs/API.md). Approving one makes the\n"
+	"(POST /api/v1/access-requests, docs/API.md) or over SSH (`ssh alice@gh\n"
+	"request ASSET --account ACCOUNT ...`, docs/SSH.md). Approving one makes the\n"
 	"permission access-ID for that user, asset and account, valid from now for\n"
 	"the minutes asked; denying makes none.\n";
 
@@ -74,7 +75,7 @@ static int decide(struct gh_cli *cli, int argc, char **argv, bool approve)
 	}
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(by, sizeof by, "os:%s", pw ? pw->pw_name : "?");
-	r = gh_access_decide(app->store, id, approve, by);
+	r = gh_access_decide(app->store, id, approve, by, 0, GH_ROLE_ADMIN); /* root's CLI */
 	if (r == GH_ENOENT || r == GH_EBUSY) {
 		gh_cli_error("access request %lld %s", id,
 			     r == GH_ENOENT ? "does not exist" : "is already decided");

@@ -4,7 +4,10 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "store/store.h"
+#include "store/webstore.h"
 
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +16,10 @@ static const char usage[] =
 	"  gatehouse node add /PATH     (creates missing parents: /a/b adds /a too)\n"
 	"  gatehouse node list [--json]\n"
 	"  gatehouse node del /PATH     (refused while it has child nodes or assets)\n"
+	"  gatehouse node set /PATH --approvers GROUP|--no-approvers\n"
+	"\n"
+	"Members of a node's approvers group approve or deny access requests for the\n"
+	"assets at or under the node (not their own); admins decide all of them.\n"
 	"\n"
 	"Each path segment is 1-64 of A-Z a-z 0-9 . _ -. Assets added without --node\n"
 	"sit at the top of the tree (listed as \"/\") and belong to no node.\n";
@@ -115,6 +122,10 @@ static int node_list(struct gh_cli *cli, int argc, char **argv)
 		json_object_set_new(o, "id", json_integer(v[i].id));
 		json_object_set_new(o, "path", json_string(v[i].path));
 		json_object_set_new(o, "assets", json_integer((json_int_t)count));
+		char *ap = NULL;
+		if (gh_store_node_approvers(app->store, v[i].path, &ap) == 0)
+			json_object_set_new(o, "approvers", gh_cli_json_str(ap));
+		free(ap);
 		json_array_append_new(a, o);
 		snprintf(num, sizeof num, "%zu", count);
 		if (t)
@@ -171,10 +182,64 @@ out:
 	return r;
 }
 
+enum { OPT_APPROVERS = 1000, OPT_NO_APPROVERS };
+
+static int node_set(struct gh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "approvers", required_argument, NULL, OPT_APPROVERS },
+		{ "no-approvers", no_argument, NULL, OPT_NO_APPROVERS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gh_app *app = NULL;
+	char *path = NULL;
+	const char *group = NULL;
+	bool none = false;
+	int c, r = 0;
+
+	gh_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == OPT_APPROVERS)
+			group = optarg;
+		else if (c == OPT_NO_APPROVERS)
+			none = true;
+		else if (c == 'h')
+			return gh_cli_help(cli);
+		else
+			return gh_cli_bad_option(cli, c, argv);
+	}
+	if ((r = gh_cli_positional(cli, argc, 1, 1, "/PATH --approvers GROUP|--no-approvers")))
+		return r;
+	if (none == (group != NULL))
+		return gh_cli_usage_error(cli, "give exactly one of --approvers GROUP or "
+					       "--no-approvers");
+	if ((r = node_path(cli, argv[optind], &path)))
+		return r;
+	if (gh_cli_open(cli, GH_APP_NO_VAULT, &app) < 0) {
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
+	r = gh_store_node_set_approvers(app->store, path, group);
+	if (r == GH_ENOENT) {
+		gh_cli_error("no node '%s' or no such group", path);
+		r = GH_EXIT_FAIL;
+	} else if (r < 0) {
+		r = gh_cli_fail(app, r, "cannot set node '%s'", path);
+	} else {
+		printf("node '%s': approvers %s\n", path, group ? group : "none");
+	}
+out:
+	free(path);
+	gh_app_close(app);
+	return r;
+}
+
 int gh_cmd_node(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct gh_cli_verb verbs[] = {
-		{ "add", node_add }, { "list", node_list }, { "del", node_del }, { NULL, NULL },
+		{ "add", node_add }, { "list", node_list }, { "del", node_del },
+		{ "set", node_set }, { NULL, NULL },
 	};
 	return gh_cli_dispatch(cli, "node", usage, verbs, argc, argv);
 }

@@ -84,6 +84,8 @@ static const struct opt options[] = {
 	{ "syslog_target", T_STR, O(syslog_target), "", 0, 0, NULL },
 	{ "syslog_facility", T_STR, O(syslog_facility), "authpriv", 0, 0, facility_choices },
 	{ "jsonl_file", T_PATH, O(jsonl_file), "", 0, 0, NULL },
+	{ "notify_webhook", T_STR, O(notify_webhook), "", 0, 0, NULL },
+	{ "notify_webhook_ca", T_PATH, O(notify_webhook_ca), "", 0, 0, NULL },
 	{ "recording_retention_days", T_INT, O(recording_retention_days), "0", 0, 36500, NULL },
 	{ "worker_user", T_STR, O(worker_user), "gatehouse", 0, 0, NULL },
 	{ "mfa", T_ENUM, O(mfa), "off", 0, 0, mfa_choices },

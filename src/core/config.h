@@ -50,6 +50,8 @@ struct gh_config {
 	char *syslog_target;      /* udp:H:P | tcp:H:P | unix:PATH; empty = off */
 	char *syslog_facility;    /* authpriv, local0, ... */
 	char *jsonl_file;         /* JSON lines file; empty = off */
+	char *notify_webhook;     /* https URL for access requests; empty = off */
+	char *notify_webhook_ca;  /* its CA file; empty = the system's */
 	int recording_retention_days; /* 0 = keep forever */
 	char *worker_user;        /* workers drop to this user when root; "" = no drop */
 	int mfa;                  /* GH_CONFIG_MFA_*: who needs a TOTP code */

@@ -32,6 +32,7 @@
 #include "ssh/sweep.h"
 #include "ssh/tunrow.h"
 #include "session/session.h"
+#include "session/reqcmd.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -2086,6 +2087,16 @@ static int run_known_hosts(struct chan *c)
 	return off == len ? 0 : 1;
 }
 
+/* `request ...`: an access request (session/reqcmd.h). */
+static int run_request(struct chan *c)
+{
+	char out[480];
+	int st = gh_reqcmd_run(c->w->st, c->w->user.id, c->w->user.name, c->w->source, c->command,
+			       out, sizeof out);
+	say(c, "%s", out);
+	return st;
+}
+
 static ssh_bind make_bind(const struct gh_worker_args *a)
 {
 	ssh_bind b = ssh_bind_new();
@@ -2169,6 +2180,8 @@ static void chan_serve(struct chan *c)
 		status = run_menu(c);
 	} else if (c->req == REQ_EXEC && c->command && !strcmp(c->command, "known-hosts")) {
 		status = run_known_hosts(c);
+	} else if (c->req == REQ_EXEC && gh_reqcmd_is(c->command)) {
+		status = run_request(c);
 	} else {
 		say(c, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
 		    w->user.name);

@@ -154,6 +154,10 @@ static const char *const migrations[] = {
 	"  account TEXT NOT NULL, reason TEXT NOT NULL, ticket TEXT NOT NULL,"
 	"  minutes INTEGER NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,"
 	"  decided_at INTEGER NOT NULL DEFAULT 0, decided_by TEXT, perm_name TEXT);",
+	/* 10: the group whose members approve access requests under a node */
+	"CREATE TABLE node_approvers ("
+	"  node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
+	"  group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE);",
 };
 
 size_t gh_migrations_count(void)

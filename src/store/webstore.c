@@ -186,6 +186,14 @@ int gh_store_websession_prune(struct gh_store *st, int64_t idle_before, int64_t 
 	" FROM access_requests r JOIN users u ON u.id = r.user_id"                            \
 	" JOIN assets a ON a.id = r.asset_id "
 
+/* Rows (one per approving membership) of the approvers of the asset whose
+ * id follows: the group set on a node at or above a node of the asset. */
+#define APPROVER_OF                                                                          \
+	"SELECT 1 FROM asset_nodes an JOIN nodes n ON n.id = an.node_id"                        \
+	" JOIN nodes p ON (p.path = n.path OR substr(n.path, 1, length(p.path) + 1) ="          \
+	" p.path || '/') JOIN node_approvers na ON na.node_id = p.id"                           \
+	" JOIN group_members m ON m.group_id = na.group_id WHERE an.asset_id = "
+
 void gh_access_req_free(struct gh_access_req *a)
 {
 	if (!a)
@@ -271,8 +279,9 @@ int gh_store_access_list(struct gh_store *st, int64_t user_id, struct gh_access_
 			 size_t *ret_n)
 {
 	struct access_rows ar = { 0 };
-	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(user_id) };
-	int r = gh_store_q(st, ACCESS_COLS "WHERE ? = 0 OR r.user_id = ? ORDER BY r.id DESC", p,
+	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(user_id), DB_INT(user_id) };
+	int r = gh_store_q(st, ACCESS_COLS "WHERE ? = 0 OR r.user_id = ? OR EXISTS ("
+			   APPROVER_OF "r.asset_id AND m.user_id = ?) ORDER BY r.id DESC", p,
 			   NP(p), access_row, &ar, NULL, NULL);
 	if (r < 0) {
 		gh_access_reqs_free(ar.v, ar.n);
@@ -298,4 +307,60 @@ int gh_store_access_decide(struct gh_store *st, int64_t id, const char *status, 
 	r = gh_store_access_get(st, id, &a);
 	gh_access_req_free(&a);
 	return r < 0 ? r : GH_EBUSY;
+}
+
+int gh_store_node_set_approvers(struct gh_store *st, const char *path, const char *group)
+{
+	int changes = 0;
+	struct gh_db_val p[] = { DB_TEXT(path), DB_TEXT(group) };
+	if (!group)
+		return gh_store_q(st, "DELETE FROM node_approvers WHERE node_id = (SELECT id FROM nodes"
+				      " WHERE path = ?)", p, 1, NULL, NULL, NULL, NULL);
+	int r = gh_store_q(st, "INSERT INTO node_approvers (node_id, group_id) SELECT n.id, g.id"
+			       " FROM nodes n, user_groups g WHERE n.path = ? AND g.name = ?"
+			       " ON CONFLICT (node_id) DO UPDATE SET group_id = excluded.group_id",
+			   p, NP(p), NULL, NULL, NULL, &changes);
+	return r < 0 ? r : changes ? 0 : GH_ENOENT;
+}
+
+static int text_col(void *ud, const struct gh_db_val *c, int ncols)
+{
+	char **out = ud;
+	if (*out || c[0].type != GH_DB_TEXT)
+		return 0;
+	*out = strdup(c[0].s);
+	return *out ? 0 : GH_ENOMEM;
+}
+
+int gh_store_node_approvers(struct gh_store *st, const char *path, char **ret_group)
+{
+	char *g = NULL;
+	struct gh_db_val p[] = { DB_TEXT(path) };
+	int r = gh_store_q(st, "SELECT g.name FROM node_approvers na JOIN nodes n ON n.id = na.node_id"
+			       " JOIN user_groups g ON g.id = na.group_id WHERE n.path = ?",
+			   p, NP(p), text_col, &g, NULL, NULL);
+	if (r < 0) {
+		free(g);
+		return r;
+	}
+	*ret_group = g;
+	return 0;
+}
+
+static int seen_row(void *ud, const struct gh_db_val *c, int ncols)
+{
+	*(bool *)ud = true;
+	return 0;
+}
+
+int gh_store_access_approver(struct gh_store *st, int64_t id, int64_t user_id, bool *ret)
+{
+	bool seen = false;
+	struct gh_db_val p[] = { DB_INT(id), DB_INT(user_id) };
+	int r = gh_store_q(st, APPROVER_OF "(SELECT asset_id FROM access_requests WHERE id = ?)"
+			       " AND m.user_id = ? LIMIT 1",
+			   p, NP(p), seen_row, &seen, NULL, NULL);
+	if (r == 0)
+		*ret = seen;
+	return r;
 }

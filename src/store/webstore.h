@@ -3,6 +3,7 @@
  * its holder and kept here as the hex SHA-256 of its text (both are 256
  * random bits, so a plain hash is as strong as the secret). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,10 +70,22 @@ void gh_access_req_free(struct gh_access_req *a);
 void gh_access_reqs_free(struct gh_access_req *v, size_t n);
 int gh_store_access_add(struct gh_store *st, const struct gh_access_req *a, int64_t *ret_id);
 int gh_store_access_get(struct gh_store *st, int64_t id, struct gh_access_req *ret);
-/* USER_ID 0: everyone's. Newest first. */
+/* USER_ID 0: everyone's; else the user's own and those the user
+ * approves (gh_store_access_approver). Newest first. */
 int gh_store_access_list(struct gh_store *st, int64_t user_id, struct gh_access_req **ret,
 			 size_t *ret_n);
 /* Pending request ID -> STATUS by BY (PERM_NAME may be NULL); GH_EBUSY
  * when it was already decided, GH_ENOENT when there is none. */
 int gh_store_access_decide(struct gh_store *st, int64_t id, const char *status, const char *by,
 			   const char *perm_name, int64_t now);
+
+/* The approvers of node PATH (its assets and those of the nodes under it):
+ * the members of GROUP; GROUP NULL: none. GH_ENOENT: no such node or
+ * group. */
+int gh_store_node_set_approvers(struct gh_store *st, const char *path, const char *group);
+/* The group approving directly at node PATH: *RET_GROUP (caller frees) or
+ * NULL. */
+int gh_store_node_approvers(struct gh_store *st, const char *path, char **ret_group);
+/* Is USER_ID a member of the approvers of a node holding (at or above it)
+ * the asset of request ID? */
+int gh_store_access_approver(struct gh_store *st, int64_t id, int64_t user_id, bool *ret);

@@ -4,7 +4,7 @@
 #include "core/util.h"
 #include "store/store.h"
 #include "store/webstore.h"
-#include "web/access.h"
+#include "session/access.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +43,8 @@ int gh_web_h_access_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct g
 	return 0;
 }
 
-/* Admins and auditors see every request, users their own. */
+/* Admins and auditors see every request, users their own and those they
+ * approve. */
 int gh_web_h_access_list(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp)
 {
 	struct gh_access_req *v = NULL;
@@ -66,9 +67,11 @@ static int decide(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_
 	struct gh_access_req a = { 0 };
 	if (gh_parse_ll(req->params[0], &id) < 0 || id < 1)
 		return gh_web_error(resp, 404, "access request not found");
-	int r = gh_access_decide(ctx->st, id, approve, req->actor);
+	int r = gh_access_decide(ctx->st, id, approve, req->actor, req->user_id, req->role);
 	gh_web_audit_change(ctx, req, approve ? "access approve" : "access deny", r == 0,
 			    req->params[0]);
+	if (r == GH_EPERM)
+		return gh_web_error(resp, 403, "not an approver of this request");
 	if (r == GH_EBUSY)
 		return gh_web_error(resp, 409, "access request already decided");
 	if (r < 0 || (r = gh_store_access_get(ctx->st, id, &a)) < 0)

@@ -1,5 +1,5 @@
 /* Access requests (see access.h). */
-#include "web/access.h"
+#include "session/access.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
@@ -54,12 +54,29 @@ int gh_access_request(struct gh_store *st, int64_t user_id, const char *asset,
 	return r;
 }
 
-int gh_access_decide(struct gh_store *st, int64_t id, bool approve, const char *by)
+int gh_access_may_decide(struct gh_store *st, int64_t id, int64_t user_id, int role)
+{
+	struct gh_access_req a = { 0 };
+	bool approver = false;
+	int r = gh_store_access_get(st, id, &a);
+	if (r == 0 && role < GH_ROLE_ADMIN)
+		r = a.user_id == user_id ? GH_EPERM
+					 : gh_store_access_approver(st, id, user_id, &approver);
+	if (r == 0 && role < GH_ROLE_ADMIN && !approver)
+		r = GH_EPERM;
+	gh_access_req_free(&a);
+	return r;
+}
+
+int gh_access_decide(struct gh_store *st, int64_t id, bool approve, const char *by,
+		     int64_t user_id, int role)
 {
 	struct gh_access_req a = { 0 };
 	char name[64];
 	int64_t now = gh_now();
-	int r = gh_store_access_get(st, id, &a);
+	int r = gh_access_may_decide(st, id, user_id, role);
+	if (r == 0)
+		r = gh_store_access_get(st, id, &a);
 	if (r < 0)
 		return r;
 	if (strcmp(a.status, "pending")) {
