@@ -70,7 +70,9 @@ static int decide(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_
 	int r = gh_access_decide(ctx->st, id, approve, req->actor, req->user_id, req->role);
 	gh_web_audit_change(ctx, req, approve ? "access approve" : "access deny", r == 0,
 			    req->params[0]);
-	if (r == GH_EPERM)
+	/* below admin, a request that does not exist answers as one the caller
+	 * may not decide: ids do not tell who asked for what */
+	if (r == GH_EPERM || (r == GH_ENOENT && req->role < GH_ROLE_ADMIN))
 		return gh_web_error(resp, 403, "not an approver of this request");
 	if (r == GH_EBUSY)
 		return gh_web_error(resp, 409, "access request already decided");

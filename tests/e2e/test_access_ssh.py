@@ -118,8 +118,11 @@ def test_node_approvers_decide_requests_under_their_node(web, target):  # noqa: 
         assert r.status_code == 403 and "error" in r.json(), (u, r.text)
     r = web.req("POST", f"/api/v1/access-requests/{own}/approve", token=tok["erin"])
     assert r.status_code == 403, r.text
+    # below admin an unknown id answers as a request one may not decide
     assert web.req("POST", "/api/v1/access-requests/999/approve",
-                   token=tok["carol"]).status_code == 404
+                   token=tok["carol"]).status_code == 403
+    assert web.req("POST", "/api/v1/access-requests/999/approve",
+                   token=admin).status_code == 404
     assert ssh_run(g, login, "echo in", password=ALICE_PW).returncode != 0
     r = web.req("POST", f"/api/v1/access-requests/{rid}/approve", token=tok["carol"])
     assert r.status_code == 200 and r.json()["decided_by"] == "token:t-carol", r.text
@@ -133,6 +136,7 @@ def test_node_approvers_decide_requests_under_their_node(web, target):  # noqa: 
                   ("token:t-alice", "access approve", "error"),
                   ("token:t-erin", "access approve", "error"),
                   ("token:t-carol", "access approve", "error"),
+                  ("token:ci", "access approve", "error"),
                   ("token:t-carol", "access approve", "ok"),
                   ("token:ci", "access deny", "ok")], ch
     # no approvers any more: carol decides nothing under /prod
