@@ -9,14 +9,15 @@
 #   SOAK_BENCH_ARGS   soak.py          (open/close loop: leaks)
 #   HOSTILE_BENCH_ARGS hostile_bench.py (failed-login flood: legitimate login time)
 #   JUMP_BENCH_ARGS   jump_throughput.py (recorded ProxyJump against OpenSSH -J)
-#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump
+#   WEB_BENCH_ARGS    web_bench.py     (REST asset list latency, web logins/s)
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -64,5 +65,10 @@ fi
 if want jump; then
 	echo "== jump_throughput"
 	"$PY" "$HERE/jump_throughput.py" --gatehouse "$BUILD_DIR/gatehouse" ${JUMP_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want web; then
+	echo "== web_bench"
+	"$PY" "$HERE/web_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${WEB_BENCH_ARGS:-} || STATUS=1
 fi
 exit $STATUS
