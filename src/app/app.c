@@ -199,12 +199,11 @@ out:
 	return 0;
 }
 
-int gh_app_helper_start(struct gh_app *app, const char *tag, void (*on_term)(int),
-			struct gh_store **ret_st)
+void gh_app_helper_begin(struct gh_app *app, const char *tag, void (*on_term)(int))
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
+	sa.sa_handler = on_term; /* no SA_RESTART: a poll returns on the signal */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
@@ -214,6 +213,12 @@ int gh_app_helper_start(struct gh_app *app, const char *tag, void (*on_term)(int
 	sigaction(SIGPIPE, &sa, NULL);
 	gh_log_set_tag(tag);
 	app->store = gh_store_forget(app->store); /* the master's, see gh_store_forget */
+}
+
+int gh_app_helper_start(struct gh_app *app, const char *tag, void (*on_term)(int),
+			struct gh_store **ret_st)
+{
+	gh_app_helper_begin(app, tag, on_term);
 	int r = gh_store_open(&app->cfg, ret_st);
 	if (r < 0)
 		gh_error("%s: cannot open the store: %s", tag, gh_strerror(r));

@@ -43,11 +43,15 @@ int gh_app_layout(const struct gh_config *cfg, char *err);
  * returns a negative GH_E*; the old destination stays. */
 int gh_app_log_open(struct gh_app *app);
 
-/* The start of a helper process forked by the master of `gatehouse serve`
- * (the audit export, the LDAP sync): ON_TERM handles SIGTERM and SIGINT,
- * SIGHUP and SIGCHLD are back to their defaults, SIGPIPE is ignored, log
- * lines are tagged TAG, the master's store handle is let go of and the
- * helper's own opened into *RET_ST (the caller closes it). */
+/* The first steps of a helper process forked by the master of `gatehouse
+ * serve` (the audit export, the LDAP sync, the web server): ON_TERM
+ * handles SIGTERM and SIGINT, SIGHUP and SIGCHLD are back to their
+ * defaults, SIGPIPE is ignored, log lines are tagged TAG and the master's
+ * store handle is let go of. */
+void gh_app_helper_begin(struct gh_app *app, const char *tag, void (*on_term)(int));
+
+/* gh_app_helper_begin, then the helper's own store opened into *RET_ST
+ * (the caller closes it). */
 int gh_app_helper_start(struct gh_app *app, const char *tag, void (*on_term)(int),
 			struct gh_store **ret_st);
 

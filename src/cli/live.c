@@ -205,7 +205,6 @@ static int live_connect(struct gh_app *app, const char *id)
 static int request(struct gh_app *app, const char *id, const char *req)
 {
 	char line[256];
-	size_t n = 0;
 	int fd = live_connect(app, id);
 	if (fd < 0)
 		return -1;
@@ -214,19 +213,8 @@ static int request(struct gh_app *app, const char *id, const char *req)
 		close(fd);
 		return -1;
 	}
-	while (n + 1 < sizeof line) {
-		char ch;
-		ssize_t k = read(fd, &ch, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0 || ch == '\n')
-			break;
-		line[n++] = ch;
-	}
-	line[n] = '\0';
-	if (strcmp(line, "ok") != 0) {
-		gh_cli_error("session %s: %s", id,
-			     !strncmp(line, "error ", 6) ? line + 6 : "no answer (session ended?)");
+	if (gh_live_read_answer(fd, line, sizeof line) < 0) {
+		gh_cli_error("session %s: %s", id, line[0] ? line : "no answer (session ended?)");
 		close(fd);
 		return -1;
 	}

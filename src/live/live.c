@@ -572,3 +572,25 @@ struct gh_live *gh_live_close(struct gh_live *l)
 	free(l);
 	return NULL;
 }
+
+int gh_live_read_answer(int fd, char *line, size_t cap)
+{
+	size_t n = 0;
+	while (n + 1 < cap) {
+		char ch;
+		ssize_t k = read(fd, &ch, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || ch == '\n')
+			break;
+		line[n++] = ch;
+	}
+	line[n] = '\0';
+	if (!strcmp(line, "ok"))
+		return 0;
+	if (!strncmp(line, "error ", 6))
+		memmove(line, line + 6, n - 6 + 1);
+	else
+		line[0] = '\0';
+	return GH_EIO;
+}

@@ -82,3 +82,8 @@ int gh_live_owner(const char *worker_user, uid_t *ret_uid);
 #define GH_LIVE_WHYLEN 160
 int gh_live_connect(const char *run_dir, const char *session_id, uid_t owner, int *ret_fd,
 		    char *why, size_t whylen);
+
+/* Read the one-line answer to a request on a live socket FD (bounded by
+ * CAP and the socket's timeouts): 0 for "ok", else GH_EIO with LINE the
+ * worker's "error TEXT" text, or "" when it gave none. */
+int gh_live_read_answer(int fd, char *line, size_t cap);

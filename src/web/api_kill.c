@@ -25,7 +25,6 @@ static int ask_kill(struct gh_web_ctx *ctx, const char *id, const char *actor, c
 	char run_dir[4096], req[GH_LIVE_REASON_MAX + 200], line[256];
 	struct timeval tv = { .tv_sec = ANSWER_TIMEOUT_S };
 	uid_t owner;
-	size_t n = 0;
 	int fd = -1, r;
 	if ((r = gh_live_run_dir(ctx->app->data_dir, run_dir, sizeof run_dir)) < 0 ||
 	    (r = gh_live_owner(ctx->app->cfg.worker_user, &owner)) < 0)
@@ -38,19 +37,10 @@ static int ask_kill(struct gh_web_ctx *ctx, const char *id, const char *actor, c
 		close(fd);
 		return GH_EIO;
 	}
-	while (n + 1 < sizeof line) {
-		char ch;
-		ssize_t k = read(fd, &ch, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0 || ch == '\n')
-			break;
-		line[n++] = ch;
-	}
-	line[n] = '\0';
+	r = gh_live_read_answer(fd, line, sizeof line);
 	close(fd);
-	if (strcmp(line, "ok")) {
-		snprintf(why, whylen, "%.100s", !strncmp(line, "error ", 6) ? line + 6 : "no answer");
+	if (r < 0) {
+		snprintf(why, whylen, "%.100s", line[0] ? line : "no answer");
 		return GH_EIO;
 	}
 	return 0;

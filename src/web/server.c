@@ -327,22 +327,12 @@ int gh_web_run(struct gh_app *app, const struct gh_priv *p)
 	struct lws_context *lc = NULL;
 	char *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
-	struct sigaction sa;
 	int rc = 1;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term; /* no SA_RESTART: poll() returns on the signal */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	gh_log_set_tag("web");
+	/* its store is opened after the drop, below */
+	gh_app_helper_begin(app, "web", on_term);
 	prctl(PR_SET_NAME, "gh-web", 0, 0, 0); /* ps, tests: not a worker */
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
-	app->store = gh_store_forget(app->store); /* the master's, see gh_store_forget */
 	if (load_pair(app, &cert, &cert_len, &key, &key_len) < 0)
 		goto out;
 	lc = listen_on(&sv, cert, cert_len, key, key_len);
