@@ -18,7 +18,9 @@ int gh_web_h_access_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct g
 	if (gh_web_body(req, resp, &b) < 0)
 		return 0;
 	mv = json_object_get(b, "minutes");
-	int r = !mv || json_is_integer(mv) ? 0 : GH_EINVAL;
+	/* bounded before the cast: 2^32 + 60 must not become 60 */
+	int r = !mv || (json_is_integer(mv) && json_integer_value(mv) >= 0 &&
+			json_integer_value(mv) <= GH_ACCESS_MINUTES_MAX) ? 0 : GH_EINVAL;
 	if (r == 0)
 		r = gh_access_request(ctx->st, req->user_id,
 				      json_string_value(json_object_get(b, "asset")),
@@ -27,7 +29,7 @@ int gh_web_h_access_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct g
 				      json_string_value(json_object_get(b, "ticket")),
 				      mv ? (int)json_integer_value(mv) : 60, &id, why, sizeof why);
 	else
-		snprintf(why, sizeof why, "\"minutes\": an integer");
+		snprintf(why, sizeof why, "\"minutes\": an integer, 1 to %d", GH_ACCESS_MINUTES_MAX);
 	json_decref(b);
 	if (r == GH_EINVAL || r == GH_ENOENT)
 		return gh_web_error(resp, r == GH_EINVAL ? 400 : 404, "%s", why);
