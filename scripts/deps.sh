@@ -9,7 +9,11 @@ libvterm-dev liboath-dev libqrencode-dev zlib1g-dev libjansson-dev
 libcmocka-dev openssh-server openssh-client clang libclang-rt-14-dev
 python3-pytest python3-pexpect python3-paramiko asciinema procps iproute2 hyperfine
 rsync git rsyslog ssh-audit libseccomp-dev oathtool xauth
-libldap-dev slapd ldap-utils libwebsockets-dev python3-requests"
+libldap-dev slapd ldap-utils libwebsockets-dev python3-requests python3-pytest-xdist
+chromium chromium-driver python3-selenium python3-websocket
+mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
+python3-pymysql python3-psycopg2 python3-redis haproxy libtelnet-dev
+inetutils-telnetd busybox libdeflate-dev"
 
 missing=""
 for p in $PKGS; do
@@ -17,6 +21,10 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+
+# The web front end is built with npm (web/package-lock.json); Debian's npm
+# when the machine has no Node.js of its own.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 
 [ -z "$missing" ] && exit 0
 
