@@ -27,20 +27,24 @@ unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
 # A missing prerequisite or a skip fails the run (tests/e2e/conftest.py).
+# E2E_JOBS > 1 runs test files in parallel (pytest-xdist, one file per worker
+# at a time): most e2e time is spent waiting on servers and clients.
+E2E_JOBS ?= 1
+E2E_PAR = $(if $(filter-out 1,$(E2E_JOBS)),-n $(E2E_JOBS) --dist loadfile)
 e2e: build
-	GATEHOUSE_BIN=$(abspath $(BUILD))/gatehouse $(PY) -m pytest -q --durations=15 tests/e2e $(PYTEST_ARGS)
+	GATEHOUSE_BIN=$(abspath $(BUILD))/gatehouse $(PY) -m pytest -q --durations=15 $(E2E_PAR) tests/e2e $(PYTEST_ARGS)
 
 test: unit e2e
 
 bench: build
 	./bench/run.sh $(BUILD)
 
-# The sanitizers run every test once more, but the 20-run channel load loop,
-# a measure of robustness under load that the other channel tests cover for
-# memory errors (it alone would take minutes under ASan).
+# The sanitizers run the unit tests and, of the e2e suite, the modules that
+# exercise a network parser or protocol (`pytestmark_protocol = True`, see
+# tests/e2e/conftest.py); the fuzz targets cover the parsers further.
 ASAN_DESELECT = --deselect tests/e2e/test_channels.py::test_paramiko_sequence_20_runs_under_busy_loops
 asan:
-	$(MAKE) test BUILD=build-asan MESON_OPTS="-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug" PYTEST_ARGS="$(ASAN_DESELECT) $(PYTEST_ARGS)"
+	GATEHOUSE_E2E_SUBSET=protocol $(MAKE) test BUILD=build-asan MESON_OPTS="-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug" PYTEST_ARGS="$(ASAN_DESELECT) $(PYTEST_ARGS)"
 
 # Build the libFuzzer targets with clang and run each for FUZZ_SECONDS on its corpus.
 FUZZ_SECONDS ?= 20

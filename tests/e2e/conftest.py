@@ -40,6 +40,21 @@ def pytest_sessionstart(session):
         pytest.exit("end-to-end tests cannot run: " + "; ".join(why), returncode=1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """GATEHOUSE_E2E_SUBSET=protocol keeps only the modules that exercise a
+    network parser or protocol (a module-level `pytestmark_protocol = True`):
+    the sanitizer run gives those a second pass rather than everything."""
+    if os.environ.get("GATEHOUSE_E2E_SUBSET") != "protocol":
+        return
+    keep, drop = [], []
+    for item in items:
+        marked = getattr(item.module, "pytestmark_protocol", False) is True
+        (keep if marked else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A skip (or an expected failure) is a failure: a test that cannot run

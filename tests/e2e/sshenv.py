@@ -86,9 +86,13 @@ def _add_authorized_key(path, line, keep=64):
 
 
 def _ensure_unix_user(name, password, shell_rc):
-    if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True,
-                       capture_output=True)
+    import fcntl
+    # test runs in parallel (pytest -n) create the same accounts: one at a time
+    with open("/var/tmp/gatehouse-test-users.lock", "a") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True,
+                           capture_output=True)
     subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True,
                    capture_output=True)
     home = os.path.expanduser(f"~{name}")

@@ -9,6 +9,9 @@ import pytest
 from sshenv import *  # noqa: F401,F403
 from sshenv import ALICE_PW, running_gatehouse, setup_ghenv
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 
 @pytest.fixture
 def agent_ghenv(gh_bin, tmp_path, target):

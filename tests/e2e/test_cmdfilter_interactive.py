@@ -11,6 +11,9 @@ from sshenv import *  # noqa: F401,F403 (fixtures)
 from sshenv import PROMPT_RE, ssh_spawn, wait_for
 from cmdfilterenv import DIRECT, REJECTED, victim, danger, pending_request  # noqa: F401 (fixtures)
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 DYNAMIC_REFUSED = "rejected: it cannot be analysed \\(dynamic: "
 
 

@@ -18,6 +18,9 @@ from sshenv import *  # noqa: F401,F403 (fixtures)
 from sshenv import PROMPT_RE, ssh_run, ssh_spawn
 from cmdfilterenv import DIRECT, REJECTED, victim, danger, pending_request  # noqa: F401 (fixtures)
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 
 def run(g, *cmd, input="", extra=(), timeout=60):
     return ssh_run(g, DIRECT, *cmd, password=g.alice_pw, input=input, extra=extra,

@@ -17,6 +17,9 @@ from dropenv import *  # noqa: F401,F403 (fixtures: ghenv_drop, gatehouse_drop)
 from sshenv import UNIX_DEPLOY, ssh_run, wait_for
 from flood import SlowClients, attempt_connection, flood_result, proc_usage, spawn_flood
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 SOURCES = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
 

@@ -10,6 +10,9 @@ import pexpect
 from sshenv import *  # noqa: F401,F403
 from sshenv import ALICE_PW
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 
 
 def _front_line(g):

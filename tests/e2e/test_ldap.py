@@ -27,6 +27,9 @@ from ldapenv import ROOT_DN  # noqa: F401
 from sshenv import *  # noqa: F401,F403
 from sshenv import running_gatehouse
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 ADMIN_PW = "local-" + "admin-Pw-77"
 
 

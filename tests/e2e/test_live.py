@@ -19,6 +19,9 @@ import pytest
 from sshenv import *  # noqa: F401,F403 (fixtures)
 from sshenv import UNIX_DEPLOY, PROMPT_RE, ssh_args, ssh_run, ssh_spawn, target_copy, wait_for
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
 

@@ -13,6 +13,9 @@ import pytest
 from sshenv import *  # noqa: F401,F403 (fixtures)
 from sshenv import UNIX_DEPLOY, download_check, running_gatehouse, setup_ghenv, upload_check
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 # reads in uneven pieces with short pauses: the target's window opens in
 # small steps, so the relay's buffer is pulled with little room left (the

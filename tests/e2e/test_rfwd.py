@@ -12,6 +12,9 @@ from sshenv import *  # noqa: F401,F403
 from sshenv import ALICE_PW, PROMPT_RE, running_gatehouse, setup_ghenv, ssh_args
 from test_tunnel import echo  # noqa: F401 (fixture)
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
 

@@ -11,6 +11,9 @@ import pexpect
 from sshenv import *  # noqa: F401,F403 (fixtures)
 from sshenv import UNIX_DEPLOY, PROMPT_RE, port_open, ssh_run, ssh_spawn, wait_for
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
 

@@ -13,6 +13,9 @@ import pytest
 from sshenv import *  # noqa: F401,F403 (fixtures)
 from sshenv import UNIX_DEPLOY, ssh_run, wait_for
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 LOGIN = f"alice@{UNIX_DEPLOY}@web01"
 BOB = f"bob@{UNIX_DEPLOY}@web01"
 

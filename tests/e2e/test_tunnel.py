@@ -13,6 +13,9 @@ import pytest
 from sshenv import *  # noqa: F401,F403
 from sshenv import ALICE_PW
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 
 class EchoServer:
     """A threaded TCP echo server on loopback (stopped by the fixture)."""

@@ -21,6 +21,9 @@ from sshenv import (ALICE_PW, PROMPT_RE, UNIX_DEPLOY, port_open, running_gatehou
                     setup_ghenv, ssh_run, ssh_spawn,
                     target, wait_for)
 
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
 DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "API.md")
 
 

@@ -19,6 +19,9 @@ from sshenv import ALICE_PW, UNIX_DEPLOY, Gatehouse, free_port, port_open, setup
 # for $DISPLAY, then whatever the X server answers
 X_CLIENT = r"""
 import os, socket, struct, subprocess, sys
+
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
 disp = os.environ.get("DISPLAY", "")
 print("display=" + (disp or "none"))
 if not disp:
