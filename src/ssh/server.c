@@ -6,6 +6,7 @@
 #include "web/web.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/util.h"
 #include "ssh/hostkey.h"
 #include "ssh/penalty.h"
@@ -654,6 +655,10 @@ int gh_ssh_serve(struct gh_app *app)
 	r = open_listeners(&m);
 	if (r < 0)
 		return r;
+	int lock_fd = -1; /* held until exit (restore refuses meanwhile) */
+	if (gh_app_serve_lock(app->data_dir, &lock_fd) == GH_EBUSY)
+		gh_warn("another gatehouse serve holds %s/serve.lock", app->data_dir);
+	gh_notify("READY=1"); /* Type=notify: the listeners are up */
 
 	struct pollfd *pfds = NULL;
 	size_t cap_pfds = 0;
@@ -698,6 +703,7 @@ int gh_ssh_serve(struct gh_app *app)
 				if (sigs[i] == SIGCHLD)
 					reap(&m);
 				else if (sigs[i] == SIGHUP && !stopping) {
+					gh_notify("RELOADING=1");
 					reload(&m);
 					gh_app_log_open(m.app); /* after a rotation */
 					if (m.export_pid > 0) /* restarted with the new settings */
@@ -706,9 +712,11 @@ int gh_ssh_serve(struct gh_app *app)
 						kill(m.ldap_pid, SIGTERM);
 					if (m.web_pid > 0)
 						kill(m.web_pid, SIGTERM);
+					gh_notify("READY=1");
 				}
 				else if ((sigs[i] == SIGTERM || sigs[i] == SIGINT) && !stopping) {
 					stopping = true;
+					gh_notify("STOPPING=1");
 					helper_stop(&m.web_pid); /* health says "up" while the listener is */
 					close_listeners(&m);
 					m.proxyq = gh_proxyq_free(m.proxyq);
