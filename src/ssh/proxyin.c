@@ -17,7 +17,7 @@ struct gh_proxy_trust {
 };
 
 struct pending {
-	int fd;
+	int fd, tag;
 	int64_t deadline_ms;
 	char peer[GH_PROXY_IPLEN];
 	size_t have;
@@ -113,7 +113,7 @@ size_t gh_proxyq_count(const struct gh_proxyq *q)
 	return q ? q->n : 0;
 }
 
-int gh_proxyq_add(struct gh_proxyq *q, int fd, const char *peer, int64_t deadline_ms)
+int gh_proxyq_add(struct gh_proxyq *q, int fd, int tag, const char *peer, int64_t deadline_ms)
 {
 	if (!q)
 		return GH_ENOMEM;
@@ -129,6 +129,7 @@ int gh_proxyq_add(struct gh_proxyq *q, int fd, const char *peer, int64_t deadlin
 	if (!p)
 		return GH_ENOMEM;
 	p->fd = fd;
+	p->tag = tag;
 	p->deadline_ms = deadline_ms;
 	snprintf(p->peer, sizeof p->peer, "%s", peer);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -202,12 +203,12 @@ void gh_proxyq_run(struct gh_proxyq *q, const struct pollfd *pfds, size_t n, int
 			continue;
 		}
 		q->v[i] = q->v[--q->n]; /* out of the queue before the callback */
-		int fd = p->fd;
+		int fd = p->fd, tag = p->tag;
 		char peer[GH_PROXY_IPLEN];
 		snprintf(peer, sizeof peer, "%s", p->peer);
 		free(p);
 		if (out == GH_PROXY_CLIENT) /* the worker's socket blocks, as accept4 gave it */
 			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		done(ctx, fd, out, peer, out == GH_PROXY_CLIENT ? &h : NULL);
+		done(ctx, fd, tag, out, peer, out == GH_PROXY_CLIENT ? &h : NULL);
 	}
 }

@@ -41,9 +41,10 @@ enum gh_proxy_outcome {
 	GH_PROXY_CLOSED,  /* the peer closed or failed before its header */
 };
 
-/* A settled connection: FD (now the callback's to keep or close), the
+/* A settled connection: FD (now the callback's to keep or close), TAG as
+ * given to gh_proxyq_add (which listener: SSH, a database door), the
  * balancer's address PEER, and HDR (GH_PROXY_CLIENT only; else NULL). */
-typedef void (*gh_proxyq_done_fn)(void *ctx, int fd, enum gh_proxy_outcome out,
+typedef void (*gh_proxyq_done_fn)(void *ctx, int fd, int tag, enum gh_proxy_outcome out,
 				  const char *peer, const struct gh_proxy_hdr *hdr);
 
 struct gh_proxyq *gh_proxyq_new(void);
@@ -52,7 +53,7 @@ struct gh_proxyq *gh_proxyq_free(struct gh_proxyq *q);
 size_t gh_proxyq_count(const struct gh_proxyq *q);
 /* FD (non-blocking after this) waits for its header until DEADLINE_MS
  * (monotonic). GH_ENOMEM: not queued, the caller closes FD. */
-int gh_proxyq_add(struct gh_proxyq *q, int fd, const char *peer, int64_t deadline_ms);
+int gh_proxyq_add(struct gh_proxyq *q, int fd, int tag, const char *peer, int64_t deadline_ms);
 /* Up to MAX pollfds of the pending sockets into OUT; returns how many. */
 size_t gh_proxyq_pollfds(const struct gh_proxyq *q, struct pollfd *out, size_t max);
 /* The poll timeout (ms) that wakes the loop at the next deadline, at most DFLT. */

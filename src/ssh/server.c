@@ -306,7 +306,7 @@ static void admit(struct master *m, int fd, const char *ip, int port)
 }
 
 /* A connection's PROXY header is settled (ssh/proxyin.h). */
-static void proxy_done(void *ctx, int fd, enum gh_proxy_outcome out, const char *peer,
+static void proxy_done(void *ctx, int fd, int tag, enum gh_proxy_outcome out, const char *peer,
 		       const struct gh_proxy_hdr *hdr)
 {
 	static const char *const why[] = {
@@ -314,6 +314,7 @@ static void proxy_done(void *ctx, int fd, enum gh_proxy_outcome out, const char 
 		[GH_PROXY_TIMEOUT] = "no PROXY header in time",
 	};
 	struct master *m = ctx;
+	(void)tag; /* the listener's door, when there are several */
 	if (out == GH_PROXY_CLIENT) {
 		gh_debug("PROXY v%d from %s: client %s:%d", hdr->version, peer, hdr->src_ip,
 			 hdr->src_port);
@@ -345,7 +346,7 @@ static void proxy_accept(struct master *m, int fd, const char *peer)
 		return;
 	}
 	int64_t deadline = gh_mono_ms() + (int64_t)cfg->proxy_header_timeout * 1000;
-	if (gh_proxyq_add(m->proxyq, fd, peer, deadline) < 0)
+	if (gh_proxyq_add(m->proxyq, fd, 0, peer, deadline) < 0)
 		close(fd);
 }
 
