@@ -35,6 +35,9 @@ def cluster(gh_bin, tmp_path, target):
     ta.mkdir()
     tb.mkdir()
     a = Gatehouse(gh_bin, str(ta), target, extra_conf=PROXY_CONF)
+    pg = getattr(a, "pg", None)  # GATEHOUSE_TEST_DB=postgresql: nodes share its database
+    if pg:
+        a.write_conf(PROXY_CONF + "node_name = a\n")
     a.start()
     b = ha = None
     try:
@@ -42,8 +45,13 @@ def cluster(gh_bin, tmp_path, target):
         b = Gatehouse(gh_bin, str(tb), target)
         for name in SHARED:
             shutil.copy2(os.path.join(a.data, name), os.path.join(b.data, name))
-        b.write_conf(PROXY_CONF + f"database_path = {a.db_path()}\n"
-                     f"recordings_dir = {a.data}/recordings\n")
+        if pg:
+            b.pg = pg
+            b.write_conf(PROXY_CONF + "node_name = b\n"
+                         f"recordings_dir = {a.data}/recordings\n")
+        else:  # one host: the SQLite file is shared (WAL, busy locks waited for)
+            b.write_conf(PROXY_CONF + f"database_path = {a.db_path()}\n"
+                         f"recordings_dir = {a.data}/recordings\n")
         b.start()
         ha = HAProxy(str(tmp_path), a.askpass)
         ha.start([("a", f"127.0.0.1:{a.port}"), ("b", f"127.0.0.1:{b.port}")],

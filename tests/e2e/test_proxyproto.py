@@ -93,6 +93,25 @@ def test_penalty_applies_to_header_address(proxied):
     assert p.returncode == 0, p.stderr
 
 
+def test_login_acl_checks_header_address(proxied):
+    """Login ACL source rules judge the header's client address: alice is
+    allowed from 192.0.2.0/24 only; through the same balancer (127.0.0.1)
+    192.0.2.10 logs in and 198.51.100.10 is refused by the rule."""
+    g = proxied
+    g.cli("loginacl", "add", "lan", "--user", "alice", "--source", "192.0.2.0/24",
+          "--action", "allow", "--priority", "10")
+    g.cli("loginacl", "add", "rest", "--user", "alice", "--action", "deny", "--priority", "90")
+    ok = ssh_run(g, f"alice@{UNIX_DEPLOY}@web01", "echo in", password=g.alice_pw,
+                 extra=via(g, "192.0.2.10"))
+    assert ok.returncode == 0 and "in" in ok.stdout, ok.stderr
+    bad = ssh_run(g, f"alice@{UNIX_DEPLOY}@web01", "echo in", password=g.alice_pw,
+                  extra=via(g, "198.51.100.10"))
+    assert bad.returncode != 0
+    refused = [e for e in g.events("login") if e["result"] == "failure"]
+    assert refused and refused[-1]["source"].startswith("198.51.100.10:"), refused
+    assert refused[-1]["reason"] == "acl deny rule=rest"
+
+
 def test_untrusted_source_refused(proxied):
     """A valid header from a source outside proxy_trusted (127.0.0.5) is
     refused before any SSH byte, and logged."""
