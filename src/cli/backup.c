@@ -245,6 +245,12 @@ int gh_cmd_backup(struct gh_cli *cli, int argc, char **argv)
 		}
 	}
 	r = gh_store_backup(app->store, keys ? tmp : file);
+	if (r == GH_EINVAL) {
+		gh_cli_error("backup: a %s store is backed up with its own tools (pg_dump); "
+			     "docs/OPERATIONS.md", app->cfg.database);
+		r = GH_EXIT_FAIL;
+		goto out;
+	}
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "backup: cannot copy the store");
 		goto out;
