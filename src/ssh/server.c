@@ -314,7 +314,7 @@ static void proxy_done(void *ctx, int fd, int tag, enum gh_proxy_outcome out, co
 		[GH_PROXY_TIMEOUT] = "no PROXY header in time",
 	};
 	struct master *m = ctx;
-	(void)tag; /* the listener's door, when there are several */
+	(void)tag; /* the listener's door (-1: SSH), for admit when there are several */
 	if (out == GH_PROXY_CLIENT) {
 		gh_debug("PROXY v%d from %s: client %s:%d", hdr->version, peer, hdr->src_ip,
 			 hdr->src_port);
@@ -331,8 +331,9 @@ static void proxy_done(void *ctx, int fd, int tag, enum gh_proxy_outcome out, co
 }
 
 /* proxy_protocol = yes: only a trusted balancer may connect; its
- * connection waits, without blocking the loop, for its header. */
-static void proxy_accept(struct master *m, int fd, const char *peer)
+ * connection waits, without blocking the loop, for its header. DOOR: the
+ * listener's door, handed back with the header (-1: SSH). */
+static void proxy_accept(struct master *m, int fd, const char *peer, int door)
 {
 	const struct gh_config *cfg = &m->app->cfg;
 	if (!gh_proxy_trusted(m->proxy_trust, peer)) {
@@ -346,7 +347,7 @@ static void proxy_accept(struct master *m, int fd, const char *peer)
 		return;
 	}
 	int64_t deadline = gh_mono_ms() + (int64_t)cfg->proxy_header_timeout * 1000;
-	if (gh_proxyq_add(m->proxyq, fd, 0, peer, deadline) < 0)
+	if (gh_proxyq_add(m->proxyq, fd, door, peer, deadline) < 0)
 		close(fd);
 }
 
@@ -374,7 +375,7 @@ static void accept_one(struct master *m, int lfd)
 		port = ntohs(sin6->sin6_port);
 	}
 	if (m->app->cfg.proxy_protocol)
-		proxy_accept(m, fd, ip);
+		proxy_accept(m, fd, ip, -1);
 	else
 		admit(m, fd, ip, port);
 }
