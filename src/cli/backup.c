@@ -502,15 +502,34 @@ out:
 
 static void stage_remove(const char *stage)
 {
-	static const char *const names[] = { "gatehouse.db", "gatehouse.conf", "master.key",
-					     GH_HOSTKEY_ED25519, GH_HOSTKEY_RSA, GH_HOSTKEY_JUMP,
-					     "web_cert.pem", "web_key.pem" };
+	static const char *const names[] = { "gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm",
+					     "gatehouse.conf", "master.key", GH_HOSTKEY_ED25519,
+					     GH_HOSTKEY_RSA, GH_HOSTKEY_JUMP, "web_cert.pem",
+					     "web_key.pem" };
 	char p[4400];
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", stage, names[i]);
 		unlink(p);
 	}
 	rmdir(stage);
+}
+
+static int restore_plain(const char *data_dir, const char *config, const char *file,
+			 const char *stage, bool force)
+{
+	struct gh_config cfg;
+	char err[GH_CONFIG_ERRLEN], db[4400];
+	snprintf(db, sizeof db, "%s/gatehouse.db", stage);
+	gh_config_init(&cfg);
+	int r = gh_config_load(&cfg, data_dir, config, err);
+	if (r < 0)
+		gh_cli_error("%s", err);
+	else if ((r = install_file(file, db, false)) < 0)
+		gh_cli_error("cannot copy %s: %s", file, gh_strerror(r));
+	else
+		r = restore_db(&cfg, db, force);
+	gh_config_free(&cfg);
+	return r;
 }
 
 static int restore_run(const char *data_dir, const char *config, const char *file, bool force)
@@ -523,19 +542,8 @@ static int restore_run(const char *data_dir, const char *config, const char *fil
 		gh_cli_error("cannot read %s", file);
 		goto out;
 	}
-	if (!memcmp(magic, "SQLite format 3", 16)) {
-		struct gh_config cfg;
-		char err[GH_CONFIG_ERRLEN];
-		gh_config_init(&cfg);
-		r = gh_config_load(&cfg, data_dir, config, err);
-		if (r < 0)
-			gh_cli_error("%s", err);
-		else
-			r = restore_db(&cfg, file, force);
-		gh_config_free(&cfg);
-		goto out;
-	}
-	if (memcmp(magic, MAGIC, 8)) {
+	bool plain = !memcmp(magic, "SQLite format 3", 16);
+	if (!plain && memcmp(magic, MAGIC, 8)) {
 		gh_cli_error("%s is neither a store backup nor a --with-keys bundle", file);
 		r = GH_EINVAL;
 		goto out;
@@ -544,6 +552,11 @@ static int restore_run(const char *data_dir, const char *config, const char *fil
 	snprintf(stage, sizeof stage, "%s/.restore-XXXXXX", data_dir);
 	if (!mkdtemp(stage))
 		goto out;
+	if (plain) { /* opened from a copy: the backup file itself stays untouched */
+		r = restore_plain(data_dir, config, file, stage, force);
+		stage_remove(stage);
+		goto out;
+	}
 	int sfd = open(stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	r = sfd < 0 ? GH_EIO : open_bundle(in, sfd);
 	if (sfd >= 0)

@@ -109,9 +109,13 @@ def test_backup_under_load_restores_and_verifies(ghenv, gh_bin, fresh):
     os.makedirs(fresh)
     with open(os.path.join(fresh, "gatehouse.conf"), "w") as f:
         f.write(f"recordings_dir = {g.data}/recordings\nweb_listen =\n")
+    digest = open(out, "rb").read()
     p = cli(gh_bin, fresh, "restore", out)
     assert p.returncode == 0, p.stderr
     assert "event chain verified" in p.stdout
+    # the backup file is left as it was, and nothing staged is left behind
+    assert open(out, "rb").read() == digest and not os.path.exists(out + "-wal")
+    assert not [n for n in os.listdir(fresh) if n.startswith(".restore")]
     v = cli(gh_bin, fresh, "audit", "verify")
     assert v.returncode == 0, v.stdout + v.stderr
     s = cli(gh_bin, fresh, "session", "list", "--json")
@@ -153,6 +157,7 @@ def test_backup_with_keys_round_trip(ghenv, gh_bin, fresh):
     assert sorted(os.listdir(fresh)) == []
     p = cli(gh_bin, fresh, "restore", out, stdin=PASSPHRASE + "\n")
     assert p.returncode == 0, p.stderr
+    assert not [n for n in os.listdir(fresh) if n.startswith(".restore")]
     for name in ("master.key", "ssh_host_ed25519_key", "ssh_jump_ed25519_key",
                  "web_cert.pem", "web_key.pem", "gatehouse.conf"):
         a = open(os.path.join(g.data, name), "rb").read()
