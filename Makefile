@@ -4,7 +4,7 @@ DATA ?= ./data
 PY := /usr/bin/python3
 MESON_OPTS ?=
 
-.PHONY: all deps build run test unit e2e bench asan fuzz clean
+.PHONY: all deps build run test unit e2e bench asan fuzz clean install
 
 all: build
 
@@ -16,6 +16,11 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# The binary (PREFIX/bin), the man page and the systemd unit; then
+# `systemctl daemon-reload && systemctl enable --now gatehouse`.
+install: build
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
 
 run: build
 	$(BUILD)/gatehouse --data $(DATA) serve

@@ -32,6 +32,11 @@ static const char usage[] =
 	"  ldap      LDAP / Active Directory: sync users, test the configuration\n"
 	"  token     API tokens: add, list, del\n"
 	"  access    access requests: list, approve, deny\n"
+	"  status    serve, listeners, sessions, store, export lag at a glance\n"
+	"  backup    a consistent copy of the store (--with-keys: and the keys, encrypted)\n"
+	"  restore   restore a backup into the data directory\n"
+	"  logs      print (-f: follow) the log file\n"
+	"  cert      install the web console's certificate\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -53,6 +58,8 @@ static const struct {
 	{ "loginacl", gh_cmd_loginacl },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
 	{ "token", gh_cmd_token }, { "access", gh_cmd_access },
+	{ "status", gh_cmd_status }, { "backup", gh_cmd_backup }, { "restore", gh_cmd_restore },
+	{ "logs", gh_cmd_logs }, { "cert", gh_cmd_cert },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

@@ -55,6 +55,15 @@ void gh_app_helper_begin(struct gh_app *app, const char *tag, void (*on_term)(in
 int gh_app_helper_start(struct gh_app *app, const char *tag, void (*on_term)(int),
 			struct gh_store **ret_st);
 
+/* The serve lock, DATA/serve.lock (root's, 0600): the master of `gatehouse
+ * serve` holds it (flock) while it runs, its workers with it, so that
+ * commands that must not run beside it (`gatehouse restore`) can tell.
+ * gh_app_serve_lock: 0 and *RET_FD (kept open for the process's life),
+ * GH_EBUSY when another process holds it, or GH_E*. */
+int gh_app_serve_lock(const char *data_dir, int *ret_fd);
+/* Whether a master (or one of its workers) holds the serve lock. */
+bool gh_app_serve_running(const char *data_dir);
+
 /* First start: when no user exists, create "admin" (role admin) with a
  * random password, save it to DATA/initial-admin-password (0600) and
  * return it in *ret_password (sodium memory, gh_secret_free). Returns 0

@@ -63,6 +63,12 @@ int gh_cli_user_unlock(struct gh_cli *cli, int argc, char **argv);
 size_t gh_cli_end_user_sessions(struct gh_app *app, int64_t user_id, const char *reason,
 				size_t *ret_failed);
 int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv);
+/* src/cli/status.c, backup.c, ops.c: operations */
+int gh_cmd_status(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_backup(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_restore(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_logs(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_cert(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_recordings(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/audit.c: `audit verify` (also `event verify`'s full form). */
 int gh_cli_audit_verify(struct gh_cli *cli, int argc, char **argv);

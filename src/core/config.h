@@ -20,6 +20,9 @@ struct gh_config {
 
 	/* SSH front door */
 	char *ssh_listen;         /* host:port, default 0.0.0.0:2222 */
+	int proxy_protocol;       /* bool: connections open with a PROXY header */
+	char *proxy_trusted;      /* CIDRs allowed to send one (comma-separated) */
+	int proxy_header_timeout; /* seconds to wait for the header */
 	int max_startups;         /* unauthenticated connections at once */
 	int per_source_max_startups; /* unauthenticated connections per source address */
 	int login_grace_time;     /* seconds from accept to successful auth */

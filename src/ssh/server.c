@@ -6,11 +6,13 @@
 #include "web/web.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/util.h"
 #include "ssh/hostkey.h"
 #include "ssh/penalty.h"
 #include "ssh/priv.h"
 #include "ssh/proclimit.h"
+#include "ssh/proxyin.h"
 #include "ssh/sweep.h"
 #include "ssh/worker.h"
 #include "store/store.h"
@@ -61,6 +63,8 @@ struct master {
 	struct gh_penalty *penalty; /* failed logins per source */
 	uint64_t refused;          /* connections refused since the last summary */
 	int64_t refused_since;
+	struct gh_proxyq *proxyq;  /* connections whose PROXY header is pending */
+	struct gh_proxy_trust *proxy_trust; /* proxy_trusted, parsed */
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -162,14 +166,28 @@ static size_t count_authed(const struct master *m)
 	return n;
 }
 
-static void refuse_log(struct master *m, const char *what, const char *ip)
+/* One more refused connection; true when its line may be logged
+ * (rate-limited: a flood must not flood the log). */
+static bool refuse_count(struct master *m)
 {
 	int64_t now = gh_mono_ms();
 	m->refused++;
 	if (now - m->refused_logged_ms < 1000)
-		return; /* rate-limited: a flood must not flood the log */
+		return false;
 	m->refused_logged_ms = now;
-	gh_warn("%s reached; refusing connection from %s", what, ip);
+	return true;
+}
+
+static void refuse_log(struct master *m, const char *what, const char *ip)
+{
+	if (refuse_count(m))
+		gh_warn("%s reached; refusing connection from %s", what, ip);
+}
+
+static void refuse_why(struct master *m, const char *why, const char *ip)
+{
+	if (refuse_count(m))
+		gh_warn("refusing connection from %s: %s", ip, why);
 }
 
 /* Every refused connection is counted; the count is logged with the
@@ -195,31 +213,12 @@ static void set_keepalive(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
-static void accept_one(struct master *m, int lfd)
+/* A connection accepted, from the client IP:PORT (the PROXY header's when
+ * proxy_protocol is on): the pre-auth limits, then its worker. */
+static void admit(struct master *m, int fd, const char *ip, int port)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	char ip[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-
-	int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			gh_warn("accept: %s", strerror(errno));
-		return;
-	}
-	set_keepalive(fd);
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
-		port = ntohs(sin->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
-		port = ntohs(sin6->sin6_port);
-	}
 	const struct gh_config *cfg = &m->app->cfg;
-	if (count_unauth(m, NULL) >= (size_t)cfg->max_startups) {
+	if (count_unauth(m, NULL) + gh_proxyq_count(m->proxyq) >= (size_t)cfg->max_startups) {
 		refuse_log(m, "max_startups", ip);
 		close(fd);
 		return;
@@ -284,6 +283,7 @@ static void accept_one(struct master *m, int lfd)
 		for (size_t i = 0; i < m->n_children; i++)
 			if (m->children[i].status_fd >= 0)
 				close(m->children[i].status_fd);
+		gh_proxyq_close_fds(m->proxyq);
 		struct gh_worker_args a = { .fd = fd,
 					    .peer_ip = ip,
 					    .peer_port = port,
@@ -303,6 +303,98 @@ static void accept_one(struct master *m, int lfd)
 	c->status_fd = sp[0];
 	snprintf(c->ip, sizeof c->ip, "%s", ip);
 	gh_debug("worker %d for %s:%d", (int)pid, ip, port);
+}
+
+/* A connection's PROXY header is settled (ssh/proxyin.h). */
+static void proxy_done(void *ctx, int fd, int tag, enum gh_proxy_outcome out, const char *peer,
+		       const struct gh_proxy_hdr *hdr)
+{
+	static const char *const why[] = {
+		[GH_PROXY_INVALID] = "invalid PROXY header",
+		[GH_PROXY_TIMEOUT] = "no PROXY header in time",
+	};
+	struct master *m = ctx;
+	(void)tag; /* the listener's door (-1: SSH), for admit when there are several */
+	if (out == GH_PROXY_CLIENT) {
+		gh_debug("PROXY v%d from %s: client %s:%d", hdr->version, peer, hdr->src_ip,
+			 hdr->src_port);
+		admit(m, fd, hdr->src_ip, hdr->src_port);
+		return;
+	}
+	if (out == GH_PROXY_LOCAL) /* the balancer's health check: no penalty, no noise */
+		gh_debug("PROXY LOCAL from %s (health check)", peer);
+	else if (out == GH_PROXY_CLOSED) /* a plain TCP check, or the client left */
+		gh_debug("connection from %s closed before its PROXY header", peer);
+	else
+		refuse_why(m, why[out], peer);
+	close(fd);
+}
+
+/* proxy_protocol = yes: only a trusted balancer may connect; its
+ * connection waits, without blocking the loop, for its header. DOOR: the
+ * listener's door, handed back with the header (-1: SSH). */
+static void proxy_accept(struct master *m, int fd, const char *peer, int door)
+{
+	const struct gh_config *cfg = &m->app->cfg;
+	if (!gh_proxy_trusted(m->proxy_trust, peer)) {
+		refuse_why(m, "proxy_protocol: source not in proxy_trusted", peer);
+		close(fd);
+		return;
+	}
+	if (count_unauth(m, NULL) + gh_proxyq_count(m->proxyq) >= (size_t)cfg->max_startups) {
+		refuse_log(m, "max_startups", peer);
+		close(fd);
+		return;
+	}
+	int64_t deadline = gh_mono_ms() + (int64_t)cfg->proxy_header_timeout * 1000;
+	if (gh_proxyq_add(m->proxyq, fd, door, peer, deadline) < 0)
+		close(fd);
+}
+
+static void accept_one(struct master *m, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			gh_warn("accept: %s", strerror(errno));
+		return;
+	}
+	set_keepalive(fd);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
+		port = ntohs(sin->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
+		port = ntohs(sin6->sin6_port);
+	}
+	if (m->app->cfg.proxy_protocol)
+		proxy_accept(m, fd, ip, -1);
+	else
+		admit(m, fd, ip, port);
+}
+
+/* proxy_protocol's settings, checked and applied at start and on SIGHUP. */
+static int proxy_configure(struct master *m, const struct gh_config *cfg)
+{
+	char err[160] = "";
+	struct gh_proxy_trust *t = NULL;
+	int r = gh_proxy_trust_parse(cfg->proxy_trusted, &t, err, sizeof err);
+	if (r < 0) {
+		gh_error("%s", err[0] ? err : gh_strerror(r));
+		return r;
+	}
+	m->proxy_trust = gh_proxy_trust_free(m->proxy_trust);
+	m->proxy_trust = t;
+	if (cfg->proxy_protocol && !cfg->proxy_trusted[0])
+		gh_warn("proxy_protocol = yes with an empty proxy_trusted: every connection is refused");
+	return 0;
 }
 
 static void read_status(struct master *m, struct child *c)
@@ -391,7 +483,13 @@ static void reload(struct master *m)
 		gh_config_free(&nc);
 		return;
 	}
+	if (proxy_configure(m, &nc) < 0) {
+		gh_error("SIGHUP: configuration not reloaded, keeping the old one");
+		gh_config_free(&nc);
+		return;
+	}
 	const struct gh_config *old = &m->app->cfg, *nw = &nc;
+	CHANGED_INT(proxy_protocol);
 	CHANGED_INT(max_startups);
 	CHANGED_INT(per_source_max_startups);
 	CHANGED_INT(login_grace_time);
@@ -438,6 +536,7 @@ static void helper_child_setup(struct master *m)
 	for (size_t i = 0; i < m->n_children; i++)
 		if (m->children[i].status_fd >= 0)
 			close(m->children[i].status_fd);
+	gh_proxyq_close_fds(m->proxyq);
 }
 
 /* A helper process started by the master (the audit export, the LDAP
@@ -537,8 +636,12 @@ int gh_ssh_serve(struct gh_app *app)
 	snprintf(m.ed_path, sizeof m.ed_path, "%s/%s", app->data_dir, GH_HOSTKEY_ED25519);
 	snprintf(m.rsa_path, sizeof m.rsa_path, "%s/%s", app->data_dir, GH_HOSTKEY_RSA);
 	m.penalty = gh_penalty_new();
-	if (!m.penalty)
+	m.proxyq = gh_proxyq_new();
+	if (!m.penalty || !m.proxyq)
 		return GH_ENOMEM;
+	r = proxy_configure(&m, &app->cfg);
+	if (r < 0)
+		return r;
 	m.refused_since = gh_mono_ms();
 	r = gh_priv_prepare(&app->cfg, &m.priv);
 	if (r < 0)
@@ -554,6 +657,10 @@ int gh_ssh_serve(struct gh_app *app)
 	r = open_listeners(&m);
 	if (r < 0)
 		return r;
+	int lock_fd = -1; /* held until exit (restore refuses meanwhile) */
+	if (gh_app_serve_lock(app->data_dir, &lock_fd) == GH_EBUSY)
+		gh_warn("another gatehouse serve holds %s/serve.lock", app->data_dir);
+	gh_notify("READY=1"); /* Type=notify: the listeners are up */
 
 	struct pollfd *pfds = NULL;
 	size_t cap_pfds = 0;
@@ -564,7 +671,7 @@ int gh_ssh_serve(struct gh_app *app)
 			export_spawn(&m);
 			web_spawn(&m);
 		}
-		size_t need = 1 + m.n_listeners + m.n_children;
+		size_t need = 1 + m.n_listeners + m.n_children + gh_proxyq_count(m.proxyq);
 		if (need > cap_pfds) {
 			struct pollfd *p = realloc(pfds, need * 2 * sizeof *p);
 			if (p) {
@@ -582,7 +689,9 @@ int gh_ssh_serve(struct gh_app *app)
 		size_t first_child = np;
 		for (size_t i = 0; i < m.n_children && np < cap_pfds; i++)
 			pfds[np++] = (struct pollfd){ .fd = m.children[i].status_fd, .events = POLLIN };
-		int timeout = stopping ? 200 : 5000;
+		size_t first_proxy = np;
+		np += gh_proxyq_pollfds(m.proxyq, pfds + np, cap_pfds - np);
+		int timeout = gh_proxyq_timeout(m.proxyq, gh_mono_ms(), stopping ? 200 : 5000);
 		int pr = poll(pfds, np, timeout);
 		if (pr < 0 && errno != EINTR) {
 			gh_error("poll: %s", strerror(errno));
@@ -596,6 +705,7 @@ int gh_ssh_serve(struct gh_app *app)
 				if (sigs[i] == SIGCHLD)
 					reap(&m);
 				else if (sigs[i] == SIGHUP && !stopping) {
+					gh_notify("RELOADING=1");
 					reload(&m);
 					gh_app_log_open(m.app); /* after a rotation */
 					if (m.export_pid > 0) /* restarted with the new settings */
@@ -604,11 +714,14 @@ int gh_ssh_serve(struct gh_app *app)
 						kill(m.ldap_pid, SIGTERM);
 					if (m.web_pid > 0)
 						kill(m.web_pid, SIGTERM);
+					gh_notify("READY=1");
 				}
 				else if ((sigs[i] == SIGTERM || sigs[i] == SIGINT) && !stopping) {
 					stopping = true;
+					gh_notify("STOPPING=1");
 					helper_stop(&m.web_pid); /* health says "up" while the listener is */
 					close_listeners(&m);
+					m.proxyq = gh_proxyq_free(m.proxyq);
 					deadline = gh_mono_ms() + (int64_t)app->cfg.shutdown_grace * 1000;
 					gh_info("stopping: %zu worker%s, waiting up to %d s", m.n_children,
 						m.n_children == 1 ? "" : "s", app->cfg.shutdown_grace);
@@ -616,7 +729,7 @@ int gh_ssh_serve(struct gh_app *app)
 			}
 		}
 		if (pr > 0) {
-			for (size_t i = first_child; i < np; i++)
+			for (size_t i = first_child; i < first_proxy; i++)
 				if (pfds[i].revents && pfds[i].fd >= 0)
 					for (size_t j = 0; j < m.n_children; j++)
 						if (m.children[j].status_fd == pfds[i].fd) {
@@ -627,6 +740,8 @@ int gh_ssh_serve(struct gh_app *app)
 				if (pfds[i].revents & POLLIN)
 					accept_one(&m, pfds[i].fd);
 		}
+		gh_proxyq_run(m.proxyq, pfds + first_proxy, pr > 0 ? np - first_proxy : 0,
+			      gh_mono_ms(), proxy_done, &m);
 		reap(&m);
 		if (!stopping && gh_mono_ms() >= next_sweep) {
 			gh_sweep_sessions(app->store, "worker lost");
@@ -654,6 +769,8 @@ int gh_ssh_serve(struct gh_app *app)
 	free(pfds);
 	free(m.children);
 	gh_penalty_free(m.penalty);
+	gh_proxyq_free(m.proxyq);
+	gh_proxy_trust_free(m.proxy_trust);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
 	gh_info("stopped");

@@ -42,6 +42,9 @@ struct gh_db_driver {
 	const char *(*errmsg)(void *conn);
 	/* Close a connection inherited over fork() (see gh_store_forget). */
 	void (*forget)(void *conn);
+	/* Copy the whole database, consistently and while others write, into
+	 * a new file DEST (which must not exist). NULL: not supported. */
+	int (*backup)(void *conn, const char *dest);
 };
 
 extern const struct gh_db_driver gh_db_sqlite;

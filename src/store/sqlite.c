@@ -281,6 +281,42 @@ static const char *sq_errmsg(void *conn)
 	return sqlite3_errmsg(conn);
 }
 
+/* SQLite's online backup API: a few pages a step, so writers in other
+ * processes are held only briefly; a write between steps restarts the copy
+ * (it stays consistent: the copy is of one point in time). The copy is
+ * made a single file (journal_mode DELETE) before it is closed. */
+static int sq_backup(void *conn, const char *dest)
+{
+	sqlite3 *out = NULL;
+	int r = GH_EEXIST, fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? GH_EEXIST : GH_EIO;
+	close(fd);
+	r = GH_ESTORE;
+	if (sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	sqlite3_backup *b = sqlite3_backup_init(out, "main", conn, "main");
+	if (!b)
+		goto out;
+	int rc = SQLITE_ERROR;
+	for (int tries = 0; tries < 100000; tries++) {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_DONE || (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED))
+			break;
+		if (rc != SQLITE_OK)
+			usleep(5000);
+	}
+	if (sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE &&
+	    sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK)
+		r = 0;
+out:
+	sqlite3_close(out);
+	if (r < 0)
+		unlink(dest);
+	return r;
+}
+
 const struct gh_db_driver gh_db_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -292,4 +328,5 @@ const struct gh_db_driver gh_db_sqlite = {
 	.rollback = sq_rollback,
 	.errmsg = sq_errmsg,
 	.forget = sq_forget,
+	.backup = sq_backup,
 };

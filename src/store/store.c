@@ -206,6 +206,13 @@ int gh_store_open(const struct gh_config *cfg, struct gh_store **ret)
 	return gh_store_open_sqlite(cfg->database_path, cfg->store_busy_timeout_ms, ret);
 }
 
+int gh_store_backup(struct gh_store *st, const char *dest)
+{
+	if (!st->drv->backup)
+		return GH_EINVAL;
+	return st->drv->backup(st->conn, dest);
+}
+
 struct gh_store *gh_store_close(struct gh_store *st)
 {
 	if (!st)

@@ -28,6 +28,10 @@ struct gh_store *gh_store_close(struct gh_store *st);
  * Nothing is written. Accepts NULL; returns NULL. */
 struct gh_store *gh_store_forget(struct gh_store *st);
 int gh_store_schema_version(struct gh_store *st);
+/* A consistent copy of the whole store, taken while others keep writing,
+ * into the new file DEST (0600; GH_EEXIST when it exists). GH_EINVAL: the
+ * backend has no such copy (PostgreSQL: pg_dump). */
+int gh_store_backup(struct gh_store *st, const char *dest);
 /* Last backend error message (borrowed, valid until the next call). */
 const char *gh_store_errmsg(struct gh_store *st);
 

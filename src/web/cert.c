@@ -6,6 +6,7 @@
 #include "core/util.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -116,5 +117,30 @@ int gh_web_cert_fingerprint(const char *pem, size_t len, char ret[96])
 	}
 	X509_free(x);
 	BIO_free(b);
+	return r;
+}
+
+int gh_web_cert_check(const char *cert, size_t clen, const char *key, size_t klen, char *why,
+		      size_t wlen)
+{
+	int r = GH_ECRYPTO;
+	BIO *cb = BIO_new_mem_buf(cert, (int)clen), *kb = BIO_new_mem_buf(key, (int)klen);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pk = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, (void *)"") : NULL;
+	if (!x)
+		snprintf(why, wlen, "the certificate is not a PEM X.509 certificate");
+	else if (!pk)
+		snprintf(why, wlen, "the key is not an unencrypted PEM private key");
+	else if (X509_check_private_key(x, pk) != 1)
+		snprintf(why, wlen, "the key does not belong to the certificate");
+	else if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0)
+		snprintf(why, wlen, "the certificate has expired");
+	else
+		r = 0;
+	ERR_clear_error();
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	BIO_free(cb);
+	BIO_free(kb);
 	return r;
 }

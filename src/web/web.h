@@ -44,3 +44,8 @@ int gh_web_cert_create(const char *cert_path, const char *key_path);
 /* "AB:CD:..." (95 characters + NUL) of the DER of the first certificate
  * in PEM (LEN bytes). */
 int gh_web_cert_fingerprint(const char *pem, size_t len, char ret[96]);
+/* A certificate and its key (PEM, CLEN/KLEN bytes) fit for the console:
+ * both parse, the key is the certificate's, the certificate has not
+ * expired. 0, or GH_ECRYPTO with WHY (WLEN bytes) saying what is wrong. */
+int gh_web_cert_check(const char *cert, size_t clen, const char *key, size_t klen, char *why,
+		      size_t wlen);
