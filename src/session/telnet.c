@@ -230,6 +230,12 @@ int gh_sess_telnet_reach(struct gh_sess *s, const struct gh_sess_reach *o,
 		r = reach_login(s, o, to, t, err);
 	}
 	t->logging_in = false;
+	if (r < 0 && r != GH_EPERM && t->fd >= 0) { /* reached, not logged in */
+		struct gh_audit_who aw = gh_sess_who(s);
+		gh_audit_event(o->st, &aw, "telnet", o->asset->name, o->account, "password", "failure",
+			       err, NULL);
+		gh_warn("telnet login to %s@%s failed: %s", o->account, o->asset->name, err);
+	}
 	if (r == 0) {
 		*ret = t;
 		t = NULL;

@@ -82,6 +82,14 @@ static int compile(struct gh_telnet *t, int which, const char *pat, char *err, s
 	return GH_EINVAL;
 }
 
+int gh_telnet_prompt_check(const char *pattern, char *err, size_t len)
+{
+	struct gh_telnet t = { 0 };
+	int r = compile(&t, RE_LOGIN, pattern, err, len);
+	pcre2_code_free(t.re[RE_LOGIN]);
+	return r;
+}
+
 static bool window_matches(struct gh_telnet *t, int which)
 {
 	int rc = pcre2_match(t->re[which], (PCRE2_SPTR)t->win, t->win_len, 0, PCRE2_NO_UTF_CHECK, t->md,

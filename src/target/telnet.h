@@ -49,6 +49,9 @@ struct gh_telnet_opts {
 	void *ud;
 };
 
+/* 0 when PATTERN compiles as a prompt pattern; GH_EINVAL with ERR. */
+int gh_telnet_prompt_check(const char *pattern, char *err, size_t len);
+
 /* *RET is the caller's (gh_telnet_free). GH_EINVAL with ERR (LEN bytes)
  * naming the bad pattern. */
 int gh_telnet_new(const struct gh_telnet_opts *o, struct gh_telnet **ret, char *err, size_t len);
