@@ -315,3 +315,32 @@ def test_target_dies_mid_session(tnenv):
     # the recording is complete: sealed (its end event), readable to the end
     assert "before-9" in recording_out(r["recording_path"])
     assert len(end_events(g, r["id"])) == 1
+
+
+def test_live_watch_and_kill(tnenv):
+    """A watcher sees the telnet session's screen and live output (never the
+    login's exchange nor the password); a kill ends it with its reason."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_live import Watcher, live_session
+    g = tnenv
+    c = ssh_spawn(g, direct(g), password=g.alice_pw, timeout=30)
+    c.expect(TN_PROMPT_RE)
+    c.sendline("echo seen-$((5*5))")
+    c.expect("seen-25")
+    c.expect(TN_PROMPT_RE)
+    sid = live_session(g)[0]
+    w = Watcher(g, "watch", sid)
+    w.wait_text("seen-25")  # the screen first
+    c.sendline("echo live-$((6*6))")
+    c.expect("live-36")
+    w.wait_text("live-36")
+    p = g.cli("session", "kill", sid, "--reason", "telnet maintenance", check=0)
+    assert sid in p.stdout
+    c.expect_exact("killed: telnet maintenance")
+    c.expect(pexpect.EOF)
+    c.close()
+    w.finish()
+    assert TN_PASSWORD not in w.text()
+    r = [s for s in g.sessions() if s["id"] == sid][0]
+    assert r["ended_at"] and r["close_reason"] == "killed: telnet maintenance", r
+    assert len(end_events(g, sid)) == 1
