@@ -71,8 +71,10 @@ static int compile(struct gh_telnet *t, int which, const char *pat, char *err, s
 {
 	int ec = 0;
 	PCRE2_SIZE off = 0;
-	t->re[which] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C,
-				     &ec, &off, NULL);
+	/* bytes, not UTF-8: the window holds whatever the target sent (in
+	 * UTF mode an invalid sequence would need a check per match) */
+	t->re[which] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_UTF, &ec,
+				     &off, NULL);
 	if (t->re[which])
 		return 0;
 	char msg[120];
@@ -92,10 +94,7 @@ int gh_telnet_prompt_check(const char *pattern, char *err, size_t len)
 
 static bool window_matches(struct gh_telnet *t, int which)
 {
-	int rc = pcre2_match(t->re[which], (PCRE2_SPTR)t->win, t->win_len, 0, PCRE2_NO_UTF_CHECK, t->md,
-			     NULL);
-	if (rc == PCRE2_ERROR_BADUTFOFFSET || rc <= PCRE2_ERROR_UTF8_ERR1)
-		rc = -1;
+	int rc = pcre2_match(t->re[which], (PCRE2_SPTR)t->win, t->win_len, 0, 0, t->md, NULL);
 	return rc >= 0;
 }
 

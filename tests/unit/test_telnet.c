@@ -132,6 +132,22 @@ static void test_custom_prompts(void **state)
 	gh_telnet_free(t);
 }
 
+/* Bytes that are not UTF-8 before a prompt: matched as bytes. The
+ * patterns were compiled for UTF-8 and matched without a check, which read
+ * out of bounds on such input (found by fuzz_telnet); fails without the fix
+ * under the sanitizers. */
+static void test_invalid_utf8_window(void **state)
+{
+	struct io io;
+	struct gh_telnet *t = mk(&io, "linux", NULL);
+	gh_telnet_login(t, "u", "p");
+	const char junk[] = "login\376\376\376\376\376\276\376: Pa\376\276\376: d: \r\nW\n\xff\xff\xc3";
+	assert_int_equal(gh_telnet_recv(t, junk, sizeof junk - 1), 0);
+	feed(t, "\r\nlogin: ");
+	assert_int_equal(gh_telnet_phase(t), GH_TN_WAIT_PASSWORD);
+	gh_telnet_free(t);
+}
+
 static void test_bad_pattern(void **state)
 {
 	struct io io;
@@ -182,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_login_incorrect),
 		cmocka_unit_test(test_prompt_again_fails),
 		cmocka_unit_test(test_custom_prompts),
+		cmocka_unit_test(test_invalid_utf8_window),
 		cmocka_unit_test(test_bad_pattern),
 		cmocka_unit_test(test_negotiation),
 	};
