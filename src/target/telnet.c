@@ -67,7 +67,9 @@ static const struct platform_prompts *platform_defaults(const char *platform)
 	return &defaults[i];
 }
 
-static int compile(struct gh_telnet *t, int which, const char *pat, char *err, size_t len)
+/* WHAT names the pattern in ERR (NULL: after WHICH). */
+static int compile(struct gh_telnet *t, int which, const char *pat, const char *what, char *err,
+		   size_t len)
 {
 	int ec = 0;
 	PCRE2_SIZE off = 0;
@@ -79,15 +81,17 @@ static int compile(struct gh_telnet *t, int which, const char *pat, char *err, s
 		return 0;
 	char msg[120];
 	pcre2_get_error_message(ec, (PCRE2_UCHAR *)msg, sizeof msg);
-	static const char *const names[RE_N] = { "login", "password", "shell", "failure" };
-	snprintf(err, len, "bad %s prompt pattern at offset %zu: %s", names[which], (size_t)off, msg);
+	static const char *const names[RE_N] = { "login prompt", "password prompt", "shell prompt",
+						 "failure" };
+	snprintf(err, len, "bad %s pattern at offset %zu: %s", what ? what : names[which],
+		 (size_t)off, msg);
 	return GH_EINVAL;
 }
 
 int gh_telnet_prompt_check(const char *pattern, char *err, size_t len)
 {
 	struct gh_telnet t = { 0 };
-	int r = compile(&t, RE_LOGIN, pattern, err, len);
+	int r = compile(&t, RE_LOGIN, pattern, "the", err, len);
 	pcre2_code_free(t.re[RE_LOGIN]);
 	return r;
 }
@@ -268,7 +272,7 @@ int gh_telnet_new(const struct gh_telnet_opts *o, struct gh_telnet **ret, char *
 	const char *given[RE_N] = { o->prompts.login, o->prompts.password, o->prompts.shell,
 				    o->prompts.failure };
 	for (int i = 0; i < RE_N; i++) {
-		r = compile(t, i, given[i] && given[i][0] ? given[i] : d->re[i], err, len);
+		r = compile(t, i, given[i] && given[i][0] ? given[i] : d->re[i], NULL, err, len);
 		if (r < 0)
 			goto out;
 	}

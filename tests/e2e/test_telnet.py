@@ -344,3 +344,30 @@ def test_live_watch_and_kill(tnenv):
     r = [s for s in g.sessions() if s["id"] == sid][0]
     assert r["ended_at"] and r["close_reason"] == "killed: telnet maintenance", r
     assert len(end_events(g, sid)) == 1
+
+
+def test_prompts_set_per_asset(tnenv):
+    """asset set --login-prompt/--shell-prompt: a pattern that does not
+    compile is refused naming the option; the asset's own patterns are the
+    ones used (a shell prompt that never matches: the login is not taken as
+    done); "" goes back to the default."""
+    g = tnenv
+    p = g.cli("asset", "set", "tn01", "--login-prompt", "(", check=2)
+    assert "bad --login-prompt" in p.stderr, p.stderr
+    g.write_conf("telnet_login_timeout = 3\n")
+    g.stop()
+    g.start()
+    g.cli("asset", "set", "tn01", "--login-prompt", r"(?i)login:\s*$", "--shell-prompt",
+          r"NEVER-THERE>$")
+    c = ssh_spawn(g, direct(g), password=g.alice_pw, timeout=30)
+    c.expect("telnet shell prompt not seen within 3 s")
+    c.expect(pexpect.EOF)
+    c.close()
+    g.cli("asset", "set", "tn01", "--shell-prompt", "")
+    c = ssh_spawn(g, direct(g), password=g.alice_pw, timeout=30)
+    c.expect(TN_PROMPT_RE)
+    c.sendline("exit")
+    c.expect(pexpect.EOF)
+    c.close()
+    rows = closed(g, 2)
+    assert [r["close_reason"] for r in rows][0] == "telnet shell prompt not seen within 3 s"
