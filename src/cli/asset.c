@@ -469,6 +469,32 @@ out:
 	return r;
 }
 
+/* A telnet asset's own prompt patterns: JSON "telnet_prompts" into J, or
+ * lines (NULL J); "default" / null for the platform's. */
+static int show_prompts(struct gh_app *app, const struct gh_asset *a, json_t *j)
+{
+	struct gh_asset_telnet t = { 0 };
+	if (!(a->protocols & GH_PROTO_TELNET))
+		return 0;
+	int r = gh_store_asset_telnet_get(app->store, a->id, &t);
+	if (r < 0)
+		return r;
+	const char *k[3] = { "login", "password", "shell" };
+	const char *v[3] = { t.login_prompt, t.password_prompt, t.shell_prompt };
+	json_t *o = j ? json_object() : NULL;
+	for (int i = 0; i < 3; i++) {
+		char label[32];
+		if (o)
+			json_object_set_new(o, k[i], v[i] ? json_string(v[i]) : json_null());
+		else if (snprintf(label, sizeof label, "%s prompt:", k[i]) > 0)
+			gh_cli_field(label, v[i] ? v[i] : "default");
+	}
+	if (o)
+		json_object_set_new(j, "telnet_prompts", o);
+	gh_asset_telnet_free(&t);
+	return 0;
+}
+
 static int asset_show(struct gh_cli *cli, int argc, char **argv)
 {
 	struct gh_app *app = NULL;
@@ -507,6 +533,8 @@ static int asset_show(struct gh_cli *cli, int argc, char **argv)
 			json_object_set_new(j, "accounts", accounts);
 		else
 			json_decref(accounts);
+		if (j)
+			show_prompts(app, &a, j);
 		r = gh_cli_json_print(j) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
@@ -522,6 +550,7 @@ static int asset_show(struct gh_cli *cli, int argc, char **argv)
 	gh_cli_field("comment:", a.comment);
 	gh_cli_field("host key:", a.host_key ? a.host_key : "not pinned yet");
 	gh_cli_field("created:", gh_cli_time_text(a.created_at, tb, sizeof tb));
+	show_prompts(app, &a, NULL);
 	free(nt);
 	printf("accounts:%s\n", nacc ? "" : "    -");
 	for (size_t i = 0; i < nacc; i++)

@@ -359,6 +359,10 @@ def test_prompts_set_per_asset(tnenv):
     g.start()
     g.cli("asset", "set", "tn01", "--login-prompt", r"(?i)login:\s*$", "--shell-prompt",
           r"NEVER-THERE>$")
+    import json
+    shown = json.loads(g.cli("asset", "show", "tn01", "--json").stdout)["telnet_prompts"]
+    assert shown == {"login": r"(?i)login:\s*$", "password": None, "shell": "NEVER-THERE>$"}
+    assert "NEVER-THERE>$" in g.cli("asset", "show", "tn01").stdout
     c = ssh_spawn(g, direct(g), password=g.alice_pw, timeout=30)
     c.expect("telnet shell prompt not seen within 3 s")
     c.expect(pexpect.EOF)
