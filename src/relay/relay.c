@@ -306,7 +306,7 @@ static void target_close_now(struct gh_relay *r)
 	if (r->stream.write)
 		r->stream.close(r->stream.ud);
 	else
-		target_close_now(r);
+		ssh_channel_close(r->o.target);
 }
 
 struct gh_relay *gh_relay_free(struct gh_relay *r)
