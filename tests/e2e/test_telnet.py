@@ -68,7 +68,7 @@ def tn_user():
         open(os.path.join(home, ".hushlogin"), "w").close()
         yield name
     finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        # its login shells ended with their telnetd (the pty hung up)
         subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
 
 
