@@ -177,6 +177,10 @@ def test_direct_login_command_window_and_recording(tnenv):
     out = recording_out(r["recording_path"])
     assert "tn-42" in out and "stty size" in out
     assert TN_PASSWORD.encode() not in recording_raw(r["recording_path"])
+    # the auditor's replay shows the command and its output, never the password
+    rp = g.cli("replay", r["id"], "--speed", "1000", check=0)
+    assert "stty size" in rp.stdout and "tn-42" in rp.stdout
+    assert TN_PASSWORD not in rp.stdout
     assert TN_PASSWORD not in g.read_log()
     assert len(end_events(g, r["id"])) == 1
 
