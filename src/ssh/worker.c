@@ -1490,7 +1490,8 @@ static int telnet_reach(struct chan *c, const struct gh_sess_reach *rch, char *e
 }
 
 /* A telnet asset takes interactive shells only: an exec, sftp or scp to
- * it is refused with a word saying so (1), before the gate is asked. */
+ * it is refused with a word saying so (1). Asked after the gate allowed
+ * telnet, so that the word tells nothing to a user not permitted. */
 static int telnet_refuse_request(struct chan *c, const struct gh_asset *a, const char *account)
 {
 	if (!c->telnet || c->req == REQ_SHELL)
@@ -1749,8 +1750,6 @@ static int run_direct(struct chan *c, struct policy_ctx *pc)
 		return 1;
 	}
 	c->telnet = gh_sess_telnet_asset(&a);
-	if (telnet_refuse_request(c, &a, w->login.account[0] ? w->login.account : NULL))
-		goto out;
 	r = direct_account(c, pc, &a, account, sizeof account);
 	if (r != 0) {
 		status = r < 0 ? 0 : r;
@@ -1761,6 +1760,8 @@ static int run_direct(struct chan *c, struct policy_ctx *pc)
 		sess_close(c, NOT_PERMITTED);
 		goto out;
 	}
+	if (telnet_refuse_request(c, &a, account))
+		goto out;
 	/* scp, rsync and git execs also need their upload or download */
 	if (exec_authorize(c, pc, &a, account, &ec) < 0) {
 		sess_close(c, NOT_PERMITTED);

@@ -245,6 +245,10 @@ def test_exec_and_sftp_refused(tnenv):
     assert len(deny) == 2 and all(e["reason"] == "telnet asset: shell only" for e in deny), deny
     # nothing reached the telnet server
     assert telnetd_count(g) == n0
+    # a user not permitted learns nothing of the asset
+    g.add_user("mallory", password="mallory-pw-5521")
+    p = ssh_run(g, f"mallory@{g.tn_user}@tn01", "id", password="mallory-pw-5521")
+    assert p.returncode != 0 and "telnet" not in p.stderr + p.stdout, p
 
 
 def test_prompts_never_come(ghenv, tn_user):
