@@ -5,6 +5,8 @@
 #include "core/util.h"
 #include "store/edit.h"
 #include "store/store.h"
+#include "store/telnetstore.h"
+#include "target/telnet.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -14,15 +16,19 @@ static const char usage[] =
 	"Usage:\n"
 	"  gatehouse asset add NAME --address HOST [--port N] [--platform linux]\n"
 	"                      [--protocols ssh,sftp] [--node /PATH]... [--comment TEXT]\n"
-	"                      [--host-key \"TYPE BASE64\"]\n"
+	"                      [--host-key \"TYPE BASE64\"] [TELNET PROMPTS]\n"
 	"  gatehouse asset set NAME [--address HOST] [--port N] [--platform P]\n"
 	"                      [--protocols LIST] [--node /PATH]... [--comment TEXT]\n"
 	"                      [--host-key \"TYPE BASE64\" | --forget-host-key]\n"
+	"                      [TELNET PROMPTS]\n"
 	"  gatehouse asset list [--json]\n"
 	"  gatehouse asset show NAME [--json]\n"
 	"  gatehouse asset del NAME      (also deletes its accounts)\n"
 	"\n"
-	"Defaults: port 22, platform linux, protocols ssh,sftp. --address may carry the\n"
+	"TELNET PROMPTS (PCRE2, matched at the end of what a telnet target printed;\n"
+	"\"\" goes back to the platform's default): --login-prompt RE\n"
+	"--password-prompt RE --shell-prompt RE. See docs/TELNET.md.\n"
+	"Defaults: port 22 (23 with --protocols telnet), platform linux, protocols ssh,sftp. --address may carry the\n"
 	"port (host:port, [v6]:port). Without --node the asset sits at the top of the\n"
 	"tree (\"/\") in no node: permissions reach it by --asset only. --host-key pins\n"
 	"the target's host key; without it the key is pinned on first use.\n"
@@ -33,7 +39,8 @@ static const char usage[] =
 	"Platforms: linux unix windows macos network-device mysql postgresql other.\n";
 
 enum { OPT_ADDRESS = 1000, OPT_PORT, OPT_PLATFORM, OPT_PROTOCOLS, OPT_NODE, OPT_COMMENT,
-       OPT_HOST_KEY, OPT_FORGET_HOST_KEY };
+       OPT_HOST_KEY, OPT_FORGET_HOST_KEY, OPT_LOGIN_PROMPT, OPT_PASSWORD_PROMPT,
+       OPT_SHELL_PROMPT };
 
 /* The options of add and set: one table, one parser (asset_parse). */
 static const struct option asset_opts[] = {
@@ -45,6 +52,9 @@ static const struct option asset_opts[] = {
 	{ "comment", required_argument, NULL, OPT_COMMENT },
 	{ "host-key", required_argument, NULL, OPT_HOST_KEY },
 	{ "forget-host-key", no_argument, NULL, OPT_FORGET_HOST_KEY },
+	{ "login-prompt", required_argument, NULL, OPT_LOGIN_PROMPT },
+	{ "password-prompt", required_argument, NULL, OPT_PASSWORD_PROMPT },
+	{ "shell-prompt", required_argument, NULL, OPT_SHELL_PROMPT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -63,6 +73,8 @@ struct asset_args {
 	size_t n_nodes;
 	int64_t *node_ids;        /* resolved by asset_nodes(); the root adds none */
 	size_t n_ids;
+	struct gh_asset_telnet prompts; /* borrowed strings; NULL when not given */
+	bool set_prompts;
 };
 
 static void asset_args_clear(struct asset_args *a)
@@ -168,6 +180,24 @@ static int check_args(const struct gh_cli *cli, const char *address, const char 
 	return 0;
 }
 
+/* A telnet prompt option: a pattern PCRE2 compiles, or "" (the default). */
+static int prompt_arg(const struct gh_cli *cli, int opt, char *pattern, struct asset_args *a)
+{
+	char err[200];
+	const char *name = opt == OPT_LOGIN_PROMPT ? "--login-prompt"
+			   : opt == OPT_PASSWORD_PROMPT ? "--password-prompt" : "--shell-prompt";
+	if (pattern[0] && gh_telnet_prompt_check(pattern, err, sizeof err) < 0)
+		return gh_cli_usage_error(cli, "bad %s: %s", name, err);
+	if (opt == OPT_LOGIN_PROMPT)
+		a->prompts.login_prompt = pattern;
+	else if (opt == OPT_PASSWORD_PROMPT)
+		a->prompts.password_prompt = pattern;
+	else
+		a->prompts.shell_prompt = pattern;
+	a->set_prompts = true;
+	return 0;
+}
+
 /* Read add's or set's (SET) options and NAME into A. 0, an exit status
  * (message printed), or -1 after --help was printed. */
 static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set,
@@ -199,6 +229,8 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 			host_key = optarg;
 		else if (c == OPT_FORGET_HOST_KEY && set)
 			a->forget_host_key = true;
+		else if (c == OPT_LOGIN_PROMPT || c == OPT_PASSWORD_PROMPT || c == OPT_SHELL_PROMPT)
+			r = prompt_arg(cli, c, optarg, a);
 		else if (c == 'h')
 			return gh_cli_help(cli) == GH_EXIT_OK ? -1 : GH_EXIT_FAIL;
 		else
@@ -213,10 +245,11 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 	if (!set && !address)
 		return gh_cli_usage_error(cli, "give the asset's address with --address HOST");
 	if (set && !address && !a->port && !a->platform && !a->protocols && !a->n_nodes &&
-	    !a->comment && !host_key && !a->forget_host_key)
+	    !a->comment && !host_key && !a->forget_host_key && !a->set_prompts)
 		return gh_cli_usage_error(cli, "nothing to set: give at least one of --address, "
 					       "--port, --platform, --protocols, --node, --comment, "
-					       "--host-key, --forget-host-key");
+					       "--host-key, --forget-host-key, --login-prompt, "
+					       "--password-prompt, --shell-prompt");
 	return check_args(cli, address, host_key, a);
 }
 
@@ -272,7 +305,7 @@ static int asset_add(struct gh_cli *cli, int argc, char **argv)
 	if ((r = asset_nodes(cli, app, &aa)))
 		goto out;
 	struct gh_asset a = { .name = (char *)aa.name, .address = aa.host,
-			      .port = aa.port ? (int)aa.port : 22,
+			      .port = aa.port ? (int)aa.port : aa.protocols == GH_PROTO_TELNET ? 23 : 22,
 			      .platform = (char *)(aa.platform ? aa.platform : "linux"),
 			      .protocols = aa.protocols ? aa.protocols : GH_PROTO_SSH | GH_PROTO_SFTP,
 			      .comment = (char *)aa.comment, .host_key = aa.host_key };
@@ -286,8 +319,9 @@ static int asset_add(struct gh_cli *cli, int argc, char **argv)
 		r = gh_cli_fail(app, r, "cannot add asset '%s'", aa.name);
 		goto out;
 	}
-	for (size_t i = 0; i < aa.n_ids; i++) {
-		r = gh_store_asset_node_add(app->store, id, aa.node_ids[i]);
+	for (size_t i = 0; i < aa.n_ids || (i == aa.n_ids && aa.set_prompts); i++) {
+		r = i < aa.n_ids ? gh_store_asset_node_add(app->store, id, aa.node_ids[i])
+				 : gh_store_asset_telnet_set(app->store, id, &aa.prompts);
 		if (r < 0) {
 			gh_store_asset_del(app->store, aa.name); /* all or nothing */
 			r = gh_cli_fail(app, r, "cannot place asset '%s' in its nodes", aa.name);
@@ -334,6 +368,8 @@ static int asset_set(struct gh_cli *cli, int argc, char **argv)
 				   .host_key = aa.host_key, .set_nodes = aa.n_nodes > 0,
 				   .node_ids = aa.node_ids, .n_nodes = aa.n_ids };
 	r = gh_store_asset_update(app->store, a.id, &e);
+	if (r == 0 && aa.set_prompts)
+		r = gh_store_asset_telnet_set(app->store, a.id, &aa.prompts);
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot change asset '%s'", aa.name);
 		goto out;
@@ -433,6 +469,32 @@ out:
 	return r;
 }
 
+/* A telnet asset's own prompt patterns: JSON "telnet_prompts" into J, or
+ * lines (NULL J); "default" / null for the platform's. */
+static int show_prompts(struct gh_app *app, const struct gh_asset *a, json_t *j)
+{
+	struct gh_asset_telnet t = { 0 };
+	if (!(a->protocols & GH_PROTO_TELNET))
+		return 0;
+	int r = gh_store_asset_telnet_get(app->store, a->id, &t);
+	if (r < 0)
+		return r;
+	const char *k[3] = { "login", "password", "shell" };
+	const char *v[3] = { t.login_prompt, t.password_prompt, t.shell_prompt };
+	json_t *o = j ? json_object() : NULL;
+	for (int i = 0; i < 3; i++) {
+		char label[32];
+		if (o)
+			json_object_set_new(o, k[i], v[i] ? json_string(v[i]) : json_null());
+		else if (snprintf(label, sizeof label, "%s prompt:", k[i]) > 0)
+			gh_cli_field(label, v[i] ? v[i] : "default");
+	}
+	if (o)
+		json_object_set_new(j, "telnet_prompts", o);
+	gh_asset_telnet_free(&t);
+	return 0;
+}
+
 static int asset_show(struct gh_cli *cli, int argc, char **argv)
 {
 	struct gh_app *app = NULL;
@@ -471,6 +533,8 @@ static int asset_show(struct gh_cli *cli, int argc, char **argv)
 			json_object_set_new(j, "accounts", accounts);
 		else
 			json_decref(accounts);
+		if (j)
+			show_prompts(app, &a, j);
 		r = gh_cli_json_print(j) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
@@ -486,6 +550,7 @@ static int asset_show(struct gh_cli *cli, int argc, char **argv)
 	gh_cli_field("comment:", a.comment);
 	gh_cli_field("host key:", a.host_key ? a.host_key : "not pinned yet");
 	gh_cli_field("created:", gh_cli_time_text(a.created_at, tb, sizeof tb));
+	show_prompts(app, &a, NULL);
 	free(nt);
 	printf("accounts:%s\n", nacc ? "" : "    -");
 	for (size_t i = 0; i < nacc; i++)

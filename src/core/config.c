@@ -71,6 +71,7 @@ static const struct opt options[] = {
 	{ "shutdown_grace", T_INT, O(shutdown_grace), "30", 0, 86400, NULL },
 	{ "idle_timeout", T_INT, O(idle_timeout), "0", 0, 604800, NULL },
 	{ "target_connect_timeout", T_INT, O(target_connect_timeout), "10", 1, 600, NULL },
+	{ "telnet_login_timeout", T_INT, O(telnet_login_timeout), "10", 1, 600, NULL },
 	{ "record_input", T_BOOL, O(record_input), "no", 0, 0, NULL },
 	{ "password_hash_strength", T_ENUM, O(password_hash_strength), "interactive", 0, 0, strength_choices },
 	{ "menu_page_size", T_INT, O(menu_page_size), "0", 0, 1000, NULL },

@@ -35,6 +35,7 @@ struct gh_config {
 	int shutdown_grace;       /* seconds SIGTERM waits for live sessions */
 	int idle_timeout;         /* seconds without input; 0 = never */
 	int target_connect_timeout; /* seconds */
+	int telnet_login_timeout; /* seconds for a telnet target's prompts */
 	int record_input;         /* bool: record what users type ("i" events) */
 	int password_hash_strength; /* 0 interactive, 1 moderate, 2 sensitive */
 	int menu_page_size;       /* 0 = fit the terminal */

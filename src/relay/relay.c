@@ -57,6 +57,8 @@ struct gh_relay {
 	int sftp_err;              /* first engine error (the stream is dead), or 0 */
 	bool sftp_failed;          /* sftp_err acted on */
 	bool sftp_finished;        /* gh_sftp_finish called */
+
+	struct gh_relay_stream stream; /* a stream target (stream.write set) */
 };
 
 static size_t rb_room(const struct rbuf *b) { return b->cap - b->len; }
@@ -145,6 +147,8 @@ static void rec_note(struct gh_relay *r, int rc)
 
 /* ---- target channel callbacks ----------------------------------------- */
 
+static size_t take_target(struct gh_relay *r, const void *data, size_t len, int is_stderr);
+
 static int target_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
 		       int is_stderr, void *userdata)
 {
@@ -153,6 +157,16 @@ static int target_data(ssh_session session, ssh_channel channel, void *data, uin
 		r->target_held = true;
 		return 0;
 	}
+	size_t n = take_target(r, data, len, is_stderr);
+	if (n < len)
+		r->target_held = true;
+	return (int)n;
+}
+
+/* The target's output into the buffer towards the user, recorded,
+ * tapped, shown to the input hook. Returns how many bytes fit. */
+static size_t take_target(struct gh_relay *r, const void *data, size_t len, int is_stderr)
+{
 	struct rbuf *b = is_stderr ? &r->down_err : &r->down;
 	size_t n = r->sftp && !is_stderr ? sftp_take(r, true, data, len) : rb_put(b, data, len);
 	if (n > 0 && r->o.rec)
@@ -161,9 +175,7 @@ static int target_data(ssh_session session, ssh_channel channel, void *data, uin
 		r->o.output_tap(r->o.tap_ud, data, n);
 	if (n > 0 && r->o.input.output)
 		r->o.input.output(r->o.input.ud, data, n);
-	if (n < len)
-		r->target_held = true;
-	return (int)n;
+	return n;
 }
 
 static void target_eof(ssh_session session, ssh_channel channel, void *userdata)
@@ -254,6 +266,49 @@ void gh_relay_set_target(struct gh_relay *r, ssh_channel target)
 		ssh_set_channel_callbacks(target, &r->tcb);
 }
 
+void gh_relay_set_stream(struct gh_relay *r, const struct gh_relay_stream *s)
+{
+	r->stream = *s;
+}
+
+size_t gh_relay_target_room(const struct gh_relay *r)
+{
+	if (r->target_closed || r->closed_target)
+		return 0;
+	return rb_room(&r->down);
+}
+
+size_t gh_relay_target_data(struct gh_relay *r, const void *data, size_t len)
+{
+	size_t room = gh_relay_target_room(r);
+	return take_target(r, data, len < room ? len : room, 0);
+}
+
+void gh_relay_target_closed(struct gh_relay *r, int exit_status)
+{
+	r->target_closed = true;
+	r->target_eof = true;
+	if (exit_status >= 0 && !r->input_ended)
+		r->exit_status = exit_status;
+}
+
+/* The target side's controls: its channel, or the stream's. */
+static void target_send_eof(struct gh_relay *r)
+{
+	if (r->stream.write)
+		r->stream.eof(r->stream.ud);
+	else
+		ssh_channel_send_eof(r->o.target);
+}
+
+static void target_close_now(struct gh_relay *r)
+{
+	if (r->stream.write)
+		r->stream.close(r->stream.ud);
+	else
+		ssh_channel_close(r->o.target);
+}
+
 struct gh_relay *gh_relay_free(struct gh_relay *r)
 {
 	if (!r)
@@ -338,7 +393,9 @@ void gh_relay_client_close(struct gh_relay *r)
 
 void gh_relay_client_window(struct gh_relay *r, int width, int height)
 {
-	if (!r->closed_target && !r->target_closed)
+	if (!r->closed_target && !r->target_closed && r->stream.write)
+		r->stream.window(r->stream.ud, width, height);
+	else if (!r->closed_target && !r->target_closed)
 		ssh_channel_change_pty_size(r->o.target, width, height);
 	if (r->o.rec)
 		rec_note(r, gh_rec_resize(r->o.rec, wall_ms(), width, height));
@@ -406,9 +463,23 @@ static void pull_sftp(struct gh_relay *r, ssh_channel ch, bool *held, bool from_
 	r->in_pull = false;
 }
 
+/* A stream target takes what its buffer holds room for. */
+static void flush_stream(struct gh_relay *r)
+{
+	while (r->up.len > 0) {
+		size_t w = r->stream.write(r->stream.ud, r->up.p + r->up.off, rb_head_len(&r->up));
+		if (w == 0)
+			return;
+		rb_drop(&r->up, w);
+		r->bytes_in += (int64_t)w;
+	}
+}
+
 static void flush_up(struct gh_relay *r)
 {
-	if (r->sftp)
+	if (r->stream.write)
+		flush_stream(r);
+	else if (r->sftp)
 		flush_sftp(&r->s_up, r->o.target, &r->bytes_in);
 	else
 		flush(r, &r->up, r->o.target, false, &r->bytes_in);
@@ -538,7 +609,7 @@ static bool pump(struct gh_relay *r, int64_t now_ms)
 		}
 		if ((r->input_ended || (r->client_eof && !r->client_held && input_eof(r))) &&
 		    r->up.len == 0 && r->s_up.len == 0 && !r->eof_to_target) {
-			ssh_channel_send_eof(r->o.target);
+			target_send_eof(r);
 			r->eof_to_target = true;
 		}
 	}
@@ -567,7 +638,7 @@ static bool pump(struct gh_relay *r, int64_t now_ms)
 	/* the user went away: close the target and wait (bounded) for its CLOSE */
 	if (r->client_closed) {
 		if (!r->closed_target) {
-			ssh_channel_close(r->o.target);
+			target_close_now(r);
 			r->closed_target = true;
 			r->close_deadline = now_ms + CLOSE_WAIT_MS;
 			if (!r->reason)
@@ -597,7 +668,7 @@ static bool pump(struct gh_relay *r, int64_t now_ms)
 		if (!r->reason)
 			r->reason = "target closed the channel";
 		if (!r->closed_target) {
-			ssh_channel_close(r->o.target);
+			target_close_now(r);
 			r->closed_target = true;
 		}
 		if (!r->o.finish_client) {
@@ -645,7 +716,7 @@ void gh_relay_abort(struct gh_relay *r, const char *reason, int64_t now_ms)
 		r->reason = reason;
 	r->client_closed = true; /* nothing more goes to the user */
 	if (!r->closed_target) {
-		ssh_channel_close(r->o.target);
+		target_close_now(r);
 		r->closed_target = true;
 		r->close_deadline = now_ms + CLOSE_WAIT_MS;
 	}

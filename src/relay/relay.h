@@ -39,6 +39,21 @@
 struct gh_rec;
 struct gh_relay;
 
+/* A target that is a byte stream rather than an SSH channel (a telnet
+ * connection, src/session/telnet.h): the relay writes the user's bytes
+ * with write (returns how many it took; fewer when its buffer is full, the
+ * rest is offered again at the next pump), passes EOF, close and window
+ * changes; the stream hands the target's output in with
+ * gh_relay_target_data (at most gh_relay_target_room bytes) and its end
+ * with gh_relay_target_closed. */
+struct gh_relay_stream {
+	size_t (*write)(void *ud, const void *data, size_t len);
+	void (*eof)(void *ud);
+	void (*close)(void *ud);
+	void (*window)(void *ud, int width, int height);
+	void *ud;
+};
+
 struct gh_relay_opts {
 	ssh_channel client;     /* borrowed */
 	ssh_channel target;     /* borrowed, or NULL and set later with gh_relay_set_target;
@@ -88,6 +103,15 @@ int gh_relay_new(const struct gh_relay_opts *o, struct gh_relay **ret);
  * request is sent, so no data, EOF, exit status or close can arrive before
  * the relay's callbacks are in place. */
 void gh_relay_set_target(struct gh_relay *r, ssh_channel target);
+/* Make the target the byte stream S (copied) instead of a channel. */
+void gh_relay_set_stream(struct gh_relay *r, const struct gh_relay_stream *s);
+/* A stream target's output: taken like a channel's (recorded, tapped,
+ * seen by the input hook); returns how many bytes fit. */
+size_t gh_relay_target_data(struct gh_relay *r, const void *data, size_t len);
+/* How many bytes gh_relay_target_data takes now. */
+size_t gh_relay_target_room(const struct gh_relay *r);
+/* The stream target ended (EXIT_STATUS: -1 when unknown). */
+void gh_relay_target_closed(struct gh_relay *r, int exit_status);
 /* Removes the target channel callbacks; frees nothing else. Returns NULL. */
 struct gh_relay *gh_relay_free(struct gh_relay *r);
 

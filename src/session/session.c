@@ -172,6 +172,12 @@ static void row_update(struct gh_sess *s, const char *recording)
 		gh_error("cannot update session %s: %s", s->id, gh_strerror(r));
 }
 
+void gh_sess_set_protocol(struct gh_sess *s, const char *protocol)
+{
+	if (set_str(&s->protocol, protocol) < 0)
+		gh_error("session %s: out of memory naming its protocol", s->id);
+}
+
 void gh_sess_target(struct gh_sess *s, int64_t asset_id, const char *asset, const char *account,
 		    const char *kind)
 {

@@ -109,6 +109,9 @@ void gh_sess_refuse(struct gh_sess *s, const char *asset, const char *account, c
 void gh_sess_target(struct gh_sess *s, int64_t asset_id, const char *asset, const char *account,
 		    const char *kind);
 
+/* The row's protocol from now on ("telnet": a shell reached over telnet). */
+void gh_sess_set_protocol(struct gh_sess *s, const char *protocol);
+
 /* The session's source address (borrowed). */
 const char *gh_sess_source_ip(const struct gh_sess *s);
 

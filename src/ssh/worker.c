@@ -32,6 +32,7 @@
 #include "ssh/sweep.h"
 #include "ssh/tunrow.h"
 #include "session/session.h"
+#include "session/telnet.h"
 #include "session/reqcmd.h"
 #include "store/store.h"
 #include "target/target.h"
@@ -147,7 +148,10 @@ struct chan {
 	struct gh_backfwd *back;
 	bool rfwd_owner;         /* the connection's remote forwards ride on this target */
 
-	/* the target while relayed */
+	/* the target while relayed: an SSH session, or a telnet connection
+	 * (TELNET: the asset chosen is reached over telnet) */
+	bool telnet;
+	struct gh_sess_telnet *tn;
 	ssh_session ts;
 	ssh_channel tch;
 	bool from_menu;          /* the menu goes on when the target ends */
@@ -329,6 +333,8 @@ static void idle_recheck(struct worker *w)
 
 static uint32_t req_protocol(const struct chan *c)
 {
+	if (c->telnet)
+		return GH_PROTO_TELNET;
 	return c->req == REQ_SUBSYSTEM ? GH_PROTO_SFTP : GH_PROTO_SSH;
 }
 
@@ -1192,7 +1198,7 @@ static const char *relay_abort_reason(struct chan *c, int64_t now)
 	int64_t idle_ms = (int64_t)w->app->cfg.idle_timeout * 1000;
 	if (!ssh_is_connected(w->s))
 		return "user disconnected";
-	if (!ssh_is_connected(c->ts))
+	if (c->ts && !ssh_is_connected(c->ts))
 		return "target disconnected";
 	if (stop_requested)
 		return "server shutdown";
@@ -1218,6 +1224,7 @@ static void relay_tick(struct chan *c)
 	if (c->cmdstdin)
 		gh_cmdstdin_tick(c->cmdstdin);
 	gh_sess_tick(c->sess); /* sftp's file events, the recording's members */
+	gh_sess_telnet_tick(c->tn);
 	const char *why = c->aborted ? NULL : relay_abort_reason(c, now);
 	if (why) {
 		gh_relay_abort(c->relay, why, now);
@@ -1413,6 +1420,7 @@ static void target_cleanup(struct chan *c, const struct gh_sess_result *res, con
 		ssh_channel_free(c->tch);
 	c->tch = NULL;
 	c->ts = gh_target_free(c->ts);
+	c->tn = gh_sess_telnet_free(c->tn);
 }
 
 /* The relay of channel C to its target TS: sftp's file event queue, the
@@ -1452,6 +1460,10 @@ static int relay_start(struct chan *c, const struct gh_asset *a, const char *acc
 		gh_cmdshell_attach(c->cmdshell, c->relay);
 	if (c->cmdstdin)
 		gh_cmdstdin_attach(c->cmdstdin, c->relay);
+	if (c->tn) /* a telnet target: a stream, no channel requests */
+		return gh_sess_telnet_attach(c->tn, c->relay, w->ev) < 0
+			       ? (snprintf(err, GH_TARGET_ERRLEN, "out of memory"), GH_ENOMEM)
+			       : 0;
 	struct gh_target_req tr = { .pty = c->pty,
 				    .term = c->term,
 				    .width = c->width,
@@ -1464,6 +1476,31 @@ static int relay_start(struct chan *c, const struct gh_asset *a, const char *acc
 				    .userdata = c->relay };
 	back_open(c, c->ts, gh_sess_asset(c->sess), &tr); /* borrowed for the session */
 	return gh_target_open(c->ts, &tr, &c->tch, err);
+}
+
+/* The telnet target of channel C (session/telnet.h): the user's terminal
+ * for its negotiation. */
+static int telnet_reach(struct chan *c, const struct gh_sess_reach *rch, char *err)
+{
+	struct gh_sess_telnet_opts to = { .term = c->pty ? c->term : NULL,
+					  .width = c->pty ? c->width : 80,
+					  .height = c->pty ? c->height : 24,
+					  .login_timeout = c->w->app->cfg.telnet_login_timeout };
+	return gh_sess_telnet_reach(c->sess, rch, &to, &c->tn, err);
+}
+
+/* A telnet asset takes interactive shells only: an exec, sftp or scp to
+ * it is refused with a word saying so (1). Asked after the gate allowed
+ * telnet, so that the word tells nothing to a user not permitted. */
+static int telnet_refuse_request(struct chan *c, const struct gh_asset *a, const char *account)
+{
+	if (!c->telnet || c->req == REQ_SHELL)
+		return 0;
+	const char *what = c->req == REQ_EXEC ? "commands (exec, scp)" : "file transfer (sftp)";
+	say(c, "%s is a telnet asset: it takes interactive shells only; %s refused", a->name, what);
+	gh_sess_refuse(c->sess, a->name, account, "telnet asset: shell only");
+	sess_close(c, "telnet asset: shell only");
+	return 1;
 }
 
 /* Connect channel C to ASSET as ACCOUNT (policy already allowed it; the
@@ -1486,6 +1523,8 @@ static int target_start(struct chan *c, const struct gh_asset *a, const char *ac
 		return 1;
 	}
 	gh_account_free(&acct);
+	if (c->telnet)
+		gh_sess_set_protocol(c->sess, "telnet");
 	gh_sess_target(c->sess, a->id, a->name, account, req_kind_name(c));
 	struct gh_sess_reach rch = { .st = w->st,
 				     .vault = w->app->vault,
@@ -1493,7 +1532,7 @@ static int target_start(struct chan *c, const struct gh_asset *a, const char *ac
 				     .account = account,
 				     .protocol = req_protocol(c),
 				     .timeout = w->app->cfg.target_connect_timeout };
-	r = gh_sess_reach(c->sess, &rch, &c->ts, err);
+	r = c->telnet ? telnet_reach(c, &rch, err) : gh_sess_reach(c->sess, &rch, &c->ts, err);
 	if (r < 0) {
 		if (r == GH_EHOSTKEY)
 			say(c, "host key of %s changed; connection refused, an administrator must verify it",
@@ -1521,7 +1560,8 @@ static int target_start(struct chan *c, const struct gh_asset *a, const char *ac
 	/* what the set-up freed (key exchanges, policy, queries) goes back to
 	 * the kernel before a session that may last for hours */
 	malloc_trim(0);
-	ssh_event_add_session(w->ev, c->ts);
+	if (c->ts)
+		ssh_event_add_session(w->ev, c->ts);
 	if (c->client_eof)
 		gh_relay_client_eof(c->relay);
 	if (c->client_closed)
@@ -1709,6 +1749,7 @@ static int run_direct(struct chan *c, struct policy_ctx *pc)
 		sess_close(c, NOT_PERMITTED);
 		return 1;
 	}
+	c->telnet = gh_sess_telnet_asset(&a);
 	r = direct_account(c, pc, &a, account, sizeof account);
 	if (r != 0) {
 		status = r < 0 ? 0 : r;
@@ -1719,6 +1760,8 @@ static int run_direct(struct chan *c, struct policy_ctx *pc)
 		sess_close(c, NOT_PERMITTED);
 		goto out;
 	}
+	if (telnet_refuse_request(c, &a, account))
+		goto out;
 	/* scp, rsync and git execs also need their upload or download */
 	if (exec_authorize(c, pc, &a, account, &ec) < 0) {
 		sess_close(c, NOT_PERMITTED);
@@ -1825,6 +1868,7 @@ static int menu_pick(struct chan *c, struct policy_ctx *pc, struct gh_asset *a)
 {
 	char account[GH_LOGIN_PART_MAX + 1];
 	struct gh_authz dec;
+	c->telnet = gh_sess_telnet_asset(a);
 	int r = choose_account(c, pc, a, account, sizeof account);
 	if (menu_killed(c))
 		return -1;
@@ -1837,7 +1881,7 @@ static int menu_pick(struct chan *c, struct policy_ctx *pc, struct gh_asset *a)
 		sess_close(c, NOT_PERMITTED);
 		return 1;
 	}
-	if (gh_sess_authorize(c->sess, a->name, account, GH_PROTO_SSH, &dec) < 0) {
+	if (gh_sess_authorize(c->sess, a->name, account, req_protocol(c), &dec) < 0) {
 		say(c, "%s", NOT_PERMITTED);
 		sess_close(c, NOT_PERMITTED);
 		return 1;
@@ -1873,12 +1917,35 @@ static void menu_list_free(struct menu_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* The assets the user may reach over ssh now, as menu items. */
+/* The assets the user may reach now, as menu items: over ssh, and the
+ * telnet assets over telnet (menu_list_ids). */
+static int menu_list_ids(struct policy_ctx *pc, struct menu_list *l, size_t *ret_n,
+			 size_t *ret_n_ssh)
+{
+	int64_t *tids = NULL;
+	size_t n = 0, nt = 0;
+	int r = gh_policy_allowed_assets(pc->p, &pc->subj, GH_PROTO_SSH, gh_now(), &l->ids, &n);
+	if (r == 0)
+		r = gh_policy_allowed_assets(pc->p, &pc->subj, GH_PROTO_TELNET, gh_now(), &tids, &nt);
+	int64_t *all = r == 0 && nt ? realloc(l->ids, (n + nt) * sizeof *all) : l->ids;
+	if (r == 0 && nt && !all)
+		r = GH_ENOMEM;
+	if (r == 0) {
+		l->ids = all;
+		if (nt)
+			memcpy(all + n, tids, nt * sizeof *all);
+		*ret_n = n + nt;
+		*ret_n_ssh = n;
+	}
+	free(tids);
+	return r;
+}
+
 static int menu_list_load(struct worker *w, struct policy_ctx *pc, struct menu_list *l)
 {
-	size_t n = 0;
+	size_t n = 0, n_ssh = 0;
 	memset(l, 0, sizeof *l);
-	int r = gh_policy_allowed_assets(pc->p, &pc->subj, GH_PROTO_SSH, gh_now(), &l->ids, &n);
+	int r = menu_list_ids(pc, l, &n, &n_ssh);
 	if (r < 0)
 		return r;
 	l->assets = calloc(n + 1, sizeof *l->assets);
@@ -1890,6 +1957,10 @@ static int menu_list_load(struct worker *w, struct policy_ctx *pc, struct menu_l
 		struct gh_asset *a = &l->assets[l->n];
 		if (gh_store_asset_get_by_id(w->st, l->ids[i], a) < 0)
 			continue;
+		if (gh_sess_telnet_asset(a) != (i >= n_ssh)) { /* reached by the other protocol */
+			gh_asset_free(a);
+			continue;
+		}
 		if (gh_strjoin((const char *const *)a->nodes, a->n_nodes, ",", &l->nodes[l->n]) < 0) {
 			gh_asset_free(a);
 			continue;

@@ -158,6 +158,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE node_approvers ("
 	"  node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
 	"  group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE);",
+	/* 11: a telnet asset's prompt patterns (NULL: its platform's) */
+	"CREATE TABLE asset_telnet ("
+	"  asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
+	"  login_prompt TEXT, password_prompt TEXT, shell_prompt TEXT);",
 };
 
 size_t gh_migrations_count(void)
