@@ -58,6 +58,8 @@ static const struct opt options[] = {
 	{ "web_request_timeout", T_INT, O(web_request_timeout), "30", 1, 3600, NULL },
 	{ "web_session_idle", T_INT, O(web_session_idle), "1800", 60, 604800, NULL },
 	{ "web_session_max", T_INT, O(web_session_max), "43200", 60, 2592000, NULL },
+	{ "web_processes", T_INT, O(web_processes), "2", 1, 64, NULL },
+	{ "metrics_listen", T_LISTEN, O(metrics_listen), "", 0, 0, NULL },
 	{ "max_startups", T_INT, O(max_startups), "64", 1, 100000, NULL },
 	{ "per_source_max_startups", T_INT, O(per_source_max_startups), "10", 1, 100000, NULL },
 	{ "login_grace_time", T_INT, O(login_grace_time), "60", 1, 3600, NULL },
@@ -201,7 +203,8 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 			return GH_EINVAL;
 		}
 		if (o->type == T_LISTEN && check_listen(val) < 0 &&
-		    !(*val == '\0' && !strcmp(o->name, "web_listen"))) { /* "": off */
+		    !(*val == '\0' && (!strcmp(o->name, "web_listen") ||
+				       !strcmp(o->name, "metrics_listen")))) { /* "": off */
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
 			return GH_EINVAL;
 		}
