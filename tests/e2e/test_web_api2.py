@@ -246,12 +246,13 @@ def test_metrics_listen_plain_without_auth(gh_bin, tmp_path, target):  # noqa: F
     with running_gatehouse(gh_bin, tmp_path, target,
                            extra_conf=f"metrics_listen = 127.0.0.1:{port}\n") as g:
         web = Web(g, str(tmp_path))
+        assert web.req("POST", "/api/v1/login",
+                       json={"user": "admin", "password": "nope"}).status_code == 401
         r = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
         assert r.status_code == 200, r.text
-        for m in ("gatehouse_sessions_active", "gatehouse_logins_total",
-                  "gatehouse_bytes_relayed_total", "gatehouse_recordings_total",
-                  "gatehouse_events_total"):
-            assert m in r.text, m
+        for m in ('gatehouse_logins_total{result="failure"} 1', "gatehouse_bytes_relayed_total",
+                  "gatehouse_recordings_total", "gatehouse_events_total"):
+            assert m in r.text, (m, r.text)
         for p in ("/api/v1/me", "/api/v1/users", "/api/health", "/metrics/x"):
             assert requests.get(f"http://127.0.0.1:{port}{p}", timeout=10).status_code == 404, p
         assert requests.post(f"http://127.0.0.1:{port}/metrics", timeout=10).status_code == 404
