@@ -227,3 +227,22 @@ int gh_web_h_member_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct g
 {
 	return member_change(ctx, req, resp, req->params[1], false);
 }
+
+/* POST .../mfa-reset: forget the TOTP seed, as `user mfa reset`; the next
+ * login that needs a code enrols again. */
+int gh_web_h_user_mfa_reset(struct gh_web_ctx *ctx, struct gh_web_req *req,
+			    struct gh_web_resp *resp)
+{
+	struct gh_user u = { 0 };
+	int r = gh_store_user_get(ctx->st, req->params[0], &u);
+	if (r < 0)
+		return gh_web_store_error(resp, r, "user");
+	r = gh_store_user_mfa_reset(ctx->st, u.id);
+	audit_named(ctx, req, "user mfa reset", r, u.name);
+	if (r < 0)
+		gh_web_store_error(resp, r, "user");
+	else
+		reply_user(ctx, resp, u.name, 200);
+	gh_user_free(&u);
+	return 0;
+}

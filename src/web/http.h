@@ -178,6 +178,8 @@ int gh_web_h_my_assets(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh
 int gh_web_h_perm_patch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_user_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_user_patch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_user_mfa_reset(struct gh_web_ctx *ctx, struct gh_web_req *req,
+			    struct gh_web_resp *resp);
 int gh_web_h_user_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_group_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_group_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

@@ -34,6 +34,8 @@ const struct gh_web_route gh_web_routes[] = {
 	{ GH_PATCH, "/api/v1/users/{name}", ADMIN, gh_web_h_user_patch,
 	  "Set a user's {role, mfa}", true, false },
 	{ GH_DELETE, "/api/v1/users/{name}", ADMIN, gh_web_h_user_del, "Delete a user", false, false },
+	{ GH_POST, "/api/v1/users/{name}/mfa-reset", ADMIN, gh_web_h_user_mfa_reset,
+	  "Forget the user's TOTP seed (enrols again at the next login)", false, false },
 	{ GH_POST, "/api/v1/groups", ADMIN, gh_web_h_group_add, "Add a group {name}", true, false },
 	{ GH_DELETE, "/api/v1/groups/{name}", ADMIN, gh_web_h_group_del, "Delete a group",
 	  false, false },

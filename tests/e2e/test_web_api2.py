@@ -203,11 +203,16 @@ def test_user_and_group_writes(web):
     assert web.req("DELETE", "/api/v1/groups/ops/members/bob", token=adm).status_code == 200
     assert web.req("DELETE", "/api/v1/groups/ops/members/bob", token=adm).status_code == 404
     assert web.req("DELETE", "/api/v1/groups/ops", token=adm).status_code == 200
+    assert web.req("POST", "/api/v1/users/carol/mfa-reset").status_code == 401
+    assert web.req("POST", "/api/v1/users/carol/mfa-reset", token=aud).status_code == 403
+    assert web.req("POST", "/api/v1/users/nobody/mfa-reset", token=adm).status_code == 404
+    r = web.req("POST", "/api/v1/users/carol/mfa-reset", token=adm)
+    assert r.status_code == 200 and r.json()["totp"] is False, r.text
     assert web.req("DELETE", "/api/v1/users/admin", token=adm).status_code == 409
     assert web.req("DELETE", "/api/v1/users/carol", token=adm).status_code == 200
     assert web.req("DELETE", "/api/v1/users/carol", token=adm).status_code == 404
     ch = [(e["user_name"], e["method"]) for e in changes(web)]
-    for what in ("user add", "user set", "user del", "group add", "group member add",
+    for what in ("user add", "user set", "user mfa reset", "user del", "group add", "group member add",
                  "group member del", "group del"):
         assert ("token:adm", what) in ch, (what, ch)
     assert web.g.cli("audit", "verify").returncode == 0
