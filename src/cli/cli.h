@@ -139,6 +139,7 @@ bool gh_cli_start(struct gh_cli *cli, int argc, char **argv, bool *json, int min
 		  const char *synopsis, int flags, struct gh_app **ret_app, int *ret_status);
 
 struct gh_store;
+struct gh_node;
 /* "NOUN del NAME": one positional NAME removed with DEL (GH_ENOENT ->
  * "unknown NOUN 'NAME'"). Returns an exit status. */
 int gh_cli_delete_named(struct gh_cli *cli, int argc, char **argv, const char *noun,
@@ -196,6 +197,16 @@ json_t *gh_cli_json_str(const char *s);
 /* Array of the names of bits set in MASK ("connect", ...). */
 json_t *gh_cli_json_actions(uint32_t mask);
 json_t *gh_cli_json_protocols(uint32_t mask);
+struct gh_user_key;
+/* A user's SSH key as `user key list --json` prints it. Caller decrefs. */
+json_t *gh_cli_key_json(const struct gh_user_key *k);
+/* A node path from a user (the CLI, the REST API) checked and normalised
+ * into *RET (caller frees); GH_EINVAL with ERR saying why. */
+int gh_cli_node_path_check(const char *in, char **ret, char *err, size_t errlen);
+/* A node as `node list --json` prints it; PN (NP ids) are the node ids of
+ * gh_store_asset_node_pairs (its asset count). Caller decrefs. */
+json_t *gh_cli_node_json(struct gh_store *st, const struct gh_node *nd, const int64_t *pn,
+			 size_t np);
 /* An asset as `asset show --json` prints it (and the REST API returns it). */
 json_t *gh_cli_asset_json(const struct gh_asset *a);
 /* The asset rules of `asset add|set` (shared with the REST API). */

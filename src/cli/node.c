@@ -24,41 +24,68 @@ static const char usage[] =
 	"Each path segment is 1-64 of A-Z a-z 0-9 . _ -. Assets added without --node\n"
 	"sit at the top of the tree (listed as \"/\") and belong to no node.\n";
 
-/* Check and normalise a node path given on the command line. */
-static int node_path(const struct gh_cli *cli, const char *in, char **ret)
+int gh_cli_node_path_check(const char *in, char **ret, char *err, size_t errlen)
 {
 	char *norm = NULL, *dup = NULL, *save = NULL;
 	char esc[128];
-	int r = 0;
+	int r = GH_EINVAL;
 
 	if (gh_node_path_normalize(in, &norm) < 0) {
-		r = gh_cli_usage_error(cli, "bad node path '%s': expected /NAME[/NAME...]",
-				       gh_escape(esc, sizeof esc, in));
+		snprintf(err, errlen, "bad node path '%s': expected /NAME[/NAME...]",
+			 gh_escape(esc, sizeof esc, in));
 		goto out;
 	}
 	if (!strcmp(norm, "/")) {
-		r = gh_cli_usage_error(cli, "'/' is the root of the tree; name a node under it, like /prod");
+		snprintf(err, errlen, "'/' is the root of the tree; name a node under it, like /prod");
 		goto out;
 	}
-	dup = strdup(norm);
-	if (!dup) {
-		r = GH_EXIT_FAIL;
+	if (!(dup = strdup(norm))) {
+		snprintf(err, errlen, "out of memory");
+		r = GH_ENOMEM;
 		goto out;
 	}
 	for (char *s = strtok_r(dup, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
 		if (!gh_valid_name(s)) {
-			r = gh_cli_usage_error(cli, "bad node path '%s': segment '%s' must be 1-64 of "
-						    "A-Z a-z 0-9 . _ - (not starting with -)",
-					       gh_escape(esc, sizeof esc, in), s);
+			snprintf(err, errlen, "bad node path '%s': segment '%.64s' must be 1-64 of "
+					      "A-Z a-z 0-9 . _ - (not starting with -)",
+				 gh_escape(esc, sizeof esc, in), s);
 			goto out;
 		}
 	}
 	*ret = norm;
 	norm = NULL;
+	r = 0;
 out:
 	free(dup);
 	free(norm);
 	return r;
+}
+
+/* Check and normalise a node path given on the command line. */
+static int node_path(const struct gh_cli *cli, const char *in, char **ret)
+{
+	char err[512];
+	int r = gh_cli_node_path_check(in, ret, err, sizeof err);
+	if (r == GH_EINVAL)
+		return gh_cli_usage_error(cli, "%s", err);
+	return r < 0 ? GH_EXIT_FAIL : 0;
+}
+
+json_t *gh_cli_node_json(struct gh_store *st, const struct gh_node *nd, const int64_t *pn,
+			 size_t np)
+{
+	size_t count = 0;
+	char *ap = NULL;
+	for (size_t k = 0; k < np; k++)
+		count += pn[k] == nd->id;
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(nd->id));
+	json_object_set_new(o, "path", json_string(nd->path));
+	json_object_set_new(o, "assets", json_integer((json_int_t)count));
+	if (gh_store_node_approvers(st, nd->path, &ap) == 0)
+		json_object_set_new(o, "approvers", gh_cli_json_str(ap));
+	free(ap);
+	return o;
 }
 
 static int node_add(struct gh_cli *cli, int argc, char **argv)
@@ -114,20 +141,11 @@ static int node_list(struct gh_cli *cli, int argc, char **argv)
 	json_t *a = json_array();
 	t = gh_table_new(2, "PATH", "ASSETS");
 	for (size_t i = 0; a && i < n; i++) {
-		size_t count = 0;
 		char num[32];
-		for (size_t k = 0; k < np; k++)
-			count += pn[k] == v[i].id;
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_integer(v[i].id));
-		json_object_set_new(o, "path", json_string(v[i].path));
-		json_object_set_new(o, "assets", json_integer((json_int_t)count));
-		char *ap = NULL;
-		if (gh_store_node_approvers(app->store, v[i].path, &ap) == 0)
-			json_object_set_new(o, "approvers", gh_cli_json_str(ap));
-		free(ap);
+		json_t *o = gh_cli_node_json(app->store, &v[i], pn, np);
+		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(
+							   json_object_get(o, "assets")));
 		json_array_append_new(a, o);
-		snprintf(num, sizeof num, "%zu", count);
 		if (t)
 			gh_table_add(t, v[i].path, num);
 	}

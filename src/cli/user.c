@@ -176,7 +176,7 @@ json_t *gh_cli_user_json(const struct gh_user *u)
 	return j;
 }
 
-static json_t *key_json(const struct gh_user_key *k)
+json_t *gh_cli_key_json(const struct gh_user_key *k)
 {
 	json_t *j = json_object();
 	if (!j)
@@ -272,7 +272,7 @@ static int user_show(struct gh_cli *cli, int argc, char **argv)
 	j = gh_cli_user_json(&u);
 	json_t *ka = json_array();
 	for (size_t i = 0; ka && i < nk; i++)
-		json_array_append_new(ka, key_json(&keys[i]));
+		json_array_append_new(ka, gh_cli_key_json(&keys[i]));
 	if (j) {
 		struct gh_user_mfa um = { GH_MFA_OPTIONAL, -1, 0 };
 		gh_store_user_mfa_get(app->store, u.id, &um);
@@ -497,7 +497,7 @@ static int key_list(struct gh_cli *cli, int argc, char **argv)
 	if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < nk; i++)
-			json_array_append_new(a, key_json(&keys[i]));
+			json_array_append_new(a, gh_cli_key_json(&keys[i]));
 		r = gh_cli_json_print(a) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}

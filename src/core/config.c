@@ -61,6 +61,8 @@ static const struct opt options[] = {
 	{ "proxy_protocol", T_BOOL, O(proxy_protocol), "no", 0, 0, NULL },
 	{ "proxy_trusted", T_STR, O(proxy_trusted), "", 0, 0, NULL },
 	{ "proxy_header_timeout", T_INT, O(proxy_header_timeout), "5", 1, 60, NULL },
+	{ "web_processes", T_INT, O(web_processes), "2", 1, 64, NULL },
+	{ "metrics_listen", T_LISTEN, O(metrics_listen), "", 0, 0, NULL },
 	{ "max_startups", T_INT, O(max_startups), "64", 1, 100000, NULL },
 	{ "per_source_max_startups", T_INT, O(per_source_max_startups), "10", 1, 100000, NULL },
 	{ "login_grace_time", T_INT, O(login_grace_time), "60", 1, 3600, NULL },
@@ -205,7 +207,8 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 			return GH_EINVAL;
 		}
 		if (o->type == T_LISTEN && check_listen(val) < 0 &&
-		    !(*val == '\0' && !strcmp(o->name, "web_listen"))) { /* "": off */
+		    !(*val == '\0' && (!strcmp(o->name, "web_listen") ||
+				       !strcmp(o->name, "metrics_listen")))) { /* "": off */
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
 			return GH_EINVAL;
 		}

@@ -83,6 +83,8 @@ struct gh_config {
 	int web_request_timeout;  /* seconds for one request */
 	int web_session_idle;     /* seconds a console session lives without use */
 	int web_session_max;      /* seconds a console session lives at most */
+	char *metrics_listen;     /* plain-HTTP GET /metrics without auth; empty = off */
+	int web_processes;        /* web processes accepting on web_listen */
 };
 
 enum { GH_CONFIG_LDAP_OPENLDAP = 0, GH_CONFIG_LDAP_AD = 1 };

@@ -10,6 +10,7 @@
 #include "core/util.h"
 #include "ssh/hostkey.h"
 #include "ssh/penalty.h"
+#include "web/penalty_ch.h"
 #include "ssh/priv.h"
 #include "ssh/proclimit.h"
 #include "ssh/proxyin.h"
@@ -58,6 +59,8 @@ struct master {
 	pid_t ldap_pid;            /* LDAP sync process (auth/ldapsync.h), 0: none */
 	int64_t ldap_restart_ms;
 	pid_t web_pid;             /* HTTPS server process (web/web.h), 0: none */
+	int web_ch[GH_WEB_PROC_MAX]; /* master ends of the web processes' penalty channels */
+	int n_web_ch;
 	int64_t web_restart_ms;
 	struct gh_priv priv;       /* what workers drop to */
 	struct gh_penalty *penalty; /* failed logins per source */
@@ -284,6 +287,9 @@ static void admit(struct master *m, int fd, const char *ip, int port)
 			if (m->children[i].status_fd >= 0)
 				close(m->children[i].status_fd);
 		gh_proxyq_close_fds(m->proxyq);
+		for (int i = 0; i < m->n_web_ch; i++) /* the web processes' penalty channels */
+			if (m->web_ch[i] >= 0)
+				close(m->web_ch[i]);
 		struct gh_worker_args a = { .fd = fd,
 					    .peer_ip = ip,
 					    .peer_port = port,
@@ -419,6 +425,30 @@ static void read_status(struct master *m, struct child *c)
 	}
 }
 
+static void web_ch_close(struct master *m)
+{
+	for (int i = 0; i < m->n_web_ch; i++)
+		if (m->web_ch[i] >= 0)
+			close(m->web_ch[i]);
+	m->n_web_ch = 0;
+}
+
+/* A web process's penalty request (web/penalty_ch.h). */
+static void web_penalty(struct master *m, int i)
+{
+	const struct gh_config *cfg = &m->app->cfg;
+	char ip[GH_PENCH_IP_MAX + 1];
+	int r = gh_pench_serve(m->web_ch[i], m->penalty, cfg->per_source_penalty_failures,
+			       cfg->per_source_penalty_time, ip);
+	if (r == 1)
+		gh_warn("%s: %d failed logins: refused for %d s", ip,
+			cfg->per_source_penalty_failures, cfg->per_source_penalty_time);
+	if (r < 0) {
+		close(m->web_ch[i]);
+		m->web_ch[i] = -1;
+	}
+}
+
 static void reap(struct master *m)
 {
 	int st;
@@ -446,6 +476,7 @@ static void reap(struct master *m)
 		}
 		if (pid == m->web_pid) {
 			gh_info("web process %d ended (%s)", (int)pid, reason);
+			web_ch_close(m);
 			m->web_pid = 0;
 			m->web_restart_ms = gh_mono_ms() + 2000;
 			continue;
@@ -530,6 +561,7 @@ static void reload(struct master *m)
 /* In a helper process just forked: close what only the master uses. */
 static void helper_child_setup(struct master *m)
 {
+	web_ch_close(m);
 	close_listeners(m);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
@@ -562,19 +594,34 @@ static void helper_spawn(struct master *m, pid_t *pid_p, int64_t *restart_p, boo
 /* The HTTPS server (web/web.h): root until it has its key and socket. */
 static void web_spawn(struct master *m)
 {
+	int theirs[GH_WEB_PROC_MAX], n = 0, sp[2];
 	if (m->web_pid > 0 || !gh_web_wanted(m->app) || gh_mono_ms() < m->web_restart_ms)
 		return;
-	pid_t pid = fork();
+	web_ch_close(m);
+	for (; n < m->app->cfg.web_processes && n < GH_WEB_PROC_MAX; n++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+			break;
+		m->web_ch[n] = sp[0];
+		theirs[n] = sp[1];
+		m->n_web_ch = n + 1;
+	}
+	pid_t pid = n == m->app->cfg.web_processes ? fork() : -1;
 	if (pid < 0) {
-		gh_warn("fork: %s", strerror(errno));
+		gh_warn("web process: %s", strerror(errno));
 		m->web_restart_ms = gh_mono_ms() + 2000;
-		return;
 	}
 	if (pid == 0) {
+		int mine[GH_WEB_PROC_MAX];
+		memcpy(mine, theirs, sizeof mine);
 		helper_child_setup(m);
-		_exit(gh_web_run(m->app, &m->priv));
+		_exit(gh_web_run(m->app, &m->priv, mine, n));
 	}
-	m->web_pid = pid;
+	for (int i = 0; i < n; i++)
+		close(theirs[i]);
+	if (pid < 0)
+		web_ch_close(m);
+	else
+		m->web_pid = pid;
 }
 
 /* The audit export/retention process (audit/export.h), when configured;
@@ -671,7 +718,8 @@ int gh_ssh_serve(struct gh_app *app)
 			export_spawn(&m);
 			web_spawn(&m);
 		}
-		size_t need = 1 + m.n_listeners + m.n_children + gh_proxyq_count(m.proxyq);
+		size_t need = 1 + m.n_listeners + m.n_children + (size_t)m.n_web_ch +
+			      gh_proxyq_count(m.proxyq);
 		if (need > cap_pfds) {
 			struct pollfd *p = realloc(pfds, need * 2 * sizeof *p);
 			if (p) {
@@ -689,6 +737,9 @@ int gh_ssh_serve(struct gh_app *app)
 		size_t first_child = np;
 		for (size_t i = 0; i < m.n_children && np < cap_pfds; i++)
 			pfds[np++] = (struct pollfd){ .fd = m.children[i].status_fd, .events = POLLIN };
+		size_t first_web = np;
+		for (int i = 0; i < m.n_web_ch && np < cap_pfds; i++)
+			pfds[np++] = (struct pollfd){ .fd = m.web_ch[i], .events = POLLIN };
 		size_t first_proxy = np;
 		np += gh_proxyq_pollfds(m.proxyq, pfds + np, cap_pfds - np);
 		int timeout = gh_proxyq_timeout(m.proxyq, gh_mono_ms(), stopping ? 200 : 5000);
@@ -729,7 +780,10 @@ int gh_ssh_serve(struct gh_app *app)
 			}
 		}
 		if (pr > 0) {
-			for (size_t i = first_child; i < first_proxy; i++)
+			for (size_t i = first_web; i < first_proxy; i++)
+				if (pfds[i].revents && pfds[i].fd >= 0)
+					web_penalty(&m, (int)(i - first_web));
+			for (size_t i = first_child; i < first_web; i++)
 				if (pfds[i].revents && pfds[i].fd >= 0)
 					for (size_t j = 0; j < m.n_children; j++)
 						if (m.children[j].status_fd == pfds[i].fd) {

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,8 +149,19 @@ static int sq_open(const char *dsn, int busy_ms, void **ret_conn)
 	return 0;
 }
 
+/* Statements kept prepared per connection (see stmt_take). */
+#define STMT_CACHE_MAX 96
+
+static void finalize_all(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	while ((st = sqlite3_next_stmt(db, NULL)))
+		sqlite3_finalize(st);
+}
+
 static void sq_close(void *conn)
 {
+	finalize_all(conn);
 	sqlite3_close_v2(conn);
 }
 
@@ -166,6 +178,7 @@ static void sq_close(void *conn)
 static void sq_forget(void *conn)
 {
 	sqlite3_db_config(conn, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+	finalize_all(conn);
 	sqlite3_close_v2(conn);
 }
 
@@ -192,13 +205,45 @@ static int bind_all(sqlite3_stmt *st, const struct gh_db_val *p, int n)
 	return SQLITE_OK;
 }
 
+/* A prepared statement for SQL: an idle one the connection keeps from an
+ * earlier call (SQLite lists a connection's statements; parsing is a good
+ * part of a short query's cost), else a new one. *RET_KEEP: give it back
+ * with stmt_give rather than finalizing it (the cache has room). */
+static int stmt_take(sqlite3 *db, const char *sql, sqlite3_stmt **ret, bool *ret_keep)
+{
+	size_t n = 0;
+	for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st), n++) {
+		const char *s = sqlite3_sql(st);
+		if (!sqlite3_stmt_busy(st) && s && !strcmp(s, sql)) {
+			*ret = st;
+			*ret_keep = true;
+			return SQLITE_OK;
+		}
+	}
+	*ret_keep = n < STMT_CACHE_MAX;
+	return sqlite3_prepare_v3(db, sql, -1, *ret_keep ? SQLITE_PREPARE_PERSISTENT : 0, ret, NULL);
+}
+
+/* Done with ST: reset (its read snapshot and locks are released now) and
+ * kept, or finalized. */
+static void stmt_give(sqlite3_stmt *st, bool keep)
+{
+	if (!keep) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
 static int sq_exec(void *conn, const char *sql, const struct gh_db_val *params, int nparams,
 		   gh_db_row_fn fn, void *ud, int64_t *ret_last_id, int *ret_changes)
 {
 	sqlite3 *db = conn;
 	sqlite3_stmt *st = NULL;
 	struct gh_db_val cols[32];
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	bool keep = false;
+	int rc = stmt_take(db, sql, &st, &keep);
 	int r = 0;
 
 	if (rc != SQLITE_OK)
@@ -252,7 +297,7 @@ static int sq_exec(void *conn, const char *sql, const struct gh_db_val *params, 
 	if (ret_changes)
 		*ret_changes = sqlite3_changes(db);
 out:
-	sqlite3_finalize(st);
+	stmt_give(st, keep);
 	return r;
 }
 

@@ -222,3 +222,35 @@ int gh_web_h_perm_check(struct gh_web_ctx *ctx, struct gh_web_req *req, struct g
 	json_decref(b);
 	return gh_web_json(resp, 200, j);
 }
+
+/* PATCH: {"active": true|false}, as `perm enable|disable`. */
+int gh_web_h_perm_patch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp)
+{
+	json_t *b = NULL;
+	struct gh_perm p = { 0 };
+	char detail[GH_WEB_PARAM_MAX + 32], esc[GH_WEB_PARAM_MAX];
+	int r;
+	if (gh_web_body(req, resp, &b) < 0)
+		return 0;
+	json_t *act = json_object_get(b, "active");
+	if (!json_is_boolean(act) || json_object_size(b) != 1) {
+		gh_web_error(resp, 400, "give \"active\": true or false");
+		goto out;
+	}
+	if ((r = gh_store_perm_get(ctx->st, req->params[0], &p)) < 0) {
+		gh_web_store_error(resp, r, "permission");
+		goto out;
+	}
+	r = gh_store_perm_set_active(ctx->st, p.id, json_is_true(act));
+	snprintf(detail, sizeof detail, "\"%s\" active=%s", gh_escape(esc, sizeof esc, p.name),
+		 json_is_true(act) ? "true" : "false");
+	gh_web_audit_change(ctx, req, "perm set", r == 0, detail);
+	if (r < 0)
+		gh_web_store_error(resp, r, "permission");
+	else
+		gh_web_h_perm_get(ctx, req, resp);
+out:
+	gh_perm_free(&p);
+	json_decref(b);
+	return 0;
+}

@@ -12,6 +12,7 @@
 #include "ssh/penalty.h"
 #include "store/store.h"
 #include "store/webstore.h"
+#include "web/penalty_ch.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -97,14 +98,28 @@ static int by_cookie(struct gh_web_ctx *ctx, struct gh_web_req *req, const char 
 	return 0;
 }
 
+/* The source IP's penalty after a failed login (FAIL) or for a new one:
+ * the master's table, shared with the SSH front door; this process's own
+ * when there is no channel to the master. */
+static enum gh_penalty_state source_penalty(struct gh_web_ctx *ctx, const char *ip, bool fail)
+{
+	const struct gh_config *cfg = &ctx->app->cfg;
+	int64_t now = gh_mono_ms();
+	int st = gh_pench_ask(&ctx->master_ch, fail ? 'F' : 'C', ip);
+	if (st >= 0)
+		return (enum gh_penalty_state)st;
+	if (fail)
+		gh_penalty_fail(ctx->penalty, ip, now, cfg->per_source_penalty_failures,
+				cfg->per_source_penalty_time);
+	return gh_penalty_check(ctx->penalty, ip, now, cfg->per_source_penalty_time);
+}
+
 static void token_refused(struct gh_web_ctx *ctx, struct gh_web_req *req, const char *who,
 			  const char *reason)
 {
 	struct gh_audit_who w = { .user = who, .source = req->peer };
 	gh_audit_login(ctx->st, &w, "token", false, reason);
-	gh_penalty_fail(ctx->penalty, req->peer, gh_mono_ms(),
-			ctx->app->cfg.per_source_penalty_failures,
-			ctx->app->cfg.per_source_penalty_time);
+	source_penalty(ctx, req->peer, true);
 }
 
 static int by_token(struct gh_web_ctx *ctx, struct gh_web_req *req, const char *tok)
@@ -206,11 +221,8 @@ int gh_web_h_login(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web
 	bool found = false;
 	char reason[256], esc[200];
 	const char *name, *pw, *code, *why;
-	int64_t now_ms = gh_mono_ms();
-	const struct gh_config *cfg = &ctx->app->cfg;
 
-	if (gh_penalty_check(ctx->penalty, req->peer, now_ms, cfg->per_source_penalty_time) ==
-	    GH_PENALTY_REFUSED)
+	if (source_penalty(ctx, req->peer, false) == GH_PENALTY_REFUSED)
 		return gh_web_error(resp, 429, "too many failed logins from this address; try later");
 	if (gh_web_body(req, resp, &b) < 0)
 		return 0;
@@ -232,8 +244,7 @@ int gh_web_h_login(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web
 		gh_audit_login(ctx->st, &w, "web", false, why);
 		gh_info("web login failure for %s from %s: %s", gh_escape(esc, sizeof esc, name),
 			req->peer, why);
-		gh_penalty_fail(ctx->penalty, req->peer, now_ms, cfg->per_source_penalty_failures,
-				cfg->per_source_penalty_time);
+		source_penalty(ctx, req->peer, true);
 		gh_web_error(resp, 401, "%s", strstr(why, "totp") ? "a valid TOTP code is needed"
 								  : "login refused");
 	} else {

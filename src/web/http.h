@@ -24,8 +24,9 @@ enum { GH_WEB_PUBLIC = -1 };
 struct gh_web_ctx {
 	struct gh_app *app;          /* borrowed: configuration, vault */
 	struct gh_store *st;         /* borrowed: the web process's store */
-	struct gh_penalty *penalty;  /* failed web logins per source */
-	int master_pid;              /* the SSH listener's process (health) */
+	struct gh_penalty *penalty;  /* failed web logins per source, when no master_ch */
+	int master_ch;               /* the master's penalties (penalty_ch.h); -1: none */
+	int master_pid;              /* parent whose life means the SSH listener is up */
 };
 
 enum gh_web_method { GH_GET = 1, GH_POST, GH_PUT, GH_PATCH, GH_DELETE };
@@ -41,6 +42,7 @@ struct gh_web_req {
 	char csrf[GH_WEB_HDR_MAX];   /* X-CSRF-Token */
 	char peer[64];               /* source address */
 	bool accept_gzip;            /* Accept-Encoding names gzip */
+	bool plain;                  /* came on metrics_listen: GET /metrics only, no auth */
 	char params[2][GH_WEB_PARAM_MAX]; /* the {...} parts of the route */
 	/* filled by authentication */
 	int64_t user_id;
@@ -169,4 +171,23 @@ int gh_web_h_account_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct 
 int gh_web_h_account_set(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_account_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_audit(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_my_keys(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_my_key_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_my_key_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_my_assets(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_perm_patch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_user_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_user_patch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_user_mfa_reset(struct gh_web_ctx *ctx, struct gh_web_req *req,
+			    struct gh_web_resp *resp);
+int gh_web_h_user_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_group_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_group_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_member_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_member_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_node_list(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_node_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_node_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_node_patch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_node_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_audit_verify(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

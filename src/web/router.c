@@ -231,6 +231,15 @@ void gh_web_dispatch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_w
 {
 	bool other = false;
 	resp->status = 0;
+	if (req->plain) { /* metrics_listen: nothing else, and no credentials */
+		if (req->method == GH_GET && !strcmp(req->path, "/metrics"))
+			gh_web_h_metrics(ctx, req, resp);
+		else
+			gh_web_error(resp, 404, "not found");
+		if (!resp->status)
+			gh_web_error(resp, 500, "internal error");
+		return;
+	}
 	const struct gh_web_route *rt = gh_web_route_find(req->method, req->path, req->params,
 							  &other);
 	if (!rt) {

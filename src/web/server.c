@@ -13,6 +13,7 @@
 
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
+#include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sodium.h>
@@ -192,6 +193,7 @@ static int on_http(struct lws *wsi, struct server *sv, struct pss *ps, const cha
 	if (lws_hdr_custom_copy(wsi, rq->csrf, sizeof rq->csrf, "x-csrf-token:", 13) < 0)
 		rq->csrf[0] = '\0';
 	lws_get_peer_simple(wsi, rq->peer, sizeof rq->peer);
+	rq->plain = !strcmp(lws_get_vhost_name(lws_get_vhost(wsi)), "metrics");
 	char ae[256];
 	hdr(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, ae, sizeof ae);
 	rq->accept_gzip = strstr(ae, "gzip") != NULL;
@@ -321,9 +323,68 @@ static struct lws_context *listen_on(struct server *sv, const char *cert, size_t
 	return c;
 }
 
-int gh_web_run(struct gh_app *app, const struct gh_priv *p)
+/* metrics_listen: a plain-HTTP vhost of C that answers GET /metrics only,
+ * without authentication (gh_web_dispatch: req->plain). */
+static int metrics_vhost(struct server *sv, struct lws_context *c)
 {
-	struct server sv = { .ctx = { .app = app, .master_pid = (int)getppid() } };
+	const struct gh_config *cfg = &sv->ctx.app->cfg;
+	struct lws_context_creation_info info;
+	char *host = NULL;
+	int port = 0;
+	if (!cfg->metrics_listen || !cfg->metrics_listen[0])
+		return 0;
+	if (gh_parse_hostport(cfg->metrics_listen, &host, &port) < 0)
+		return GH_EINVAL;
+	memset(&info, 0, sizeof info);
+	info.port = port;
+	info.iface = strcmp(host, "0.0.0.0") && strcmp(host, "*") ? host : NULL;
+	info.protocols = protocols;
+	info.vhost_name = "metrics";
+	if (!info.iface || !strchr(info.iface, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.max_http_header_data = (unsigned short)cfg->web_max_header_bytes;
+	info.timeout_secs = (unsigned)cfg->web_request_timeout;
+	info.keepalive_timeout = 10;
+	info.server_string = "gatehouse";
+	struct lws_vhost *vh = lws_create_vhost(c, &info);
+	free(host);
+	return vh ? 0 : GH_EIO;
+}
+
+/* web_processes: the first web process (the master's child) forks the
+ * others once it holds the listening socket, before it drops; each polls
+ * that one socket and accepts what it can (a connection is served by the
+ * process that accepted it). They end with the first one (parent-death
+ * signal), which the master restarts. Returns the process to watch for
+ * health: the master for the first, the first for the others. */
+static int fork_siblings(const struct gh_app *app, int *chans, int n, int *ret_ch)
+{
+	int master = (int)getppid(), me = 0;
+	if (app->cfg.web_processes > 1) { /* they are reaped by the kernel */
+		struct sigaction sa = { .sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT };
+		sigaction(SIGCHLD, &sa, NULL);
+	}
+	for (int i = 1; i < app->cfg.web_processes && i < n; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			master = (int)getppid();
+			me = i;
+			break;
+		}
+		if (pid < 0)
+			gh_warn("web: fork: %s", strerror(errno));
+	}
+	for (int i = 0; i < n; i++) /* each keeps its own channel */
+		if (i != me && chans[i] >= 0)
+			close(chans[i]);
+	*ret_ch = n > 0 ? chans[me] : -1;
+	return master;
+}
+
+int gh_web_run(struct gh_app *app, const struct gh_priv *p, int *chans, int n)
+{
+	struct server sv = { .ctx = { .app = app, .master_pid = (int)getppid(),
+				      .master_ch = -1 } };
 	struct lws_context *lc = NULL;
 	char *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
@@ -333,11 +394,22 @@ int gh_web_run(struct gh_app *app, const struct gh_priv *p)
 	gh_app_helper_begin(app, "web", on_term);
 	prctl(PR_SET_NAME, "gh-web", 0, 0, 0); /* ps, tests: not a worker */
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
-	if (load_pair(app, &cert, &cert_len, &key, &key_len) < 0)
+	if (load_pair(app, &cert, &cert_len, &key, &key_len) < 0) {
+		for (int i = 0; i < n; i++)
+			close(chans[i]);
 		goto out;
+	}
 	lc = listen_on(&sv, cert, cert_len, key, key_len);
 	sodium_memzero(key, key_len); /* lws holds it in its TLS context now */
+	if (lc && metrics_vhost(&sv, lc) < 0) {
+		gh_error("web: cannot listen on metrics_listen %s", app->cfg.metrics_listen);
+		lws_context_destroy(lc);
+		lc = NULL;
+	}
+	sv.ctx.master_pid = fork_siblings(app, chans, lc ? n : 0, &sv.ctx.master_ch);
 	if (!lc) {
+		for (int i = 0; i < n; i++)
+			close(chans[i]);
 		gh_error("web: cannot listen on %s", app->cfg.web_listen);
 		goto out;
 	}
@@ -359,6 +431,8 @@ out:
 	if (lc)
 		lws_context_destroy(lc);
 	gh_penalty_free(sv.ctx.penalty);
+	if (sv.ctx.master_ch >= 0)
+		close(sv.ctx.master_ch);
 	gh_store_close(sv.ctx.st);
 	free(cert);
 	free(key);

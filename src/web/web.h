@@ -28,8 +28,11 @@ bool gh_web_wanted(const struct gh_app *app);
 int gh_web_prepare(struct gh_app *app);
 
 /* The web process (forked by the master, still root): load the pair,
- * listen, drop to P, serve until SIGTERM. Returns an exit status. */
-int gh_web_run(struct gh_app *app, const struct gh_priv *p);
+ * listen, drop to P, serve until SIGTERM. CHANS (N, one per web process,
+ * web_processes of them; owned, closed here) are the web ends of the
+ * channels to the master's penalties (penalty_ch.h). Returns an exit
+ * status. */
+int gh_web_run(struct gh_app *app, const struct gh_priv *p, int *chans, int n);
 
 /* ---- certificate (cert.c) ---------------------------------------------- */
 

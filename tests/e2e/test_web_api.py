@@ -307,7 +307,12 @@ def test_web_process_drops_privileges(gatehouse_drop, drop_tmp):  # noqa: F811
                          capture_output=True, text=True).stdout
     kids = [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] == ["gh-web"]]
     assert len(kids) == 1, out
-    for pid in kids:
+    # web_processes (2 by default): the first forks the others
+    out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(kids[0])],
+                         capture_output=True, text=True).stdout
+    sibs = [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] == ["gh-web"]]
+    assert len(sibs) == 1, out
+    for pid in kids + sibs:
         with open(f"/proc/{pid}/status") as f:
             uids = [ln for ln in f if ln.startswith("Uid:")][0].split()[1:]
         assert "0" not in uids, (pid, uids)
@@ -465,9 +470,10 @@ def test_connection_header_and_time_bounds(gh_bin, tmp_path, target):
     """web_max_connections: connections past it are closed at once;
     web_max_header_bytes: a larger request gets no answer but an end;
     web_request_timeout: a request that never completes is dropped. The
-    server keeps serving after each."""
+    server keeps serving after each. One web process here: the limit is
+    each process's (docs/CONFIG.md)."""
     conf = ("web_max_connections = 3\nweb_max_header_bytes = 2048\n"
-            "web_request_timeout = 2\n")
+            "web_request_timeout = 2\nweb_processes = 1\n")
     with running_gatehouse(gh_bin, tmp_path, target, extra_conf=conf) as g:
         web = Web(g, str(tmp_path))
         ctx = ssl.create_default_context(cafile=web.ca)
