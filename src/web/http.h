@@ -26,6 +26,7 @@ struct gh_web_ctx {
 	struct gh_store *st;         /* borrowed: the web process's store */
 	struct gh_penalty *penalty;  /* failed web logins per source */
 	int master_pid;              /* the SSH listener's process (health) */
+	int term_fd;                 /* the web terminals' spawner (term.h) */
 };
 
 enum gh_web_method { GH_GET = 1, GH_POST, GH_PUT, GH_PATCH, GH_DELETE };
@@ -169,4 +170,5 @@ int gh_web_h_account_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct 
 int gh_web_h_account_set(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_account_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_audit(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_terminal(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_audit_verify(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

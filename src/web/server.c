@@ -10,6 +10,8 @@
 #include "ssh/priv.h"
 #include "store/store.h"
 #include "web/http.h"
+#include "web/term.h"
+#include "web/term_ws.h"
 
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
@@ -40,6 +42,7 @@ struct server {
 
 /* One connection's transaction (lws per-session data, zeroed by lws). */
 struct pss {
+	struct gh_term_ws *term; /* a web terminal's WebSocket (term_ws.h) */
 	struct gh_web_req *req;  /* the request being read, NULL between */
 	char *body;
 	size_t body_len;
@@ -207,6 +210,28 @@ static int on_http(struct lws *wsi, struct server *sv, struct pss *ps, const cha
 	return finish(wsi, sv, ps);
 }
 
+/* A WebSocket upgrade: the request as on_http reads it, then the terminal's checks. */
+static int on_upgrade(struct lws *wsi, struct server *sv, struct pss *ps)
+{
+	char origin[GH_WEB_HDR_MAX], host[GH_WEB_HDR_MAX];
+	struct gh_web_req *rq = calloc(1, sizeof *rq);
+	int r = -1;
+	if (!rq)
+		return -1;
+	rq->method = GH_GET;
+	hdr(wsi, WSI_TOKEN_GET_URI, rq->path, sizeof rq->path);
+	query_of(wsi, rq->query, sizeof rq->query);
+	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, rq->cookie, sizeof rq->cookie);
+	hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, rq->authorization, sizeof rq->authorization);
+	hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin);
+	hdr(wsi, WSI_TOKEN_HOST, host, sizeof host);
+	lws_get_peer_simple(wsi, rq->peer, sizeof rq->peer);
+	r = gh_term_ws_open(&sv->ctx, rq, origin, host, &ps->term);
+	sodium_memzero(rq, sizeof *rq);
+	free(rq);
+	return r;
+}
+
 static int on_body(struct pss *ps, size_t max, const void *in, size_t len)
 {
 	if (!ps->req || ps->too_big || ps->dispatched)
@@ -251,6 +276,13 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_CLOSED_HTTP:
 		pss_reset(ps);
 		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return ps ? on_upgrade(wsi, sv, ps) : -1;
+	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_CLOSED:
+		return ps ? gh_term_ws(wsi, reason, &ps->term, in, len) : -1;
 	default:
 		break;
 	}
@@ -271,6 +303,7 @@ static void lws_log(int level, const char *line)
 
 static const struct lws_protocols protocols[] = {
 	{ "http", cb_http, sizeof(struct pss), 0, 0, NULL, 0 },
+	{ GH_TERM_RAW_PROTOCOL, gh_term_raw_cb, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -323,7 +356,7 @@ static struct lws_context *listen_on(struct server *sv, const char *cert, size_t
 
 int gh_web_run(struct gh_app *app, const struct gh_priv *p)
 {
-	struct server sv = { .ctx = { .app = app, .master_pid = (int)getppid() } };
+	struct server sv = { .ctx = { .app = app, .master_pid = (int)getppid(), .term_fd = -1 } };
 	struct lws_context *lc = NULL;
 	char *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
@@ -333,6 +366,9 @@ int gh_web_run(struct gh_app *app, const struct gh_priv *p)
 	gh_app_helper_begin(app, "web", on_term);
 	prctl(PR_SET_NAME, "gh-web", 0, 0, 0); /* ps, tests: not a worker */
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	/* before the TLS key is read: the spawner never holds it */
+	if (gh_term_spawner_start(app, p, &sv.ctx.term_fd) < 0)
+		gh_warn("web: no web terminals (cannot start their spawner)");
 	if (load_pair(app, &cert, &cert_len, &key, &key_len) < 0)
 		goto out;
 	lc = listen_on(&sv, cert, cert_len, key, key_len);
@@ -360,6 +396,8 @@ out:
 		lws_context_destroy(lc);
 	gh_penalty_free(sv.ctx.penalty);
 	gh_store_close(sv.ctx.st);
+	if (sv.ctx.term_fd >= 0)
+		close(sv.ctx.term_fd);
 	free(cert);
 	free(key);
 	return rc;
