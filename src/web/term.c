@@ -8,6 +8,7 @@
 #include "ssh/hostkey.h"
 #include "ssh/priv.h"
 #include "ssh/worker.h"
+#include "session/authz.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -220,6 +221,28 @@ static int to_web(struct term *t)
 	return moved;
 }
 
+/* {"type":"opened","copy":B,"paste":B}: the gate's answer for the copy and
+ * paste actions, which the browser honours (typed and pasted bytes are
+ * alike on the wire). */
+static void send_opened(struct term *t, const struct gh_term_req *q)
+{
+	bool ok[2] = { false, false };
+	const uint32_t act[2] = { GH_ACT_COPY, GH_ACT_PASTE };
+	for (int i = 0; i < 2; i++) {
+		struct gh_authz_req rq = { .user = q->user, .source_ip = q->peer, .asset = q->asset,
+					   .account = q->account, .protocol = GH_PROTO_SSH,
+					   .action = act[i] };
+		struct gh_authz d;
+		ok[i] = gh_authz_check(t->st, &rq, &d) == 0 && d.allow;
+	}
+	json_t *j = json_pack("{s:s, s:b, s:b}", "type", "opened", "copy", ok[0], "paste", ok[1]);
+	char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (txt)
+		send_frame(t, 't', txt, strlen(txt));
+	free(txt);
+	json_decref(j);
+}
+
 /* Relay until the shell ends or the browser goes. */
 static void relay(struct term *t)
 {
@@ -302,6 +325,7 @@ static int term_run(struct gh_app *app, ssh_key key, const struct gh_term_req *q
 		send_closed(&t, "cannot start the terminal");
 		goto out;
 	}
+	send_opened(&t, q);
 	relay(&t);
 	rc = 0;
 out:
