@@ -23,7 +23,7 @@ function h(tag, attrs, ...kids) {
     else if (k === 'text') e.textContent = String(v);
     else e.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === null || k === undefined || k === false) continue;
     e.append(k instanceof Node ? k : document.createTextNode(String(k)));
   }
@@ -378,14 +378,15 @@ async function pageReplay(main, id) {
     main.append(h('button', { type: 'button', class: 'kill', text: 'Kill this session', onclick: () => killSession(id) }));
   let player = null;
   const load = async () => {
-    const r = await fetch(`/api/v1/sessions/${encodeURIComponent(id)}/recording`, { credentials: 'same-origin' });
+    const r = await fetch(`/api/v1/sessions/${encodeURIComponent(id)}/recording?plain=1`, { credentials: 'same-origin' });
     if (!r.ok) { holder.replaceChildren(h('p', { text: 'No recording.' })); return; }
     const data = await r.text();
     const at = player ? await player.getCurrentTime() : null;
     if (player) player.dispose();
-    player = AsciinemaPlayer.create({ data }, holder, { fit: 'width', controls: true, speed: 1, idleTimeLimit: 2, startAt: info.active ? undefined : 0 });
-    if (info.active) player.seek(1e9); // live: the current screen
-    else if (at) player.seek(at);
+    // live: played through at once to the current screen, then followed
+    player = AsciinemaPlayer.create({ data }, holder, { fit: 'width', controls: true, preload: true, logger: console,
+      autoPlay: info.active, speed: info.active ? 1000 : 1, idleTimeLimit: info.active ? 0.05 : 2 });
+    if (!info.active && at) player.seek(at);
   };
   await load();
   const c = await api('GET', `/api/v1/audit/commands?session=${encodeURIComponent(id)}&limit=1000`);
@@ -436,7 +437,8 @@ async function pageVerify(main) {
 // ---- admin -------------------------------------------------------------------------------
 
 function formOf(id, fields, submit, onsubmit) {
-  const f = h('form', { class: 'card', id, onsubmit: async (ev) => { ev.preventDefault(); await onsubmit(f); } },
+  // the handler gets the values by name (a form's own .name would hide an input "name")
+  const f = h('form', { class: 'card', id, onsubmit: async (ev) => { ev.preventDefault(); await onsubmit(Object.fromEntries(new FormData(f))); } },
     fields.map(([name, label, type]) => [h('label', { for: `${id}-${name}`, text: label }),
       h('input', { id: `${id}-${name}`, name, type: type || 'text', autocomplete: type === 'password' ? 'new-password' : 'off' })]),
     h('p', {}, h('button', { type: 'submit', text: submit })));
@@ -444,7 +446,10 @@ function formOf(id, fields, submit, onsubmit) {
 }
 
 async function pageAdmin(main) {
-  const result = (r, what) => { notice(r.ok ? `${what}: done.` : `${what}: ${(r.body && r.body.error) || r.status}`, !r.ok); if (r.ok) route(); };
+  const result = async (r, what) => {
+    if (r.ok) await route();
+    notice(r.ok ? `${what}: done.` : `${what}: ${(r.body && r.body.error) || r.status}`, !r.ok);
+  };
   const users = await api('GET', '/api/v1/users');
   const assets = await api('GET', '/api/v1/assets?limit=1000');
   const perms = await api('GET', '/api/v1/permissions');
@@ -454,25 +459,25 @@ async function pageAdmin(main) {
     h('h2', { text: 'Assets' }), table([['Name', (a) => a.name], ['Address', (a) => `${a.address}:${a.port}`], ['Nodes', (a) => (a.nodes || []).join(', ')]], list(assets)),
     h('div', { class: 'cols' },
       formOf('asset-add', [['name', 'Name'], ['address', 'Address'], ['port', 'Port', 'number'], ['nodes', 'Nodes (comma separated)']], 'Add asset', async (f) => {
-        const body = { name: f.name.value, address: f.address.value, port: Number(f.port.value) || 22, platform: 'linux', protocols: ['ssh'] };
-        if (f.nodes.value) body.nodes = f.nodes.value.split(',').map((s) => s.trim()).filter(Boolean);
-        result(await api('POST', '/api/v1/assets', body), 'Add asset');
+        const body = { name: f.name, address: f.address, port: Number(f.port) || 22, platform: 'linux', protocols: ['ssh'] };
+        if (f.nodes) body.nodes = f.nodes.split(',').map((s) => s.trim()).filter(Boolean);
+        await result(await api('POST', '/api/v1/assets', body), 'Add asset');
       }),
       formOf('account-add', [['asset', 'Asset'], ['username', 'Account'], ['password', 'Password (write-only)', 'password']], 'Add account', async (f) => {
-        result(await api('POST', `/api/v1/assets/${encodeURIComponent(f.asset.value)}/accounts`, { username: f.username.value, password: f.password.value }), 'Add account');
+        await result(await api('POST', `/api/v1/assets/${encodeURIComponent(f.asset)}/accounts`, { username: f.username, password: f.password }), 'Add account');
       })),
     h('h2', { text: 'Permissions' }), table([['Name', (p) => p.name], ['Users', (p) => (p.users || []).join(', ')], ['Assets', (p) => (p.assets || []).join(', ')],
       ['Accounts', (p) => (p.accounts || []).join(', ')], ['Actions', (p) => (Array.isArray(p.actions) ? p.actions.join(',') : p.actions)]], list(perms)),
     h('div', { class: 'cols' },
       formOf('perm-add', [['name', 'Name'], ['users', 'Users'], ['assets', 'Assets'], ['accounts', 'Accounts (empty: all)'], ['actions', 'Actions (empty: all)']], 'Add permission', async (f) => {
         const split = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
-        const body = { name: f.name.value, users: split(f.users.value), assets: split(f.assets.value) };
-        if (f.accounts.value) body.accounts = split(f.accounts.value);
-        if (f.actions.value) body.actions = split(f.actions.value);
-        result(await api('POST', '/api/v1/permissions', body), 'Add permission');
+        const body = { name: f.name, users: split(f.users), assets: split(f.assets) };
+        if (f.accounts) body.accounts = split(f.accounts);
+        if (f.actions) body.actions = split(f.actions);
+        await result(await api('POST', '/api/v1/permissions', body), 'Add permission');
       }),
       formOf('perm-check', [['user', 'User'], ['asset', 'Asset'], ['account', 'Account'], ['action', 'Action (connect)']], 'Check', async (f) => {
-        const r = await api('POST', '/api/v1/permissions/check', { user: f.user.value, asset: f.asset.value, account: f.account.value, action: f.action.value || 'connect', protocol: 'ssh' });
+        const r = await api('POST', '/api/v1/permissions/check', { user: f.user, asset: f.asset, account: f.account, action: f.action || 'connect', protocol: 'ssh' });
         notice(r.ok ? `${r.body.allow ? 'ALLOWED' : 'DENIED'}: ${r.body.reason || ''}` : `Check: ${(r.body && r.body.error) || r.status}`, !r.ok || !r.body.allow);
       })));
 }
