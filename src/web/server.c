@@ -364,11 +364,12 @@ int gh_web_run(struct gh_app *app, const struct gh_priv *p)
 
 	/* its store is opened after the drop, below */
 	gh_app_helper_begin(app, "web", on_term);
-	prctl(PR_SET_NAME, "gh-web", 0, 0, 0); /* ps, tests: not a worker */
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
-	/* before the TLS key is read: the spawner never holds it */
+	/* before the TLS key is read (the spawner never holds it) and the
+	 * rename (its SSH workers keep the master's name: sweep.h) */
 	if (gh_term_spawner_start(app, p, &sv.ctx.term_fd) < 0)
 		gh_warn("web: no web terminals (cannot start their spawner)");
+	prctl(PR_SET_NAME, "gh-web", 0, 0, 0); /* ps, tests: not a worker */
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	if (load_pair(app, &cert, &cert_len, &key, &key_len) < 0)
 		goto out;
 	lc = listen_on(&sv, cert, cert_len, key, key_len);

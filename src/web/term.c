@@ -32,6 +32,12 @@
 
 static volatile sig_atomic_t term_stop;
 
+/* The process name the master's workers have (gh_worker_alive compares
+ * it): the SSH worker of a terminal takes it back. */
+struct names {
+	char worker[17];
+};
+
 static void on_stop(int sig)
 {
 	(void)sig;
@@ -300,7 +306,8 @@ static void reap(pid_t pid)
 
 /* The terminal process (already dropped): fork the inner worker, log in
  * to it, relay. Returns an exit status. */
-static int term_run(struct gh_app *app, ssh_key key, const struct gh_term_req *q, int wfd)
+static int term_run(struct gh_app *app, ssh_key key, const struct gh_term_req *q, int wfd,
+		    const struct names *nm)
 {
 	struct term t = { .app = app, .wfd = wfd, .worker = -1 };
 	int sp[2], rc = 1;
@@ -310,6 +317,7 @@ static int term_run(struct gh_app *app, ssh_key key, const struct gh_term_req *q
 	if (t.worker == 0) {
 		close(sp[0]);
 		close(wfd);
+		prctl(PR_SET_NAME, nm->worker, 0, 0, 0);
 		struct gh_worker_args a = { .fd = sp[1], .peer_ip = q->peer, .status_fd = -1,
 					    .jump_key = key, .jump_user = q->user,
 					    .jump_asset = q->asset, .door = "web" };
@@ -379,7 +387,7 @@ static int recv_request(int zfd, json_t **ret_j, struct gh_term_req *q, int *ret
 	return 0;
 }
 
-static void spawner_loop(struct gh_app *app, int zfd, ssh_key key)
+static void spawner_loop(struct gh_app *app, int zfd, ssh_key key, const struct names *nm)
 {
 	while (!term_stop) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -399,7 +407,7 @@ static void spawner_loop(struct gh_app *app, int zfd, ssh_key key)
 			close(zfd);
 			prctl(PR_SET_NAME, "gh-terminal", 0, 0, 0);
 			prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-			_exit(term_run(app, key, &q, fd));
+			_exit(term_run(app, key, &q, fd, nm));
 		}
 		if (pid < 0)
 			gh_warn("web terminal of %s: cannot start it", q.user);
@@ -429,6 +437,8 @@ int gh_term_spawner_start(struct gh_app *app, const struct gh_priv *p, int *ret_
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	struct names nm = { { 0 } };
+	prctl(PR_GET_NAME, nm.worker, 0, 0, 0);
 	gh_log_set_tag("web-term");
 	prctl(PR_SET_NAME, "gh-term", 0, 0, 0);
 	/* the jump host key is root's (0600): read once, before the drop,
@@ -440,7 +450,7 @@ int gh_term_spawner_start(struct gh_app *app, const struct gh_priv *p, int *ret_
 	else if (gh_priv_drop(p) == 0 && prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == 0)
 		rc = 0;
 	if (rc == 0)
-		spawner_loop(app, sp[1], key);
+		spawner_loop(app, sp[1], key, &nm);
 	ssh_key_free(key);
 	_exit(rc);
 }

@@ -159,3 +159,20 @@ def test_unpermitted_is_refused_by_the_gate(wt):
     # a plain GET is told to upgrade
     r = wt.req("GET", "/api/v1/terminal?asset=web01&account=x", token=tok)
     assert r.status_code == 426 and "WebSocket" in json.dumps(r.json()), r.text
+
+
+def test_browser_going_ends_the_session(wt):
+    """A terminal left open outlives the master's sweep of lost workers
+    (every 10 s: its SSH worker has the workers' process name; it was
+    closed as "worker lost" without the fix); a socket that closes (a tab
+    closed) ends the session as the user closing the channel over SSH."""
+    g = wt.g
+    t = term(wt)
+    t.expect(PROMPT_RE)
+    assert wait_for(lambda: web_rows(g), timeout=10)
+    assert not wait_for(lambda: web_rows(g)[0]["ended_at"], timeout=12), web_rows(g)
+    t.send("echo still-$((1+1))\r")
+    t.expect("still-2")
+    t.close()
+    assert wait_for(lambda: web_rows(g)[0]["ended_at"], timeout=20), g.sessions()
+    assert web_rows(g)[0]["close_reason"] == "user closed the channel", web_rows(g)
