@@ -122,7 +122,8 @@ static int respond(struct lws *wsi, struct pss *ps)
 	if (lws_add_http_common_headers(wsi, (unsigned)rs->status, rs->ctype, rs->len, &p, end) ||
 	    add(wsi, "strict-transport-security:", "max-age=31536000", &p, end) ||
 	    add(wsi, "content-security-policy:",
-		"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; "
+		"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+		"style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
 		"frame-ancestors 'none'", &p, end) ||
 	    add(wsi, "x-frame-options:", "DENY", &p, end) ||
 	    add(wsi, "x-content-type-options:", "nosniff", &p, end) ||

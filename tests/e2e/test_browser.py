@@ -124,22 +124,27 @@ def test_console_terminal_replay_kill_and_pages(console):
     w.d.get(w.base + f"/#/replay/{sid}")
     wait_text(w, "#player", r"br-42", timeout=30)
     shot(w, "watch")
-    # kill: the terminal (a new tab, the old page reloaded) shows the reason
+    # the first terminal ends with exit; its tab says so
     w.d.get(w.base + "/#/assets")
+    w.d.find_elements(By.CSS_SELECTOR, "#tabs button")[0].click()
+    type_in(w, "exit\n")
+    wait_text(w, ".pane:not([hidden]) .banner", r"Session ended")
+    assert wait_for(lambda: next(s for s in g.sessions() if s["id"] == sid)["ended_at"], timeout=20)
+    # kill: a second terminal (a new tab) shows the operator's reason
     open_from_tree(w, "web01", UNIX_DEPLOY)
-    assert wait_for(lambda: len([s for s in web_rows(g) if not s["ended_at"]]) == 1
-                    and os.path.exists(os.path.join(g.data, "run", [s for s in web_rows(g) if not s["ended_at"]][0]["id"] + ".sock")), timeout=20)
+
+    def live_row():
+        rows = [s for s in web_rows(g) if not s["ended_at"]]
+        return rows and os.path.exists(os.path.join(g.data, "run", rows[0]["id"] + ".sock"))
+    assert wait_for(live_row, timeout=20), g.sessions()
     live = [s for s in web_rows(g) if not s["ended_at"]][0]["id"]
     g.cli("session", "kill", live, "--reason", "browser maintenance", check=0)
     wait_text(w, ".pane:not([hidden]) .banner", r"killed by an operator: browser maintenance")
     shot(w, "killed")
-    # replay of the first session (ended when its page was left)
-    assert wait_for(lambda: next(s for s in g.sessions() if s["id"] == sid)["ended_at"], timeout=20)
     w.d.get(w.base + f"/#/replay/{sid}")
-    wait_css(w, "#player .ap-player, #player .ap-wrapper", timeout=30)
-    time.sleep(0)  # the player draws on play: jump to the end of the recording
-    w.d.execute_script("document.querySelector('#player').dispatchEvent(new Event('focus'))")
     wait_text(w, "#commands", r"echo br-\$\(\(6\*7\)\)")
+    wait_css(w, "#player .ap-player", timeout=30).click()  # play
+    wait_text(w, "#player", r"br-42", timeout=60)
     shot(w, "replay")
     for page in ("audit", "verify", "admin", "mine"):
         w.d.get(w.base + f"/#/{page}")

@@ -57,8 +57,10 @@ def test_terminal_runs_a_command_resizes_and_is_recorded(wt):
         assert len(rows) == 1 and not rows[0]["ended_at"], g.sessions()
         assert rows[0]["asset_name"] == "web01" and rows[0]["account"] == UNIX_DEPLOY
         assert rows[0]["user_name"] == "alice"
-        listed = g.cli("session", "list", "--active").stdout
-        assert rows[0]["id"][:8] in listed and "web" in listed, listed
+        listed = g.cli("session", "list", "--active").stdout.splitlines()
+        head = listed[0].split()
+        line = next(x.split() for x in listed if x.startswith(rows[0]["id"][:8]))
+        assert line[head.index("PROTO")] == "web" and line[head.index("ASSET")] == "web01", listed
         t.send("exit\r")
         closed = t.wait_closed()
         assert closed["killed"] is False and closed["session"] == rows[0]["id"], closed

@@ -230,7 +230,7 @@ function showTab(i) {
     t.pane.hidden = k !== i;
   });
   const t = state.terms[i];
-  if (t) { t.fit(); t.term.focus(); }
+  if (t) { t.pane.scrollIntoView({ block: 'end' }); t.fit(); t.term.focus(); }
 }
 
 function banner(t, text, info) {
