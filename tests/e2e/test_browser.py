@@ -10,6 +10,7 @@ import time
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -58,8 +59,11 @@ def wait_css(w, css, timeout=20):
     found = []
 
     def f():
-        els = w.d.find_elements(By.CSS_SELECTOR, css)
-        found[:] = [e for e in els if e.is_displayed()]
+        try:
+            els = w.d.find_elements(By.CSS_SELECTOR, css)
+            found[:] = [e for e in els if e.is_displayed()]
+        except StaleElementReferenceException:  # the page drew again meanwhile
+            return False
         return bool(found)
     assert wait_for(f, timeout=timeout), f"{css} not shown; page: {w.d.page_source[-3000:]}"
     return found[0]
@@ -70,7 +74,10 @@ def wait_text(w, css, pattern, timeout=20):
     got = [""]
 
     def f():
-        got[0] = " ".join(e.text for e in w.d.find_elements(By.CSS_SELECTOR, css))
+        try:
+            got[0] = " ".join(e.text for e in w.d.find_elements(By.CSS_SELECTOR, css))
+        except StaleElementReferenceException:
+            return False
         return rx.search(got[0])
     assert wait_for(f, timeout=timeout), \
         f"{pattern!r} not in {css}: {got[0][-2000:]!r}; browser log {[m for m in w.d.get_log('browser') if 'inline style' not in m['message']]}"

@@ -118,6 +118,9 @@ async function route() {
   notice('');
   const main = $('main');
   main.replaceChildren();
+  window.scrollTo(0, 0);
+  // the terminals live on (their sockets stay open) and show beside My assets
+  $('terms').hidden = !state.terms.length || !['', 'assets'].includes(page || '');
   if (page === 'replay') return pageReplay(main, decodeURIComponent(rest[0] || ''));
   const p = PAGES.find((x) => x[0] === (page || 'assets')) || PAGES[0];
   if (RANK[state.me.role] < RANK[p[2]]) { notice('Your role may not see this page.', true); return; }
@@ -240,6 +243,7 @@ function banner(t, text, info) {
 }
 
 function openTerminal(asset, account) {
+  if (!['', '#/assets', '#/'].includes(location.hash)) location.hash = '#/assets';
   $('terms').hidden = false;
   const pane = h('div', { class: 'pane', role: 'tabpanel' });
   const el = h('div', { class: 'term' });
