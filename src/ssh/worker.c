@@ -358,7 +358,9 @@ static void sess_open(struct chan *c, const char *kind, const char *asset, const
 				  .source_port = w->args->peer_port,
 				  .asset = asset,
 				  .account = account,
-				  .protocol = c->req == REQ_SUBSYSTEM ? "sftp" : "ssh",
+				  .protocol = c->req == REQ_SUBSYSTEM ? "sftp"
+					      : w->args->door	      ? w->args->door
+								      : "ssh",
 				  .kind = kind,
 				  .pty = c->pty,
 				  .term = c->term,
@@ -669,7 +671,7 @@ static int auth_jump(struct worker *w, const char *name, const char *method)
 	const char *why = auth_prepare(w, login);
 	if (why)
 		return auth_fail(w, method, why);
-	auth_success(w, "proxyjump", NULL);
+	auth_success(w, a->door ? a->door : "proxyjump", NULL);
 	return SSH_AUTH_SUCCESS;
 }
 

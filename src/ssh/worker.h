@@ -26,6 +26,9 @@ struct gh_worker_args {
 	const char *jump_user;
 	const char *jump_asset;
 	int jump_depth;        /* 0 at the front door */
+	/* The front door the inner login came through when not a jump: "web"
+	 * for the web terminal (web/term.h); the session rows' protocol. */
+	const char *door;
 };
 
 /* Status bytes written to status_fd. */

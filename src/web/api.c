@@ -153,3 +153,11 @@ int gh_web_h_token_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh
 		return gh_web_store_error(resp, r, "token");
 	return gh_web_json(resp, 200, json_pack("{s:s}", "deleted", req->params[0]));
 }
+
+/* The terminal is a WebSocket (term_ws.c); a plain GET gets told so. */
+int gh_web_h_terminal(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp)
+{
+	(void)ctx;
+	(void)req;
+	return gh_web_error(resp, 426, "a WebSocket upgrade is required (docs/WEB.md)");
+}

@@ -103,7 +103,11 @@ int gh_web_h_recording(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh
 	if (fd >= 0)
 		close(fd);
 	gh_session_free(&s);
-	if (r == 0 && !req->accept_gzip)
+	/* ?plain=1: inflated whatever the client accepts (the console's
+	 * player: a browser's fetch inflates only the first gzip member) */
+	char plain_q[8];
+	bool gz = req->accept_gzip && gh_web_query(req, "plain", plain_q, sizeof plain_q) < 0;
+	if (r == 0 && !gz)
 		r = inflate_all(data, len, &plain, &plen);
 	if (r < 0) {
 		free(data);
@@ -114,7 +118,7 @@ int gh_web_h_recording(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh
 	free(resp->body);
 	resp->status = 200;
 	resp->ctype = "application/x-asciicast";
-	if (req->accept_gzip) {
+	if (gz) {
 		resp->body = data;
 		resp->len = len;
 		resp->encoding = "gzip";

@@ -27,6 +27,7 @@ struct gh_web_ctx {
 	struct gh_penalty *penalty;  /* failed web logins per source, when no master_ch */
 	int master_ch;               /* the master's penalties (penalty_ch.h); -1: none */
 	int master_pid;              /* parent whose life means the SSH listener is up */
+	int term_fd;                 /* the web terminals' spawner (term.h) */
 };
 
 enum gh_web_method { GH_GET = 1, GH_POST, GH_PUT, GH_PATCH, GH_DELETE };
@@ -190,4 +191,5 @@ int gh_web_h_node_get(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_
 int gh_web_h_node_add(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_node_patch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_node_del(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
+int gh_web_h_terminal(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);
 int gh_web_h_audit_verify(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_web_resp *resp);

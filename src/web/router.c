@@ -1,6 +1,7 @@
 /* The route table's matcher and the one place that decides who may call
  * a route (see http.h). */
 #include "web/http.h"
+#include "web/static.h"
 #include "audit/audit.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -242,6 +243,8 @@ void gh_web_dispatch(struct gh_web_ctx *ctx, struct gh_web_req *req, struct gh_w
 	}
 	const struct gh_web_route *rt = gh_web_route_find(req->method, req->path, req->params,
 							  &other);
+	if (!rt && gh_web_static(req, resp))
+		return; /* the console's files */
 	if (!rt) {
 		gh_web_error(resp, other ? 405 : 404, other ? "method not allowed" : "not found");
 		return;

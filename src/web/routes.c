@@ -101,6 +101,8 @@ const struct gh_web_route gh_web_routes[] = {
 	{ GH_GET, "/api/v1/audit/{query}", AUDITOR, gh_web_h_audit,
 	  "Audit queries logins|sessions|commands|files|changes (since, until, user, asset, "
 	  "session, limit)", false, false },
+	{ GH_GET, "/api/v1/terminal", USER, gh_web_h_terminal,
+	  "WebSocket: a terminal on {asset} as {account} (cols, rows); docs/WEB.md", false, false },
 	{ GH_GET, "/api/v1/tokens", ADMIN, gh_web_h_token_list, "API tokens", false, false },
 	{ GH_POST, "/api/v1/tokens", ADMIN, gh_web_h_token_add,
 	  "Add a token {name, user, expires}: the token is in the answer, once", true, false },

@@ -10,6 +10,8 @@
 #include "ssh/priv.h"
 #include "store/store.h"
 #include "web/http.h"
+#include "web/term.h"
+#include "web/term_ws.h"
 
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
@@ -41,6 +43,7 @@ struct server {
 
 /* One connection's transaction (lws per-session data, zeroed by lws). */
 struct pss {
+	struct gh_term_ws *term; /* a web terminal's WebSocket (term_ws.h) */
 	struct gh_web_req *req;  /* the request being read, NULL between */
 	char *body;
 	size_t body_len;
@@ -120,7 +123,8 @@ static int respond(struct lws *wsi, struct pss *ps)
 	if (lws_add_http_common_headers(wsi, (unsigned)rs->status, rs->ctype, rs->len, &p, end) ||
 	    add(wsi, "strict-transport-security:", "max-age=31536000", &p, end) ||
 	    add(wsi, "content-security-policy:",
-		"default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+		"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+		"style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
 		"frame-ancestors 'none'", &p, end) ||
 	    add(wsi, "x-frame-options:", "DENY", &p, end) ||
 	    add(wsi, "x-content-type-options:", "nosniff", &p, end) ||
@@ -209,6 +213,28 @@ static int on_http(struct lws *wsi, struct server *sv, struct pss *ps, const cha
 	return finish(wsi, sv, ps);
 }
 
+/* A WebSocket upgrade: the request as on_http reads it, then the terminal's checks. */
+static int on_upgrade(struct lws *wsi, struct server *sv, struct pss *ps)
+{
+	char origin[GH_WEB_HDR_MAX], host[GH_WEB_HDR_MAX];
+	struct gh_web_req *rq = calloc(1, sizeof *rq);
+	int r = -1;
+	if (!rq)
+		return -1;
+	rq->method = GH_GET;
+	hdr(wsi, WSI_TOKEN_GET_URI, rq->path, sizeof rq->path);
+	query_of(wsi, rq->query, sizeof rq->query);
+	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, rq->cookie, sizeof rq->cookie);
+	hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, rq->authorization, sizeof rq->authorization);
+	hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin);
+	hdr(wsi, WSI_TOKEN_HOST, host, sizeof host);
+	lws_get_peer_simple(wsi, rq->peer, sizeof rq->peer);
+	r = gh_term_ws_open(&sv->ctx, rq, origin, host, &ps->term);
+	sodium_memzero(rq, sizeof *rq);
+	free(rq);
+	return r;
+}
+
 static int on_body(struct pss *ps, size_t max, const void *in, size_t len)
 {
 	if (!ps->req || ps->too_big || ps->dispatched)
@@ -253,6 +279,13 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_CLOSED_HTTP:
 		pss_reset(ps);
 		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return ps ? on_upgrade(wsi, sv, ps) : -1;
+	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_CLOSED:
+		return ps ? gh_term_ws(wsi, reason, &ps->term, in, len) : -1;
 	default:
 		break;
 	}
@@ -273,6 +306,7 @@ static void lws_log(int level, const char *line)
 
 static const struct lws_protocols protocols[] = {
 	{ "http", cb_http, sizeof(struct pss), 0, 0, NULL, 0 },
+	{ GH_TERM_RAW_PROTOCOL, gh_term_raw_cb, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -384,7 +418,7 @@ static int fork_siblings(const struct gh_app *app, int *chans, int n, int *ret_c
 int gh_web_run(struct gh_app *app, const struct gh_priv *p, int *chans, int n)
 {
 	struct server sv = { .ctx = { .app = app, .master_pid = (int)getppid(),
-				      .master_ch = -1 } };
+				      .master_ch = -1, .term_fd = -1 } };
 	struct lws_context *lc = NULL;
 	char *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
@@ -392,6 +426,10 @@ int gh_web_run(struct gh_app *app, const struct gh_priv *p, int *chans, int n)
 
 	/* its store is opened after the drop, below */
 	gh_app_helper_begin(app, "web", on_term);
+	/* before the TLS key is read (the spawner never holds it) and the
+	 * rename (its SSH workers keep the master's name: sweep.h) */
+	if (gh_term_spawner_start(app, p, &sv.ctx.term_fd) < 0)
+		gh_warn("web: no web terminals (cannot start their spawner)");
 	prctl(PR_SET_NAME, "gh-web", 0, 0, 0); /* ps, tests: not a worker */
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	if (load_pair(app, &cert, &cert_len, &key, &key_len) < 0) {
@@ -434,6 +472,8 @@ out:
 	if (sv.ctx.master_ch >= 0)
 		close(sv.ctx.master_ch);
 	gh_store_close(sv.ctx.st);
+	if (sv.ctx.term_fd >= 0)
+		close(sv.ctx.term_fd);
 	free(cert);
 	free(key);
 	return rc;
