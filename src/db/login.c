@@ -9,6 +9,7 @@
 #include "core/util.h"
 #include "filter/cmdguard.h"
 #include "session/authz.h"
+#include "session/dbtoken.h"
 #include "session/session.h"
 #include "ssh/login.h"
 #include "ssh/loginpolicy.h"
@@ -59,6 +60,13 @@ static int login_user(struct gh_db *db, const struct gh_login *l, const char *pa
 	bool found = false, mfa = false;
 	const char *why = gh_auth_prepare(db->app, db->st, l->user, &db->user, &found);
 	db->have_user = found;
+	if (gh_dbtoken_looks(password)) {
+		if (why)
+			return login_fail(db, l, why, ret);
+		if (gh_dbtoken_take(db->st, password, db->user.id, l->asset, l->account) < 0)
+			return login_fail(db, l, "db token unknown, expired or used", ret);
+		return 0;
+	}
 	const char *bad = gh_auth_password_check(db->app, db->st, found ? &db->user : NULL,
 						 why == NULL, password);
 	if (why)
