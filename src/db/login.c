@@ -15,6 +15,7 @@
 #include "ssh/loginpolicy.h"
 #include "ssh/proclimit.h"
 #include "ssh/worker.h"
+#include "store/dbtoken.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -111,6 +112,10 @@ static int login_gate(struct gh_db *db, const struct gh_login *l, struct gh_db_l
 	r = gh_sess_authorize(db->sess, l->asset, l->account, db->door->protocol, &az);
 	if (r < 0)
 		goto refused;
+	if (gh_store_perm_databases_get(db->st, az.perm_id, &db->databases) < 0) {
+		gh_sess_refuse(db->sess, l->asset, l->account, "store error");
+		goto refused;
+	}
 	r = gh_cmdguard_open(db->st, &db->user, &db->asset, l->account, &db->guard, err,
 			     sizeof err);
 	if (r < 0) {

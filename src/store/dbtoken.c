@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "store/priv.h"
 
+#include <stdlib.h>
+
 #define NP(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int gh_store_dbtoken_add(struct gh_store *st, const char *hash, int64_t user_id,
@@ -29,4 +31,34 @@ int gh_store_dbtoken_take(struct gh_store *st, const char *hash, int64_t user_id
 			       " AND expires_at > ?",
 			   p, NP(p), NULL, NULL, NULL, &changes);
 	return r < 0 ? r : changes == 1 ? 0 : GH_ENOENT;
+}
+
+int gh_store_perm_databases_set(struct gh_store *st, int64_t perm_id, const char *databases)
+{
+	struct gh_db_val p[] = { DB_INT(perm_id), DB_TEXT(databases) };
+	return gh_store_q(st, "INSERT OR REPLACE INTO perm_databases (perm_id, databases)"
+			      " VALUES (?, ?)",
+			  p, NP(p), NULL, NULL, NULL, NULL);
+}
+
+static int one_str(void *ud, const struct gh_db_val *c, int n)
+{
+	char **out = ud;
+	free(*out);
+	*out = n > 0 ? gh_store_col_str(&c[0]) : NULL;
+	return 0;
+}
+
+int gh_store_perm_databases_get(struct gh_store *st, int64_t perm_id, char **ret)
+{
+	struct gh_db_val p[] = { DB_INT(perm_id) };
+	char *v = NULL;
+	int r = gh_store_q(st, "SELECT databases FROM perm_databases WHERE perm_id = ?", p, NP(p),
+			   one_str, &v, NULL, NULL);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	return 0;
 }

@@ -162,7 +162,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE db_tokens (hash TEXT PRIMARY KEY,"
 	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	"  asset TEXT NOT NULL, account TEXT NOT NULL, created_at INTEGER NOT NULL,"
-	"  expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL DEFAULT 0);",
+	"  expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL DEFAULT 0);"
+	/* ... and the databases a permission limits the database gateway to */
+	"CREATE TABLE perm_databases ("
+	"  perm_id INTEGER PRIMARY KEY REFERENCES perms(id) ON DELETE CASCADE,"
+	"  databases TEXT NOT NULL);",
 };
 
 size_t gh_migrations_count(void)

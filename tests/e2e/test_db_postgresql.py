@@ -198,3 +198,20 @@ def test_db_token_once(gh):
     p = ssh_run(gh, "alice", "db-token", "db01", "--account", "legacy", password=ALICE_PW)
     token = re.search(r"ghdb-[0-9a-f]{48}", p.stdout + p.stderr).group(0)
     assert psql(gh, "SELECT 1", password=token).returncode != 0
+
+
+def test_databases_limit(gh, pg):
+    """perm add --databases: another database is refused at startup (clean
+    error, audited), a listed one works."""
+    gh.cli("perm", "del", "p-db")
+    gh.cli("perm", "add", "p-db-app", "--user", "alice", "--asset", "db01", "--protocols",
+           "postgresql", "--actions", "connect", "--databases", "app,reports")
+    assert psql(gh, "SELECT 1").returncode == 0
+    p = psql(gh, "SELECT 1", account="legacy", db="legacydb")
+    assert p.returncode != 0
+    assert 'database "legacydb" is not permitted' in p.stderr, p.stderr
+    pol = [e for e in gh.events("policy") if "legacydb" in (e["reason"] or "")]
+    assert pol, gh.events("policy")
+    r = gh.cli("perm", "add", "bad", "--user", "alice", "--asset", "db01", "--databases",
+               "a,,b", check=None)
+    assert r.returncode != 0
