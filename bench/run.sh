@@ -11,14 +11,15 @@
 #   JUMP_BENCH_ARGS   jump_throughput.py (recorded ProxyJump against OpenSSH -J)
 #   WEB_BENCH_ARGS    web_bench.py     (REST asset list latency, web logins/s)
 #   WEBTERM_BENCH_ARGS webterm_bench.py (web terminal vs SSH echo latency, cat throughput)
-#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web webterm
+#   DB_BENCH_ARGS     db_bench.py      (pgbench -S and COPY through the database gateway)
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web webterm db
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web webterm}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web webterm db}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -76,5 +77,10 @@ fi
 if want webterm; then
 	echo "== webterm_bench"
 	"$PY" "$HERE/webterm_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${WEBTERM_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want db; then
+	echo "== db_bench"
+	"$PY" "$HERE/db_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${DB_BENCH_ARGS:-} || STATUS=1
 fi
 exit $STATUS

@@ -5,6 +5,7 @@
 #include "auth/ldapsync.h"
 #include "web/web.h"
 #include "core/error.h"
+#include "db/db.h"
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/util.h"
@@ -34,7 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_LISTENERS 8
+#define MAX_LISTENERS 16
 #define KILL_WAIT_MS 3000
 #define SWEEP_EVERY_MS 10000 /* rows of workers lost outside our children */
 #define SUSPECT_NICE 10      /* CPU priority of workers for a suspect source */
@@ -49,6 +50,7 @@ struct child {
 struct master {
 	struct gh_app *app;
 	int listeners[MAX_LISTENERS];
+	int door[MAX_LISTENERS];   /* -1: SSH; else the database door (db/db.h) */
 	size_t n_listeners;
 	struct child *children;
 	size_t n_children, cap_children;
@@ -134,6 +136,7 @@ static int open_listeners(struct master *m)
 			close(fd);
 			continue;
 		}
+		m->door[m->n_listeners] = -1;
 		m->listeners[m->n_listeners++] = fd;
 	}
 	freeaddrinfo(res);
@@ -142,6 +145,19 @@ static int open_listeners(struct master *m)
 		return GH_EIO;
 	gh_info("listening for SSH on %s", m->app->cfg.ssh_listen);
 	return 0;
+}
+
+/* The database gateway's doors, accepted like SSH (db/db.h). */
+static int open_db_listeners(struct master *m)
+{
+	struct gh_db_listener l[MAX_LISTENERS];
+	size_t n = 0;
+	int r = gh_db_listen(m->app, l, MAX_LISTENERS - m->n_listeners, &n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		m->door[m->n_listeners] = (int)l[i].door;
+		m->listeners[m->n_listeners++] = l[i].fd;
+	}
+	return r;
 }
 
 static void close_listeners(struct master *m)
@@ -217,8 +233,9 @@ static void set_keepalive(int fd)
 }
 
 /* A connection accepted, from the client IP:PORT (the PROXY header's when
- * proxy_protocol is on): the pre-auth limits, then its worker. */
-static void admit(struct master *m, int fd, const char *ip, int port)
+ * proxy_protocol is on), for DOOR (-1: SSH, else a database door): the
+ * pre-auth limits, then its worker. */
+static void admit(struct master *m, int fd, const char *ip, int port, int door)
 {
 	const struct gh_config *cfg = &m->app->cfg;
 	if (count_unauth(m, NULL) + gh_proxyq_count(m->proxyq) >= (size_t)cfg->max_startups) {
@@ -290,6 +307,12 @@ static void admit(struct master *m, int fd, const char *ip, int port)
 		for (int i = 0; i < m->n_web_ch; i++) /* the web processes' penalty channels */
 			if (m->web_ch[i] >= 0)
 				close(m->web_ch[i]);
+		if (door >= 0) {
+			struct gh_db_worker_args da = { .fd = fd, .door = (enum gh_db_door_id)door,
+							.peer_ip = ip, .peer_port = port,
+							.status_fd = sp[1], .priv = &m->priv };
+			_exit(gh_db_worker_run(m->app, &da));
+		}
 		struct gh_worker_args a = { .fd = fd,
 					    .peer_ip = ip,
 					    .peer_port = port,
@@ -320,11 +343,10 @@ static void proxy_done(void *ctx, int fd, int tag, enum gh_proxy_outcome out, co
 		[GH_PROXY_TIMEOUT] = "no PROXY header in time",
 	};
 	struct master *m = ctx;
-	(void)tag; /* the listener's door (-1: SSH), for admit when there are several */
 	if (out == GH_PROXY_CLIENT) {
 		gh_debug("PROXY v%d from %s: client %s:%d", hdr->version, peer, hdr->src_ip,
 			 hdr->src_port);
-		admit(m, fd, hdr->src_ip, hdr->src_port);
+		admit(m, fd, hdr->src_ip, hdr->src_port, tag); /* tag: the door */
 		return;
 	}
 	if (out == GH_PROXY_LOCAL) /* the balancer's health check: no penalty, no noise */
@@ -357,7 +379,7 @@ static void proxy_accept(struct master *m, int fd, const char *peer, int door)
 		close(fd);
 }
 
-static void accept_one(struct master *m, int lfd)
+static void accept_one(struct master *m, int lfd, int door)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -381,9 +403,9 @@ static void accept_one(struct master *m, int lfd)
 		port = ntohs(sin6->sin6_port);
 	}
 	if (m->app->cfg.proxy_protocol)
-		proxy_accept(m, fd, ip, -1);
+		proxy_accept(m, fd, ip, door);
 	else
-		admit(m, fd, ip, port);
+		admit(m, fd, ip, port, door);
 }
 
 /* proxy_protocol's settings, checked and applied at start and on SIGHUP. */
@@ -702,6 +724,8 @@ int gh_ssh_serve(struct gh_app *app)
 	if (r < 0)
 		return r;
 	r = open_listeners(&m);
+	if (r == 0)
+		r = open_db_listeners(&m);
 	if (r < 0)
 		return r;
 	int lock_fd = -1; /* held until exit (restore refuses meanwhile) */
@@ -792,7 +816,7 @@ int gh_ssh_serve(struct gh_app *app)
 						}
 			for (size_t i = 1; i < first_child; i++)
 				if (pfds[i].revents & POLLIN)
-					accept_one(&m, pfds[i].fd);
+					accept_one(&m, pfds[i].fd, m.door[i - 1]);
 		}
 		gh_proxyq_run(m.proxyq, pfds + first_proxy, pr > 0 ? np - first_proxy : 0,
 			      gh_mono_ms(), proxy_done, &m);

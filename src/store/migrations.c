@@ -162,6 +162,17 @@ static const char *const migrations[] = {
 	"CREATE TABLE asset_telnet ("
 	"  asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
 	"  login_prompt TEXT, password_prompt TEXT, shell_prompt TEXT);",
+	/* 12: one-time database tokens (SHA-256 of the token), used once */
+	"CREATE TABLE db_tokens (hash TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  asset TEXT NOT NULL, account TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL DEFAULT 0);"
+	/* ... and the databases a permission limits the database gateway to */
+	"CREATE TABLE perm_databases ("
+	"  perm_id INTEGER PRIMARY KEY REFERENCES perms(id) ON DELETE CASCADE,"
+	"  databases TEXT NOT NULL);"
+	/* ... and what a command group judges: shell commands, SQL or Redis */
+	"ALTER TABLE cmd_groups ADD COLUMN kind TEXT NOT NULL DEFAULT 'shell';",
 };
 
 size_t gh_migrations_count(void)
