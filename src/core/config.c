@@ -50,6 +50,11 @@ static const struct opt options[] = {
 	{ "log_file", T_PATH, O(log_file), "", 0, 0, NULL },
 	{ "ssh_listen", T_LISTEN, O(ssh_listen), "0.0.0.0:2222", 0, 0, NULL },
 	{ "web_listen", T_LISTEN, O(web_listen), "0.0.0.0:8443", 0, 0, NULL },
+	{ "mysql_listen", T_LISTEN, O(mysql_listen), "0.0.0.0:33061", 0, 0, NULL },
+	{ "postgresql_listen", T_LISTEN, O(postgresql_listen), "0.0.0.0:54320", 0, 0, NULL },
+	{ "redis_listen", T_LISTEN, O(redis_listen), "0.0.0.0:63790", 0, 0, NULL },
+	{ "db_max_statement", T_INT, O(db_max_statement), "1048576", 1024, 1073741824, NULL },
+	{ "db_token_ttl", T_INT, O(db_token_ttl), "300", 10, 86400, NULL },
 	{ "web_cert", T_PATH, O(web_cert), "", 0, 0, NULL },
 	{ "web_key", T_PATH, O(web_key), "", 0, 0, NULL },
 	{ "web_max_connections", T_INT, O(web_max_connections), "256", 1, 100000, NULL },
@@ -201,7 +206,7 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 			return GH_EINVAL;
 		}
 		if (o->type == T_LISTEN && check_listen(val) < 0 &&
-		    !(*val == '\0' && !strcmp(o->name, "web_listen"))) { /* "": off */
+		    !(*val == '\0' && strcmp(o->name, "ssh_listen"))) { /* "": off */
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
 			return GH_EINVAL;
 		}

@@ -72,6 +72,10 @@ struct gh_config {
 	int ldap_sync_interval;   /* seconds; 0 = no periodic sync */
 	/* web console and REST API (docs/API.md) */
 	char *web_listen;         /* host:port, default 0.0.0.0:8443; empty = off */
+	/* the database gateway (src/db/): host:port each, empty = off */
+	char *mysql_listen, *postgresql_listen, *redis_listen;
+	int db_max_statement;     /* bytes of one statement */
+	int db_token_ttl;         /* seconds a one-time db token is valid */
 	char *web_cert, *web_key; /* PEM paths; empty: DATA/web_cert.pem, DATA/web_key.pem */
 	int web_max_connections;  /* connections at once */
 	int web_max_body_kib;     /* request body */

@@ -1,53 +1,138 @@
-/* The database gateway's core: the services door.h promises. */
+/* The database gateway's worker: one accepted connection, its door served
+ * after the privilege drop, its session ended once (see door.h, db.h). */
 #include "db/db.h"
-#include "db/door.h"
+#include "db/dbpriv.h"
+#include "app/app.h"
 #include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "filter/cmdguard.h"
+#include "session/session.h"
+#include "ssh/priv.h"
+#include "ssh/worker.h"
+#include "store/store.h"
+#include "web/web.h"
 
-#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int gh_db_listen(const struct gh_app *app, struct gh_db_listener *ret, size_t cap, size_t *ret_n)
+static volatile sig_atomic_t alarm_fired;
+
+static void on_alarm(int sig)
 {
-	*ret_n = 0;
-	return 0;
+	(void)sig;
+	alarm_fired = 1;
+	_exit(1); /* login_grace_time passed: nothing to save before a login */
+}
+
+static void db_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Root's part: the store, the TLS certificate; then the drop. */
+static int db_prepare(struct gh_db *db, const struct gh_db_worker_args *a)
+{
+	struct gh_app *app = db->app;
+	char cert[4096], key[4096];
+	app->store = gh_store_forget(app->store);
+	int r = gh_store_open(&app->cfg, &db->st);
+	if (r < 0) {
+		gh_error("cannot open the store: %s", gh_strerror(r));
+		return r;
+	}
+	app->store = db->st;
+	if (gh_web_cert_paths(app, cert, key) == 0 &&
+	    gh_db_tls_server_ctx(cert, key, &db->tls_server) < 0)
+		gh_warn("%s: no TLS certificate (%s): cleartext passwords refused", db->door->name,
+			cert);
+	return gh_priv_drop(a->priv) < 0 ? GH_EPERM : 0;
+}
+
+void gh_db_end_reason(struct gh_db *db, const char *reason)
+{
+	if (db && reason && !db->end_reason[0])
+		snprintf(db->end_reason, sizeof db->end_reason, "%s", reason);
+}
+
+const char *gh_db_peer_ip(const struct gh_db *db)
+{
+	return db->peer_ip;
+}
+
+struct gh_db_io *gh_db_client(struct gh_db *db)
+{
+	return &db->client;
+}
+
+struct gh_db_io *gh_db_target(struct gh_db *db)
+{
+	return db->target.fd >= 0 ? &db->target : NULL;
+}
+
+static void db_finish(struct gh_db *db, int status)
+{
+	if (db->sess) {
+		struct gh_sess_result res = { .exit_status = -1 };
+		const char *why = db->end_reason[0] ? db->end_reason
+				  : status == 0      ? "client closed"
+						     : "connection error";
+		gh_sess_end(db->sess, &res, why);
+		db->sess = gh_sess_free(db->sess);
+	}
+	db->guard = gh_cmdguard_free(db->guard);
+	gh_db_io_close(&db->target);
+	gh_db_io_close(&db->client);
+	SSL_CTX_free(db->tls_server);
+	if (db->have_user)
+		gh_user_free(&db->user);
+	if (db->have_asset)
+		gh_asset_free(&db->asset);
+	free(db->databases);
 }
 
 int gh_db_worker_run(struct gh_app *app, const struct gh_db_worker_args *a)
 {
-	return 1;
+	struct gh_db *db = calloc(1, sizeof *db);
+	const struct gh_db_door *door = gh_db_door_get(a->door);
+	int r = GH_ENOMEM;
+	if (!db || !door) {
+		close(a->fd);
+		free(db);
+		return 1;
+	}
+	gh_log_set_tag(door->name);
+	db_signals();
+	db->app = app;
+	db->door = door;
+	db->status_fd = a->status_fd;
+	db->target.fd = -1;
+	snprintf(db->peer_ip, sizeof db->peer_ip, "%s", a->peer_ip);
+	db->peer_port = a->peer_port;
+	snprintf(db->source, sizeof db->source, "%s:%d", a->peer_ip, a->peer_port);
+	int idle = app->cfg.idle_timeout > 0 ? app->cfg.idle_timeout * 1000 : -1;
+	gh_db_io_init(&db->client, a->fd, idle);
+	alarm((unsigned)app->cfg.login_grace_time);
+	r = db_prepare(db, a);
+	if (r == 0)
+		r = door->serve(db);
+	alarm(0);
+	db_finish(db, r);
+	if (a->status_fd >= 0)
+		close(a->status_fd);
+	free(db);
+	return r == 0 ? 0 : 1;
 }
-
-struct gh_db_io *gh_db_client(struct gh_db *db) { return NULL; }
-struct gh_db_io *gh_db_target(struct gh_db *db) { return NULL; }
-int gh_db_io_fd(const struct gh_db_io *io) { return -1; }
-bool gh_db_io_is_tls(const struct gh_db_io *io) { return false; }
-size_t gh_db_io_pending(const struct gh_db_io *io) { return 0; }
-int gh_db_io_read(struct gh_db_io *io, void *buf, size_t len, int timeout_ms, size_t *ret_n)
-{
-	return GH_ECONN;
-}
-int gh_db_io_read_full(struct gh_db_io *io, void *buf, size_t len, int timeout_ms)
-{
-	return GH_ECONN;
-}
-int gh_db_io_write(struct gh_db_io *io, const void *buf, size_t len) { return GH_ECONN; }
-int gh_db_io_tls_server(struct gh_db *db) { return GH_EINVAL; }
-int gh_db_io_tls_client(struct gh_db *db, char *err, size_t errlen) { return GH_EINVAL; }
-int gh_db_login(struct gh_db *db, const char *login, const char *password, const char *database,
-		struct gh_db_login *ret)
-{
-	return GH_EAUTH;
-}
-void gh_db_login_secret_clear(struct gh_db_login *ret) {}
-void gh_db_running(struct gh_db *db, const char *server_version) {}
-int gh_db_statement(struct gh_db *db, const char *text, size_t len, const char *database,
-		    struct gh_db_judged *ret)
-{
-	return GH_EINVAL;
-}
-void gh_db_outcome(struct gh_db *db, const struct gh_db_outcome *o) {}
-int gh_db_database(struct gh_db *db, const char *name, char *err, size_t errlen)
-{
-	return GH_EPERM;
-}
-void gh_db_end_reason(struct gh_db *db, const char *reason) {}
-const char *gh_db_peer_ip(const struct gh_db *db) { return "?"; }

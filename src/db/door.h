@@ -96,6 +96,8 @@ int gh_db_io_read(struct gh_db_io *io, void *buf, size_t len, int timeout_ms, si
 int gh_db_io_read_full(struct gh_db_io *io, void *buf, size_t len, int timeout_ms);
 /* Write all of BUF (blocks, bounded by the idle timeout). GH_ECONN. */
 int gh_db_io_write(struct gh_db_io *io, const void *buf, size_t len);
+/* A certificate is loaded: the door may offer TLS to its client. */
+bool gh_db_tls_available(const struct gh_db *db);
 /* Server-side TLS on the client with the web console's certificate.
  * GH_ECRYPTO when the handshake fails, GH_EINVAL when no certificate. */
 int gh_db_io_tls_server(struct gh_db *db);
@@ -175,6 +177,12 @@ void gh_db_outcome(struct gh_db *db, const struct gh_db_outcome *o);
  * (the session's current database becomes NAME), GH_EPERM (audited) with
  * the message for the client in ERR. */
 int gh_db_database(struct gh_db *db, const char *name, char *err, size_t errlen);
+
+/* db_max_statement: the most bytes of one statement a door keeps. */
+size_t gh_db_max_statement(const struct gh_db *db);
+
+/* idle_timeout in milliseconds for poll() (-1: none). */
+int gh_db_idle_ms(const struct gh_db *db);
 
 /* Why the session ends, when the door knows ("client closed" otherwise):
  * copied. */

@@ -132,6 +132,12 @@ int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 	return gh_cmdfilter_check(g->set, line, len, res, NULL);
 }
 
+int gh_cmdguard_judge(const struct gh_cmdguard *g, const struct gh_cmdlist *cmds,
+		      struct gh_filter_result *res)
+{
+	return gh_cmdfilter_judge(g->set, cmds, res);
+}
+
 int gh_cmdguard_unanalysable(const struct gh_cmdguard *g, const char *why,
 			     struct gh_filter_result *res)
 {

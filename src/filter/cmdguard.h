@@ -41,6 +41,10 @@ void gh_cmdguard_audit(struct gh_store *st, const struct gh_audit_who *who, cons
 int gh_cmdguard_check(const struct gh_cmdguard *g, const char *line, size_t len,
 		      struct gh_filter_result *res);
 
+/* Decide statements already split (filter/sqlsplit.h): see
+ * gh_cmdfilter_judge. */
+int gh_cmdguard_judge(const struct gh_cmdguard *g, const struct gh_cmdlist *cmds,
+		      struct gh_filter_result *res);
 /* The verdict for input that cannot be analysed: the setting
  * cmdfilter_dynamic (gh_cmdfilter_dynamic_verdict), marked unanalysable
  * with WHY (static storage, one line). Names in RES are NULL. */

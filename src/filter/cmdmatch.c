@@ -391,30 +391,15 @@ static void result_reset(struct gh_filter_result *res)
 	res->filter = res->group = res->pattern = res->cmd = -1;
 }
 
-int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_t len,
-		       struct gh_filter_result *ret, struct gh_cmdlist **ret_cmds)
+/* The verdict of S on the simple commands CMDS into *RES (reset first). */
+static int judge(const struct gh_cmdfilter_set *s, const struct gh_cmdlist *cmds,
+		 struct gh_filter_result *ret)
 {
-	struct gh_cmdlist *cmds = NULL;
+	enum gh_filter_action dyn = gh_cmdfilter_dynamic_verdict(s);
 	struct gh_filter_result res;
-	enum gh_filter_action dyn;
-	int r;
+	int r = 0;
 
-	if (!s || !line || !ret)
-		return GH_EINVAL;
-	dyn = gh_cmdfilter_dynamic_verdict(s);
 	result_reset(&res);
-	r = gh_cmd_split(line, len, &cmds);
-	if (r == GH_ENOMEM)
-		goto out;
-	if (r < 0) {
-		res.unanalysable = true;
-		res.split_error = r;
-		res.why = r == GH_ELIMIT ? "line exceeds the splitter's limits"
-					 : "line cannot be parsed";
-		res.action = gh_cmdfilter_dynamic_verdict(s);
-		r = 0;
-		goto done;
-	}
 	for (size_t ci = 0; ci < cmds->n; ci++) {
 		const struct gh_cmd *c = &cmds->v[ci];
 		struct gh_filter_result one;
@@ -429,7 +414,7 @@ int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_
 				int m = gh_cmdgroup_match(e->groups[gi], c, &pi);
 				if (m == GH_ENOMEM) {
 					r = m;
-					goto out;
+					return r;
 				}
 				if (m < 0) {
 					/* a regex gave up: this command cannot be judged */
@@ -463,6 +448,43 @@ int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_
 			res = one;
 		}
 	}
+	*ret = res;
+	return r;
+}
+
+int gh_cmdfilter_judge(const struct gh_cmdfilter_set *s, const struct gh_cmdlist *cmds,
+		       struct gh_filter_result *ret)
+{
+	if (!s || !cmds || !ret)
+		return GH_EINVAL;
+	return judge(s, cmds, ret);
+}
+
+int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_t len,
+		       struct gh_filter_result *ret, struct gh_cmdlist **ret_cmds)
+{
+	struct gh_cmdlist *cmds = NULL;
+	struct gh_filter_result res;
+	int r;
+
+	if (!s || !line || !ret)
+		return GH_EINVAL;
+	result_reset(&res);
+	r = gh_cmd_split(line, len, &cmds);
+	if (r == GH_ENOMEM)
+		goto out;
+	if (r < 0) {
+		res.unanalysable = true;
+		res.split_error = r;
+		res.why = r == GH_ELIMIT ? "line exceeds the splitter's limits"
+					 : "line cannot be parsed";
+		res.action = gh_cmdfilter_dynamic_verdict(s);
+		r = 0;
+		goto done;
+	}
+	r = judge(s, cmds, &res);
+	if (r < 0)
+		goto out;
 done:
 	*ret = res;
 	if (ret_cmds && cmds) {

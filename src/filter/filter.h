@@ -210,3 +210,9 @@ struct gh_filter_result {
  * over (caller frees); otherwise *ret_cmds is left untouched. */
 int gh_cmdfilter_check(const struct gh_cmdfilter_set *s, const char *line, size_t len,
 		       struct gh_filter_result *ret, struct gh_cmdlist **ret_cmds);
+
+/* The verdict of S on commands already split (SQL statements, a Redis
+ * command: filter/sqlsplit.h), by the rules of gh_cmdfilter_check. 0 with
+ * *RET filled, GH_ENOMEM, GH_EINVAL on NULL arguments. */
+int gh_cmdfilter_judge(const struct gh_cmdfilter_set *s, const struct gh_cmdlist *cmds,
+		       struct gh_filter_result *ret);

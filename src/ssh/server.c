@@ -5,6 +5,7 @@
 #include "auth/ldapsync.h"
 #include "web/web.h"
 #include "core/error.h"
+#include "db/db.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "ssh/hostkey.h"
@@ -31,7 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_LISTENERS 8
+#define MAX_LISTENERS 16
 #define KILL_WAIT_MS 3000
 #define SWEEP_EVERY_MS 10000 /* rows of workers lost outside our children */
 #define SUSPECT_NICE 10      /* CPU priority of workers for a suspect source */
@@ -46,6 +47,7 @@ struct child {
 struct master {
 	struct gh_app *app;
 	int listeners[MAX_LISTENERS];
+	int door[MAX_LISTENERS];   /* -1: SSH; else the database door (db/db.h) */
 	size_t n_listeners;
 	struct child *children;
 	size_t n_children, cap_children;
@@ -127,6 +129,7 @@ static int open_listeners(struct master *m)
 			close(fd);
 			continue;
 		}
+		m->door[m->n_listeners] = -1;
 		m->listeners[m->n_listeners++] = fd;
 	}
 	freeaddrinfo(res);
@@ -135,6 +138,19 @@ static int open_listeners(struct master *m)
 		return GH_EIO;
 	gh_info("listening for SSH on %s", m->app->cfg.ssh_listen);
 	return 0;
+}
+
+/* The database gateway's doors, accepted like SSH (db/db.h). */
+static int open_db_listeners(struct master *m)
+{
+	struct gh_db_listener l[MAX_LISTENERS];
+	size_t n = 0;
+	int r = gh_db_listen(m->app, l, MAX_LISTENERS - m->n_listeners, &n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		m->door[m->n_listeners] = (int)l[i].door;
+		m->listeners[m->n_listeners++] = l[i].fd;
+	}
+	return r;
 }
 
 static void close_listeners(struct master *m)
@@ -195,7 +211,7 @@ static void set_keepalive(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
-static void accept_one(struct master *m, int lfd)
+static void accept_one(struct master *m, int lfd, int door)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -284,6 +300,12 @@ static void accept_one(struct master *m, int lfd)
 		for (size_t i = 0; i < m->n_children; i++)
 			if (m->children[i].status_fd >= 0)
 				close(m->children[i].status_fd);
+		if (door >= 0) {
+			struct gh_db_worker_args da = { .fd = fd, .door = (enum gh_db_door_id)door,
+							.peer_ip = ip, .peer_port = port,
+							.status_fd = sp[1], .priv = &m->priv };
+			_exit(gh_db_worker_run(m->app, &da));
+		}
 		struct gh_worker_args a = { .fd = fd,
 					    .peer_ip = ip,
 					    .peer_port = port,
@@ -552,6 +574,8 @@ int gh_ssh_serve(struct gh_app *app)
 	if (r < 0)
 		return r;
 	r = open_listeners(&m);
+	if (r == 0)
+		r = open_db_listeners(&m);
 	if (r < 0)
 		return r;
 
@@ -625,7 +649,7 @@ int gh_ssh_serve(struct gh_app *app)
 						}
 			for (size_t i = 1; i < first_child; i++)
 				if (pfds[i].revents & POLLIN)
-					accept_one(&m, pfds[i].fd);
+					accept_one(&m, pfds[i].fd, m.door[i - 1]);
 		}
 		reap(&m);
 		if (!stopping && gh_mono_ms() >= next_sweep) {

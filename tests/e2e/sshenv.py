@@ -237,7 +237,10 @@ class Gatehouse:
                     "log_level = info\n"
                     "auth_failure_delay_ms = 50\n"
                     "target_connect_timeout = 3\n"
-                    "shutdown_grace = 5\n" + ("" if self.drop else "worker_user =\n") + extra)
+                    "shutdown_grace = 5\n" + ("" if self.drop else "worker_user =\n") +
+                    # the database doors stay off unless a test listens (never the shared defaults)
+                    "".join(f"{k} =\n" for k in ("mysql_listen", "postgresql_listen",
+                                                  "redis_listen") if k not in extra) + extra)
 
     def start(self):
         self.log = open(self.log_path, "a")

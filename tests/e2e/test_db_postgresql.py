@@ -1,0 +1,96 @@
+"""The database gateway's PostgreSQL door: real psql, pg_dump and psycopg2
+through a running gatehouse to a PostgreSQL started by the test."""
+import os
+import subprocess
+
+import pytest
+
+from dbenv import start_postgresql
+from sshenv import Gatehouse, free_port, port_open, wait_for
+
+pytestmark_protocol = True
+
+ALICE_PW = "alice-Pw-0451"
+APP_PW = "app-Secret-77a"
+MD5_PW = "legacy-Secret-9"
+
+
+@pytest.fixture(scope="module")
+def pg():
+    s = start_postgresql()
+    s.add_role("appuser", APP_PW, "scram-sha-256", db="app")
+    s.add_role("legacy", MD5_PW, "md5", db="legacydb")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def gh(gh_bin, tmp_path, pg):
+    port = free_port()
+    g = Gatehouse(gh_bin, str(tmp_path), None,
+                  extra_conf=f"postgresql_listen = 127.0.0.1:{port}\n")
+    g.pg_port = port
+    g.add_user("alice", ALICE_PW)
+    g.cli("asset", "add", "db01", "--address", "127.0.0.1", "--port", pg.port,
+          "--platform", "postgresql", "--protocols", "postgresql")
+    g.cli("account", "add", "db01", "appuser", "--password-stdin", stdin=APP_PW + "\n")
+    g.cli("account", "add", "db01", "legacy", "--password-stdin", stdin=MD5_PW + "\n")
+    g.cli("perm", "add", "p-db", "--user", "alice", "--asset", "db01",
+          "--protocols", "postgresql", "--actions", "connect")
+    g.start()
+    assert wait_for(lambda: port_open(port), 20), g.read_log()
+    yield g
+    g.stop()
+
+
+def dsn(gh, account="appuser", db="app", sslmode="require", user="alice"):
+    return (f"host=127.0.0.1 port={gh.pg_port} user={user}@{account}@db01 dbname={db} "
+            f"sslmode={sslmode} connect_timeout=10")
+
+
+def psql(gh, sql, password=ALICE_PW, **kw):
+    env = dict(os.environ, PGPASSWORD=password)
+    return subprocess.run(["psql", dsn(gh, **kw), "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def commands(gh):
+    return [e for e in gh.events("command")]
+
+
+def test_psql_scram_statements_audited(gh, pg):
+    """psql with sslmode=require reaches a scram-sha-256 role; each statement is a
+    command event; server_version is the real server's."""
+    p = psql(gh, "CREATE TABLE t1 (a int); INSERT INTO t1 VALUES (1), (2); "
+                 "SELECT count(*) FROM t1")
+    assert p.returncode == 0, p.stderr + gh.read_log()
+    assert p.stdout.strip().splitlines()[-1] == "2"
+    p = psql(gh, "SHOW server_version")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip().startswith("15."), p.stdout
+    texts = [e["detail"] for e in commands(gh)]
+    assert any("INSERT INTO t1" in t for t in texts), texts
+    assert any("SHOW server_version" in t for t in texts), texts
+    rows = [s for s in gh.sessions() if s["protocol"] == "postgresql"]
+    assert rows and rows[0]["account"] == "appuser", rows
+
+
+def test_md5_role(gh, pg):
+    p = psql(gh, "SELECT current_user", account="legacy", db="legacydb")
+    assert p.returncode == 0, p.stderr + gh.read_log()
+    assert p.stdout.strip() == "legacy"
+
+
+def test_plaintext_refused(gh):
+    """Without TLS the password is never asked for."""
+    p = psql(gh, "SELECT 1", sslmode="disable")
+    assert p.returncode != 0
+    assert "only over TLS" in p.stderr, p.stderr
+
+
+def test_wrong_password(gh):
+    p = psql(gh, "SELECT 1", password="wrong")
+    assert p.returncode != 0
+    assert "password authentication failed" in p.stderr, p.stderr
+    logins = [e for e in gh.events("login") if e["result"] == "failure"]
+    assert logins, gh.events()
