@@ -23,7 +23,6 @@
  * capable server; the real one reaches the session (gh_db_running) and
  * the client sees it in SELECT VERSION(). */
 #define GREETING_VERSION "5.5.5-10.11.0-MariaDB-Gatehouse"
-#define MAX_CLIENT_MSG (64u << 20) /* one command; larger ones are refused */
 #define MAX_STMTS 1024
 
 struct my {
@@ -31,6 +30,7 @@ struct my {
 	struct gh_db_io *cli, *tgt;
 	struct gh_inbuf cin, tin;
 	uint32_t caps;           /* what the client negotiated with us */
+	size_t max_msg;          /* one client message: db_max_statement and its header */
 	struct gh_my_stmts *stmts;
 	struct gh_buf out;       /* bytes to write, reused */
 	struct gh_buf msg;       /* one message's payload, reused */
@@ -43,7 +43,7 @@ static int read_msg(struct my *m, struct gh_db_io *io, struct gh_inbuf *in, uint
 	int r = 0;
 
 	for (;;) {
-		if ((r = gh_my_msg_scan(gh_inbuf_data(in), in->len, MAX_CLIENT_MSG, &mm)) < 0)
+		if ((r = gh_my_msg_scan(gh_inbuf_data(in), in->len, io == m->cli ? m->max_msg : (64u << 20), &mm)) < 0)
 			return r;
 		if (mm.used)
 			break;
@@ -114,7 +114,8 @@ static int client_hello(struct my *m, const uint8_t *scramble, struct gh_my_hsre
 {
 	struct gh_my_greeting g = { .version = (char *)GREETING_VERSION, .conn_id = (uint32_t)getpid(),
 				    .scramble_len = GH_MY_SCRAMBLE_LEN, .charset = 45, .status = 2,
-				    .caps = GH_MY_SERVER_CAPS | GH_MY_CLIENT_SSL,
+				    .caps = GH_MY_SERVER_CAPS |
+					    (gh_db_tls_available(m->db) ? GH_MY_CLIENT_SSL : 0),
 				    .plugin = (char *)GH_MY_PLUGIN_SHA2 };
 	struct gh_buf b = { 0 };
 	int r = 0;
@@ -150,7 +151,9 @@ static int target_login(struct my *m, const struct gh_my_hsresp *h, struct gh_db
 			uint8_t *cseq, char *version, size_t vlen)
 {
 	struct gh_my_login_opts o = { .user = login->account, .password = login->secret,
-				      .database = login->database[0] ? login->database : NULL,
+				      /* the client's, as gh_db_login checked it */
+				      .database = login->database && login->database[0] ? login->database
+					      : (h->database && h->database[0] ? h->database : NULL),
 				      .attrs_raw = h->attrs_raw, .attrs_raw_len = h->attrs_raw_len,
 				      .client_caps = m->caps & ~GH_MY_CLIENT_SSL, .charset = h->charset,
 				      .tls = login->tls_wanted, .allow_key_request = true };
@@ -417,8 +420,13 @@ static int one_command(struct my *m)
 	uint8_t seq = 0;
 	int r = 0;
 
-	if ((r = read_msg(m, m->cli, &m->cin, &seq)) < 0)
+	if ((r = read_msg(m, m->cli, &m->cin, &seq)) < 0) {
+		if (r == GH_ELIMIT) {
+			gh_db_end_reason(m->db, "statement too long");
+			send_err(m, 1, 1153, "08S01", "statement longer than Gatehouse's db_max_statement");
+		}
 		return r;
+	}
 	if ((r = gh_my_command_parse((const uint8_t *)m->msg.p, m->msg.len, &c)) < 0)
 		return r;
 	if ((r = admit(m, &c, seq, &prep)) != 1)
@@ -460,8 +468,9 @@ static int one_command(struct my *m)
 
 static int mysql_serve(struct gh_db *db)
 {
-	struct my m = { .db = db, .cli = gh_db_client(db), .cin = { .max = MAX_CLIENT_MSG + 4096 },
-			.tin = { .max = 1u << 20 } };
+	size_t max_msg = gh_db_max_statement(db) + 1024;
+	struct my m = { .db = db, .cli = gh_db_client(db), .max_msg = max_msg,
+			.cin = { .max = max_msg + 4096 }, .tin = { .max = (64u << 20) + 4096 } };
 	char version[128] = "";
 	int r = 0;
 

@@ -416,7 +416,12 @@ static int relay(struct rd *r)
 		bool cli_ready = gh_db_io_pending(r->cli) > 0, tgt_ready = gh_db_io_pending(r->tgt) > 0;
 		if (r->qn >= MAX_PIPE || r->quit)
 			p[0].fd = -1;
-		if (!cli_ready && !tgt_ready && poll(p, 2, -1) < 0)
+		int k = cli_ready || tgt_ready ? 1 : poll(p, 2, gh_db_idle_ms(r->db));
+		if (k == 0) {
+			gh_db_end_reason(r->db, "idle timeout");
+			return GH_ETIMEDOUT;
+		}
+		if (k < 0)
 			continue;
 		if (tgt_ready || (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			e = gh_inbuf_fill(&r->tin, r->tgt, 0);
@@ -446,8 +451,10 @@ static int redis_serve(struct gh_db *db)
 
 	if (!r)
 		return GH_ENOMEM;
-	*r = (struct rd){ .db = db, .cli = gh_db_client(db), .lim = GH_REDIS_LIMITS_DEFAULT,
-			  .cin = { .max = (64u << 20) + 65536 }, .tin = { .max = 1u << 20 } };
+	struct gh_redis_limits lim = GH_REDIS_LIMITS_DEFAULT;
+	lim.max_total = gh_db_max_statement(db);
+	*r = (struct rd){ .db = db, .cli = gh_db_client(db), .lim = lim,
+			  .cin = { .max = lim.max_total + 65536 }, .tin = { .max = 1u << 20 } };
 	if ((e = login(r, version, sizeof version)) < 0)
 		goto out;
 	gh_db_running(db, version[0] ? version : NULL);
