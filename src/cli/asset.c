@@ -75,7 +75,7 @@ static void asset_args_clear(struct asset_args *a)
 }
 
 static const char *const platforms[] = { "linux", "unix", "windows", "macos", "network-device",
-					 "mysql", "postgresql", "other", NULL };
+					 "mysql", "postgresql", "redis", "other", NULL };
 
 bool gh_asset_platform_known(const char *p)
 {
@@ -156,7 +156,7 @@ static int check_args(const struct gh_cli *cli, const char *address, const char 
 		return r;
 	if (a->platform && !gh_asset_platform_known(a->platform))
 		return gh_cli_usage_error(cli, "unknown platform '%s': expected linux, unix, windows, "
-					       "macos, network-device, mysql, postgresql or other",
+					       "macos, network-device, mysql, postgresql, redis or other",
 					  gh_escape(esc, sizeof esc, a->platform));
 	if (a->comment && !gh_asset_valid_comment(a->comment))
 		return gh_cli_usage_error(cli, "bad --comment: at most 1024 characters, no control "

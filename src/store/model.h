@@ -41,7 +41,8 @@ enum {
 	GH_PROTO_POSTGRESQL = 1 << 7,
 	GH_PROTO_K8S = 1 << 8,
 	GH_PROTO_TCP = 1 << 9,
-	GH_PROTO_ALL = 0x3ff,
+	GH_PROTO_REDIS = 1 << 10,
+	GH_PROTO_ALL = 0x7ff,
 };
 /* Parse "connect,upload" / "ssh,sftp" (or "all"); GH_EINVAL on an unknown
  * or empty word (callers name the bad word themselves). */

@@ -27,7 +27,7 @@ int gh_role_parse(const char *s)
 static const char *const action_names[] = { "connect", "upload", "download", "delete",
 					     "copy", "paste", "share", "forward" };
 static const char *const proto_names[] = { "ssh", "sftp", "scp", "telnet", "rdp",
-					   "vnc", "mysql", "postgresql", "k8s", "tcp" };
+					   "vnc", "mysql", "postgresql", "k8s", "tcp", "redis" };
 
 static int parse_mask(const char *s, const char *const *names, int count, uint32_t all,
 		      uint32_t *ret)
@@ -85,7 +85,7 @@ int gh_actions_parse(const char *s, uint32_t *ret)
 
 int gh_protocols_parse(const char *s, uint32_t *ret)
 {
-	return parse_mask(s, proto_names, 10, GH_PROTO_ALL, ret);
+	return parse_mask(s, proto_names, 11, GH_PROTO_ALL, ret);
 }
 
 char *gh_actions_format(uint32_t mask, char *buf, size_t len)
@@ -95,7 +95,7 @@ char *gh_actions_format(uint32_t mask, char *buf, size_t len)
 
 char *gh_protocols_format(uint32_t mask, char *buf, size_t len)
 {
-	return format_mask(mask, proto_names, 10, buf, len);
+	return format_mask(mask, proto_names, 11, buf, len);
 }
 
 static const char *bit_name(uint32_t bit, const char *const *names, int count)
@@ -107,7 +107,7 @@ static const char *bit_name(uint32_t bit, const char *const *names, int count)
 }
 
 const char *gh_action_name(uint32_t bit) { return bit_name(bit, action_names, 8); }
-const char *gh_protocol_name(uint32_t bit) { return bit_name(bit, proto_names, 10); }
+const char *gh_protocol_name(uint32_t bit) { return bit_name(bit, proto_names, 11); }
 
 
 static int cmp_u16(const void *a, const void *b)

@@ -94,3 +94,85 @@ def test_wrong_password(gh):
     assert "password authentication failed" in p.stderr, p.stderr
     logins = [e for e in gh.events("login") if e["result"] == "failure"]
     assert logins, gh.events()
+
+
+def test_rejected_drop_table_leaves_the_table(gh, pg):
+    """A command filter rejecting DROP TABLE (any case, comments between the
+    words) answers an error naming the rule; the table stays, the session goes
+    on, and the event says reject."""
+    gh.cli("cmdgroup", "add", "sql-drop", "--ignore-case", "--cmd", "DROP TABLE")
+    gh.cli("cmdfilter", "add", "no-drop", "--cmdgroup", "sql-drop", "--action", "reject")
+    assert psql(gh, "CREATE TABLE keepme (a int)").returncode == 0
+    p = psql(gh, "drop /* sneaky */\n table keepme")
+    assert p.returncode != 0
+    assert "rejected by Gatehouse: rule no-drop" in p.stderr, p.stderr
+    # several statements in one query: the most severe verdict wins
+    p = psql(gh, "SELECT 1; DROP TABLE keepme")
+    assert "rejected by Gatehouse: rule no-drop" in p.stderr, p.stderr
+    # the same connection goes on after a rejection
+    env = dict(os.environ, PGPASSWORD=ALICE_PW)
+    p = subprocess.run(["psql", dsn(gh), "-At"], input="DROP TABLE keepme;\nSELECT 42;\n",
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert "42" in p.stdout, p.stdout + p.stderr
+    assert pg.psql_admin("SELECT count(*) FROM pg_tables WHERE tablename = 'keepme'",
+                         db="app").strip() == "1"
+    rejected = [e for e in commands(gh) if e["result"] == "reject"]
+    assert len(rejected) == 3 and all(e["reason"] == "no-drop" for e in rejected), rejected
+
+
+def test_database_down(gh, pg, tmp_path):
+    """An asset whose database does not answer: a clean error and an event."""
+    gh.cli("asset", "add", "db02", "--address", "127.0.0.1", "--port", free_port(),
+           "--platform", "postgresql", "--protocols", "postgresql")
+    gh.cli("account", "add", "db02", "appuser", "--password-stdin", stdin=APP_PW + "\n")
+    gh.cli("perm", "add", "p-db2", "--user", "alice", "--asset", "db02",
+           "--protocols", "postgresql", "--actions", "connect")
+    env = dict(os.environ, PGPASSWORD=ALICE_PW)
+    p = subprocess.run(["psql", dsn(gh).replace("@db01", "@db02"), "-c", "SELECT 1"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode != 0
+    assert "database db02 unavailable" in p.stderr, p.stderr
+    ends = [e for e in gh.events("session") if e["result"] == "end"]
+    assert any("connect failed" in (e["reason"] or "") for e in ends), gh.events("session")
+
+
+def test_not_permitted_account(gh):
+    p = psql(gh, "SELECT 1", account="postgres")
+    assert p.returncode != 0
+    assert "not permitted" in p.stderr, p.stderr
+
+
+def test_psycopg2_copy_prepared_large(gh, pg):
+    """psycopg2: a prepared statement, COPY both ways and a large result
+    streamed through the door."""
+    import psycopg2
+    c = psycopg2.connect(dsn(gh), password=ALICE_PW)
+    cur = c.cursor()
+    cur.execute("CREATE TABLE big (i int, s text)")
+    cur.execute("PREPARE ins (int) AS INSERT INTO big VALUES ($1, 'x')")
+    cur.execute("EXECUTE ins (1)")
+    import io
+    data = "".join(f"{i}\t{'y' * 100}\n" for i in range(2, 50002))
+    cur.copy_expert("COPY big FROM STDIN", io.StringIO(data))
+    c.commit()
+    out = io.StringIO()
+    cur.copy_expert("COPY big TO STDOUT", out)
+    assert out.getvalue().count("\n") == 50001
+    cur.execute("SELECT i, s FROM big ORDER BY i")
+    n = 0
+    for row in cur:
+        n += 1
+    assert n == 50001
+    c.close()
+    texts = [e["detail"] for e in commands(gh)]
+    assert any("EXECUTE ins" in t for t in texts) and any("COPY big FROM STDIN" in t
+                                                            for t in texts), texts
+
+
+def test_pg_dump(gh, pg, tmp_path):
+    assert psql(gh, "CREATE TABLE dumped (a int); INSERT INTO dumped VALUES (7)").returncode == 0
+    env = dict(os.environ, PGPASSWORD=ALICE_PW)
+    p = subprocess.run(["pg_dump", "-d", dsn(gh), "-t", "dumped"], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "CREATE TABLE public.dumped" in p.stdout
