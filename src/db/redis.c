@@ -474,7 +474,7 @@ out:
 const struct gh_db_door gh_db_door_redis = {
 	.id = GH_DB_DOOR_REDIS,
 	.name = "redis",
-	.protocol = 0, /* GH_PROTO_REDIS once store/model.h has it */
+	.protocol = GH_PROTO_REDIS,
 	.filter_kind = "redis",
 	.default_port = 6379,
 	.serve = redis_serve,
