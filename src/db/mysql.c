@@ -228,7 +228,9 @@ static int login(struct my *m, char *version, size_t vlen)
 	r = gh_db_login(m->db, h.user, pw, h.database, &lg);
 	pw = gh_my_secret_free(pw);
 	if (r < 0) {
-		send_err(m, seq, 1045, "28000", lg.err[0] ? lg.err : "access denied");
+		bool down = r == GH_ECONN || r == GH_ETIMEDOUT;
+		send_err(m, seq, down ? 1105 : 1045, down ? "HY000" : "28000",
+			 lg.err[0] ? lg.err : "access denied");
 		goto out;
 	}
 	m->tgt = gh_db_target(m->db);

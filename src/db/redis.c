@@ -230,7 +230,8 @@ static int login(struct rd *r, char *version, size_t vlen)
 	e = gh_db_login(r->db, user, pass, NULL, &lg);
 	if (e < 0) {
 		char msg[GH_DB_ERRLEN + 16];
-		snprintf(msg, sizeof msg, "-WRONGPASS %s\r\n", lg.err[0] ? lg.err : "access denied");
+		snprintf(msg, sizeof msg, "-%s %s\r\n", e == GH_EAUTH ? "WRONGPASS" : "ERR",
+			 lg.err[0] ? lg.err : "access denied");
 		gh_db_io_write(r->cli, msg, strlen(msg));
 		goto out;
 	}

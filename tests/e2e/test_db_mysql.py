@@ -133,7 +133,9 @@ def test_database_down(gh, mdb):
     try:
         p = mysql(gh, "SELECT 1")
         assert p.returncode != 0
-        assert "ERROR" in p.stderr and "Lost connection" not in p.stderr, p.stderr
+        assert "ERROR 1105" in p.stderr and "database db01 unavailable" in p.stderr, p.stderr
     finally:
         mdb.start()
     assert wait_for(lambda: mdb.running(), 10)
+    ends = [e for e in gh.events("session") if e["result"] == "end"]
+    assert any("connect failed" in (e["reason"] or "") for e in ends), gh.events("session")

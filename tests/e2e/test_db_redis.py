@@ -128,6 +128,9 @@ def test_database_down(gh, rds):
     rds.stop()
     try:
         p = rcli(gh, "PING")
-        assert "unavailable" in p.stdout + p.stderr or "ERR" in p.stdout + p.stderr, p.stdout
+        assert "ERR database rdb unavailable" in p.stdout + p.stderr, p.stdout + p.stderr
+        assert "WRONGPASS" not in p.stdout + p.stderr
     finally:
         rds.start()
+    ends = [e for e in gh.events("session") if e["result"] == "end"]
+    assert any("connect failed" in (e["reason"] or "") for e in ends), gh.events("session")
