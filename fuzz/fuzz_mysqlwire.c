@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "db/mysql_wire.h"
+#include "db/sqluse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,6 +59,13 @@ static void one_shot(const uint8_t *p, size_t n)
 			__builtin_trap();
 	}
 	gh_buf_free(&out);
+	/* the USE statements of a query text */
+	size_t pos = 0, last = 0;
+	while (gh_sql_next_use((const char *)p, n, &pos, msg, sizeof msg) == 1) {
+		if (pos <= last || pos > n || strlen(msg) >= sizeof msg)
+			__builtin_trap();
+		last = pos;
+	}
 }
 
 /* Frames from a target: the login, then one response. */

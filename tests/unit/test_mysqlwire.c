@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "db/mysql_wire.h"
+#include "db/sqluse.h"
 
 static const uint8_t SCRAMBLE[20] = "abcdefghijklmnopqrst";
 
@@ -622,6 +623,40 @@ static void test_resp_prepare(void **st)
 	assert_int_equal(r.rows, 1);
 }
 
+
+/* ---- USE statements inside a query (the per-database check) -------------- */
+
+static void uses_are(const char *text, const char *const *want, size_t n_want, int last)
+{
+	char name[64];
+	size_t pos = 0, i = 0;
+	int r = 0;
+
+	while ((r = gh_sql_next_use(text, strlen(text), &pos, name, sizeof name)) == 1) {
+		assert_true(i < n_want);
+		assert_string_equal(name, want[i]);
+		i++;
+	}
+	assert_int_equal(i, n_want);
+	assert_int_equal(r, last);
+}
+
+/* A USE hidden after another statement, behind comments, in backquotes or
+ * in lower case is found; a "use" inside a string or a comment is not. */
+static void test_sql_use(void **st)
+{
+	uses_are("USE app", (const char *const[]){ "app" }, 1, 0);
+	uses_are("SELECT 1; use `rep``orts`;", (const char *const[]){ "rep`orts" }, 1, 0);
+	uses_are("/* x */ -- y\n#z\n  USE\tother; USE app", (const char *const[]){ "other", "app" }, 2, 0);
+	uses_are("SELECT 'a;USE x'; SELECT \"USE y\"", NULL, 0, 0);
+	uses_are("SELECT 1 /* ; USE x */", NULL, 0, 0);
+	uses_are("USER(); USED", NULL, 0, 0);
+	uses_are("USE ;", NULL, 0, GH_EINVAL);
+	uses_are("USE `unterminated", NULL, 0, GH_EINVAL);
+	uses_are("USE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, 0,
+		 GH_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_resp_deprecate_multi),
 		cmocka_unit_test(test_resp_malformed),
 		cmocka_unit_test(test_resp_prepare),
+		cmocka_unit_test(test_sql_use),
 	};
 	if (sodium_init() < 0)
 		return 1;
