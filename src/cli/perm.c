@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
+#include "store/dbtoken.h"
 #include "store/store.h"
 #include "policy/policy.h"
 #include "session/authz.h"
@@ -16,7 +17,7 @@ static const char usage[] =
 	"                     [--account ACC]... [--actions connect,upload,...|all]\n"
 	"                     [--protocols ssh,sftp,...|all] [--from ISO8601] [--until ISO8601]\n"
 	"                     [--inactive] [--schedule \"Mon-Fri 09:00-18:00 Europe/Berlin\"]\n"
-	"                     [--ports 22,5432]\n"
+	"                     [--ports 22,5432] [--databases app,reports]\n"
 	"  gatehouse perm set NAME --schedule SPEC | --no-schedule\n"
 	"  gatehouse perm list [--json]\n"
 	"  gatehouse perm show NAME [--json]\n"
@@ -28,6 +29,7 @@ static const char usage[] =
 	"Defaults: actions connect,upload,download,delete,copy,paste (share and forward\n"
 	"only when asked), protocols ssh,sftp, no time limit, active. --ports limits the\n"
 	"forward action (TCP tunnels) to the listed ports (default: any port).\n"
+	"--databases limits the database gateway to the listed databases (default: any).\n"
 	"Actions: connect upload download delete copy paste share forward.\n"
 	"Protocols: ssh sftp scp telnet rdp vnc mysql postgresql k8s tcp.\n"
 	"Dates: 2026-12-01, 2026-12-01T08:00Z, 2026-12-01T08:00+02:00 (UTC when no zone).\n"
@@ -37,7 +39,7 @@ static const char usage[] =
 
 enum { OPT_USER = 1000, OPT_GROUP, OPT_ASSET, OPT_NODE, OPT_ACCOUNT, OPT_ACTIONS, OPT_PROTOCOLS,
        OPT_FROM, OPT_UNTIL, OPT_INACTIVE, OPT_ACTION, OPT_PROTOCOL, OPT_AT, OPT_JSON,
-       OPT_SCHEDULE, OPT_PORTS };
+       OPT_SCHEDULE, OPT_PORTS, OPT_DATABASES };
 
 #define DEFAULT_ACTIONS GH_PERM_DEFAULT_ACTIONS
 
@@ -56,6 +58,7 @@ static void push_unique(int64_t *v, size_t *n, int64_t id)
 struct add_args {
 	struct gh_perm p;
 	char *ports;               /* owned: --ports normalized */
+	const char *databases;     /* --databases as given (checked), NULL: any */
 	const char **names[4];
 	size_t counts[4];
 	int64_t *ids[4];
@@ -72,6 +75,25 @@ static void add_args_free(struct add_args *a)
 	}
 	free(a->accounts);
 	free(a->ports);
+}
+
+/* "app,reports": names (gh_valid_name) separated by single commas. */
+static bool databases_ok(const char *s)
+{
+	char name[128];
+	for (const char *p = s;;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == 0 || l >= sizeof name)
+			return false;
+		memcpy(name, p, l);
+		name[l] = '\0';
+		if (!gh_valid_name(name))
+			return false;
+		if (!e)
+			return true;
+		p = e + 1;
+	}
 }
 
 /* One option of `perm add` into A: 0, or an exit code (message printed). */
@@ -112,6 +134,13 @@ static int add_option(struct gh_cli *cli, int c, char **argv, struct add_args *a
 						  gh_escape(esc, sizeof esc, optarg), GH_PORTS_MAX);
 		p->forward_ports = a->ports;
 		return 0;
+	case OPT_DATABASES:
+		if (!databases_ok(optarg))
+			return gh_cli_usage_error(cli, "bad value '%s' for --databases: expected "
+						       "database names separated by commas",
+						  gh_escape(esc, sizeof esc, optarg));
+		a->databases = optarg;
+		return 0;
 	case OPT_SCHEDULE: {
 		int r = gh_cli_check_schedule(cli, optarg);
 		if (!r)
@@ -142,6 +171,7 @@ static int add_parse(struct gh_cli *cli, int argc, char **argv, struct add_args 
 		{ "inactive", no_argument, NULL, OPT_INACTIVE },
 		{ "ports", required_argument, NULL, OPT_PORTS },
 		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+		{ "databases", required_argument, NULL, OPT_DATABASES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -309,7 +339,11 @@ static int perm_add(struct gh_cli *cli, int argc, char **argv)
 	p->asset_ids = a.ids[2], p->n_assets = a.n_ids[2];
 	p->node_ids = a.ids[3], p->n_nodes = a.n_ids[3];
 	p->accounts = (char **)a.accounts, p->n_accounts = a.n_accounts;
-	r = gh_store_perm_add(app->store, p, NULL);
+	int64_t perm_id = 0;
+	r = gh_store_perm_add(app->store, p, &perm_id);
+	if (r == 0 && a.databases &&
+	    (r = gh_store_perm_databases_set(app->store, perm_id, a.databases)) < 0)
+		gh_store_perm_del(app->store, p->name); /* never broader than asked */
 	if (r == GH_EEXIST) {
 		gh_cli_error("permission '%s' already exists", p->name);
 		r = GH_EXIT_FAIL;

@@ -9,11 +9,13 @@
 #include "core/util.h"
 #include "filter/cmdguard.h"
 #include "session/authz.h"
+#include "session/dbtoken.h"
 #include "session/session.h"
 #include "ssh/login.h"
 #include "ssh/loginpolicy.h"
 #include "ssh/proclimit.h"
 #include "ssh/worker.h"
+#include "store/dbtoken.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -59,6 +61,13 @@ static int login_user(struct gh_db *db, const struct gh_login *l, const char *pa
 	bool found = false, mfa = false;
 	const char *why = gh_auth_prepare(db->app, db->st, l->user, &db->user, &found);
 	db->have_user = found;
+	if (gh_dbtoken_looks(password)) {
+		if (why)
+			return login_fail(db, l, why, ret);
+		if (gh_dbtoken_take(db->st, password, db->user.id, l->asset, l->account) < 0)
+			return login_fail(db, l, "db token unknown, expired or used", ret);
+		return 0;
+	}
 	const char *bad = gh_auth_password_check(db->app, db->st, found ? &db->user : NULL,
 						 why == NULL, password);
 	if (why)
@@ -103,6 +112,10 @@ static int login_gate(struct gh_db *db, const struct gh_login *l, struct gh_db_l
 	r = gh_sess_authorize(db->sess, l->asset, l->account, db->door->protocol, &az);
 	if (r < 0)
 		goto refused;
+	if (gh_store_perm_databases_get(db->st, az.perm_id, &db->databases) < 0) {
+		gh_sess_refuse(db->sess, l->asset, l->account, "store error");
+		goto refused;
+	}
 	r = gh_cmdguard_open(db->st, &db->user, &db->asset, l->account, &db->guard, err,
 			     sizeof err);
 	if (r < 0) {

@@ -33,6 +33,7 @@
 #include "ssh/tunrow.h"
 #include "session/session.h"
 #include "session/reqcmd.h"
+#include "session/dbtoken.h"
 #include "store/store.h"
 #include "target/target.h"
 #include "vault/vault.h"
@@ -2097,6 +2098,16 @@ static int run_request(struct chan *c)
 	return st;
 }
 
+/* `db-token ...`: a one-time database password (session/dbtoken.h). */
+static int run_db_token(struct chan *c)
+{
+	char out[480];
+	int st = gh_dbtoken_run(c->w->st, c->w->app->cfg.db_token_ttl, c->w->user.id,
+				c->w->user.name, c->w->source, c->command, out, sizeof out);
+	say(c, "%s", out);
+	return st;
+}
+
 static ssh_bind make_bind(const struct gh_worker_args *a)
 {
 	ssh_bind b = ssh_bind_new();
@@ -2182,6 +2193,8 @@ static void chan_serve(struct chan *c)
 		status = run_known_hosts(c);
 	} else if (c->req == REQ_EXEC && gh_reqcmd_is(c->command)) {
 		status = run_request(c);
+	} else if (c->req == REQ_EXEC && gh_dbtoken_cmd_is(c->command)) {
+		status = run_db_token(c);
 	} else {
 		say(c, "no target given: log in as %s@ACCOUNT@ASSET (or with a terminal for the menu)",
 		    w->user.name);

@@ -158,6 +158,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE node_approvers ("
 	"  node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
 	"  group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE);",
+	/* 11: one-time database tokens (SHA-256 of the token), used once */
+	"CREATE TABLE db_tokens (hash TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  asset TEXT NOT NULL, account TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL DEFAULT 0);"
+	/* ... and the databases a permission limits the database gateway to */
+	"CREATE TABLE perm_databases ("
+	"  perm_id INTEGER PRIMARY KEY REFERENCES perms(id) ON DELETE CASCADE,"
+	"  databases TEXT NOT NULL);",
 };
 
 size_t gh_migrations_count(void)

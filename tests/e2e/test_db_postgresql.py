@@ -6,7 +6,9 @@ import subprocess
 import pytest
 
 from dbenv import start_postgresql
-from sshenv import Gatehouse, free_port, port_open, wait_for
+import re
+
+from sshenv import Gatehouse, free_port, port_open, ssh_run, wait_for
 
 pytestmark_protocol = True
 
@@ -176,3 +178,40 @@ def test_pg_dump(gh, pg, tmp_path):
                        text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "CREATE TABLE public.dumped" in p.stdout
+
+
+def test_db_token_once(gh):
+    """`ssh gatehouse db-token ASSET --account A` gives a token that logs in once
+    in place of the password; the second use is refused and audited."""
+    p = ssh_run(gh, "alice", "db-token", "db01", "--account", "appuser", password=ALICE_PW)
+    assert p.returncode == 0, p.stdout + p.stderr + gh.read_log()
+    m = re.search(r"ghdb-[0-9a-f]{48}", p.stdout + p.stderr)
+    assert m, p.stdout
+    token = m.group(0)
+    q = psql(gh, "SELECT 5", password=token)
+    assert q.returncode == 0 and q.stdout.strip() == "5", q.stderr
+    q = psql(gh, "SELECT 5", password=token)
+    assert q.returncode != 0 and "password authentication failed" in q.stderr, q.stderr
+    fails = [e for e in gh.events("login") if e["result"] == "failure"]
+    assert any("db token" in (e["reason"] or "") for e in fails), fails
+    # for another account it never worked
+    p = ssh_run(gh, "alice", "db-token", "db01", "--account", "legacy", password=ALICE_PW)
+    token = re.search(r"ghdb-[0-9a-f]{48}", p.stdout + p.stderr).group(0)
+    assert psql(gh, "SELECT 1", password=token).returncode != 0
+
+
+def test_databases_limit(gh, pg):
+    """perm add --databases: another database is refused at startup (clean
+    error, audited), a listed one works."""
+    gh.cli("perm", "del", "p-db")
+    gh.cli("perm", "add", "p-db-app", "--user", "alice", "--asset", "db01", "--protocols",
+           "postgresql", "--actions", "connect", "--databases", "app,reports")
+    assert psql(gh, "SELECT 1").returncode == 0
+    p = psql(gh, "SELECT 1", account="legacy", db="legacydb")
+    assert p.returncode != 0
+    assert 'database "legacydb" is not permitted' in p.stderr, p.stderr
+    pol = [e for e in gh.events("policy") if "legacydb" in (e["reason"] or "")]
+    assert pol, gh.events("policy")
+    r = gh.cli("perm", "add", "bad", "--user", "alice", "--asset", "db01", "--databases",
+               "a,,b", check=None)
+    assert r.returncode != 0
