@@ -432,7 +432,7 @@ static int one_command(struct my *m)
 	if ((r = gh_my_command_parse((const uint8_t *)m->msg.p, m->msg.len, &c)) < 0)
 		return r;
 	if ((r = admit(m, &c, seq, &prep)) != 1)
-		return r;
+		return r < 0 ? r : 1; /* answered here: the session goes on */
 	prep_len = c.text_len;
 	/* forward the command as it came (one message, its own frames) */
 	gh_buf_reset(&m->out);

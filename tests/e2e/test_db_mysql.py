@@ -76,16 +76,22 @@ def test_mysql_ssl_statements_audited(gh, mdb):
 
 def test_drop_table_rejected_session_goes_on(gh, mdb):
     """A rejected DROP TABLE gets the protocol error, the table stays and the
-    next statement of the same session runs."""
+    next statement of the same connection runs (failed before the fix: the door
+    closed the connection after answering a refusal itself)."""
     mdb.sql("CREATE TABLE IF NOT EXISTS keep (a int)", db="app")
     p = mysql(gh, "DROP TABLE keep")
     assert p.returncode != 0
     assert "rejected by Gatehouse: rule no-drop" in p.stderr, p.stderr
     assert mdb.sql("SHOW TABLES LIKE 'keep'", db="app").strip() == "keep"
-    p = mysql(gh, "DROP TABLE keep; SELECT 'after'", )
-    assert "rejected by Gatehouse" in p.stderr
-    p = mysql(gh, "SELECT 'still here'")
-    assert p.returncode == 0 and p.stdout.strip() == "still here", p.stderr
+    # the same connection goes on after the refusal (--force: the client too)
+    p = subprocess.run(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(gh.my_port), "-u",
+                        "alice@appuser@db01", f"-p{ALICE_PW}", "--ssl", "--ssl-verify-server-cert=0",
+                        "-N", "-B", "--force", "app"],
+                       input="DROP TABLE keep;\nSELECT 'still here', CONNECTION_ID();\n",
+                       capture_output=True, text=True, timeout=60)
+    assert "rejected by Gatehouse: rule no-drop" in p.stderr, p.stderr
+    assert p.stdout.startswith("still here"), p.stdout + p.stderr
+    assert "Lost connection" not in p.stderr and "reconnect" not in p.stderr.lower(), p.stderr
 
 
 def test_plaintext_refused(gh):
@@ -139,3 +145,29 @@ def test_database_down(gh, mdb):
     assert wait_for(lambda: mdb.running(), 10)
     ends = [e for e in gh.events("session") if e["result"] == "end"]
     assert any("connect failed" in (e["reason"] or "") for e in ends), gh.events("session")
+
+
+def test_databases_limit_use_and_init_db(gh, mdb):
+    """perm add --databases app: the login to another database, COM_INIT_DB
+    (`mysql -D` / `\\u`) and a USE hidden after another statement are refused
+    (audited); the listed database works and the session goes on."""
+    mdb.sql("GRANT ALL ON reports.* TO 'appuser'@'%'")
+    gh.cli("perm", "del", "p-db")
+    gh.cli("perm", "add", "p-db-app", "--user", "alice", "--asset", "db01", "--protocols",
+           "mysql", "--actions", "connect", "--databases", "app")
+    assert mysql(gh, "SELECT 1").returncode == 0
+    p = mysql(gh, "SELECT 1", db="reports")
+    assert p.returncode != 0 and 'database "reports" is not permitted' in p.stderr, p.stderr
+    p = mysql(gh, "SELECT 1; USE reports; SELECT 'not here'")
+    assert p.returncode != 0 and "not permitted" in p.stderr, p.stdout + p.stderr
+    assert "not here" not in p.stdout
+    # COM_INIT_DB: the client's `use` command sends it
+    p = subprocess.run(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(gh.my_port), "-u",
+                        "alice@appuser@db01", f"-p{ALICE_PW}", "--ssl", "--ssl-verify-server-cert=0",
+                        "-N", "-B", "--force", "app"],
+                       input="use reports\nSELECT DATABASE();\n", capture_output=True, text=True,
+                       timeout=60)
+    assert "not permitted" in p.stderr, p.stdout + p.stderr
+    assert p.stdout.strip().splitlines()[-1:] == ["app"], p.stdout + p.stderr + gh.read_log()[-3000:]
+    pol = [e for e in gh.events("policy") if "reports" in (e["reason"] or "")]
+    assert len(pol) >= 3, gh.events("policy")
