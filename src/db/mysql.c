@@ -59,6 +59,32 @@ static int read_msg(struct my *m, struct gh_db_io *io, struct gh_inbuf *in, uint
 	return 0;
 }
 
+/* The client's first message read exactly (header, then payload), so that
+ * nothing after an SSL request is read before TLS starts: those bytes are
+ * the TLS handshake's. */
+static int read_first(struct my *m, uint8_t *ret_next)
+{
+	uint8_t h[4];
+	size_t len = 0;
+	uint8_t seq = 0;
+	int r = 0;
+
+	if ((r = gh_db_io_read_full(m->cli, h, 4, -1)) < 0)
+		return r;
+	gh_my_frame_head(h, 4, &len, &seq);
+	if (len >= GH_MY_FRAME_MAX || len > 65536)
+		return GH_ELIMIT; /* a handshake answer is small */
+	uint8_t *p = malloc(len ? len : 1);
+	if (!p)
+		return GH_ENOMEM;
+	gh_buf_reset(&m->msg);
+	if ((r = gh_db_io_read_full(m->cli, p, len, -1)) == 0 && (r = gh_buf_put(&m->msg, p, len)) == 0)
+		*ret_next = (uint8_t)(seq + 1);
+	sodium_memzero(p, len);
+	free(p);
+	return r;
+}
+
 static int send_msg(struct my *m, struct gh_db_io *io, uint8_t seq, const void *p, size_t n)
 {
 	int r = 0;
@@ -122,15 +148,11 @@ static int client_hello(struct my *m, const uint8_t *scramble, struct gh_my_hsre
 
 	memcpy(g.scramble, scramble, GH_MY_SCRAMBLE_LEN);
 	if ((r = gh_my_greeting_build(&g, &b)) < 0 || (r = send_msg(m, m->cli, 0, b.p, b.len)) < 0 ||
-	    (r = read_msg(m, m->cli, &m->cin, seq)) < 0 ||
+	    (r = read_first(m, seq)) < 0 ||
 	    (r = gh_my_hsresp_parse((const uint8_t *)m->msg.p, m->msg.len, ret)) < 0)
 		goto out;
 	if (ret->ssl_request) {
 		gh_my_hsresp_free(ret);
-		if (m->cin.len) { /* bytes after the SSL request, before TLS: refused */
-			r = GH_EINVAL;
-			goto out;
-		}
 		if ((r = gh_db_io_tls_server(m->db)) < 0 || (r = read_msg(m, m->cli, &m->cin, seq)) < 0 ||
 		    (r = gh_my_hsresp_parse((const uint8_t *)m->msg.p, m->msg.len, ret)) < 0)
 			goto out;
