@@ -13,7 +13,8 @@
 
 static const char usage[] =
 	"Usage:\n"
-	"  gatehouse cmdgroup add NAME [--regex] [--ignore-case] [--cmd WORDS]... [PATTERN]...\n"
+	"  gatehouse cmdgroup add NAME [--kind shell|sql|redis] [--regex] [--ignore-case]\n"
+	"                          [--cmd WORDS]... [PATTERN]...\n"
 	"  gatehouse cmdgroup list [--json]\n"
 	"  gatehouse cmdgroup del NAME\n"
 	"\n"
@@ -24,9 +25,12 @@ static const char usage[] =
 	"arguments. A regex is searched in the command with its words joined by one\n"
 	"space. --ignore-case applies to both. Command filters bind groups to users\n"
 	"and assets (gatehouse cmdfilter); a group in use cannot be deleted.\n"
-	"Example: gatehouse cmdgroup add danger --cmd rm --regex '^shutdown\\b' --ignore-case\n";
+	"--kind says what the group judges: shell commands (the default), SQL statements\n"
+	"or Redis commands of the database gateway (docs/DATABASES.md); sql and redis\n"
+	"groups ignore case. Example: gatehouse cmdgroup add danger --cmd rm --regex\n"
+	"'^shutdown\\b' --ignore-case; gatehouse cmdgroup add ddl --kind sql 'DROP TABLE'\n";
 
-enum { OPT_REGEX = 1000, OPT_ICASE, OPT_CMD };
+enum { OPT_REGEX = 1000, OPT_ICASE, OPT_CMD, OPT_KIND };
 
 #define MAX_PATTERN 4096
 
@@ -35,6 +39,7 @@ static int group_add(struct gh_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "regex", no_argument, NULL, OPT_REGEX },
 		{ "ignore-case", no_argument, NULL, OPT_ICASE },
+		{ "kind", required_argument, NULL, OPT_KIND },
 		{ "cmd", required_argument, NULL, OPT_CMD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -59,6 +64,16 @@ static int group_add(struct gh_cli *cli, int argc, char **argv)
 			break;
 		case OPT_ICASE:
 			g.ignore_case = true;
+			break;
+		case OPT_KIND:
+			if (strcmp(optarg, "shell") && strcmp(optarg, "sql") && strcmp(optarg, "redis")) {
+				r = gh_cli_usage_error(cli, "bad value '%s' for --kind: expected shell, "
+							    "sql or redis",
+						       gh_escape(esc, sizeof esc, optarg));
+				goto out;
+			}
+			g.kind = optarg;
+			g.ignore_case = g.ignore_case || strcmp(optarg, "shell");
 			break;
 		case OPT_CMD:
 			g.is_regex[g.n] = false;
@@ -160,6 +175,7 @@ static int group_list(struct gh_cli *cli, int argc, char **argv)
 		}
 		json_object_set_new(j, "name", json_string(v[i].name));
 		json_object_set_new(j, "ignore_case", json_boolean(v[i].ignore_case));
+		json_object_set_new(j, "kind", json_string(v[i].kind ? v[i].kind : "shell"));
 		json_object_set_new(j, "patterns", pats);
 		json_object_set_new(j, "created_at", gh_cli_json_time(v[i].created_at));
 		json_array_append_new(arr, j);

@@ -116,8 +116,8 @@ static int login_gate(struct gh_db *db, const struct gh_login *l, struct gh_db_l
 		gh_sess_refuse(db->sess, l->asset, l->account, "store error");
 		goto refused;
 	}
-	r = gh_cmdguard_open(db->st, &db->user, &db->asset, l->account, &db->guard, err,
-			     sizeof err);
+	r = gh_cmdguard_open_kind(db->st, &db->user, &db->asset, l->account, db->door->filter_kind,
+				  &db->guard, err, sizeof err);
 	if (r < 0) {
 		gh_sess_refuse(db->sess, l->asset, l->account, "command filters do not load");
 		goto refused;

@@ -63,8 +63,49 @@ static int user_group_names(struct gh_store *st, int64_t uid, struct gh_group **
 	return 0;
 }
 
+/* The kind of group NAME in G ("shell" when unknown: the rules then
+ * report the unknown group). */
+static const char *group_kind(const struct gh_cmdguard *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_groups; i++)
+		if (!strcmp(g->groups[i].name, name))
+			return g->groups[i].kind ? g->groups[i].kind : "shell";
+	return "shell";
+}
+
+/* Only groups of KIND judge here: the others leave every filter, and a
+ * filter left without groups leaves the list. */
+static void keep_kind(struct gh_cmdguard *g, const char *kind)
+{
+	size_t out = 0;
+	for (size_t f = 0; f < g->n_filters; f++) {
+		struct gh_cmdfilter_row *fr = &g->filters[f];
+		char **v = fr->refs[GH_CFREF_CMDGROUP];
+		size_t k = 0, n = fr->n_refs[GH_CFREF_CMDGROUP];
+		for (size_t i = 0; i < n; i++) {
+			if (!strcmp(group_kind(g, v[i]), kind))
+				v[k++] = v[i];
+			else
+				free(v[i]);
+		}
+		fr->n_refs[GH_CFREF_CMDGROUP] = k;
+		if (k == 0)
+			gh_cmdfilter_row_free(fr);
+		else
+			g->filters[out++] = *fr;
+	}
+	g->n_filters = out;
+}
+
 int gh_cmdguard_open(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
 		     const char *account, struct gh_cmdguard **ret, char *err, size_t errlen)
+{
+	return gh_cmdguard_open_kind(st, u, a, account, "shell", ret, err, errlen);
+}
+
+int gh_cmdguard_open_kind(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
+			  const char *account, const char *kind, struct gh_cmdguard **ret,
+			  char *err, size_t errlen)
 {
 	struct gh_cmdguard *g = calloc(1, sizeof *g);
 	struct gh_group *ug = NULL;
@@ -82,6 +123,11 @@ int gh_cmdguard_open(struct gh_store *st, const struct gh_user *u, const struct 
 		goto out; /* the common case: no filters at all */
 	if (r == 0)
 		r = gh_store_cmdgroup_list(st, &g->groups, &g->n_groups);
+	if (r == 0) {
+		keep_kind(g, kind);
+		if (g->n_filters == 0)
+			goto out;
+	}
 	if (r == 0)
 		r = user_group_names(st, u->id, &ug, &n_ug, &names, &n_names);
 	if (r == 0)

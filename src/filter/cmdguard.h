@@ -26,6 +26,12 @@ struct gh_cmdguard;
  * compile (message in ERR): callers refuse then (fail closed). */
 int gh_cmdguard_open(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
 		     const char *account, struct gh_cmdguard **ret, char *err, size_t errlen);
+/* The same for the groups of KIND only ("shell" for gh_cmdguard_open,
+ * "sql" or "redis" for the database gateway): filters judge with their
+ * groups of that kind, and a filter with none does not apply. */
+int gh_cmdguard_open_kind(struct gh_store *st, const struct gh_user *u, const struct gh_asset *a,
+			  const char *account, const char *kind, struct gh_cmdguard **ret,
+			  char *err, size_t errlen);
 struct gh_cmdguard *gh_cmdguard_free(struct gh_cmdguard *g);
 /* The verdict for dynamic commands (config cmdfilter_dynamic: an enum
  * gh_filter_action, GH_FILTER_NONE = auto); G may be NULL. */

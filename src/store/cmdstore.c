@@ -57,6 +57,7 @@ void gh_cmdgroup_row_free(struct gh_cmdgroup_row *g)
 	if (!g)
 		return;
 	free(g->name);
+	free(g->kind);
 	strv_free(g->patterns, g->n);
 	free(g->is_regex);
 	memset(g, 0, sizeof *g);
@@ -123,8 +124,10 @@ int gh_store_cmdgroup_add(struct gh_store *st, const struct gh_cmdgroup_row *g, 
 	int r = gh_store_tx_begin(st);
 	if (r < 0)
 		return r;
-	struct gh_db_val p[] = { DB_TEXT(g->name), DB_INT(g->ignore_case ? 1 : 0), DB_INT(gh_now()) };
-	r = gh_store_q(st, "INSERT INTO cmd_groups (name, ignore_case, created_at) VALUES (?, ?, ?)",
+	struct gh_db_val p[] = { DB_TEXT(g->name), DB_INT(g->ignore_case ? 1 : 0), DB_INT(gh_now()),
+				 DB_TEXT(g->kind ? g->kind : "shell") };
+	r = gh_store_q(st, "INSERT INTO cmd_groups (name, ignore_case, created_at, kind)"
+			   " VALUES (?, ?, ?, ?)",
 		       p, NP(p), NULL, NULL, &id, NULL);
 	for (size_t i = 0; r == 0 && i < g->n; i++) {
 		struct gh_db_val e[] = { DB_INT(id), DB_INT(i), DB_INT(g->is_regex[i] ? 1 : 0),
@@ -154,7 +157,8 @@ static int group_row(void *ud, const struct gh_db_val *c, int ncols)
 	g->name = col_str(&c[1]);
 	g->ignore_case = col_int(&c[2]) != 0;
 	g->created_at = col_int(&c[3]);
-	return g->name ? 0 : GH_ENOMEM;
+	g->kind = col_str(&c[4]);
+	return g->name && g->kind ? 0 : GH_ENOMEM;
 }
 
 static int entry_row(void *ud, const struct gh_db_val *c, int ncols)
@@ -178,7 +182,8 @@ static int entry_row(void *ud, const struct gh_db_val *c, int ncols)
 int gh_store_cmdgroup_list(struct gh_store *st, struct gh_cmdgroup_row **ret, size_t *ret_n)
 {
 	struct glist l = { 0 };
-	int r = gh_store_q(st, "SELECT id, name, ignore_case, created_at FROM cmd_groups ORDER BY name",
+	int r = gh_store_q(st, "SELECT id, name, ignore_case, created_at, kind FROM cmd_groups"
+			   " ORDER BY name",
 			   NULL, 0, group_row, &l, NULL, NULL);
 	if (r == 0)
 		r = gh_store_q(st, "SELECT group_id, is_regex, pattern FROM cmd_group_entries "

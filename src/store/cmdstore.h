@@ -15,6 +15,7 @@ struct gh_cmdgroup_row {
 	int64_t id;
 	char *name;
 	bool ignore_case;
+	char *kind;              /* "shell" (NULL on add: shell), "sql", "redis" */
 	char **patterns;
 	bool *is_regex;          /* parallel to patterns */
 	size_t n;

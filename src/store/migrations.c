@@ -166,7 +166,9 @@ static const char *const migrations[] = {
 	/* ... and the databases a permission limits the database gateway to */
 	"CREATE TABLE perm_databases ("
 	"  perm_id INTEGER PRIMARY KEY REFERENCES perms(id) ON DELETE CASCADE,"
-	"  databases TEXT NOT NULL);",
+	"  databases TEXT NOT NULL);"
+	/* ... and what a command group judges: shell commands, SQL or Redis */
+	"ALTER TABLE cmd_groups ADD COLUMN kind TEXT NOT NULL DEFAULT 'shell';",
 };
 
 size_t gh_migrations_count(void)

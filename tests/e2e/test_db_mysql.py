@@ -35,7 +35,7 @@ def gh(gh_bin, tmp_path, mdb):
     g.cli("account", "add", "db01", "appuser", "--password-stdin", stdin=APP_PW + "\n")
     g.cli("perm", "add", "p-db", "--user", "alice", "--asset", "db01",
           "--protocols", "mysql", "--actions", "connect")
-    g.cli("cmdgroup", "add", "drops", "DROP TABLE")
+    g.cli("cmdgroup", "add", "drops", "--kind", "sql", "DROP TABLE")
     g.cli("cmdfilter", "add", "no-drop", "--cmdgroup", "drops", "--action", "reject")
     g.start()
     assert wait_for(lambda: port_open(port), 20), g.read_log()

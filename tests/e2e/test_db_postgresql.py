@@ -102,8 +102,12 @@ def test_rejected_drop_table_leaves_the_table(gh, pg):
     """A command filter rejecting DROP TABLE (any case, comments between the
     words) answers an error naming the rule; the table stays, the session goes
     on, and the event says reject."""
-    gh.cli("cmdgroup", "add", "sql-drop", "--ignore-case", "--cmd", "DROP TABLE")
+    gh.cli("cmdgroup", "add", "sql-drop", "--kind", "sql", "--cmd", "DROP TABLE")
     gh.cli("cmdfilter", "add", "no-drop", "--cmdgroup", "sql-drop", "--action", "reject")
+    # a shell group judges shell commands only, never SQL
+    gh.cli("cmdgroup", "add", "shell-select", "--ignore-case", "--cmd", "select")
+    gh.cli("cmdfilter", "add", "no-shell-select", "--cmdgroup", "shell-select",
+           "--action", "reject")
     assert psql(gh, "CREATE TABLE keepme (a int)").returncode == 0
     p = psql(gh, "drop /* sneaky */\n table keepme")
     assert p.returncode != 0

@@ -35,7 +35,7 @@ def gh(gh_bin, tmp_path, rds):
     g.cli("account", "add", "rdb", "appuser", "--password-stdin", stdin=APP_PW + "\n")
     g.cli("perm", "add", "p-rdb", "--user", "alice", "--asset", "rdb",
           "--protocols", "redis", "--actions", "connect")
-    g.cli("cmdgroup", "add", "flush", "FLUSHALL")
+    g.cli("cmdgroup", "add", "flush", "--kind", "redis", "FLUSHALL")
     g.cli("cmdfilter", "add", "no-flush", "--cmdgroup", "flush", "--action", "reject")
     g.start()
     assert wait_for(lambda: port_open(port), 20), g.read_log()
