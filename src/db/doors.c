@@ -2,6 +2,8 @@
 #include "db/door.h"
 
 extern const struct gh_db_door gh_db_door_postgresql;
+extern const struct gh_db_door gh_db_door_mysql;
+extern const struct gh_db_door gh_db_door_redis;
 
 const struct gh_db_door *gh_db_door_get(enum gh_db_door_id id)
 {
@@ -9,7 +11,9 @@ const struct gh_db_door *gh_db_door_get(enum gh_db_door_id id)
 	case GH_DB_DOOR_POSTGRESQL:
 		return &gh_db_door_postgresql;
 	case GH_DB_DOOR_MYSQL:
+		return &gh_db_door_mysql;
 	case GH_DB_DOOR_REDIS:
+		return &gh_db_door_redis;
 	case GH_DB_N_DOORS:
 		break;
 	}
