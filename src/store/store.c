@@ -6,6 +6,7 @@
 #include "store/db.h"
 #include "store/priv.h"
 #include "store/migrations.h"
+#include "store/pg.h"
 #include "store/cmdstore.h"
 
 #include <sodium.h>
@@ -199,11 +200,45 @@ int gh_store_open_sqlite(const char *path, int busy_ms, struct gh_store **ret)
 	return 0;
 }
 
+int gh_store_open_pg(const char *url, const char *password, int busy_ms, struct gh_store **ret)
+{
+	struct gh_store *st = calloc(1, sizeof *st);
+	int r;
+	if (!st)
+		return GH_ENOMEM;
+	if (sodium_init() < 0) {
+		free(st);
+		return GH_ECRYPTO;
+	}
+	st->drv = &gh_db_pg;
+	st->busy_ms = busy_ms;
+	r = gh_pg_connect(url, password, busy_ms, &st->conn);
+	if (r < 0) {
+		free(st);
+		return r;
+	}
+	r = migrate(st);
+	if (r < 0) {
+		gh_store_close(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
 int gh_store_open(const struct gh_config *cfg, struct gh_store **ret)
 {
+	if (!strcmp(cfg->database, "postgresql"))
+		return gh_store_open_pg(cfg->database_url, cfg->database_password,
+					cfg->store_busy_timeout_ms, ret);
 	if (strcmp(cfg->database, "sqlite") != 0)
 		return GH_EINVAL;
 	return gh_store_open_sqlite(cfg->database_path, cfg->store_busy_timeout_ms, ret);
+}
+
+bool gh_store_is_pg(struct gh_store *st)
+{
+	return st->drv == &gh_db_pg;
 }
 
 struct gh_store *gh_store_close(struct gh_store *st)

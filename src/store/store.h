@@ -21,6 +21,10 @@ struct gh_store;
 int gh_store_open(const struct gh_config *cfg, struct gh_store **ret);
 /* Open a SQLite file directly (tests, tools). BUSY_MS: busy timeout. */
 int gh_store_open_sqlite(const char *path, int busy_ms, struct gh_store **ret);
+/* Open a PostgreSQL store: URL a postgresql:// URI without a password,
+ * PASSWORD (may be NULL) given apart, never logged. */
+int gh_store_open_pg(const char *url, const char *password, int busy_ms, struct gh_store **ret);
+bool gh_store_is_pg(struct gh_store *st);
 struct gh_store *gh_store_close(struct gh_store *st);
 /* In a child right after fork(): let go of the parent's store handle ST
  * before opening the child's own (a handle opened while the inherited
