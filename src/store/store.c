@@ -1623,7 +1623,7 @@ int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked)
 {
 	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(gh_now()) };
 	if (locked)
-		return q(st, "INSERT OR IGNORE INTO user_locks (user_id, locked_at) VALUES (?, ?)", p,
+		return q(st, "INSERT INTO user_locks (user_id, locked_at) VALUES (?, ?) ON CONFLICT DO NOTHING", p,
 			 2, NULL, NULL, NULL, NULL);
 	return q(st, "DELETE FROM user_locks WHERE user_id = ?", p, 1, NULL, NULL, NULL, NULL);
 }
