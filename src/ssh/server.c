@@ -12,6 +12,7 @@
 #include "ssh/priv.h"
 #include "ssh/proclimit.h"
 #include "ssh/sweep.h"
+#include "ssh/cluster.h"
 #include "ssh/worker.h"
 #include "store/store.h"
 
@@ -547,7 +548,7 @@ int gh_ssh_serve(struct gh_app *app)
 	r = gh_sweep_sessions(app->store, "server restart");
 	if (r > 0)
 		gh_info("closed %d session%s left open by a previous run", r, r == 1 ? "" : "s");
-	int64_t next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
+	int64_t next_sweep = gh_mono_ms() + SWEEP_EVERY_MS, next_beat = 0;
 	r = set_signals();
 	if (r < 0)
 		return r;
@@ -582,7 +583,7 @@ int gh_ssh_serve(struct gh_app *app)
 		size_t first_child = np;
 		for (size_t i = 0; i < m.n_children && np < cap_pfds; i++)
 			pfds[np++] = (struct pollfd){ .fd = m.children[i].status_fd, .events = POLLIN };
-		int timeout = stopping ? 200 : 5000;
+		int timeout = stopping ? 200 : gh_cluster_on(app) ? 1000 : 5000;
 		int pr = poll(pfds, np, timeout);
 		if (pr < 0 && errno != EINTR) {
 			gh_error("poll: %s", strerror(errno));
@@ -628,6 +629,8 @@ int gh_ssh_serve(struct gh_app *app)
 					accept_one(&m, pfds[i].fd);
 		}
 		reap(&m);
+		if (!stopping)
+			gh_cluster_tick(app, &next_beat);
 		if (!stopping && gh_mono_ms() >= next_sweep) {
 			gh_sweep_sessions(app->store, "worker lost");
 			refused_summary(&m);

@@ -7,6 +7,7 @@
 #include "store/priv.h"
 #include "store/migrations.h"
 #include "store/pg.h"
+#include "store/cluster.h"
 #include "store/cmdstore.h"
 
 #include <sodium.h>
@@ -21,6 +22,7 @@ struct gh_store {
 	void *conn;
 	int busy_ms;
 	int schema_version;
+	char *node; /* node_name: written on the sessions this process opens */
 };
 
 #define NP(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -228,12 +230,28 @@ int gh_store_open_pg(const char *url, const char *password, int busy_ms, struct 
 
 int gh_store_open(const struct gh_config *cfg, struct gh_store **ret)
 {
+	struct gh_store *st = NULL;
+	int r;
 	if (!strcmp(cfg->database, "postgresql"))
-		return gh_store_open_pg(cfg->database_url, cfg->database_password,
-					cfg->store_busy_timeout_ms, ret);
-	if (strcmp(cfg->database, "sqlite") != 0)
-		return GH_EINVAL;
-	return gh_store_open_sqlite(cfg->database_path, cfg->store_busy_timeout_ms, ret);
+		r = gh_store_open_pg(cfg->database_url, cfg->database_password,
+				     cfg->store_busy_timeout_ms, &st);
+	else if (!strcmp(cfg->database, "sqlite"))
+		r = gh_store_open_sqlite(cfg->database_path, cfg->store_busy_timeout_ms, &st);
+	else
+		r = GH_EINVAL;
+	if (r == 0 && cfg->node_name && *cfg->node_name && !(st->node = strdup(cfg->node_name)))
+		r = GH_ENOMEM;
+	if (r < 0) {
+		gh_store_close(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
+const char *gh_store_node(struct gh_store *st)
+{
+	return st->node ? st->node : "";
 }
 
 bool gh_store_is_pg(struct gh_store *st)
@@ -247,6 +265,7 @@ struct gh_store *gh_store_close(struct gh_store *st)
 		return NULL;
 	if (st->conn)
 		st->drv->close(st->conn);
+	free(st->node);
 	free(st);
 	return NULL;
 }
@@ -257,6 +276,7 @@ struct gh_store *gh_store_forget(struct gh_store *st)
 		return NULL;
 	if (st->conn)
 		st->drv->forget(st->conn);
+	free(st->node);
 	free(st);
 	return NULL;
 }
@@ -1207,7 +1227,7 @@ void gh_session_id_new(char *buf)
 #define SESSION_COLS                                                                     \
 	"id, user_id, user_name, source_addr, source_port, asset_id, asset_name, account,"     \
 	" protocol, kind, started_at, ended_at, exit_status, exit_signal, bytes_in, bytes_out," \
-	" recording_path, close_reason, worker_pid"
+	" recording_path, close_reason, worker_pid, node"
 
 static int decode_session(const struct gh_db_val *c, int n, void *out)
 {
@@ -1231,6 +1251,7 @@ static int decode_session(const struct gh_db_val *c, int n, void *out)
 	s->recording_path = col_str(&c[16]);
 	s->close_reason = col_str(&c[17]);
 	s->worker_pid = (int)col_int(&c[18]);
+	s->node = col_str(&c[19]);
 	return s->id && s->user_name ? 0 : GH_ENOMEM;
 }
 
@@ -1240,10 +1261,11 @@ int gh_store_session_open(struct gh_store *st, const struct gh_session *s)
 				 DB_TEXT(s->source_addr), DB_INT(s->source_port), DB_INT(s->asset_id),
 				 DB_TEXT(s->asset_name), DB_TEXT(s->account), DB_TEXT(s->protocol),
 				 DB_TEXT(s->kind), DB_INT(s->started_at ? s->started_at : gh_now()),
-				 DB_TEXT(s->recording_path), DB_INT(s->worker_pid) };
+				 DB_TEXT(s->recording_path), DB_INT(s->worker_pid),
+				 DB_TEXT(gh_store_node(st)) };
 	return q(st, "INSERT INTO sessions (id, user_id, user_name, source_addr, source_port, asset_id,"
-		     " asset_name, account, protocol, kind, started_at, recording_path, worker_pid)"
-		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		     " asset_name, account, protocol, kind, started_at, recording_path, worker_pid, node)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		 p, NP(p), NULL, NULL, NULL, NULL);
 }
 
@@ -1290,10 +1312,21 @@ int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 int gh_store_session_list_worker(struct gh_store *st, int pid, struct gh_session **ret,
 				 size_t *ret_n)
 {
-	struct gh_db_val p[] = { DB_INT(pid) };
+	struct gh_db_val p[] = { DB_INT(pid), DB_TEXT(gh_store_node(st)) };
 	return list_all(st,
 			"SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND worker_pid = ?"
-			" ORDER BY started_at, id",
+			" AND (node = ? OR node = '') ORDER BY started_at, id",
+			p, 2, decode_session, sizeof **ret, (void **)ret, ret_n,
+			FREE_FN(gh_session_free));
+}
+
+/* cluster.h */
+int gh_store_session_list_node(struct gh_store *st, const char *node, struct gh_session **ret,
+			       size_t *ret_n)
+{
+	struct gh_db_val p[] = { DB_TEXT(node) };
+	return list_all(st, "SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND node = ?"
+			    " ORDER BY started_at, id",
 			p, 1, decode_session, sizeof **ret, (void **)ret, ret_n,
 			FREE_FN(gh_session_free));
 }

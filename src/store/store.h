@@ -25,6 +25,9 @@ int gh_store_open_sqlite(const char *path, int busy_ms, struct gh_store **ret);
  * PASSWORD (may be NULL) given apart, never logged. */
 int gh_store_open_pg(const char *url, const char *password, int busy_ms, struct gh_store **ret);
 bool gh_store_is_pg(struct gh_store *st);
+/* This node's name (node_name; "" for a store opened without a config):
+ * the node column of the sessions it opens. Borrowed. */
+const char *gh_store_node(struct gh_store *st);
 struct gh_store *gh_store_close(struct gh_store *st);
 /* In a child right after fork(): let go of the parent's store handle ST
  * before opening the child's own (a handle opened while the inherited

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import time
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_USER = "postgres"
@@ -80,15 +79,17 @@ class PgCluster:
              "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
              "-c", "max_connections=300", "-c", "shared_buffers=32MB"],
             stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        def up():
             if self.proc.poll() is not None:
                 raise RuntimeError("postgres exited:\n" + self.read_log())
             try:
                 self.connect().close()
-                return
+                return True
             except Exception:  # not accepting yet
-                time.sleep(0.1)
+                return False
+        from sshenv import wait_for
+        if wait_for(up, timeout=60, step=0.1):
+            return
         raise RuntimeError("postgres did not start:\n" + self.read_log())
 
     def read_log(self):
