@@ -2,6 +2,7 @@
 #include "app/app.h"
 #include "cli/cli.h"
 #include "cli/buildinfo.h"
+#include "cli/clustercli.h"
 #include "core/error.h"
 #include "core/util.h"
 
@@ -32,6 +33,7 @@ static const char usage[] =
 	"  ldap      LDAP / Active Directory: sync users, test the configuration\n"
 	"  token     API tokens: add, list, del\n"
 	"  access    access requests: list, approve, deny\n"
+	"  migrate   copy a SQLite store into the configured PostgreSQL store\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -53,6 +55,7 @@ static const struct {
 	{ "loginacl", gh_cmd_loginacl },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
 	{ "token", gh_cmd_token }, { "access", gh_cmd_access },
+	{ "migrate", gh_cmd_migrate },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

@@ -11,3 +11,6 @@ struct gh_session;
  * (bounded) for its answer: 0 when it did, -1 (message printed) when not. */
 int gh_cli_kill_remote(struct gh_app *app, const struct gh_session *s, const char *actor,
 		       const char *reason);
+
+/* gatehouse migrate --from-sqlite FILE */
+int gh_cmd_migrate(struct gh_cli *cli, int argc, char **argv);

@@ -140,6 +140,11 @@ static int one_id(void *ud, const struct gh_db_val *cols, int ncols)
 	return 0;
 }
 
+int gh_store_one_int(void *ud, const struct gh_db_val *cols, int ncols)
+{
+	return one_id(ud, cols, ncols);
+}
+
 static int one_str(void *ud, const struct gh_db_val *cols, int ncols)
 {
 	char **out = ud;

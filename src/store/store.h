@@ -25,6 +25,11 @@ int gh_store_open_sqlite(const char *path, int busy_ms, struct gh_store **ret);
  * PASSWORD (may be NULL) given apart, never logged. */
 int gh_store_open_pg(const char *url, const char *password, int busy_ms, struct gh_store **ret);
 bool gh_store_is_pg(struct gh_store *st);
+/* Copy every table of SRC (a SQLite store at the same schema version)
+ * into DST (an empty PostgreSQL store) in one transaction. *ret_rows:
+ * rows copied. On error WHY (WHYLEN) says where. */
+int gh_store_copy_sqlite(struct gh_store *dst, struct gh_store *src, size_t *ret_rows,
+			 char *why, size_t whylen);
 /* This node's name (node_name; "" for a store opened without a config):
  * the node column of the sessions it opens. Borrowed. */
 const char *gh_store_node(struct gh_store *st);

@@ -200,3 +200,53 @@ def test_node_lost_closes_its_sessions(two_nodes):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+# -- migrate --from-sqlite ----------------------------------------------------------
+
+def test_migrate_from_sqlite_then_verify(gh_bin, tmp_path, target, pgdb):
+    """An existing SQLite store (users, a session, its events) is copied into
+    the PostgreSQL store and its chain verified; a second copy is refused;
+    a tampered store copies but fails the verification (exit 1)."""
+    import sqlite3
+    cluster, name, password = pgdb
+    (tmp_path / "old").mkdir()
+    old = Gatehouse(gh_bin, str(tmp_path / "old"), target)
+    old.pg = None
+    old.write_conf("database = sqlite\n")
+    old.start()
+    try:
+        setup_ghenv(old, target)
+        p = ssh_run(old, DIRECT, "echo migrated", password=ALICE_PW)
+        assert p.returncode == 0 and "migrated" in p.stdout, p.stderr
+    finally:
+        old.stop()
+    src = old.db_path()
+    n_events = len(old.events())
+    (tmp_path / "new").mkdir()
+    # the recordings stay where they are: the new store's rows name them
+    new = _node(gh_bin, str(tmp_path / "new"), target, cluster, name, password, "n1",
+                f"recordings_dir = {old.data}/recordings\n")
+    p = new.cli("migrate", "--from-sqlite", src, check=0)
+    assert "migration verified" in p.stdout and f"{n_events} checked" in p.stdout, p.stdout
+    assert "alice" in new.cli("user", "list", check=0).stdout
+    assert [s["id"] for s in new.sessions()] == [s["id"] for s in old.sessions()]
+    assert json.loads(new.cli("audit", "verify", "--json", check=0).stdout)["clean"]
+    # new rows get ids after the copied ones
+    new.cli("node", "add", "/after/migrate", check=0)
+    assert new.events()[-1]["id"] == n_events + 1
+    p = new.cli("migrate", "--from-sqlite", src, check=1)
+    assert "not empty" in p.stderr
+    # a tampered source: copied, and the verification says so
+    bad = str(tmp_path / "bad.db")
+    shutil.copy(src, bad)
+    with sqlite3.connect(bad) as c:
+        c.execute("UPDATE events SET user_name = 'mallory' WHERE id = 2")
+    name2, password2 = cluster.create_db()
+    try:
+        (tmp_path / "new2").mkdir()
+        new2 = _node(gh_bin, str(tmp_path / "new2"), target, cluster, name2, password2, "n2")
+        p = new2.cli("migrate", "--from-sqlite", bad, check=1)
+        assert "migration NOT verified" in p.stdout and "broken at event 2" in p.stdout, p.stdout
+    finally:
+        cluster.drop_db(name2)
