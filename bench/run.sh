@@ -10,7 +10,9 @@
 #   HOSTILE_BENCH_ARGS hostile_bench.py (failed-login flood: legitimate login time)
 #   JUMP_BENCH_ARGS   jump_throughput.py (recorded ProxyJump against OpenSSH -J)
 #   WEB_BENCH_ARGS    web_bench.py     (REST asset list latency, web logins/s)
+#   STORE_BENCH_ARGS  store_bench.py   (events/s, logins/s: SQLite vs PostgreSQL)
 #   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web
+#                     store
 set -eu
 
 BUILD_DIR=${1:-build}
@@ -67,6 +69,11 @@ if want jump; then
 	"$PY" "$HERE/jump_throughput.py" --gatehouse "$BUILD_DIR/gatehouse" ${JUMP_BENCH_ARGS:-} || STATUS=1
 fi
 # shellcheck disable=SC2086
+# shellcheck disable=SC2086
+if want store; then
+	echo "== store_bench"
+	"$PY" "$HERE/store_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${STORE_BENCH_ARGS:-} || STATUS=1
+fi
 if want web; then
 	echo "== web_bench"
 	"$PY" "$HERE/web_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${WEB_BENCH_ARGS:-} || STATUS=1
