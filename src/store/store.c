@@ -1317,11 +1317,15 @@ int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 int gh_store_session_list_worker(struct gh_store *st, int pid, struct gh_session **ret,
 				 size_t *ret_n)
 {
+	/* a shared store: another node's pids mean nothing here */
+	bool shared = gh_store_is_pg(st);
 	struct gh_db_val p[] = { DB_INT(pid), DB_TEXT(gh_store_node(st)) };
 	return list_all(st,
-			"SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND worker_pid = ?"
-			" AND (node = ? OR node = '') ORDER BY started_at, id",
-			p, 2, decode_session, sizeof **ret, (void **)ret, ret_n,
+			shared ? "SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND"
+				 " worker_pid = ? AND (node = ? OR node = '') ORDER BY started_at, id"
+			       : "SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND"
+				 " worker_pid = ? ORDER BY started_at, id",
+			p, shared ? 2 : 1, decode_session, sizeof **ret, (void **)ret, ret_n,
 			FREE_FN(gh_session_free));
 }
 

@@ -326,7 +326,10 @@ class Gatehouse:
     # -- the store, read directly (what an auditor would check) -------------
     def db_path(self):
         """The store, DATA/db/gatehouse.db (DATA/gatehouse.db in the layout
-        before docs/SECURITY.md "Files and their owners")."""
+        before docs/SECURITY.md "Files and their owners"); with a PostgreSQL
+        store, its URL (the password in DATA/db.password)."""
+        if self.pg:
+            return self.pg["cluster"].url(self.pg["name"])
         p = os.path.join(self.data, "db", "gatehouse.db")
         return p if os.path.exists(p) else os.path.join(self.data, "gatehouse.db")
 
