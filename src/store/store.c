@@ -864,7 +864,7 @@ int gh_store_asset_page(struct gh_store *st, const char *after, int limit, struc
 	size_t n = 0;
 	struct gh_db_val p[] = { DB_TEXT(after ? after : ""), DB_INT(limit) };
 	int r = list_all(st, "SELECT " ASSET_COLS " FROM (SELECT * FROM assets WHERE name > ?"
-			     " ORDER BY name LIMIT ?) ORDER BY id",
+			     " ORDER BY name LIMIT ?) AS page ORDER BY id",
 			 p, 2, decode_asset, sizeof *v, (void **)&v, &n, FREE_FN(gh_asset_free));
 	if (r < 0)
 		return r;
