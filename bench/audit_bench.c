@@ -7,7 +7,11 @@
  *
  * Usage: audit_bench [--events N] [--runs R] [--keep] [DB]
  *        audit_bench emit DB KIND USER ASSET METHOD RESULT DETAIL
- *   (emit: append one event through the audit helper; used by tests) */
+ *        audit_bench append DB N
+ *   (emit: append one event through the audit helper; used by tests;
+ *   append: N events, one transaction each, then prints events/s). DB of
+ *   emit and append may be a postgresql:// URL: the password is read from
+ *   the file named by GH_PG_PASSWORD_FILE. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +52,50 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* DB: a SQLite file or a postgresql:// URL (password: GH_PG_PASSWORD_FILE). */
+static int open_db(const char *db, struct gh_store **ret)
+{
+	char pw[1024] = "";
+	const char *pf = getenv("GH_PG_PASSWORD_FILE");
+	if (strncmp(db, "postgresql://", 13) != 0)
+		return gh_store_open_sqlite(db, 10000, ret);
+	FILE *f = pf ? fopen(pf, "re") : NULL;
+	if (f && fgets(pw, sizeof pw, f))
+		pw[strcspn(pw, "\r\n")] = '\0';
+	if (f)
+		fclose(f);
+	int r = gh_store_open_pg(db, pw[0] ? pw : NULL, 10000, ret);
+	memset(pw, 0, sizeof pw);
+	return r;
+}
+
+static int append(int argc, char **argv)
+{
+	struct gh_store *st = NULL;
+	long n = argc == 4 ? strtol(argv[3], NULL, 10) : 0;
+	if (n < 1) {
+		fprintf(stderr, "usage: audit_bench append DB N\n");
+		return 2;
+	}
+	int r = open_db(argv[2], &st);
+	if (r < 0) {
+		fprintf(stderr, "audit_bench: cannot open the store: %s\n", gh_strerror(r));
+		return 1;
+	}
+	struct gh_audit_who w = { .user = "bench", .source = "127.0.0.1:1" };
+	double t0 = now_s();
+	for (long i = 0; r >= 0 && i < n; i++)
+		r = gh_audit_event(st, &w, "command", "web01", NULL, "exec", "accept", NULL, "cmd=\"true\"");
+	double took = now_s() - t0;
+	gh_store_close(st);
+	if (r < 0) {
+		fprintf(stderr, "audit_bench: append: %s\n", gh_strerror(r));
+		return 1;
+	}
+	printf("%ld events in %.3f s: %.1f events/s\n", n, took, (double)n / took);
+	return 0;
+}
+
 static int emit(int argc, char **argv)
 {
 	struct gh_store *st = NULL;
@@ -55,7 +103,7 @@ static int emit(int argc, char **argv)
 		fprintf(stderr, "usage: audit_bench emit DB KIND USER ASSET METHOD RESULT DETAIL\n");
 		return 2;
 	}
-	int r = gh_store_open_sqlite(argv[2], 10000, &st);
+	int r = open_db(argv[2], &st);
 	if (r < 0) {
 		fprintf(stderr, "audit_bench: cannot open %s: %s\n", argv[2], gh_strerror(r));
 		return 1;
@@ -120,6 +168,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "emit"))
 		return emit(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "append"))
+		return append(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--events") && i + 1 < argc)
 			n = atol(argv[++i]);

@@ -12,14 +12,16 @@
 #   WEB_BENCH_ARGS    web_bench.py     (REST asset list latency, web logins/s)
 #   WEBTERM_BENCH_ARGS webterm_bench.py (web terminal vs SSH echo latency, cat throughput)
 #   DB_BENCH_ARGS     db_bench.py      (pgbench -S and COPY through the database gateway)
-#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web webterm db
+#   STORE_BENCH_ARGS  store_bench.py   (events/s, logins/s: SQLite vs PostgreSQL)
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web webterm
+#                     db store
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web webterm db}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web webterm db store}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -69,6 +71,11 @@ if want jump; then
 	"$PY" "$HERE/jump_throughput.py" --gatehouse "$BUILD_DIR/gatehouse" ${JUMP_BENCH_ARGS:-} || STATUS=1
 fi
 # shellcheck disable=SC2086
+# shellcheck disable=SC2086
+if want store; then
+	echo "== store_bench"
+	"$PY" "$HERE/store_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${STORE_BENCH_ARGS:-} || STATUS=1
+fi
 if want web; then
 	echo "== web_bench"
 	"$PY" "$HERE/web_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${WEB_BENCH_ARGS:-} || STATUS=1

@@ -2,6 +2,7 @@
 #include "app/app.h"
 #include "cli/cli.h"
 #include "cli/buildinfo.h"
+#include "cli/clustercli.h"
 #include "core/error.h"
 #include "core/util.h"
 
@@ -37,6 +38,7 @@ static const char usage[] =
 	"  restore   restore a backup into the data directory\n"
 	"  logs      print (-f: follow) the log file\n"
 	"  cert      install the web console's certificate\n"
+	"  migrate   copy a SQLite store into the configured PostgreSQL store\n"
 	"  serve     run the SSH front door\n"
 	"  version   print the version\n"
 	"  help      this text\n"
@@ -60,6 +62,7 @@ static const struct {
 	{ "token", gh_cmd_token }, { "access", gh_cmd_access },
 	{ "status", gh_cmd_status }, { "backup", gh_cmd_backup }, { "restore", gh_cmd_restore },
 	{ "logs", gh_cmd_logs }, { "cert", gh_cmd_cert },
+	{ "migrate", gh_cmd_migrate },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

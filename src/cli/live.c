@@ -10,6 +10,7 @@
 #include "app/app.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "cli/clustercli.h"
 #include "core/error.h"
 #include "core/util.h"
 #include "live/live.h"
@@ -395,6 +396,8 @@ static int kill_one(struct gh_app *app, const struct actor *a, const struct gh_s
 	for (size_t i = 0; reason && reason[i] && o < GH_LIVE_REASON_MAX; i++)
 		why[o++] = reason[i] == '\n' || reason[i] == '\r' ? ' ' : reason[i];
 	why[o] = '\0';
+	if (s->node && *s->node && strcmp(s->node, gh_store_node(app->store)) != 0)
+		return gh_cli_kill_remote(app, s, a->name, why);
 	snprintf(req, sizeof req, "kill %s %s\n", a->name, why);
 	int fd = request(app, s->id, req);
 	if (fd < 0)

@@ -47,6 +47,7 @@ json_t *gh_cli_session_json(const struct gh_session *s)
 	json_object_set_new(j, "recording", gh_cli_json_str(s->recording_path));
 	json_object_set_new(j, "close_reason", gh_cli_json_str(s->close_reason));
 	json_object_set_new(j, "worker_pid", json_integer(s->worker_pid));
+	json_object_set_new(j, "node", gh_cli_json_str(s->node));
 	return j;
 }
 
@@ -98,13 +99,14 @@ static int session_list(struct gh_cli *cli, int argc, char **argv)
 		r = gh_cli_json_print(a) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
-	t = gh_table_new(9, "ID", "USER", "SOURCE", "ASSET", "ACCOUNT", "PROTO", "KIND", "STARTED",
-			 "ENDED");
+	t = gh_table_new(10, "ID", "USER", "SOURCE", "ASSET", "ACCOUNT", "PROTO", "KIND", "STARTED",
+			 "ENDED", "NODE");
 	for (size_t i = 0; t && i < n; i++) {
 		char st[32], en[32];
 		gh_table_add(t, v[i].id, v[i].user_name, v[i].source_addr, v[i].asset_name, v[i].account,
 			     v[i].protocol, v[i].kind, gh_cli_time_text(v[i].started_at, st, sizeof st),
-			     v[i].ended_at ? gh_cli_time_text(v[i].ended_at, en, sizeof en) : "active");
+			     v[i].ended_at ? gh_cli_time_text(v[i].ended_at, en, sizeof en) : "active",
+			     v[i].node);
 	}
 	if (t)
 		gh_table_print(t, stdout);
@@ -162,6 +164,7 @@ static int session_show(struct gh_cli *cli, int argc, char **argv)
 	gh_cli_field("bytes:", buf);
 	gh_cli_field("recording:", s.recording_path);
 	gh_cli_field("closed by:", s.close_reason);
+	gh_cli_field("node:", s.node);
 	r = GH_EXIT_OK;
 out:
 	gh_session_free(&s);

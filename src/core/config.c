@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/configdb.h"
 #include "core/error.h"
 #include "core/safefile.h"
 #include "core/util.h"
@@ -27,7 +28,7 @@ struct opt {
 	const char *const *choices; /* T_ENUM (index stored), NULL-terminated */
 };
 
-static const char *const db_choices[] = { "sqlite", NULL };
+static const char *const db_choices[] = { "sqlite", "postgresql", NULL };
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const strength_choices[] = { "interactive", "moderate", "sensitive", NULL };
 static const char *const facility_choices[] = {
@@ -44,6 +45,10 @@ static const char *const ldap_flavor_choices[] = { "openldap", "ad", NULL };
 static const struct opt options[] = {
 	{ "database", T_STR, O(database), "sqlite", 0, 0, db_choices },
 	{ "database_path", T_PATH, O(database_path), "@/" GH_DB_SUBDIR "/gatehouse.db", 0, 0, NULL },
+	{ "database_url", T_STR, O(database_url), "", 0, 0, NULL },
+	{ "database_password_file", T_PATH, O(database_password_file), "", 0, 0, NULL },
+	{ "node_name", T_STR, O(node_name), "", 0, 0, NULL },
+	{ "node_timeout", T_INT, O(node_timeout), "30", 5, 3600, NULL },
 	{ "store_busy_timeout_ms", T_INT, O(store_busy_timeout_ms), "10000", 10, 600000, NULL },
 	{ "recordings_dir", T_PATH, O(recordings_dir), "@/recordings", 0, 0, NULL },
 	{ "log_level", T_STR, O(log_level), "info", 0, 0, level_choices },
@@ -211,6 +216,8 @@ static int set_option(struct gh_config *cfg, const struct opt *o, const char *va
 				 "unix:/PATH)", val, o->name);
 			return GH_EINVAL;
 		}
+		if (!strcmp(o->name, "database_url") && gh_config_db_url_check(val, msg, msglen) < 0)
+			return GH_EINVAL;
 		if (o->type == T_LISTEN && check_listen(val) < 0 &&
 		    !(*val == '\0' && strcmp(o->name, "ssh_listen"))) { /* "": off */
 			snprintf(msg, msglen, "bad value '%s' for %s (expected HOST:PORT)", val, o->name);
@@ -376,6 +383,7 @@ void gh_config_free(struct gh_config *cfg)
 		if (o->type == T_STR || o->type == T_PATH || o->type == T_LISTEN || o->type == T_LIST)
 			free(*str_field(cfg, o));
 	}
+	gh_config_db_free(cfg);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -397,6 +405,8 @@ int gh_config_load(struct gh_config *cfg, const char *data_dir, const char *path
 		r = gh_config_parse_file(cfg, path, err);
 	if (r == 0)
 		r = gh_config_fill_defaults(cfg, data_dir);
+	if (r == 0)
+		r = gh_config_db_load(cfg, err);
 	free(def);
 	return r;
 }

@@ -13,6 +13,11 @@ struct gh_config {
 	char *data_dir;           /* --data, default ./data (not a file key) */
 	char *database;           /* "sqlite" */
 	char *database_path;      /* default DATA/gatehouse.db */
+	char *database_url;       /* postgresql://USER@HOST:PORT/DB?...: no password */
+	char *database_password_file; /* root's, 0600; read at load (configdb.c) */
+	char *database_password;  /* its content (not a file key); wiped by free */
+	char *node_name;          /* this node in a cluster; "" = the hostname */
+	int node_timeout;         /* seconds without a heartbeat: node lost */
 	char *recordings_dir;     /* default DATA/recordings */
 	char *log_level;          /* error|warn|info|debug */
 	char *log_file;           /* empty: stderr */

@@ -16,6 +16,7 @@
 #include "ssh/proclimit.h"
 #include "ssh/proxyin.h"
 #include "ssh/sweep.h"
+#include "ssh/cluster.h"
 #include "ssh/worker.h"
 #include "store/store.h"
 
@@ -719,7 +720,7 @@ int gh_ssh_serve(struct gh_app *app)
 	r = gh_sweep_sessions(app->store, "server restart");
 	if (r > 0)
 		gh_info("closed %d session%s left open by a previous run", r, r == 1 ? "" : "s");
-	int64_t next_sweep = gh_mono_ms() + SWEEP_EVERY_MS;
+	int64_t next_sweep = gh_mono_ms() + SWEEP_EVERY_MS, next_beat = 0;
 	r = set_signals();
 	if (r < 0)
 		return r;
@@ -766,7 +767,7 @@ int gh_ssh_serve(struct gh_app *app)
 			pfds[np++] = (struct pollfd){ .fd = m.web_ch[i], .events = POLLIN };
 		size_t first_proxy = np;
 		np += gh_proxyq_pollfds(m.proxyq, pfds + np, cap_pfds - np);
-		int timeout = gh_proxyq_timeout(m.proxyq, gh_mono_ms(), stopping ? 200 : 5000);
+		int timeout = gh_proxyq_timeout(m.proxyq, gh_mono_ms(), stopping ? 200 : gh_cluster_on(app) ? 1000 : 5000);
 		int pr = poll(pfds, np, timeout);
 		if (pr < 0 && errno != EINTR) {
 			gh_error("poll: %s", strerror(errno));
@@ -821,6 +822,8 @@ int gh_ssh_serve(struct gh_app *app)
 		gh_proxyq_run(m.proxyq, pfds + first_proxy, pr > 0 ? np - first_proxy : 0,
 			      gh_mono_ms(), proxy_done, &m);
 		reap(&m);
+		if (!stopping)
+			gh_cluster_tick(app, &next_beat);
 		if (!stopping && gh_mono_ms() >= next_sweep) {
 			gh_sweep_sessions(app->store, "worker lost");
 			refused_summary(&m);

@@ -83,6 +83,9 @@ int gh_sweep_sessions(struct gh_store *st, const char *reason)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		int pid = s[i].worker_pid;
+		if (gh_store_is_pg(st) && s[i].node && *s[i].node &&
+		    strcmp(s[i].node, gh_store_node(st)) != 0)
+			continue; /* another node's worker: its pid means nothing here */
 		if (gh_worker_alive(pid))
 			continue;
 		r = gh_sweep_close_worker(st, pid, reason);

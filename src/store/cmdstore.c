@@ -248,8 +248,8 @@ int gh_store_cmdfilter_add(struct gh_store *st, const struct gh_cmdfilter_row *f
 	for (int k = 0; r == 0 && k < GH_CFREF_COUNT; k++)
 		for (size_t i = 0; r == 0 && i < f->n_refs[k]; i++) {
 			struct gh_db_val e[] = { DB_INT(id), DB_INT(k), DB_TEXT(f->refs[k][i]) };
-			r = gh_store_q(st, "INSERT OR IGNORE INTO cmd_filter_refs (filter_id, kind, value) "
-					   "VALUES (?, ?, ?)",
+			r = gh_store_q(st, "INSERT INTO cmd_filter_refs (filter_id, kind, value) "
+					   "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
 				       e, NP(e), NULL, NULL, NULL, NULL);
 		}
 	r = gh_store_tx_end(st, r);

@@ -48,4 +48,5 @@ struct gh_db_driver {
 };
 
 extern const struct gh_db_driver gh_db_sqlite;
+extern const struct gh_db_driver gh_db_pg;
 

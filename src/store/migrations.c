@@ -173,6 +173,16 @@ static const char *const migrations[] = {
 	"  databases TEXT NOT NULL);"
 	/* ... and what a command group judges: shell commands, SQL or Redis */
 	"ALTER TABLE cmd_groups ADD COLUMN kind TEXT NOT NULL DEFAULT 'shell';",
+	/* 13: cluster: the node a session runs on, nodes' heartbeats, commands
+	 * for a node's master (docs/STORE.md) */
+	"ALTER TABLE sessions ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_node_open ON sessions(node, ended_at);"
+	"CREATE TABLE cluster_nodes (name TEXT PRIMARY KEY, started_at INTEGER NOT NULL,"
+	"  heartbeat_at INTEGER NOT NULL, lost_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE node_commands (id INTEGER PRIMARY KEY, node TEXT NOT NULL, verb TEXT NOT NULL,"
+	"  arg TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL,"
+	"  done_at INTEGER NOT NULL DEFAULT 0, result TEXT);"
+	"CREATE INDEX node_commands_todo ON node_commands(node, done_at);",
 };
 
 size_t gh_migrations_count(void)

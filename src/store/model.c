@@ -99,6 +99,7 @@ void gh_session_free(struct gh_session *s)
 	free(s->protocol);
 	free(s->kind);
 	free(s->exit_signal);
+	free(s->node);
 	free(s->recording_path);
 	free(s->close_reason);
 	memset(s, 0, sizeof *s);

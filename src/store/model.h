@@ -166,6 +166,7 @@ struct gh_session {
 	char *recording_path;
 	char *close_reason;
 	int worker_pid;
+	char *node;              /* node_name of the node whose worker runs it */
 };
 
 struct gh_event {

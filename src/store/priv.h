@@ -15,6 +15,8 @@ int gh_store_tx_begin(struct gh_store *st);
 int gh_store_tx_end(struct gh_store *st, int r);
 /* A TEXT (or INT, formatted) column as a malloc'd string; NULL otherwise. */
 char *gh_store_col_str(const struct gh_db_val *c);
+/* Row callback: the first column as an int64 into *(int64_t *)UD. */
+int gh_store_one_int(void *ud, const struct gh_db_val *cols, int ncols);
 /* An INT column; 0 otherwise. */
 int64_t gh_store_col_int(const struct gh_db_val *c);
 /* Called inside a transaction by user and group deletion (cmdstore.c):

@@ -6,6 +6,8 @@
 #include "store/db.h"
 #include "store/priv.h"
 #include "store/migrations.h"
+#include "store/pg.h"
+#include "store/cluster.h"
 #include "store/cmdstore.h"
 
 #include <sodium.h>
@@ -20,6 +22,7 @@ struct gh_store {
 	void *conn;
 	int busy_ms;
 	int schema_version;
+	char *node; /* node_name: written on the sessions this process opens */
 };
 
 #define NP(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -137,6 +140,11 @@ static int one_id(void *ud, const struct gh_db_val *cols, int ncols)
 	return 0;
 }
 
+int gh_store_one_int(void *ud, const struct gh_db_val *cols, int ncols)
+{
+	return one_id(ud, cols, ncols);
+}
+
 static int one_str(void *ud, const struct gh_db_val *cols, int ncols)
 {
 	char **out = ud;
@@ -199,11 +207,61 @@ int gh_store_open_sqlite(const char *path, int busy_ms, struct gh_store **ret)
 	return 0;
 }
 
+int gh_store_open_pg(const char *url, const char *password, int busy_ms, struct gh_store **ret)
+{
+	struct gh_store *st = calloc(1, sizeof *st);
+	int r;
+	if (!st)
+		return GH_ENOMEM;
+	if (sodium_init() < 0) {
+		free(st);
+		return GH_ECRYPTO;
+	}
+	st->drv = &gh_db_pg;
+	st->busy_ms = busy_ms;
+	r = gh_pg_connect(url, password, busy_ms, &st->conn);
+	if (r < 0) {
+		free(st);
+		return r;
+	}
+	r = migrate(st);
+	if (r < 0) {
+		gh_store_close(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
 int gh_store_open(const struct gh_config *cfg, struct gh_store **ret)
 {
-	if (strcmp(cfg->database, "sqlite") != 0)
-		return GH_EINVAL;
-	return gh_store_open_sqlite(cfg->database_path, cfg->store_busy_timeout_ms, ret);
+	struct gh_store *st = NULL;
+	int r;
+	if (!strcmp(cfg->database, "postgresql"))
+		r = gh_store_open_pg(cfg->database_url, cfg->database_password,
+				     cfg->store_busy_timeout_ms, &st);
+	else if (!strcmp(cfg->database, "sqlite"))
+		r = gh_store_open_sqlite(cfg->database_path, cfg->store_busy_timeout_ms, &st);
+	else
+		r = GH_EINVAL;
+	if (r == 0 && cfg->node_name && *cfg->node_name && !(st->node = strdup(cfg->node_name)))
+		r = GH_ENOMEM;
+	if (r < 0) {
+		gh_store_close(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
+const char *gh_store_node(struct gh_store *st)
+{
+	return st->node ? st->node : "";
+}
+
+bool gh_store_is_pg(struct gh_store *st)
+{
+	return st->drv == &gh_db_pg;
 }
 
 int gh_store_backup(struct gh_store *st, const char *dest)
@@ -219,6 +277,7 @@ struct gh_store *gh_store_close(struct gh_store *st)
 		return NULL;
 	if (st->conn)
 		st->drv->close(st->conn);
+	free(st->node);
 	free(st);
 	return NULL;
 }
@@ -229,6 +288,7 @@ struct gh_store *gh_store_forget(struct gh_store *st)
 		return NULL;
 	if (st->conn)
 		st->drv->forget(st->conn);
+	free(st->node);
 	free(st);
 	return NULL;
 }
@@ -811,7 +871,7 @@ int gh_store_asset_page(struct gh_store *st, const char *after, int limit, struc
 	size_t n = 0;
 	struct gh_db_val p[] = { DB_TEXT(after ? after : ""), DB_INT(limit) };
 	int r = list_all(st, "SELECT " ASSET_COLS " FROM (SELECT * FROM assets WHERE name > ?"
-			     " ORDER BY name LIMIT ?) ORDER BY id",
+			     " ORDER BY name LIMIT ?) AS page ORDER BY id",
 			 p, 2, decode_asset, sizeof *v, (void **)&v, &n, FREE_FN(gh_asset_free));
 	if (r < 0)
 		return r;
@@ -1179,7 +1239,7 @@ void gh_session_id_new(char *buf)
 #define SESSION_COLS                                                                     \
 	"id, user_id, user_name, source_addr, source_port, asset_id, asset_name, account,"     \
 	" protocol, kind, started_at, ended_at, exit_status, exit_signal, bytes_in, bytes_out," \
-	" recording_path, close_reason, worker_pid"
+	" recording_path, close_reason, worker_pid, node"
 
 static int decode_session(const struct gh_db_val *c, int n, void *out)
 {
@@ -1203,6 +1263,7 @@ static int decode_session(const struct gh_db_val *c, int n, void *out)
 	s->recording_path = col_str(&c[16]);
 	s->close_reason = col_str(&c[17]);
 	s->worker_pid = (int)col_int(&c[18]);
+	s->node = col_str(&c[19]);
 	return s->id && s->user_name ? 0 : GH_ENOMEM;
 }
 
@@ -1212,10 +1273,11 @@ int gh_store_session_open(struct gh_store *st, const struct gh_session *s)
 				 DB_TEXT(s->source_addr), DB_INT(s->source_port), DB_INT(s->asset_id),
 				 DB_TEXT(s->asset_name), DB_TEXT(s->account), DB_TEXT(s->protocol),
 				 DB_TEXT(s->kind), DB_INT(s->started_at ? s->started_at : gh_now()),
-				 DB_TEXT(s->recording_path), DB_INT(s->worker_pid) };
+				 DB_TEXT(s->recording_path), DB_INT(s->worker_pid),
+				 DB_TEXT(gh_store_node(st)) };
 	return q(st, "INSERT INTO sessions (id, user_id, user_name, source_addr, source_port, asset_id,"
-		     " asset_name, account, protocol, kind, started_at, recording_path, worker_pid)"
-		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		     " asset_name, account, protocol, kind, started_at, recording_path, worker_pid, node)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		 p, NP(p), NULL, NULL, NULL, NULL);
 }
 
@@ -1262,10 +1324,25 @@ int gh_store_session_list(struct gh_store *st, bool active_only, int limit,
 int gh_store_session_list_worker(struct gh_store *st, int pid, struct gh_session **ret,
 				 size_t *ret_n)
 {
-	struct gh_db_val p[] = { DB_INT(pid) };
+	/* a shared store: another node's pids mean nothing here */
+	bool shared = gh_store_is_pg(st);
+	struct gh_db_val p[] = { DB_INT(pid), DB_TEXT(gh_store_node(st)) };
 	return list_all(st,
-			"SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND worker_pid = ?"
-			" ORDER BY started_at, id",
+			shared ? "SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND"
+				 " worker_pid = ? AND (node = ? OR node = '') ORDER BY started_at, id"
+			       : "SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND"
+				 " worker_pid = ? ORDER BY started_at, id",
+			p, shared ? 2 : 1, decode_session, sizeof **ret, (void **)ret, ret_n,
+			FREE_FN(gh_session_free));
+}
+
+/* cluster.h */
+int gh_store_session_list_node(struct gh_store *st, const char *node, struct gh_session **ret,
+			       size_t *ret_n)
+{
+	struct gh_db_val p[] = { DB_TEXT(node) };
+	return list_all(st, "SELECT " SESSION_COLS " FROM sessions WHERE ended_at = 0 AND node = ?"
+			    " ORDER BY started_at, id",
 			p, 1, decode_session, sizeof **ret, (void **)ret, ret_n,
 			FREE_FN(gh_session_free));
 }
@@ -1595,7 +1672,7 @@ int gh_store_user_lock(struct gh_store *st, int64_t user_id, bool locked)
 {
 	struct gh_db_val p[] = { DB_INT(user_id), DB_INT(gh_now()) };
 	if (locked)
-		return q(st, "INSERT OR IGNORE INTO user_locks (user_id, locked_at) VALUES (?, ?)", p,
+		return q(st, "INSERT INTO user_locks (user_id, locked_at) VALUES (?, ?) ON CONFLICT DO NOTHING", p,
 			 2, NULL, NULL, NULL, NULL);
 	return q(st, "DELETE FROM user_locks WHERE user_id = ?", p, 1, NULL, NULL, NULL, NULL);
 }

@@ -21,6 +21,18 @@ struct gh_store;
 int gh_store_open(const struct gh_config *cfg, struct gh_store **ret);
 /* Open a SQLite file directly (tests, tools). BUSY_MS: busy timeout. */
 int gh_store_open_sqlite(const char *path, int busy_ms, struct gh_store **ret);
+/* Open a PostgreSQL store: URL a postgresql:// URI without a password,
+ * PASSWORD (may be NULL) given apart, never logged. */
+int gh_store_open_pg(const char *url, const char *password, int busy_ms, struct gh_store **ret);
+bool gh_store_is_pg(struct gh_store *st);
+/* Copy every table of SRC (a SQLite store at the same schema version)
+ * into DST (an empty PostgreSQL store) in one transaction. *ret_rows:
+ * rows copied. On error WHY (WHYLEN) says where. */
+int gh_store_copy_sqlite(struct gh_store *dst, struct gh_store *src, size_t *ret_rows,
+			 char *why, size_t whylen);
+/* This node's name (node_name; "" for a store opened without a config):
+ * the node column of the sessions it opens. Borrowed. */
+const char *gh_store_node(struct gh_store *st);
 struct gh_store *gh_store_close(struct gh_store *st);
 /* In a child right after fork(): let go of the parent's store handle ST
  * before opening the child's own (a handle opened while the inherited

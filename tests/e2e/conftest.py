@@ -79,7 +79,12 @@ def gh_bin():
 
 @pytest.fixture
 def data_dir(tmp_path):
+    """DATA for the CLI. With GATEHOUSE_TEST_DB=postgresql it exists and its
+    gatehouse.conf names a database of its own (pgenv.py)."""
     d = tmp_path / "data"
+    import pgenv
+    if pgenv.test_db_is_pg():
+        pgenv.configure_data_dir(str(d))
     return str(d)
 
 

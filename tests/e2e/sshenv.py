@@ -191,6 +191,13 @@ class Target:
 REACHABLE_PREFIX = "/var/tmp/gh-e2e-"
 
 
+def _pg_store(data):
+    """With GATEHOUSE_TEST_DB=postgresql, a database of this instance's own
+    in the run's shared cluster (pgenv.pg_store); None otherwise."""
+    import pgenv
+    return pgenv.pg_store(data) if pgenv.test_db_is_pg() else None
+
+
 def reachable_tmp():
     """A fresh directory under /var/tmp, mode 0711, that the workers' user can
     pass through (the caller removes it)."""
@@ -230,6 +237,7 @@ class Gatehouse:
             f.write("#!/bin/sh\nprintf '%s\\n' \"$GH_TEST_PASSWORD\"\n")
         os.chmod(self.askpass, 0o700)
         os.makedirs(self.data, exist_ok=True)
+        self.pg = _pg_store(self.data)  # GATEHOUSE_TEST_DB=postgresql (pgenv.py)
         self.write_conf(extra_conf)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
@@ -244,7 +252,8 @@ class Gatehouse:
                     "shutdown_grace = 5\n" + ("" if self.drop else "worker_user =\n") +
                     # the database doors stay off unless a test listens (never the shared defaults)
                     "".join(f"{k} =\n" for k in ("mysql_listen", "postgresql_listen",
-                                                  "redis_listen") if k not in extra) + extra)
+                                                  "redis_listen") if k not in extra) +
+                    (self.pg["conf"] if self.pg else "") + extra)
 
     def start(self):
         self.log = open(self.log_path, "a")
@@ -324,11 +333,17 @@ class Gatehouse:
     # -- the store, read directly (what an auditor would check) -------------
     def db_path(self):
         """The store, DATA/db/gatehouse.db (DATA/gatehouse.db in the layout
-        before docs/SECURITY.md "Files and their owners")."""
+        before docs/SECURITY.md "Files and their owners"); with a PostgreSQL
+        store, its URL (the password in DATA/db.password)."""
+        if self.pg:
+            return self.pg["cluster"].url(self.pg["name"])
         p = os.path.join(self.data, "db", "gatehouse.db")
         return p if os.path.exists(p) else os.path.join(self.data, "gatehouse.db")
 
     def db(self):
+        if self.pg:
+            import pgenv
+            return pgenv.PgConn(self.pg["cluster"], self.pg["name"], self.pg["password"])
         c = sqlite3.connect(self.db_path(), timeout=10)
         c.row_factory = sqlite3.Row
         return c
@@ -337,7 +352,9 @@ class Gatehouse:
     # collector runs): the tests then see the store as any reader would
     def sessions(self):
         with contextlib.closing(self.db()) as c:
-            return [dict(r) for r in c.execute("SELECT * FROM sessions ORDER BY started_at, rowid")]
+            order = "id" if self.pg else "rowid"
+            return [dict(r) for r in c.execute(
+                f"SELECT * FROM sessions ORDER BY started_at, {order}")]
 
     def events(self, kind=None):
         with contextlib.closing(self.db()) as c:

@@ -42,8 +42,10 @@ def _tool(name):
 
 
 def _emit(g, kind, user, asset, method, result, detail):
+    env = dict(os.environ, GH_PG_PASSWORD_FILE=os.path.join(g.data, "db.password")) \
+        if g.pg else None
     subprocess.run([_tool("audit_bench"), "emit", g.db_path(), kind,
-                    user, asset, method, result, detail], check=True, timeout=60)
+                    user, asset, method, result, detail], check=True, timeout=60, env=env)
 
 
 # -- verify --------------------------------------------------------------------
