@@ -83,6 +83,18 @@ def wait_text(w, css, pattern, timeout=20):
         f"{pattern!r} not in {css}: {got[0][-2000:]!r}; browser log {[m for m in w.d.get_log('browser') if 'inline style' not in m['message']]}"
 
 
+def wait_drawn(w, timeout=10):
+    """The page's content has stopped changing (its fetches are drawn)."""
+    last = [None]
+
+    def settled():
+        n = w.d.execute_script("var m = document.querySelector('main');"
+                               " return m ? m.innerHTML.length : -1;")
+        same, last[0] = n == last[0] and n > 0, n
+        return same
+    assert wait_for(settled, timeout=timeout), "the page kept changing"
+
+
 def login(w, user, password):
     w.d.get(w.base + "/")
     wait_css(w, "#login-user").send_keys(user)
@@ -158,7 +170,7 @@ def test_console_terminal_replay_kill_and_pages(console):
         wait_css(w, "main h1")
         if page == "verify":
             wait_css(w, "#verify-result")
-        time.sleep(0.3)  # the page's fetches draw their tables
+        wait_drawn(w)  # the page's fetches draw their tables
         shot(w, page)
 
 
