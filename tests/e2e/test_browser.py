@@ -5,7 +5,6 @@ build/screenshots/."""
 import os
 import re
 import shutil
-import time
 
 import pytest
 from selenium import webdriver
