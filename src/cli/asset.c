@@ -14,10 +14,11 @@ static const char usage[] =
 	"Usage:\n"
 	"  gatehouse asset add NAME --address HOST [--port N] [--platform linux]\n"
 	"                      [--protocols ssh,sftp] [--node /PATH]... [--comment TEXT]\n"
-	"                      [--host-key \"TYPE BASE64\"]\n"
+	"                      [--host-key \"TYPE BASE64\"] [--gateway NAME]\n"
 	"  gatehouse asset set NAME [--address HOST] [--port N] [--platform P]\n"
 	"                      [--protocols LIST] [--node /PATH]... [--comment TEXT]\n"
 	"                      [--host-key \"TYPE BASE64\" | --forget-host-key]\n"
+	"                      [--gateway NAME]   (--gateway \"\": reached directly)\n"
 	"  gatehouse asset list [--json]\n"
 	"  gatehouse asset show NAME [--json]\n"
 	"  gatehouse asset del NAME      (also deletes its accounts)\n"
@@ -33,7 +34,7 @@ static const char usage[] =
 	"Platforms: linux unix windows macos network-device mysql postgresql other.\n";
 
 enum { OPT_ADDRESS = 1000, OPT_PORT, OPT_PLATFORM, OPT_PROTOCOLS, OPT_NODE, OPT_COMMENT,
-       OPT_HOST_KEY, OPT_FORGET_HOST_KEY };
+       OPT_HOST_KEY, OPT_FORGET_HOST_KEY, OPT_GATEWAY };
 
 /* The options of add and set: one table, one parser (asset_parse). */
 static const struct option asset_opts[] = {
@@ -45,6 +46,7 @@ static const struct option asset_opts[] = {
 	{ "comment", required_argument, NULL, OPT_COMMENT },
 	{ "host-key", required_argument, NULL, OPT_HOST_KEY },
 	{ "forget-host-key", no_argument, NULL, OPT_FORGET_HOST_KEY },
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -59,6 +61,7 @@ struct asset_args {
 	uint32_t protocols;       /* 0 when not given */
 	char *host_key;           /* "TYPE BASE64" */
 	bool forget_host_key;
+	const char *gateway;      /* --gateway, NULL when not given */
 	const char **nodes;       /* --node values */
 	size_t n_nodes;
 	int64_t *node_ids;        /* resolved by asset_nodes(); the root adds none */
@@ -197,6 +200,8 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 			a->comment = optarg;
 		else if (c == OPT_HOST_KEY)
 			host_key = optarg;
+		else if (c == OPT_GATEWAY)
+			a->gateway = optarg;
 		else if (c == OPT_FORGET_HOST_KEY && set)
 			a->forget_host_key = true;
 		else if (c == 'h')
@@ -213,7 +218,7 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 	if (!set && !address)
 		return gh_cli_usage_error(cli, "give the asset's address with --address HOST");
 	if (set && !address && !a->port && !a->platform && !a->protocols && !a->n_nodes &&
-	    !a->comment && !host_key && !a->forget_host_key)
+	    !a->comment && !host_key && !a->forget_host_key && !a->gateway)
 		return gh_cli_usage_error(cli, "nothing to set: give at least one of --address, "
 					       "--port, --platform, --protocols, --node, --comment, "
 					       "--host-key, --forget-host-key");
@@ -294,6 +299,10 @@ static int asset_add(struct gh_cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
+	if (aa.gateway && (r = gh_cli_asset_set_gateway(app, id, aa.name, aa.gateway))) {
+		gh_store_asset_del(app->store, aa.name);
+		goto out;
+	}
 	printf("added asset '%s' (%s port %d)\n", aa.name, a.address, a.port);
 	r = GH_EXIT_OK;
 out:
@@ -334,6 +343,8 @@ static int asset_set(struct gh_cli *cli, int argc, char **argv)
 				   .host_key = aa.host_key, .set_nodes = aa.n_nodes > 0,
 				   .node_ids = aa.node_ids, .n_nodes = aa.n_ids };
 	r = gh_store_asset_update(app->store, a.id, &e);
+	if (r == 0 && aa.gateway && (r = gh_cli_asset_set_gateway(app, a.id, aa.name, aa.gateway)))
+		goto out;
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot change asset '%s'", aa.name);
 		goto out;

@@ -158,6 +158,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE node_approvers ("
 	"  node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
 	"  group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE);",
+	/* 11: gateways (an SSH asset and account other assets are reached through)
+	 * and the gateway of each asset reached through one */
+	"CREATE TABLE gateways (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,"
+	"  account TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE asset_routes ("
+	"  asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
+	"  gateway_id INTEGER NOT NULL REFERENCES gateways(id));",
 };
 
 size_t gh_migrations_count(void)

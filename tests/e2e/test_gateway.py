@@ -1,0 +1,120 @@
+"""Gateways: assets in networks Gatehouse cannot route to, reached through a
+chain of SSH gateways (each a real sshd in its own network namespace, one
+veth link from the previous one: hop1 is reachable from this host, hop2
+only from hop1, the target only from hop2)."""
+import os
+import subprocess
+
+import pytest
+
+from netns import Nets, NsTarget
+from sshenv import *  # noqa: F401,F403
+from sshenv import ALICE_PW, UNIX_DEPLOY, UNIX_OPS, running_gatehouse, ssh_run
+
+pytestmark_protocol = True
+
+
+@pytest.fixture
+def chain(gh_bin, tmp_path):
+    """Three namespaces in a row and an sshd in each; Gatehouse on loopback."""
+    nets = Nets()
+    try:
+        a = nets.ns("a")
+        b = nets.ns("b")
+        c = nets.ns("c")
+        _, hop1 = nets.link(None, a)
+        _, hop2 = nets.link(a, b)
+        _, db = nets.link(b, c)
+        ts = []
+        for i, (ns, addr) in enumerate(((a, hop1), (b, hop2), (c, db))):
+            d = tmp_path / f"sshd{i}"
+            d.mkdir()
+            t = NsTarget(str(d))
+            t.start_in(nets, ns, addr)
+            ts.append(t)
+        with running_gatehouse(gh_bin, tmp_path, ts[0]) as g:
+            g.nets, g.addrs, g.ts = nets, (hop1, hop2, db), ts
+            g.add_user("alice", password=ALICE_PW)
+            for name, addr in (("hop1", hop1), ("hop2", hop2), ("db01", db)):
+                g.cli("asset", "add", name, "--address", addr)
+                g.add_account(name, UNIX_DEPLOY)
+            g.add_account("db01", UNIX_OPS, key_file=ts[0].ops_key)
+            g.cli("gateway", "add", "gw1", "--asset", "hop1", "--account", UNIX_DEPLOY)
+            g.cli("gateway", "add", "gw2", "--asset", "hop2", "--account", UNIX_DEPLOY)
+            g.cli("asset", "set", "hop2", "--gateway", "gw1")
+            g.cli("asset", "add", "db02", "--address", db, "--gateway", "gw2")
+            g.cli("asset", "set", "db01", "--gateway", "gw2")
+            g.add_perm("p-db01", "alice", "db01")
+            yield g
+    finally:
+        nets.close()
+
+
+def test_unreachable_without_gateway(chain):
+    """The target's network is not routed from here: only the chain reaches it."""
+    p = subprocess.run(["ssh", "-o", "ConnectTimeout=2", "-o", "BatchMode=yes",
+                        f"x@{chain.addrs[2]}", "true"], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 255
+
+
+def test_two_hop_chain_reaches_target(chain):
+    g = chain
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@db01", "ip -4 -o addr show", password=ALICE_PW)
+    assert p.returncode == 0, p.stderr + g.read_log()
+    assert g.addrs[2] in p.stdout  # ran on the host only hop2 can reach
+    p = ssh_run(g, f"alice@{UNIX_OPS}@db01", "exit 7", password=ALICE_PW)
+    assert p.returncode == 7, p.stderr
+    # host keys pinned at every hop
+    keys = {r[0]: r[1] for r in g.db().execute("SELECT name, host_key FROM assets")}
+    for name, t in (("hop1", g.ts[0]), ("hop2", g.ts[1]), ("db01", g.ts[2])):
+        assert keys[name] and keys[name].split()[1] == t.host_key_line().split()[1], name
+    # the audit names the path
+    ev = [e for e in g.events("route") if e["result"] == "ok"]
+    assert ev and 'path="hop1 > hop2 > db01"' in ev[-1]["detail"], ev
+
+
+def test_gateway_host_key_change_refused(chain):
+    g = chain
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@db01", "true", password=ALICE_PW)
+    assert p.returncode == 0, p.stderr
+    g.cli("asset", "set", "hop2", "--host-key", g.ts[0].host_key_line())
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@db01", "true", password=ALICE_PW)
+    assert p.returncode != 0
+    assert "gateway hop2: host key changed" in p.stderr
+    assert any(e["asset_name"] == "hop2" and e["result"] == "mismatch"
+               for e in g.events("hostkey"))
+
+
+def test_cycles_and_deletion_refused(chain):
+    g = chain
+    p = g.cli("asset", "set", "hop1", "--gateway", "gw2", check=None)
+    assert p.returncode != 0 and "cycle" in p.stderr
+    p = g.cli("asset", "set", "hop1", "--gateway", "gw1", check=None)
+    assert p.returncode != 0
+    p = g.cli("gateway", "del", "gw1", check=None)
+    assert p.returncode != 0
+    out = g.cli("gateway", "list", "--json").stdout
+    assert '"gw1"' in out and '"gw2"' in out
+
+
+def test_sftp_through_chain(chain, tmp_path):
+    """sftp (and so OpenSSH's scp) to an asset behind the chain."""
+    g = chain
+    key = str(tmp_path / "bob_key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+    g.add_user("bob", key_pub=key + ".pub")
+    g.add_perm("p-bob", "bob", "db01")
+    blob = os.urandom(300000)
+    src = tmp_path / "blob"
+    src.write_bytes(blob)
+    dst = tmp_path / "back"
+    cmds = f"put {src} /tmp/gh-gw-blob\nget /tmp/gh-gw-blob {dst}\n"
+    p = subprocess.run(["sftp", "-F", "/dev/null", "-P", str(g.port), "-i", key,
+                        "-o", f"UserKnownHostsFile={g.known_hosts}",
+                        "-o", "StrictHostKeyChecking=accept-new", "-o", "IdentitiesOnly=yes",
+                        "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-b", "-",
+                        f"bob@{UNIX_DEPLOY}@db01@127.0.0.1"], input=cmds,
+                       capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert p.returncode == 0, p.stderr
+    assert dst.read_bytes() == blob
