@@ -118,3 +118,49 @@ def test_sftp_through_chain(chain, tmp_path):
                        capture_output=True, text=True, timeout=120, start_new_session=True)
     assert p.returncode == 0, p.stderr
     assert dst.read_bytes() == blob
+
+
+def test_proxyjump_two_hop_through_gateway(chain, tmp_path):
+    """`ssh -J gh,deploy@hop1 ops@db01`, db01 behind the gateways: the first
+    hop is Gatehouse's own inner server (jump host key, no login on hop1 and
+    no session row for it); the second ends in a recorded session on db01,
+    reached from Gatehouse through the gateway chain."""
+    g = chain
+    g.add_perm("p-hop1", "alice", "hop1")
+    kh = tmp_path / "kh"
+    pub = subprocess.run(["ssh-keygen", "-y", "-f", os.path.join(g.data, "ssh_host_ed25519_key")],
+                         capture_output=True, text=True, check=True).stdout.split()
+    khl = ssh_run(g, "alice", "known-hosts", password=ALICE_PW)
+    assert khl.returncode == 0, khl.stderr
+    kh.write_text(f"[127.0.0.1]:{g.port} {pub[0]} {pub[1]}\n" + khl.stdout)
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text(f"""
+Host gh
+    HostName 127.0.0.1
+    Port {g.port}
+    User alice
+Host *
+    UserKnownHostsFile {kh}
+    GlobalKnownHostsFile /dev/null
+    StrictHostKeyChecking yes
+    PreferredAuthentications password
+    PubkeyAuthentication no
+    IdentityAgent none
+    ConnectTimeout 10
+    LogLevel ERROR
+""")
+    env = dict(os.environ, SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
+               GH_TEST_PASSWORD=ALICE_PW, DISPLAY=":0")
+    env.pop("SSH_AUTH_SOCK", None)
+    p = subprocess.run(["ssh", "-F", str(cfg), "-J", f"gh,{UNIX_DEPLOY}@hop1",
+                        f"{UNIX_DEPLOY}@db01", "ip -4 -o addr show; exit 3"],
+                       capture_output=True, text=True, env=env, timeout=120,
+                       stdin=subprocess.DEVNULL, start_new_session=True)
+    assert p.returncode == 3, p.stderr + g.read_log()
+    assert g.addrs[2] in p.stdout
+    assert wait_for(lambda: any(r["asset_name"] == "db01" and r["ended_at"]
+                                for r in g.sessions()), timeout=20)
+    assert not [r for r in g.sessions() if r["asset_name"] == "hop1"]
+    hops = [e["asset_name"] for e in g.events("jump") if e["result"] == "allow"]
+    assert hops[-2:] == ["hop1", "db01"]
+    assert any('path="hop1 > hop2 > db01"' in (e["detail"] or "") for e in g.events("route"))
