@@ -164,3 +164,31 @@ Host *
     hops = [e["asset_name"] for e in g.events("jump") if e["result"] == "allow"]
     assert hops[-2:] == ["hop1", "db01"]
     assert any('path="hop1 > hop2 > db01"' in (e["detail"] or "") for e in g.events("route"))
+
+
+def test_tunnel_through_chain(chain):
+    """`ssh -L` to a port of an asset behind the gateways: bytes flow through
+    the chain, the tunnel is audited with its bytes."""
+    import sys
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_tunnel import Forward, _echo_roundtrip
+    g = chain
+    ns_c = g.nets.namespaces[2]
+    code = ("import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+            f"s.bind(('{g.addrs[2]}',7777));s.listen(8)\n"
+            "while True:\n c,_=s.accept()\n while True:\n  d=c.recv(65536)\n  if not d: break\n"
+            "  c.sendall(d)\n c.close()\n")
+    g.nets.popen(ns_c, "/usr/bin/python3", "-c", code)
+    assert wait_for(lambda: g.nets.run(ns_c, "ss", "-ltn", capture_output=True,
+                                       text=True).stdout.count(":7777") > 0, timeout=10)
+    g.cli("perm", "add", "p-fwd", "--user", "alice", "--asset", "db01", "--actions",
+          "connect,forward", "--ports", "7777")
+    f = Forward(g, "db01:7777")
+    try:
+        with f.connect() as s:
+            data = os.urandom(200000)
+            assert _echo_roundtrip(s, data) == data
+    finally:
+        f.stop()
+    assert wait_for(lambda: any(e["result"] == "end" and "bytes_in=200000" in (e["detail"] or "")
+                                for e in g.events("tunnel")), timeout=20), g.events("tunnel")
