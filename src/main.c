@@ -53,7 +53,7 @@ static const struct {
 	{ "loginacl", gh_cmd_loginacl },
 	{ "cmdgroup", gh_cmd_cmdgroup }, { "cmdfilter", gh_cmd_cmdfilter }, { "request", gh_cmd_request },
 	{ "token", gh_cmd_token }, { "access", gh_cmd_access },
-	{ "gateway", gh_cmd_gateway },
+	{ "gateway", gh_cmd_gateway }, { "jumpoint", gh_cmd_jumpoint },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

@@ -14,11 +14,12 @@ static const char usage[] =
 	"Usage:\n"
 	"  gatehouse asset add NAME --address HOST [--port N] [--platform linux]\n"
 	"                      [--protocols ssh,sftp] [--node /PATH]... [--comment TEXT]\n"
-	"                      [--host-key \"TYPE BASE64\"] [--gateway NAME]\n"
+	"                      [--host-key \"TYPE BASE64\"]\n"
+	"                      [--gateway NAME | --jumpoint NAME]\n"
 	"  gatehouse asset set NAME [--address HOST] [--port N] [--platform P]\n"
 	"                      [--protocols LIST] [--node /PATH]... [--comment TEXT]\n"
 	"                      [--host-key \"TYPE BASE64\" | --forget-host-key]\n"
-	"                      [--gateway NAME]   (--gateway \"\": reached directly)\n"
+	"                      [--gateway NAME | --jumpoint NAME]   (\"\": reached directly)\n"
 	"  gatehouse asset list [--json]\n"
 	"  gatehouse asset show NAME [--json]\n"
 	"  gatehouse asset del NAME      (also deletes its accounts)\n"
@@ -34,7 +35,8 @@ static const char usage[] =
 	"Platforms: linux unix windows macos network-device mysql postgresql other.\n";
 
 enum { OPT_ADDRESS = 1000, OPT_PORT, OPT_PLATFORM, OPT_PROTOCOLS, OPT_NODE, OPT_COMMENT,
-       OPT_HOST_KEY, OPT_FORGET_HOST_KEY, OPT_GATEWAY };
+       OPT_HOST_KEY, OPT_FORGET_HOST_KEY, OPT_GATEWAY,
+       OPT_JUMPOINT };
 
 /* The options of add and set: one table, one parser (asset_parse). */
 static const struct option asset_opts[] = {
@@ -47,6 +49,7 @@ static const struct option asset_opts[] = {
 	{ "host-key", required_argument, NULL, OPT_HOST_KEY },
 	{ "forget-host-key", no_argument, NULL, OPT_FORGET_HOST_KEY },
 	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "jumpoint", required_argument, NULL, OPT_JUMPOINT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -62,6 +65,7 @@ struct asset_args {
 	char *host_key;           /* "TYPE BASE64" */
 	bool forget_host_key;
 	const char *gateway;      /* --gateway, NULL when not given */
+	const char *jumpoint;     /* --jumpoint, NULL when not given */
 	const char **nodes;       /* --node values */
 	size_t n_nodes;
 	int64_t *node_ids;        /* resolved by asset_nodes(); the root adds none */
@@ -202,6 +206,8 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 			host_key = optarg;
 		else if (c == OPT_GATEWAY)
 			a->gateway = optarg;
+		else if (c == OPT_JUMPOINT)
+			a->jumpoint = optarg;
 		else if (c == OPT_FORGET_HOST_KEY && set)
 			a->forget_host_key = true;
 		else if (c == 'h')
@@ -218,10 +224,13 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 	if (!set && !address)
 		return gh_cli_usage_error(cli, "give the asset's address with --address HOST");
 	if (set && !address && !a->port && !a->platform && !a->protocols && !a->n_nodes &&
-	    !a->comment && !host_key && !a->forget_host_key && !a->gateway)
+	    !a->comment && !host_key && !a->forget_host_key && !a->gateway &&
+	    !a->jumpoint)
 		return gh_cli_usage_error(cli, "nothing to set: give at least one of --address, "
 					       "--port, --platform, --protocols, --node, --comment, "
 					       "--host-key, --forget-host-key");
+	if (a->gateway && a->jumpoint && *a->gateway && *a->jumpoint)
+		return gh_cli_usage_error(cli, "give either --gateway or --jumpoint, not both");
 	return check_args(cli, address, host_key, a);
 }
 
@@ -299,7 +308,8 @@ static int asset_add(struct gh_cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (aa.gateway && (r = gh_cli_asset_set_gateway(app, id, aa.name, aa.gateway))) {
+	if ((aa.gateway && (r = gh_cli_asset_set_gateway(app, id, aa.name, aa.gateway))) ||
+	    (aa.jumpoint && (r = gh_cli_asset_set_jumpoint(app, id, aa.name, aa.jumpoint)))) {
 		gh_store_asset_del(app->store, aa.name);
 		goto out;
 	}
@@ -344,6 +354,9 @@ static int asset_set(struct gh_cli *cli, int argc, char **argv)
 				   .node_ids = aa.node_ids, .n_nodes = aa.n_ids };
 	r = gh_store_asset_update(app->store, a.id, &e);
 	if (r == 0 && aa.gateway && (r = gh_cli_asset_set_gateway(app, a.id, aa.name, aa.gateway)))
+		goto out;
+	if (r == 0 && aa.jumpoint &&
+	    (r = gh_cli_asset_set_jumpoint(app, a.id, aa.name, aa.jumpoint)))
 		goto out;
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot change asset '%s'", aa.name);

@@ -85,6 +85,10 @@ int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_token(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_access(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_gateway(struct gh_cli *cli, int argc, char **argv); /* src/cli/gateway.c */
+int gh_cmd_jumpoint(struct gh_cli *cli, int argc, char **argv); /* src/cli/jumpoint.c */
+/* `asset add|set --jumpoint NAME` ("" : not). 0 or an exit status (printed). */
+int gh_cli_asset_set_jumpoint(struct gh_app *app, int64_t asset_id, const char *asset,
+			      const char *jumpoint);
 /* `asset add|set --gateway NAME` ("" : directly). 0 or an exit status (printed). */
 int gh_cli_asset_set_gateway(struct gh_app *app, int64_t asset_id, const char *asset,
 			     const char *gateway);

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "session/authz.h"
+#include "store/jumpoint.h"
 #include "store/route.h"
 #include "store/store.h"
 #include "target/dial.h"
@@ -91,7 +92,15 @@ int gh_sess_route_open(struct gh_store *st, struct gh_vault *v, const struct gh_
 		goto fail;
 	r->st = st;
 	r->who = *who;
-	e = gh_store_route(st, asset_id, &r->gws, &r->n);
+	int64_t jp = 0;
+	e = gh_store_asset_jumpoint(st, asset_id, &jp);
+	if (e == 0 && jp) { /* never directly: only through its agent */
+		snprintf(err, GH_TARGET_ERRLEN, "no jumpoint node connected");
+		e = GH_ECONN;
+		goto fail;
+	}
+	if (e == 0)
+		e = gh_store_route(st, asset_id, &r->gws, &r->n);
 	if (e < 0) {
 		snprintf(err, GH_TARGET_ERRLEN, "no route to the asset (%s)",
 			 e == GH_EINVAL ? "gateway cycle" : "gateway missing");
@@ -115,6 +124,17 @@ fail:
 		snprintf(err, GH_TARGET_ERRLEN, "out of memory");
 	gh_sess_route_free(r);
 	return e;
+}
+
+int gh_sess_route_is_direct(struct gh_store *st, int64_t asset_id, bool *ret)
+{
+	int64_t gw = 0, jp = 0;
+	int r = gh_store_asset_gateway(st, asset_id, &gw);
+	if (r == 0)
+		r = gh_store_asset_jumpoint(st, asset_id, &jp);
+	if (r == 0)
+		*ret = !gw && !jp;
+	return r;
 }
 
 const struct gh_route *gh_sess_route_dial(const struct gh_sess_route *r)

@@ -4,6 +4,7 @@
  * secret of its account, which the gate (authz.h) gives only for a route
  * of an asset the request is allowed on. No libssh. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,9 @@ struct gh_sess_route;
 int gh_sess_route_open(struct gh_store *st, struct gh_vault *v, const struct gh_authz_req *rq,
 		       int64_t asset_id, const struct gh_audit_who *who, struct gh_sess_route **ret,
 		       char *err);
+/* Whether ASSET_ID is reached directly (no gateway, no jumpoint): 0 with
+ * *RET, or GH_E* (a store error: treat as not direct). */
+int gh_sess_route_is_direct(struct gh_store *st, int64_t asset_id, bool *ret);
 /* What gh_target_dial takes (borrowed; NULL when direct). */
 const struct gh_route *gh_sess_route_dial(const struct gh_sess_route *r);
 /* "web01 > bastion2" (the gateways, outermost first), "" when direct. */

@@ -312,6 +312,12 @@ static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const ch
 		goto refuse;
 	}
 	have_asset = true;
+	bool direct = false;
+	if (gh_sess_route_is_direct(c->st, a.id, &direct) < 0 || !direct) {
+		deny_tunnel(c, "direct-tcpip", a.name, host, port,
+			    "forwards from an asset behind a gateway or jumpoint are not supported");
+		goto refuse;
+	}
 	int64_t slot = 0;
 	if (gh_proclimit_claim(c->st, &c->app->cfg, c->user, "forward", getpid(), &slot, reason,
 			       sizeof reason) < 0) {

@@ -214,6 +214,9 @@ int gh_store_asset_set_gateway(struct gh_store *st, int64_t asset_id, int64_t ga
 	if (r == 0)
 		r = gh_store_q(st, "DELETE FROM asset_routes WHERE asset_id = ?", p, 1, NULL, NULL,
 			       NULL, NULL);
+	if (r == 0 && gateway_id) /* a gateway replaces a jumpoint (store/jumpoint.h) */
+		r = gh_store_q(st, "DELETE FROM asset_jumpoints WHERE asset_id = ?", p, 1, NULL,
+			       NULL, NULL, NULL);
 	if (r == 0 && gateway_id)
 		r = gh_store_q(st, "INSERT INTO asset_routes (asset_id, gateway_id) VALUES (?, ?)",
 			       p, 2, NULL, NULL, NULL, NULL);
