@@ -10,14 +10,15 @@
 #   HOSTILE_BENCH_ARGS hostile_bench.py (failed-login flood: legitimate login time)
 #   JUMP_BENCH_ARGS   jump_throughput.py (recorded ProxyJump against OpenSSH -J)
 #   WEB_BENCH_ARGS    web_bench.py     (REST asset list latency, web logins/s)
-#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web
+#   ROUTE_BENCH_ARGS  route_bench.py   (an asset through a gateway against the same asset direct)
+#   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web route
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web route}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -70,5 +71,10 @@ fi
 if want web; then
 	echo "== web_bench"
 	"$PY" "$HERE/web_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${WEB_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want route; then
+	echo "== route_bench"
+	"$PY" "$HERE/route_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${ROUTE_BENCH_ARGS:-} || STATUS=1
 fi
 exit $STATUS
