@@ -132,12 +132,6 @@ int gh_store_jumpoint_list(struct gh_store *st, struct gh_jumpoint **ret, size_t
 	return list_where(st, JP_COLS "ORDER BY name", NULL, 0, ret, ret_n);
 }
 
-static int take_int(void *ud, const struct gh_db_val *c, int n)
-{
-	*(int64_t *)ud = gh_store_col_int(&c[0]);
-	return 0;
-}
-
 int gh_store_jumpoint_del(struct gh_store *st, const char *name)
 {
 	struct gh_db_val p[] = { DB_TEXT(name) };
@@ -147,7 +141,7 @@ int gh_store_jumpoint_del(struct gh_store *st, const char *name)
 	if (r < 0)
 		return r;
 	r = gh_store_q(st, "SELECT COUNT(*) FROM asset_jumpoints a JOIN jumpoints j "
-			   "ON j.id = a.jumpoint_id WHERE j.name = ?", p, 1, take_int, &users,
+			   "ON j.id = a.jumpoint_id WHERE j.name = ?", p, 1, gh_store_take_int, &users,
 		       NULL, NULL);
 	if (r == 0 && users > 0)
 		r = GH_EBUSY;
@@ -182,7 +176,7 @@ int gh_store_jumpoint_node_add(struct gh_store *st, int64_t jp_id, bool clustere
 			   "AND token_expires <= ?", pe, 2, NULL, NULL, NULL, NULL);
 	if (r == 0)
 		r = gh_store_q(st, "SELECT COUNT(*) FROM jumpoint_nodes WHERE jumpoint_id = ?", p,
-			       1, take_int, &n, NULL, NULL);
+			       1, gh_store_take_int, &n, NULL, NULL);
 	if (r == 0 && n >= (clustered ? GH_JUMPOINT_MAX_NODES : 1))
 		r = GH_ELIMIT;
 	if (r == 0)
@@ -235,7 +229,7 @@ int gh_store_asset_jumpoint(struct gh_store *st, int64_t asset_id, int64_t *ret_
 	struct gh_db_val p[] = { DB_INT(asset_id) };
 	int64_t id = 0;
 	int r = gh_store_q(st, "SELECT jumpoint_id FROM asset_jumpoints WHERE asset_id = ?", p, 1,
-			   take_int, &id, NULL, NULL);
+			   gh_store_take_int, &id, NULL, NULL);
 	if (r == 0)
 		*ret_id = id;
 	return r;

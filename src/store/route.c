@@ -107,12 +107,6 @@ int gh_store_gateway_list(struct gh_store *st, struct gh_gateway **ret, size_t *
 	return 0;
 }
 
-static int take_int(void *ud, const struct gh_db_val *c, int n)
-{
-	*(int64_t *)ud = gh_store_col_int(&c[0]);
-	return 0;
-}
-
 int gh_store_gateway_del(struct gh_store *st, const char *name)
 {
 	struct gh_db_val p[] = { DB_TEXT(name) };
@@ -122,7 +116,7 @@ int gh_store_gateway_del(struct gh_store *st, const char *name)
 	if (r < 0)
 		return r;
 	r = gh_store_q(st, "SELECT COUNT(*) FROM asset_routes r JOIN gateways g "
-			   "ON g.id = r.gateway_id WHERE g.name = ?", p, 1, take_int, &users,
+			   "ON g.id = r.gateway_id WHERE g.name = ?", p, 1, gh_store_take_int, &users,
 		       NULL, NULL);
 	if (r == 0 && users > 0)
 		r = GH_EBUSY;
@@ -139,7 +133,7 @@ int gh_store_asset_gateway(struct gh_store *st, int64_t asset_id, int64_t *ret_i
 	struct gh_db_val p[] = { DB_INT(asset_id) };
 	int64_t id = 0;
 	int r = gh_store_q(st, "SELECT gateway_id FROM asset_routes WHERE asset_id = ?", p, 1,
-			   take_int, &id, NULL, NULL);
+			   gh_store_take_int, &id, NULL, NULL);
 	if (r == 0)
 		*ret_id = id;
 	return r;
