@@ -1,6 +1,7 @@
 /* gatehouse jumpoint: agents inside remote networks (docs/JUMPOINTS.md). */
 #include "app/app.h"
 #include "cli/cli.h"
+#include "cli/jumpoint_run.h"
 #include "core/error.h"
 #include "core/util.h"
 #include "store/jumpoint.h"
@@ -20,6 +21,8 @@ static const char usage[] =
 	"  gatehouse jumpoint list [--json]\n"
 	"  gatehouse jumpoint del NAME       (refused while assets are reached through it)\n"
 	"  gatehouse jumpoint disable|enable NAME\n"
+	"  gatehouse jumpoint run --bastion HOST:PORT --token TOKEN --state DIR\n"
+	"  gatehouse jumpoint run --state DIR [--print-unit]   (the agent, in the remote network)\n"
 	"\n"
 	"A jumpoint is an agent inside a network Gatehouse cannot route to; it dials\n"
 	"out to the SSH front door. 'add' and 'token' print an install token (one use,\n"
@@ -283,6 +286,7 @@ int gh_cmd_jumpoint(struct gh_cli *cli, int argc, char **argv)
 		{ "add", jumpoint_add },	 { "token", jumpoint_token },
 		{ "list", jumpoint_list },	 { "del", jumpoint_del },
 		{ "disable", jumpoint_disable }, { "enable", jumpoint_enable },
+		{ "run", gh_cli_jumpoint_run },
 		{ NULL, NULL },
 	};
 	return gh_cli_dispatch(cli, "jumpoint", usage, verbs, argc, argv);

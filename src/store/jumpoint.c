@@ -251,3 +251,28 @@ int gh_store_asset_set_jumpoint(struct gh_store *st, int64_t asset_id, int64_t j
 				   "VALUES (?, ?)", p, 2, NULL, NULL, NULL, NULL);
 	return gh_store_tx_end(st, r);
 }
+
+int gh_store_jumpoint_node_by_key(struct gh_store *st, const char *pubkey, int64_t *ret_node)
+{
+	struct gh_db_val p[] = { DB_TEXT(pubkey) };
+	int64_t id = 0;
+	int r = gh_store_q(st, "SELECT n.id FROM jumpoint_nodes n JOIN jumpoints j ON j.id = "
+			   "n.jumpoint_id WHERE n.pubkey = ? AND j.disabled = 0", p, 1,
+			   gh_store_take_int, &id, NULL, NULL);
+	if (r == 0 && !id)
+		r = GH_ENOENT;
+	if (r == 0)
+		*ret_node = id;
+	return r;
+}
+
+int gh_store_jumpoint_node_seen(struct gh_store *st, int64_t node, bool connected,
+				const char *host, const char *version, int64_t now)
+{
+	struct gh_db_val p[] = { DB_INT(connected), DB_INT(now), DB_INT(now), DB_TEXT(host),
+				 DB_TEXT(version), DB_INT(node) };
+	return gh_store_q(st, "UPDATE jumpoint_nodes SET connected = ?1, connected_since = "
+			      "CASE WHEN ?1 AND connected = 0 THEN ?2 ELSE connected_since END, "
+			      "last_seen = ?3, host = ?4, version = ?5 WHERE id = ?6", p, 6, NULL,
+			  NULL, NULL, NULL);
+}

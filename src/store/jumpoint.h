@@ -64,3 +64,11 @@ int gh_store_asset_jumpoint(struct gh_store *st, int64_t asset_id, int64_t *ret_
 /* Reach ASSET_ID through jumpoint JP_ID (0: not); a jumpoint replaces the
  * asset's gateway and a gateway its jumpoint (store/route.h). */
 int gh_store_asset_set_jumpoint(struct gh_store *st, int64_t asset_id, int64_t jp_id);
+
+/* The registered node of an enabled jumpoint whose key is PUBKEY ("TYPE
+ * BASE64"); GH_ENOENT otherwise. */
+int gh_store_jumpoint_node_by_key(struct gh_store *st, const char *pubkey, int64_t *ret_node);
+/* The node's connection: CONNECTED with HOST and VERSION (connected_since
+ * set to NOW when it was not connected), last_seen NOW. */
+int gh_store_jumpoint_node_seen(struct gh_store *st, int64_t node, bool connected,
+				const char *host, const char *version, int64_t now);

@@ -2,10 +2,13 @@
 rule that an asset assigned to a jumpoint is reached only through it (never
 directly, even when its address is reachable from Gatehouse)."""
 import json
+import os
 import re
+import stat
+import subprocess
 
 from sshenv import *  # noqa: F401,F403
-from sshenv import ALICE_PW, UNIX_DEPLOY, ssh_run
+from sshenv import ALICE_PW, UNIX_DEPLOY, ssh_run, wait_for
 
 
 def _token(out):
@@ -69,3 +72,119 @@ def test_asset_behind_jumpoint_never_reached_directly(ghenv):
     g.cli("asset", "set", "web01", "--jumpoint", "")
     p = ssh_run(g, f"alice@{UNIX_DEPLOY}@web01", "true", password=ALICE_PW)
     assert p.returncode == 0, p.stderr
+
+
+# ---- the agent (gatehouse jumpoint run) and the front door's side -------------
+
+pytestmark_protocol = True
+
+
+def _agent(g, state, *args):
+    """A real agent process on loopback, without the bastion's data dir."""
+    env = {k: v for k, v in g.env.items() if k != "GATEHOUSE_DATA"}
+    return subprocess.Popen([g.bin, "jumpoint", "run", "--state", state, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _stop(p):
+    if p.poll() is None:
+        p.kill()
+    return p.communicate(timeout=20)
+
+
+def _node(g, name):
+    lst = json.loads(g.cli("jumpoint", "list", "--json").stdout)
+    nodes = [j for j in lst if j["name"] == name][0]["nodes"]
+    assert len(nodes) == 1, nodes
+    return nodes[0]
+
+
+def _log(g):
+    with open(g.log_path) as f:
+        t = f.read()[-3000:]
+    return t
+
+
+def _connected(g, name, want):
+    return wait_for(lambda: _node(g, name)["connected"] is want, timeout=30)
+
+
+def test_agent_registers_reconnects_and_drops(ghenv, tmp_path):
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpa").stdout)
+    state = str(tmp_path / "state")
+    p = _agent(g, state, "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpa", True), (_stop(p), _log(g))
+        n = _node(g, "jpa")
+        assert n["registered"] is True and n["host"] == "127.0.0.1" and n["version"]
+        assert n["connected_since"] and n["last_seen"] >= n["connected_since"], n
+        assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(os.path.join(state, "key")).st_mode) == 0o600
+        for f in os.listdir(state):
+            with open(os.path.join(state, f), "rb") as fh:
+                assert tok.encode() not in fh.read(), f
+        with open(g.log_path, "rb") as fh:
+            assert tok.encode() not in fh.read()
+        # the token is not left in the agent's command line
+        with open(f"/proc/{p.pid}/cmdline", "rb") as fh:
+            assert tok.encode() not in fh.read()
+    finally:
+        p.terminate()
+        _stop(p)
+    assert _connected(g, "jpa", False)
+    # a later run: --state alone, the key logs in; a kill drops the node
+    p = _agent(g, state)
+    try:
+        assert _connected(g, "jpa", True), _stop(p)
+    finally:
+        p.kill()
+        _stop(p)
+    assert _connected(g, "jpa", False)
+
+
+def test_agent_token_used_twice_refused(ghenv, tmp_path):
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpb").stdout)
+    p1 = _agent(g, str(tmp_path / "s1"), "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpb", True), _stop(p1)
+        p2 = _agent(g, str(tmp_path / "s2"), "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+        out, err = p2.communicate(timeout=30)
+        assert p2.returncode == 1, err
+        assert "refused the install token" in err
+        assert tok not in err
+        assert _node(g, "jpb")["connected"] is True
+    finally:
+        _stop(p1)
+
+
+def test_agent_refuses_wrong_bastion_key(ghenv, tmp_path):
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpk").stdout)
+    state = str(tmp_path / "state")
+    p = _agent(g, state, "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpk", True), _stop(p)
+    finally:
+        _stop(p)
+    assert _connected(g, "jpk", False)
+    pin = os.path.join(state, "bastion_key")
+    with open(pin, "w") as f:  # another server's key
+        f.write("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGc0aXJ5bXBsZXN0YW5kaW5nZm9yYW5vdGhlcmtl\n")
+    p = _agent(g, state)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 1, err
+    assert "not the one pinned" in err
+    assert _node(g, "jpk")["connected"] is False
+
+
+def test_agent_print_unit(ghenv, tmp_path):
+    g = ghenv
+    state = tmp_path / "st"
+    state.mkdir()
+    p = subprocess.run([g.bin, "jumpoint", "run", "--state", str(state), "--print-unit"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert f"jumpoint run --state {state}" in p.stdout and "User=" in p.stdout
+    assert "[Install]" in p.stdout
