@@ -188,3 +188,31 @@ def test_agent_print_unit(ghenv, tmp_path):
     assert p.returncode == 0, p.stderr
     assert f"jumpoint run --state {state}" in p.stdout and "User=" in p.stdout
     assert "[Install]" in p.stdout
+
+
+def test_agent_reconnects_and_node_gets_no_channel(ghenv, tmp_path):
+    """The front door restarts: the agent reconnects by itself (backoff).
+    The node's own key logs in as 'jumpoint' but gets no shell, no exec and
+    no forward."""
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpr").stdout)
+    state = str(tmp_path / "state")
+    p = _agent(g, state, "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpr", True), (_stop(p), _log(g))
+        g.stop()
+        assert _node(g, "jpr")["connected"] is False
+        g.start()
+        assert _connected(g, "jpr", True), (_stop(p), _log(g))
+        assert p.poll() is None
+        key = os.path.join(state, "key")
+        # logged in (-v says so), then every channel refused
+        r = ssh_run(g, "jumpoint", "echo", "shell-reached", key=key, timeout=30, extra=("-v",))
+        assert r.returncode != 0 and "shell-reached" not in r.stdout, r
+        assert "Authenticated to" in r.stderr, r.stderr[-2000:]
+        r = ssh_run(g, "jumpoint", key=key, timeout=30,
+                    extra=("-v", "-W", f"127.0.0.1:{g.target.port}"))
+        assert r.returncode != 0 and "Authenticated to" in r.stderr, r.stderr[-2000:]
+        assert "open failed" in r.stderr, r.stderr[-2000:]
+    finally:
+        _stop(p)
