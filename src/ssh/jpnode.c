@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOKEN_MAX 128
 
@@ -71,30 +72,31 @@ int gh_jpnode_auth_pubkey(struct gh_store *st, ssh_key key, char state, int64_t 
 	return SSH_AUTH_SUCCESS;
 }
 
-static void seen(struct gh_store *st, int64_t node, bool connected, const char *host,
-		 const char *version)
-{
-	if (gh_store_jumpoint_node_seen(st, node, connected, host, version, gh_now()) < 0)
-		gh_warn("jumpoint node %lld: cannot record its state", (long long)node);
-}
-
 void gh_jpnode_serve(struct gh_store *st, ssh_session s, ssh_event ev, int64_t node,
 		     const char *host, volatile sig_atomic_t *stop)
 {
 	char version[128];
 	const char *banner = ssh_get_clientbanner(s);
+	int64_t pid = getpid();
 	gh_escape(version, sizeof version, banner && *banner ? banner : "unknown");
-	seen(st, node, true, host, version);
+	if (gh_store_jumpoint_node_claim(st, node, pid, host, version, gh_now()) < 0) {
+		gh_warn("jumpoint node %lld: cannot record its connection", (long long)node);
+		return;
+	}
 	gh_info("jumpoint node %lld connected from %s (%s)", (long long)node, host, version);
 	int64_t next = gh_mono_ms() + GH_JPNODE_HEARTBEAT_S * 1000;
 	while (ssh_is_connected(s) && !*stop) {
 		if (ssh_event_dopoll(ev, 1000) == SSH_ERROR && !ssh_is_connected(s))
 			break;
-		if (gh_mono_ms() >= next) {
-			seen(st, node, true, host, version);
-			next = gh_mono_ms() + GH_JPNODE_HEARTBEAT_S * 1000;
+		if (gh_mono_ms() < next)
+			continue;
+		next = gh_mono_ms() + GH_JPNODE_HEARTBEAT_S * 1000;
+		if (gh_store_jumpoint_node_beat(st, node, pid, gh_now()) == GH_ENOENT) {
+			gh_info("jumpoint node %lld: a newer connection took over", (long long)node);
+			ssh_disconnect(s);
 		}
 	}
-	seen(st, node, false, host, version);
+	if (gh_store_jumpoint_node_drop(st, node, pid, gh_now()) < 0)
+		gh_warn("jumpoint node %lld: cannot record its end", (long long)node);
 	gh_info("jumpoint node %lld disconnected", (long long)node);
 }

@@ -7,7 +7,10 @@
  *   - later: publickey with that key (probe and signed attempt both checked).
  * An authenticated node gets no shell, no menu and no channel: the worker
  * only keeps the connection, records it connected with a heartbeat
- * (last_seen) and disconnected when it drops. */
+ * (last_seen) and disconnected when it drops. One connection per node: a
+ * newer one takes the node over and the older one ends at its next
+ * heartbeat (an agent reconnecting after a half-open drop is not locked
+ * out). */
 #pragma once
 #include <libssh/libssh.h>
 #include <signal.h>

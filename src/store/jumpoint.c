@@ -266,13 +266,29 @@ int gh_store_jumpoint_node_by_key(struct gh_store *st, const char *pubkey, int64
 	return r;
 }
 
-int gh_store_jumpoint_node_seen(struct gh_store *st, int64_t node, bool connected,
-				const char *host, const char *version, int64_t now)
+int gh_store_jumpoint_node_claim(struct gh_store *st, int64_t node, int64_t pid, const char *host,
+				 const char *version, int64_t now)
 {
-	struct gh_db_val p[] = { DB_INT(connected), DB_INT(now), DB_INT(now), DB_TEXT(host),
-				 DB_TEXT(version), DB_INT(node) };
-	return gh_store_q(st, "UPDATE jumpoint_nodes SET connected = ?1, connected_since = "
-			      "CASE WHEN ?1 AND connected = 0 THEN ?2 ELSE connected_since END, "
-			      "last_seen = ?3, host = ?4, version = ?5 WHERE id = ?6", p, 6, NULL,
-			  NULL, NULL, NULL);
+	struct gh_db_val p[] = { DB_INT(pid), DB_INT(now), DB_TEXT(host), DB_TEXT(version),
+				 DB_INT(node) };
+	return gh_store_q(st, "UPDATE jumpoint_nodes SET connected = 1, conn_pid = ?1, "
+			      "connected_since = ?2, last_seen = ?2, host = ?3, version = ?4 "
+			      "WHERE id = ?5", p, 5, NULL, NULL, NULL, NULL);
+}
+
+int gh_store_jumpoint_node_beat(struct gh_store *st, int64_t node, int64_t pid, int64_t now)
+{
+	struct gh_db_val p[] = { DB_INT(now), DB_INT(node), DB_INT(pid) };
+	int changes = 0;
+	int r = gh_store_q(st, "UPDATE jumpoint_nodes SET last_seen = ? WHERE id = ? AND "
+			   "conn_pid = ? AND connected = 1", p, 3, NULL, NULL, NULL, &changes);
+	return r == 0 && changes == 0 ? GH_ENOENT : r;
+}
+
+int gh_store_jumpoint_node_drop(struct gh_store *st, int64_t node, int64_t pid, int64_t now)
+{
+	struct gh_db_val p[] = { DB_INT(now), DB_INT(node), DB_INT(pid) };
+	return gh_store_q(st, "UPDATE jumpoint_nodes SET connected = 0, conn_pid = 0, "
+			      "last_seen = ? WHERE id = ? AND conn_pid = ?", p, 3, NULL, NULL, NULL,
+			  NULL);
 }

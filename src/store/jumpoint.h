@@ -68,7 +68,11 @@ int gh_store_asset_set_jumpoint(struct gh_store *st, int64_t asset_id, int64_t j
 /* The registered node of an enabled jumpoint whose key is PUBKEY ("TYPE
  * BASE64"); GH_ENOENT otherwise. */
 int gh_store_jumpoint_node_by_key(struct gh_store *st, const char *pubkey, int64_t *ret_node);
-/* The node's connection: CONNECTED with HOST and VERSION (connected_since
- * set to NOW when it was not connected), last_seen NOW. */
-int gh_store_jumpoint_node_seen(struct gh_store *st, int64_t node, bool connected,
-				const char *host, const char *version, int64_t now);
+/* The node's connection, held by the worker PID: claim (connected, since
+ * NOW, HOST and VERSION; a newer connection of the node takes it over),
+ * heartbeat (last_seen NOW; GH_ENOENT when another connection took it
+ * over) and drop (disconnected, when PID still holds it). */
+int gh_store_jumpoint_node_claim(struct gh_store *st, int64_t node, int64_t pid, const char *host,
+				 const char *version, int64_t now);
+int gh_store_jumpoint_node_beat(struct gh_store *st, int64_t node, int64_t pid, int64_t now);
+int gh_store_jumpoint_node_drop(struct gh_store *st, int64_t node, int64_t pid, int64_t now);

@@ -177,7 +177,7 @@ static const char *const migrations[] = {
 	"  host TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '',"
 	"  connected INTEGER NOT NULL DEFAULT 0, connected_since INTEGER NOT NULL DEFAULT 0,"
 	"  last_seen INTEGER NOT NULL DEFAULT 0, sessions INTEGER NOT NULL DEFAULT 0,"
-	"  created_at INTEGER NOT NULL);"
+	"  conn_pid INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
 	"CREATE TABLE asset_jumpoints ("
 	"  asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
 	"  jumpoint_id INTEGER NOT NULL REFERENCES jumpoints(id));",

@@ -214,5 +214,10 @@ def test_agent_reconnects_and_node_gets_no_channel(ghenv, tmp_path):
                     extra=("-v", "-W", f"127.0.0.1:{g.target.port}"))
         assert r.returncode != 0 and "Authenticated to" in r.stderr, r.stderr[-2000:]
         assert "open failed" in r.stderr, r.stderr[-2000:]
+        # one connection per node: those logins took the node over; the
+        # agent's connection ended at its next heartbeat and it came back
+        assert _connected(g, "jpr", True), (_stop(p), _log(g))
+        assert p.poll() is None
+        assert "a newer connection took over" in _log(g)
     finally:
         _stop(p)
