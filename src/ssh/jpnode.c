@@ -92,7 +92,8 @@ void gh_jpnode_serve(struct gh_store *st, ssh_session s, ssh_event ev, int64_t n
 			continue;
 		next = gh_mono_ms() + GH_JPNODE_HEARTBEAT_S * 1000;
 		if (gh_store_jumpoint_node_beat(st, node, pid, gh_now()) == GH_ENOENT) {
-			gh_info("jumpoint node %lld: a newer connection took over", (long long)node);
+			gh_info("jumpoint node %lld: taken over by a newer connection, or "
+				"deleted or disabled: connection ended", (long long)node);
 			ssh_disconnect(s);
 		}
 	}

@@ -281,7 +281,9 @@ int gh_store_jumpoint_node_beat(struct gh_store *st, int64_t node, int64_t pid, 
 	struct gh_db_val p[] = { DB_INT(now), DB_INT(node), DB_INT(pid) };
 	int changes = 0;
 	int r = gh_store_q(st, "UPDATE jumpoint_nodes SET last_seen = ? WHERE id = ? AND "
-			   "conn_pid = ? AND connected = 1", p, 3, NULL, NULL, NULL, &changes);
+			   "conn_pid = ? AND connected = 1 AND jumpoint_id IN "
+			   "(SELECT id FROM jumpoints WHERE disabled = 0)", p, 3, NULL, NULL, NULL,
+			   &changes);
 	return r == 0 && changes == 0 ? GH_ENOENT : r;
 }
 

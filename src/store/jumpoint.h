@@ -71,7 +71,7 @@ int gh_store_jumpoint_node_by_key(struct gh_store *st, const char *pubkey, int64
 /* The node's connection, held by the worker PID: claim (connected, since
  * NOW, HOST and VERSION; a newer connection of the node takes it over),
  * heartbeat (last_seen NOW; GH_ENOENT when another connection took it
- * over) and drop (disconnected, when PID still holds it). */
+ * over, or the node or its jumpoint was deleted or disabled) and drop (disconnected, when PID still holds it). */
 int gh_store_jumpoint_node_claim(struct gh_store *st, int64_t node, int64_t pid, const char *host,
 				 const char *version, int64_t now);
 int gh_store_jumpoint_node_beat(struct gh_store *st, int64_t node, int64_t pid, int64_t now);

@@ -218,6 +218,23 @@ def test_agent_reconnects_and_node_gets_no_channel(ghenv, tmp_path):
         # agent's connection ended at its next heartbeat and it came back
         assert _connected(g, "jpr", True), (_stop(p), _log(g))
         assert p.poll() is None
-        assert "a newer connection took over" in _log(g)
+        assert "taken over by a newer connection" in _log(g)
+    finally:
+        _stop(p)
+
+
+def test_agent_ends_when_jumpoint_disabled(ghenv, tmp_path):
+    """Disabling the jumpoint ends its node's connection at the next
+    heartbeat; the agent's key is then refused: status 1, no retry."""
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpd").stdout)
+    p = _agent(g, str(tmp_path / "s"), "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpd", True), (_stop(p), _log(g))
+        g.cli("jumpoint", "disable", "jpd")
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 1, err
+        assert "refused this node's key" in err
+        assert _node(g, "jpd")["connected"] is False
     finally:
         _stop(p)
