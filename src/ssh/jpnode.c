@@ -28,19 +28,31 @@ static int key_text(ssh_key key, char *out, size_t len)
 	return r;
 }
 
+int gh_jpnode_reg_split(const char *pw, size_t len, char *tok, size_t toklen,
+			const char **ret_b64)
+{
+	const char *sp = memchr(pw, ' ', len);
+	static const char kt[] = "ssh-ed25519 ";
+	size_t n = sp ? (size_t)(sp - pw) : 0;
+	if (!sp || n == 0 || n >= toklen || memchr(pw, '\0', len) ||
+	    len - n - 1 <= sizeof kt - 1 || memcmp(sp + 1, kt, sizeof kt - 1) != 0)
+		return GH_EINVAL;
+	memcpy(tok, pw, n);
+	tok[n] = '\0';
+	*ret_b64 = sp + sizeof kt;
+	return 0;
+}
+
 int gh_jpnode_auth_password(struct gh_store *st, const char *password, int64_t *ret_node)
 {
 	char tok[TOKEN_MAX], hash[65], pub[256];
-	const char *sp = password ? strchr(password, ' ') : NULL;
+	const char *b64 = NULL;
 	ssh_key key = NULL;
 	int64_t jp = 0;
 	int r = GH_EINVAL;
-	if (!sp || (size_t)(sp - password) >= sizeof tok)
-		goto out;
-	memcpy(tok, password, (size_t)(sp - password));
-	tok[sp - password] = '\0';
-	if (strncmp(sp + 1, "ssh-ed25519 ", 12) != 0 ||
-	    ssh_pki_import_pubkey_base64(sp + 13, SSH_KEYTYPE_ED25519, &key) != SSH_OK ||
+	if (!password ||
+	    gh_jpnode_reg_split(password, strlen(password), tok, sizeof tok, &b64) < 0 ||
+	    ssh_pki_import_pubkey_base64(b64, SSH_KEYTYPE_ED25519, &key) != SSH_OK ||
 	    key_text(key, pub, sizeof pub) < 0)
 		goto out;
 	gh_web_hash(tok, hash);

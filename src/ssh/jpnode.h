@@ -14,6 +14,7 @@
 #pragma once
 #include <libssh/libssh.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct gh_store;
@@ -21,6 +22,11 @@ struct gh_store;
 #define GH_JPNODE_USER "jumpoint"
 #define GH_JPNODE_HEARTBEAT_S 10
 
+/* The registration password PW (LEN bytes, a network input): "TOKEN
+ * ssh-ed25519 BASE64" → TOK (NUL-terminated, < TOKLEN) and *RET_B64 (in
+ * PW, NUL-terminated when PW is). 0 or GH_EINVAL. */
+int gh_jpnode_reg_split(const char *pw, size_t len, char *tok, size_t toklen,
+			const char **ret_b64);
 /* SSH_AUTH_SUCCESS with *RET_NODE, or SSH_AUTH_DENIED. */
 int gh_jpnode_auth_password(struct gh_store *st, const char *password, int64_t *ret_node);
 int gh_jpnode_auth_pubkey(struct gh_store *st, ssh_key key, char state, int64_t *ret_node);
