@@ -238,3 +238,8 @@ def test_agent_ends_when_jumpoint_disabled(ghenv, tmp_path):
         assert _node(g, "jpd")["connected"] is False
     finally:
         _stop(p)
+
+
+def test_jumpoint_login_name_reserved(ghenv):
+    p = ghenv.cli("user", "add", "jumpoint", check=None)
+    assert p.returncode != 0 and "reserved" in p.stderr
