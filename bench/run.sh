@@ -13,15 +13,16 @@
 #   WEBTERM_BENCH_ARGS webterm_bench.py (web terminal vs SSH echo latency, cat throughput)
 #   DB_BENCH_ARGS     db_bench.py      (pgbench -S and COPY through the database gateway)
 #   STORE_BENCH_ARGS  store_bench.py   (events/s, logins/s: SQLite vs PostgreSQL)
+#   ROUTE_BENCH_ARGS  route_bench.py   (an asset through a gateway against the same asset direct)
 #   BENCH_ONLY        a space separated subset of: audit ssh sftp concurrency soak hostile jump web webterm
-#                     db store
+#                     db store route
 set -eu
 
 BUILD_DIR=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web webterm db store}
+ONLY=${BENCH_ONLY:-audit ssh sftp concurrency soak hostile jump web webterm db store route}
 STATUS=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -89,5 +90,10 @@ fi
 if want db; then
 	echo "== db_bench"
 	"$PY" "$HERE/db_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${DB_BENCH_ARGS:-} || STATUS=1
+fi
+# shellcheck disable=SC2086
+if want route; then
+	echo "== route_bench"
+	"$PY" "$HERE/route_bench.py" --gatehouse "$BUILD_DIR/gatehouse" ${ROUTE_BENCH_ARGS:-} || STATUS=1
 fi
 exit $STATUS

@@ -63,6 +63,7 @@ static const struct {
 	{ "status", gh_cmd_status }, { "backup", gh_cmd_backup }, { "restore", gh_cmd_restore },
 	{ "logs", gh_cmd_logs }, { "cert", gh_cmd_cert },
 	{ "migrate", gh_cmd_migrate },
+	{ "gateway", gh_cmd_gateway }, { "jumpoint", gh_cmd_jumpoint },
 };
 
 static int run_serve(struct gh_cli *cli, int argc, char **argv)

@@ -17,10 +17,12 @@ static const char usage[] =
 	"  gatehouse asset add NAME --address HOST [--port N] [--platform linux]\n"
 	"                      [--protocols ssh,sftp] [--node /PATH]... [--comment TEXT]\n"
 	"                      [--host-key \"TYPE BASE64\"] [TELNET PROMPTS]\n"
+	"                      [--gateway NAME | --jumpoint NAME]\n"
 	"  gatehouse asset set NAME [--address HOST] [--port N] [--platform P]\n"
 	"                      [--protocols LIST] [--node /PATH]... [--comment TEXT]\n"
 	"                      [--host-key \"TYPE BASE64\" | --forget-host-key]\n"
 	"                      [TELNET PROMPTS]\n"
+	"                      [--gateway NAME | --jumpoint NAME]   (\"\": reached directly)\n"
 	"  gatehouse asset list [--json]\n"
 	"  gatehouse asset show NAME [--json]\n"
 	"  gatehouse asset del NAME      (also deletes its accounts)\n"
@@ -40,7 +42,7 @@ static const char usage[] =
 
 enum { OPT_ADDRESS = 1000, OPT_PORT, OPT_PLATFORM, OPT_PROTOCOLS, OPT_NODE, OPT_COMMENT,
        OPT_HOST_KEY, OPT_FORGET_HOST_KEY, OPT_LOGIN_PROMPT, OPT_PASSWORD_PROMPT,
-       OPT_SHELL_PROMPT };
+       OPT_SHELL_PROMPT, OPT_GATEWAY, OPT_JUMPOINT };
 
 /* The options of add and set: one table, one parser (asset_parse). */
 static const struct option asset_opts[] = {
@@ -55,6 +57,8 @@ static const struct option asset_opts[] = {
 	{ "login-prompt", required_argument, NULL, OPT_LOGIN_PROMPT },
 	{ "password-prompt", required_argument, NULL, OPT_PASSWORD_PROMPT },
 	{ "shell-prompt", required_argument, NULL, OPT_SHELL_PROMPT },
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "jumpoint", required_argument, NULL, OPT_JUMPOINT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -69,6 +73,8 @@ struct asset_args {
 	uint32_t protocols;       /* 0 when not given */
 	char *host_key;           /* "TYPE BASE64" */
 	bool forget_host_key;
+	const char *gateway;      /* --gateway, NULL when not given */
+	const char *jumpoint;     /* --jumpoint, NULL when not given */
 	const char **nodes;       /* --node values */
 	size_t n_nodes;
 	int64_t *node_ids;        /* resolved by asset_nodes(); the root adds none */
@@ -227,6 +233,10 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 			a->comment = optarg;
 		else if (c == OPT_HOST_KEY)
 			host_key = optarg;
+		else if (c == OPT_GATEWAY)
+			a->gateway = optarg;
+		else if (c == OPT_JUMPOINT)
+			a->jumpoint = optarg;
 		else if (c == OPT_FORGET_HOST_KEY && set)
 			a->forget_host_key = true;
 		else if (c == OPT_LOGIN_PROMPT || c == OPT_PASSWORD_PROMPT || c == OPT_SHELL_PROMPT)
@@ -245,11 +255,14 @@ static int asset_parse(const struct gh_cli *cli, int argc, char **argv, bool set
 	if (!set && !address)
 		return gh_cli_usage_error(cli, "give the asset's address with --address HOST");
 	if (set && !address && !a->port && !a->platform && !a->protocols && !a->n_nodes &&
-	    !a->comment && !host_key && !a->forget_host_key && !a->set_prompts)
+	    !a->comment && !host_key && !a->forget_host_key && !a->set_prompts && !a->gateway &&
+	    !a->jumpoint)
 		return gh_cli_usage_error(cli, "nothing to set: give at least one of --address, "
 					       "--port, --platform, --protocols, --node, --comment, "
 					       "--host-key, --forget-host-key, --login-prompt, "
-					       "--password-prompt, --shell-prompt");
+					       "--password-prompt, --shell-prompt, --gateway, --jumpoint");
+	if (a->gateway && a->jumpoint && *a->gateway && *a->jumpoint)
+		return gh_cli_usage_error(cli, "give either --gateway or --jumpoint, not both");
 	return check_args(cli, address, host_key, a);
 }
 
@@ -328,6 +341,11 @@ static int asset_add(struct gh_cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
+	if ((aa.gateway && (r = gh_cli_asset_set_gateway(app, id, aa.name, aa.gateway))) ||
+	    (aa.jumpoint && (r = gh_cli_asset_set_jumpoint(app, id, aa.name, aa.jumpoint)))) {
+		gh_store_asset_del(app->store, aa.name);
+		goto out;
+	}
 	printf("added asset '%s' (%s port %d)\n", aa.name, a.address, a.port);
 	r = GH_EXIT_OK;
 out:
@@ -370,6 +388,11 @@ static int asset_set(struct gh_cli *cli, int argc, char **argv)
 	r = gh_store_asset_update(app->store, a.id, &e);
 	if (r == 0 && aa.set_prompts)
 		r = gh_store_asset_telnet_set(app->store, a.id, &aa.prompts);
+	if (r == 0 && aa.gateway && (r = gh_cli_asset_set_gateway(app, a.id, aa.name, aa.gateway)))
+		goto out;
+	if (r == 0 && aa.jumpoint &&
+	    (r = gh_cli_asset_set_jumpoint(app, a.id, aa.name, aa.jumpoint)))
+		goto out;
 	if (r < 0) {
 		r = gh_cli_fail(app, r, "cannot change asset '%s'", aa.name);
 		goto out;

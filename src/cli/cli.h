@@ -90,6 +90,14 @@ int gh_cmd_cmdfilter(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_request(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_token(struct gh_cli *cli, int argc, char **argv);
 int gh_cmd_access(struct gh_cli *cli, int argc, char **argv);
+int gh_cmd_gateway(struct gh_cli *cli, int argc, char **argv); /* src/cli/gateway.c */
+int gh_cmd_jumpoint(struct gh_cli *cli, int argc, char **argv); /* src/cli/jumpoint.c */
+/* `asset add|set --jumpoint NAME` ("" : not). 0 or an exit status (printed). */
+int gh_cli_asset_set_jumpoint(struct gh_app *app, int64_t asset_id, const char *asset,
+			      const char *jumpoint);
+/* `asset add|set --gateway NAME` ("" : directly). 0 or an exit status (printed). */
+int gh_cli_asset_set_gateway(struct gh_app *app, int64_t asset_id, const char *asset,
+			     const char *gateway);
 /* src/cli/serve.c (SSH front door). ARGV[0] is "serve"; APP is opened by
  * the dispatcher with GH_APP_CREATE and closed by it afterwards. Returns an
  * exit status, or a negative GH_E* which the dispatcher reports and maps to 1. */

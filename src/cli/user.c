@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/util.h"
+#include "ssh/jpnode.h"
 #include "store/access.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -53,6 +54,8 @@ static int check_name(const struct gh_cli *cli, const char *name)
 		return gh_cli_usage_error(cli, "bad user name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
 					       "(not starting with -)",
 					  gh_escape(esc, sizeof esc, name));
+	if (strcmp(name, GH_JPNODE_USER) == 0) /* the jumpoint nodes' SSH login */
+		return gh_cli_usage_error(cli, "user name '%s' is reserved", name);
 	return 0;
 }
 

@@ -30,6 +30,11 @@ int gh_log_level_parse(const char *name)
 
 void gh_log_set_level(int level) { log_level = level; }
 int gh_log_get_level(void) { return log_level; }
+int gh_log_fd(void)
+{
+	return log_fd;
+}
+
 void gh_log_set_tag(const char *tag) { log_tag = tag; }
 
 int gh_log_set_file(const char *path, char *why, size_t whylen)

@@ -23,6 +23,8 @@ int gh_log_get_level(void);
 int gh_log_set_file(const char *path, char *why, size_t whylen);
 /* Tag put after the pid, e.g. "master" or "worker". Borrowed, must outlive logging. */
 void gh_log_set_tag(const char *tag);
+/* The descriptor log lines go to (a forked helper that closes the others keeps it). */
+int gh_log_fd(void);
 
 void gh_log(int level, const char *file, int line, const char *func,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -18,59 +18,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PUMP_BUF (64 * 1024)
-#define POLL_MS 500
-
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
-/* socketpair end FD <-> channel CH of target session TS, until both
- * directions are done or either side fails. */
-static void pump(int fd, ssh_session ts, ssh_channel ch)
-{
-	char buf[PUMP_BUF]; /* in the forked child (child()), on its own stack */
-	bool fd_eof = false, ch_eof = false;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = fd, .events = fd_eof ? 0 : POLLIN },
-				       { .fd = ssh_get_fd(ts), .events = POLLIN } };
-		if (poll(p, 2, POLL_MS) < 0 && errno != EINTR)
-			return;
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(fd, buf, sizeof buf);
-			if (n > 0) {
-				if (ssh_channel_write(ch, buf, (uint32_t)n) != (int)n)
-					return;
-			} else if (n == 0 || errno != EINTR) {
-				fd_eof = true;
-				ssh_channel_send_eof(ch);
-			}
-		}
-		int n;
-		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof buf, 0)) > 0)
-			if (!write_all(fd, buf, (size_t)n))
-				return;
-		if (n == SSH_ERROR || !ssh_is_connected(ts) || ssh_channel_is_closed(ch))
-			return;
-		if (!ch_eof && ssh_channel_is_eof(ch)) {
-			ch_eof = true;
-			shutdown(fd, SHUT_WR);
-		}
-		if (ch_eof && fd_eof)
-			return;
-	}
-}
-
 static int child(struct gh_app *app, const struct gh_asset *a, const char *account,
 		 struct gh_credential *cred, const char *host, int port, int fd)
 {
@@ -109,7 +56,7 @@ static int child(struct gh_app *app, const struct gh_asset *a, const char *accou
 		goto out;
 	}
 	rc = 0;
-	pump(fd, ts, ch);
+	gh_target_pump(fd, ts, ch);
 	ssh_channel_close(ch);
 out:
 	gh_credential_clear(cred);

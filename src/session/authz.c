@@ -5,6 +5,7 @@
 #include "policy/policy.h"
 #include "ssh/loginpolicy.h"
 #include "store/edit.h"
+#include "store/route.h"
 #include "store/store.h"
 #include "vault/vault.h"
 
@@ -178,14 +179,34 @@ out:
 	return 0;
 }
 
-int gh_authz_credential(struct gh_store *st, struct gh_vault *v, const struct gh_authz_req *rq,
-			struct gh_authz *ret_dec, struct gh_credential *ret)
+/* Unseal the secret of ACCOUNT on asset ASSET_ID into *RET. */
+static int unseal_account(struct gh_store *st, struct gh_vault *v, int64_t asset_id,
+			  const char *account, struct gh_credential *ret)
 {
 	struct gh_account acct;
-	struct gh_authz d;
 	char ad[160];
 	char *secret = NULL;
 	size_t len = 0;
+
+	memset(&acct, 0, sizeof acct);
+	int r = gh_store_account_get(st, asset_id, account, &acct);
+	if (r < 0)
+		return r;
+	gh_vault_ad_account(ad, sizeof ad, asset_id, account);
+	r = gh_vault_unseal(v, acct.sealed, acct.sealed_len, ad, &secret, &len);
+	if (r == 0) {
+		ret->kind = acct.secret_kind;
+		ret->secret = secret;
+		ret->len = len;
+	}
+	gh_account_free(&acct);
+	return r;
+}
+
+int gh_authz_credential(struct gh_store *st, struct gh_vault *v, const struct gh_authz_req *rq,
+			struct gh_authz *ret_dec, struct gh_credential *ret)
+{
+	struct gh_authz d;
 
 	if (!v || !ret || !ret_dec || !rq || !rq->account)
 		return GH_EINVAL;
@@ -195,18 +216,33 @@ int gh_authz_credential(struct gh_store *st, struct gh_vault *v, const struct gh
 	*ret_dec = d;
 	if (!d.allow)
 		return GH_EPERM;
-	memset(&acct, 0, sizeof acct);
-	r = gh_store_account_get(st, d.asset_id, rq->account, &acct);
+	return unseal_account(st, v, d.asset_id, rq->account, ret);
+}
+
+int gh_authz_gateway_credential(struct gh_store *st, struct gh_vault *v,
+				const struct gh_authz_req *rq, int64_t gateway_id,
+				struct gh_authz *ret_dec, struct gh_credential *ret)
+{
+	struct gh_authz d;
+	struct gh_gateway *hops = NULL;
+	size_t n = 0;
+
+	if (!v || !ret || !ret_dec || !rq)
+		return GH_EINVAL;
+	int r = gh_authz_check(st, rq, &d);
 	if (r < 0)
 		return r;
-	gh_vault_ad_account(ad, sizeof ad, d.asset_id, rq->account);
-	r = gh_vault_unseal(v, acct.sealed, acct.sealed_len, ad, &secret, &len);
-	if (r == 0) {
-		ret->kind = acct.secret_kind;
-		ret->secret = secret;
-		ret->len = len;
-	}
-	gh_account_free(&acct);
+	*ret_dec = d;
+	if (!d.allow)
+		return GH_EPERM;
+	r = gh_store_route(st, d.asset_id, &hops, &n);
+	if (r < 0)
+		return r;
+	r = GH_EPERM; /* only a gateway of this asset's route */
+	for (size_t i = 0; i < n; i++)
+		if (hops[i].id == gateway_id)
+			r = unseal_account(st, v, hops[i].asset_id, hops[i].account, ret);
+	gh_gateways_free(hops, n);
 	return r;
 }
 

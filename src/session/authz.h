@@ -98,5 +98,13 @@ struct gh_credential {
 int gh_authz_credential(struct gh_store *st, struct gh_vault *v, const struct gh_authz_req *rq,
 			struct gh_authz *ret_dec, struct gh_credential *ret);
 
+/* The secret of the account of gateway GATEWAY_ID (store/route.h), for
+ * reaching RQ->asset through it: decided as gh_authz_credential (RQ must
+ * be allowed; RQ->account may be NULL for a forward), and unsealed only
+ * when that gateway is on the asset's route. Same returns. */
+int gh_authz_gateway_credential(struct gh_store *st, struct gh_vault *v,
+				const struct gh_authz_req *rq, int64_t gateway_id,
+				struct gh_authz *ret_dec, struct gh_credential *ret);
+
 /* Wipe and free; C may be zeroed or already cleared. */
 void gh_credential_clear(struct gh_credential *c);

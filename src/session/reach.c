@@ -5,6 +5,7 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "session/authz.h"
+#include "session/route.h"
 #include "store/store.h"
 #include "target/target.h"
 
@@ -44,51 +45,61 @@ static int reach_login(struct gh_sess *s, const struct gh_sess_reach *o, ssh_ses
 	return r;
 }
 
-/* The host key TS presented against the asset's pinned one: pinned on
- * first use, refused when it changed (both audited). */
+/* The host key TS presented against the asset's pinned one
+ * (gh_sess_host_key_check: pinned on first use, refused when changed). */
 static int reach_host_key(struct gh_sess *s, const struct gh_sess_reach *o, ssh_session ts,
 			  char *err)
 {
-	const struct gh_asset *a = o->asset;
 	struct gh_audit_who aw = gh_sess_who(s);
 	char *hk = NULL, *fp = NULL;
 	int r = gh_fault("target-hostkey") ? GH_EIO : gh_target_host_key(ts, &hk, &fp);
-	if (r < 0) {
-		snprintf(err, GH_TARGET_ERRLEN, "cannot read the host key");
-		goto out;
-	}
-	if (a->host_key && *a->host_key) {
-		if (!gh_target_host_key_equal(a->host_key, hk)) {
-			char detail[512];
-			snprintf(detail, sizeof detail, "presented %s (%.40s...)", fp, hk);
-			gh_audit_hostkey(o->st, &aw, a->name, "mismatch", detail);
-			gh_warn("host key of asset %s changed: now %s; refused", a->name, fp);
-			snprintf(err, GH_TARGET_ERRLEN, "host key changed");
-			r = GH_EHOSTKEY;
-		}
-		goto out;
-	}
-	r = gh_store_asset_set_host_key(o->st, a->id, hk);
 	if (r < 0)
-		gh_error("cannot pin host key of %s: %s", a->name, gh_strerror(r));
-	gh_audit_hostkey(o->st, &aw, a->name, "pinned", fp);
-	gh_info("pinned host key of %s: %s", a->name, fp);
-	r = 0;
-out:
+		snprintf(err, GH_TARGET_ERRLEN, "cannot read the host key");
+	else
+		r = gh_sess_host_key_check(o->st, &aw, o->asset, hk, fp, err);
 	free(hk);
 	free(fp);
+	return r;
+}
+
+/* The route to O->asset (gateways), its path audited when there is one. */
+static int reach_route(struct gh_sess *s, const struct gh_sess_reach *o,
+		       struct gh_sess_route **ret, char *err)
+{
+	struct gh_audit_who aw = gh_sess_who(s);
+	struct gh_authz_req rq = { .user = aw.user,
+				   .source_ip = gh_sess_source_ip(s),
+				   .asset = o->asset->name,
+				   .account = o->account,
+				   .protocol = o->protocol,
+				   .action = GH_ACT_CONNECT };
+	int r = gh_sess_route_open(o->st, o->vault, &rq, o->asset->id, &aw, ret, err);
+	const char *path = r == 0 ? gh_sess_route_path(*ret) : "";
+	if (r < 0 || *path) {
+		char detail[700];
+		snprintf(detail, sizeof detail, "path=\"%s%s%s\"", path, *path ? " > " : "",
+			 o->asset->name);
+		gh_audit_event(o->st, &aw, "route", o->asset->name, o->account, "gateway",
+			       r < 0 ? "error" : "ok", r < 0 ? err : NULL, r < 0 ? NULL : detail);
+	}
 	return r;
 }
 
 int gh_sess_reach(struct gh_sess *s, const struct gh_sess_reach *o, ssh_session *ret, char *err)
 {
 	ssh_session ts = NULL;
-	struct gh_target_conn tc = { .address = o->asset->address,
+	struct gh_sess_route *route = NULL;
+	int r = reach_route(s, o, &route, err);
+	if (r < 0)
+		return r;
+	struct gh_target_conn tc = { .route = gh_sess_route_dial(route),
+				     .address = o->asset->address,
 				     .port = o->asset->port,
 				     .username = o->account,
 				     .pinned_host_key = o->asset->host_key,
 				     .timeout = o->timeout };
-	int r = gh_target_connect(&tc, &ts, err);
+	r = gh_target_connect(&tc, &ts, err);
+	route = gh_sess_route_free(route);
 	if (r == 0)
 		r = reach_host_key(s, o, ts, err);
 	if (r == 0)

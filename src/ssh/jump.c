@@ -13,6 +13,8 @@
 #include "relay/viatarget.h"
 #include "ssh/worker.h"
 #include "store/store.h"
+#include "session/route.h"
+#include "target/dial.h"
 #include "target/target.h"
 
 #include <libssh/server.h>
@@ -232,6 +234,19 @@ static void do_jump(const struct gh_jump_ctx *c, ssh_message msg, const struct g
 		kill(pid, SIGTERM);
 }
 
+/* HOST A's PORT through A's route (gateways; session/route.h), for RQ. */
+static int tunnel_dial(const struct gh_jump_ctx *c, const struct gh_authz_req *rq,
+		       const struct gh_asset *a, int port, int *ret_fd, char *err)
+{
+	struct gh_sess_route *route = NULL;
+	int r = gh_sess_route_open(c->st, c->app->vault, rq, a->id, &c->who, &route, err);
+	if (r == 0)
+		r = gh_target_dial(gh_sess_route_dial(route), a->address, port,
+				   c->app->cfg.target_connect_timeout, ret_fd, err);
+	gh_sess_route_free(route);
+	return r;
+}
+
 static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, const struct gh_asset *a,
 		      const char *host, int port)
 {
@@ -246,7 +261,7 @@ static void do_tunnel(const struct gh_jump_ctx *c, ssh_message msg, const struct
 		ssh_message_reply_default(msg);
 		return;
 	}
-	if (gh_target_tcp_connect(a->address, port, c->app->cfg.target_connect_timeout, &fd, err) < 0) {
+	if (tunnel_dial(c, &rq, a, port, &fd, err) < 0) {
 		snprintf(reason, sizeof reason, "connect failed: %s", err);
 		deny_tunnel(c, "direct-tcpip", a->name, host, port, reason);
 		ssh_message_reply_default(msg);
@@ -297,6 +312,12 @@ static void do_via_target(const struct gh_jump_ctx *c, ssh_message msg, const ch
 		goto refuse;
 	}
 	have_asset = true;
+	bool direct = false;
+	if (gh_sess_route_is_direct(c->st, a.id, &direct) < 0 || !direct) {
+		deny_tunnel(c, "direct-tcpip", a.name, host, port,
+			    "forwards from an asset behind a gateway or jumpoint are not supported");
+		goto refuse;
+	}
 	int64_t slot = 0;
 	if (gh_proclimit_claim(c->st, &c->app->cfg, c->user, "forward", getpid(), &slot, reason,
 			       sizeof reason) < 0) {

@@ -22,6 +22,7 @@
 #include "relay/fwd.h"
 #include "ssh/hostkey.h"
 #include "ssh/jump.h"
+#include "ssh/jpnode.h"
 #include "relay/rfwd.h"
 #include "ssh/knownhosts.h"
 #include "ssh/login.h"
@@ -163,6 +164,7 @@ struct chan {
 
 struct worker {
 	struct gh_app *app;
+	int64_t jp_node; /* a jumpoint node logged in (ssh/jpnode.h), else 0 */
 	struct gh_store *st;
 	const struct gh_worker_args *args;
 	char source[96];
@@ -317,8 +319,8 @@ static bool any_session(const struct worker *w)
 static void idle_recheck(struct worker *w)
 {
 	char why[256];
-	if (!w->authed || w->tunrow || gh_mono_ms() < w->recheck_ms || !ssh_is_connected(w->s) ||
-	    any_session(w))
+	if (!w->authed || w->jp_node || w->tunrow || gh_mono_ms() < w->recheck_ms ||
+	    !ssh_is_connected(w->s) || any_session(w))
 		return;
 	w->recheck_ms = gh_mono_ms() + IDLE_RECHECK_MS;
 	if (gh_authz_user(w->st, w->login.user, w->args->peer_ip, gh_now(), NULL, NULL, why,
@@ -587,13 +589,28 @@ static int cb_message(ssh_session session, ssh_message msg, void *userdata)
 	if (ssh_message_type(msg) == SSH_REQUEST_AUTH &&
 	    ssh_message_subtype(msg) == SSH_AUTH_METHOD_INTERACTIVE)
 		return kbdint(w, msg);
+	if (w->jp_node)
+		return 1; /* a node opens nothing */
 	return forward_message(w, msg); /* else the default reply: refused */
+}
+
+/* A jumpoint node's login (ssh/jpnode.h): one attempt; it never becomes a
+ * user's session. */
+static int jpnode_auth(struct worker *w, int r)
+{
+	if (r == SSH_AUTH_SUCCESS && w->jp_node)
+		w->authed = true;
+	else if (r != SSH_AUTH_SUCCESS)
+		w->too_many = true;
+	return r;
 }
 
 static int cb_auth_password(ssh_session session, const char *user, const char *password,
 			    void *userdata)
 {
 	struct worker *w = userdata;
+	if (user && strcmp(user, GH_JPNODE_USER) == 0)
+		return jpnode_auth(w, gh_jpnode_auth_password(w->st, password, &w->jp_node));
 	if (w->mfa.active) {
 		mfa_fail(w, "second factor pending");
 		return SSH_AUTH_DENIED;
@@ -638,6 +655,9 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 			  char signature_state, void *userdata)
 {
 	struct worker *w = userdata;
+	if (user && strcmp(user, GH_JPNODE_USER) == 0)
+		return jpnode_auth(w, gh_jpnode_auth_pubkey(w->st, pubkey, signature_state,
+							    &w->jp_node));
 	if (w->mfa.active) {
 		mfa_fail(w, "second factor pending");
 		return SSH_AUTH_DENIED;
@@ -930,7 +950,7 @@ static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 {
 	struct worker *w = userdata;
 	size_t slot = MAX_CHANNELS, open = chans_open(w);
-	if (!w->authed || w->closing)
+	if (!w->authed || w->closing || w->jp_node)
 		return NULL;
 	for (size_t i = 0; i < MAX_CHANNELS && slot == MAX_CHANNELS; i++)
 		if (!w->chans[i])
@@ -2514,6 +2534,11 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 		goto out;
 	alarm(0);
 	ssh_set_blocking(w->s, 0);
+	if (w->jp_node) {
+		gh_jpnode_serve(w->st, w->s, w->ev, w->jp_node, args->peer_ip, &stop_requested);
+		status = 0;
+		goto out;
+	}
 	serve_channels(w);
 	/* forwarded channels still open outlive the session channels */
 	while (gh_fwdset_count(w->fwds) > 0 && ssh_is_connected(w->s) && !stop_requested)

@@ -183,6 +183,29 @@ static const char *const migrations[] = {
 	"  arg TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL,"
 	"  done_at INTEGER NOT NULL DEFAULT 0, result TEXT);"
 	"CREATE INDEX node_commands_todo ON node_commands(node, done_at);",
+	/* 14: gateways (an SSH asset and account other assets are reached through)
+	 * and the gateway of each asset reached through one */
+	"CREATE TABLE gateways (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,"
+	"  account TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE asset_routes ("
+	"  asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
+	"  gateway_id INTEGER NOT NULL REFERENCES gateways(id));"
+	/* jumpoints (agents in remote networks), their nodes (one install token
+	 * each, kept hashed, then the node's own key) and their assets */
+	"CREATE TABLE jumpoints (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  clustered INTEGER NOT NULL DEFAULT 0, comment TEXT NOT NULL DEFAULT '',"
+	"  disabled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE TABLE jumpoint_nodes (id INTEGER PRIMARY KEY,"
+	"  jumpoint_id INTEGER NOT NULL REFERENCES jumpoints(id) ON DELETE CASCADE,"
+	"  token_hash TEXT UNIQUE, token_expires INTEGER NOT NULL DEFAULT 0, pubkey TEXT,"
+	"  host TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '',"
+	"  connected INTEGER NOT NULL DEFAULT 0, connected_since INTEGER NOT NULL DEFAULT 0,"
+	"  last_seen INTEGER NOT NULL DEFAULT 0, sessions INTEGER NOT NULL DEFAULT 0,"
+	"  conn_pid INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE TABLE asset_jumpoints ("
+	"  asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
+	"  jumpoint_id INTEGER NOT NULL REFERENCES jumpoints(id));",
 };
 
 size_t gh_migrations_count(void)

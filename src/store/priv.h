@@ -19,6 +19,8 @@ char *gh_store_col_str(const struct gh_db_val *c);
 int gh_store_one_int(void *ud, const struct gh_db_val *cols, int ncols);
 /* An INT column; 0 otherwise. */
 int64_t gh_store_col_int(const struct gh_db_val *c);
+/* Row callback: the first column as an integer into *(int64_t *)UD. */
+int gh_store_take_int(void *ud, const struct gh_db_val *c, int n);
 /* Called inside a transaction by user and group deletion (cmdstore.c):
  * the command filters forget the name. */
 int gh_store_cmdfilter_forget(struct gh_store *st, int kind, const char *name);

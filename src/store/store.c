@@ -1713,3 +1713,9 @@ int64_t gh_store_col_int(const struct gh_db_val *c)
 {
 	return col_int(c);
 }
+
+int gh_store_take_int(void *ud, const struct gh_db_val *c, int n)
+{
+	*(int64_t *)ud = col_int(&c[0]);
+	return 0;
+}

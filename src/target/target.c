@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "target/dial.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,15 +133,21 @@ static const char *hostkey_algs(const char *pinned)
 
 int gh_target_connect(const struct gh_target_conn *c, ssh_session *ret, char *err)
 {
+	int fd = -1;
+	int r = gh_target_dial(c->route, c->address, c->port, c->timeout > 0 ? c->timeout : 10,
+			       &fd, err);
+	if (r < 0)
+		return r;
+	return gh_target_connect_fd(c, fd, ret, err);
+}
+
+int gh_target_connect_fd(const struct gh_target_conn *c, int fd, ssh_session *ret, char *err)
+{
 	ssh_session s = NULL;
-	int fd = -1, r;
 	int zero = 0;
 	long timeout = c->timeout > 0 ? c->timeout : 10;
 
 	err[0] = '\0';
-	r = gh_target_tcp_connect(c->address, c->port, (int)timeout, &fd, err);
-	if (r < 0)
-		return r;
 	s = ssh_new();
 	if (!s) {
 		close(fd);
@@ -362,4 +369,60 @@ ssh_session gh_target_free(ssh_session s)
 		ssh_free(s);
 	}
 	return NULL;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EAGAIN) {
+			struct pollfd p1 = { .fd = fd, .events = POLLOUT };
+			poll(&p1, 1, 500);
+			continue;
+		}
+		if (k <= 0)
+			return false;
+		p += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+#define PUMP_BUF (64 * 1024)
+#define PUMP_POLL_MS 500
+
+void gh_target_pump(int fd, ssh_session ts, ssh_channel ch)
+{
+	char buf[PUMP_BUF]; /* in a helper process, on its own stack */
+	bool fd_eof = false, ch_eof = false;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = fd_eof ? 0 : POLLIN },
+				       { .fd = ssh_get_fd(ts), .events = POLLIN } };
+		if (poll(p, 2, PUMP_POLL_MS) < 0 && errno != EINTR)
+			return;
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(fd, buf, sizeof buf);
+			if (n > 0) {
+				if (ssh_channel_write(ch, buf, (uint32_t)n) != (int)n)
+					return;
+			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				fd_eof = true;
+				ssh_channel_send_eof(ch);
+			}
+		}
+		int n;
+		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof buf, 0)) > 0)
+			if (!write_all(fd, buf, (size_t)n))
+				return;
+		if (n == SSH_ERROR || !ssh_is_connected(ts) || ssh_channel_is_closed(ch))
+			return;
+		if (!ch_eof && ssh_channel_is_eof(ch)) {
+			ch_eof = true;
+			shutdown(fd, SHUT_WR);
+		}
+		if (ch_eof && fd_eof)
+			return;
+	}
 }

@@ -17,7 +17,11 @@
 
 #define GH_TARGET_ERRLEN 256
 
+struct gh_route;
+
 struct gh_target_conn {
+	/* How to reach ADDRESS:PORT (target/dial.h); NULL: directly. */
+	const struct gh_route *route;
 	const char *address;
 	int port;
 	const char *username;
@@ -32,8 +36,16 @@ struct gh_target_conn {
 int gh_target_tcp_connect(const char *host, int port, int timeout, int *ret_fd, char *err);
 
 /* On success *ret is a connected session (caller frees with
- * gh_target_free). */
+ * gh_target_free). The stream comes from gh_target_dial (C->route). */
 int gh_target_connect(const struct gh_target_conn *c, ssh_session *ret, char *err);
+
+/* The same over FD, a connected stream (C->route unused): FD is consumed,
+ * on failure as well. */
+int gh_target_connect_fd(const struct gh_target_conn *c, int fd, ssh_session *ret, char *err);
+
+/* Pump FD <-> channel CH of TS until both directions are done or either
+ * side fails (blocking; for helper processes). */
+void gh_target_pump(int fd, ssh_session ts, ssh_channel ch);
 
 /* The target's host key as "TYPE BASE64" (*ret) and "SHA256:..."
  * (*ret_fp); caller frees both. */

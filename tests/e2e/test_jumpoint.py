@@ -1,0 +1,245 @@
+"""Jumpoints: the administration (tokens: one per node, hashed, 24 h) and the
+rule that an asset assigned to a jumpoint is reached only through it (never
+directly, even when its address is reachable from Gatehouse)."""
+import json
+import os
+import re
+import stat
+import subprocess
+
+from sshenv import *  # noqa: F401,F403
+from sshenv import ALICE_PW, UNIX_DEPLOY, ssh_run, wait_for
+
+
+def _token(out):
+    m = re.search(r"^token: (ghj_[0-9a-f]{64})$", out, re.M)
+    assert m, out
+    return m.group(1)
+
+
+def test_add_prints_token_stored_hashed(ghenv):
+    g = ghenv
+    p = g.cli("jumpoint", "add", "jp1", "--comment", "dc east")
+    tok = _token(p.stdout)
+    assert f"gatehouse jumpoint run --bastion 127.0.0.1:{g.port} --token {tok}" in p.stdout
+    with open(g.db_path(), "rb") as f:
+        assert tok.encode() not in f.read()
+    with g.db() as c:
+        rows = c.execute("SELECT token_hash, token_expires, created_at FROM jumpoint_nodes").fetchall()
+    assert len(rows) == 1 and re.fullmatch(r"[0-9a-f]{64}", rows[0][0])
+    assert 24 * 3600 - 60 <= rows[0][1] - rows[0][2] <= 24 * 3600
+    # not clustered: one node only
+    p = g.cli("jumpoint", "token", "jp1", check=None)
+    assert p.returncode != 0 and "--clustered" in p.stderr
+
+
+def test_clustered_ten_nodes_and_list_json(ghenv):
+    g = ghenv
+    toks = {_token(g.cli("jumpoint", "add", "jpc", "--clustered").stdout)}
+    for _ in range(9):
+        toks.add(_token(g.cli("jumpoint", "token", "jpc").stdout))
+    assert len(toks) == 10
+    p = g.cli("jumpoint", "token", "jpc", check=None)
+    assert p.returncode != 0 and "(10)" in p.stderr
+    lst = json.loads(g.cli("jumpoint", "list", "--json").stdout)
+    jp = [j for j in lst if j["name"] == "jpc"][0]
+    assert jp["clustered"] is True and jp["enabled"] is True and len(jp["nodes"]) == 10
+    for n in jp["nodes"]:
+        for k in ("host", "version", "connected", "connected_since", "last_seen", "sessions"):
+            assert k in n, n
+        assert n["connected"] is False
+    g.cli("jumpoint", "disable", "jpc")
+    lst = json.loads(g.cli("jumpoint", "list", "--json").stdout)
+    assert [j for j in lst if j["name"] == "jpc"][0]["enabled"] is False
+    g.cli("jumpoint", "enable", "jpc")
+    g.cli("jumpoint", "del", "jpc")
+    assert "jpc" not in g.cli("jumpoint", "list").stdout
+
+
+def test_asset_behind_jumpoint_never_reached_directly(ghenv):
+    """web01's address is reachable from here, but once it is assigned to a
+    jumpoint with no node connected, a login fails with that reason instead
+    of connecting directly; the jumpoint cannot be deleted while used."""
+    g = ghenv
+    g.cli("jumpoint", "add", "jp2")
+    g.cli("asset", "set", "web01", "--jumpoint", "jp2")
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@web01", "true", password=ALICE_PW)
+    assert p.returncode != 0
+    assert "no jumpoint node connected" in p.stderr
+    assert g.cli("jumpoint", "del", "jp2", check=None).returncode != 0
+    p = g.cli("asset", "set", "web01", "--gateway", "x", "--jumpoint", "jp2", check=None)
+    assert p.returncode != 0
+    g.cli("asset", "set", "web01", "--jumpoint", "")
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@web01", "true", password=ALICE_PW)
+    assert p.returncode == 0, p.stderr
+
+
+# ---- the agent (gatehouse jumpoint run) and the front door's side -------------
+
+pytestmark_protocol = True
+
+
+def _agent(g, state, *args):
+    """A real agent process on loopback, without the bastion's data dir."""
+    env = {k: v for k, v in g.env.items() if k != "GATEHOUSE_DATA"}
+    return subprocess.Popen([g.bin, "jumpoint", "run", "--state", state, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _stop(p):
+    if p.poll() is None:
+        p.kill()
+    return p.communicate(timeout=20)
+
+
+def _node(g, name):
+    lst = json.loads(g.cli("jumpoint", "list", "--json").stdout)
+    nodes = [j for j in lst if j["name"] == name][0]["nodes"]
+    assert len(nodes) == 1, nodes
+    return nodes[0]
+
+
+def _log(g):
+    with open(g.log_path) as f:
+        t = f.read()[-3000:]
+    return t
+
+
+def _connected(g, name, want):
+    return wait_for(lambda: _node(g, name)["connected"] is want, timeout=30)
+
+
+def test_agent_registers_reconnects_and_drops(ghenv, tmp_path):
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpa").stdout)
+    state = str(tmp_path / "state")
+    p = _agent(g, state, "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpa", True), (_stop(p), _log(g))
+        n = _node(g, "jpa")
+        assert n["registered"] is True and n["host"] == "127.0.0.1" and n["version"]
+        assert n["connected_since"] and n["last_seen"] >= n["connected_since"], n
+        assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(os.path.join(state, "key")).st_mode) == 0o600
+        for f in os.listdir(state):
+            with open(os.path.join(state, f), "rb") as fh:
+                assert tok.encode() not in fh.read(), f
+        with open(g.log_path, "rb") as fh:
+            assert tok.encode() not in fh.read()
+        # the token is not left in the agent's command line
+        with open(f"/proc/{p.pid}/cmdline", "rb") as fh:
+            assert tok.encode() not in fh.read()
+    finally:
+        p.terminate()
+        _stop(p)
+    assert _connected(g, "jpa", False)
+    # a later run: --state alone, the key logs in; a kill drops the node
+    p = _agent(g, state)
+    try:
+        assert _connected(g, "jpa", True), _stop(p)
+    finally:
+        p.kill()
+        _stop(p)
+    assert _connected(g, "jpa", False)
+
+
+def test_agent_token_used_twice_refused(ghenv, tmp_path):
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpb").stdout)
+    p1 = _agent(g, str(tmp_path / "s1"), "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpb", True), _stop(p1)
+        p2 = _agent(g, str(tmp_path / "s2"), "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+        out, err = p2.communicate(timeout=30)
+        assert p2.returncode == 1, err
+        assert "refused the install token" in err
+        assert tok not in err
+        assert _node(g, "jpb")["connected"] is True
+    finally:
+        _stop(p1)
+
+
+def test_agent_refuses_wrong_bastion_key(ghenv, tmp_path):
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpk").stdout)
+    state = str(tmp_path / "state")
+    p = _agent(g, state, "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpk", True), _stop(p)
+    finally:
+        _stop(p)
+    assert _connected(g, "jpk", False)
+    pin = os.path.join(state, "bastion_key")
+    with open(pin, "w") as f:  # another server's key
+        f.write("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGc0aXJ5bXBsZXN0YW5kaW5nZm9yYW5vdGhlcmtl\n")
+    p = _agent(g, state)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 1, err
+    assert "not the one pinned" in err
+    assert _node(g, "jpk")["connected"] is False
+
+
+def test_agent_print_unit(ghenv, tmp_path):
+    g = ghenv
+    state = tmp_path / "st"
+    state.mkdir()
+    p = subprocess.run([g.bin, "jumpoint", "run", "--state", str(state), "--print-unit"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert f"jumpoint run --state {state}" in p.stdout and "User=" in p.stdout
+    assert "[Install]" in p.stdout
+
+
+def test_agent_reconnects_and_node_gets_no_channel(ghenv, tmp_path):
+    """The front door restarts: the agent reconnects by itself (backoff).
+    The node's own key logs in as 'jumpoint' but gets no shell, no exec and
+    no forward."""
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpr").stdout)
+    state = str(tmp_path / "state")
+    p = _agent(g, state, "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpr", True), (_stop(p), _log(g))
+        g.stop()
+        assert _node(g, "jpr")["connected"] is False
+        g.start()
+        assert _connected(g, "jpr", True), (_stop(p), _log(g))
+        assert p.poll() is None
+        key = os.path.join(state, "key")
+        # logged in (-v says so), then every channel refused
+        r = ssh_run(g, "jumpoint", "echo", "shell-reached", key=key, timeout=30, extra=("-v",))
+        assert r.returncode != 0 and "shell-reached" not in r.stdout, r
+        assert "Authenticated to" in r.stderr, r.stderr[-2000:]
+        r = ssh_run(g, "jumpoint", key=key, timeout=30,
+                    extra=("-v", "-W", f"127.0.0.1:{g.target.port}"))
+        assert r.returncode != 0 and "Authenticated to" in r.stderr, r.stderr[-2000:]
+        assert "open failed" in r.stderr, r.stderr[-2000:]
+        # one connection per node: those logins took the node over; the
+        # agent's connection ended at its next heartbeat and it came back
+        assert _connected(g, "jpr", True), (_stop(p), _log(g))
+        assert p.poll() is None
+        assert "taken over by a newer connection" in _log(g)
+    finally:
+        _stop(p)
+
+
+def test_agent_ends_when_jumpoint_disabled(ghenv, tmp_path):
+    """Disabling the jumpoint ends its node's connection at the next
+    heartbeat; the agent's key is then refused: status 1, no retry."""
+    g = ghenv
+    tok = _token(g.cli("jumpoint", "add", "jpd").stdout)
+    p = _agent(g, str(tmp_path / "s"), "--bastion", f"127.0.0.1:{g.port}", "--token", tok)
+    try:
+        assert _connected(g, "jpd", True), (_stop(p), _log(g))
+        g.cli("jumpoint", "disable", "jpd")
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 1, err
+        assert "refused this node's key" in err
+        assert _node(g, "jpd")["connected"] is False
+    finally:
+        _stop(p)
+
+
+def test_jumpoint_login_name_reserved(ghenv):
+    p = ghenv.cli("user", "add", "jumpoint", check=None)
+    assert p.returncode != 0 and "reserved" in p.stderr
