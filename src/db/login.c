@@ -136,8 +136,13 @@ static int login_connect(struct gh_db *db, struct gh_db_login *ret)
 	char err[GH_TARGET_ERRLEN] = "";
 	int fd = -1, port = db->asset.port > 0 ? db->asset.port : db->door->default_port;
 	gh_sess_target(db->sess, db->asset.id, db->asset.name, db->account, NULL);
-	int r = gh_target_tcp_connect(db->asset.address, port, db->app->cfg.target_connect_timeout,
-				      &fd, err);
+	struct gh_sess_reach o = { .st = db->st,
+				   .vault = db->app->vault,
+				   .asset = &db->asset,
+				   .account = db->account,
+				   .protocol = db->door->protocol,
+				   .timeout = db->app->cfg.target_connect_timeout };
+	int r = gh_sess_dial(db->sess, &o, port, &fd, err);
 	if (r < 0) {
 		snprintf(ret->err, sizeof ret->err, "database %s unavailable: %s", db->asset.name,
 			 err);

@@ -7,6 +7,7 @@
 #include "session/authz.h"
 #include "session/route.h"
 #include "store/store.h"
+#include "target/dial.h"
 #include "target/target.h"
 
 #include <stdio.h>
@@ -82,6 +83,18 @@ static int reach_route(struct gh_sess *s, const struct gh_sess_reach *o,
 		gh_audit_event(o->st, &aw, "route", o->asset->name, o->account, "gateway",
 			       r < 0 ? "error" : "ok", r < 0 ? err : NULL, r < 0 ? NULL : detail);
 	}
+	return r;
+}
+
+int gh_sess_dial(struct gh_sess *s, const struct gh_sess_reach *o, int port, int *ret_fd,
+		 char *err)
+{
+	struct gh_sess_route *route = NULL;
+	int r = reach_route(s, o, &route, err);
+	if (r == 0)
+		r = gh_target_dial(gh_sess_route_dial(route), o->asset->address, port, o->timeout,
+				   ret_fd, err);
+	gh_sess_route_free(route);
 	return r;
 }
 

@@ -132,6 +132,12 @@ struct gh_sess_reach {
  * fit for the user and the row ("connection refused", "not permitted",
  * "host key changed"), never a secret. */
 int gh_sess_reach(struct gh_sess *s, const struct gh_sess_reach *o, ssh_session *ret, char *err);
+/* A byte stream to PORT of O->asset (telnet, the database doors): through
+ * the asset's route (direct or its gateways, target/dial.h; the path
+ * audited as for SSH), each step bounded by O->timeout. On success *RET_FD
+ * is the caller's to close; otherwise GH_E* and ERR (GH_TARGET_ERRLEN). */
+int gh_sess_dial(struct gh_sess *s, const struct gh_sess_reach *o, int port, int *ret_fd,
+		 char *err);
 
 struct gh_sess_rec_opts {
 	const char *recordings_dir;

@@ -224,7 +224,7 @@ int gh_sess_telnet_reach(struct gh_sess *s, const struct gh_sess_reach *o,
 	t->logging_in = true;
 	r = telnet_new(o, to, t, err);
 	if (r == 0)
-		r = gh_target_tcp_connect(o->asset->address, o->asset->port, o->timeout, &t->fd, err);
+		r = gh_sess_dial(s, o, o->asset->port, &t->fd, err);
 	if (r == 0) {
 		t->deadline = gh_mono_ms() + (int64_t)to->login_timeout * 1000;
 		r = reach_login(s, o, to, t, err);
