@@ -259,7 +259,7 @@ class Gatehouse:
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen([self.bin, "--data", self.data, "serve"],
                                      stdout=self.log, stderr=self.log, env=self.env)
-        if not wait_for(lambda: port_open(self.port), timeout=30):
+        if not wait_for(lambda: port_open(self.port), timeout=60):
             self.stop()
             pytest.fail("gatehouse serve did not start:\n" + self.read_log())
 
