@@ -4,7 +4,7 @@ DATA ?= ./data
 PY := /usr/bin/python3
 MESON_OPTS ?=
 
-.PHONY: all deps build run test unit e2e bench asan fuzz clean install
+.PHONY: all deps build run test unit e2e e2e-pg bench asan fuzz clean install
 
 all: build
 
@@ -40,6 +40,15 @@ e2e: build
 	GATEHOUSE_BIN=$(abspath $(BUILD))/gatehouse $(PY) -m pytest -q --durations=15 $(E2E_PAR) tests/e2e $(PYTEST_ARGS)
 
 test: unit e2e
+
+# A representative part of the e2e suite once more with the store on
+# PostgreSQL (tests/e2e/pgenv.py starts a throwaway cluster); any file runs
+# so with GATEHOUSE_TEST_DB=postgresql.
+E2E_PG_FILES = test_ssh.py test_web_api.py test_live.py test_telnet.py test_db_postgresql.py \
+	test_gateway.py test_pgstore.py
+e2e-pg: build
+	GATEHOUSE_TEST_DB=postgresql GATEHOUSE_BIN=$(abspath $(BUILD))/gatehouse $(PY) -m pytest -q \
+		--durations=5 $(E2E_PAR) $(addprefix tests/e2e/,$(E2E_PG_FILES)) $(PYTEST_ARGS)
 
 bench: build
 	./bench/run.sh $(BUILD)

@@ -36,8 +36,8 @@ int gh_store_dbtoken_take(struct gh_store *st, const char *hash, int64_t user_id
 int gh_store_perm_databases_set(struct gh_store *st, int64_t perm_id, const char *databases)
 {
 	struct gh_db_val p[] = { DB_INT(perm_id), DB_TEXT(databases) };
-	return gh_store_q(st, "INSERT OR REPLACE INTO perm_databases (perm_id, databases)"
-			      " VALUES (?, ?)",
+	return gh_store_q(st, "INSERT INTO perm_databases (perm_id, databases) VALUES (?, ?)"
+			      " ON CONFLICT (perm_id) DO UPDATE SET databases = excluded.databases",
 			  p, NP(p), NULL, NULL, NULL, NULL);
 }
 

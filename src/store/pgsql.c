@@ -53,6 +53,16 @@ int gh_pgsql_params(const char *sql, char **ret_sql, int *ret_n)
 			memcpy(out + o, p, (size_t)k);
 			o += (size_t)k;
 			p += k;
+		} else if (*p == '?' && p[1] >= '1' && p[1] <= '9') { /* SQLite's ?NNN */
+			char *end;
+			long v = strtol(p + 1, &end, 10);
+			if (v > 999) {
+				free(out);
+				return GH_EINVAL;
+			}
+			o += (size_t)snprintf(out + o, cap - o, "$%ld", v);
+			n = v > n ? (int)v : n;
+			p = end;
 		} else if (*p == '?') {
 			o += (size_t)snprintf(out + o, cap - o, "$%d", ++n);
 			p++;

@@ -5,7 +5,8 @@
 #include <stdbool.h>
 
 /* SQL with each '?' outside string literals, quoted identifiers and
- * comments replaced by $1, $2, ... in order. *ret_sql: caller frees;
+ * comments replaced by $1, $2, ... in order; SQLite's numbered "?N" by
+ * "$N" (*ret_n counts the highest). *ret_sql: caller frees;
  * *ret_n: the number of parameters. GH_EINVAL for an unterminated
  * literal, identifier or comment. */
 int gh_pgsql_params(const char *sql, char **ret_sql, int *ret_n);

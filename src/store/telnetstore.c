@@ -59,13 +59,13 @@ int gh_store_asset_telnet_set(struct gh_store *st, int64_t asset_id, const struc
 	if (r < 0)
 		return r;
 	struct gh_db_val q[] = { DB_INT(asset_id) };
-	r = gh_store_q(st, "INSERT OR IGNORE INTO asset_telnet (asset_id) VALUES (?)", q, 1, NULL,
+	r = gh_store_q(st, "INSERT INTO asset_telnet (asset_id) VALUES (?) ON CONFLICT DO NOTHING", q, 1, NULL,
 		       NULL, NULL, NULL);
 	if (r == 0)
 		r = gh_store_q(st, "UPDATE asset_telnet SET"
-				   " login_prompt = CASE WHEN ?2 THEN ?3 ELSE login_prompt END,"
-				   " password_prompt = CASE WHEN ?4 THEN ?5 ELSE password_prompt END,"
-				   " shell_prompt = CASE WHEN ?6 THEN ?7 ELSE shell_prompt END"
+				   " login_prompt = CASE WHEN ?2 <> 0 THEN ?3 ELSE login_prompt END,"
+				   " password_prompt = CASE WHEN ?4 <> 0 THEN ?5 ELSE password_prompt END,"
+				   " shell_prompt = CASE WHEN ?6 <> 0 THEN ?7 ELSE shell_prompt END"
 				   " WHERE asset_id = ?1",
 			       p, 7, NULL, NULL, NULL, NULL);
 	return gh_store_tx_end(st, r);

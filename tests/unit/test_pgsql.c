@@ -30,6 +30,16 @@ static void params_numbered(void **state)
 	expect_params("INSERT INTO t VALUES (?,?,?)", "INSERT INTO t VALUES ($1,$2,$3)", 3);
 }
 
+static void params_numbered_explicitly(void **state)
+{
+	(void)state;
+	expect_params("UPDATE t SET a = CASE WHEN ?2 THEN ?3 ELSE a END WHERE id = ?1",
+		      "UPDATE t SET a = CASE WHEN $2 THEN $3 ELSE a END WHERE id = $1", 3);
+	char *out = NULL;
+	int n = 0;
+	assert_int_equal(gh_pgsql_params("SELECT ?1000", &out, &n), GH_EINVAL);
+}
+
 static void params_not_in_literals(void **state)
 {
 	expect_params("SELECT '?' || ?", "SELECT '?' || $1", 1);
@@ -97,6 +107,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(params_numbered),
+		cmocka_unit_test(params_numbered_explicitly),
 		cmocka_unit_test(params_not_in_literals),
 		cmocka_unit_test(params_many),
 		cmocka_unit_test(params_unterminated_refused),
