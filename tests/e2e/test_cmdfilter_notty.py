@@ -15,7 +15,7 @@ import time
 import pytest
 
 from sshenv import *  # noqa: F401,F403 (fixtures)
-from sshenv import PROMPT_RE, ssh_run, ssh_spawn
+from sshenv import PROMPT_RE, ssh_run, ssh_spawn, wait_for
 from cmdfilterenv import DIRECT, REJECTED, victim, danger, pending_request  # noqa: F401 (fixtures)
 
 # network parsers and protocols: the sanitizer run takes this module too
@@ -53,8 +53,11 @@ def test_shell_without_terminal(danger, victim):
     assert p.stderr.count("\n") == 1, p.stderr
     assert ("stdin", "reject", "no-danger", f'cmd="rm -f {victim}" group=danger') \
         in commands(g)
-    ends = [e for e in g.events("session") if e["result"] == "end"]
-    assert ends and ends[-1]["reason"] == "command refused", ends
+    def ends():
+        return [e for e in g.events("session") if e["result"] == "end"]
+    # the client has its exit status before the worker has written the end
+    assert wait_for(ends, timeout=15), g.events("session")
+    assert ends()[-1]["reason"] == "command refused", ends()
 
 
 def test_exec_bash_reading_stdin(danger, victim):
