@@ -107,6 +107,14 @@ const struct gh_web_route gh_web_routes[] = {
 	{ GH_POST, "/api/v1/tokens", ADMIN, gh_web_h_token_add,
 	  "Add a token {name, user, expires}: the token is in the answer, once", true, false },
 	{ GH_DELETE, "/api/v1/tokens/{name}", ADMIN, gh_web_h_token_del, "Delete a token", false, false },
+	{ GH_GET, "/api/v1/login-acls", AUDITOR, gh_web_h_loginacl_list,
+	  "Login ACL rules (loginacl list --json): {items, next}", false, false },
+	{ GH_POST, "/api/v1/login-acls", ADMIN, gh_web_h_loginacl_add,
+	  "Add a rule {name, users, groups, sources, schedule, action, priority}", true, false },
+	{ GH_GET, "/api/v1/login-acls/{name}", AUDITOR, gh_web_h_loginacl_get, "One login ACL rule",
+	  false, false },
+	{ GH_DELETE, "/api/v1/login-acls/{name}", ADMIN, gh_web_h_loginacl_del,
+	  "Delete a login ACL rule", false, false },
 };
 
 const size_t gh_web_n_routes = sizeof gh_web_routes / sizeof gh_web_routes[0];

@@ -1,0 +1,105 @@
+"""The REST API's login ACLs, command groups and filters, command review
+requests and user lock/unlock/disable/enable (docs/API.md), against a real
+`gatehouse serve`: 401, 403 for roles that may not, 400 for a bad body,
+the CLI's JSON shapes, the change events with actor token:NAME, and the
+contract end to end with a real ssh client."""
+import json
+import os
+import threading
+import uuid
+
+import pexpect
+import pytest
+
+from sshenv import (ALICE_PW, PROMPT_RE, UNIX_DEPLOY, running_gatehouse,  # noqa: F401
+                    setup_ghenv, ssh_run, ssh_spawn, target, wait_for)
+from test_web_api import Web
+
+# network parsers and protocols: the sanitizer run takes this module too
+pytestmark_protocol = True
+
+DIRECT = f"alice@{UNIX_DEPLOY}@web01"
+
+
+@pytest.fixture
+def web(gh_bin, tmp_path, target):  # noqa: F811
+    with running_gatehouse(gh_bin, tmp_path, target,
+                           extra_conf="per_source_penalty_failures = 50\n") as g:
+        yield Web(g, str(tmp_path))
+
+
+def tokens(web):
+    """An admin, an auditor and a user token."""
+    web.g.cli("user", "add", "aud", "--role", "auditor")
+    web.g.cli("user", "add", "bob")
+    return web.token("adm", "admin"), web.token("aud", "aud"), web.token("bob", "bob")
+
+
+def changes(web):
+    return [(e["user_name"], e["method"], e["result"]) for e in web.g.events("change")]
+
+
+def check_gates(web, aud, usr, reads, writes):
+    """401 without credentials everywhere; users get 403 everywhere;
+    auditors read but may not write."""
+    for m, p in reads + writes:
+        assert web.req(m, p, json={}).status_code == 401, (m, p)
+        assert web.req(m, p, token=usr, json={}).status_code == 403, (m, p)
+    for m, p in writes:
+        assert web.req(m, p, token=aud, json={}).status_code == 403, (m, p)
+    for m, p in reads:
+        assert web.req(m, p, token=aud).status_code in (200, 404), (m, p)
+
+
+def bad_bodies(web, adm, path, bads):
+    for bad in bads:
+        r = web.req("POST", path, token=adm, json=bad)
+        assert r.status_code == 400 and "error" in r.json(), (bad, r.text)
+    r = web.req("POST", path, token=adm, data=b"{nope",
+                headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert web.req("GET", "/api/health").status_code == 200  # still serving
+
+
+def test_login_acls_routes_roles_and_contract(web, target):  # noqa: F811
+    g = setup_ghenv(web.g, target)
+    adm, aud, usr = tokens(web)
+    check_gates(web, aud, usr, [("GET", "/api/v1/login-acls"), ("GET", "/api/v1/login-acls/x")],
+                [("POST", "/api/v1/login-acls"), ("DELETE", "/api/v1/login-acls/x")])
+    bad_bodies(web, adm, "/api/v1/login-acls", (
+        {}, {"name": "r", "action": "deny"},                       # for nobody
+        {"name": "r", "users": ["alice"]},                         # no action
+        {"name": "r", "users": ["alice"], "action": "maybe"},
+        {"name": "r", "users": "alice", "action": "deny"},
+        {"name": "r", "users": ["nobody"], "action": "deny"},      # unknown user
+        {"name": "r", "users": ["alice"], "action": "deny", "sources": ["not-an-ip"]},
+        {"name": "r", "users": ["alice"], "action": "deny", "schedule": "Funday 25:00"},
+        {"name": "r", "users": ["alice"], "action": "deny", "priority": 0},
+        {"name": "bad name", "users": ["alice"], "action": "deny"},
+        {"name": "r", "users": ["alice"], "action": "deny", "extra": 1}))
+    # alice may log in; a deny rule from 127.0.0.0/8 created through the API refuses her
+    assert ssh_run(g, DIRECT, "true", password=ALICE_PW).returncode == 0
+    r = web.req("POST", "/api/v1/login-acls", token=adm,
+                json={"name": "no-lo", "users": ["alice"], "action": "deny",
+                      "sources": ["127.0.0.1/8"], "priority": 10})
+    assert r.status_code == 201, r.text
+    acl = r.json()
+    assert acl["sources"] == ["127.0.0.0/8"] and acl["users"] == ["alice"], acl
+    cli = json.loads(g.cli("loginacl", "list", "--json").stdout)
+    assert cli == [acl]
+    assert web.req("GET", "/api/v1/login-acls", token=aud).json() == {"items": [acl],
+                                                                       "next": None}
+    assert web.req("GET", "/api/v1/login-acls/no-lo", token=aud).json() == acl
+    assert web.req("GET", "/api/v1/login-acls/nope", token=aud).status_code == 404
+    assert web.req("POST", "/api/v1/login-acls", token=adm,
+                   json={"name": "no-lo", "users": ["alice"],
+                         "action": "allow"}).status_code == 409
+    assert ssh_run(g, DIRECT, "true", password=ALICE_PW).returncode != 0
+    r = web.req("DELETE", "/api/v1/login-acls/no-lo", token=adm)
+    assert r.status_code == 200 and r.json() == {"deleted": "no-lo"}
+    assert web.req("DELETE", "/api/v1/login-acls/no-lo", token=adm).status_code == 404
+    assert ssh_run(g, DIRECT, "true", password=ALICE_PW).returncode == 0
+    ch = changes(web)
+    for what in ("loginacl add", "loginacl del"):
+        assert ("token:adm", what, "ok") in ch, ch
+    assert g.cli("audit", "verify").returncode == 0
