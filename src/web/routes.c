@@ -115,6 +115,23 @@ const struct gh_web_route gh_web_routes[] = {
 	  false, false },
 	{ GH_DELETE, "/api/v1/login-acls/{name}", ADMIN, gh_web_h_loginacl_del,
 	  "Delete a login ACL rule", false, false },
+	{ GH_GET, "/api/v1/cmdgroups", AUDITOR, gh_web_h_cmdgroup_list,
+	  "Command groups (cmdgroup list --json): {items, next}", false, false },
+	{ GH_POST, "/api/v1/cmdgroups", ADMIN, gh_web_h_cmdgroup_add,
+	  "Add a command group {name, kind, ignore_case, patterns: [{type, pattern}]}", true, false },
+	{ GH_GET, "/api/v1/cmdgroups/{name}", AUDITOR, gh_web_h_cmdgroup_get, "One command group",
+	  false, false },
+	{ GH_DELETE, "/api/v1/cmdgroups/{name}", ADMIN, gh_web_h_cmdgroup_del,
+	  "Delete a command group no filter uses", false, false },
+	{ GH_GET, "/api/v1/cmdfilters", AUDITOR, gh_web_h_cmdfilter_list,
+	  "Command filters (cmdfilter list --json): {items, next}", false, false },
+	{ GH_POST, "/api/v1/cmdfilters", ADMIN, gh_web_h_cmdfilter_add,
+	  "Add a command filter {name, cmdgroups, action, priority, users, groups, assets, nodes, "
+	  "accounts}", true, false },
+	{ GH_GET, "/api/v1/cmdfilters/{name}", AUDITOR, gh_web_h_cmdfilter_get, "One command filter",
+	  false, false },
+	{ GH_DELETE, "/api/v1/cmdfilters/{name}", ADMIN, gh_web_h_cmdfilter_del,
+	  "Delete a command filter", false, false },
 };
 
 const size_t gh_web_n_routes = sizeof gh_web_routes / sizeof gh_web_routes[0];

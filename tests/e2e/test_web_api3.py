@@ -103,3 +103,73 @@ def test_login_acls_routes_roles_and_contract(web, target):  # noqa: F811
     for what in ("loginacl add", "loginacl del"):
         assert ("token:adm", what, "ok") in ch, ch
     assert g.cli("audit", "verify").returncode == 0
+
+
+def test_cmdgroups_and_filters_routes_roles_and_contract(web, target):  # noqa: F811
+    g = setup_ghenv(web.g, target)
+    adm, aud, usr = tokens(web)
+    check_gates(web, aud, usr,
+                [("GET", "/api/v1/cmdgroups"), ("GET", "/api/v1/cmdgroups/x"),
+                 ("GET", "/api/v1/cmdfilters"), ("GET", "/api/v1/cmdfilters/x")],
+                [("POST", "/api/v1/cmdgroups"), ("DELETE", "/api/v1/cmdgroups/x"),
+                 ("POST", "/api/v1/cmdfilters"), ("DELETE", "/api/v1/cmdfilters/x")])
+    cmd = [{"type": "command", "pattern": "rm"}]
+    bad_bodies(web, adm, "/api/v1/cmdgroups", (
+        {}, {"name": "g"}, {"name": "g", "patterns": []},
+        {"name": "g", "patterns": ["rm"]},
+        {"name": "g", "patterns": [{"type": "glob", "pattern": "rm"}]},
+        {"name": "g", "patterns": [{"type": "regex", "pattern": "("}]},
+        {"name": "g", "patterns": cmd, "kind": "ftp"},
+        {"name": "g g", "patterns": cmd}, {"name": "g", "patterns": cmd, "x": 1}))
+    r = web.req("POST", "/api/v1/cmdgroups", token=adm,
+                json={"name": "danger", "patterns": cmd + [{"type": "regex",
+                                                            "pattern": r"^shutdown\b"}]})
+    assert r.status_code == 201, r.text
+    grp = r.json()
+    assert grp["kind"] == "shell" and not grp["ignore_case"]
+    r = web.req("POST", "/api/v1/cmdgroups", token=adm,
+                json={"name": "ddl", "kind": "sql",
+                      "patterns": [{"type": "command", "pattern": "DROP TABLE"}]})
+    assert r.status_code == 201 and r.json()["ignore_case"], r.text  # the CLI's sql rule
+    cli = {x["name"]: x for x in json.loads(g.cli("cmdgroup", "list", "--json").stdout)}
+    assert cli["danger"] == grp
+    assert web.req("GET", "/api/v1/cmdgroups/danger", token=aud).json() == grp
+    assert len(web.req("GET", "/api/v1/cmdgroups", token=aud).json()["items"]) == 2
+    assert web.req("POST", "/api/v1/cmdgroups", token=adm,
+                   json={"name": "danger", "patterns": cmd}).status_code == 409
+    bad_bodies(web, adm, "/api/v1/cmdfilters", (
+        {}, {"name": "f", "cmdgroups": ["danger"]},
+        {"name": "f", "cmdgroups": ["danger"], "action": "explode"},
+        {"name": "f", "cmdgroups": [], "action": "reject"},
+        {"name": "f", "cmdgroups": ["nogroup"], "action": "reject"},
+        {"name": "f", "cmdgroups": ["danger"], "action": "reject", "users": ["nobody"]},
+        {"name": "f", "cmdgroups": ["danger"], "action": "reject", "nodes": ["//"]},
+        {"name": "f", "cmdgroups": ["danger"], "action": "reject", "priority": 101},
+        {"name": "f", "cmdgroups": "danger", "action": "reject"}))
+    # the filter created through the API makes a real ssh command refused
+    path = f"/tmp/ghapi-{uuid.uuid4().hex[:12]}"
+    open(path, "w").close()
+    os.chmod(path, 0o666)
+    try:
+        r = web.req("POST", "/api/v1/cmdfilters", token=adm,
+                    json={"name": "no-danger", "cmdgroups": ["danger"], "action": "reject",
+                          "priority": 10, "users": ["alice"], "assets": ["web01"]})
+        assert r.status_code == 201, r.text
+        flt = r.json()
+        cli = json.loads(g.cli("cmdfilter", "list", "--json").stdout)
+        assert cli == [flt]
+        assert web.req("GET", "/api/v1/cmdfilters/no-danger", token=aud).json() == flt
+        p = ssh_run(g, DIRECT, f"rm -f {path}", password=ALICE_PW)
+        assert p.returncode == 126 and "rejected by command filter no-danger" in p.stderr, p
+        assert os.path.exists(path)
+        assert web.req("DELETE", "/api/v1/cmdgroups/danger", token=adm).status_code == 409
+        assert web.req("DELETE", "/api/v1/cmdfilters/no-danger", token=adm).status_code == 200
+        assert web.req("DELETE", "/api/v1/cmdfilters/no-danger", token=adm).status_code == 404
+        assert web.req("DELETE", "/api/v1/cmdgroups/danger", token=adm).status_code == 200
+        assert web.req("GET", "/api/v1/cmdgroups/danger", token=aud).status_code == 404
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+    ch = changes(web)
+    for what in ("cmdgroup add", "cmdgroup del", "cmdfilter add", "cmdfilter del"):
+        assert ("token:adm", what, "ok") in ch, ch
