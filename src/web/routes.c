@@ -132,6 +132,12 @@ const struct gh_web_route gh_web_routes[] = {
 	  false, false },
 	{ GH_DELETE, "/api/v1/cmdfilters/{name}", ADMIN, gh_web_h_cmdfilter_del,
 	  "Delete a command filter", false, false },
+	{ GH_GET, "/api/v1/review-requests", AUDITOR, gh_web_h_review_list,
+	  "Commands held for review (request list --json; all=1: every one)", false, false },
+	{ GH_POST, "/api/v1/review-requests/{id}/approve", ADMIN, gh_web_h_review_approve,
+	  "Approve a held command (request approve)", false, false },
+	{ GH_POST, "/api/v1/review-requests/{id}/deny", ADMIN, gh_web_h_review_deny,
+	  "Deny a held command (request deny)", false, false },
 };
 
 const size_t gh_web_n_routes = sizeof gh_web_routes / sizeof gh_web_routes[0];

@@ -173,3 +173,50 @@ def test_cmdgroups_and_filters_routes_roles_and_contract(web, target):  # noqa: 
     ch = changes(web)
     for what in ("cmdgroup add", "cmdgroup del", "cmdfilter add", "cmdfilter del"):
         assert ("token:adm", what, "ok") in ch, ch
+
+
+def test_review_request_approved_and_denied_through_the_api(web, target):  # noqa: F811
+    g = setup_ghenv(web.g, target)
+    adm, aud, usr = tokens(web)
+    check_gates(web, aud, usr, [("GET", "/api/v1/review-requests")],
+                [("POST", "/api/v1/review-requests/1/approve"),
+                 ("POST", "/api/v1/review-requests/1/deny")])
+    g.cli("cmdgroup", "add", "hold", "touch")
+    g.cli("cmdfilter", "add", "hold-touch", "--cmdgroup", "hold", "--action", "review")
+    assert web.req("POST", "/api/v1/review-requests/abc/approve", token=adm).status_code == 404
+    assert web.req("POST", "/api/v1/review-requests/999/approve", token=adm).status_code == 404
+    for decision, rc in (("approve", 0), ("deny", 126)):
+        path = f"/tmp/ghapi-{uuid.uuid4().hex[:12]}"
+        res = {}
+        t = threading.Thread(target=lambda: res.update(
+            p=ssh_run(g, DIRECT, f"touch {path}", password=ALICE_PW, timeout=120)))
+        t.start()
+        try:
+            pending = []
+            assert wait_for(lambda: pending.extend(
+                web.req("GET", "/api/v1/review-requests", token=aud).json()["items"])
+                or pending, timeout=30), g.read_log()
+            rq = pending[0]
+            assert rq["state"] == "pending" and rq["command"] == f"touch {path}"
+            assert not os.path.exists(path)
+            r = web.req("POST", f"/api/v1/review-requests/{rq['id']}/{decision}", token=adm)
+            assert r.status_code == 200, r.text
+            done = r.json()
+            state = "approved" if decision == "approve" else "denied"
+            assert done["state"] == state and done["decided_by"] == "token:adm", done
+            t.join(90)
+            assert res["p"].returncode == rc, res["p"].stderr
+            assert os.path.exists(path) == (decision == "approve")
+            r = web.req("POST", f"/api/v1/review-requests/{rq['id']}/deny", token=adm)
+            assert r.status_code == 409 and "not pending" in r.json()["error"]
+            cli = json.loads(g.cli("request", "list", "--all", "--json").stdout)
+            assert [x for x in cli if x["id"] == rq["id"]] == [done]
+        finally:
+            t.join(90)
+            if os.path.exists(path):
+                os.unlink(path)
+    every = web.req("GET", "/api/v1/review-requests?all=1", token=aud).json()["items"]
+    assert len(every) == 2
+    ch = changes(web)
+    for what in ("request approve", "request deny"):
+        assert ("token:adm", what, "ok") in ch, ch
