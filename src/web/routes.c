@@ -138,6 +138,14 @@ const struct gh_web_route gh_web_routes[] = {
 	  "Approve a held command (request approve)", false, false },
 	{ GH_POST, "/api/v1/review-requests/{id}/deny", ADMIN, gh_web_h_review_deny,
 	  "Deny a held command (request deny)", false, false },
+	{ GH_POST, "/api/v1/users/{name}/lock", ADMIN, gh_web_h_user_lock,
+	  "Lock a user: logins refused, live sessions ended (user lock)", false, false },
+	{ GH_POST, "/api/v1/users/{name}/unlock", ADMIN, gh_web_h_user_unlock, "Unlock a user",
+	  false, false },
+	{ GH_POST, "/api/v1/users/{name}/disable", ADMIN, gh_web_h_user_disable,
+	  "Disable a user and end its live sessions (user disable)", false, false },
+	{ GH_POST, "/api/v1/users/{name}/enable", ADMIN, gh_web_h_user_enable, "Enable a user",
+	  false, false },
 };
 
 const size_t gh_web_n_routes = sizeof gh_web_routes / sizeof gh_web_routes[0];

@@ -220,3 +220,41 @@ def test_review_request_approved_and_denied_through_the_api(web, target):  # noq
     ch = changes(web)
     for what in ("request approve", "request deny"):
         assert ("token:adm", what, "ok") in ch, ch
+
+
+def test_user_lock_and_disable_through_the_api(web, target):  # noqa: F811
+    g = setup_ghenv(web.g, target)
+    adm, aud, usr = tokens(web)
+    acts = ("lock", "unlock", "disable", "enable")
+    check_gates(web, aud, usr, [], [("POST", f"/api/v1/users/alice/{a}") for a in acts])
+    for a in acts:
+        assert web.req("POST", f"/api/v1/users/nobody/{a}", token=adm).status_code == 404
+    # a live interactive session ends when the user is locked through the API
+    c = ssh_spawn(g, DIRECT, password=ALICE_PW)
+    c.expect(PROMPT_RE)
+    r = web.req("POST", "/api/v1/users/alice/lock", token=adm)
+    assert r.status_code == 200, r.text
+    assert r.json()["sessions_ended"] == 1, r.json()
+    c.expect(pexpect.EOF, timeout=20)
+    c.close()
+    assert ssh_run(g, DIRECT, "true", password=ALICE_PW).returncode != 0
+    ev = [e for e in g.events("live") if e["method"] == "kill"]
+    assert ev and ev[-1]["user_name"] == "token:adm", ev
+    assert web.req("POST", "/api/v1/users/alice/unlock", token=adm).status_code == 200
+    assert ssh_run(g, DIRECT, "true", password=ALICE_PW).returncode == 0
+    # disable likewise
+    c = ssh_spawn(g, DIRECT, password=ALICE_PW)
+    c.expect(PROMPT_RE)
+    r = web.req("POST", "/api/v1/users/alice/disable", token=adm)
+    assert r.status_code == 200 and r.json()["sessions_ended"] == 1, r.text
+    c.expect(pexpect.EOF, timeout=20)
+    c.close()
+    u = web.req("GET", "/api/v1/users/alice", token=aud).json()
+    assert u["disabled"] is True
+    assert ssh_run(g, DIRECT, "true", password=ALICE_PW).returncode != 0
+    assert web.req("POST", "/api/v1/users/alice/enable", token=adm).status_code == 200
+    assert ssh_run(g, DIRECT, "true", password=ALICE_PW).returncode == 0
+    ch = changes(web)
+    for a in acts:
+        assert ("token:adm", f"user {a}", "ok") in ch, ch
+    assert g.cli("audit", "verify").returncode == 0
