@@ -62,6 +62,48 @@ int gh_cli_user_unlock(struct gh_cli *cli, int argc, char **argv);
  * how many could not be reached. */
 size_t gh_cli_end_user_sessions(struct gh_app *app, int64_t user_id, const char *reason,
 				size_t *ret_failed);
+/* The same, acting as ACTOR ("web:alice", "token:ci"). */
+size_t gh_cli_end_user_sessions_as(struct gh_app *app, const char *actor, int64_t user_id,
+				   const char *reason, size_t *ret_failed);
+struct gh_loginacl;
+struct gh_store;
+struct gh_group;
+/* Login ACL rules (loginacl.c), shared with the REST API: TEXT (an address
+ * or network) appended to A's sources (GH_EINVAL when neither); A checked
+ * the way logins read it, N_WHO the users and groups it names (GH_EINVAL,
+ * ERR says why); the NU user and NG group names into A's ids (GH_ENOENT
+ * for an unknown one, ERR says which); a rule as `loginacl list --json`
+ * prints it (U, G: every user and group, for the names). */
+int gh_cli_loginacl_source(struct gh_loginacl *a, const char *text);
+int gh_cli_loginacl_check(const struct gh_loginacl *a, size_t n_who, char *err, size_t errlen);
+int gh_cli_loginacl_resolve(struct gh_store *st, const char *const *users, size_t nu,
+			    const char *const *groups, size_t ng, struct gh_loginacl *a, char *err,
+			    size_t errlen);
+json_t *gh_cli_loginacl_json(const struct gh_loginacl *a, const struct gh_user *u, size_t nu,
+			     const struct gh_group *g, size_t ng);
+struct gh_cmdgroup_row;
+struct gh_cmdfilter_row;
+/* Command groups and filters (cmdgroup.c, cmdfilter.c), shared with the
+ * REST API: G checked as `cmdgroup add` checks it (its kind's case rule
+ * applied); F checked as `cmdfilter add` checks it, with ST (may be NULL:
+ * names not looked up) every named object must exist (GH_ENOENT); VAL
+ * (a name, or a node path normalised in place) appended to F's refs of
+ * kind K; rows as the --json lists print them. Errors: GH_EINVAL, ERR
+ * says why. */
+int gh_cli_cmdgroup_check(struct gh_cmdgroup_row *g, char *err, size_t errlen);
+json_t *gh_cli_cmdgroup_json(const struct gh_cmdgroup_row *g);
+int gh_cli_cmdfilter_check(struct gh_store *st, const struct gh_cmdfilter_row *f, char *err,
+			   size_t errlen);
+int gh_cli_cmdfilter_ref(struct gh_cmdfilter_row *f, int k, char *val, char *err, size_t errlen);
+json_t *gh_cli_cmdfilter_json(const struct gh_cmdfilter_row *f);
+struct gh_review;
+/* Command reviews (request.c), shared with the REST API: a review as
+ * `request list --json` prints it; decide review ID (STATE "approved" or
+ * "denied", BY the deciding identity) as `request approve|deny` does:
+ * GH_ENOENT (no such request) or GH_EBUSY (not pending), ERR says which. */
+json_t *gh_cli_review_json(const struct gh_review *rv);
+int gh_cli_review_decide(struct gh_store *st, int64_t id, const char *state, const char *by,
+			 char *err, size_t errlen);
 int gh_cmd_audit(struct gh_cli *cli, int argc, char **argv);
 /* src/cli/status.c, backup.c, ops.c: operations */
 int gh_cmd_status(struct gh_cli *cli, int argc, char **argv);

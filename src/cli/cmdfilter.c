@@ -49,6 +49,14 @@ static int ref_kind(int opt)
 static const char *const kind_names[GH_CFREF_COUNT] = { "command group", "user", "group",
 							 "asset", "node", "account" };
 
+static json_t *strv_json(char **v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
 /* Does the object named in ref kind K exist? 0, GH_ENOENT or an error. */
 static int ref_exists(struct gh_store *st, int k, const char *name)
 {
@@ -73,6 +81,77 @@ static int ref_exists(struct gh_store *st, int k, const char *name)
 	return r;
 }
 
+int gh_cli_cmdfilter_check(struct gh_store *st, const struct gh_cmdfilter_row *f, char *err,
+			   size_t errlen)
+{
+	enum gh_filter_action action = GH_FILTER_NONE;
+	char esc[128];
+	if (!f->name || !gh_valid_name(f->name)) {
+		snprintf(err, errlen, "bad command filter name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
+				      "(not starting with -)",
+			 gh_escape(esc, sizeof esc, f->name ? f->name : ""));
+		return GH_EINVAL;
+	}
+	if (!f->n_refs[GH_CFREF_CMDGROUP]) {
+		snprintf(err, errlen, "name the command groups with --cmdgroup GROUP");
+		return GH_EINVAL;
+	}
+	if (!f->action || gh_filter_action_parse(f->action, &action) < 0) {
+		snprintf(err, errlen, "say what to do with --action reject|accept|review|warn");
+		return GH_EINVAL;
+	}
+	if (f->priority < 1 || f->priority > 100) {
+		snprintf(err, errlen, "priority: expected 1-100");
+		return GH_EINVAL;
+	}
+	for (int k = GH_CFREF_USER; st && k < GH_CFREF_ACCOUNT; k++)
+		for (size_t i = 0; i < f->n_refs[k]; i++) {
+			int r = ref_exists(st, k, f->refs[k][i]);
+			if (r == GH_ENOENT)
+				snprintf(err, errlen, "unknown %s '%s'", kind_names[k],
+					 gh_escape(esc, sizeof esc, f->refs[k][i]));
+			else if (r < 0)
+				snprintf(err, errlen, "cannot look up %s", kind_names[k]);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+int gh_cli_cmdfilter_ref(struct gh_cmdfilter_row *f, int k, char *val, char *err, size_t errlen)
+{
+	char esc[128], *norm = NULL;
+	if (k == GH_CFREF_NODE) {
+		if (gh_node_path_normalize(val, &norm) < 0) {
+			snprintf(err, errlen, "bad node path '%s'", gh_escape(esc, sizeof esc, val));
+			return GH_EINVAL;
+		}
+		/* keep the normalised path in VAL (it is never longer) */
+		if (strlen(norm) <= strlen(val))
+			memcpy(val, norm, strlen(norm) + 1);
+		free(norm);
+	} else if (!gh_valid_name(val)) {
+		snprintf(err, errlen, "bad %s name '%s'", kind_names[k], gh_escape(esc, sizeof esc, val));
+		return GH_EINVAL;
+	}
+	f->refs[k][f->n_refs[k]++] = val;
+	return 0;
+}
+
+json_t *gh_cli_cmdfilter_json(const struct gh_cmdfilter_row *f)
+{
+	static const char *const json_keys[GH_CFREF_COUNT] = { "cmdgroups", "users", "groups",
+								"assets", "nodes", "accounts" };
+	json_t *j = json_object();
+	json_object_set_new(j, "name", json_string(f->name));
+	json_object_set_new(j, "priority", json_integer(f->priority));
+	json_object_set_new(j, "action", json_string(f->action));
+	for (int k = 0; k < GH_CFREF_COUNT; k++)
+		json_object_set_new(j, json_keys[k], strv_json(f->refs[k], f->n_refs[k]));
+	json_object_set_new(j, "created_at", gh_cli_json_time(f->created_at));
+	return j;
+}
+
 /* Long (about 130 lines): option loop, reference resolution and the
  * write in one; to be split as perm_add and acl_add were (parse, resolve,
  * write). */
@@ -94,7 +173,7 @@ static int filter_add(struct gh_cli *cli, int argc, char **argv)
 	struct gh_app *app = NULL;
 	struct gh_cmdfilter_row f = { 0 };
 	enum gh_filter_action action = GH_FILTER_NONE;
-	char esc[128];
+	char esc[128], err[400];
 	long long prio = 50;
 	int c, r = 0;
 
@@ -112,24 +191,10 @@ static int filter_add(struct gh_cli *cli, int argc, char **argv)
 		case OPT_ASSET:
 		case OPT_NODE:
 		case OPT_ACCOUNT: {
-			int k = ref_kind(c);
-			char *val = optarg, *norm = NULL;
-			if (k == GH_CFREF_NODE) {
-				if (gh_node_path_normalize(optarg, &norm) < 0) {
-					r = gh_cli_usage_error(cli, "bad node path '%s'",
-							       gh_escape(esc, sizeof esc, optarg));
-					goto out;
-				}
-				/* keep the normalised path; argv outlives the call */
-				if (strlen(norm) <= strlen(optarg))
-					strcpy(optarg, norm);
-				free(norm);
-			} else if (!gh_valid_name(val)) {
-				r = gh_cli_usage_error(cli, "bad %s name '%s'", kind_names[k],
-						       gh_escape(esc, sizeof esc, val));
+			if (gh_cli_cmdfilter_ref(&f, ref_kind(c), optarg, err, sizeof err) < 0) {
+				r = gh_cli_usage_error(cli, "%s", err);
 				goto out;
 			}
-			f.refs[k][f.n_refs[k]++] = val;
 			break;
 		}
 		case OPT_ACTION:
@@ -155,40 +220,26 @@ static int filter_add(struct gh_cli *cli, int argc, char **argv)
 	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME --cmdgroup G... --action A [options]")))
 		goto out;
 	f.name = argv[optind];
-	if (!gh_valid_name(f.name)) {
-		r = gh_cli_usage_error(cli, "bad command filter name '%s': use 1-64 of A-Z a-z 0-9 . _ "
-					    "- (not starting with -)",
-				       gh_escape(esc, sizeof esc, f.name));
-		goto out;
-	}
-	if (!f.n_refs[GH_CFREF_CMDGROUP]) {
-		r = gh_cli_usage_error(cli, "name the command groups with --cmdgroup GROUP");
-		goto out;
-	}
-	if (action == GH_FILTER_NONE) {
-		r = gh_cli_usage_error(cli, "say what to do with --action reject|accept|review|warn");
-		goto out;
-	}
 	f.priority = (int)prio;
-	f.action = (char *)gh_filter_action_name(action);
+	f.action = action == GH_FILTER_NONE ? NULL : (char *)gh_filter_action_name(action);
+	if (gh_cli_cmdfilter_check(NULL, &f, err, sizeof err) < 0) {
+		r = gh_cli_usage_error(cli, "%s", err);
+		goto out;
+	}
 	if (gh_cli_open(cli, GH_APP_CREATE | GH_APP_NO_VAULT, &app) < 0) {
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
 	/* every name must exist now (deleted later, it simply matches nothing) */
-	for (int k = GH_CFREF_USER; k < GH_CFREF_ACCOUNT; k++)
-		for (size_t i = 0; i < f.n_refs[k]; i++) {
-			r = ref_exists(app->store, k, f.refs[k][i]);
-			if (r == GH_ENOENT) {
-				gh_cli_error("unknown %s '%s'", kind_names[k],
-					     gh_escape(esc, sizeof esc, f.refs[k][i]));
-				r = GH_EXIT_FAIL;
-				goto out;
-			} else if (r < 0) {
-				r = gh_cli_fail(app, r, "cannot look up %s", kind_names[k]);
-				goto out;
-			}
-		}
+	r = gh_cli_cmdfilter_check(app->store, &f, err, sizeof err);
+	if (r == GH_ENOENT) {
+		gh_cli_error("%s", err);
+		r = GH_EXIT_FAIL;
+		goto out;
+	} else if (r < 0) {
+		r = gh_cli_fail(app, r, "%s", err);
+		goto out;
+	}
 	gh_escape(esc, sizeof esc, f.name);
 	r = gh_store_cmdfilter_add(app->store, &f, NULL);
 	if (r == GH_EEXIST) {
@@ -208,14 +259,6 @@ out:
 		free(f.refs[k]);
 	gh_app_close(app);
 	return r;
-}
-
-static json_t *strv_json(char **v, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
 }
 
 /* "a,b,@g" style cell: the names of kinds K1 and K2 (K2 prefixed), or ALL. */
@@ -248,8 +291,6 @@ static char *cell(const struct gh_cmdfilter_row *f, int k1, int k2, const char *
 
 static int filter_list(struct gh_cli *cli, int argc, char **argv)
 {
-	static const char *const json_keys[GH_CFREF_COUNT] = { "cmdgroups", "users", "groups",
-								"assets", "nodes", "accounts" };
 	struct gh_app *app = NULL;
 	struct gh_cmdfilter_row *v = NULL;
 	struct gh_table *t = NULL;
@@ -267,13 +308,7 @@ static int filter_list(struct gh_cli *cli, int argc, char **argv)
 	json_t *arr = json_array();
 	t = gh_table_new(7, "PRIO", "NAME", "ACTION", "CMDGROUPS", "WHO", "WHERE", "ACCOUNTS");
 	for (size_t i = 0; arr && i < n; i++) {
-		json_t *j = json_object();
-		json_object_set_new(j, "name", json_string(v[i].name));
-		json_object_set_new(j, "priority", json_integer(v[i].priority));
-		json_object_set_new(j, "action", json_string(v[i].action));
-		for (int k = 0; k < GH_CFREF_COUNT; k++)
-			json_object_set_new(j, json_keys[k], strv_json(v[i].refs[k], v[i].n_refs[k]));
-		json_object_set_new(j, "created_at", gh_cli_json_time(v[i].created_at));
+		json_t *j = gh_cli_cmdfilter_json(&v[i]);
 		json_array_append_new(arr, j);
 		char prio[16];
 		snprintf(prio, sizeof prio, "%d", v[i].priority);

@@ -34,6 +34,50 @@ enum { OPT_REGEX = 1000, OPT_ICASE, OPT_CMD, OPT_KIND };
 
 #define MAX_PATTERN 4096
 
+int gh_cli_cmdgroup_check(struct gh_cmdgroup_row *g, char *err, size_t errlen)
+{
+	char esc[128];
+	if (!g->name || !gh_valid_name(g->name)) {
+		snprintf(err, errlen, "bad command group name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
+				      "(not starting with -)",
+			 gh_escape(esc, sizeof esc, g->name ? g->name : ""));
+		return GH_EINVAL;
+	}
+	if (g->kind && strcmp(g->kind, "shell") && strcmp(g->kind, "sql") && strcmp(g->kind, "redis")) {
+		snprintf(err, errlen, "bad value '%s' for --kind: expected shell, sql or redis",
+			 gh_escape(esc, sizeof esc, g->kind));
+		return GH_EINVAL;
+	}
+	g->ignore_case = g->ignore_case || (g->kind && strcmp(g->kind, "shell")); /* SQL, Redis */
+	if (!g->n) {
+		snprintf(err, errlen, "give at least one command or regex");
+		return GH_EINVAL;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		if (strlen(g->patterns[i]) > MAX_PATTERN) {
+			snprintf(err, errlen, "pattern %zu is longer than %d bytes", i + 1, MAX_PATTERN);
+			return GH_EINVAL;
+		}
+	return gh_cmdgroup_row_check(g, err, errlen) < 0 ? GH_EINVAL : 0;
+}
+
+json_t *gh_cli_cmdgroup_json(const struct gh_cmdgroup_row *g)
+{
+	json_t *j = json_object(), *pats = json_array();
+	for (size_t k = 0; k < g->n; k++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "type", json_string(g->is_regex[k] ? "regex" : "command"));
+		json_object_set_new(p, "pattern", json_string(g->patterns[k]));
+		json_array_append_new(pats, p);
+	}
+	json_object_set_new(j, "name", json_string(g->name));
+	json_object_set_new(j, "ignore_case", json_boolean(g->ignore_case));
+	json_object_set_new(j, "kind", json_string(g->kind ? g->kind : "shell"));
+	json_object_set_new(j, "patterns", pats);
+	json_object_set_new(j, "created_at", gh_cli_json_time(g->created_at));
+	return j;
+}
+
 static int group_add(struct gh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,14 +110,7 @@ static int group_add(struct gh_cli *cli, int argc, char **argv)
 			g.ignore_case = true;
 			break;
 		case OPT_KIND:
-			if (strcmp(optarg, "shell") && strcmp(optarg, "sql") && strcmp(optarg, "redis")) {
-				r = gh_cli_usage_error(cli, "bad value '%s' for --kind: expected shell, "
-							    "sql or redis",
-						       gh_escape(esc, sizeof esc, optarg));
-				goto out;
-			}
 			g.kind = optarg;
-			g.ignore_case = g.ignore_case || strcmp(optarg, "shell");
 			break;
 		case OPT_CMD:
 			g.is_regex[g.n] = false;
@@ -91,27 +128,11 @@ static int group_add(struct gh_cli *cli, int argc, char **argv)
 						      "[--cmd WORDS]... [PATTERN]...")))
 		goto out;
 	g.name = argv[optind];
-	if (!gh_valid_name(g.name)) {
-		r = gh_cli_usage_error(cli, "bad command group name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
-					    "(not starting with -)",
-				       gh_escape(esc, sizeof esc, g.name));
-		goto out;
-	}
 	for (int i = optind + 1; i < argc; i++) {
 		g.is_regex[g.n] = regex;
 		g.patterns[g.n++] = argv[i];
 	}
-	if (!g.n) {
-		r = gh_cli_usage_error(cli, "give at least one command or regex");
-		goto out;
-	}
-	for (size_t i = 0; i < g.n; i++)
-		if (strlen(g.patterns[i]) > MAX_PATTERN) {
-			r = gh_cli_usage_error(cli, "pattern %zu is longer than %d bytes", i + 1,
-					       MAX_PATTERN);
-			goto out;
-		}
-	if (gh_cmdgroup_row_check(&g, err, sizeof err) < 0) {
+	if (gh_cli_cmdgroup_check(&g, err, sizeof err) < 0) {
 		r = gh_cli_usage_error(cli, "%s", err);
 		goto out;
 	}
@@ -156,28 +177,17 @@ static int group_list(struct gh_cli *cli, int argc, char **argv)
 	json_t *arr = json_array();
 	t = gh_table_new(3, "NAME", "CASE", "PATTERNS");
 	for (size_t i = 0; arr && i < n; i++) {
-		json_t *j = json_object(), *pats = json_array();
+		json_t *j = gh_cli_cmdgroup_json(&v[i]);
 		size_t len = 1;
 		for (size_t k = 0; k < v[i].n; k++)
 			len += strlen(v[i].patterns[k]) + 8;
 		char *text = calloc(1, len);
-		for (size_t k = 0; k < v[i].n; k++) {
-			json_t *p = json_object();
-			json_object_set_new(p, "type", json_string(v[i].is_regex[k] ? "regex" : "command"));
-			json_object_set_new(p, "pattern", json_string(v[i].patterns[k]));
-			json_array_append_new(pats, p);
-			if (text) {
-				if (k)
-					strcat(text, "  ");
-				strcat(text, v[i].is_regex[k] ? "re:" : "cmd:");
-				strcat(text, v[i].patterns[k]);
-			}
+		for (size_t k = 0; text && k < v[i].n; k++) {
+			if (k)
+				strcat(text, "  ");
+			strcat(text, v[i].is_regex[k] ? "re:" : "cmd:");
+			strcat(text, v[i].patterns[k]);
 		}
-		json_object_set_new(j, "name", json_string(v[i].name));
-		json_object_set_new(j, "ignore_case", json_boolean(v[i].ignore_case));
-		json_object_set_new(j, "kind", json_string(v[i].kind ? v[i].kind : "shell"));
-		json_object_set_new(j, "patterns", pats);
-		json_object_set_new(j, "created_at", gh_cli_json_time(v[i].created_at));
 		json_array_append_new(arr, j);
 		if (t)
 			gh_table_add(t, v[i].name, v[i].ignore_case ? "ignore" : "exact", text);

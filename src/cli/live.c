@@ -498,6 +498,15 @@ size_t gh_cli_end_user_sessions(struct gh_app *app, int64_t user_id, const char 
 	return n;
 }
 
+size_t gh_cli_end_user_sessions_as(struct gh_app *app, const char *actor, int64_t user_id,
+				   const char *reason, size_t *ret_failed)
+{
+	struct actor a = { .os = true };
+	snprintf(a.name, sizeof a.name, "%s", actor);
+	*ret_failed = 0;
+	return end_user_sessions(app, &a, user_id, reason, ret_failed);
+}
+
 static int lock_or_unlock(struct gh_cli *cli, int argc, char **argv, bool lock)
 {
 	const char *as = NULL, *reason = NULL;

@@ -57,16 +57,12 @@ static int acl_option(struct gh_cli *cli, int c, char **argv, struct acl_args *x
 		x->groups[x->ng++] = optarg;
 		return 0;
 	case OPT_SOURCE: {
-		struct gh_cidr cidr;
-		char buf[64];
-		if (gh_cidr_parse(optarg, &cidr) < 0)
+		int r = gh_cli_loginacl_source(a, optarg);
+		if (r == GH_EINVAL)
 			return gh_cli_usage_error(cli, "bad --source '%s': expected an IPv4 or IPv6 "
 						       "address or network (10.0.0.0/8, 2001:db8::/32)",
 						  gh_escape(esc, sizeof esc, optarg));
-		if (!(a->sources[a->n_sources] = strdup(gh_cidr_format(&cidr, buf, sizeof buf))))
-			return GH_EXIT_FAIL;
-		a->n_sources++;
-		return 0;
+		return r < 0 ? GH_EXIT_FAIL : 0;
 	}
 	case OPT_SCHEDULE:
 		free(a->schedule);
@@ -105,8 +101,7 @@ static int acl_parse(struct gh_cli *cli, int argc, char **argv, struct acl_args 
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gh_acl *check = NULL;
-	char esc[160], err[256];
+	char err[320];
 	int c, r;
 
 	gh_cli_getopt_reset();
@@ -116,27 +111,91 @@ static int acl_parse(struct gh_cli *cli, int argc, char **argv, struct acl_args 
 	if ((r = gh_cli_positional(cli, argc, 1, 1, "NAME (--user U | --group G)... --action "
 						    "allow|deny [options]")))
 		return r;
-	const char *name = argv[optind];
-	if (!gh_valid_name(name))
-		return gh_cli_usage_error(cli, "bad rule name '%s': use 1-64 of A-Z a-z 0-9 . _ - "
-					       "(not starting with -)",
-					  gh_escape(esc, sizeof esc, name));
-	if (!x->nu && !x->ng)
-		return gh_cli_usage_error(cli, "say who it is for with --user USER or --group GROUP");
-	if (x->action < 0)
-		return gh_cli_usage_error(cli, "say what it does with --action allow or --action deny");
+	x->a.name = argv[optind];
 	x->a.action = x->action;
 	x->a.priority = (int)x->prio;
+	if (gh_cli_loginacl_check(&x->a, x->nu + x->ng, err, sizeof err) < 0) {
+		x->a.name = NULL;
+		return gh_cli_usage_error(cli, "%s", err);
+	}
+	return 0;
+}
+
+int gh_cli_loginacl_source(struct gh_loginacl *a, const char *text)
+{
+	struct gh_cidr cidr;
+	char buf[64];
+	if (gh_cidr_parse(text, &cidr) < 0)
+		return GH_EINVAL;
+	if (!(a->sources[a->n_sources] = strdup(gh_cidr_format(&cidr, buf, sizeof buf))))
+		return GH_ENOMEM;
+	a->n_sources++;
+	return 0;
+}
+
+int gh_cli_loginacl_check(const struct gh_loginacl *a, size_t n_who, char *err, size_t errlen)
+{
+	struct gh_acl *check = NULL;
+	char esc[160], why[256] = "";
+	if (!a->name || !gh_valid_name(a->name)) {
+		snprintf(err, errlen, "bad rule name '%s': use 1-64 of A-Z a-z 0-9 . _ - (not "
+				      "starting with -)", gh_escape(esc, sizeof esc, a->name ? a->name : ""));
+		return GH_EINVAL;
+	}
+	if (!n_who) {
+		snprintf(err, errlen, "say who it is for with --user USER or --group GROUP");
+		return GH_EINVAL;
+	}
+	if (a->action != GH_ACL_ALLOW && a->action != GH_ACL_DENY) {
+		snprintf(err, errlen, "say what it does with --action allow or --action deny");
+		return GH_EINVAL;
+	}
 	/* the whole rule, checked the way logins will read it */
-	struct gh_acl_rule rule = { .name = name, .action = (enum gh_acl_action)x->action,
-				    .priority = x->a.priority,
-				    .sources = (const char *const *)x->a.sources,
-				    .n_sources = x->a.n_sources, .schedule = x->a.schedule };
-	err[0] = '\0';
-	if (gh_acl_new(&rule, 1, &check, err, sizeof err) < 0)
-		return gh_cli_usage_error(cli, "bad rule: %s", err[0] ? err : "invalid");
+	struct gh_acl_rule rule = { .name = a->name, .action = (enum gh_acl_action)a->action,
+				    .priority = a->priority,
+				    .sources = (const char *const *)a->sources,
+				    .n_sources = a->n_sources, .schedule = a->schedule };
+	if (gh_acl_new(&rule, 1, &check, why, sizeof why) < 0) {
+		snprintf(err, errlen, "bad rule: %s", why[0] ? why : "invalid");
+		return GH_EINVAL;
+	}
 	gh_acl_free(check);
-	x->a.name = (char *)name;
+	return 0;
+}
+
+int gh_cli_loginacl_resolve(struct gh_store *st, const char *const *users, size_t nu,
+			    const char *const *groups, size_t ng, struct gh_loginacl *a, char *err,
+			    size_t errlen)
+{
+	char esc[160];
+	int r = 0;
+	for (size_t i = 0; i < nu + ng; i++) {
+		bool user = i < nu;
+		const char *nm = user ? users[i] : groups[i - nu];
+		int64_t id = 0;
+		if (user) {
+			struct gh_user u = { 0 };
+			r = gh_store_user_get(st, nm, &u);
+			id = u.id;
+			gh_user_free(&u);
+		} else {
+			struct gh_group g = { 0 };
+			r = gh_store_group_get(st, nm, &g);
+			id = g.id;
+			gh_group_free(&g);
+		}
+		if (r == GH_ENOENT)
+			snprintf(err, errlen, "unknown %s '%s'", user ? "user" : "group",
+				 gh_escape(esc, sizeof esc, nm));
+		else if (r < 0)
+			snprintf(err, errlen, "cannot read %s", user ? "user" : "group");
+		if (r < 0)
+			return r;
+		if (user)
+			a->user_ids[a->n_users++] = id;
+		else
+			a->group_ids[a->n_groups++] = id;
+	}
 	return 0;
 }
 
@@ -144,36 +203,14 @@ static int acl_parse(struct gh_cli *cli, int argc, char **argv, struct acl_args 
  * printed). */
 static int acl_resolve(struct gh_app *app, struct acl_args *x)
 {
-	char esc[160];
-	int r = 0;
-	for (size_t i = 0; i < x->nu + x->ng; i++) {
-		bool user = i < x->nu;
-		const char *nm = user ? x->users[i] : x->groups[i - x->nu];
-		int64_t id = 0;
-		if (user) {
-			struct gh_user u = { 0 };
-			r = gh_store_user_get(app->store, nm, &u);
-			id = u.id;
-			gh_user_free(&u);
-		} else {
-			struct gh_group g = { 0 };
-			r = gh_store_group_get(app->store, nm, &g);
-			id = g.id;
-			gh_group_free(&g);
-		}
-		if (r == GH_ENOENT) {
-			gh_cli_error("unknown %s '%s'", user ? "user" : "group",
-				     gh_escape(esc, sizeof esc, nm));
-			return GH_EXIT_FAIL;
-		}
-		if (r < 0)
-			return gh_cli_fail(app, r, "cannot read %s", user ? "user" : "group");
-		if (user)
-			x->a.user_ids[x->a.n_users++] = id;
-		else
-			x->a.group_ids[x->a.n_groups++] = id;
+	char err[320];
+	int r = gh_cli_loginacl_resolve(app->store, x->users, x->nu, x->groups, x->ng, &x->a, err,
+					sizeof err);
+	if (r == GH_ENOENT) {
+		gh_cli_error("%s", err);
+		return GH_EXIT_FAIL;
 	}
-	return 0;
+	return r < 0 ? gh_cli_fail(app, r, "%s", err) : 0;
 }
 
 static int acl_add(struct gh_cli *cli, int argc, char **argv)
@@ -244,6 +281,23 @@ static json_t *who_json(const struct gh_loginacl *a, const struct gh_user *u, si
 	return arr;
 }
 
+json_t *gh_cli_loginacl_json(const struct gh_loginacl *a, const struct gh_user *u, size_t nu,
+			     const struct gh_group *g, size_t ng)
+{
+	json_t *j = json_object(), *src = json_array();
+	for (size_t k = 0; src && k < a->n_sources; k++)
+		json_array_append_new(src, json_string(a->sources[k]));
+	json_object_set_new(j, "name", json_string(a->name));
+	json_object_set_new(j, "priority", json_integer(a->priority));
+	json_object_set_new(j, "action", json_string(a->action == GH_ACL_DENY ? "deny" : "allow"));
+	json_object_set_new(j, "users", who_json(a, u, nu, g, ng, "users"));
+	json_object_set_new(j, "groups", who_json(a, u, nu, g, ng, "groups"));
+	json_object_set_new(j, "sources", src);
+	json_object_set_new(j, "schedule", gh_cli_json_str(a->schedule));
+	json_object_set_new(j, "created_at", gh_cli_json_time(a->created_at));
+	return j;
+}
+
 static char *join(json_t *arr, const char *prefix, char *buf, size_t len, size_t pos)
 {
 	size_t i;
@@ -281,35 +335,16 @@ static int acl_list(struct gh_cli *cli, int argc, char **argv)
 	if (!json)
 		t = gh_table_new(6, "NAME", "PRIORITY", "ACTION", "WHO", "SOURCES", "SCHEDULE");
 	for (size_t i = 0; all && i < n; i++) {
-		json_t *j = json_object(), *src = json_array();
-		json_t *ju = who_json(&v[i], u, nu, g, ng, "users");
-		json_t *jg = who_json(&v[i], u, nu, g, ng, "groups");
-		for (size_t k = 0; src && k < v[i].n_sources; k++)
-			json_array_append_new(src, json_string(v[i].sources[k]));
-		if (t) {
+		json_t *j = gh_cli_loginacl_json(&v[i], u, nu, g, ng);
+		if (t && j) {
 			char who[512] = "", srcs[512] = "", prio[16];
-			join(ju, "", who, sizeof who, 0);
-			join(jg, "@", who, sizeof who, strlen(who));
-			join(src, "", srcs, sizeof srcs, 0);
+			join(json_object_get(j, "users"), "", who, sizeof who, 0);
+			join(json_object_get(j, "groups"), "@", who, sizeof who, strlen(who));
+			join(json_object_get(j, "sources"), "", srcs, sizeof srcs, 0);
 			snprintf(prio, sizeof prio, "%d", v[i].priority);
 			gh_table_add(t, v[i].name, prio, v[i].action == GH_ACL_DENY ? "deny" : "allow",
 				     who, srcs[0] ? srcs : "any", v[i].schedule ? v[i].schedule : "always");
 		}
-		if (!j) {
-			json_decref(ju);
-			json_decref(jg);
-			json_decref(src);
-			continue;
-		}
-		json_object_set_new(j, "name", json_string(v[i].name));
-		json_object_set_new(j, "priority", json_integer(v[i].priority));
-		json_object_set_new(j, "action",
-				    json_string(v[i].action == GH_ACL_DENY ? "deny" : "allow"));
-		json_object_set_new(j, "users", ju);
-		json_object_set_new(j, "groups", jg);
-		json_object_set_new(j, "sources", src);
-		json_object_set_new(j, "schedule", gh_cli_json_str(v[i].schedule));
-		json_object_set_new(j, "created_at", gh_cli_json_time(v[i].created_at));
 		json_array_append_new(all, j);
 	}
 	if (json) {

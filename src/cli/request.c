@@ -23,7 +23,7 @@ static const char usage[] =
 	"'list' shows pending requests (--all: every request, newest first).\n"
 	"The decision is recorded with the acting identity (os:<login>).\n";
 
-static json_t *review_json(const struct gh_review *rv)
+json_t *gh_cli_review_json(const struct gh_review *rv)
 {
 	json_t *j = json_object();
 	json_object_set_new(j, "id", json_integer(rv->id));
@@ -78,7 +78,7 @@ static int request_list(struct gh_cli *cli, int argc, char **argv)
 	t = gh_table_new(8, "ID", "STATE", "USER", "TARGET", "FILTER", "CREATED", "DECIDED-BY",
 			 "COMMAND");
 	for (size_t i = 0; arr && i < n; i++) {
-		json_array_append_new(arr, review_json(&v[i]));
+		json_array_append_new(arr, gh_cli_review_json(&v[i]));
 		char id[24], target[300], created[32];
 		snprintf(id, sizeof id, "%lld", (long long)v[i].id);
 		snprintf(target, sizeof target, "%s@%s", v[i].account ? v[i].account : "-",
@@ -103,13 +103,31 @@ out:
 	return r;
 }
 
+int gh_cli_review_decide(struct gh_store *st, int64_t id, const char *state, const char *by,
+			 char *err, size_t errlen)
+{
+	struct gh_review rv = { 0 };
+	int r = gh_store_review_decide(st, id, state, by);
+	if (r == GH_ENOENT)
+		snprintf(err, errlen, "no request %lld", (long long)id);
+	if (r == GH_EBUSY || r == GH_ETIMEDOUT) {
+		if (gh_store_review_get(st, id, &rv) == 0)
+			snprintf(err, errlen, "request %lld is %s, not pending", (long long)id, rv.state);
+		else
+			snprintf(err, errlen, "request %lld is not pending", (long long)id);
+		r = GH_EBUSY;
+	}
+	gh_review_free(&rv);
+	return r;
+}
+
 static int decide(struct gh_cli *cli, int argc, char **argv, const char *state)
 {
 	struct gh_app *app = NULL;
 	struct gh_review rv = { 0 };
 	bool json = false;
 	long long id = 0;
-	char by[80];
+	char by[80], err[160];
 	int r = 0;
 
 	if (!gh_cli_start(cli, argc, argv, &json, 1, 1, "ID [--json]", GH_APP_NO_VAULT, &app, &r))
@@ -118,17 +136,9 @@ static int decide(struct gh_cli *cli, int argc, char **argv, const char *state)
 		goto out;
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(by, sizeof by, "os:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
-	r = gh_store_review_decide(app->store, id, state, by);
-	if (r == GH_ENOENT) {
-		gh_cli_error("no request %lld", id);
-		r = GH_EXIT_FAIL;
-		goto out;
-	}
-	if (r == GH_EBUSY || r == GH_ETIMEDOUT) {
-		if (gh_store_review_get(app->store, id, &rv) == 0)
-			gh_cli_error("request %lld is %s, not pending", id, rv.state);
-		else
-			gh_cli_error("request %lld is not pending", id);
+	r = gh_cli_review_decide(app->store, id, state, by, err, sizeof err);
+	if (r == GH_ENOENT || r == GH_EBUSY) {
+		gh_cli_error("%s", err);
 		r = GH_EXIT_FAIL;
 		goto out;
 	}
@@ -141,7 +151,7 @@ static int decide(struct gh_cli *cli, int argc, char **argv, const char *state)
 			r = gh_cli_fail(app, GH_ESTORE, "cannot read request %lld", id);
 			goto out;
 		}
-		r = gh_cli_json_print(review_json(&rv)) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
+		r = gh_cli_json_print(gh_cli_review_json(&rv)) < 0 ? GH_EXIT_FAIL : GH_EXIT_OK;
 		goto out;
 	}
 	printf("request %lld %s\n", id, state);
