@@ -195,7 +195,7 @@ static int agent_dial(struct agent *a, ssh_message msg, const char *host, int po
 			"destination the bastion assigned to this jumpoint\n", host, port);
 		return 1;
 	}
-	if (gh_fwdset_count(a->fwds) >= GH_JPNODE_MAX_CHANNELS) {
+	if (!a->fwds || gh_fwdset_count(a->fwds) >= GH_JPNODE_MAX_CHANNELS) {
 		fprintf(stderr, "gatehouse jumpoint: refused a connection to %s:%d: %d open\n",
 			host, port, GH_JPNODE_MAX_CHANNELS);
 		return 1;
@@ -289,6 +289,8 @@ static int agent_session(struct agent *a, bool *ret_up)
 	    ssh_options_set(s, SSH_OPTIONS_PORT, &a->port) < 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0)
 		goto out;
+	/* before the login: the bastion sends the destinations right after it */
+	ssh_set_message_callback(s, agent_message, a);
 	if (ssh_connect(s) != SSH_OK) {
 		fprintf(stderr, "gatehouse jumpoint: cannot connect to %s:%d: %s\n", a->host,
 			a->port, ssh_get_error(s));
@@ -304,7 +306,6 @@ static int agent_session(struct agent *a, bool *ret_up)
 	if (!ev || ssh_event_add_session(ev, s) != SSH_OK ||
 	    !(a->fwds = gh_fwdset_new(s, ev, &h)))
 		goto out;
-	ssh_set_message_callback(s, agent_message, a);
 	ssh_set_blocking(s, 0);
 	int64_t next = gh_mono_ms() + KEEPALIVE_MS;
 	while (!agent_stop && ssh_is_connected(s)) {

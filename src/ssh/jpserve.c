@@ -89,9 +89,10 @@ void gh_jpserve_refresh(struct gh_jpserve *js)
 	if (gh_store_jumpoint_node_dests(js->st, js->node, now, GH_JPNODE_DESTS_MAX) == 0 &&
 	    strcmp(now, js->dests) != 0) {
 		memcpy(js->dests, now, strlen(now) + 1);
-		if (push_dests(js) < 0)
+		if (push_dests(js) < 0) {
 			gh_warn("jumpoint node %lld: cannot send its destinations", (long long)js->node);
-		else
+			js->dests[0] = '\0'; /* again at the next heartbeat */
+		} else
 			gh_info("jumpoint node %lld: destinations sent", (long long)js->node);
 	}
 	free(now);

@@ -243,3 +243,169 @@ def test_agent_ends_when_jumpoint_disabled(ghenv, tmp_path):
 def test_jumpoint_login_name_reserved(ghenv):
     p = ghenv.cli("user", "add", "jumpoint", check=None)
     assert p.returncode != 0 and "reserved" in p.stderr
+
+
+# ---- through the agent: a remote network Gatehouse cannot route to ----------
+
+import contextlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+from netns import Nets, NsTarget  # noqa: E402
+from sshenv import free_port, running_gatehouse, ssh_spawn  # noqa: E402
+
+
+@contextlib.contextmanager
+def _remote(gh_bin, tmp_path):
+    """A namespace holding a real sshd, joined to this host by one veth
+    pair; Gatehouse stays on loopback and a socat on this host's end of the
+    pair (the front door's port as a firewall would let it through) carries
+    the agent's connection to it. The agent runs inside the namespace."""
+    nets = Nets()
+    relay = None
+    try:
+        ns = nets.ns("j")
+        near, far = nets.link(None, ns)
+        d = tmp_path / "sshd"
+        d.mkdir()
+        t = NsTarget(str(d))
+        t.start_in(nets, ns, far)
+        with running_gatehouse(gh_bin, tmp_path, t) as g:
+            fport = free_port()
+            relay = subprocess.Popen(["socat", f"TCP-LISTEN:{fport},bind={near},reuseaddr,fork",
+                                      f"TCP:127.0.0.1:{g.port}"], stderr=subprocess.DEVNULL)
+            g.add_user("alice", password=ALICE_PW)
+            tok = _token(g.cli("jumpoint", "add", "jpn").stdout)
+            g.cli("asset", "add", "far01", "--address", far, "--jumpoint", "jpn")
+            g.add_account("far01", UNIX_DEPLOY)
+            g.add_perm("p-far01", "alice", "far01")
+            g.nets, g.ns, g.far, g.t = nets, ns, far, t
+            g.agent_log = str(tmp_path / "agent.log")
+            env = {k: v for k, v in g.env.items() if k != "GATEHOUSE_DATA"}
+            with open(g.agent_log, "w") as log:
+                g.agent = nets.popen(ns, g.bin, "jumpoint", "run", "--state",
+                                     str(tmp_path / "state"), "--bastion", f"{near}:{fport}",
+                                     "--token", tok, stdout=log, stderr=log, env=env)
+            assert _connected(g, "jpn", True), (open(g.agent_log).read(), _log(g))
+            assert wait_for(lambda: "1 destination(s) assigned" in open(g.agent_log).read(),
+                            timeout=30), open(g.agent_log).read()
+            yield g
+            if relay.poll() is None:
+                relay.terminate()
+                relay.wait(timeout=10)
+    finally:
+        if relay and relay.poll() is None:
+            relay.kill()
+            relay.wait(timeout=10)
+        nets.close()
+
+
+@pytest.fixture
+def remote(gh_bin, tmp_path):
+    with _remote(gh_bin, tmp_path) as g:
+        yield g
+
+
+def test_remote_unreachable_directly(remote):
+    p = subprocess.run(["ssh", "-o", "ConnectTimeout=2", "-o", "BatchMode=yes",
+                        f"x@{remote.far}", "true"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 255
+
+
+def test_exec_through_jumpoint(remote):
+    g = remote
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@far01", "ip -4 -o addr show", password=ALICE_PW)
+    assert p.returncode == 0, p.stderr + _log(g) + open(g.agent_log).read()
+    assert g.far in p.stdout  # ran on the host inside the namespace
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@far01", "exit 5", password=ALICE_PW)
+    assert p.returncode == 5, p.stderr
+    ev = [e for e in g.events("route") if e["result"] == "ok"]
+    assert ev and 'path="jumpoint jpn > far01"' in ev[-1]["detail"], ev
+    assert g.sessions()[-1]["close_reason"] != "jumpoint node lost"
+
+
+def test_interactive_through_jumpoint(remote):
+    import pexpect
+    g = remote
+    child = ssh_spawn(g, f"alice@{UNIX_DEPLOY}@far01", password=ALICE_PW, timeout=30)
+    child.sendline("echo $((6*7))-marker")
+    child.expect("42-marker")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    assert wait_for(lambda: g.sessions()[-1]["ended_at"] > 0)
+
+
+def test_sftp_through_jumpoint(remote, tmp_path):
+    g = remote
+    blob = os.urandom(300 * 1024)
+    src = tmp_path / "up.bin"
+    src.write_bytes(blob)
+    a = ["sftp", "-F", "/dev/null", "-P", str(g.port), "-o", "StrictHostKeyChecking=no",
+         "-o", f"UserKnownHostsFile={g.known_hosts}", "-o", "BatchMode=no",
+         "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
+         f"alice@{UNIX_DEPLOY}@far01@127.0.0.1"]
+    env = dict(os.environ, SSH_ASKPASS=g.askpass, SSH_ASKPASS_REQUIRE="force",
+               GH_TEST_PASSWORD=ALICE_PW)
+    env.pop("SSH_AUTH_SOCK", None)
+    p = subprocess.run(a, input=f"put {src} jp-up.bin\nget jp-up.bin {tmp_path}/down.bin\n"
+                       "rm jp-up.bin\n", capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr + _log(g)
+    assert (tmp_path / "down.bin").read_bytes() == blob
+
+
+def _ask_node(g, line):
+    """A dial request on the node's socket, as a worker (the workers' user)."""
+    with g.db() as c:
+        node = c.execute("SELECT id FROM jumpoint_nodes").fetchone()[0]
+    path = os.path.join(g.data, "run", f"jp-{node}.sock")
+    code = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+            "s.sendall(sys.argv[2].encode()+b'\\n')\nprint(s.recv(200).decode())")
+    return subprocess.run(["setpriv", "--reuid=gatehouse", "--regid=gatehouse", "--clear-groups",
+                           "/usr/bin/python3", "-c", code, path, line],
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_jumpoint_refuses_unassigned(remote):
+    g = remote
+    p = _ask_node(g, f"{g.far} 80")  # the asset's host, not its port
+    assert p.stdout.startswith("E not an asset of this jumpoint"), (p, _log(g))
+    p = _ask_node(g, "127.0.0.1 22")
+    assert p.stdout.startswith("E not an asset of this jumpoint"), (p, _log(g))
+    p = _ask_node(g, f"{g.far} 22")
+    assert p.stdout.startswith("O"), (p, _log(g))
+    assert "dial to 127.0.0.1:22 refused" in _log(g)
+    # root (not the workers' user) is refused by SO_PEERCRED
+    with g.db() as c:
+        node = c.execute("SELECT id FROM jumpoint_nodes").fetchone()[0]
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(os.path.join(g.data, "run", f"jp-{node}.sock"))
+    s.settimeout(10)
+    try:
+        s.sendall(f"{g.far} 22\n".encode())
+        assert s.recv(100) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    s.close()
+    assert "dial request from uid 0 refused" in _log(g)
+
+
+def test_node_killed_mid_session(remote):
+    g = remote
+    child = ssh_spawn(g, f"alice@{UNIX_DEPLOY}@far01", password=ALICE_PW, timeout=30)
+    child.sendline("echo ready-$((1+1))")
+    child.expect("ready-2")
+    g.agent.kill()
+    g.agent.wait(timeout=10)
+    assert wait_for(lambda: g.sessions()[-1]["ended_at"] > 0, timeout=60), _log(g)
+    row = g.sessions()[-1]
+    assert row["close_reason"] == "jumpoint node lost", (row, _log(g))
+    ev = [e for e in g.events("session") if e["session_id"] == row["id"] and e["result"] == "end"]
+    assert len(ev) == 1 and ev[0]["reason"] == "jumpoint node lost", ev
+    rec = [e for e in g.events() if e["session_id"] == row["id"] and e["kind"] == "recording"]
+    assert rec, g.events()
+    child.close()
+    assert _connected(g, "jpn", False)
+    # the next login: no node, a clear refusal
+    p = ssh_run(g, f"alice@{UNIX_DEPLOY}@far01", "true", password=ALICE_PW)
+    assert p.returncode != 0 and "no jumpoint node connected" in p.stderr, p.stderr
