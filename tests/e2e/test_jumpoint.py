@@ -256,7 +256,7 @@ from sshenv import free_port, running_gatehouse, ssh_spawn  # noqa: E402
 
 
 @contextlib.contextmanager
-def _remote(gh_bin, tmp_path):
+def _remote(gh_bin, tmp_path, nodes=1):
     """A namespace holding a real sshd, joined to this host by one veth
     pair; Gatehouse stays on loopback and a socat on this host's end of the
     pair (the front door's port as a firewall would let it through) carries
@@ -275,20 +275,27 @@ def _remote(gh_bin, tmp_path):
             relay = subprocess.Popen(["socat", f"TCP-LISTEN:{fport},bind={near},reuseaddr,fork",
                                       f"TCP:127.0.0.1:{g.port}"], stderr=subprocess.DEVNULL)
             g.add_user("alice", password=ALICE_PW)
-            tok = _token(g.cli("jumpoint", "add", "jpn").stdout)
+            toks = [_token(g.cli("jumpoint", "add", "jpn",
+                                 *(["--clustered"] if nodes > 1 else [])).stdout)]
+            toks += [_token(g.cli("jumpoint", "token", "jpn").stdout) for _ in range(nodes - 1)]
             g.cli("asset", "add", "far01", "--address", far, "--jumpoint", "jpn")
             g.add_account("far01", UNIX_DEPLOY)
             g.add_perm("p-far01", "alice", "far01")
             g.nets, g.ns, g.far, g.t = nets, ns, far, t
-            g.agent_log = str(tmp_path / "agent.log")
             env = {k: v for k, v in g.env.items() if k != "GATEHOUSE_DATA"}
-            with open(g.agent_log, "w") as log:
-                g.agent = nets.popen(ns, g.bin, "jumpoint", "run", "--state",
-                                     str(tmp_path / "state"), "--bastion", f"{near}:{fport}",
-                                     "--token", tok, stdout=log, stderr=log, env=env)
-            assert _connected(g, "jpn", True), (open(g.agent_log).read(), _log(g))
-            assert wait_for(lambda: "1 destination(s) assigned" in open(g.agent_log).read(),
-                            timeout=30), open(g.agent_log).read()
+            g.agents, g.agent_logs = [], []
+            for i, tok in enumerate(toks):
+                g.agent_logs.append(str(tmp_path / f"agent{i}.log"))
+                with open(g.agent_logs[i], "w") as log:
+                    g.agents.append(nets.popen(
+                        ns, g.bin, "jumpoint", "run", "--state", str(tmp_path / f"state{i}"),
+                        "--bastion", f"{near}:{fport}", "--token", tok, stdout=log, stderr=log,
+                        env=env))
+            g.agent, g.agent_log = g.agents[0], g.agent_logs[0]
+            for lg in g.agent_logs:
+                assert wait_for(lambda: "1 destination(s) assigned" in open(lg).read(),
+                                timeout=30), (open(lg).read(), _log(g))
+            assert _n_connected(g) == nodes
             yield g
             if relay.poll() is None:
                 relay.terminate()
@@ -298,6 +305,11 @@ def _remote(gh_bin, tmp_path):
             relay.kill()
             relay.wait(timeout=10)
         nets.close()
+
+
+def _n_connected(g):
+    lst = json.loads(g.cli("jumpoint", "list", "--json").stdout)
+    return sum(n["connected"] for n in [j for j in lst if j["name"] == "jpn"][0]["nodes"])
 
 
 @pytest.fixture
@@ -409,3 +421,41 @@ def test_node_killed_mid_session(remote):
     # the next login: no node, a clear refusal
     p = ssh_run(g, f"alice@{UNIX_DEPLOY}@far01", "true", password=ALICE_PW)
     assert p.returncode != 0 and "no jumpoint node connected" in p.stderr, p.stderr
+
+
+def test_cluster_node_killed_next_login_uses_other(gh_bin, tmp_path):
+    """Two nodes of a clustered jumpoint: one killed mid-session. A session
+    it carried ends with `jumpoint node lost` (one it did not carry goes on);
+    the next logins go through the other node."""
+    import pexpect
+    with _remote(gh_bin, tmp_path, nodes=2) as g:
+        kids = []
+        for i in range(4):  # random picks: most likely both nodes carry one
+            c = ssh_spawn(g, f"alice@{UNIX_DEPLOY}@far01", password=ALICE_PW, timeout=30)
+            c.sendline(f"echo up-$((40+{i}))")
+            c.expect(f"up-{40 + i}")
+            kids.append(c)
+        g.agents[0].kill()
+        g.agents[0].wait(timeout=10)
+        assert wait_for(lambda: _n_connected(g) == 1, timeout=30)
+        ended = 0
+        for c in kids:  # each either still works or was ended
+            c.sendline("echo still-$((2*21))")
+            i = c.expect(["still-42", pexpect.EOF], timeout=30)
+            ended += i == 1
+            if i == 0:
+                c.sendline("exit")
+                c.expect(pexpect.EOF)
+        assert wait_for(lambda: all(r["ended_at"] > 0 for r in g.sessions()), timeout=30)
+        reasons = [r["close_reason"] for r in g.sessions()]
+        assert set(reasons) <= {"jumpoint node lost", "exit", "closed", "ended",
+                                "user disconnected", "target closed the channel"}, reasons
+        lost = [r for r in g.sessions() if r["close_reason"] == "jumpoint node lost"]
+        assert len(lost) == ended, (reasons, ended)  # exactly those the lost node carried
+        for r in lost:
+            ev = [e for e in g.events("session") if e["session_id"] == r["id"] and
+                  e["result"] == "end"]
+            assert len(ev) == 1 and ev[0]["reason"] == "jumpoint node lost", ev
+        for _ in range(3):
+            p = ssh_run(g, f"alice@{UNIX_DEPLOY}@far01", "echo via-other", password=ALICE_PW)
+            assert p.returncode == 0 and "via-other" in p.stdout, p.stderr + _log(g)
