@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libssh/libssh.h>
+#include <libssh/callbacks.h>
 #include <libssh/server.h>
 #include <limits.h>
 #include <pwd.h>
@@ -50,7 +51,8 @@ struct agent {
 	ssh_channel dests_ch;    /* a new list being received */
 	char *dests_new;
 	size_t dests_len;
-	bool dests_bad;
+	bool dests_bad, dests_done;
+	struct ssh_channel_callbacks_struct dests_cb;
 	char *host;
 	int port;
 	const char *token;
@@ -236,41 +238,56 @@ static int agent_message(ssh_session s, ssh_message msg, void *ud)
 			return 1; /* one list at a time */
 		a->dests_ch = ssh_message_channel_request_open_reply_accept(msg);
 		a->dests_len = 0;
-		a->dests_bad = false;
+		a->dests_bad = a->dests_done = false;
+		if (a->dests_ch)
+			ssh_set_channel_callbacks(a->dests_ch, &a->dests_cb);
 		return 0;
 	}
 	return agent_dial(a, msg, host, port);
 }
 
-/* Take what the list channel brought; at its EOF the list is replaced. */
-static void agent_dests(struct agent *a)
+/* The list channel's bytes (bounded; more marks the list malformed). */
+static int dests_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+		      void *ud)
 {
-	char buf[4096];
-	if (!a->dests_ch)
-		return;
-	for (;;) {
-		int n = ssh_channel_read_nonblocking(a->dests_ch, buf, sizeof buf, 0);
-		if (n <= 0)
-			break;
-		if (a->dests_len + (size_t)n >= GH_JPNODE_DESTS_MAX) {
-			a->dests_bad = true;
-			continue;
-		}
-		memcpy(a->dests_new + a->dests_len, buf, (size_t)n);
-		a->dests_len += (size_t)n;
+	struct agent *a = ud;
+	(void)s, (void)ch;
+	if (is_stderr || a->dests_len + len >= GH_JPNODE_DESTS_MAX)
+		a->dests_bad = true;
+	else {
+		memcpy(a->dests_new + a->dests_len, data, len);
+		a->dests_len += len;
 	}
-	if (!ssh_channel_is_eof(a->dests_ch) && ssh_channel_is_open(a->dests_ch))
+	return (int)len;
+}
+
+/* At the list's EOF it replaces the list, at once: a connection asked for
+ * right after it (the next packet) is checked against the new one. */
+static void dests_eof(ssh_session s, ssh_channel ch, void *ud)
+{
+	struct agent *a = ud;
+	(void)s, (void)ch;
+	if (a->dests_done)
 		return;
+	a->dests_done = true;
 	a->dests_new[a->dests_len] = '\0';
 	if (a->dests_bad || memchr(a->dests_new, '\0', a->dests_len)) {
 		fprintf(stderr, "gatehouse jumpoint: ignored a malformed list of destinations\n");
-	} else {
-		size_t lines = 0;
-		memcpy(a->dests, a->dests_new, a->dests_len + 1);
-		for (const char *p = a->dests; (p = strchr(p, '\n')); p++)
-			lines++;
-		fprintf(stderr, "gatehouse jumpoint: %zu destination(s) assigned\n", lines);
+		return;
 	}
+	size_t lines = 0;
+	memcpy(a->dests, a->dests_new, a->dests_len + 1);
+	for (const char *p = a->dests; (p = strchr(p, '\n')); p++)
+		lines++;
+	fprintf(stderr, "gatehouse jumpoint: %zu destination(s) assigned\n", lines);
+}
+
+/* After a poll: a list channel done (EOF or closed) is closed and freed. */
+static void agent_dests(struct agent *a)
+{
+	if (!a->dests_ch || (!a->dests_done && ssh_channel_is_open(a->dests_ch)))
+		return;
+	ssh_remove_channel_callbacks(a->dests_ch, &a->dests_cb);
 	ssh_channel_close(a->dests_ch);
 	ssh_channel_free(a->dests_ch);
 	a->dests_ch = NULL;
@@ -326,6 +343,7 @@ static int agent_session(struct agent *a, bool *ret_up)
 out:
 	a->fwds = gh_fwdset_free(a->fwds, "connection to the bastion lost", 1000);
 	if (a->dests_ch) {
+		ssh_remove_channel_callbacks(a->dests_ch, &a->dests_cb);
 		ssh_channel_free(a->dests_ch);
 		a->dests_ch = NULL;
 	}
@@ -458,6 +476,10 @@ int gh_cli_jumpoint_run(struct gh_cli *cli, int argc, char **argv)
 		r = gh_cli_usage_error(cli, "--bastion HOST:PORT needed");
 		goto out;
 	}
+	a.dests_cb = (struct ssh_channel_callbacks_struct){ .userdata = &a,
+							     .channel_data_function = dests_data,
+							     .channel_eof_function = dests_eof };
+	ssh_callbacks_init(&a.dests_cb);
 	a.dests = malloc(GH_JPNODE_DESTS_MAX);
 	a.dests_new = malloc(GH_JPNODE_DESTS_MAX);
 	if (!a.dests || !a.dests_new)

@@ -253,6 +253,7 @@ import pytest  # noqa: E402
 
 from netns import Nets, NsTarget  # noqa: E402
 from sshenv import free_port, running_gatehouse, ssh_spawn  # noqa: E402
+from test_telnet import tn_user  # noqa: E402,F401 (fixture)
 
 
 @contextlib.contextmanager
@@ -459,3 +460,35 @@ def test_cluster_node_killed_next_login_uses_other(gh_bin, tmp_path):
         for _ in range(3):
             p = ssh_run(g, f"alice@{UNIX_DEPLOY}@far01", "echo via-other", password=ALICE_PW)
             assert p.returncode == 0 and "via-other" in p.stdout, p.stderr + _log(g)
+
+
+def test_telnet_through_jumpoint(remote, tn_user, tmp_path):
+    """A telnet server inside the namespace (inetutils telnetd under the
+    telnet tests' small inetd, on the far address): assigned to the
+    jumpoint after the node connected, so the node gets the new list right
+    before the connection; the login prompts are answered through it."""
+    import pexpect
+    from test_telnet import INETD, TN_PASSWORD, TN_PROMPT_RE
+    g = remote
+    pidfile = str(tmp_path / "tn.pids")
+    inetd = INETD.replace('s.bind(("127.0.0.1", port))', 's.bind((sys.argv[3], port))')
+    assert inetd != INETD
+    g.nets.popen(g.ns, "/usr/bin/python3", "-c", inetd, "23", pidfile, g.far,
+                 start_new_session=True)
+    probe = f"import socket; socket.create_connection(('{g.far}', 23), timeout=1).close()"
+    assert wait_for(lambda: g.nets.run(g.ns, "/usr/bin/python3", "-c", probe,
+                                       capture_output=True).returncode == 0, timeout=10)
+    g.cli("asset", "add", "tn09", "--address", g.far, "--port", "23", "--protocols", "telnet",
+          "--jumpoint", "jpn")
+    g.cli("account", "add", "tn09", tn_user, "--password-stdin", stdin=TN_PASSWORD + "\n")
+    g.cli("perm", "add", "p-tn09", "--user", "alice", "--asset", "tn09", "--protocols", "telnet")
+    c = ssh_spawn(g, f"alice@{tn_user}@tn09", password=ALICE_PW, timeout=30)
+    c.expect(TN_PROMPT_RE)
+    c.sendline("echo tn-$((40+2)) $SSH_CONNECTION")
+    c.expect("tn-42")
+    c.expect(TN_PROMPT_RE)
+    c.sendline("exit")
+    c.expect(pexpect.EOF)
+    assert "2 destination(s) assigned" in open(g.agent_log).read()
+    ev = [e for e in g.events("route") if e["result"] == "ok"]
+    assert ev and 'path="jumpoint jpn > tn09"' in ev[-1]["detail"], ev
