@@ -29,6 +29,7 @@ struct gh_jpserve {
 	int lfd;
 	char path[4096];
 	struct gh_fwdset *fwds;
+	size_t carried;          /* as last written to the node's row */
 	char dests[GH_JPNODE_DESTS_MAX];
 };
 
@@ -223,6 +224,10 @@ void gh_jpserve_tick(struct gh_jpserve *js)
 		serve_one(js, fd);
 	}
 	gh_fwdset_tick(js->fwds, NULL);
+	size_t n = gh_fwdset_count(js->fwds);
+	if (n != js->carried &&
+	    gh_store_jumpoint_node_sessions(js->st, js->node, getpid(), (int64_t)n) == 0)
+		js->carried = n;
 }
 
 void gh_jpserve_close(struct gh_jpserve *js, const char *reason)

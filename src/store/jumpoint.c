@@ -292,7 +292,7 @@ int gh_store_jumpoint_node_drop(struct gh_store *st, int64_t node, int64_t pid, 
 {
 	struct gh_db_val p[] = { DB_INT(now), DB_INT(node), DB_INT(pid) };
 	return gh_store_q(st, "UPDATE jumpoint_nodes SET connected = 0, conn_pid = 0, "
-			      "last_seen = ? WHERE id = ? AND conn_pid = ?", p, 3, NULL, NULL, NULL,
+			      "sessions = 0, last_seen = ? WHERE id = ? AND conn_pid = ?", p, 3, NULL, NULL, NULL,
 			  NULL);
 }
 
@@ -386,4 +386,11 @@ int gh_store_jumpoint_name(struct gh_store *st, int64_t jp_id, char *buf, size_t
 	int r = gh_store_q(st, "SELECT name FROM jumpoints WHERE id = ?", p, 1, take_name, &d,
 			   NULL, NULL);
 	return r < 0 ? r : d.r;
+}
+
+int gh_store_jumpoint_node_sessions(struct gh_store *st, int64_t node, int64_t pid, int64_t n)
+{
+	struct gh_db_val p[] = { DB_INT(n), DB_INT(node), DB_INT(pid) };
+	return gh_store_q(st, "UPDATE jumpoint_nodes SET sessions = ? WHERE id = ? AND "
+			      "conn_pid = ?", p, 3, NULL, NULL, NULL, NULL);
 }

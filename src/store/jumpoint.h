@@ -77,6 +77,8 @@ int gh_store_jumpoint_node_claim(struct gh_store *st, int64_t node, int64_t pid,
 int gh_store_jumpoint_node_beat(struct gh_store *st, int64_t node, int64_t pid, int64_t now);
 int gh_store_jumpoint_node_drop(struct gh_store *st, int64_t node, int64_t pid, int64_t now);
 
+/* The connections NODE's connection held by PID carries now (`sessions`). */
+int gh_store_jumpoint_node_sessions(struct gh_store *st, int64_t node, int64_t pid, int64_t n);
 /* The connected nodes of enabled jumpoint JP_ID (up to CAP ids). */
 int gh_store_jumpoint_connected(struct gh_store *st, int64_t jp_id, int64_t *ids, size_t cap,
 				size_t *ret_n);

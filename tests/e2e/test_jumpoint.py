@@ -408,6 +408,7 @@ def test_node_killed_mid_session(remote):
     child = ssh_spawn(g, f"alice@{UNIX_DEPLOY}@far01", password=ALICE_PW, timeout=30)
     child.sendline("echo ready-$((1+1))")
     child.expect("ready-2")
+    assert wait_for(lambda: _node(g, "jpn")["sessions"] == 1, timeout=30), _node(g, "jpn")
     g.agent.kill()
     g.agent.wait(timeout=10)
     assert wait_for(lambda: g.sessions()[-1]["ended_at"] > 0, timeout=60), _log(g)
@@ -419,6 +420,7 @@ def test_node_killed_mid_session(remote):
     assert rec, g.events()
     child.close()
     assert _connected(g, "jpn", False)
+    assert _node(g, "jpn")["sessions"] == 0
     # the next login: no node, a clear refusal
     p = ssh_run(g, f"alice@{UNIX_DEPLOY}@far01", "true", password=ALICE_PW)
     assert p.returncode != 0 and "no jumpoint node connected" in p.stderr, p.stderr
