@@ -8,12 +8,16 @@
 #include "cli/jumpoint_run.h"
 #include "core/error.h"
 #include "core/util.h"
+#include "relay/fwd.h"
 #include "ssh/jpnode.h"
+#include "target/target.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+#include <libssh/server.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -29,6 +33,7 @@
 #define BACKOFF_MAX_MS 60000
 #define KEEPALIVE_MS 5000
 #define CONNECT_TIMEOUT_S 10
+#define DIAL_TIMEOUT_S 5
 
 static volatile sig_atomic_t agent_stop;
 
@@ -40,6 +45,14 @@ static void on_stop(int sig)
 
 struct agent {
 	const char *dir;
+	ssh_session s;
+	struct gh_fwdset *fwds;
+	char *dests;             /* "HOST PORT\n" lines the bastion pushed */
+	ssh_channel dests_ch;    /* a new list being received */
+	char *dests_new;
+	size_t dests_len;
+	bool dests_bad, dests_done;
+	struct ssh_channel_callbacks_struct dests_cb;
 	char *host;
 	int port;
 	const char *token;
@@ -173,6 +186,113 @@ static int agent_login(struct agent *a, ssh_session s)
 	return 0;
 }
 
+/* A connection the bastion asks for: HOST:PORT on the pushed list, else
+ * refused (the default reply). Connects here (bounded by DIAL_TIMEOUT_S). */
+static int agent_dial(struct agent *a, ssh_message msg, const char *host, int port)
+{
+	char err[GH_TARGET_ERRLEN];
+	int fd = -1;
+	if (!gh_jpnode_dest_listed(a->dests, host, port)) {
+		fprintf(stderr, "gatehouse jumpoint: refused a connection to %.255s:%d: not a "
+			"destination the bastion assigned to this jumpoint\n", host, port);
+		return 1;
+	}
+	if (!a->fwds || gh_fwdset_count(a->fwds) >= GH_JPNODE_MAX_CHANNELS) {
+		fprintf(stderr, "gatehouse jumpoint: refused a connection to %s:%d: %d open\n",
+			host, port, GH_JPNODE_MAX_CHANNELS);
+		return 1;
+	}
+	if (gh_target_tcp_connect(host, port, DIAL_TIMEOUT_S, &fd, err) < 0) {
+		fprintf(stderr, "gatehouse jumpoint: cannot connect to %s:%d: %s\n", host, port, err);
+		return 1;
+	}
+	ssh_channel ch = ssh_message_channel_request_open_reply_accept(msg);
+	if (!ch) {
+		close(fd);
+		return 0;
+	}
+	gh_fwd_add(a->fwds, ch, fd, GH_FWD_TUNNEL, "jumpoint", host, port, 0);
+	return 0;
+}
+
+/* Only forwarded-tcpip opens: the list channel, or a destination on it. */
+static int agent_message(ssh_session s, ssh_message msg, void *ud)
+{
+	struct agent *a = ud;
+	(void)s;
+	if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
+	    ssh_message_subtype(msg) != SSH_CHANNEL_FORWARDED_TCPIP) {
+		fprintf(stderr, "gatehouse jumpoint: refused a request of type %d/%d from the "
+			"bastion (only forwarded-tcpip channels are accepted)\n",
+			ssh_message_type(msg), ssh_message_subtype(msg));
+		return 1;
+	}
+	const char *host = ssh_message_channel_request_open_destination(msg);
+	int port = ssh_message_channel_request_open_destination_port(msg);
+	if (!gh_jpnode_host_ok(host)) {
+		fprintf(stderr, "gatehouse jumpoint: refused a connection to a malformed host\n");
+		return 1;
+	}
+	if (port == 0 && !strcmp(host, GH_JPNODE_DESTS_HOST)) {
+		if (a->dests_ch)
+			return 1; /* one list at a time */
+		a->dests_ch = ssh_message_channel_request_open_reply_accept(msg);
+		a->dests_len = 0;
+		a->dests_bad = a->dests_done = false;
+		if (a->dests_ch)
+			ssh_set_channel_callbacks(a->dests_ch, &a->dests_cb);
+		return 0;
+	}
+	return agent_dial(a, msg, host, port);
+}
+
+/* The list channel's bytes (bounded; more marks the list malformed). */
+static int dests_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+		      void *ud)
+{
+	struct agent *a = ud;
+	(void)s, (void)ch;
+	if (is_stderr || a->dests_len + len >= GH_JPNODE_DESTS_MAX)
+		a->dests_bad = true;
+	else {
+		memcpy(a->dests_new + a->dests_len, data, len);
+		a->dests_len += len;
+	}
+	return (int)len;
+}
+
+/* At the list's EOF it replaces the list, at once: a connection asked for
+ * right after it (the next packet) is checked against the new one. */
+static void dests_eof(ssh_session s, ssh_channel ch, void *ud)
+{
+	struct agent *a = ud;
+	(void)s, (void)ch;
+	if (a->dests_done)
+		return;
+	a->dests_done = true;
+	a->dests_new[a->dests_len] = '\0';
+	if (a->dests_bad || memchr(a->dests_new, '\0', a->dests_len)) {
+		fprintf(stderr, "gatehouse jumpoint: ignored a malformed list of destinations\n");
+		return;
+	}
+	size_t lines = 0;
+	memcpy(a->dests, a->dests_new, a->dests_len + 1);
+	for (const char *p = a->dests; (p = strchr(p, '\n')); p++)
+		lines++;
+	fprintf(stderr, "gatehouse jumpoint: %zu destination(s) assigned\n", lines);
+}
+
+/* After a poll: a list channel done (EOF or closed) is closed and freed. */
+static void agent_dests(struct agent *a)
+{
+	if (!a->dests_ch || (!a->dests_done && ssh_channel_is_open(a->dests_ch)))
+		return;
+	ssh_remove_channel_callbacks(a->dests_ch, &a->dests_cb);
+	ssh_channel_close(a->dests_ch);
+	ssh_channel_free(a->dests_ch);
+	a->dests_ch = NULL;
+}
+
 /* One connection: until it drops (<0), a fatal answer (FATAL) or a stop (0). */
 static int agent_session(struct agent *a, bool *ret_up)
 {
@@ -186,6 +306,8 @@ static int agent_session(struct agent *a, bool *ret_up)
 	    ssh_options_set(s, SSH_OPTIONS_PORT, &a->port) < 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0)
 		goto out;
+	/* before the login: the bastion sends the destinations right after it */
+	ssh_set_message_callback(s, agent_message, a);
 	if (ssh_connect(s) != SSH_OK) {
 		fprintf(stderr, "gatehouse jumpoint: cannot connect to %s:%d: %s\n", a->host,
 			a->port, ssh_get_error(s));
@@ -196,11 +318,21 @@ static int agent_session(struct agent *a, bool *ret_up)
 	fprintf(stderr, "gatehouse jumpoint: connected to %s:%d\n", a->host, a->port);
 	*ret_up = true;
 	ev = ssh_event_new();
-	if (!ev || ssh_event_add_session(ev, s) != SSH_OK)
+	struct gh_fwdset_hooks h = { 0 };
+	a->dests[0] = '\0'; /* nothing until the bastion says */
+	if (!ev || ssh_event_add_session(ev, s) != SSH_OK ||
+	    !(a->fwds = gh_fwdset_new(s, ev, &h)))
 		goto out;
+	ssh_set_blocking(s, 0);
+	int64_t next = gh_mono_ms() + KEEPALIVE_MS;
 	while (!agent_stop && ssh_is_connected(s)) {
-		if (ssh_event_dopoll(ev, KEEPALIVE_MS) == SSH_ERROR)
+		if (ssh_event_dopoll(ev, 1000) == SSH_ERROR && !ssh_is_connected(s))
 			break;
+		agent_dests(a);
+		gh_fwdset_tick(a->fwds, NULL);
+		if (gh_mono_ms() < next)
+			continue;
+		next = gh_mono_ms() + KEEPALIVE_MS;
 		if (ssh_send_ignore(s, "") != SSH_OK)
 			break;
 	}
@@ -209,6 +341,12 @@ static int agent_session(struct agent *a, bool *ret_up)
 		fprintf(stderr, "gatehouse jumpoint: connection to %s:%d lost: %s\n", a->host,
 			a->port, ssh_get_error(s));
 out:
+	a->fwds = gh_fwdset_free(a->fwds, "connection to the bastion lost", 1000);
+	if (a->dests_ch) {
+		ssh_remove_channel_callbacks(a->dests_ch, &a->dests_cb);
+		ssh_channel_free(a->dests_ch);
+		a->dests_ch = NULL;
+	}
 	if (ev) {
 		ssh_event_remove_session(ev, s);
 		ssh_event_free(ev);
@@ -338,6 +476,14 @@ int gh_cli_jumpoint_run(struct gh_cli *cli, int argc, char **argv)
 		r = gh_cli_usage_error(cli, "--bastion HOST:PORT needed");
 		goto out;
 	}
+	a.dests_cb = (struct ssh_channel_callbacks_struct){ .userdata = &a,
+							     .channel_data_function = dests_data,
+							     .channel_eof_function = dests_eof };
+	ssh_callbacks_init(&a.dests_cb);
+	a.dests = malloc(GH_JPNODE_DESTS_MAX);
+	a.dests_new = malloc(GH_JPNODE_DESTS_MAX);
+	if (!a.dests || !a.dests_new)
+		goto out;
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
 	signal(SIGPIPE, SIG_IGN);
@@ -347,6 +493,8 @@ out:
 		sodium_memzero(token, strlen(token));
 	free(token);
 	free(a.host);
+	free(a.dests);
+	free(a.dests_new);
 	ssh_key_free(a.key);
 	return r;
 }

@@ -141,7 +141,8 @@ static int login_connect(struct gh_db *db, struct gh_db_login *ret)
 				   .asset = &db->asset,
 				   .account = db->account,
 				   .protocol = db->door->protocol,
-				   .timeout = db->app->cfg.target_connect_timeout };
+				   .timeout = db->app->cfg.target_connect_timeout,
+				   .data_dir = db->app->data_dir };
 	int r = gh_sess_dial(db->sess, &o, port, &fd, err);
 	if (r < 0) {
 		snprintf(ret->err, sizeof ret->err, "database %s unavailable: %s", db->asset.name,

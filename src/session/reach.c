@@ -74,16 +74,27 @@ static int reach_route(struct gh_sess *s, const struct gh_sess_reach *o,
 				   .account = o->account,
 				   .protocol = o->protocol,
 				   .action = GH_ACT_CONNECT };
-	int r = gh_sess_route_open(o->st, o->vault, &rq, o->asset->id, &aw, ret, err);
+	int r = gh_sess_route_open(o->st, o->vault, &rq, o->asset->id, &aw, o->data_dir, ret, err);
 	const char *path = r == 0 ? gh_sess_route_path(*ret) : "";
 	if (r < 0 || *path) {
 		char detail[700];
 		snprintf(detail, sizeof detail, "path=\"%s%s%s\"", path, *path ? " > " : "",
 			 o->asset->name);
-		gh_audit_event(o->st, &aw, "route", o->asset->name, o->account, "gateway",
+		gh_audit_event(o->st, &aw, "route", o->asset->name, o->account,
+			       strncmp(path, "jumpoint ", 9) ? "gateway" : "jumpoint",
 			       r < 0 ? "error" : "ok", r < 0 ? err : NULL, r < 0 ? NULL : detail);
 	}
 	return r;
+}
+
+/* The jumpoint node that carries the target, if any (its loss ends the
+ * session with its own reason). */
+static void reach_used(struct gh_sess *s, const struct gh_sess_route *route)
+{
+	int64_t node = 0, pid = 0;
+	gh_sess_route_used(route, &node, &pid);
+	if (node)
+		gh_sess_set_jumpoint(s, node, pid);
 }
 
 int gh_sess_dial(struct gh_sess *s, const struct gh_sess_reach *o, int port, int *ret_fd,
@@ -94,6 +105,7 @@ int gh_sess_dial(struct gh_sess *s, const struct gh_sess_reach *o, int port, int
 	if (r == 0)
 		r = gh_target_dial(gh_sess_route_dial(route), o->asset->address, port, o->timeout,
 				   ret_fd, err);
+	reach_used(s, route);
 	gh_sess_route_free(route);
 	return r;
 }
@@ -112,6 +124,7 @@ int gh_sess_reach(struct gh_sess *s, const struct gh_sess_reach *o, ssh_session 
 				     .pinned_host_key = o->asset->host_key,
 				     .timeout = o->timeout };
 	r = gh_target_connect(&tc, &ts, err);
+	reach_used(s, route);
 	route = gh_sess_route_free(route);
 	if (r == 0)
 		r = reach_host_key(s, o, ts, err);

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "session/authz.h"
+#include "ssh/jpnode.h"
 #include "store/jumpoint.h"
 #include "store/route.h"
 #include "store/store.h"
@@ -24,7 +25,35 @@ struct gh_sess_route {
 	struct gh_dial_hop *hops;
 	struct gh_route route;
 	char path[GH_ROUTE_MAX_HOPS * 70];
+	char jp_name[128];
+	char jp_paths[GH_JUMPOINT_MAX_NODES][4096];
+	const char *jp_socks[GH_JUMPOINT_MAX_NODES];
+	int64_t jp_nodes[GH_JUMPOINT_MAX_NODES];
+	int64_t used_node, used_pid;
 };
+
+/* Through jumpoint JP: the dial sockets of its connected nodes. */
+static int jp_fill(struct gh_sess_route *r, int64_t jp, const char *data_dir, char *err)
+{
+	size_t n = 0;
+	int e = gh_store_jumpoint_name(r->st, jp, r->jp_name, sizeof r->jp_name);
+	if (e == 0)
+		e = gh_store_jumpoint_connected(r->st, jp, r->jp_nodes, GH_JUMPOINT_MAX_NODES, &n);
+	for (size_t i = 0; e == 0 && i < n; i++) {
+		e = gh_jpnode_sock_path(data_dir, r->jp_nodes[i], r->jp_paths[i],
+					sizeof r->jp_paths[i]);
+		r->jp_socks[i] = r->jp_paths[i];
+	}
+	if (e < 0) {
+		snprintf(err, GH_TARGET_ERRLEN, "no route to the asset (jumpoint missing)");
+		return e;
+	}
+	r->route = (struct gh_route){ .jumpoint = r->jp_name, .jp_socks = r->jp_socks,
+				      .jp_nodes = r->jp_nodes, .n_jp = n,
+				      .used_node = &r->used_node, .used_pid = &r->used_pid };
+	snprintf(r->path, sizeof r->path, "jumpoint %s", r->jp_name);
+	return 0;
+}
 
 int gh_sess_host_key_check(struct gh_store *st, const struct gh_audit_who *who,
 			   const struct gh_asset *a, const char *hk, const char *fp, char *err)
@@ -82,8 +111,8 @@ static int hop_fill(struct gh_sess_route *r, struct gh_vault *v, const struct gh
 }
 
 int gh_sess_route_open(struct gh_store *st, struct gh_vault *v, const struct gh_authz_req *rq,
-		       int64_t asset_id, const struct gh_audit_who *who, struct gh_sess_route **ret,
-		       char *err)
+		       int64_t asset_id, const struct gh_audit_who *who, const char *data_dir,
+		       struct gh_sess_route **ret, char *err)
 {
 	struct gh_sess_route *r = calloc(1, sizeof *r);
 	int e = GH_ENOMEM;
@@ -95,9 +124,10 @@ int gh_sess_route_open(struct gh_store *st, struct gh_vault *v, const struct gh_
 	int64_t jp = 0;
 	e = gh_store_asset_jumpoint(st, asset_id, &jp);
 	if (e == 0 && jp) { /* never directly: only through its agent */
-		snprintf(err, GH_TARGET_ERRLEN, "no jumpoint node connected");
-		e = GH_ECONN;
-		goto fail;
+		if ((e = jp_fill(r, jp, data_dir, err)) < 0)
+			goto fail;
+		*ret = r;
+		return 0;
 	}
 	if (e == 0)
 		e = gh_store_route(st, asset_id, &r->gws, &r->n);
@@ -139,7 +169,13 @@ int gh_sess_route_is_direct(struct gh_store *st, int64_t asset_id, bool *ret)
 
 const struct gh_route *gh_sess_route_dial(const struct gh_sess_route *r)
 {
-	return r && r->n ? &r->route : NULL;
+	return r && (r->n || r->route.jumpoint) ? &r->route : NULL;
+}
+
+void gh_sess_route_used(const struct gh_sess_route *r, int64_t *ret_node, int64_t *ret_pid)
+{
+	*ret_node = r ? r->used_node : 0;
+	*ret_pid = r ? r->used_pid : 0;
 }
 
 const char *gh_sess_route_path(const struct gh_sess_route *r)

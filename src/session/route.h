@@ -16,15 +16,19 @@ struct gh_audit_who;
 struct gh_route;
 struct gh_sess_route;
 
-/* The route to RQ->asset for the request RQ (the same request the door
+/* The route to RQ->asset for the request RQ (through a jumpoint: the dial
+ * sockets of its connected nodes in DATA_DIR/run) (the same request the door
  * asked the gate; ASSET_ID its asset). WHO: for the host key events of
  * the gateways (pinned on first use, refused when changed, as targets).
  * On success *RET is the caller's (gh_sess_route_free as soon as the
  * dial returned: it holds secrets). Otherwise GH_E* and ERR
  * (GH_TARGET_ERRLEN) a reason fit for the user. */
 int gh_sess_route_open(struct gh_store *st, struct gh_vault *v, const struct gh_authz_req *rq,
-		       int64_t asset_id, const struct gh_audit_who *who, struct gh_sess_route **ret,
-		       char *err);
+		       int64_t asset_id, const struct gh_audit_who *who, const char *data_dir,
+		       struct gh_sess_route **ret, char *err);
+/* After a dial through a jumpoint: the node that carried it and the pid of
+ * the worker holding that node (0, 0 otherwise). */
+void gh_sess_route_used(const struct gh_sess_route *r, int64_t *ret_node, int64_t *ret_pid);
 /* Whether ASSET_ID is reached directly (no gateway, no jumpoint): 0 with
  * *RET, or GH_E* (a store error: treat as not direct). */
 int gh_sess_route_is_direct(struct gh_store *st, int64_t asset_id, bool *ret);

@@ -8,6 +8,7 @@
 #include "session/authz.h"
 #include "session/end.h"
 #include "session/files.h"
+#include "store/jumpoint.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -30,6 +31,7 @@ struct gh_sess {
 	int width, height;
 	struct gh_rec *rec;
 	struct gh_files *files;   /* sftp: its file events */
+	int64_t jp_node, jp_pid;  /* the jumpoint node carrying the target */
 };
 
 static int64_t wall_ms(void)
@@ -258,6 +260,25 @@ void gh_sess_tick(struct gh_sess *s)
 	gh_files_flush(s->files, s->st, &a, s->asset, s->account);
 }
 
+void gh_sess_set_jumpoint(struct gh_sess *s, int64_t node, int64_t pid)
+{
+	s->jp_node = node;
+	s->jp_pid = pid;
+}
+
+/* REASON, or "jumpoint node lost" when the node's connection that carried
+ * the target is gone (its holding worker records that before it closes
+ * the streams it carries). */
+static const char *end_reason(struct gh_sess *s, const char *reason)
+{
+	bool held = true;
+	if (!s->jp_node || gh_store_jumpoint_node_held(s->st, s->jp_node, s->jp_pid, &held) < 0 ||
+	    held)
+		return reason;
+	gh_warn("session %s: jumpoint node %lld lost", s->id, (long long)s->jp_node);
+	return GH_SESS_JP_LOST;
+}
+
 int gh_sess_end(struct gh_sess *s, const struct gh_sess_result *res, const char *reason)
 {
 	struct gh_sess_result none = { .exit_status = -1 };
@@ -268,6 +289,7 @@ int gh_sess_end(struct gh_sess *s, const struct gh_sess_result *res, const char 
 		return 0;
 	if (!res)
 		res = &none;
+	reason = end_reason(s, reason);
 	/* files still open when the relay ended are reported by then */
 	gh_sess_tick(s);
 	uint64_t dropped = gh_files_dropped(s->files);

@@ -122,6 +122,7 @@ struct gh_sess_reach {
 	const char *account;
 	uint32_t protocol;       /* GH_PROTO_* the gate is asked for */
 	int timeout;             /* seconds, each blocking step */
+	const char *data_dir;    /* its run/ holds the jumpoint nodes' dial sockets */
 };
 /* Connect to O->asset's SSH service (src/target/), pin its host key on
  * first use or refuse a changed one (audited either way), and log in as
@@ -176,6 +177,12 @@ struct gh_sess_result {
  * RES may be NULL). Nothing on the second call. Returns 0 or the store's
  * error (logged). */
 int gh_sess_end(struct gh_sess *s, const struct gh_sess_result *res, const char *reason);
+/* The session's target is carried by jumpoint node NODE, whose connection
+ * the worker PID holds: when that connection is gone at the end, the
+ * session ends with reason "jumpoint node lost" (whatever the relay saw:
+ * the target's stream closed under it). */
+#define GH_SESS_JP_LOST "jumpoint node lost"
+void gh_sess_set_jumpoint(struct gh_sess *s, int64_t node, int64_t pid);
 
 /* Ends S ("ended") when not ended, then frees it. NULL ok; returns NULL. */
 struct gh_sess *gh_sess_free(struct gh_sess *s);

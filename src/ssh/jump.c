@@ -239,7 +239,8 @@ static int tunnel_dial(const struct gh_jump_ctx *c, const struct gh_authz_req *r
 		       const struct gh_asset *a, int port, int *ret_fd, char *err)
 {
 	struct gh_sess_route *route = NULL;
-	int r = gh_sess_route_open(c->st, c->app->vault, rq, a->id, &c->who, &route, err);
+	int r = gh_sess_route_open(c->st, c->app->vault, rq, a->id, &c->who, c->app->data_dir,
+				   &route, err);
 	if (r == 0)
 		r = gh_target_dial(gh_sess_route_dial(route), a->address, port,
 				   c->app->cfg.target_connect_timeout, ret_fd, err);

@@ -1554,7 +1554,8 @@ static int target_start(struct chan *c, const struct gh_asset *a, const char *ac
 				     .asset = a,
 				     .account = account,
 				     .protocol = req_protocol(c),
-				     .timeout = w->app->cfg.target_connect_timeout };
+				     .timeout = w->app->cfg.target_connect_timeout,
+				     .data_dir = w->app->data_dir };
 	r = c->telnet ? telnet_reach(c, &rch, err) : gh_sess_reach(c->sess, &rch, &c->ts, err);
 	if (r < 0) {
 		if (r == GH_EHOSTKEY)
@@ -2535,7 +2536,8 @@ int gh_ssh_worker_run(struct gh_app *app, const struct gh_worker_args *args)
 	alarm(0);
 	ssh_set_blocking(w->s, 0);
 	if (w->jp_node) {
-		gh_jpnode_serve(w->st, w->s, w->ev, w->jp_node, args->peer_ip, &stop_requested);
+		gh_jpnode_serve(w->st, w->s, w->ev, w->jp_node, args->peer_ip, w->app->data_dir,
+				&stop_requested);
 		status = 0;
 		goto out;
 	}

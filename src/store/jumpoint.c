@@ -5,6 +5,7 @@
 #include "store/priv.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 void gh_jumpoint_free(struct gh_jumpoint *j)
@@ -291,6 +292,105 @@ int gh_store_jumpoint_node_drop(struct gh_store *st, int64_t node, int64_t pid, 
 {
 	struct gh_db_val p[] = { DB_INT(now), DB_INT(node), DB_INT(pid) };
 	return gh_store_q(st, "UPDATE jumpoint_nodes SET connected = 0, conn_pid = 0, "
-			      "last_seen = ? WHERE id = ? AND conn_pid = ?", p, 3, NULL, NULL, NULL,
+			      "sessions = 0, last_seen = ? WHERE id = ? AND conn_pid = ?", p, 3, NULL, NULL, NULL,
 			  NULL);
+}
+
+struct id_rows {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int take_id(void *ud, const struct gh_db_val *c, int n)
+{
+	struct id_rows *rows = ud;
+	(void)n;
+	if (rows->n < rows->cap)
+		rows->v[rows->n++] = gh_store_col_int(&c[0]);
+	return 0;
+}
+
+int gh_store_jumpoint_connected(struct gh_store *st, int64_t jp_id, int64_t *ids, size_t cap,
+				size_t *ret_n)
+{
+	struct gh_db_val p[] = { DB_INT(jp_id) };
+	struct id_rows rows = { .v = ids, .cap = cap };
+	int r = gh_store_q(st, "SELECT n.id FROM jumpoint_nodes n JOIN jumpoints j ON j.id = "
+			   "n.jumpoint_id WHERE n.jumpoint_id = ? AND n.connected = 1 AND "
+			   "j.disabled = 0 ORDER BY n.id", p, 1, take_id, &rows, NULL, NULL);
+	*ret_n = r == 0 ? rows.n : 0;
+	return r;
+}
+
+int gh_store_jumpoint_node_held(struct gh_store *st, int64_t node, int64_t pid, bool *ret)
+{
+	struct gh_db_val p[] = { DB_INT(node), DB_INT(pid) };
+	int64_t c = 0;
+	int r = gh_store_q(st, "SELECT connected FROM jumpoint_nodes WHERE id = ? AND "
+			   "conn_pid = ?", p, 2,
+			   gh_store_take_int, &c, NULL, NULL);
+	*ret = r == 0 && c != 0;
+	return r;
+}
+
+struct dest_text {
+	char *buf;
+	size_t len, cap;
+	int r;
+};
+
+static int take_dest(void *ud, const struct gh_db_val *c, int n)
+{
+	struct dest_text *d = ud;
+	(void)n;
+	const char *host = c[0].s;
+	int64_t port = gh_store_col_int(&c[1]);
+	if (!host || !*host || strcspn(host, " \t\r\n") != strlen(host) || port < 1 || port > 65535)
+		return 0; /* never pushed: not a destination */
+	int k = snprintf(d->buf + d->len, d->cap - d->len, "%s %lld\n", host, (long long)port);
+	if (k < 0 || (size_t)k >= d->cap - d->len) {
+		d->r = GH_ELIMIT;
+		return 0;
+	}
+	d->len += (size_t)k;
+	return 0;
+}
+
+int gh_store_jumpoint_node_dests(struct gh_store *st, int64_t node, char *buf, size_t cap)
+{
+	struct gh_db_val p[] = { DB_INT(node) };
+	struct dest_text d = { .buf = buf, .cap = cap };
+	if (cap == 0)
+		return GH_EINVAL;
+	buf[0] = '\0';
+	int r = gh_store_q(st, "SELECT DISTINCT a.address, a.port FROM assets a JOIN "
+			   "asset_jumpoints aj ON aj.asset_id = a.id JOIN jumpoint_nodes n ON "
+			   "n.jumpoint_id = aj.jumpoint_id WHERE n.id = ? ORDER BY a.address, "
+			   "a.port", p, 1, take_dest, &d, NULL, NULL);
+	return r < 0 ? r : d.r;
+}
+
+static int take_name(void *ud, const struct gh_db_val *c, int n)
+{
+	struct dest_text *d = ud;
+	(void)n;
+	int k = snprintf(d->buf, d->cap, "%s", c[0].s ? c[0].s : "");
+	d->r = k < 0 || (size_t)k >= d->cap ? GH_ELIMIT : 0;
+	return 0;
+}
+
+int gh_store_jumpoint_name(struct gh_store *st, int64_t jp_id, char *buf, size_t cap)
+{
+	struct gh_db_val p[] = { DB_INT(jp_id) };
+	struct dest_text d = { .buf = buf, .cap = cap, .r = GH_ENOENT };
+	int r = gh_store_q(st, "SELECT name FROM jumpoints WHERE id = ?", p, 1, take_name, &d,
+			   NULL, NULL);
+	return r < 0 ? r : d.r;
+}
+
+int gh_store_jumpoint_node_sessions(struct gh_store *st, int64_t node, int64_t pid, int64_t n)
+{
+	struct gh_db_val p[] = { DB_INT(n), DB_INT(node), DB_INT(pid) };
+	return gh_store_q(st, "UPDATE jumpoint_nodes SET sessions = ? WHERE id = ? AND "
+			      "conn_pid = ?", p, 3, NULL, NULL, NULL, NULL);
 }

@@ -76,3 +76,17 @@ int gh_store_jumpoint_node_claim(struct gh_store *st, int64_t node, int64_t pid,
 				 const char *version, int64_t now);
 int gh_store_jumpoint_node_beat(struct gh_store *st, int64_t node, int64_t pid, int64_t now);
 int gh_store_jumpoint_node_drop(struct gh_store *st, int64_t node, int64_t pid, int64_t now);
+
+/* The connections NODE's connection held by PID carries now (`sessions`). */
+int gh_store_jumpoint_node_sessions(struct gh_store *st, int64_t node, int64_t pid, int64_t n);
+/* The connected nodes of enabled jumpoint JP_ID (up to CAP ids). */
+int gh_store_jumpoint_connected(struct gh_store *st, int64_t jp_id, int64_t *ids, size_t cap,
+				size_t *ret_n);
+/* Whether NODE's connection held by the worker PID is recorded connected. */
+int gh_store_jumpoint_node_held(struct gh_store *st, int64_t node, int64_t pid, bool *ret);
+/* The name of jumpoint JP_ID into BUF (GH_ENOENT: none). */
+int gh_store_jumpoint_name(struct gh_store *st, int64_t jp_id, char *buf, size_t cap);
+/* The destinations NODE may be asked for: one line "ADDRESS PORT\n" per
+ * asset reached through its jumpoint, into BUF (CAP bytes, NUL-terminated;
+ * GH_ELIMIT when they do not fit). */
+int gh_store_jumpoint_node_dests(struct gh_store *st, int64_t node, char *buf, size_t cap);

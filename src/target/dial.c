@@ -3,12 +3,14 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "ssh/jpnode.h"
 #include "target/target.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,12 +256,72 @@ static int dial_chain(const struct gh_route *route, const char *host, int port, 
 	return 0;
 }
 
+/* One node: its socket, the request, the answer ("O" or "E REASON"). */
+static int dial_node(const char *path, const char *host, int port, int timeout, int *ret_fd,
+		     pid_t *ret_pid, char *why)
+{
+	char line[CTL_LINE];
+	int fd = -1, r = gh_jpnode_sock_connect(path, &fd);
+	struct ucred cr;
+	socklen_t len = sizeof cr;
+	if (r < 0) {
+		snprintf(why, GH_TARGET_ERRLEN, "node not reachable");
+		return r;
+	}
+	if (snprintf(line, sizeof line, "%s %d\n", host, port) >= (int)sizeof line ||
+	    !ctl_send(fd, line)) {
+		r = GH_EIO;
+		snprintf(why, GH_TARGET_ERRLEN, "node not reachable");
+	} else if ((r = ctl_recv(fd, line, sizeof line, gh_mono_ms() + (int64_t)timeout * 3000)) < 0) {
+		snprintf(why, GH_TARGET_ERRLEN, "%s", r == GH_ETIMEDOUT ? "timed out" : "node lost");
+	} else if (strcmp(line, "O") != 0) {
+		r = GH_ECONN;
+		gh_escape(why, GH_TARGET_ERRLEN, strncmp(line, "E ", 2) ? "bad answer" : line + 2);
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 ? cr.pid : 0;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Through a connected node of the jumpoint, tried from a random one. A
+ * refusal by the node (not an asset, too many connections) is final. */
+static int dial_jumpoint(const struct gh_route *route, const char *host, int port, int timeout,
+			 int *ret_fd, char *err)
+{
+	char why[GH_TARGET_ERRLEN] = "no jumpoint node connected";
+	size_t n = route->n_jp, start = n ? randombytes_uniform((uint32_t)n) : 0;
+	int r = GH_ECONN;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (start + k) % n;
+		pid_t pid = 0;
+		r = dial_node(route->jp_socks[i], host, port, timeout, ret_fd, &pid, why);
+		if (r == 0) {
+			if (route->used_node)
+				*route->used_node = route->jp_nodes[i];
+			if (route->used_pid)
+				*route->used_pid = pid;
+			return 0;
+		}
+		if (r == GH_ECONN)
+			break;
+	}
+	snprintf(err, GH_TARGET_ERRLEN, "jumpoint %.64s: %.160s", route->jumpoint, why);
+	return GH_ECONN;
+}
+
 int gh_target_dial(const struct gh_route *route, const char *host, int port, int timeout,
 		   int *ret_fd, char *err)
 {
 	err[0] = '\0';
 	if (!host || port < 1 || port > 65535)
 		return GH_EINVAL;
+	if (route && route->jumpoint)
+		return dial_jumpoint(route, host, port, timeout > 0 ? timeout : 10, ret_fd, err);
 	if (!route || route->n_hops == 0)
 		return gh_target_tcp_connect(host, port, timeout, ret_fd, err);
 	return dial_chain(route, host, port, timeout > 0 ? timeout : 10, ret_fd, err);

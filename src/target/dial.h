@@ -12,7 +12,11 @@
  *     its session over the previous hop's stream and pumps its channel to a
  *     socketpair; *ret_fd is the last socketpair's other end. The helpers
  *     end when *ret_fd is closed or a hop's connection drops;
- *   - a jumpoint (ROUTE->jumpoint): see jumpoint/jumpoint.h (not yet).
+ *   - a jumpoint (ROUTE->jumpoint): the unix socket of a node's holding
+ *     worker (ssh/jpnode.h), the nodes tried from a random one; the worker
+ *     answers and then carries the bytes over a channel to its agent.
+ *     ROUTE->used_node / used_pid (when set) get the node that carried it
+ *     and the pid of its holding worker.
  * SSH (src/session/reach.c), -L tunnels (src/ssh/jump.c), telnet and the
  * database doors all connect through here; a door never connects a target
  * socket itself. Blocks at most about TIMEOUT seconds per hop.
@@ -24,6 +28,7 @@
  * naming the hop ("gateway web01: host key changed"), never a secret. */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 struct gh_dial_hop {
 	const char *name;            /* the hop's asset, for messages and the audit */
@@ -43,6 +48,13 @@ struct gh_route {
 	 * accepts (pinning a first key is the caller's), <0 refuses with ERR. */
 	int (*host_key)(void *ud, size_t i, const char *key, const char *fp, char *err);
 	void *ud;
+	/* a jumpoint: its name and the dial sockets of its connected nodes */
+	const char *jumpoint;
+	const char *const *jp_socks;
+	const int64_t *jp_nodes;
+	size_t n_jp;
+	int64_t *used_node;
+	int64_t *used_pid;
 };
 
 int gh_target_dial(const struct gh_route *route, const char *host, int port, int timeout,

@@ -39,11 +39,46 @@ static void test_split_refused(void **state)
 	assert_int_equal(gh_jpnode_reg_split(nul, sizeof nul - 1, tok, sizeof tok, &b64), GH_EINVAL);
 }
 
+static void test_dest_listed(void **state)
+{
+	(void)state;
+	const char *list = "10.0.0.5 22\ndb01 5432\n";
+	assert_true(gh_jpnode_dest_listed(list, "10.0.0.5", 22));
+	assert_true(gh_jpnode_dest_listed(list, "db01", 5432));
+	assert_false(gh_jpnode_dest_listed(list, "10.0.0.5", 2));     /* prefix of a port */
+	assert_false(gh_jpnode_dest_listed(list, "10.0.0.5", 222));
+	assert_false(gh_jpnode_dest_listed(list, "0.0.5", 22));       /* suffix of a host */
+	assert_false(gh_jpnode_dest_listed(list, "db01", 22));
+	assert_false(gh_jpnode_dest_listed(list, "db01 5432\n10.0.0.5", 22));
+	assert_false(gh_jpnode_dest_listed("", "db01", 5432));
+	assert_false(gh_jpnode_dest_listed(NULL, "db01", 5432));
+	assert_false(gh_jpnode_dest_listed("db01 5432", "db01", 5432)); /* no newline: cut */
+	assert_false(gh_jpnode_host_ok("a b"));
+	assert_false(gh_jpnode_host_ok(""));
+}
+
+static void test_req_parse(void **state)
+{
+	(void)state;
+	char host[256];
+	int port = 0;
+	assert_int_equal(gh_jpnode_req_parse("10.1.2.3 5432", host, sizeof host, &port), 0);
+	assert_string_equal(host, "10.1.2.3");
+	assert_int_equal(port, 5432);
+	const char *bad[] = { "", "x", "x ", " 22", "x 0", "x 65536", "x 22x", "x -1",
+			      "x  22", "x 123456", "a\tb 22" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(gh_jpnode_req_parse(bad[i], host, sizeof host, &port), GH_EINVAL);
+	assert_int_equal(gh_jpnode_req_parse("abcdef 22", host, 4, &port), GH_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_ok),
 		cmocka_unit_test(test_split_refused),
+		cmocka_unit_test(test_dest_listed),
+		cmocka_unit_test(test_req_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
