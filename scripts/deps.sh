@@ -13,7 +13,7 @@ libldap-dev slapd ldap-utils libwebsockets-dev python3-requests python3-pytest-x
 chromium chromium-driver python3-selenium python3-websocket
 mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
 python3-pymysql python3-psycopg2 python3-redis haproxy libtelnet-dev
-inetutils-telnetd busybox libdeflate-dev"
+inetutils-telnetd busybox libdeflate-dev socat"
 
 missing=""
 for p in $PKGS; do

@@ -14,7 +14,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # missing one fails the run at its start with the list; nothing is skipped.
 E2E_PROGRAMS = ("sshd", "ssh", "scp", "sftp", "ssh-keygen", "rsync", "rsyslogd", "ssh-audit",
                 "oathtool", "xauth", "setpriv", "runuser", "useradd", "chpasswd", "mount",
-                "ps", "ss")
+                "ps", "ss", "socat")
 E2E_MODULES = ("pexpect", "paramiko")
 
 
