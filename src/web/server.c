@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -340,6 +342,8 @@ static int cb_listen(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			close(fd);
 			continue;
 		}
+		int one = 1; /* as lws's own listener: small answers leave at once */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		lws_sock_file_fd_type d = { .sockfd = fd };
 		struct lws *c = lws_adopt_descriptor_vhost(vh, type, d, NULL, NULL);
 		if (c && plain) /* (lws closed FD when it failed) */
