@@ -16,7 +16,8 @@ with --clients. TLS is verified against the certificate's printed
 fingerprint. Bounded: every phase has a deadline; the server started here
 is stopped by PID. Must run as root.
 
-  bench/web_bench.py --gatehouse build/gatehouse [--assets N] [--users N] [--seconds S] [--json FILE]
+  bench/web_bench.py --gatehouse build/gatehouse [--assets N] [--users N] [--seconds S]
+                     [--web-processes N] [--json FILE]
 """
 import argparse
 import http.client
@@ -130,14 +131,17 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--threads", action="store_true",
                     help="clients are threads of this process (the former client)")
+    ap.add_argument("--web-processes", type=int,
+                    help="web_processes of the server (default: the setting's default)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("web_bench: needs root (the worker user)")
     tmp = tempfile.mkdtemp(prefix="gh-webbench-", dir="/var/tmp")
     os.chmod(tmp, 0o711)
-    g = Gatehouse(os.path.abspath(a.gatehouse), tmp, None, drop=True)
-    res = {"client": "threads" if a.threads else "processes"}
+    conf = f"web_processes = {a.web_processes}\n" if a.web_processes else ""
+    g = Gatehouse(os.path.abspath(a.gatehouse), tmp, None, extra_conf=conf, drop=True)
+    res = {"client": "threads" if a.threads else "processes", "web_processes": a.web_processes}
     try:
         g.start()
         web = Web(g, tmp)

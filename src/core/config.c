@@ -71,7 +71,7 @@ static const struct opt options[] = {
 	{ "proxy_protocol", T_BOOL, O(proxy_protocol), "no", 0, 0, NULL },
 	{ "proxy_trusted", T_STR, O(proxy_trusted), "", 0, 0, NULL },
 	{ "proxy_header_timeout", T_INT, O(proxy_header_timeout), "5", 1, 60, NULL },
-	{ "web_processes", T_INT, O(web_processes), "1", 1, 1, NULL }, /* see CONFIG.md */
+	{ "web_processes", T_INT, O(web_processes), "2", 1, 64, NULL },
 	{ "metrics_listen", T_LISTEN, O(metrics_listen), "", 0, 0, NULL },
 	{ "max_startups", T_INT, O(max_startups), "64", 1, 100000, NULL },
 	{ "per_source_max_startups", T_INT, O(per_source_max_startups), "10", 1, 100000, NULL },

@@ -10,6 +10,7 @@
 #include "ssh/priv.h"
 #include "store/store.h"
 #include "web/http.h"
+#include "web/listen.h"
 #include "web/term.h"
 #include "web/term_ws.h"
 
@@ -18,6 +19,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +30,15 @@
 
 #define PEM_MAX (64 * 1024)
 #define CHUNK 16384
+#define ACCEPT_BURST 16 /* connections taken per wake-up, then the others get a turn */
+#define LISTEN_PROTOCOL "gh-listen"
 
 static volatile sig_atomic_t stop_flag;
+
+/* The mark (opaque user data) of a connection accepted on metrics_listen:
+ * lws may move an adopted HTTP connection to another vhost by its Host
+ * header, so the vhost does not say which socket it came from. */
+static const char plain_door[] = "metrics";
 
 static void on_term(int sig)
 {
@@ -39,6 +50,8 @@ static void on_term(int sig)
 struct server {
 	struct gh_web_ctx ctx;
 	int conns;               /* accepted connections open */
+	int web_fd, metrics_fd;  /* the listening sockets (listen.h), -1 when none */
+	bool adopting_listener;  /* its WSI_CREATE (lws gives it to protocols[0]) is no client */
 };
 
 /* One connection's transaction (lws per-session data, zeroed by lws). */
@@ -197,7 +210,7 @@ static int on_http(struct lws *wsi, struct server *sv, struct pss *ps, const cha
 	if (lws_hdr_custom_copy(wsi, rq->csrf, sizeof rq->csrf, "x-csrf-token:", 13) < 0)
 		rq->csrf[0] = '\0';
 	lws_get_peer_simple(wsi, rq->peer, sizeof rq->peer);
-	rq->plain = !strcmp(lws_get_vhost_name(lws_get_vhost(wsi)), "metrics");
+	rq->plain = lws_get_opaque_user_data(wsi) == plain_door;
 	char ae[256];
 	hdr(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, ae, sizeof ae);
 	rq->accept_gzip = strstr(ae, "gzip") != NULL;
@@ -217,9 +230,11 @@ static int on_http(struct lws *wsi, struct server *sv, struct pss *ps, const cha
 static int on_upgrade(struct lws *wsi, struct server *sv, struct pss *ps)
 {
 	char origin[GH_WEB_HDR_MAX], host[GH_WEB_HDR_MAX];
-	struct gh_web_req *rq = calloc(1, sizeof *rq);
+	struct gh_web_req *rq = NULL;
 	int r = -1;
-	if (!rq)
+	if (lws_get_opaque_user_data(wsi) == plain_door) /* /metrics only there */
+		return -1;
+	if (!(rq = calloc(1, sizeof *rq)))
 		return -1;
 	rq->method = GH_GET;
 	hdr(wsi, WSI_TOKEN_GET_URI, rq->path, sizeof rq->path);
@@ -259,11 +274,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	struct server *sv = lws_context_user(lws_get_context(wsi));
 	struct pss *ps = user;
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		/* before this connection's WSI_CREATE */
-		return sv->conns >= sv->ctx.app->cfg.web_max_connections ? -1 : 0;
 	case LWS_CALLBACK_WSI_CREATE:
-		sv->conns++;
+		if (!sv->adopting_listener)
+			sv->conns++;
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		sv->conns--;
@@ -304,8 +317,44 @@ static void lws_log(int level, const char *line)
 		gh_debug("web: %s", esc);
 }
 
+/* A listening socket is readable: accept what is waiting (the siblings
+ * race for it; EAGAIN is the usual end) and hand each connection to this
+ * process's own context, beyond web_max_connections closed at once. */
+static int cb_listen(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		     size_t len)
+{
+	(void)user;
+	(void)in;
+	(void)len;
+	if (reason != LWS_CALLBACK_RAW_RX_FILE)
+		return 0;
+	struct server *sv = lws_context_user(lws_get_context(wsi));
+	struct lws_vhost *vh = lws_get_vhost(wsi);
+	bool plain = !strcmp(lws_get_vhost_name(vh), "metrics");
+	lws_adoption_type type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP;
+	if (!plain)
+		type |= LWS_ADOPT_ALLOW_SSL;
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		int fd = accept4(lws_get_socket_fd(wsi), NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			break;
+		if (sv->conns >= sv->ctx.app->cfg.web_max_connections) {
+			close(fd);
+			continue;
+		}
+		int one = 1; /* as lws's own listener: small answers leave at once */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		lws_sock_file_fd_type d = { .sockfd = fd };
+		struct lws *c = lws_adopt_descriptor_vhost(vh, type, d, NULL, NULL);
+		if (c && plain) /* (lws closed FD when it failed) */
+			lws_set_opaque_user_data(c, (void *)plain_door);
+	}
+	return 0;
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "http", cb_http, sizeof(struct pss), 0, 0, NULL, 0 },
+	{ LISTEN_PROTOCOL, cb_listen, 0, 0, 0, NULL, 0 },
 	{ GH_TERM_RAW_PROTOCOL, gh_term_raw_cb, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
@@ -324,23 +373,29 @@ static int load_pair(struct gh_app *app, char **cert, size_t *cert_len, char **k
 	return r;
 }
 
+/* The listening socket *FD as a raw descriptor of VH's listener protocol
+ * (cb_listen); lws owns it afterwards, even on failure. */
+static int listen_adopt(struct server *sv, struct lws_vhost *vh, int *fd)
+{
+	lws_adopt_desc_t d = { .vh = vh, .type = LWS_ADOPT_RAW_FILE_DESC, .fd.filefd = *fd,
+			       .vh_prot_name = LISTEN_PROTOCOL };
+	*fd = -1;
+	sv->adopting_listener = true;
+	struct lws *wsi = lws_adopt_descriptor_vhost_via_info(&d);
+	sv->adopting_listener = false;
+	return wsi ? 0 : GH_EIO;
+}
+
 static struct lws_context *listen_on(struct server *sv, const char *cert, size_t cert_len,
 				     const char *key, size_t key_len)
 {
 	const struct gh_config *cfg = &sv->ctx.app->cfg;
 	struct lws_context_creation_info info;
-	char *host = NULL;
-	int port = 0;
-	if (gh_parse_hostport(cfg->web_listen, &host, &port) < 0)
-		return NULL;
 	memset(&info, 0, sizeof info);
-	info.port = port;
-	info.iface = strcmp(host, "0.0.0.0") && strcmp(host, "*") ? host : NULL;
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* sv->web_fd, adopted by listen_adopt */
 	info.protocols = protocols;
 	info.user = sv;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	if (!info.iface || !strchr(info.iface, ':'))
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.server_ssl_cert_mem = cert;
 	info.server_ssl_cert_mem_len = (unsigned)cert_len;
 	info.server_ssl_private_key_mem = key;
@@ -353,7 +408,10 @@ static struct lws_context *listen_on(struct server *sv, const char *cert, size_t
 	info.fd_limit_per_thread = (unsigned)cfg->web_max_connections + 64;
 	info.server_string = "gatehouse";
 	struct lws_context *c = lws_create_context(&info);
-	free(host);
+	if (c && listen_adopt(sv, lws_get_vhost_by_name(c, "default"), &sv->web_fd) < 0) {
+		lws_context_destroy(c);
+		c = NULL;
+	}
 	return c;
 }
 
@@ -363,34 +421,44 @@ static int metrics_vhost(struct server *sv, struct lws_context *c)
 {
 	const struct gh_config *cfg = &sv->ctx.app->cfg;
 	struct lws_context_creation_info info;
-	char *host = NULL;
-	int port = 0;
-	if (!cfg->metrics_listen || !cfg->metrics_listen[0])
+	if (sv->metrics_fd < 0)
 		return 0;
-	if (gh_parse_hostport(cfg->metrics_listen, &host, &port) < 0)
-		return GH_EINVAL;
 	memset(&info, 0, sizeof info);
-	info.port = port;
-	info.iface = strcmp(host, "0.0.0.0") && strcmp(host, "*") ? host : NULL;
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* sv->metrics_fd */
 	info.protocols = protocols;
 	info.vhost_name = "metrics";
-	if (!info.iface || !strchr(info.iface, ':'))
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.max_http_header_data = (unsigned short)cfg->web_max_header_bytes;
 	info.timeout_secs = (unsigned)cfg->web_request_timeout;
 	info.keepalive_timeout = 10;
 	info.server_string = "gatehouse";
 	struct lws_vhost *vh = lws_create_vhost(c, &info);
-	free(host);
-	return vh ? 0 : GH_EIO;
+	return vh ? listen_adopt(sv, vh, &sv->metrics_fd) : GH_EIO;
+}
+
+/* Root: bind web_listen and metrics_listen (when set) for all the web
+ * processes. */
+static int open_sockets(struct server *sv)
+{
+	const struct gh_config *cfg = &sv->ctx.app->cfg;
+	if (gh_web_listen_socket(cfg->web_listen, &sv->web_fd) < 0) {
+		gh_error("web: cannot listen on %s", cfg->web_listen);
+		return GH_EIO;
+	}
+	if (cfg->metrics_listen && cfg->metrics_listen[0] &&
+	    gh_web_listen_socket(cfg->metrics_listen, &sv->metrics_fd) < 0) {
+		gh_error("web: cannot listen on metrics_listen %s", cfg->metrics_listen);
+		return GH_EIO;
+	}
+	return 0;
 }
 
 /* web_processes: the first web process (the master's child) forks the
- * others once it holds the listening socket, before it drops; each polls
- * that one socket and accepts what it can (a connection is served by the
- * process that accepted it). They end with the first one (parent-death
- * signal), which the master restarts. Returns the process to watch for
- * health: the master for the first, the first for the others. */
+ * others once it holds the listening sockets, before it drops and before
+ * any libwebsockets context exists; each polls those sockets and accepts
+ * what it can (a connection is served by the process that accepted it).
+ * They end with the first one (parent-death signal), which the master
+ * restarts. Returns the process to watch for health: the master for the
+ * first, the first for the others. */
 static int fork_siblings(const struct gh_app *app, int *chans, int n, int *ret_ch)
 {
 	int master = (int)getppid(), me = 0;
@@ -418,7 +486,8 @@ static int fork_siblings(const struct gh_app *app, int *chans, int n, int *ret_c
 int gh_web_run(struct gh_app *app, const struct gh_priv *p, int *chans, int n)
 {
 	struct server sv = { .ctx = { .app = app, .master_pid = (int)getppid(),
-				      .master_ch = -1, .term_fd = -1 } };
+				      .master_ch = -1, .term_fd = -1 },
+			   .web_fd = -1, .metrics_fd = -1 };
 	struct lws_context *lc = NULL;
 	char *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
@@ -432,23 +501,19 @@ int gh_web_run(struct gh_app *app, const struct gh_priv *p, int *chans, int n)
 		gh_warn("web: no web terminals (cannot start their spawner)");
 	prctl(PR_SET_NAME, "gh-web", 0, 0, 0); /* ps, tests: not a worker */
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
-	if (load_pair(app, &cert, &cert_len, &key, &key_len) < 0) {
+	bool ready = load_pair(app, &cert, &cert_len, &key, &key_len) == 0 &&
+		     open_sockets(&sv) == 0;
+	/* each process its own context (listen.h says why) */
+	sv.ctx.master_pid = fork_siblings(app, chans, ready ? n : 0, &sv.ctx.master_ch);
+	if (!ready) {
 		for (int i = 0; i < n; i++)
 			close(chans[i]);
 		goto out;
 	}
 	lc = listen_on(&sv, cert, cert_len, key, key_len);
 	sodium_memzero(key, key_len); /* lws holds it in its TLS context now */
-	if (lc && metrics_vhost(&sv, lc) < 0) {
-		gh_error("web: cannot listen on metrics_listen %s", app->cfg.metrics_listen);
-		lws_context_destroy(lc);
-		lc = NULL;
-	}
-	sv.ctx.master_pid = fork_siblings(app, chans, lc ? n : 0, &sv.ctx.master_ch);
-	if (!lc) {
-		for (int i = 0; i < n; i++)
-			close(chans[i]);
-		gh_error("web: cannot listen on %s", app->cfg.web_listen);
+	if (!lc || metrics_vhost(&sv, lc) < 0) {
+		gh_error("web: cannot serve %s", app->cfg.web_listen);
 		goto out;
 	}
 	if (gh_priv_drop(p) < 0)
@@ -474,6 +539,10 @@ out:
 	gh_store_close(sv.ctx.st);
 	if (sv.ctx.term_fd >= 0)
 		close(sv.ctx.term_fd);
+	if (sv.web_fd >= 0)
+		close(sv.web_fd);
+	if (sv.metrics_fd >= 0)
+		close(sv.metrics_fd);
 	free(cert);
 	free(key);
 	return rc;

@@ -310,7 +310,12 @@ def test_web_process_drops_privileges(gatehouse_drop, drop_tmp):  # noqa: F811
                          capture_output=True, text=True).stdout
     kids = [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] == ["gh-web"]]
     assert len(kids) == 1, out
-    for pid in kids:
+    # web_processes (2 by default): the first forks the others
+    out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(kids[0])],
+                         capture_output=True, text=True).stdout
+    sibs = [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] == ["gh-web"]]
+    assert len(sibs) == 1, out
+    for pid in kids + sibs:
         with open(f"/proc/{pid}/status") as f:
             uids = [ln for ln in f if ln.startswith("Uid:")][0].split()[1:]
         assert "0" not in uids, (pid, uids)

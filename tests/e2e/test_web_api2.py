@@ -2,7 +2,12 @@
 failures feeding the master's per-source penalties (docs/API.md), against
 a real `gatehouse serve`: 401, 403 for roles that may not, 400 for a bad
 body, the contract, and the change events with actor web:USER/token:NAME."""
+import os
 import re
+import socket
+import ssl
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -262,3 +267,84 @@ def test_metrics_listen_plain_without_auth(gh_bin, tmp_path, target):  # noqa: F
             assert requests.get(f"http://127.0.0.1:{port}{p}", timeout=10).status_code == 404, p
         assert requests.post(f"http://127.0.0.1:{port}/metrics", timeout=10).status_code == 404
         assert web.req("GET", "/metrics").status_code == 401
+
+
+def tls_status(web, path, source, token=None):
+    """One request on a fresh TLS connection from SOURCE (a loopback
+    address), pinned to the printed certificate: the answer's status code.
+    A TLS error (e.g. `wrong version number`) raises ssl.SSLError."""
+    ctx = ssl.create_default_context(cafile=web.ca)
+    ctx.check_hostname = False
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    with socket.create_connection(("127.0.0.1", web.g.web_port), timeout=20,
+                                  source_address=(source, 0)) as s:
+        with ctx.wrap_socket(s) as t:
+            t.sendall(f"GET {path} HTTP/1.1\r\nHost: gh\r\n{auth}Connection: close\r\n\r\n"
+                      .encode())
+            head = b""
+            while b"\r\n" not in head:
+                chunk = t.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+    m = re.match(rb"HTTP/1\.1 (\d{3}) ", head)
+    assert m, head[:200]
+    return int(m.group(1))
+
+
+def web_pids(g):
+    """The web processes: the master's gh-web child and its siblings."""
+    def kids(ppid):
+        out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(ppid)],
+                             capture_output=True, text=True).stdout
+        return [int(ln.split()[0]) for ln in out.splitlines() if ln.split()[1:] == ["gh-web"]]
+    first = kids(g.proc.pid)
+    return first + [p for f in first for p in kids(f)]
+
+
+def eventfd_ids(pid):
+    """The eventfds (their kernel ids) process PID holds."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:[eventfd]":
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                ids |= {ln.split()[1] for ln in f if ln.startswith("eventfd-id:")}
+        except FileNotFoundError:
+            pass
+    return ids
+
+
+def test_two_web_processes_keep_tls_streams_clean(gh_bin, tmp_path, target):  # noqa: F811
+    """web_processes = 2 and failed tokens from one source (the per-source
+    penalty answered over the master's channel): every later connection,
+    from that source and another, is well-formed TLS with a 401/429 (or
+    health's 200) answer. Guards the sibling whose lws event-loop fds were
+    closed before it served, so that accept() reused the wake-up eventfd's
+    number and lws wrote its wake-up value into a client's TLS stream
+    (`wrong version number`); it fails without the fix."""
+    with running_gatehouse(gh_bin, tmp_path, target,
+                           extra_conf="web_processes = 2\n"
+                                      "per_source_penalty_failures = 3\n") as g:
+        web = Web(g, str(tmp_path))
+        assert wait_for(lambda: len(web_pids(g)) == 2, timeout=30), web_pids(g)
+        # each event loop wakes up on its own eventfd, never on a sibling's
+        first, sib = (eventfd_ids(p) for p in web_pids(g))
+        assert first and sib and not first & sib, (first, sib)
+        bad = "ghp_" + "0" * 64
+        # concurrent clients keep both event loops waking at once
+        with ThreadPoolExecutor(8) as pool:
+            seen = list(pool.map(lambda i: tls_status(web, "/api/v1/assets", "127.0.0.1",
+                                                      token=bad), range(100)))
+            assert set(seen) <= {401, 429}, seen
+            # the master's table refuses the source now
+            r = web.req("POST", "/api/v1/login", json={"user": "admin",
+                                                       "password": web.admin_pw})
+            assert r.status_code == 429, r.text
+            calls = [("/api/health", "127.0.0.1", None), ("/api/health", "127.0.0.2", None),
+                     ("/api/v1/assets", "127.0.0.1", bad), ("/api/v1/assets", "127.0.0.2", bad)]
+            got = list(pool.map(lambda c: (c, tls_status(web, *c[:2], token=c[2])), calls * 40))
+        for (path, src, tok), status in got:
+            assert status in ((200,) if tok is None else (401, 429)), (path, src, status)
+        assert len(web_pids(g)) == 2, "a web process ended:\n" + g.read_log()[-3000:]
