@@ -34,6 +34,11 @@ def e2e_missing():
     return why
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: measures time or loads the machine; run alone "
+                            "(the Makefile runs these after the parallel part)")
+
+
 def pytest_sessionstart(session):
     why = e2e_missing()
     if why:

@@ -18,6 +18,9 @@ from sshenv import *  # noqa: F401,F403 (fixtures)
 from sshenv import UNIX_DEPLOY, ssh_args, wait_for
 from test_relay_integrity import busy_cpus
 
+# load loops and limits under busy CPUs: run alone, not beside other files
+pytestmark = pytest.mark.serial
+
 DIRECT = f"alice@{UNIX_DEPLOY}@web01"
 
 

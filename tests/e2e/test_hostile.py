@@ -42,6 +42,7 @@ def reload_conf(g, extra):
     assert wait_for(lambda: g.read_log().count("configuration reloaded") > n, timeout=10)
 
 
+@pytest.mark.serial  # a 1,000-connection flood: alone on the machine
 def test_failed_login_flood(ghenv_drop):
     g = ghenv_drop
     reload_conf(g, "per_source_penalty_failures = 10\nper_source_penalty_time = 60\n")

@@ -42,6 +42,7 @@ def quiet_env(gh_bin, tmp_path, target):
         yield setup_ghenv(g, target)
 
 
+@pytest.mark.serial  # a timing comparison: alone on the machine
 def test_password_timing_same_for_key_only_users(quiet_env, keygen):
     """Guards item 8: a password attempt for a user with no password was
     answered about 100 ms sooner than one for an unknown user or a wrong
