@@ -36,10 +36,15 @@ def refused_logged(g):
 
 
 def reload_conf(g, extra):
+    """SIGHUP with EXTRA; returns once the web processes, which a reload
+    restarts (their channels to the master with them), serve again."""
     g.write_conf(extra)
-    n = g.read_log().count("configuration reloaded")
+    log = g.read_log()
+    n, web = log.count("configuration reloaded"), log.count("web: serving")
     g.proc.send_signal(__import__("signal").SIGHUP)
     assert wait_for(lambda: g.read_log().count("configuration reloaded") > n, timeout=10)
+    assert wait_for(lambda: g.read_log().count("web: serving") >= 2 * web, timeout=20), \
+        g.read_log()[-2000:]
 
 
 @pytest.mark.serial  # a 1,000-connection flood: alone on the machine
