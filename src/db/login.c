@@ -145,7 +145,7 @@ static int login_connect(struct gh_db *db, struct gh_db_login *ret)
 				   .data_dir = db->app->data_dir };
 	int r = gh_sess_dial(db->sess, &o, port, &fd, err);
 	if (r < 0) {
-		snprintf(ret->err, sizeof ret->err, "database %s unavailable: %s", db->asset.name,
+		snprintf(ret->err, sizeof ret->err, "database %.64s unavailable: %.150s", db->asset.name,
 			 err);
 		char why[GH_TARGET_ERRLEN + 32];
 		snprintf(why, sizeof why, "connect failed: %s", err);
